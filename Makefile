@@ -1,0 +1,34 @@
+# Two commands for a new user: `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test lint vocab bench clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/gateway init
+	$(BIN)/gateway serve --host 127.0.0.1 --port 8080
+
+test: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+vocab: $(STAMP)
+	$(BIN)/python -m gateway.vocab.build
+
+bench: $(STAMP)
+	$(BIN)/python bench/credentials.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

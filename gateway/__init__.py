@@ -1,0 +1,3 @@
+"""CN→EU battery passport gateway."""
+
+__version__ = "0.1.0"

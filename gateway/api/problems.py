@@ -1,0 +1,56 @@
+"""Every error leaves the API as RFC 9457 ``application/problem+json``."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, Response, json
+from werkzeug.exceptions import HTTPException
+
+from gateway.errors import PROBLEM_BASE, GatewayError
+
+log = logging.getLogger(__name__)
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+
+
+def problem_response(body: dict[str, object]) -> Response:
+    return Response(
+        json.dumps(body, ensure_ascii=False),
+        status=int(body["status"]),  # type: ignore[call-overload]
+        mimetype=PROBLEM_MEDIA_TYPE,
+    )
+
+
+def _gateway_error(exc: GatewayError) -> Response:
+    return problem_response(exc.to_problem())
+
+
+def _http_error(exc: HTTPException) -> Response:
+    slug = (exc.name or "error").lower().replace(" ", "-")
+    return problem_response(
+        {
+            "type": f"{PROBLEM_BASE}/{slug}",
+            "title": exc.name,
+            "status": exc.code or 500,
+            "detail": exc.description,
+        }
+    )
+
+
+def _unexpected(exc: Exception) -> Response:
+    # Clients never see a stack trace; the log keeps it.
+    log.exception("unhandled error", exc_info=exc)
+    return problem_response(
+        {
+            "type": f"{PROBLEM_BASE}/internal-error",
+            "title": "Internal error",
+            "status": 500,
+            "detail": "The gateway failed to handle this request; the error was logged.",
+        }
+    )
+
+
+def register(app: Flask) -> None:
+    app.register_error_handler(GatewayError, _gateway_error)
+    app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(Exception, _unexpected)

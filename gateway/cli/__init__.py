@@ -1,0 +1,43 @@
+"""The ``gateway`` command.
+
+Sub-commands live in their own modules and are imported only when called, so
+``gateway codes decode`` does not pay for loading the JSON-LD and crypto stacks.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+import click
+
+from gateway import __version__
+
+# name -> "module:attribute" of a click command or group
+COMMANDS: dict[str, str] = {
+    "init": "gateway.cli.instance:init",
+    "serve": "gateway.cli.serve:serve",
+    "codes": "gateway.cli.codes:codes",
+    "convert": "gateway.cli.convert:convert",
+    "mappings": "gateway.cli.mappings:mappings",
+    "keys": "gateway.cli.keys:keys",
+    "verify": "gateway.cli.verify:verify",
+    "contexts": "gateway.cli.contexts:contexts",
+}
+
+
+class LazyGroup(click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(set(super().list_commands(ctx)) | set(COMMANDS))
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in COMMANDS:
+            module, _, attr = COMMANDS[cmd_name].partition(":")
+            return getattr(importlib.import_module(module), attr)
+        return super().get_command(ctx, cmd_name)
+
+
+@click.group(cls=LazyGroup)
+@click.version_option(__version__, prog_name="gateway")
+def main() -> None:
+    """CN→EU battery passport gateway: decode GB/T 34014 codes, convert national
+    traceability records into EU battery passports, sign and verify them."""

@@ -1,0 +1,103 @@
+"""Errors the gateway raises on purpose.
+
+Each carries what an RFC 9457 problem needs (status, slug, title), so the API turns any
+of them into ``application/problem+json`` in one place and the CLI into a one-line
+message and a non-zero exit.
+"""
+
+from __future__ import annotations
+
+PROBLEM_BASE = "https://w3id.org/cn-eu-battery/problems"
+
+
+class GatewayError(Exception):
+    """Base for errors that map to a problem response.
+
+    :param detail: what went wrong, in words a user can act on.
+    :param pointer: JSON pointer (or XPath for XML) of the field at fault, if any.
+    :param extensions: extra members for the problem body (``errors``, ``row`` ...).
+    """
+
+    status = 500
+    slug = "internal-error"
+    title = "Internal error"
+
+    def __init__(self, detail: str, *, pointer: str | None = None, **extensions: object) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.pointer = pointer
+        self.extensions = extensions
+
+    def to_problem(self) -> dict[str, object]:
+        body: dict[str, object] = {
+            "type": f"{PROBLEM_BASE}/{self.slug}",
+            "title": self.title,
+            "status": self.status,
+            "detail": self.detail,
+        }
+        if self.pointer is not None:
+            body["pointer"] = self.pointer
+        body.update(self.extensions)
+        return body
+
+    def __str__(self) -> str:
+        return f"{self.pointer}: {self.detail}" if self.pointer else self.detail
+
+
+class InvalidBatteryCode(GatewayError):
+    status, slug, title = 422, "invalid-battery-code", "Invalid GB/T 34014 battery code"
+
+
+class InvalidRecord(GatewayError):
+    """A national traceability record breaks the record model.
+
+    ``errors`` lists every problem as ``{"pointer": ..., "message": ...}``.
+    """
+
+    status, slug, title = 422, "invalid-record", "Invalid traceability record"
+
+
+class UnsafeInput(GatewayError):
+    status, slug, title = 400, "unsafe-input", "Input refused"
+
+
+class MappingNotFound(GatewayError):
+    status, slug, title = 404, "mapping-not-found", "Mapping set or version not found"
+
+
+class MappingInvalid(GatewayError):
+    """A mapping table has problems; ``errors`` lists each with its row number."""
+
+    status, slug, title = 422, "mapping-invalid", "Invalid mapping table"
+
+
+class TransformError(GatewayError):
+    status, slug, title = 422, "transform-failed", "Record could not be transformed"
+
+
+class ContextError(GatewayError):
+    """A JSON-LD context is unknown, remote, or does not match its pinned hash."""
+
+    status, slug, title = 422, "context-refused", "JSON-LD context refused"
+
+
+class JsonLdError(GatewayError):
+    """A JSON-LD document would lose data (dropped term, relative IRI) or is too costly."""
+
+    status, slug, title = 422, "jsonld-refused", "JSON-LD document refused"
+
+
+class CredentialError(GatewayError):
+    status, slug, title = 422, "credential-invalid", "Credential cannot be processed"
+
+
+class SigningKeyError(GatewayError):
+    status, slug, title = 500, "key-unavailable", "Signing key unavailable"
+
+
+class NotFound(GatewayError):
+    status, slug, title = 404, "not-found", "Not found"
+
+
+class ConfigError(GatewayError):
+    status, slug, title = 500, "configuration-error", "Configuration error"

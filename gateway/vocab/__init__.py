@@ -1,0 +1,1 @@
+"""The EU side's vocabulary: the attribute catalog, the pinned JSON-LD contexts."""
