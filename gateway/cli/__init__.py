@@ -22,6 +22,9 @@ COMMANDS: dict[str, str] = {
     "keys": "gateway.cli.keys:keys",
     "verify": "gateway.cli.verify:verify",
     "contexts": "gateway.cli.contexts:contexts",
+    "telemetry": "gateway.cli.telemetry:telemetry",
+    "tenants": "gateway.cli.tenants:tenants",
+    "db": "gateway.cli.db:db",
 }
 
 
