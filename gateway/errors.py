@@ -101,3 +101,48 @@ class NotFound(GatewayError):
 
 class ConfigError(GatewayError):
     status, slug, title = 500, "configuration-error", "Configuration error"
+
+
+class CatalogInvalid(GatewayError):
+    """The EU attribute catalog CSV breaks a rule; the message names the line and column."""
+
+    status, slug, title = 500, "catalog-invalid", "Invalid attribute catalog"
+
+
+class DidResolutionError(GatewayError):
+    """A DID or verification method cannot be resolved from the allowed sources."""
+
+    status, slug, title = 422, "did-unresolved", "DID cannot be resolved"
+
+
+class StatusListError(GatewayError):
+    """A Bitstring Status List is malformed, full, or an index is out of its range."""
+
+    status, slug, title = 422, "status-list-invalid", "Status list refused"
+
+
+class Conflict(GatewayError):
+    """The request clashes with stored state: a duplicate name, a published (immutable)
+    mapping version, a status change that is not allowed, a lost race to publish."""
+
+    status, slug, title = 409, "conflict", "Conflict with stored state"
+
+
+class InvalidInput(GatewayError):
+    status, slug, title = 422, "invalid-input", "Invalid input"
+
+
+class InvalidFrame(GatewayError):
+    """A GB/T 32960.3 frame breaks the protocol; ``offset`` is the byte at fault."""
+
+    status, slug, title = 422, "invalid-frame", "Invalid GB/T 32960 frame"
+
+
+class PolicyError(GatewayError):
+    status, slug, title = 422, "policy-invalid", "Data policy refused"
+
+
+class UnsupportedMediaType(GatewayError):
+    """A record arrived in a media type (or file suffix) the gateway does not read."""
+
+    status, slug, title = 415, "unsupported-media-type", "Unsupported media type"

@@ -1,0 +1,182 @@
+"""``gateway verify``: verify credentials offline."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import click
+
+from gateway.errors import GatewayError
+from gateway.settings import Settings
+
+
+@dataclass(frozen=True)
+class VerifyOptions:
+    """What ``gateway verify`` was told, besides the files.
+
+    :param contexts: ``--context URL=FILE``: a JSON-LD context, or a status list
+        credential served at that URL.
+    :param now: ``--now``: the time validity is judged at.
+    :param proof_only: ``--proof-only``.
+    :param strict: ``--strict``: warnings fail.
+    :param status_lists: ``--status-list FILE``: status list credentials (found by id).
+    :param did_documents: ``--did-document FILE``: pinned DID documents.
+    :param keys: ``--key FILE``: the only keys to verify with (JWK or verification method).
+    :param trusted_issuers: ``--trusted-issuer DID`` (default: the instance's setting).
+    """
+
+    contexts: Mapping[str, Path] = field(default_factory=dict)
+    now: datetime | None = None
+    proof_only: bool = False
+    strict: bool = False
+    status_lists: Sequence[Path] = ()
+    did_documents: Sequence[Path] = ()
+    keys: Sequence[Path] = ()
+    trusted_issuers: Sequence[str] = ()
+
+
+def _read_json(path: Path, what: str) -> Any:
+    try:
+        return json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as e:
+        raise click.BadParameter(f"{path}: cannot read {what} ({e})") from e
+
+
+def verify_paths(
+    files: Sequence[Path], options: VerifyOptions, settings: Settings | None = None
+) -> list[tuple[Path, Any]]:
+    """Verify files the way ``gateway verify`` does.
+
+    :param files: credentials: JSON with a proof, or a compact JWS.
+    :param options: the command-line options.
+    :param settings: the instance whose DID documents and status lists are used too.
+    :returns: ``(file, VerificationResult)`` per file, in order.
+    :raises click.BadParameter: an option names an unreadable file.
+    """
+    from gateway.credentials.did import Resolver, VerificationMethod
+    from gateway.credentials.status_list import (
+        FileStatusListStore,
+        StatusRegistry,
+        chain,
+        documents_source,
+        is_status_list_credential,
+    )
+    from gateway.credentials.verify import verify
+
+    settings = settings or Settings.load()
+    contexts: dict[str, Any] = {}
+    lists: list[Mapping[str, Any]] = []
+    for url, path in options.contexts.items():
+        document = _read_json(path, "context")
+        if isinstance(document, Mapping) and is_status_list_credential(document):
+            # Served at URL: that is where the credential's statusListCredential points.
+            lists.append({**document, "id": url})
+        else:
+            contexts[url] = document
+    lists.extend(_read_json(p, "status list") for p in options.status_lists)
+    methods = []
+    for path in options.keys:
+        try:
+            methods.append(VerificationMethod.from_json(_read_json(path, "key")))
+        except GatewayError as e:
+            raise click.BadParameter(f"{path}: {e}") from e
+    try:
+        resolver = Resolver.from_files(
+            [settings.home / "did"],
+            options.did_documents,
+            keys=methods,
+            allow_network=settings.allow_network,
+        )
+    except GatewayError as e:
+        raise click.BadParameter(str(e)) from e
+    registry = StatusRegistry(
+        FileStatusListStore(settings.home / "status"), base_url=settings.base_url, issuer=""
+    )
+    source = chain(documents_source(lists), registry.source())
+    trusted = tuple(options.trusted_issuers) or settings.trusted_issuers
+    out = []
+    for path in files:
+        try:
+            text = Path(path).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as e:
+            raise click.BadParameter(f"{path}: cannot read ({e})") from e
+        result = verify(
+            text,
+            now=options.now,
+            contexts=contexts,
+            proof_only=options.proof_only,
+            trusted_issuers=trusted,
+            resolver=resolver,
+            status_lists=source,
+            strict=options.strict,
+        )
+        out.append((path, result))
+    return out
+
+
+def _context_pair(ctx: click.Context, param: click.Parameter, values: Sequence[str]) -> dict:
+    out = {}
+    for value in values:
+        url, sep, file = value.partition("=")
+        if not sep or not url or not file:
+            raise click.BadParameter(f"{value!r}: expected URL=FILE", ctx, param)
+        out[url] = Path(file)
+    return out
+
+
+def _moment(ctx: click.Context, param: click.Parameter, value: str | None) -> datetime | None:
+    if value is None:
+        return None
+    from gateway.credentials.model import parse_datetime
+
+    try:
+        return parse_datetime(value)
+    except GatewayError as e:
+        raise click.BadParameter(str(e), ctx, param) from e
+
+
+@click.command()
+@click.argument("files", nargs=-1, required=True,
+                type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--context", "contexts", multiple=True, metavar="URL=FILE", callback=_context_pair,
+              help="Serve FILE for URL: a JSON-LD context, or a status list credential.")
+@click.option("--now", callback=_moment, metavar="ISO",
+              help="Judge validity at this time (e.g. 2025-06-01T00:00:00Z).")
+@click.option("--proof-only", is_flag=True, help="Check the proof / JWS signature only.")
+@click.option("--strict", is_flag=True, help="Warnings (e.g. JWS without typ) fail.")
+@click.option("--json", "as_json", is_flag=True, help="Print the result objects as JSON.")
+@click.option("--status-list", "status_lists", multiple=True,
+              type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="A status list credential file (found by its id).")
+@click.option("--did-document", "did_documents", multiple=True,
+              type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="A pinned DID document (did:web issuers).")
+@click.option("--key", "keys", multiple=True,
+              type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Verify with this key only (public JWK or verification method JSON).")
+@click.option("--trusted-issuer", "trusted_issuers", multiple=True, metavar="DID",
+              help="Accept only these issuers (default: the instance's trusted_issuers).")
+def verify(files: tuple[Path, ...], as_json: bool, **options: Any) -> None:
+    """Verify credentials (Data Integrity JSON or vc+jwt) offline.
+
+    Exits 0 only if every FILE verifies. Contexts and status lists come only from the
+    pinned set, the instance folder and the files given here; nothing is fetched.
+    """
+    results = verify_paths(files, VerifyOptions(**options))
+    if as_json:
+        body = [{"file": str(path), **result.as_dict()} for path, result in results]
+        click.echo(json.dumps(body, indent=2, ensure_ascii=False))
+    else:
+        for path, result in results:
+            verdict = "VERIFIED" if result.verified else "NOT VERIFIED"
+            click.echo(f"{verdict}  {path}  ({result.format})")
+            for check in result.checks:
+                if not check.ok:
+                    click.echo(f"  x {check.id}: {check.reason}")
+    if not all(result.verified for _, result in results):
+        raise SystemExit(1)

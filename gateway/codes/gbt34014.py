@@ -1,0 +1,409 @@
+"""GB/T 34014-2017 traction-battery codes: decode, validate, check a pack hierarchy.
+
+A standard code has 24 characters in seven segments (GB/T 34014-2017 §4):
+manufacturer (3) | product type (1) | battery type (1) | specification (2) |
+traceability (7) | production date Y/M/D (3) | serial (7). No check character exists.
+
+Echelon-use (second-life) products are re-coded under the same rules without the
+traceability segment (§4, "无扩展结构1"). Two shapes reach the gateway:
+
+* a plain 24-character code given to the echelon product: decoded as ``standard``;
+* the 19-character form seen in the Catena-X model (date and serial right after the
+  specification code, then ``R`` + P/M/C): decoded as ``echelon``, with an ambiguity
+  saying the suffix's meaning is unconfirmed.
+
+Letters whose meaning is not solid (battery types other than B/E/Z, year letters after
+H, day letters) come from :mod:`gateway.codes.tables`; a decode never guesses silently:
+each such letter adds an entry to ``ambiguities``.
+
+A code whose characters are all allowed but whose date does not exist (2027-09-31)
+still decodes, with ``valid_date`` false and an entry in ``problems``; pass
+``strict=True`` to refuse it instead.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from gateway.codes.tables import CodeTables, load_tables
+from gateway.errors import InvalidBatteryCode
+
+STANDARD_LENGTH = 24
+ECHELON_LENGTH = 19
+# Longer input is refused before any work, and never echoed back in full.
+_MAX_ECHO = 40
+
+_ALNUM = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
+_DIGITS = frozenset("0123456789")
+_ECHELON_MARK = frozenset("R")
+
+
+@dataclass(frozen=True)
+class _Field:
+    name: str
+    start: int  # 1-based, inclusive
+    end: int
+    label: str
+    segment: str
+    charset: frozenset[str] | None = None
+    table: str | None = None
+
+
+# GB/T 34014-2017 §4, Table 1; the date segment is split into its three characters
+# because each has its own alphabet.
+_STANDARD = (
+    _Field("manufacturer_code", 1, 3, "manufacturer code", "manufacturer_code", _ALNUM),
+    _Field("product_type", 4, 4, "product type", "product_type", table="product_type"),
+    _Field("battery_type", 5, 5, "battery type", "battery_type", table="battery_type"),
+    _Field("spec_code", 6, 7, "specification code", "spec_code", _ALNUM),
+    _Field("traceability_code", 8, 14, "traceability code", "traceability_code", _ALNUM),
+    _Field("year", 15, 15, "year character", "production_date_code", table="year"),
+    _Field("month", 16, 16, "month character", "production_date_code", table="month"),
+    _Field("day", 17, 17, "day character", "production_date_code", table="day"),
+    _Field("serial_number", 18, 24, "serial number", "serial_number", _DIGITS),
+)
+
+# The 19-character echelon-use form of the Catena-X TractionBatteryCode model [CXM].
+_ECHELON = (
+    _Field("manufacturer_code", 1, 3, "manufacturer code", "manufacturer_code", _ALNUM),
+    _Field("product_type", 4, 4, "product type", "product_type", table="product_type"),
+    _Field("battery_type", 5, 5, "battery type", "battery_type", table="battery_type"),
+    _Field("spec_code", 6, 7, "specification code", "spec_code", _ALNUM),
+    _Field("year", 8, 8, "year character", "production_date_code", table="year"),
+    _Field("month", 9, 9, "month character", "production_date_code", table="month"),
+    _Field("day", 10, 10, "day character", "production_date_code", table="day"),
+    _Field("serial_number", 11, 17, "serial number", "serial_number", _DIGITS),
+    _Field("echelon_mark", 18, 18, "echelon-use marker", "echelon_suffix", _ECHELON_MARK),
+    _Field("echelon_level", 19, 19, "echelon-use level", "echelon_suffix", table="product_type"),
+)
+
+_LAYOUTS = {STANDARD_LENGTH: ("standard", _STANDARD), ECHELON_LENGTH: ("echelon", _ECHELON)}
+
+
+@dataclass(frozen=True)
+class Ambiguity:
+    """A character the decode read from a table entry that is not confirmed."""
+
+    segment: str
+    position: int
+    reason: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"segment": self.segment, "position": self.position, "reason": self.reason}
+
+
+@dataclass(frozen=True)
+class CodeProblem:
+    """A rule the code breaks; ``position`` is 1-based.
+
+    ``rule`` is one of ``type``, ``length``, ``charset``, ``lowercase``, ``calendar``.
+    """
+
+    position: int
+    segment: str
+    reason: str
+    rule: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "position": self.position,
+            "segment": self.segment,
+            "reason": self.reason,
+            "rule": self.rule,
+        }
+
+
+@dataclass(frozen=True)
+class BatteryCode:
+    """A decoded GB/T 34014 code.
+
+    ``traceability_code`` is None for the 19-character echelon form, which has none;
+    ``echelon_suffix`` is None for standard codes. ``production_date`` is None when
+    year/month/day do not form a calendar date.
+    """
+
+    code: str
+    kind: str
+    manufacturer_code: str
+    product_type: str
+    product_type_name: str
+    battery_type: str
+    battery_type_name: str
+    battery_chemistry: str
+    spec_code: str
+    traceability_code: str | None
+    production_date_code: str
+    year: int
+    month: int
+    day: int
+    serial_number: str
+    production_date: dt.date | None
+    echelon_suffix: str | None
+    tables_version: str
+    ambiguities: tuple[Ambiguity, ...] = field(default=())
+    problems: tuple[CodeProblem, ...] = field(default=())
+
+    @property
+    def valid_date(self) -> bool:
+        return self.production_date is not None
+
+    def as_dict(self) -> dict[str, Any]:
+        """The decode as JSON-ready data (the keys of the reference fixtures and more)."""
+        return {
+            "code": self.code,
+            "kind": self.kind,
+            "length": len(self.code),
+            "valid_syntax": True,
+            "manufacturer_code": self.manufacturer_code,
+            "product_type": self.product_type,
+            "product_type_name": self.product_type_name,
+            "battery_type": self.battery_type,
+            "battery_type_name": self.battery_type_name,
+            "battery_chemistry": self.battery_chemistry,
+            "spec_code": self.spec_code,
+            "traceability_code": self.traceability_code,
+            "production_date_code": self.production_date_code,
+            "year": self.year,
+            "month": self.month,
+            "day": self.day,
+            "serial_number": self.serial_number,
+            "production_date": (
+                self.production_date.isoformat() if self.production_date else None
+            ),
+            "valid_date": self.valid_date,
+            "echelon_suffix": self.echelon_suffix,
+            "tables_version": self.tables_version,
+            "ambiguities": [a.as_dict() for a in self.ambiguities],
+            "problems": [p.as_dict() for p in self.problems],
+        }
+
+
+def _shown(code: str) -> str:
+    return repr(code) if len(code) <= _MAX_ECHO else f"{code[:_MAX_ECHO]!r}..."
+
+
+def _refuse(code: str, problems: Sequence[CodeProblem]) -> InvalidBatteryCode:
+    first = problems[0]
+    detail = f"battery code {_shown(code)}: position {first.position} ({first.segment}): "
+    detail += first.reason
+    if len(problems) > 1:
+        detail += f" (and {len(problems) - 1} more problem(s), see errors)"
+    return InvalidBatteryCode(detail, errors=[p.as_dict() for p in problems])
+
+
+def _check_field(f: _Field, text: str, allowed: Mapping[str, object] | frozenset[str],
+                 tables: CodeTables) -> CodeProblem | None:
+    for offset, char in enumerate(text):
+        if char in allowed:
+            continue
+        position = f.start + offset
+        if f.table:
+            accepted = "/".join(tables.letters(f.table))
+            if f.table in ("year", "day"):
+                accepted = "the table alphabet " + tables.letters(f.table)
+        elif allowed is _DIGITS:
+            accepted = "0-9"
+        elif allowed is _ECHELON_MARK:
+            accepted = "R"
+        else:
+            accepted = "A-Z/0-9"
+        if char.islower() and char.upper() in allowed:
+            reason = f"{f.label} {char!r} is lowercase; GB/T 34014 codes are upper-case"
+            rule = "lowercase"
+        else:
+            reason = f"{f.label} {char!r} not in {accepted}"
+            rule = "charset"
+        return CodeProblem(position, f.segment, reason, rule)
+    return None
+
+
+def decode(code: str, tables: CodeTables | None = None, *, strict: bool = False) -> BatteryCode:
+    """Decode a GB/T 34014 code (24 characters, or the 19-character echelon-use form).
+
+    :param code: the code exactly as read; no case folding or trimming is done.
+    :param tables: letter tables to use; default: those shipped with the gateway.
+    :param strict: also refuse a code whose production date is not a calendar date.
+    :returns: the decoded code, with ``ambiguities`` for every letter read from an
+        unconfirmed table entry and ``problems`` for an impossible date.
+    :raises InvalidBatteryCode: the code breaks a rule; ``errors`` lists every problem
+        as ``{position, segment, reason, rule}``.
+    """
+    if not isinstance(code, str):
+        raise InvalidBatteryCode(
+            "battery code must be a string",
+            errors=[{"position": 0, "segment": "code", "reason": "not a string",
+                     "rule": "type"}],
+        )
+    tables = tables or load_tables()
+    layout = _LAYOUTS.get(len(code))
+    if layout is None:
+        # Point at the first missing or first surplus character.
+        position = min(len(code), STANDARD_LENGTH) + 1
+        reason = (
+            f"code has {len(code)} characters; GB/T 34014 codes have {STANDARD_LENGTH} "
+            f"(or {ECHELON_LENGTH} in the echelon-use form)"
+        )
+        raise _refuse(code, [CodeProblem(position, "code", reason, "length")])
+    kind, fields = layout
+
+    problems: list[CodeProblem] = []
+    parts: dict[str, str] = {}
+    for f in fields:
+        text = code[f.start - 1 : f.end]
+        parts[f.name] = text
+        allowed = tables.tables[f.table] if f.table else f.charset
+        assert allowed is not None
+        problem = _check_field(f, text, allowed, tables)
+        if problem:
+            problems.append(problem)
+    if problems:
+        raise _refuse(code, problems)
+
+    positions = {f.name: f.start for f in fields}
+    ambiguities: list[Ambiguity] = []
+    rows = {}
+    for f in fields:
+        if not f.table:
+            continue
+        row = tables.lookup(f.table, parts[f.name])
+        assert row is not None
+        rows[f.name] = row
+        if not row.solid and f.name != "echelon_level":
+            note = tables.ambiguity_notes.get(f.table) or "meaning not confirmed"
+            ambiguities.append(
+                Ambiguity(
+                    f.segment,
+                    f.start,
+                    f"{f.label} {row.letter!r} read as {row.value} "
+                    f"(confidence {row.confidence}): {note}",
+                )
+            )
+
+    echelon_suffix = None
+    if kind == "echelon":
+        echelon_suffix = parts["echelon_mark"] + parts["echelon_level"]
+        ambiguities.append(
+            Ambiguity(
+                "echelon_suffix",
+                positions["echelon_mark"],
+                f"suffix {echelon_suffix!r}: "
+                + (tables.ambiguity_notes.get("echelon_suffix") or "meaning not confirmed"),
+            )
+        )
+
+    year, month, day = (int(rows[n].value) for n in ("year", "month", "day"))
+    try:
+        production_date: dt.date | None = dt.date(year, month, day)
+    except ValueError:
+        production_date = None
+        problems.append(
+            CodeProblem(
+                positions["day"],
+                "production_date_code",
+                f"{year:04d}-{month:02d}-{day:02d} is not a calendar date",
+                "calendar",
+            )
+        )
+        if strict:
+            raise _refuse(code, problems) from None
+
+    product, battery = rows["product_type"], rows["battery_type"]
+    date_start = positions["year"] - 1
+    return BatteryCode(
+        code=code,
+        kind=kind,
+        manufacturer_code=parts["manufacturer_code"],
+        product_type=product.letter,
+        product_type_name=str(product.value),
+        battery_type=battery.letter,
+        battery_type_name=tables.qualified_name(battery),
+        battery_chemistry=str(battery.value),
+        spec_code=parts["spec_code"],
+        traceability_code=parts.get("traceability_code"),
+        production_date_code=code[date_start : date_start + 3],
+        year=year,
+        month=month,
+        day=day,
+        serial_number=parts["serial_number"],
+        production_date=production_date,
+        echelon_suffix=echelon_suffix,
+        tables_version=tables.version,
+        ambiguities=tuple(ambiguities),
+        problems=tuple(problems),
+    )
+
+
+def check_hierarchy(
+    pack_code: str,
+    modules: Mapping[str, Sequence[str]],
+    tables: CodeTables | None = None,
+) -> list[dict[str, Any]]:
+    """Check a pack -> module -> cell hierarchy (GB/T 34014-2017 §4: the pack, module
+    and cell codes must correspond).
+
+    Errors: a code does not decode, sits at the wrong level (pack must be P, modules M,
+    cells C) or appears twice. Warnings: a module or cell whose battery type differs
+    from its parent's, or that was produced after its parent.
+
+    :param pack_code: the pack's code.
+    :param modules: module code -> the codes of its cells.
+    :param tables: letter tables to use; default: those shipped with the gateway.
+    :returns: findings ``{severity, rule, code, pointer, message}``; empty when
+        consistent. ``pointer`` is a JSON pointer into ``{"pack": ..., "modules": ...}``.
+    """
+    findings: list[dict[str, Any]] = []
+
+    def note(severity: str, rule: str, code: str, pointer: str, message: str) -> None:
+        findings.append({"severity": severity, "rule": rule, "code": code,
+                         "pointer": pointer, "message": message})
+
+    def level(code: str, pointer: str, want: str, name: str) -> BatteryCode | None:
+        try:
+            decoded = decode(code, tables)
+        except InvalidBatteryCode as exc:
+            note("error", "invalid-code", code, pointer, exc.detail)
+            return None
+        if decoded.product_type != want:
+            note("error", "level", code, pointer,
+                 f"{name} code has product type {decoded.product_type!r}, expected {want!r}")
+        return decoded
+
+    def consistent(child: BatteryCode, parent: BatteryCode, pointer: str) -> None:
+        if child.battery_type != parent.battery_type:
+            note("warning", "battery-type", child.code, pointer,
+                 f"battery type {child.battery_type!r} differs from parent's "
+                 f"{parent.battery_type!r}")
+        if (child.production_date and parent.production_date
+                and child.production_date > parent.production_date):
+            note("warning", "production-order", child.code, pointer,
+                 f"produced {child.production_date} after its parent "
+                 f"({parent.production_date})")
+
+    seen: dict[str, str] = {}
+
+    def once(code: str, pointer: str) -> None:
+        if code in seen:
+            note("error", "duplicate", code, pointer, f"code already listed at {seen[code]}")
+        else:
+            seen[code] = pointer
+
+    pack = level(pack_code, "/pack", "P", "pack")
+    once(pack_code, "/pack")
+    for module_code, cells in modules.items():
+        m_pointer = "/modules/" + module_code.replace("~", "~0").replace("/", "~1")
+        module = level(module_code, m_pointer, "M", "module")
+        once(module_code, m_pointer)
+        if module and pack:
+            consistent(module, pack, m_pointer)
+        if not cells:
+            note("warning", "empty-module", module_code, m_pointer, "module lists no cells")
+        for index, cell_code in enumerate(cells):
+            c_pointer = f"{m_pointer}/{index}"
+            cell = level(cell_code, c_pointer, "C", "cell")
+            once(cell_code, c_pointer)
+            if cell and module:
+                consistent(cell, module, c_pointer)
+    return findings

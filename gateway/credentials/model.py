@@ -1,0 +1,254 @@
+"""W3C Verifiable Credentials Data Model 2.0: building battery passport credentials and
+checking the structural rules of any credential.
+
+A passport credential carries one Annex XIII access group of one passport. The
+credentials of all access groups share the passport id as ``credentialSubject.id``;
+``accessGroup`` and the mapping set / version / hash describe the credential (not the
+battery), so they sit at the credential's top level, where a merged graph of the three
+credentials keeps them apart.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from gateway.credentials.checks import Check
+from gateway.errors import CredentialError
+from gateway.vocab.loader import CREDENTIALS_V2, PASSPORT_V1
+
+VC_TYPE = "VerifiableCredential"
+PASSPORT_CREDENTIAL_TYPE = "BatteryPassportCredential"
+ACCESS_GROUPS = ("public", "legitimate_interest", "authorities")
+
+# VC DM 2.0 §4.9 "Representing Time": XMLSCHEMA11-2 dateTimeStamp; the data model's own
+# regex leaves the offset optional and says such values are read as UTC.
+_DATETIME = re.compile(
+    r"-?(?:[1-9][0-9]{3,}|0[0-9]{3})-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12][0-9]|3[01])"
+    r"T(?:(?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](?:\.[0-9]+)?|24:00:00(?:\.0+)?)"
+    r"(?:Z|[+-](?:(?:0[0-9]|1[0-3]):[0-5][0-9]|14:00))?"
+)
+# RFC 3986 scheme followed by ':'; a URL in the data model is any absolute IRI.
+_ABSOLUTE_IRI = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*:\S+")
+# VC DM 2.0 §4.x: these properties hold objects that MUST each have a type.
+_TYPED_PROPERTIES = (
+    "credentialStatus",
+    "credentialSchema",
+    "evidence",
+    "refreshService",
+    "termsOfUse",
+)
+
+
+def parse_datetime(value: object, *, field: str = "") -> datetime:
+    """Parse a VC DM 2.0 date-time stamp into an aware UTC datetime.
+
+    :param value: e.g. ``"2024-01-01T00:00:00Z"``; without an offset it is read as UTC.
+    :param field: JSON pointer named in the error.
+    :returns: the instant, in UTC.
+    :raises CredentialError: not a string matching the dateTimeStamp grammar.
+    """
+    if not isinstance(value, str) or not _DATETIME.fullmatch(value):
+        raise CredentialError(
+            f"{value!r} is not an XML Schema dateTimeStamp (VC DM 2.0 §4.9)", pointer=field or None
+        )
+    text = value
+    rollover = "T24:00:00" in text
+    if rollover:
+        text = text.replace("T24:00:00", "T00:00:00")
+    date_part, _, rest = text.partition("T")
+    clock, frac, tz = rest[:8], "", rest[8:]
+    if tz.startswith("."):
+        digits = re.match(r"\.[0-9]+", tz)
+        assert digits is not None
+        frac, tz = digits.group(0)[:7], tz[digits.end():]
+    if date_part.startswith("-") or len(date_part) > 10:
+        raise CredentialError(f"{value!r} is outside the years 0001-9999", pointer=field or None)
+    parsed = datetime.fromisoformat(f"{date_part}T{clock}{frac}{tz or 'Z'}")
+    if rollover:
+        parsed += timedelta(days=1)
+    return parsed.astimezone(UTC)
+
+
+def format_datetime(moment: datetime) -> str:
+    """Write an instant as a dateTimeStamp in UTC, whole seconds: ``2024-01-01T00:00:00Z``.
+
+    :param moment: an aware datetime (naive ones are taken as UTC).
+    """
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _refuse_floats(value: Any, pointer: str) -> None:
+    # DESIGN §5 "Numbers in passports": a JSON float becomes an xsd:double whose lexical
+    # form differs between JSON-LD processors, which breaks signatures across them.
+    if isinstance(value, float):
+        raise CredentialError(
+            "JSON floats are not allowed in credentials; write decimals as strings",
+            pointer=pointer or "/",
+        )
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            _refuse_floats(item, f"{pointer}/{str(key).replace('~', '~0').replace('/', '~1')}")
+    elif isinstance(value, list | tuple):
+        for i, item in enumerate(value):
+            _refuse_floats(item, f"{pointer}/{i}")
+
+
+def build_credential(
+    subject: Mapping[str, Any],
+    *,
+    issuer: str,
+    passport_id: str,
+    access_group: str,
+    mapping: Mapping[str, str],
+    status: list[dict[str, Any]] | None,
+    valid_from: str,
+    valid_until: str | None = None,
+    credential_id: str | None = None,
+) -> dict[str, Any]:
+    """Build an unsigned battery passport credential (VC DM 2.0).
+
+    :param subject: the passport document of one access group; its ``@context`` is
+        dropped (the credential's contexts define its terms).
+    :param issuer: the issuer DID (``did:web:...`` or ``did:key:...``).
+    :param passport_id: the passport URL; becomes ``credentialSubject.id``, shared by the
+        credentials of all access groups.
+    :param access_group: ``public``, ``legitimate_interest`` or ``authorities``.
+    :param mapping: ``{"set": ..., "version": ..., "hash": ...}`` of the mapping used.
+    :param status: ``BitstringStatusListEntry`` objects (revocation, suspension), or None.
+    :param valid_from: dateTimeStamp from which the data is valid.
+    :param valid_until: optional dateTimeStamp until which the data is valid.
+    :param credential_id: the credential id; a fresh ``urn:uuid:`` by default.
+    :returns: the credential as a JSON-ready dict.
+    :raises CredentialError: a parameter breaks VC DM 2.0 or the passport rules; the
+        message names the field.
+    """
+    if access_group not in ACCESS_GROUPS:
+        raise CredentialError(
+            f"access group {access_group!r} is not one of {', '.join(ACCESS_GROUPS)}",
+            pointer="/accessGroup",
+        )
+    for name, pointer in ((issuer, "/issuer"), (passport_id, "/credentialSubject/id")):
+        if not isinstance(name, str) or not _ABSOLUTE_IRI.fullmatch(name):
+            raise CredentialError(f"{name!r} is not an absolute URL", pointer=pointer)
+    missing = [k for k in ("set", "version", "hash") if not mapping.get(k)]
+    if missing:
+        raise CredentialError(f"mapping lacks {', '.join(missing)}", pointer="/mappingSet")
+    start = parse_datetime(valid_from, field="/validFrom")
+    if valid_until is not None and parse_datetime(valid_until, field="/validUntil") < start:
+        raise CredentialError("validUntil is before validFrom", pointer="/validUntil")
+    body = {k: v for k, v in subject.items() if k != "@context"}
+    if body.get("id", passport_id) != passport_id:
+        raise CredentialError(
+            f"subject id {body['id']!r} differs from the passport id {passport_id!r}",
+            pointer="/credentialSubject/id",
+        )
+    credential: dict[str, Any] = {
+        "@context": [CREDENTIALS_V2, PASSPORT_V1],
+        "id": credential_id or f"urn:uuid:{uuid.uuid4()}",
+        "type": [VC_TYPE, PASSPORT_CREDENTIAL_TYPE],
+        "issuer": issuer,
+        "validFrom": valid_from,
+    }
+    if valid_until is not None:
+        credential["validUntil"] = valid_until
+    credential["accessGroup"] = access_group
+    credential["mappingSet"] = mapping["set"]
+    credential["mappingVersion"] = mapping["version"]
+    credential["mappingHash"] = mapping["hash"]
+    credential["credentialSubject"] = {"id": passport_id, **body}
+    if status:
+        credential["credentialStatus"] = status[0] if len(status) == 1 else list(status)
+    _refuse_floats(credential, "")
+    return credential
+
+
+def as_list(value: Any) -> list[Any]:
+    """A JSON-LD value as a list: ``None`` -> ``[]``, a single value -> ``[value]``."""
+    if value is None:
+        return []
+    return list(value) if isinstance(value, list) else [value]
+
+
+def issuer_id(credential: Mapping[str, Any]) -> str | None:
+    """The issuer URL of a credential (``issuer`` or ``issuer.id``), or None if malformed."""
+    issuer = credential.get("issuer")
+    if isinstance(issuer, Mapping):
+        issuer = issuer.get("id")
+    return issuer if isinstance(issuer, str) else None
+
+
+def _is_url(value: Any) -> bool:
+    return isinstance(value, str) and bool(_ABSOLUTE_IRI.fullmatch(value))
+
+
+def structure_checks(credential: Mapping[str, Any]) -> list[Check]:
+    """Check the structural rules of VC DM 2.0 (§4) on a credential.
+
+    :param credential: the credential (its proof, if any, is ignored).
+    :returns: one :class:`Check` per rule, ``vc.*`` ids; never raises.
+    """
+    checks: list[Check] = []
+
+    def rule(check_id: str, problems: Sequence[str], note: str = "") -> None:
+        checks.append(Check(check_id, not problems, "; ".join(problems) or note))
+
+    contexts = credential.get("@context")
+    rule(
+        "vc.context",
+        []
+        if isinstance(contexts, list) and contexts and contexts[0] == CREDENTIALS_V2
+        else [f"/@context must be an array whose first item is {CREDENTIALS_V2} (VC DM 2.0 §4.3)"],
+    )
+    types = as_list(credential.get("type"))
+    rule(
+        "vc.type",
+        [] if VC_TYPE in types else ["/type must include VerifiableCredential (VC DM 2.0 §4.5)"],
+    )
+    issuer = credential.get("issuer")
+    rule(
+        "vc.issuer",
+        []
+        if _is_url(issuer_id(credential)) and not isinstance(issuer, list)
+        else ["/issuer must be one URL or an object whose id is a URL (VC DM 2.0 §4.7)"],
+    )
+    subjects = as_list(credential.get("credentialSubject"))
+    rule(
+        "vc.subject",
+        []
+        if subjects and all(isinstance(s, Mapping) and s for s in subjects)
+        else ["/credentialSubject must be one or more non-empty objects (VC DM 2.0 §4.8)"],
+    )
+    problems = []
+    if "id" in credential and not _is_url(credential["id"]):
+        problems.append("/id must be a single URL (VC DM 2.0 §4.4)")
+    rule("vc.id", problems)
+    problems = []
+    moments: dict[str, datetime] = {}
+    for name in ("validFrom", "validUntil"):
+        if name in credential:
+            try:
+                moments[name] = parse_datetime(credential[name], field=f"/{name}")
+            except CredentialError as e:
+                problems.append(str(e))
+    if len(moments) == 2 and moments["validFrom"] > moments["validUntil"]:
+        problems.append("/validUntil is before /validFrom (VC DM 2.0 §4.9)")
+    for legacy in ("issuanceDate", "expirationDate"):
+        if legacy in credential:
+            problems.append(f"/{legacy} is VC 1.1; the v2 context uses validFrom/validUntil")
+    rule("vc.validity-dates", problems)
+    problems = []
+    for name in _TYPED_PROPERTIES:
+        for i, item in enumerate(as_list(credential.get(name))):
+            where = f"/{name}" if not isinstance(credential.get(name), list) else f"/{name}/{i}"
+            if not isinstance(item, Mapping) or not item.get("type"):
+                problems.append(f"{where} must be an object with a type")
+            elif name == "credentialSchema" and not _is_url(item.get("id")):
+                problems.append(f"{where}/id must be a URL")
+    rule("vc.typed-objects", problems)
+    return checks

@@ -1,0 +1,160 @@
+"""Ed25519 keys as Multikey / multibase strings, and ``did:key`` identifiers.
+
+Multikey (W3C Controlled Identifiers 1.0 §2.2.2) writes a key as ``z`` + base58btc of a
+multicodec varint prefix followed by the raw key bytes: ``0xed 0x01`` for an Ed25519
+public key, ``0x80 0x26`` for an Ed25519 private key (its 32-byte seed). ``did:key``
+(W3C CCG did:key method 0.7 §3) is ``did:key:`` + the public key's multibase string, and
+its one verification method is that DID + ``#`` + the same string.
+
+These few lines are written here because no maintained Python package covers the
+multicodec + did:key pair; base58btc itself comes from the ``base58`` package.
+"""
+
+from __future__ import annotations
+
+import base58
+from cryptography.hazmat.primitives.asymmetric.ed25519 import (
+    Ed25519PrivateKey,
+    Ed25519PublicKey,
+)
+from cryptography.hazmat.primitives.serialization import (
+    Encoding,
+    NoEncryption,
+    PrivateFormat,
+    PublicFormat,
+)
+
+from gateway.errors import CredentialError
+
+ED25519_PUB = b"\xed\x01"
+ED25519_PRIV = b"\x80\x26"
+DID_KEY_PREFIX = "did:key:"
+_B58_ALPHABET = frozenset("123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz")
+
+
+def b58btc_encode(data: bytes) -> str:
+    """Multibase base58btc encoding.
+
+    :param data: bytes to encode.
+    :returns: ``"z"`` followed by base58btc (Bitcoin alphabet) of ``data``.
+    """
+    return "z" + base58.b58encode(data).decode("ascii")
+
+
+def b58btc_decode(value: str) -> bytes:
+    """Decode a multibase base58btc string.
+
+    :param value: a string starting with ``z``.
+    :returns: the decoded bytes.
+    :raises CredentialError: ``value`` is not a string, has another multibase prefix, or
+        holds a character outside the base58btc alphabet.
+    """
+    if not isinstance(value, str) or not value.startswith("z"):
+        raise CredentialError(
+            "multibase value must start with 'z' (base58btc); other multibase "
+            "encodings are not accepted"
+        )
+    body = value[1:]
+    if not body:
+        raise CredentialError("multibase base58btc value is empty")
+    bad = next((c for c in body if c not in _B58_ALPHABET), None)
+    if bad is not None:
+        raise CredentialError(f"multibase base58btc value holds invalid character {bad!r}")
+    return base58.b58decode(body)
+
+
+def public_key_multibase(key: Ed25519PublicKey) -> str:
+    """The Multikey ``publicKeyMultibase`` of an Ed25519 public key (``z6Mk...``).
+
+    :param key: the public key.
+    :returns: ``z`` + base58btc(0xed01 ‖ 32 key bytes).
+    """
+    return b58btc_encode(ED25519_PUB + key.public_bytes(Encoding.Raw, PublicFormat.Raw))
+
+
+def public_key_from_multibase(value: str) -> Ed25519PublicKey:
+    """Parse an Ed25519 Multikey public key.
+
+    :param value: ``z6Mk...`` string.
+    :returns: the public key.
+    :raises CredentialError: not base58btc, not the Ed25519 public-key multicodec, or not
+        32 key bytes.
+    """
+    raw = b58btc_decode(value)
+    if raw[:2] != ED25519_PUB:
+        raise CredentialError(
+            "publicKeyMultibase is not an Ed25519 public key (multicodec 0xed01 expected)"
+        )
+    if len(raw) != 34:
+        raise CredentialError(
+            f"Ed25519 public key must be 32 bytes after the multicodec prefix, got {len(raw) - 2}"
+        )
+    return Ed25519PublicKey.from_public_bytes(raw[2:])
+
+
+def private_key_multibase(key: Ed25519PrivateKey) -> str:
+    """The Multikey ``secretKeyMultibase`` of an Ed25519 private key (``z3u2...``).
+
+    :param key: the private key.
+    :returns: ``z`` + base58btc(0x8026 ‖ 32-byte seed).
+    """
+    seed = key.private_bytes(Encoding.Raw, PrivateFormat.Raw, NoEncryption())
+    return b58btc_encode(ED25519_PRIV + seed)
+
+
+def private_key_from_multibase(value: str) -> Ed25519PrivateKey:
+    """Parse an Ed25519 Multikey private key.
+
+    :param value: ``z3u2...`` string.
+    :returns: the private key.
+    :raises CredentialError: not base58btc, not the Ed25519 private-key multicodec, or not
+        a 32-byte seed.
+    """
+    raw = b58btc_decode(value)
+    if raw[:2] != ED25519_PRIV:
+        raise CredentialError(
+            "secretKeyMultibase is not an Ed25519 private key (multicodec 0x8026 expected)"
+        )
+    if len(raw) != 34:
+        raise CredentialError(
+            f"Ed25519 private key must be a 32-byte seed after the prefix, got {len(raw) - 2}"
+        )
+    return Ed25519PrivateKey.from_private_bytes(raw[2:])
+
+
+def did_key(key: Ed25519PublicKey) -> str:
+    """The ``did:key`` DID of an Ed25519 public key.
+
+    :param key: the public key.
+    :returns: ``did:key:z6Mk...``.
+    """
+    return DID_KEY_PREFIX + public_key_multibase(key)
+
+
+def did_key_verification_method(key: Ed25519PublicKey) -> str:
+    """The verification method id of a ``did:key`` (did:key 0.7 §3.1.2).
+
+    :param key: the public key.
+    :returns: ``did:key:z6Mk...#z6Mk...``.
+    """
+    mb = public_key_multibase(key)
+    return f"{DID_KEY_PREFIX}{mb}#{mb}"
+
+
+def public_key_from_did_key(did_or_vm: str) -> Ed25519PublicKey:
+    """Resolve a ``did:key`` DID or verification method locally to its public key.
+
+    :param did_or_vm: ``did:key:z6Mk...`` or ``did:key:z6Mk...#z6Mk...``.
+    :returns: the Ed25519 public key.
+    :raises CredentialError: not a ``did:key``, the fragment differs from the DID's key,
+        or the key is not an Ed25519 Multikey.
+    """
+    if not isinstance(did_or_vm, str) or not did_or_vm.startswith(DID_KEY_PREFIX):
+        raise CredentialError(f"{did_or_vm!r} is not a did:key identifier")
+    did, _, fragment = did_or_vm.partition("#")
+    mb = did[len(DID_KEY_PREFIX) :]
+    if fragment and fragment != mb:
+        raise CredentialError(
+            f"did:key fragment {fragment!r} does not match the key in the DID ({mb!r})"
+        )
+    return public_key_from_multibase(mb)

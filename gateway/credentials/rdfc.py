@@ -1,0 +1,459 @@
+"""RDF Dataset Canonicalization (RDFC-1.0, W3C Recommendation 2024; = URDNA2015) of JSON-LD.
+
+Two implementations give the same bytes:
+
+* pyld (``jsonld.normalize`` machinery) is the reference. It is pure Python and slow
+  (about 7 ms for a 270-triple passport).
+* pyoxigraph parses JSON-LD and canonicalizes in Rust, about four times faster. It has no
+  document-loader hook, so the pinned contexts are inlined into the document in memory.
+  It writes some literals differently from pyld and jsonld.js (JSON floats as
+  ``xsd:double``, control characters, ``@direction``, integers beyond 1e21), so it is only
+  taken when a cheap walk over the document shows none of those
+  (:func:`fast_path_blocker`); otherwise pyld runs.
+
+Both paths are strict (DESIGN §5, "no silent data loss"): a key no context defines, an
+undefined type, or a relative IRI raises :class:`~gateway.errors.JsonLdError` instead of
+being dropped. pyld gets its ``on_property_dropped`` hook and a sentinel base IRI;
+pyoxigraph gets a sentinel ``@vocab`` appended to the context and the same sentinel base,
+so that anything it would drop or leave relative shows up as a sentinel IRI.
+
+Untrusted input (``untrusted=True``) is bounded by size and blank-node count, and RDFC's
+exponential worst case (RDFC-1.0 §4.8, Hash N-Degree Quads on symmetric blank nodes) is
+bounded without threads or processes: the fast path is taken only when every blank node
+has a distinct first-degree signature, in which case RDFC-1.0 never reaches the N-degree
+step (§4.4.3 step 5); any other graph goes to pyld with a counter and a deadline inside
+Hash N-Degree Quads. A worker process would also bound the Rust code, but costs a
+pickling round trip per credential and a fork to kill; the structural test costs about
+as much as one dict build and turns the bound into a deterministic one.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+import weakref
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+import pyoxigraph as ox
+from pyld import jsonld as pyld
+from pyld.canon import URDNA2015
+from pyld.context_resolver import ContextResolver
+
+from gateway.errors import ContextError, JsonLdError
+from gateway.vocab.loader import DocumentLoader, document_loader
+
+#: Base IRI given to both processors; an IRI under it was relative in the input.
+RELATIVE_BASE = "https://relative-iri.invalid/"
+#: ``@vocab`` appended for pyoxigraph; an IRI under it was an undefined term.
+UNDEFINED_VOCAB = "https://undefined-term.invalid/#"
+
+#: JSON-LD turns integers at or beyond 1e21 into xsd:double; 2^53 is also where
+#: JavaScript implementations start rounding (DESIGN §5).
+_MAX_SAFE_INT = 2**53
+#: Characters pyld writes raw where RDFC-1.0 §4.3 / N-Quads canonical form escapes them.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+#: Keywords whose RDF output differs between the two processors, or which would defeat
+#: the sentinels (an own ``@vocab`` or ``@base``).
+_SLOW_KEYS = frozenset({"@direction", "@vocab", "@base", "@import", "@json"})
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Caps for canonicalizing untrusted input.
+
+    :param max_bytes: largest accepted JSON serialization of the document.
+    :param max_blank_nodes: most blank nodes in the RDF dataset.
+    :param max_seconds: wall-clock budget of the pyld canonicalization.
+    :param max_work: Hash N-Degree Quads calls allowed per blank node (plus 64); the
+        counterpart of rdf-canonize's ``maxWorkFactor``.
+    """
+
+    max_bytes: int = 1_048_576
+    max_blank_nodes: int = 4096
+    max_seconds: float = 2.0
+    max_work: int = 16
+
+
+DEFAULT_LIMITS = Limits()
+
+
+def canonicalize(
+    document: Mapping[str, Any],
+    *,
+    loader: DocumentLoader | None = None,
+    fast: bool = True,
+    untrusted: bool = False,
+    limits: Limits = DEFAULT_LIMITS,
+) -> str:
+    """Canonical N-Quads (RDFC-1.0) of a JSON-LD document.
+
+    :param document: the JSON-LD document (already parsed JSON).
+    :param loader: document loader serving the contexts; default: pinned contexts only.
+    :param fast: allow the pyoxigraph path where it is byte-identical to pyld's.
+    :param untrusted: apply ``limits`` (size, blank nodes, work and time).
+    :param limits: caps used when ``untrusted``.
+    :returns: the canonical N-Quads, one quad per line, each line ending in ``\\n``.
+    :raises ContextError: a context is not served by ``loader``.
+    :raises JsonLdError: a term would be dropped, an IRI is relative, the document is
+        not valid JSON-LD, or a cap is exceeded.
+    """
+    loader = loader or _default_loader()
+    if untrusted:
+        size = len(orjson.dumps(document))
+        if size > limits.max_bytes:
+            raise JsonLdError(
+                f"document is {size} bytes, more than the {limits.max_bytes} accepted",
+                rule="limit",
+            )
+    if fast and fast_path_blocker(document, loader) is None:
+        out = _canonicalize_oxigraph(document, loader, limits if untrusted else None)
+        if out is not None:
+            return out
+    return _canonicalize_pyld(document, loader, limits if untrusted else None)
+
+
+def fast_path_blocker(document: Mapping[str, Any], loader: DocumentLoader) -> str | None:
+    """Why the pyoxigraph path could differ from pyld's output for ``document``, if it could.
+
+    :param document: the JSON-LD document.
+    :param loader: loader serving the document's remote contexts.
+    :returns: ``None`` when the fast path is byte-identical to pyld, else a JSON pointer
+        and the reason.
+    :raises ContextError: a context URL is not served by ``loader``.
+    """
+    used: set[str] = set()
+    sensitive: set[str] = set()
+    why = _blocker(document, "", loader, used, sensitive)
+    if why is None and used & sensitive:
+        term = min(used & sensitive)
+        why = f"term {term!r} is typed @json or carries @direction"
+    return why
+
+
+def _blocker(
+    value: Any, path: str, loader: DocumentLoader, used: set[str], sensitive: set[str]
+) -> str | None:
+    """Walk a document; collect the keys it uses and the terms its contexts make unsafe."""
+    if isinstance(value, str):
+        return f"{path}: control character" if _CONTROL.search(value) else None
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, int):
+        return f"{path}: integer beyond 2^53" if abs(value) >= _MAX_SAFE_INT else None
+    if isinstance(value, float):
+        return f"{path}: JSON float"
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            if key in _SLOW_KEYS or item == "@json":
+                return f"{path}/{key}: {key if key in _SLOW_KEYS else '@json'}"
+            if _CONTROL.search(key):
+                return f"{path}/{key}: control character in key"
+            if key == "@context":
+                why = _context_blocker(item, f"{path}/@context", loader, sensitive)
+            else:
+                used.add(key)
+                why = _blocker(item, f"{path}/{key}", loader, used, sensitive)
+            if why:
+                return why
+        return None
+    if isinstance(value, list):
+        for i, item in enumerate(value):
+            why = _blocker(item, f"{path}/{i}", loader, used, sensitive)
+            if why:
+                return why
+    return None
+
+
+def _context_blocker(
+    ctx: Any, path: str, loader: DocumentLoader, sensitive: set[str]
+) -> str | None:
+    if isinstance(ctx, list):
+        for i, item in enumerate(ctx):
+            why = _context_blocker(item, f"{path}/{i}", loader, sensitive)
+            if why:
+                return why
+        return None
+    if isinstance(ctx, str):
+        why, terms = _remote_context_verdict(ctx, loader)
+        sensitive |= terms
+        return why
+    if not isinstance(ctx, Mapping):
+        return None
+    why, terms = _context_verdict(ctx, path, loader)
+    sensitive |= terms
+    return why
+
+
+def _context_verdict(
+    ctx: Mapping[str, Any], path: str, loader: DocumentLoader
+) -> tuple[str | None, frozenset[str]]:
+    """Whether a context object can go to pyoxigraph, and its terms typed @json or
+    carrying @direction (their literals are written differently by the two processors)."""
+    terms: set[str] = set()
+    for key, definition in ctx.items():
+        if key in _SLOW_KEYS:
+            return f"{path}/{key}: {key}", frozenset()
+        if _CONTROL.search(key):
+            return f"{path}/{key}: control character in key", frozenset()
+        if not isinstance(definition, Mapping):
+            continue
+        if definition.get("@type") == "@json" or "@direction" in definition:
+            terms.add(key)
+        if "@context" in definition:
+            inner: set[str] = set()
+            why = _context_blocker(definition["@context"], f"{path}/{key}", loader, inner)
+            if why:
+                return why, frozenset()
+            terms |= inner
+    return None, frozenset(terms)
+
+
+# A remote context's verdict depends only on its content; cache by the object served,
+# holding the object so that its id() stays unique.
+_REMOTE_VERDICTS: dict[int, tuple[object, tuple[str | None, frozenset[str]]]] = {}
+
+
+def _remote_context_verdict(
+    url: str, loader: DocumentLoader
+) -> tuple[str | None, frozenset[str]]:
+    served = loader(url, None)["document"]
+    hit = _REMOTE_VERDICTS.get(id(served))
+    if hit is not None and hit[0] is served:
+        return hit[1]
+    inner = served.get("@context") if isinstance(served, Mapping) else None
+    verdict: tuple[str | None, frozenset[str]]
+    if inner is None:
+        verdict = (f"{url}: served document has no @context", frozenset())
+    else:
+        terms: set[str] = set()
+        verdict = (_context_blocker(inner, url, loader, terms), frozenset(terms))
+    if len(_REMOTE_VERDICTS) > 256:
+        _REMOTE_VERDICTS.clear()
+    _REMOTE_VERDICTS[id(served)] = (served, verdict)
+    return verdict
+
+
+_INLINED: dict[int, tuple[object, Any]] = {}
+
+
+def _inline(ctx: Any, loader: DocumentLoader) -> Any:
+    """The context with every URL, at any depth, replaced by the ``@context`` it serves."""
+    if isinstance(ctx, str):
+        served = loader(ctx, None)["document"]
+        hit = _INLINED.get(id(served))
+        if hit is not None and hit[0] is served:
+            return hit[1]
+        inlined = _inline(served["@context"], loader)
+        if len(_INLINED) > 256:
+            _INLINED.clear()
+        _INLINED[id(served)] = (served, inlined)
+        return inlined
+    if isinstance(ctx, list):
+        return [_inline(item, loader) for item in ctx]
+    return _inline_all(ctx, loader)
+
+
+def _inline_all(value: Any, loader: DocumentLoader) -> Any:
+    if isinstance(value, Mapping):
+        return {
+            k: (_inline(v, loader) if k == "@context" else _inline_all(v, loader))
+            for k, v in value.items()
+        }
+    if isinstance(value, list):
+        return [_inline_all(v, loader) for v in value]
+    return value
+
+
+def _canonicalize_oxigraph(
+    document: Mapping[str, Any], loader: DocumentLoader, limits: Limits | None
+) -> str | None:
+    """pyoxigraph RDFC-1.0; ``None`` when the graph must go to pyld (see module doc)."""
+    top = _inline(document.get("@context", []), loader)
+    body = {k: _inline_all(v, loader) for k, v in document.items() if k != "@context"}
+    contexts = top if isinstance(top, list) else [top]
+    body["@context"] = [*contexts, {"@vocab": UNDEFINED_VOCAB}]
+    try:
+        dataset = ox.Dataset(
+            ox.parse(orjson.dumps(body), format=ox.RdfFormat.JSON_LD, base_iri=RELATIVE_BASE)
+        )
+    except SyntaxError as exc:
+        raise JsonLdError(f"document is not valid JSON-LD: {exc}", rule="syntax") from exc
+    if limits is not None and not _first_degree_distinct(dataset, limits):
+        return None
+    dataset.canonicalize(ox.CanonicalizationAlgorithm.RDFC_1_0)
+    text = ox.serialize(dataset, format=ox.RdfFormat.N_QUADS).decode("utf-8")
+    # str.splitlines() would also split on U+2028, U+0085 ... inside literals.
+    lines = [line + "\n" for line in text.split("\n") if line]
+    lines.sort()
+    out = "".join(lines)
+    _refuse_sentinels(out)
+    return out
+
+
+def _first_degree_distinct(dataset: ox.Dataset, limits: Limits) -> bool:
+    """Whether every blank node has its own first-degree signature (RDFC-1.0 §4.6).
+
+    The signature is the sorted list of the node's quads with itself and other blank
+    nodes masked, the same information the first-degree hash is made of.
+
+    :raises JsonLdError: more blank nodes than ``limits`` allow.
+    """
+    quads: dict[str, list[tuple[str, ...]]] = {}
+    blank = ox.BlankNode
+    for quad in dataset:
+        s, o, g = quad.subject, quad.object, quad.graph_name
+        sb, ob, gb = isinstance(s, blank), isinstance(o, blank), isinstance(g, blank)
+        if not (sb or ob or gb):
+            continue
+        terms = (str(s), str(quad.predicate), str(o), str(g))
+        for node, is_blank in ((terms[0], sb), (terms[2], ob), (terms[3], gb)):
+            if is_blank:
+                masked = tuple(
+                    ("_:a" if t == node else "_:z") if b else t
+                    for t, b in zip(terms, (sb, False, ob, gb), strict=True)
+                )
+                quads.setdefault(node, []).append(masked)
+    if len(quads) > limits.max_blank_nodes:
+        raise JsonLdError(
+            f"document has {len(quads)} blank nodes, more than the "
+            f"{limits.max_blank_nodes} accepted",
+            rule="limit",
+        )
+    signatures = {tuple(sorted(v)) for v in quads.values()}
+    return len(signatures) == len(quads)
+
+
+def _refuse_sentinels(nquads: str) -> None:
+    for sentinel, rule, what in (
+        (UNDEFINED_VOCAB, "dropped-term", "is not defined by any @context"),
+        (RELATIVE_BASE, "relative-iri", "is a relative IRI"),
+    ):
+        at = nquads.find(sentinel)
+        if at >= 0:
+            end = nquads.find(">", at)
+            name = nquads[at + len(sentinel) : end]
+            raise JsonLdError(f"{name!r} {what}; refusing to lose or guess data", rule=rule)
+
+
+def _raise_dropped(term: str | None) -> None:
+    raise JsonLdError(
+        f"{term!r} is not defined by any @context and would be dropped", rule="dropped-term"
+    )
+
+
+class _BoundedURDNA2015(URDNA2015):
+    """pyld's URDNA2015 with a work counter and a deadline in Hash N-Degree Quads."""
+
+    def __init__(self, limits: Limits) -> None:
+        super().__init__()
+        self._limits = limits
+        self._deadline = time.monotonic() + limits.max_seconds
+        self._calls = 0
+        self._budget = 0
+
+    def main(self, dataset: dict[str, Any], options: dict[str, Any]) -> str:
+        nodes = {
+            c["value"]
+            for triples in dataset.values()
+            for t in triples
+            for c in (t["subject"], t["object"])
+            if c["type"] == "blank node"
+        }
+        if len(nodes) > self._limits.max_blank_nodes:
+            raise JsonLdError(
+                f"document has {len(nodes)} blank nodes, more than the "
+                f"{self._limits.max_blank_nodes} accepted",
+                rule="limit",
+            )
+        self._budget = self._limits.max_work * len(nodes) + 64
+        return super().main(dataset, options)
+
+    def hash_n_degree_quads(self, id_: str, issuer: Any) -> Any:
+        self._calls += 1
+        if self._calls > self._budget or time.monotonic() > self._deadline:
+            raise JsonLdError(
+                "blank nodes too interlinked to canonicalize within the accepted work "
+                f"({self._budget} N-degree hashes, {self._limits.max_seconds} s)",
+                rule="limit",
+            )
+        return super().hash_n_degree_quads(id_, issuer)
+
+
+_RESOLVERS: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()
+
+
+def _resolver(loader: DocumentLoader) -> ContextResolver:
+    # pyld's module-wide resolved-context cache is keyed by URL alone; two loaders serving
+    # different documents under one URL must not see each other's, so each loader gets
+    # its own cache.
+    cache = _RESOLVERS.get(loader)
+    if cache is None:
+        cache = pyld.LRUCache(maxsize=64)
+        _RESOLVERS[loader] = cache
+    return ContextResolver(cache, loader)
+
+
+def pyld_options(loader: DocumentLoader) -> dict[str, Any]:
+    """The pyld options both this module and :mod:`gateway.credentials.jsonld` use.
+
+    :param loader: the document loader.
+    :returns: options with the sentinel base and a per-loader context cache.
+    """
+    return {
+        "base": RELATIVE_BASE,
+        "documentLoader": loader,
+        "contextResolver": _resolver(loader),
+        "processingMode": "json-ld-1.1",
+        "extractAllScripts": True,
+    }
+
+
+def _canonicalize_pyld(
+    document: Mapping[str, Any], loader: DocumentLoader, limits: Limits | None
+) -> str:
+    processor = pyld.JsonLdProcessor(on_property_dropped=_raise_dropped)
+    options = {**pyld_options(loader), "produceGeneralizedRdf": False}
+    try:
+        dataset = processor.to_rdf(document, options)
+    except pyld.JsonLdError as exc:
+        raise unwrap_pyld_error(exc) from exc
+    canon = _BoundedURDNA2015(limits) if limits is not None else URDNA2015()
+    out = canon.main(dataset, {"format": "application/n-quads"})
+    _refuse_sentinels(out)
+    return out
+
+
+def unwrap_pyld_error(exc: BaseException) -> Exception:
+    """The gateway error behind a pyld error, or a :class:`JsonLdError` describing it.
+
+    :param exc: what pyld raised.
+    :returns: a :class:`ContextError` raised by the loader, a :class:`JsonLdError` raised
+        by a hook, or a new :class:`JsonLdError` with pyld's message.
+    """
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, ContextError | JsonLdError):
+            return seen
+        seen = seen.__cause__ or seen.__context__
+    deepest: BaseException = exc
+    while deepest.__cause__ is not None:
+        deepest = deepest.__cause__
+    message = deepest.args[0] if deepest.args else type(deepest).__name__
+    code = getattr(deepest, "code", None)
+    return JsonLdError(
+        f"document is not valid JSON-LD: {message}" + (f" ({code})" if code else ""),
+        rule="syntax",
+    )
+
+
+def _default_loader() -> DocumentLoader:
+    global _DEFAULT
+    if _DEFAULT is None:
+        _DEFAULT = document_loader()
+    return _DEFAULT
+
+
+_DEFAULT: DocumentLoader | None = None

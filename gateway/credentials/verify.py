@@ -1,0 +1,336 @@
+"""One verifier for both securing formats: Data Integrity proofs and ``vc+jwt``.
+
+``verify`` detects the format, checks the securing mechanism, and then (unless
+``proof_only``) the credential itself: VC DM 2.0 structure, that the issuer controls the
+signing key, the validity period, every status list entry (fail closed), the issuer
+trust list and, for this gateway's battery passports, that the subject speaks the
+passport vocabulary with the right JSON types. A failed verification is an answer
+(``verified: false`` with the failed checks), never an exception (DESIGN §5).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Any
+
+from gateway.credentials import data_integrity, jose
+from gateway.credentials.checks import Check
+from gateway.credentials.did import Resolver, VerificationMethod
+from gateway.credentials.jsonld import expand_strict
+from gateway.credentials.model import (
+    PASSPORT_CREDENTIAL_TYPE,
+    as_list,
+    issuer_id,
+    parse_datetime,
+    structure_checks,
+)
+from gateway.credentials.status_list import (
+    StatusSource,
+    check_status,
+    documents_source,
+)
+from gateway.errors import CredentialError, GatewayError
+from gateway.vocab.loader import PASSPORT_V1, document_loader
+
+MAX_CREDENTIAL_BYTES = 4 * 1024 * 1024
+PASSPORT_TYPE = "BatteryPassport"
+ENVELOPE_PREFIX = "data:application/vc+jwt,"
+_DECIMAL = re.compile(r"-?[0-9]+(?:\.[0-9]+)?")
+_YEAR_MONTH = re.compile(r"[0-9]{4}-(?:0[1-9]|1[0-2])")
+_IRI = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*:\S+")
+_MAX_SAFE_INTEGER = 2**53 - 1
+
+
+@dataclass(frozen=True)
+class VerificationResult:
+    """The verdict on one credential.
+
+    :param checks: every step that ran, in order.
+    :param format: ``data-integrity``, ``vc+jwt`` or ``unknown``.
+    :param credential: the credential (the JWS payload for vc+jwt), when it could be read.
+    """
+
+    checks: tuple[Check, ...]
+    format: str = "unknown"
+    credential: Mapping[str, Any] | None = field(default=None, compare=False)
+
+    @property
+    def verified(self) -> bool:
+        """True only when there is at least one check and every check passed."""
+        return bool(self.checks) and all(c.ok for c in self.checks)
+
+    @property
+    def failures(self) -> list[Check]:
+        return [c for c in self.checks if not c.ok]
+
+    def as_dict(self) -> dict[str, Any]:
+        """``{"verified": bool, "checks": [{"id", "ok", "reason"}]}``."""
+        return {"verified": self.verified, "checks": [c.as_dict() for c in self.checks]}
+
+
+def verify(
+    credential: Mapping[str, Any] | str,
+    *,
+    now: datetime | None = None,
+    contexts: Mapping[str, Mapping[str, Any]] | None = None,
+    proof_only: bool = False,
+    trusted_issuers: Sequence[str] = (),
+    resolver: Resolver | None = None,
+    status_lists: StatusSource | Mapping[str, Mapping[str, Any]] | None = None,
+    strict: bool = False,
+) -> VerificationResult:
+    """Verify a credential secured with a Data Integrity proof or as a ``vc+jwt``.
+
+    :param credential: a parsed JSON credential with ``proof``, or text: JSON, a compact
+        JWS, or an ``EnvelopedVerifiableCredential``.
+    :param now: the time validity is judged at (default: now).
+    :param contexts: JSON-LD contexts by URL besides the pinned ones.
+    :param proof_only: check the securing mechanism only (signature, key, contexts).
+    :param trusted_issuers: accepted issuer DIDs; empty means no trust list.
+    :param resolver: where verification methods come from (default: did:key only).
+    :param status_lists: status list credentials by URL, or a source; default none,
+        so a credential with ``credentialStatus`` fails closed.
+    :param strict: warnings (e.g. a JWS without ``typ``) fail.
+    :returns: the verdict with its checks; never raises for bad input.
+    """
+    now = now or datetime.now(UTC)
+    if now.tzinfo is None:
+        now = now.replace(tzinfo=UTC)
+    resolver = resolver or Resolver()
+    if status_lists is None:
+        source: StatusSource = documents_source(())
+    elif isinstance(status_lists, Mapping):
+        source = documents_source({**d, "id": url} for url, d in status_lists.items())
+    else:
+        source = status_lists
+    verifier = _Verifier(now, dict(contexts or {}), resolver, source, tuple(trusted_issuers), strict)
+    try:
+        return verifier.run(credential, proof_only)
+    except GatewayError as e:
+        # A refused input (e.g. an unknown context met outside a proof check) is a verdict.
+        return VerificationResult((*verifier.checks, Check("input", False, str(e))))
+
+
+class _Verifier:
+    def __init__(
+        self,
+        now: datetime,
+        contexts: dict[str, Mapping[str, Any]],
+        resolver: Resolver,
+        source: StatusSource,
+        trusted: tuple[str, ...],
+        strict: bool,
+    ) -> None:
+        self.now = now
+        self.contexts = contexts
+        self.loader = document_loader(extra=contexts)
+        self.resolver = resolver
+        self.source = source
+        self.trusted = trusted
+        self.strict = strict
+        self.checks: list[Check] = []
+        self.methods: dict[str, VerificationMethod] = {}
+
+    def run(self, credential: Mapping[str, Any] | str, proof_only: bool) -> VerificationResult:
+        if isinstance(credential, str | bytes):
+            text = credential.decode("utf-8") if isinstance(credential, bytes) else credential
+            if len(text) > MAX_CREDENTIAL_BYTES:
+                return self._fail("format", f"input larger than {MAX_CREDENTIAL_BYTES} bytes")
+            text = text.strip()
+            if text.startswith("{"):
+                try:
+                    parsed = json.loads(text)
+                except ValueError as e:
+                    return self._fail("format", f"not JSON ({e})")
+                return self.run(parsed, proof_only)
+            if jose.looks_like_jws(text):
+                return self._jwt(text, proof_only)
+            return self._fail("format", "neither a JSON credential nor a compact JWS")
+        if not isinstance(credential, Mapping):
+            return self._fail("format", "a credential must be a JSON object")
+        if "EnvelopedVerifiableCredential" in as_list(credential.get("type")):
+            inner = credential.get("id")
+            if isinstance(inner, str) and inner.startswith(ENVELOPE_PREFIX):
+                return self._jwt(inner[len(ENVELOPE_PREFIX):], proof_only)
+            return self._fail("format", f"enveloped credential id must start {ENVELOPE_PREFIX}")
+        if "proof" not in credential:
+            return self._fail(
+                "format", "unsecured credential: no Data Integrity proof and not a vc+jwt"
+            )
+        return self._data_integrity(credential, proof_only)
+
+    def _fail(self, check_id: str, reason: str, fmt: str = "unknown") -> VerificationResult:
+        self.checks.append(Check(check_id, False, reason))
+        return VerificationResult(tuple(self.checks), fmt)
+
+    def _resolve_key(self, reference: str) -> Any:
+        method = self.resolver.resolve(reference, purpose="assertionMethod")
+        self.methods[reference] = method
+        return method.ed25519()
+
+    def _data_integrity(self, doc: Mapping[str, Any], proof_only: bool) -> VerificationResult:
+        self.checks.append(Check("format", True, "Data Integrity"))
+        self.checks.extend(
+            data_integrity.verify_proof(
+                doc, self._resolve_key, loader=self.loader, expected_purpose="assertionMethod"
+            )
+        )
+        if not proof_only:
+            body = {k: v for k, v in doc.items() if k != "proof"}
+            refs = [p.get("verificationMethod") for p in as_list(doc.get("proof"))
+                    if isinstance(p, Mapping)]
+            self._credential_checks(body, [r for r in refs if isinstance(r, str)])
+        return VerificationResult(tuple(self.checks), "data-integrity", doc)
+
+    def _jwt(self, token: str, proof_only: bool) -> VerificationResult:
+        self.checks.append(Check("format", True, "vc+jwt"))
+        result = jose.verify_jwt(token, self.resolver, now=self.now, strict=self.strict)
+        self.checks.extend(result.checks)
+        payload = result.credential
+        if payload is None:
+            return VerificationResult(tuple(self.checks), "vc+jwt")
+        try:
+            expand_strict(payload, loader=self.loader)
+        except GatewayError as e:
+            self.checks.append(Check("jsonld", False, str(e)))
+        else:
+            self.checks.append(Check("jsonld", True, "pinned contexts, every term defined"))
+        if not proof_only and result.method is not None:
+            kid = result.method.id
+            self.methods[kid] = result.method
+            self._credential_checks(payload, [kid])
+        return VerificationResult(tuple(self.checks), "vc+jwt", payload)
+
+    def _credential_checks(self, doc: Mapping[str, Any], references: Sequence[str]) -> None:
+        self.checks.extend(structure_checks(doc))
+        issuer = issuer_id(doc)
+        controllers = {
+            self.methods[r].controller if r in self.methods else None for r in references
+        }
+        if not references:
+            self.checks.append(Check("issuer.controller", False, "no verification method"))
+        elif controllers == {issuer}:
+            self.checks.append(Check("issuer.controller", True, f"{issuer} controls the key"))
+        else:
+            named = ", ".join(sorted(str(c) for c in controllers))
+            self.checks.append(Check(
+                "issuer.controller", False,
+                f"issuer {issuer!r} is not the controller of the verification method ({named})",
+            ))
+        self.checks.append(self._validity(doc))
+        if doc.get("credentialStatus") is None:
+            self.checks.append(Check("status", True, "no credentialStatus"))
+        else:
+            self.checks.extend(
+                check_status(doc, self.source, now=self.now, verify_list=self._verify_list)
+            )
+        if not self.trusted:
+            self.checks.append(Check("issuer.trust", True, "no trust list applied"))
+        elif issuer in self.trusted:
+            self.checks.append(Check("issuer.trust", True, f"{issuer} is trusted"))
+        else:
+            self.checks.append(Check("issuer.trust", False, f"{issuer} is not a trusted issuer"))
+        self.checks.extend(passport_checks(doc))
+
+    def _validity(self, doc: Mapping[str, Any]) -> Check:
+        try:
+            start = parse_datetime(doc["validFrom"]) if "validFrom" in doc else None
+            end = parse_datetime(doc["validUntil"]) if "validUntil" in doc else None
+        except CredentialError as e:
+            return Check("validity", False, str(e))
+        stamp = self.now.strftime("%Y-%m-%dT%H:%M:%SZ")
+        if start is not None and self.now < start:
+            return Check("validity", False, f"not valid yet: validFrom {doc['validFrom']} > {stamp}")
+        if end is not None and self.now > end:
+            return Check("validity", False, f"expired: validUntil {doc['validUntil']} < {stamp}")
+        return Check("validity", True, f"valid at {stamp}")
+
+    def _verify_list(self, status_list: Mapping[str, Any]) -> list[Check]:
+        if "proof" not in status_list:
+            return [Check("proof", False, "status list credential has no proof")]
+        checks = list(
+            data_integrity.verify_proof(status_list, self._resolve_key, loader=self.loader)
+        )
+        for proof in as_list(status_list.get("proof")):
+            ref = proof.get("verificationMethod") if isinstance(proof, Mapping) else None
+            method = self.methods.get(ref) if isinstance(ref, str) else None
+            if method is None or method.controller != issuer_id(status_list):
+                checks.append(Check("issuer.controller", False, "list issuer does not control its key"))
+        return checks
+
+
+def _json_type_ok(json_type: str, value: Any) -> bool:
+    if json_type == "integer":
+        return isinstance(value, int) and not isinstance(value, bool) \
+            and abs(value) <= _MAX_SAFE_INTEGER
+    if not isinstance(value, str):
+        return False
+    if json_type == "decimal-string":
+        return bool(_DECIMAL.fullmatch(value))
+    if json_type == "date":
+        try:
+            date.fromisoformat(value)
+        except ValueError:
+            return False
+        return len(value) == 10
+    if json_type == "year-month":
+        return bool(_YEAR_MONTH.fullmatch(value))
+    if json_type == "uri":
+        return bool(_IRI.fullmatch(value))
+    return json_type == "string"
+
+
+def passport_checks(
+    credential: Mapping[str, Any], catalog_loader: Callable[[], Any] | None = None
+) -> list[Check]:
+    """Conformance of a battery passport credential to the passport vocabulary.
+
+    Applies to credentials that use the passport context and the
+    ``BatteryPassportCredential`` type; others get one passing, explanatory check.
+
+    :param credential: the credential without proof.
+    :param catalog_loader: returns the attribute catalog (default: the shipped one).
+    :returns: ``passport.vocabulary`` and ``passport.mapping`` checks.
+    """
+    contexts = as_list(credential.get("@context"))
+    if PASSPORT_V1 not in contexts or PASSPORT_CREDENTIAL_TYPE not in as_list(
+        credential.get("type")
+    ):
+        return [Check("passport.vocabulary", True, "not a passport credential of this "
+                      "vocabulary; attribute conformance not checked")]
+    from gateway.vocab.catalog import RESERVED_TERMS, load_catalog
+
+    catalog = (catalog_loader or load_catalog)()
+    problems: list[str] = []
+    for i, subject in enumerate(as_list(credential.get("credentialSubject"))):
+        base = "/credentialSubject" + (f"/{i}" if isinstance(
+            credential.get("credentialSubject"), list) else "")
+        if not isinstance(subject, Mapping):
+            problems.append(f"{base} is not an object")
+            continue
+        if PASSPORT_TYPE not in as_list(subject.get("type")):
+            problems.append(f"{base}/type must include {PASSPORT_TYPE}")
+        for term, value in subject.items():
+            if term in ("id", "type") or term in RESERVED_TERMS:
+                continue
+            attribute = catalog.by_term.get(term)
+            if attribute is None:
+                problems.append(f"{base}/{term} is not a passport attribute")
+                continue
+            for j, item in enumerate(as_list(value)):
+                if not _json_type_ok(attribute.json_type, item):
+                    where = f"{base}/{term}" + (f"/{j}" if isinstance(value, list) else "")
+                    problems.append(f"{where}: {item!r} is not a JSON {attribute.json_type}")
+    checks = [Check("passport.vocabulary", not problems, "; ".join(problems[:20])
+                    + (f" (+{len(problems) - 20} more)" if len(problems) > 20 else ""))]
+    mapping = [credential.get(k) for k in ("mappingSet", "mappingVersion", "mappingHash")]
+    if all(isinstance(v, str) and v for v in mapping):
+        checks.append(Check("passport.mapping", True, f"{mapping[0]}@{mapping[1]} ({mapping[2]})"))
+    else:
+        checks.append(Check("passport.mapping", False,
+                            "mappingSet, mappingVersion and mappingHash must name the mapping used"))
+    return checks

@@ -1,0 +1,77 @@
+"""Published mapping tables shipped in ``mappings/<set>/<version>.sssom.tsv``."""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+
+from gateway.errors import MappingInvalid, MappingNotFound
+from gateway.mapping.model import MappingSet
+from gateway.mapping.sssom import read_sssom
+from gateway.mapping.validate import Problem, validate
+from gateway.paths import MAPPINGS_DIR
+from gateway.records.paths import field_paths
+from gateway.vocab.catalog import load_catalog
+
+SUFFIX = ".sssom.tsv"
+
+
+def parse_ref(ref: str) -> tuple[str, str]:
+    """Split ``SET@VERSION``.
+
+    :raises MappingNotFound: the reference is not of that form.
+    """
+    set_id, sep, version = ref.partition("@")
+    if not sep or not set_id or not version:
+        raise MappingNotFound(f"mapping reference {ref!r} is not SET@VERSION", pointer="mapping")
+    return set_id, version
+
+
+def available(root: Path = MAPPINGS_DIR) -> list[str]:
+    """Every shipped ``SET@VERSION``, sorted."""
+    return sorted(
+        f"{path.parent.name}@{path.name.removesuffix(SUFFIX)}"
+        for path in root.glob(f"*/*{SUFFIX}")
+    )
+
+
+def load(ref: str, root: Path = MAPPINGS_DIR) -> MappingSet:
+    """Read a shipped table and check it; the result is cached per file.
+
+    :raises MappingNotFound: no such set or version (the message lists what exists).
+    :raises MappingInvalid: the table has problems (all of them, with row numbers).
+    """
+    set_id, version = parse_ref(ref)
+    path = root / set_id / f"{version}{SUFFIX}"
+    if not path.is_file():
+        known = ", ".join(available(root)) or "none"
+        raise MappingNotFound(f"no mapping {ref}; available: {known}", pointer="mapping")
+    return _load_file(path)
+
+
+@cache
+def _load_file(path: Path) -> MappingSet:
+    mapping_set = read_sssom(path.read_text(encoding="utf-8"))
+    expected = (path.parent.name, path.name.removesuffix(SUFFIX))
+    if (mapping_set.set_id, mapping_set.version) != expected:
+        raise MappingInvalid(
+            f"{path.name}: metadata says {mapping_set.ref}, file name says "
+            f"{expected[0]}@{expected[1]}"
+        )
+    raise_problems(mapping_set, check(mapping_set))
+    return mapping_set
+
+
+def check(mapping_set: MappingSet) -> list[Problem]:
+    """Validate against the shipped vocabulary and the record model."""
+    return validate(mapping_set, load_catalog(), field_paths())
+
+
+def raise_problems(mapping_set: MappingSet, problems: list[Problem]) -> None:
+    if problems:
+        first = problems[0]
+        raise MappingInvalid(
+            f"{mapping_set.ref}: {len(problems)} problem(s); first: row {first.row}: "
+            f"{first.message}",
+            errors=[p.as_dict() for p in problems],
+        )

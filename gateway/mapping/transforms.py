@@ -1,0 +1,282 @@
+"""Named value transforms a mapping row may apply, and their parameters.
+
+A transform takes the value found at the row's source path and returns the EU value
+(``None`` when there is nothing to say). Rows name transforms by string and give their
+parameters as JSON, so the registry checks both when a table is loaded.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from gateway.errors import TransformError
+
+Value = Any
+
+
+@dataclass(frozen=True)
+class Context:
+    """What a transform may read besides its value.
+
+    :ivar base_url: public base of the issuing gateway (passport ids live under it).
+    :ivar decode_code: GB/T 34014 decoder, injected so this module does not import codes/.
+    """
+
+    record: Mapping[str, Any]
+    base_url: str
+    decode_code: Callable[[str], Mapping[str, Any]]
+    cache: dict[str, Any] = field(default_factory=dict)
+
+    def decoded(self, code: str) -> Mapping[str, Any]:
+        if code not in self.cache:
+            self.cache[code] = self.decode_code(code)
+        return self.cache[code]
+
+
+@dataclass(frozen=True)
+class Transform:
+    name: str
+    function: Callable[..., Value]
+    params: Mapping[str, type]
+    optional: frozenset[str]
+    unit_param: str | None
+    outputs: frozenset[str] | None
+    description: str
+
+
+REGISTRY: dict[str, Transform] = {}
+
+
+def transform(
+    name: str,
+    *,
+    params: Mapping[str, type] | None = None,
+    optional: tuple[str, ...] = (),
+    unit_param: str | None = None,
+    outputs: tuple[str, ...] | None = None,
+) -> Callable[[Callable[..., Value]], Callable[..., Value]]:
+    """Register a transform under ``name``.
+
+    :param params: parameter name -> expected JSON type (str, int, dict, list, bool).
+    :param optional: the parameters that may be left out.
+    :param unit_param: the parameter holding the unit the transform outputs, checked
+        against the EU attribute's unit when a table is validated.
+    :param outputs: the catalog JSON types (``Attribute.json_type``) the result can
+        fill; None for transforms that pass the national value's type through.
+    """
+
+    def register(function: Callable[..., Value]) -> Callable[..., Value]:
+        REGISTRY[name] = Transform(
+            name=name,
+            function=function,
+            params=dict(params or {}),
+            optional=frozenset(optional),
+            unit_param=unit_param,
+            outputs=frozenset(outputs) if outputs is not None else None,
+            description=(function.__doc__ or "").strip().splitlines()[0],
+        )
+        return function
+
+    return register
+
+
+def check_params(name: str, params: Mapping[str, Any]) -> list[str]:
+    """Problems with a row's transform name and parameters (empty list if none)."""
+    if name not in REGISTRY:
+        return [f"transform {name!r} is not registered (known: {', '.join(sorted(REGISTRY))})"]
+    spec = REGISTRY[name]
+    problems = []
+    for key, value in params.items():
+        if key in ENGINE_PARAMS:
+            continue
+        if key not in spec.params:
+            problems.append(f"transform {name!r} takes no parameter {key!r}")
+        elif not isinstance(value, spec.params[key]):
+            problems.append(
+                f"transform {name!r} parameter {key!r} must be {spec.params[key].__name__}"
+            )
+    for key in spec.params:
+        if key not in params and key not in spec.optional:
+            problems.append(f"transform {name!r} needs parameter {key!r}")
+    return problems
+
+
+def apply(name: str, value: Value, context: Context, params: Mapping[str, Any]) -> Value:
+    spec = REGISTRY[name]
+    own = {k: v for k, v in params.items() if k not in ENGINE_PARAMS}
+    return spec.function(value, context, **own)
+
+
+DECIMAL = "decimal-string"
+
+# Parameters the engine reads itself (selection of list items), not passed to transforms.
+ENGINE_PARAMS = frozenset({"where", "pick"})
+
+
+# Units the record model allows, as factors to a base unit per dimension.
+UNITS: dict[str, tuple[str, Decimal]] = {
+    "mAh": ("charge", Decimal("0.001")),
+    "Ah": ("charge", Decimal(1)),
+    "mV": ("voltage", Decimal("0.001")),
+    "V": ("voltage", Decimal(1)),
+    "Wh": ("energy", Decimal(1)),
+    "kWh": ("energy", Decimal(1000)),
+    "MWh": ("energy", Decimal(1_000_000)),
+    "g": ("mass", Decimal("0.001")),
+    "kg": ("mass", Decimal(1)),
+    "t": ("mass", Decimal(1000)),
+    "W": ("power", Decimal(1)),
+    "kW": ("power", Decimal(1000)),
+    "mOhm": ("resistance", Decimal("0.001")),
+    "Ohm": ("resistance", Decimal(1)),
+    "°C": ("temperature", Decimal(1)),
+    "%": ("ratio", Decimal(1)),
+    "W/Wh": ("power/energy", Decimal(1)),
+}
+
+
+def decimal_string(value: Decimal | int | str) -> str:
+    """Canonical decimal text: no exponent, no trailing zeros (``"350.4"``, ``"150"``).
+
+    Passports carry non-integer quantities as strings typed xsd:decimal (DESIGN §5).
+    """
+    try:
+        number = Decimal(str(value))
+    except InvalidOperation as exc:
+        raise TransformError(f"{value!r} is not a decimal number") from exc
+    if not number.is_finite():
+        raise TransformError(f"{value!r} is not a finite number")
+    text = format(number.normalize(), "f")
+    return "0" if text in {"-0", "0"} else text
+
+
+def convert_unit(amount: Decimal | int | str, from_unit: str, to_unit: str) -> Decimal:
+    try:
+        from_dim, from_factor = UNITS[from_unit]
+        to_dim, to_factor = UNITS[to_unit]
+    except KeyError as exc:
+        raise TransformError(f"unknown unit {exc.args[0]!r}") from None
+    if from_dim != to_dim:
+        raise TransformError(f"cannot convert {from_unit} ({from_dim}) to {to_unit} ({to_dim})")
+    return Decimal(str(amount)) * from_factor / to_factor
+
+
+@transform("identity")
+def identity(value: Value, context: Context) -> Value:
+    """The national value as it is."""
+    return value
+
+
+@transform("decimal", outputs=(DECIMAL,))
+def decimal_(value: Value, context: Context) -> str:
+    """A number as canonical decimal text."""
+    return decimal_string(value)
+
+
+@transform("integer", outputs=("integer",))
+def integer(value: Value, context: Context) -> int:
+    """A whole number; refuses fractions instead of rounding them away."""
+    number = Decimal(str(value))
+    if number != number.to_integral_value():
+        raise TransformError(f"{value!r} is not a whole number")
+    return int(number)
+
+
+@transform("quantity", params={"unit": str}, unit_param="unit", outputs=(DECIMAL,))
+def quantity(value: Value, context: Context, *, unit: str) -> str:
+    """A ``{value, unit}`` quantity converted to ``unit``, as decimal text."""
+    return decimal_string(convert_unit(value["value"], value["unit"], unit))
+
+
+@transform("range_bound", params={"bound": str, "unit": str}, unit_param="unit",
+           outputs=(DECIMAL,))
+def range_bound(value: Value, context: Context, *, bound: str, unit: str) -> str | None:
+    """One end (``min`` or ``max``) of a ``{min, max, unit}`` range, in ``unit``."""
+    if bound not in {"min", "max"}:
+        raise TransformError(f"range_bound: bound must be 'min' or 'max', not {bound!r}")
+    if value.get(bound) is None:
+        return None
+    return decimal_string(convert_unit(value[bound], value["unit"], unit))
+
+
+@transform("ratio", params={"numerator": str, "denominator": str, "unit": str, "places": int},
+           unit_param="unit", outputs=(DECIMAL,))
+def ratio(value: Value, context: Context, *, numerator: str, denominator: str, unit: str,
+          places: int) -> str | None:
+    """Ratio of two quantities of an object, e.g. power / energy in W/Wh."""
+    top, bottom = value.get(numerator), value.get(denominator)
+    if not top or not bottom:
+        return None
+    top_unit, bottom_unit = unit.split("/")
+    low = convert_unit(bottom["value"], bottom["unit"], bottom_unit)
+    if low == 0:
+        raise TransformError(f"{denominator} is zero")
+    result = convert_unit(top["value"], top["unit"], top_unit) / low
+    return decimal_string(result.quantize(Decimal(1).scaleb(-places)))
+
+
+@transform("complement_percent", outputs=(DECIMAL,))
+def complement_percent(value: Value, context: Context) -> str:
+    """100 minus a percentage (capacity fade from a capacity-based state of health)."""
+    return decimal_string(Decimal(100) - Decimal(str(value)))
+
+
+@transform("year_month", outputs=("year-month",))
+def year_month(value: Value, context: Context) -> str:
+    """An ISO date cut to its month, ``YYYY-MM``."""
+    return str(value)[:7]
+
+
+@transform("enum", params={"values": dict})
+def enum(value: Value, context: Context, *, values: Mapping[str, str]) -> str:
+    """A national code translated by the given table; an unlisted code is an error."""
+    try:
+        return values[str(value)]
+    except KeyError:
+        raise TransformError(
+            f"{value!r} is not in the enumeration map ({', '.join(sorted(values))})"
+        ) from None
+
+
+@transform("code_segment", params={"segment": str})
+def code_segment(value: Value, context: Context, *, segment: str) -> Value:
+    """A decoded part of a GB/T 34014 code (``battery_type_name``, ``serial_number`` ...)."""
+    decoded = context.decoded(str(value))
+    if segment not in decoded:
+        raise TransformError(f"GB/T 34014 decode has no segment {segment!r}")
+    return decoded[segment]
+
+
+@transform("passport_url", outputs=("uri", "string"))
+def passport_url(value: Value, context: Context) -> str:
+    """The passport id for a battery code: an HTTPS URL under the gateway's base."""
+    return f"{context.base_url.rstrip('/')}/passports/{value}"
+
+
+@transform("join", params={"fields": list, "separator": str}, optional=("separator",),
+           outputs=("string",))
+def join(value: Value, context: Context, *, fields: list[str], separator: str = ", ") -> str | None:
+    """The given fields of an object joined into one text, skipping empty ones."""
+    parts = [str(value[f]) for f in fields if value.get(f) not in (None, "")]
+    return separator.join(parts) if parts else None
+
+
+@transform("labelled", params={"fields": dict, "separator": str}, optional=("separator",),
+           outputs=("string",))
+def labelled(value: Value, context: Context, *, fields: Mapping[str, str],
+             separator: str = "; ") -> str | None:
+    """Fields of an object as ``label: value`` pairs, skipping empty ones."""
+    parts = [f"{label}: {value[f]}" for f, label in fields.items()
+             if value.get(f) not in (None, "")]
+    return separator.join(parts) if parts else None
+
+
+@transform("alarm_events", params={"min_level": int}, outputs=("string",))
+def alarm_events(value: Value, context: Context, *, min_level: int) -> Value:
+    """Alarms at or above ``min_level`` as ``time type (level N)`` texts."""
+    if value.get("level", 0) < min_level:
+        return None
+    return f"{value.get('time', '')} {value['type']} (level {value['level']})".strip()

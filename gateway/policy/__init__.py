@@ -1,0 +1,1 @@
+"""Cross-border data policy: what of a national record may leave China."""

@@ -1,0 +1,123 @@
+"""Source paths of the record model, derived from the marshmallow schemas.
+
+A mapping table names the record fields it reads by these paths: dotted member names,
+``[]`` for the entries of a list (``battery.modules[].code``), the members of every event
+type under ``events[]`` (``events[].recipient.licence_no``) and one
+``eu_supplement.<key>`` per EU attribute catalog key. Walking the schemas keeps the
+list in step with the model.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from functools import cache
+from types import MappingProxyType
+
+from marshmallow import Schema, fields
+
+from gateway.records.fields import (
+    BatteryCode,
+    CatalogValues,
+    DecimalString,
+    Enum,
+    IsoDate,
+    SafeInteger,
+    Timestamp,
+    Union,
+    Uri,
+)
+from gateway.records.schema import RECORD_SCHEMA
+
+
+def _kind(field: fields.Field) -> str:
+    if isinstance(field, fields.Nested):
+        return "quantity" if "quantity" in field.metadata else "object"
+    if isinstance(field, fields.List):
+        return "list"
+    for cls, kind in (
+        (Union, "object"),
+        (CatalogValues, "object"),
+        (DecimalString, "decimal"),
+        (SafeInteger, "integer"),
+        (IsoDate, "date"),
+        (Timestamp, "datetime"),
+        (BatteryCode, "code"),
+        (Enum, "enum"),
+        (Uri, "uri"),
+    ):
+        if isinstance(field, cls):
+            return kind
+    return "string"
+
+
+def _walk_schema(
+    schema: Schema, prefix: str, sensitivity: str | None
+) -> Iterator[tuple[str, fields.Field, str | None]]:
+    for name, field in schema.fields.items():
+        yield from _walk_field(f"{prefix}{name}", field, sensitivity)
+
+
+def _walk_field(
+    path: str, field: fields.Field, sensitivity: str | None
+) -> Iterator[tuple[str, fields.Field, str | None]]:
+    sensitivity = field.metadata.get("sensitivity", sensitivity)
+    yield path, field, sensitivity
+    if isinstance(field, fields.Nested):
+        yield from _walk_schema(field.schema, f"{path}.", sensitivity)
+    elif isinstance(field, fields.List):
+        yield from _walk_field(f"{path}[]", field.inner, sensitivity)
+    elif isinstance(field, Union):
+        for kind in field.schemas:
+            yield from _walk_schema(field.schema_for(kind), f"{path}.", sensitivity)
+
+
+def _fields() -> Iterator[tuple[str, fields.Field, str | None]]:
+    yield from _walk_schema(RECORD_SCHEMA, "", None)
+
+
+@cache
+def field_paths() -> frozenset[str]:
+    """Every source path of the record model.
+
+    Includes objects and lists as well as their members (``specs.rated_capacity``,
+    ``specs.rated_capacity.value``, ``battery.modules``, ``battery.modules[]``), and
+    ``eu_supplement.<key>`` for every key of the EU attribute catalog.
+
+    :returns: the paths.
+    :raises CatalogInvalid: the shipped EU attribute catalog is broken.
+    """
+    from gateway.vocab.catalog import load_catalog
+
+    paths = {path for path, _, _ in _fields()}
+    paths.update(f"eu_supplement.{a.key}" for a in load_catalog())
+    return frozenset(paths)
+
+
+@cache
+def field_kinds() -> Mapping[str, str]:
+    """The kind of value at each path (without the ``eu_supplement`` keys):
+    ``object``, ``list``, ``quantity``, ``string``, ``enum``, ``code``, ``uri``,
+    ``decimal`` (a canonical decimal string), ``integer``, ``date`` or ``datetime``.
+    """
+    return MappingProxyType({path: _kind(field) for path, field, _ in _fields()})
+
+
+@cache
+def quantity_units() -> Mapping[str, tuple[str, ...]]:
+    """The allowed units of every quantity path, preferred unit first."""
+    return MappingProxyType(
+        {
+            path: field.metadata["units"]
+            for path, field, _ in _fields()
+            if "quantity" in field.metadata
+        }
+    )
+
+
+#: Paths that identify a vehicle or a person, with their class: ``vehicle_identifier``
+#: (a VIN, wherever it appears), ``personal`` (the owner) or ``location`` (where the
+#: vehicle was). Members of a sensitive object are listed too. Such data stays in China
+#: under the cross-border data policy.
+SENSITIVE_PATHS: Mapping[str, str] = MappingProxyType(
+    {path: sensitivity for path, _, sensitivity in _fields() if sensitivity is not None}
+)

@@ -1,0 +1,97 @@
+"""Run the record schema and turn its messages into ``InvalidRecord`` problems.
+
+Every problem is reported, each as ``{"pointer": <JSON pointer>, "message": ...}``
+(RFC 6901 pointers into the record as sent); an XML reader passes a ``locate`` function
+that turns pointers into XPaths and line numbers of its own document.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any
+
+from marshmallow import ValidationError
+
+from gateway.errors import InvalidRecord
+from gateway.records.schema import RECORD_SCHEMA
+
+Problem = dict[str, Any]
+#: Turns a JSON pointer into the problem members that locate it in the source document.
+Locator = Callable[[str], Mapping[str, Any]]
+
+# marshmallow's built-in messages, reworded to say which rule was broken.
+_REWORDED = {
+    "Missing data for required field.": "required field is missing",
+    "Field may not be null.": "must not be null",
+    "Not a valid list.": "must be a list",
+    "Invalid input type.": "must be an object",
+    "Unknown field.": "unknown field (not in the cn-trace/1 record model)",
+}
+_SCHEMA_KEY = "_schema"
+
+
+def escape_token(token: str | int) -> str:
+    """One reference token of a JSON pointer (RFC 6901 §3: ``~`` -> ``~0``, ``/`` -> ``~1``)."""
+    return str(token).replace("~", "~0").replace("/", "~1")
+
+
+def flatten(messages: Any, pointer: str = "") -> Iterator[tuple[str, str]]:
+    """Every ``(pointer, message)`` in a marshmallow error structure.
+
+    :param messages: ``ValidationError.messages`` (nested dicts keyed by field name or
+        list index, with lists of strings at the leaves).
+    :param pointer: pointer of the structure's root.
+    """
+    if isinstance(messages, dict):
+        for key, value in messages.items():
+            child = pointer if key == _SCHEMA_KEY else f"{pointer}/{escape_token(key)}"
+            yield from flatten(value, child)
+    elif isinstance(messages, list | tuple):
+        for item in messages:
+            yield from flatten(item, pointer)
+    else:
+        text = str(messages)
+        yield pointer or "/", _REWORDED.get(text, text)
+
+
+def invalid(problems: list[Problem]) -> InvalidRecord:
+    """An ``InvalidRecord`` listing ``problems``, its detail naming the first one.
+
+    :param problems: at least one ``{"pointer": ..., "message": ...}``.
+    """
+    first = problems[0]
+    more = len(problems) - 1
+    detail = f"{first['pointer']}: {first['message']}"
+    if more:
+        detail += f" (and {more} more problem{'s' if more > 1 else ''})"
+    return InvalidRecord(detail, pointer=first["pointer"], errors=problems)
+
+
+def validate_record(
+    data: Any, *, locate: Locator | None = None, extra: list[Problem] | None = None
+) -> dict[str, Any]:
+    """Validate and normalise a record given as parsed JSON data.
+
+    :param data: the record (a JSON object parsed with exact decimals).
+    :param locate: maps a JSON pointer to the members locating it in the source
+        document (``pointer`` replaced by an XPath, ``line``); JSON pointers by default.
+    :param extra: problems the reader already found, reported with the schema's.
+    :returns: the normalised record: dicts, lists, strings and ints only.
+    :raises InvalidRecord: listing every problem.
+    """
+    problems = list(extra or ())
+    result: dict[str, Any] | None = None
+    if not isinstance(data, dict):
+        problems.append({"pointer": "/", "message": "a record must be a JSON object"})
+    else:
+        try:
+            result = RECORD_SCHEMA.load(data)
+        except ValidationError as e:
+            for pointer, message in flatten(e.messages):
+                problem: Problem = {"pointer": pointer, "message": message}
+                if locate is not None:
+                    problem.update(locate(pointer))
+                problems.append(problem)
+    if problems or result is None:
+        raise invalid(problems)
+    return result

@@ -1,0 +1,209 @@
+"""Append-only, hash-chained audit log.
+
+Each event's ``hash`` is SHA-256 over the previous event's hash followed by the event's
+canonical JSON, so altering, deleting or reordering a stored event breaks the chain at
+that point. Removing events from the *end* leaves a valid, shorter chain: keep
+:meth:`AuditLog.head` somewhere else (a log line, a signed daily note) to detect that.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from gateway.errors import InvalidInput
+from gateway.store import tables
+from gateway.store.tables import utcnow
+
+GENESIS = "0" * 64
+# Serialises appenders on PostgreSQL; any constant works if every process uses it.
+_AUDIT_LOCK = 0x6761_7465_7761_7902
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    """One stored audit event."""
+
+    id: int
+    at: datetime
+    actor: str
+    action: str
+    subject: str
+    data: dict[str, Any]
+    prev_hash: str
+    hash: str
+
+
+def canonical_json(value: Any, pointer: str = "/data") -> str:
+    """Sorted-key, compact, UTF-8 JSON: one text per value.
+
+    Floats are refused: their text is not stable across JSON stores (PostgreSQL
+    ``jsonb`` keeps numbers as decimals) and the project keeps decimals as strings.
+
+    :param value: JSON-compatible data of str, int, bool, None, list and dict.
+    :param pointer: JSON pointer of ``value`` in the request, for error messages.
+    :returns: the canonical text.
+    :raises InvalidInput: for a float or a non-JSON type.
+    """
+    _refuse_floats(value, pointer)
+    try:
+        return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    except (TypeError, ValueError) as exc:
+        raise InvalidInput(f"not JSON data: {exc}", pointer=pointer) from exc
+
+
+def _refuse_floats(value: Any, pointer: str) -> None:
+    if isinstance(value, float):
+        raise InvalidInput("floats are not allowed; write decimals as strings", pointer=pointer)
+    if isinstance(value, dict):
+        for key, item in value.items():
+            _refuse_floats(item, f"{pointer}/{key}")
+    elif isinstance(value, list | tuple):
+        for i, item in enumerate(value):
+            _refuse_floats(item, f"{pointer}/{i}")
+
+
+def event_hash(
+    prev_hash: str, at: datetime, actor: str, action: str, subject: str, data: dict[str, Any]
+) -> str:
+    """The chained hash of one event.
+
+    :param prev_hash: hash of the previous event, :data:`GENESIS` for the first.
+    :param at: when it happened (UTC).
+    :param actor: who did it (``tenant:acme``, ``cli``, ``admin:3`` ...).
+    :param action: what was done (``passport.issued`` ...).
+    :param subject: what it was done to (a passport id, ``mapping:set@version`` ...).
+    :param data: details.
+    :returns: hex SHA-256 of ``prev_hash`` + canonical JSON of the event.
+    """
+    event = {
+        "at": at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+        "actor": actor,
+        "action": action,
+        "subject": subject,
+        "data": data,
+    }
+    return hashlib.sha256((prev_hash + canonical_json(event)).encode("utf-8")).hexdigest()
+
+
+def _entry(row: tables.AuditEvent) -> AuditEntry:
+    return AuditEntry(
+        id=row.id,
+        at=row.at,
+        actor=row.actor,
+        action=row.action,
+        subject=row.subject,
+        data=row.data,
+        prev_hash=row.prev_hash,
+        hash=row.hash,
+    )
+
+
+class AuditLog:
+    """The audit log, within one unit of work.
+
+    :param session: the unit of work's session.
+    """
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def append(
+        self, actor: str, action: str, subject: str, data: dict[str, Any] | None = None
+    ) -> AuditEntry:
+        """Add an event at the end of the chain.
+
+        Appenders are serialised (advisory lock on PostgreSQL, the write lock on
+        SQLite) until the unit of work ends, so the chain never forks.
+
+        :param actor: who did it.
+        :param action: what was done.
+        :param subject: what it was done to.
+        :param data: details (no floats).
+        :returns: the stored entry.
+        :raises InvalidInput: when ``data`` holds floats or non-JSON values.
+        """
+        data = dict(data or {})
+        canonical_json(data)
+        if self.session.get_bind().dialect.name == "postgresql":
+            self.session.connection().exec_driver_sql(
+                f"SELECT pg_advisory_xact_lock({_AUDIT_LOCK})"
+            )
+        prev = self.session.scalar(
+            select(tables.AuditEvent.hash).order_by(tables.AuditEvent.id.desc()).limit(1)
+        )
+        prev_hash = prev or GENESIS
+        at = utcnow()
+        row = tables.AuditEvent(
+            at=at,
+            actor=actor,
+            action=action,
+            subject=subject,
+            data=data,
+            prev_hash=prev_hash,
+            hash=event_hash(prev_hash, at, actor, action, subject, data),
+        )
+        self.session.add(row)
+        self.session.flush()
+        return _entry(row)
+
+    def entries(
+        self, subject: str | None = None, after_id: int = 0, limit: int = 100
+    ) -> list[AuditEntry]:
+        """Events in chain order.
+
+        :param subject: only events about this subject.
+        :param after_id: only events with a larger id (keyset paging).
+        :param limit: at most this many.
+        :returns: the entries.
+        """
+        query = select(tables.AuditEvent).where(tables.AuditEvent.id > after_id)
+        if subject is not None:
+            query = query.where(tables.AuditEvent.subject == subject)
+        rows = self.session.scalars(query.order_by(tables.AuditEvent.id).limit(limit))
+        return [_entry(r) for r in rows]
+
+    def head(self) -> tuple[int, str] | None:
+        """The last event's id and hash, to anchor the chain outside the database.
+
+        :returns: ``(id, hash)``, or ``None`` for an empty log.
+        """
+        row = self.session.execute(
+            select(tables.AuditEvent.id, tables.AuditEvent.hash)
+            .order_by(tables.AuditEvent.id.desc())
+            .limit(1)
+        ).first()
+        return None if row is None else (row[0], row[1])
+
+    def verify(self) -> int | None:
+        """Walk the chain in id order and recompute every hash.
+
+        :returns: the id of the first event that does not chain (altered, or following a
+            deleted or moved event), or ``None`` when the whole chain holds.
+        """
+        expected_prev = GENESIS
+        rows = self.session.scalars(
+            select(tables.AuditEvent)
+            .order_by(tables.AuditEvent.id)
+            .execution_options(yield_per=1000)
+        )
+        try:
+            for row in rows:
+                if row.prev_hash != expected_prev:
+                    return row.id
+                recomputed = event_hash(
+                    row.prev_hash, row.at, row.actor, row.action, row.subject, row.data
+                )
+                if recomputed != row.hash:
+                    return row.id
+                expected_prev = row.hash
+        finally:
+            # A server-side cursor on PostgreSQL: release it when returning early.
+            rows.close()
+        return None

@@ -1,0 +1,213 @@
+"""Engine, migrations and units of work.
+
+SQLite (the default, a file in the instance folder) runs in WAL mode so readers never
+wait for the writer; every writing unit of work starts with ``BEGIN IMMEDIATE``, which
+serialises writers at the start of their transaction instead of failing them half-way
+(a deferred SQLite transaction that read first cannot upgrade to a write lock once
+another writer has committed). PostgreSQL (``DATABASE_URL``) is the path for several
+gateway processes on several machines; there row locks serialise what must be serial.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import URL, Connection, make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+from gateway.errors import ConfigError
+from gateway.settings import Settings
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+_WRITE = "gateway_write"
+
+
+def normalise_url(url: str) -> URL:
+    """Parse a database URL, picking psycopg 3 for PostgreSQL.
+
+    ``postgres://`` and ``postgresql://`` (what hosting platforms hand out) become
+    ``postgresql+psycopg://``.
+
+    :param url: a SQLAlchemy or libpq-style URL.
+    :returns: the parsed URL.
+    :raises ConfigError: for an unparseable URL or an unsupported backend.
+    """
+    try:
+        parsed = make_url(url)
+    except Exception as exc:  # ArgumentError and ValueError, with the URL in the message
+        raise ConfigError("setting database_url: not a database URL") from exc
+    if parsed.drivername in ("postgres", "postgresql"):
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    if parsed.get_backend_name() not in ("sqlite", "postgresql"):
+        raise ConfigError(
+            f"setting database_url: backend {parsed.get_backend_name()!r} is not supported "
+            "(use sqlite or postgresql)"
+        )
+    return parsed
+
+
+def make_engine(url: str) -> Engine:
+    """Create an engine with the gateway's connection settings.
+
+    :param url: database URL (see :func:`normalise_url`).
+    :returns: the engine; SQLite's parent folder is created if missing.
+    :raises ConfigError: for an unsupported URL.
+    """
+    parsed = normalise_url(url)
+    if parsed.get_backend_name() == "postgresql":
+        return create_engine(parsed, pool_pre_ping=True)
+    if parsed.database and parsed.database != ":memory:":
+        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(parsed)
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        # Take transaction control away from the sqlite3 module, which would otherwise
+        # BEGIN lazily before the first write and never before a read.
+        dbapi_conn.isolation_level = None
+        cursor = dbapi_conn.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        immediate = conn.get_execution_options().get(_WRITE, False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+    return engine
+
+
+def alembic_config(connection: Connection | None = None, url: str | None = None) -> Config:
+    """Alembic configuration built in code, so migrations run from the installed package
+    without an ``alembic.ini`` in the working directory.
+
+    :param connection: an open connection for ``env.py`` to run on.
+    :param url: database URL, used when no connection is given.
+    :returns: the configuration.
+    """
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    if url is not None:
+        # ConfigParser interpolation would read "%" in passwords as a reference.
+        cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    cfg.attributes["connection"] = connection
+    return cfg
+
+
+def head_revision() -> str | None:
+    """The newest migration shipped with this version of the gateway.
+
+    :returns: its revision id.
+    """
+    return ScriptDirectory.from_config(alembic_config()).get_current_head()
+
+
+@dataclass(frozen=True)
+class Database:
+    """An engine and its two session factories.
+
+    :ivar engine: the SQLAlchemy engine.
+    :ivar url: the normalised database URL (password masked by ``str(url)``).
+    """
+
+    engine: Engine
+    url: URL
+    _reader: sessionmaker[Session]
+    _writer: sessionmaker[Session]
+
+    @classmethod
+    def connect(cls, url: str) -> Database:
+        """Open (lazily) a database without touching its schema.
+
+        :param url: database URL.
+        :returns: the database.
+        :raises ConfigError: for an unsupported URL.
+        """
+        engine = make_engine(url)
+        writer_engine = engine.execution_options(**{_WRITE: True})
+        return cls(
+            engine=engine,
+            url=engine.url,
+            _reader=sessionmaker(engine, expire_on_commit=False),
+            _writer=sessionmaker(writer_engine, expire_on_commit=False),
+        )
+
+    @property
+    def backend(self) -> str:
+        """``sqlite`` or ``postgresql``."""
+        return self.engine.dialect.name
+
+    @contextmanager
+    def transaction(self) -> Iterator[Session]:
+        """One writing unit of work: commit at the end, roll back on any exception.
+
+        Keep it short: on SQLite it holds the database's single write lock, and on
+        PostgreSQL row locks taken inside it (status list allocation) last until it ends.
+
+        :returns: a context manager yielding the session.
+        """
+        with self._writer() as session, session.begin():
+            yield session
+
+    @contextmanager
+    def reading(self) -> Iterator[Session]:
+        """One read-only unit of work (a consistent snapshot on SQLite in WAL mode).
+
+        :returns: a context manager yielding the session; it is rolled back at the end.
+        """
+        with self._reader() as session, session.begin():
+            if self.backend == "postgresql":
+                session.connection().exec_driver_sql("SET TRANSACTION READ ONLY")
+            yield session
+            session.rollback()
+
+    def upgrade(self, revision: str = "head") -> None:
+        """Run Alembic migrations up to ``revision``.
+
+        :param revision: target revision.
+        """
+        # The writing engine: on SQLite, BEGIN IMMEDIATE makes a second process wait for
+        # the first one's migration instead of failing on a stale snapshot.
+        with self.engine.execution_options(**{_WRITE: True}).connect() as conn:
+            command.upgrade(alembic_config(conn), revision)
+            conn.commit()
+
+    def current_revision(self) -> str | None:
+        """The revision the database schema is at.
+
+        :returns: the revision id, or ``None`` for an empty database.
+        """
+        with self.engine.connect() as conn:
+            return MigrationContext.configure(conn).get_current_revision()
+
+    def dispose(self) -> None:
+        """Close every pooled connection."""
+        self.engine.dispose()
+
+
+def init_db(settings: Settings) -> Database:
+    """Connect to the configured database and bring its schema to the newest revision.
+
+    Safe to run from several processes at once: on PostgreSQL the migration holds an
+    advisory lock, on SQLite the write lock.
+
+    :param settings: resolved settings (``database_url`` or the instance folder).
+    :returns: the database.
+    :raises ConfigError: for an unsupported URL.
+    """
+    db = Database.connect(settings.db_url)
+    db.upgrade()
+    return db

@@ -1,0 +1,238 @@
+"""ORM models: the gateway's tables.
+
+Enumerated columns are strings with CHECK constraints rather than native enums, so the
+same migration runs on SQLite and PostgreSQL and adding a value is a one-line change.
+Every timestamp is stored and returned as UTC.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+    event,
+    inspect,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from gateway.auth import ACCESS_GROUPS, ROLES
+from gateway.errors import Conflict
+
+PASSPORT_STATUSES = ("active", "revoked", "suspended", "superseded")
+CREDENTIAL_FORMATS = ("di", "jwt")
+STATUS_PURPOSES = ("revocation", "suspension")
+MAPPING_STATUSES = ("draft", "published", "deprecated")
+
+# Stable constraint names, so a later migration can drop or alter them by name.
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def _one_of(column: str, values: tuple[str, ...]) -> str:
+    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+
+def utcnow() -> datetime:
+    """The current time, timezone-aware UTC, at microsecond precision.
+
+    :returns: now.
+    """
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timestamp stored as UTC and always read back timezone-aware.
+
+    SQLite has no time zones and returns naive values; PostgreSQL ``timestamptz``
+    returns aware ones. Normalising both keeps hashes over timestamps (the audit chain)
+    identical across backends.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime refused: store UTC-aware timestamps")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+JsonColumn = JSON().with_variant(JSONB(), "postgresql")
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map = {datetime: UTCDateTime(), dict[str, Any]: JsonColumn}
+
+
+class Tenant(Base):
+    __tablename__ = "tenants"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ApiKey(Base):
+    __tablename__ = "api_keys"
+    __table_args__ = (CheckConstraint(_one_of("role", ROLES), name="role"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id"), index=True)
+    role: Mapped[str] = mapped_column(String(16))
+    prefix: Mapped[str] = mapped_column(String(16), index=True)
+    hash: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class Passport(Base):
+    __tablename__ = "passports"
+    __table_args__ = (
+        CheckConstraint(_one_of("status", PASSPORT_STATUSES), name="status"),
+        UniqueConstraint("tenant_id", "idempotency_key"),
+        Index("ix_passports_tenant_created", "tenant_id", "created_at"),
+    )
+
+    # The passport URL, which embeds the GB/T 34014 code (DESIGN §5 Identifiers).
+    id: Mapped[str] = mapped_column(String(512), primary_key=True)
+    battery_code: Mapped[str] = mapped_column(String(64), index=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id"))
+    category: Mapped[str] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(16), default="active")
+    superseded_by: Mapped[str | None] = mapped_column(String(512), default=None)
+    predecessor_id: Mapped[str | None] = mapped_column(
+        ForeignKey("passports.id"), default=None, index=True
+    )
+    mapping_set: Mapped[str] = mapped_column(String(100))
+    mapping_version: Mapped[str] = mapped_column(String(64))
+    mapping_hash: Mapped[str] = mapped_column(String(128))
+    record_sha256: Mapped[str] = mapped_column(String(64))
+    record: Mapped[dict[str, Any]] = mapped_column()
+    gaps: Mapped[dict[str, Any]] = mapped_column()
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    idempotency_key: Mapped[str | None] = mapped_column(String(255), default=None)
+
+
+class StatusList(Base):
+    __tablename__ = "status_lists"
+    __table_args__ = (
+        CheckConstraint(_one_of("purpose", STATUS_PURPOSES), name="purpose"),
+        CheckConstraint("next_index >= 0 AND next_index <= size", name="next_index"),
+    )
+
+    # The URL of the status list credential.
+    id: Mapped[str] = mapped_column(String(512), primary_key=True)
+    purpose: Mapped[str] = mapped_column(String(16))
+    issuer: Mapped[str] = mapped_column(String(512), index=True)
+    # Raw bits, index 0 = most significant bit of byte 0 (Bitstring Status List §3.1).
+    bitstring: Mapped[bytes] = mapped_column(LargeBinary)
+    size: Mapped[int] = mapped_column(Integer)
+    next_index: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Credential(Base):
+    __tablename__ = "credentials"
+    __table_args__ = (
+        CheckConstraint(_one_of("access_group", ACCESS_GROUPS), name="access_group"),
+        CheckConstraint(_one_of("format", CREDENTIAL_FORMATS), name="format"),
+        UniqueConstraint("passport_id", "access_group", "format"),
+        UniqueConstraint("status_list_id", "status_index"),
+    )
+
+    id: Mapped[str] = mapped_column(String(512), primary_key=True)
+    passport_id: Mapped[str] = mapped_column(ForeignKey("passports.id"), index=True)
+    access_group: Mapped[str] = mapped_column(String(32))
+    format: Mapped[str] = mapped_column(String(8))
+    body: Mapped[str] = mapped_column(Text)
+    status_list_id: Mapped[str | None] = mapped_column(ForeignKey("status_lists.id"), default=None)
+    status_index: Mapped[int | None] = mapped_column(Integer, default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class MappingVersion(Base):
+    __tablename__ = "mapping_versions"
+    __table_args__ = (
+        CheckConstraint(_one_of("status", MAPPING_STATUSES), name="status"),
+        UniqueConstraint("mapping_set", "version"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    mapping_set: Mapped[str] = mapped_column(String(100))
+    version: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16), default="draft")
+    content_hash: Mapped[str | None] = mapped_column(String(128), default=None)
+    # The mapping table as SSSOM TSV (or JSON) text, exactly as edited.
+    table: Mapped[str] = mapped_column(Text)
+    base_version: Mapped[str | None] = mapped_column(String(64), default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    published_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class AuditEvent(Base):
+    __tablename__ = "audit_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column()
+    actor: Mapped[str] = mapped_column(String(255))
+    action: Mapped[str] = mapped_column(String(64), index=True)
+    subject: Mapped[str] = mapped_column(String(512), index=True)
+    data: Mapped[dict[str, Any]] = mapped_column()
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+@event.listens_for(MappingVersion, "before_update")
+def _published_is_immutable(_mapper: Any, _conn: Any, target: MappingVersion) -> None:
+    """Refuse, at the ORM level too, any change to a published version but deprecation
+    (the repository's conditional UPDATEs already refuse it in SQL)."""
+    state = inspect(target)
+    was = state.attrs.status.history
+    old_status = (was.deleted or was.unchanged or [target.status])[0]
+    if old_status == "draft":
+        return
+    changed = {a.key for a in state.attrs if a.history.has_changes()}
+    allowed = {"status"} if (old_status, target.status) == ("published", "deprecated") else set()
+    if changed - allowed:
+        raise Conflict(
+            f"mapping {target.mapping_set}@{target.version} is {old_status} and cannot change",
+            pointer="/version",
+        )
+
+
+@event.listens_for(MappingVersion, "before_delete")
+def _published_is_kept(_mapper: Any, _conn: Any, target: MappingVersion) -> None:
+    if inspect(target).attrs.status.history.deleted or target.status != "draft":
+        raise Conflict(
+            f"mapping {target.mapping_set}@{target.version} is not a draft and cannot be deleted",
+            pointer="/version",
+        )

@@ -1,0 +1,103 @@
+"""The gap report: what became of every EU attribute, and how ready the passport is."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping
+from typing import Any
+
+from gateway.transform.engine import STATUSES, Conversion
+from gateway.vocab.catalog import ACCESS_GROUPS
+
+GAP_REPORT_VERSION = "gaps/1"
+
+
+def gap_report(conversion: Conversion, policy: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """The gap report of one conversion, as JSON-ready data.
+
+    :param policy: the cross-border policy decision for the record (which policy, which
+        fields it withheld), reported beside the attributes.
+
+    ``readiness`` is the share of the applicable mandatory attributes that are filled
+    (DESIGN §5); ``partial`` values do not count until a person has reviewed them.
+    """
+    attributes = []
+    by_status: Counter[str] = Counter()
+    by_group: dict[str, Counter[str]] = {g: Counter() for g in ACCESS_GROUPS}
+    by_obligation: dict[str, Counter[str]] = {"mandatory": Counter(), "voluntary": Counter()}
+    for result in conversion.results:
+        attribute = result.attribute
+        mandatory = result.obligation == "mandatory"
+        by_status[result.status] += 1
+        by_group[attribute.access_group][result.status] += 1
+        by_obligation["mandatory" if mandatory else "voluntary"][result.status] += 1
+        entry: dict[str, Any] = {
+            "key": attribute.key,
+            "term": attribute.term,
+            "label": attribute.label,
+            "status": result.status,
+            "access_group": attribute.access_group,
+            "mandatory": mandatory,
+            "obligation": result.obligation,
+            "source": result.source,
+            "relation": result.relation,
+            "mapping_row": result.row or None,
+            "reason": result.reason,
+        }
+        attributes.append(entry)
+    mandatory = by_obligation["mandatory"]
+    applicable = sum(mandatory.values()) - mandatory["not_applicable"]
+    filled = mandatory["filled"]
+    return {
+        "report": GAP_REPORT_VERSION,
+        "passport_id": conversion.passport_id,
+        "battery_code": conversion.battery_code,
+        "category": conversion.category,
+        "mapping": {
+            "set": conversion.mapping.set_id,
+            "version": conversion.mapping.version,
+            "hash": conversion.mapping.content_hash,
+        },
+        "policy": dict(policy) if policy is not None else None,
+        "summary": {
+            "by_status": _ordered(by_status),
+            "by_access_group": {g: _ordered(c) for g, c in by_group.items()},
+            "mandatory": _ordered(by_obligation["mandatory"]),
+            "voluntary": _ordered(by_obligation["voluntary"]),
+            "mandatory_applicable": applicable,
+            "mandatory_filled": filled,
+            "readiness": round(filled / applicable, 4) if applicable else 1.0,
+        },
+        "attributes": attributes,
+    }
+
+
+def _ordered(counter: Counter[str]) -> dict[str, int]:
+    return {status: counter[status] for status in STATUSES}
+
+
+def gap_table(report: dict[str, Any], *, all_rows: bool = False) -> str:
+    """A readable table: the mandatory attributes that are not filled, then the totals.
+
+    :param all_rows: list every attribute, not only the mandatory gaps.
+    """
+    rows = [
+        a for a in report["attributes"]
+        if all_rows or (a["mandatory"] and a["status"] not in ("filled", "not_applicable"))
+    ]
+    lines = [f"{report['battery_code']}  {report['category']}  "
+             f"mapping {report['mapping']['set']}@{report['mapping']['version']}"]
+    if rows:
+        width = max(len(a["key"]) for a in rows)
+        lines.append(f"  {'attribute':<{width}}  {'status':<14} {'group':<19} source / reason")
+        for a in rows:
+            note = a["reason"] or a["source"] or ""
+            lines.append(f"  {a['key']:<{width}}  {a['status']:<14} {a['access_group']:<19} "
+                         f"{note[:80]}")
+    summary = report["summary"]
+    counts = ", ".join(f"{k} {v}" for k, v in summary["by_status"].items() if v)
+    lines.append(f"  {counts}")
+    lines.append(f"  readiness {summary['readiness']:.1%} "
+                 f"({summary['mandatory_filled']}/{summary['mandatory_applicable']} "
+                 "applicable mandatory attributes filled)")
+    return "\n".join(lines)

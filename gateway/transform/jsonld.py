@@ -1,0 +1,33 @@
+"""Conversion -> one JSON-LD passport document per Annex XIII access group."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from gateway.transform.engine import Conversion
+from gateway.vocab.catalog import ACCESS_GROUPS
+from gateway.vocab.loader import PASSPORT_V1
+
+
+def passport_documents(conversion: Conversion) -> dict[str, dict[str, Any]]:
+    """Documents by access group, only for groups with at least one value.
+
+    All documents share the passport id; inside a credential each becomes the
+    ``credentialSubject`` (DESIGN §5, one passport, three access groups).
+    """
+    documents: dict[str, dict[str, Any]] = {}
+    for group in ACCESS_GROUPS:
+        values = {
+            r.attribute.term: r.value
+            for r in conversion.results
+            if r.value is not None and r.attribute.access_group == group
+        }
+        if values:
+            documents[group] = {
+                "@context": [PASSPORT_V1],
+                "id": conversion.passport_id,
+                "type": "BatteryPassport",
+                "accessGroup": group,
+                **values,
+            }
+    return documents

@@ -1,0 +1,441 @@
+"""Regenerate the published vocabulary from the attribute catalog.
+
+``python -m gateway.vocab.build`` writes, from ``vocab/catalog/eu-passport-attributes.csv``:
+
+- ``vocab/cn-eu-battery.ttl``: the RDF vocabulary (one ``rdf:Property`` per attribute);
+- ``vocab/contexts/passport-v1.jsonld``: the protected JSON-LD 1.1 passport context;
+- ``vocab/shapes.ttl``: SHACL shapes for a passport document;
+- ``vocab/contexts/index.json``: the pinned-context index with the new context's SHA-256.
+
+``--check`` writes nothing and exits 1 if any file on disk differs from what the
+catalog gives. Output is byte-for-byte deterministic: subjects, predicates and objects
+are sorted by rdflib's Turtle serializer, context terms follow the catalog order.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from rdflib import OWL, RDF, RDFS, SH, SKOS, XSD, BNode, Graph, Literal, Namespace, URIRef
+from rdflib.collection import Collection
+from rdflib.namespace import DCTERMS
+
+from gateway.errors import ContextError
+from gateway.paths import CONTEXTS_DIR, VOCAB_DIR
+from gateway.vocab.catalog import (
+    ACCESS_GROUPS,
+    CATEGORIES,
+    MAX_SAFE_INTEGER,
+    VOCAB_NS,
+    Attribute,
+    Catalog,
+    load_catalog,
+)
+from gateway.vocab.loader import PASSPORT_V1
+
+VOCAB = Namespace(VOCAB_NS)
+VOCAB_IRI = URIRef(VOCAB_NS.rstrip("#"))
+SHAPES_NS = Namespace("https://w3id.org/cn-eu-battery/shapes#")
+CRED = Namespace("https://www.w3.org/2018/credentials#")
+
+VOCAB_FILE = "cn-eu-battery.ttl"
+SHAPES_FILE = "shapes.ttl"
+CONTEXT_FILE = "passport-v1.jsonld"
+INDEX_FILE = "index.json"
+
+_YEAR_MONTH = r"^-?[0-9]{4,}-(0[1-9]|1[0-2])"
+_ZONE = r"(Z|[+-][0-9]{2}:[0-9]{2})?"
+#: Lexical forms, XSD 1.1 Part 2 §3.3.3 (decimal), §3.4.13 (integer), §3.3.9 (date),
+#: §3.3.10 (gYearMonth). Datatype checks alone accept "3.2E0"^^xsd:decimal (the form
+#: JSON-LD writes for a JSON float) because Python's Decimal parses it.
+LEXICAL_PATTERNS: Mapping[str, str] = {
+    str(XSD.decimal): r"^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)$",
+    str(XSD.integer): r"^[+-]?[0-9]+$",
+    str(XSD.date): _YEAR_MONTH + r"-(0[1-9]|[12][0-9]|3[01])" + _ZONE + "$",
+    str(XSD.gYearMonth): _YEAR_MONTH + _ZONE + "$",
+}
+#: What a property shape says when a value breaks it, by datatype.
+SHAPE_MESSAGES: Mapping[str, str] = {
+    str(XSD.decimal): 'expects a decimal number written as a JSON string, e.g. "3.2" (xsd:decimal)',
+    str(XSD.integer): "expects a JSON integer within ±(2^53 - 1) (xsd:integer)",
+    str(XSD.date): "expects a date YYYY-MM-DD (xsd:date)",
+    str(XSD.gYearMonth): "expects a year and month YYYY-MM (xsd:gYearMonth)",
+    str(XSD.anyURI): "expects a URI string (xsd:anyURI)",
+    str(XSD.string): "expects a plain JSON string",
+}
+
+#: Terms the passport context defines besides the attributes: (term, label, comment).
+STRUCTURAL_TERMS: tuple[tuple[str, str, str], ...] = (
+    (
+        "accessGroup",
+        "access group",
+        "The Annex XIII access group of a passport document (which readers it is for: "
+        "public, legitimate_interest or authorities), or of an attribute (who may read it).",
+    ),
+    (
+        "mappingSet",
+        "mapping set",
+        "Name of the mapping set that turned the national record into this passport.",
+    ),
+    (
+        "mappingVersion",
+        "mapping version",
+        "Semantic version of the published mapping set used.",
+    ),
+    (
+        "mappingHash",
+        "mapping hash",
+        "Content hash of the published mapping set version used.",
+    ),
+    (
+        "batteryCode",
+        "GB/T 34014 battery code",
+        "The national traceability code (GB/T 34014) the passport was made from.",
+    ),
+)
+
+# Annotation properties that carry catalog columns on each attribute property.
+ANNOTATIONS: tuple[tuple[str, str], ...] = (
+    ("catalogKey", "Key of the attribute in the attribute catalog."),
+    ("catalogRow", "Row number of the attribute in the attribute catalog."),
+    ("accessRight", "Access right as the catalog states it (Annex XIII point)."),
+    ("staticOrDynamic", "Whether the value is set once (static) or updated (dynamic)."),
+    ("level", "Whether the value describes the battery model or the individual item."),
+    ("catalogDataType", "Data type as the catalog (after the DIN longlist) states it."),
+    ("unit", "Unit of the value, as the catalog states it."),
+    ("obligationText", "The catalog's obligation statement, before it is split by category."),
+    ("dinClause", "Clause of DIN DKE SPEC 99100 that describes the attribute."),
+    ("longlistNumber", "Number in the Battery Pass data attribute longlist v1.2."),
+    ("batteryPassPath", "Payload path in the Battery Pass data model."),
+    ("catenaXPath", "JSON path in the Catena-X battery pass 6.1.0 payload."),
+    ("idtaPath", "Payload path in the IDTA battery passport submodels."),
+    *(
+        (
+            f"obligation{c.capitalize()}",
+            f"Obligation for {c} batteries: mandatory, voluntary, "
+            "conditional, not_applicable or none.",
+        )
+        for c in CATEGORIES
+    ),
+)
+
+
+def _lit(text: str) -> Literal:
+    return Literal(text)
+
+
+def _en(text: str) -> Literal:
+    return Literal(text, lang="en")
+
+
+def _range(attribute: Attribute) -> URIRef:
+    return URIRef(attribute.xsd) if attribute.xsd else XSD.string
+
+
+def _comment(a: Attribute) -> str:
+    kind = "static" if a.static else "dynamic"
+    unit = f" in {a.unit}" if a.unit else ""
+    return (
+        f"{a.label}. Annex XIII access group: {a.access_group}; {kind}, {a.level} level; "
+        f"value{unit} as {a.json_type}."
+    )
+
+
+def vocabulary_graph(catalog: Catalog) -> Graph:
+    """The RDF vocabulary: classes, structural properties, one property per attribute.
+
+    Where the catalog names one Battery Pass (or IDTA) property for an attribute, the
+    link is ``skos:closeMatch``; never ``skos:exactMatch``, which is transitive and
+    claims interchangeability: those properties sit inside nested entities, carry SAMM
+    units and characteristics, and several differ from the catalog in datatype or unit
+    (see the catalog notes). Where the catalog names several properties of one model
+    (an address split into parts, a list entry told apart by a discriminator), each
+    holds only part of the attribute, so the link is ``skos:relatedMatch``.
+    """
+    g = Graph(bind_namespaces="none")
+    for prefix, ns in (
+        ("cnb", VOCAB),
+        ("cred", CRED),
+        ("dct", DCTERMS),
+        ("owl", OWL),
+        ("rdf", RDF),
+        ("rdfs", RDFS),
+        ("skos", SKOS),
+        ("xsd", XSD),
+    ):
+        g.bind(prefix, ns)
+    g.add((VOCAB_IRI, RDF.type, OWL.Ontology))
+    g.add((VOCAB_IRI, DCTERMS.title, _en("CN-EU battery passport vocabulary")))
+    g.add(
+        (
+            VOCAB_IRI,
+            DCTERMS.description,
+            _en(
+                "Terms of the EU battery passport (Regulation (EU) 2023/1542, Art. 77 and "
+                "Annex XIII) as issued by the CN-EU battery passport gateway, generated "
+                "from its attribute catalog."
+            ),
+        )
+    )
+    g.add((VOCAB_IRI, DCTERMS.license, URIRef("https://www.apache.org/licenses/LICENSE-2.0")))
+    g.add((VOCAB_IRI, OWL.versionInfo, _lit("1")))
+
+    passport = VOCAB.BatteryPassport
+    g.add((passport, RDF.type, RDFS.Class))
+    g.add((passport, RDFS.label, _en("battery passport")))
+    g.add(
+        (
+            passport,
+            RDFS.comment,
+            _en("The passport data of one battery (Art. 77) visible to one access group."),
+        )
+    )
+    g.add((passport, RDFS.isDefinedBy, VOCAB_IRI))
+    credential = VOCAB.BatteryPassportCredential
+    g.add((credential, RDF.type, RDFS.Class))
+    g.add((credential, RDFS.subClassOf, CRED.VerifiableCredential))
+    g.add((credential, RDFS.label, _en("battery passport credential")))
+    g.add(
+        (
+            credential,
+            RDFS.comment,
+            _en("A verifiable credential whose subject is a BatteryPassport."),
+        )
+    )
+    g.add((credential, RDFS.isDefinedBy, VOCAB_IRI))
+
+    for term, label, comment in STRUCTURAL_TERMS:
+        p = VOCAB[term]
+        g.add((p, RDF.type, RDF.Property))
+        g.add((p, RDFS.label, _en(label)))
+        g.add((p, RDFS.comment, _en(comment)))
+        g.add((p, RDFS.range, XSD.string))
+        g.add((p, RDFS.isDefinedBy, VOCAB_IRI))
+    for name, comment in ANNOTATIONS:
+        p = VOCAB[name]
+        g.add((p, RDF.type, OWL.AnnotationProperty))
+        g.add((p, RDFS.comment, _en(comment)))
+        g.add((p, RDFS.isDefinedBy, VOCAB_IRI))
+
+    for a in catalog:
+        p = URIRef(a.iri)
+        g.add((p, RDF.type, RDF.Property))
+        g.add((p, RDFS.label, _en(a.label)))
+        g.add((p, RDFS.comment, _en(_comment(a))))
+        g.add((p, RDFS.domain, passport))
+        g.add((p, RDFS.range, _range(a)))
+        g.add((p, RDFS.isDefinedBy, VOCAB_IRI))
+        g.add((p, DCTERMS.source, _lit(a.legal_ref)))
+        if a.notes:
+            g.add((p, SKOS.editorialNote, _en(a.notes)))
+        g.add((p, VOCAB.catalogKey, _lit(a.key)))
+        g.add((p, VOCAB.catalogRow, Literal(a.n)))
+        g.add((p, VOCAB.accessGroup, _lit(a.access_group)))
+        g.add((p, VOCAB.accessRight, _lit(a.access)))
+        g.add((p, VOCAB.staticOrDynamic, _lit("static" if a.static else "dynamic")))
+        g.add((p, VOCAB.level, _lit(a.level)))
+        g.add((p, VOCAB.catalogDataType, _lit(a.data_type)))
+        g.add((p, VOCAB.obligationText, _lit(a.mandatory_text)))
+        if a.unit:
+            g.add((p, VOCAB.unit, _lit(a.unit)))
+        if a.din_chapter:
+            g.add((p, VOCAB.dinClause, _lit(a.din_chapter)))
+        if a.longlist_no:
+            g.add((p, VOCAB.longlistNumber, _lit(a.longlist_no)))
+        for category in CATEGORIES:
+            g.add((p, VOCAB[f"obligation{category.capitalize()}"], _lit(a.obligation(category))))
+        for urns in (a.batterypass_urns, a.idta_urns):
+            match = SKOS.closeMatch if len(urns) == 1 else SKOS.relatedMatch
+            for urn in urns:
+                g.add((p, match, URIRef(urn)))
+        for prop, paths in (
+            (VOCAB.batteryPassPath, a.batterypass_paths),
+            (VOCAB.catenaXPath, a.catenax_paths),
+            (VOCAB.idtaPath, a.idta_paths),
+        ):
+            for path in paths:
+                g.add((p, prop, _lit(path)))
+    return g
+
+
+def passport_context(catalog: Catalog) -> dict[str, Any]:
+    """The passport JSON-LD 1.1 context.
+
+    ``id`` and ``type`` are defined exactly as the VC 2.0 context defines them, so both
+    protected contexts can be used together (JSON-LD 1.1 §4.1.11: redefining a protected
+    term is an error unless the definition is identical).
+    """
+    terms: dict[str, Any] = {
+        "@version": 1.1,
+        "@protected": True,
+        "id": "@id",
+        "type": "@type",
+        "xsd": str(XSD),
+        "BatteryPassport": {"@id": str(VOCAB.BatteryPassport)},
+        "BatteryPassportCredential": {"@id": str(VOCAB.BatteryPassportCredential)},
+    }
+    for term, _, _ in STRUCTURAL_TERMS:
+        terms[term] = {"@id": str(VOCAB[term])}
+    for a in catalog:
+        definition: dict[str, str] = {"@id": a.iri}
+        if a.xsd:
+            definition["@type"] = "xsd:" + a.xsd.removeprefix(str(XSD))
+        terms[a.term] = definition
+    return {"@context": terms}
+
+
+def shapes_graph(catalog: Catalog) -> Graph:
+    """SHACL shapes: a closed node shape for BatteryPassport, one property shape per term.
+
+    Property shapes have IRIs (``shapes#<term>``) rather than blank nodes so that the
+    serialization is stable and a violation names its shape.
+    """
+    g = Graph(bind_namespaces="none")
+    for prefix, ns in (
+        ("cnb", VOCAB),
+        ("cnbsh", SHAPES_NS),
+        ("rdf", RDF),
+        ("sh", SH),
+        ("xsd", XSD),
+    ):
+        g.bind(prefix, ns)
+    node = SHAPES_NS.BatteryPassportShape
+    g.add((node, RDF.type, SH.NodeShape))
+    g.add((node, SH.targetClass, VOCAB.BatteryPassport))
+    g.add((node, SH.closed, Literal(True)))
+    ignored = BNode("ignoredProperties")
+    Collection(g, ignored, [RDF.type])
+    g.add((node, SH.ignoredProperties, ignored))
+
+    g.add((node, SH.message, _lit("the property is not in the passport vocabulary")))
+
+    def property_shape(term: str, datatype: URIRef, name: str) -> URIRef:
+        shape = SHAPES_NS[term]
+        g.add((node, SH.property, shape))
+        g.add((shape, RDF.type, SH.PropertyShape))
+        g.add((shape, SH.path, VOCAB[term]))
+        g.add((shape, SH.name, _lit(name)))
+        g.add((shape, SH.message, _lit(SHAPE_MESSAGES[str(datatype)])))
+        g.add((shape, SH.nodeKind, SH.Literal))
+        g.add((shape, SH.datatype, datatype))
+        pattern = LEXICAL_PATTERNS.get(str(datatype))
+        if pattern:
+            g.add((shape, SH.pattern, _lit(pattern)))
+        if datatype == XSD.integer:
+            g.add((shape, SH.minInclusive, Literal(-MAX_SAFE_INTEGER)))
+            g.add((shape, SH.maxInclusive, Literal(MAX_SAFE_INTEGER)))
+        return shape
+
+    access = property_shape("accessGroup", XSD.string, "access group")
+    g.set((access, SH.message, _lit("expects one of " + ", ".join(ACCESS_GROUPS))))
+    g.add((access, SH.minCount, Literal(1)))
+    g.add((access, SH.maxCount, Literal(1)))
+    groups = BNode("accessGroups")
+    Collection(g, groups, [Literal(group) for group in ACCESS_GROUPS])
+    g.add((access, SH["in"], groups))
+    for term, label, _ in STRUCTURAL_TERMS[1:]:
+        g.add((property_shape(term, XSD.string, label), SH.maxCount, Literal(1)))
+    for a in catalog:
+        property_shape(a.term, _range(a), a.label)
+    return g
+
+
+def _turtle(graph: Graph) -> bytes:
+    out = graph.serialize(format="turtle", encoding="utf-8")
+    return out if out.endswith(b"\n") else out + b"\n"
+
+
+def _json(document: Any) -> bytes:
+    return (json.dumps(document, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+
+
+def pinned_index(context_bytes: bytes, contexts_dir: Path = CONTEXTS_DIR) -> dict[str, Any]:
+    """The context index: the pinned third-party entries unchanged, plus the passport context.
+
+    The third-party files are copies that must never change, so their hashes are kept
+    from the existing index and checked, never recomputed.
+
+    :raises ContextError: a pinned third-party file no longer matches its hash.
+    """
+    current = json.loads((contexts_dir / INDEX_FILE).read_text(encoding="utf-8"))
+    index: dict[str, Any] = {}
+    for url, entry in current.items():
+        if url == PASSPORT_V1:
+            continue
+        digest = hashlib.sha256((contexts_dir / entry["file"]).read_bytes()).hexdigest()
+        if digest != entry["sha256"]:
+            raise ContextError(
+                f"{entry['file']}: SHA-256 {digest} differs from the pinned {entry['sha256']}; "
+                "pinned copies are never edited",
+                context=url,
+            )
+        index[url] = {"file": entry["file"], "sha256": entry["sha256"]}
+    index[PASSPORT_V1] = {
+        "file": CONTEXT_FILE,
+        "sha256": hashlib.sha256(context_bytes).hexdigest(),
+    }
+    return dict(sorted(index.items()))
+
+
+def artifacts(catalog: Catalog | None = None) -> dict[str, bytes]:
+    """Every generated file, by path relative to ``vocab/``.
+
+    :param catalog: the catalog to build from; the shipped one by default.
+    """
+    catalog = catalog or load_catalog()
+    context = _json(passport_context(catalog))
+    return {
+        VOCAB_FILE: _turtle(vocabulary_graph(catalog)),
+        SHAPES_FILE: _turtle(shapes_graph(catalog)),
+        f"contexts/{CONTEXT_FILE}": context,
+        f"contexts/{INDEX_FILE}": _json(pinned_index(context)),
+    }
+
+
+def build(out_dir: Path = VOCAB_DIR) -> list[str]:
+    """Write the generated files under ``out_dir``.
+
+    :returns: the relative paths written.
+    """
+    files = artifacts()
+    for rel, data in files.items():
+        path = out_dir / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+    return list(files)
+
+
+def stale(vocab_dir: Path = VOCAB_DIR) -> list[str]:
+    """The generated files that are missing or differ from what the catalog gives."""
+    return [
+        rel
+        for rel, data in artifacts().items()
+        if not (vocab_dir / rel).is_file() or (vocab_dir / rel).read_bytes() != data
+    ]
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Command line: ``python -m gateway.vocab.build [--check]``."""
+    parser = argparse.ArgumentParser(prog="python -m gateway.vocab.build", description=__doc__)
+    parser.add_argument(
+        "--check", action="store_true", help="write nothing; exit 1 if vocab/ is out of date"
+    )
+    args = parser.parse_args(argv)
+    if args.check:
+        differing = stale()
+        for rel in differing:
+            print(f"vocab/{rel} is out of date; run `make vocab`", file=sys.stderr)
+        return 1 if differing else 0
+    for rel in build():
+        print(f"wrote vocab/{rel}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
