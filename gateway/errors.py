@@ -146,3 +146,10 @@ class UnsupportedMediaType(GatewayError):
     """A record arrived in a media type (or file suffix) the gateway does not read."""
 
     status, slug, title = 415, "unsupported-media-type", "Unsupported media type"
+
+
+class WhitelistInvalid(GatewayError):
+    """A white-list table (规范条件 enterprise list) breaks a rule; ``errors`` lists each
+    problem as ``{"line": ..., "column": ..., "message": ...}``."""
+
+    status, slug, title = 422, "whitelist-invalid", "Invalid white-list table"

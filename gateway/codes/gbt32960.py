@@ -1,9 +1,9 @@
 """GB/T 32960.3-2016 frames: the EV remote-monitoring protocol, as far as batteries need it.
 
-Frame (§6.2): ``##`` | command | response flag | VIN (17 ASCII) | encryption |
-data-unit length (WORD) | data unit | BCC, where BCC is the XOR of every byte from the
-command through the last data byte. All multi-byte values are big-endian. Times are
-BYTE[6] YY MM DD hh mm ss, read as Beijing time (UTC+8).
+Frame (GB/T 32960.3-2016, data packet structure): ``##`` | command | response flag |
+VIN (17 ASCII) | encryption | data-unit length (WORD) | data unit | BCC, where BCC is
+the XOR of every byte from the command through the last data byte. All multi-byte values
+are big-endian. Times are BYTE[6] YY MM DD hh mm ss, read as Beijing time (UTC+8).
 
 Decoded data units (encryption 0x01 only):
 
@@ -36,6 +36,7 @@ undecoded.
 from __future__ import annotations
 
 import datetime as dt
+import re
 import struct
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -46,7 +47,7 @@ from gateway.errors import InvalidFrame
 START_2016 = b"##"
 START_2025 = b"$$"
 HEADER_LENGTH = 24  # start 2 + command 1 + response 1 + VIN 17 + encryption 1 + length 2
-MAX_DATA_LENGTH = 65531  # §6.2, data-unit length range
+MAX_DATA_LENGTH = 65531  # the standard's data-unit length range
 
 BEIJING = dt.timezone(dt.timedelta(hours=8), "CST")
 
@@ -55,9 +56,9 @@ _B = struct.Struct(">B")
 _H = struct.Struct(">H")
 _I = struct.Struct(">I")
 _TIME = struct.Struct(">6B")
-# Information unit 0x01 vehicle data: 20 bytes (§7.2.3.1).
+# Information unit 0x01 vehicle data: 20 bytes.
 _VEHICLE = struct.Struct(">BBBHIHHBBBHBB")
-# 0x06 extreme values: 14 bytes (§7.2.3.6).
+# 0x06 extreme values: 14 bytes.
 _EXTREME = struct.Struct(">BBHBBHBBBBBB")
 # 0x08 per-subsystem header: no, voltage, current, cell total, frame start, frame count.
 _RESS_V = struct.Struct(">BHHHHB")
@@ -104,7 +105,8 @@ INFO_TYPES_2016 = {
     0x09: "RESS temperatures",
 }
 
-# General alarm flag, 2016 (§7.2.3.7 Table 18); bit 0 = least significant bit.
+# General alarm flag, 2016; bit 0 = least significant bit of the big-endian DWORD
+# (GB/T 45688-2025 Table A.6 restates it; some dissectors number from the MSB).
 ALARM_BITS_2016 = (
     "temperature_difference",
     "battery_high_temperature",
@@ -193,6 +195,7 @@ class Frame:
         }
 
 
+_NOT_PRINTABLE = re.compile(rb"[^\x20-\x7e]")
 _VIN_CHARS = frozenset("ABCDEFGHJKLMNPRSTUVWXYZ0123456789")
 
 
@@ -216,7 +219,7 @@ def _fail(offset: int, message: str) -> InvalidFrame:
 
 
 def bcc(data: bytes | bytearray | memoryview) -> int:
-    """XOR of all bytes (the frame check of §6.2).
+    """XOR of all bytes (the frame check of GB/T 32960.3).
 
     Folds the bytes as one big integer, halving it each round, so the work is done in C
     rather than one Python step per byte.
@@ -329,11 +332,7 @@ def _parse(view: memoryview, base: int) -> tuple[Frame, int]:
 
 def _vin(raw: bytes, offset: int) -> str:
     # Some terminals pad a short ID with NUL; keep the ID, let vin_valid say it is no VIN.
-    text = raw.rstrip(b"\x00")
-    for index, byte in enumerate(text):
-        if not 0x20 <= byte <= 0x7E:
-            raise _fail(offset + index, f"unique ID byte 0x{byte:02X} is not printable ASCII")
-    return text.decode("ascii")
+    return _ascii(raw, offset, "unique ID")
 
 
 def _need(offset: int, size: int, end: int, what: str) -> None:
@@ -361,7 +360,7 @@ def _no_trailing(offset: int, end: int, what: str) -> None:
 
 
 def _login(view: memoryview, offset: int, end: int) -> dict[str, Any]:
-    # §7.1: time, login serial, ICCID (20), RESS count n, code length m, n*m code bytes.
+    # Vehicle login: time, login serial, ICCID (20), RESS count n, code length m, n*m code bytes.
     _need(offset, _LOGIN_HEAD.size, end, "vehicle login header")
     time = _time(view, offset, end, "login time")
     *_, serial, iccid, count, size = _LOGIN_HEAD.unpack_from(view, offset)
@@ -369,10 +368,8 @@ def _login(view: memoryview, offset: int, end: int) -> dict[str, Any]:
     _need(position, count * size, end, f"{count} RESS codes of {size} bytes")
     codes = []
     for index in range(count):
-        raw = bytes(view[position : position + size])
-        if any(not 0x20 <= b <= 0x7E for b in raw):
-            raise _fail(position, f"RESS code {index + 1} is not printable ASCII")
-        codes.append(raw.decode("ascii"))
+        codes.append(_ascii(bytes(view[position : position + size]), position,
+                            f"RESS code {index + 1}"))
         position += size
     _no_trailing(position, end, "RESS codes")
     return {
@@ -387,9 +384,10 @@ def _login(view: memoryview, offset: int, end: int) -> dict[str, Any]:
 
 def _ascii(raw: bytes, offset: int, what: str) -> str:
     text = raw.rstrip(b"\x00")
-    for index, byte in enumerate(text):
-        if not 0x20 <= byte <= 0x7E:
-            raise _fail(offset + index, f"{what} byte 0x{byte:02X} is not printable ASCII")
+    bad = _NOT_PRINTABLE.search(text)
+    if bad:
+        raise _fail(offset + bad.start(), f"{what} byte 0x{text[bad.start()]:02X} is not "
+                    "printable ASCII")
     return text.decode("ascii")
 
 
@@ -402,7 +400,7 @@ def _logout(view: memoryview, offset: int, end: int) -> dict[str, Any]:
 
 
 def _platform_login(view: memoryview, offset: int, end: int) -> dict[str, Any]:
-    # §7.4: time, serial, user name (12), password (20), encryption rule; the password is
+    # Platform login: time, serial, user name (12), password (20), encryption rule; the password is
     # never echoed.
     _need(offset, 41, end, "platform login")
     time = _time(view, offset, end, "login time")
@@ -470,9 +468,6 @@ class _Values:
         )
         return None
 
-    def put(self, key: str, value: Any) -> None:
-        self.physical[key] = value
-
 
 def _unit(kind: int, offset: int, raw: dict[str, Any], values: _Values | None) -> dict:
     unit: dict[str, Any] = {"type": kind, "type_name": INFO_TYPES_2016.get(kind, "oem-defined"),
@@ -493,44 +488,62 @@ def _vehicle(view: memoryview, offset: int, end: int) -> tuple[dict, int]:
            "insulation_resistance": insulation, "accelerator_pedal": accelerator,
            "brake_pedal": brake}
     v = _Values()
-    v.put("vehicle_status", v.enum("/vehicle_status", status, VEHICLE_STATUS))
-    v.put("charging_status", v.enum("/charging_status", charging, CHARGING_STATUS))
-    v.put("run_mode", v.enum("/run_mode", mode, RUN_MODE))
-    v.put("speed_kmh", v.scaled("/speed_kmh", speed, 2, 10, high=2200))
-    v.put("odometer_km", v.scaled("/odometer_km", odometer, 4, 10, high=9_999_999))
-    v.put("total_voltage_V", v.scaled("/total_voltage_V", voltage, 2, 10, high=10_000))
+    p = v.physical
+    p["vehicle_status"] = v.enum("/vehicle_status", status, VEHICLE_STATUS)
+    p["charging_status"] = v.enum("/charging_status", charging, CHARGING_STATUS)
+    p["run_mode"] = v.enum("/run_mode", mode, RUN_MODE)
+    p["speed_kmh"] = v.scaled("/speed_kmh", speed, 2, 10, high=2200)
+    p["odometer_km"] = v.scaled("/odometer_km", odometer, 4, 10, high=9_999_999)
+    p["total_voltage_V"] = v.scaled("/total_voltage_V", voltage, 2, 10, high=10_000)
     # 0.1 A with a -1000 A offset (2016); the 2025 revision moves the offset to -3000 A.
-    v.put("total_current_A", v.scaled("/total_current_A", current, 2, 10, 10_000, 20_000))
-    v.put("soc_pct", v.scaled("/soc_pct", soc, 1, high=100))
-    v.put("dcdc_status", v.enum("/dcdc_status", dcdc, DCDC_STATUS))
+    p["total_current_A"] = v.scaled("/total_current_A", current, 2, 10, 10_000, 20_000)
+    p["soc_pct"] = v.scaled("/soc_pct", soc, 1, high=100)
+    p["dcdc_status"] = v.enum("/dcdc_status", dcdc, DCDC_STATUS)
+    # Gear byte: bits 0-3 the gear, bit 4 braking force, bit 5 driving force.
     if (gear & 0x0F) in GEARS:
-        v.put("gear", {"gear": GEARS.get(gear & 0x0F), "driving_force": bool(gear & 0x20),
-                       "braking_force": bool(gear & 0x10)})
+        p["gear"] = {"gear": GEARS[gear & 0x0F], "driving_force": bool(gear & 0x20),
+                     "braking_force": bool(gear & 0x10)}
     else:
         v.markers["/gear"] = "undefined"
-        v.put("gear", None)
-    v.put("insulation_resistance_kohm",
-          v.scaled("/insulation_resistance_kohm", insulation, 2, high=60_000))
-    v.put("accelerator_pct", v.scaled("/accelerator_pct", accelerator, 1, high=100))
-    v.put("brake_pct", v.scaled("/brake_pct", brake, 1, high=100))
+        p["gear"] = None
+    p["insulation_resistance_kohm"] = v.scaled("/insulation_resistance_kohm", insulation, 2,
+                                               high=60_000)
+    p["accelerator_pct"] = v.scaled("/accelerator_pct", accelerator, 1, high=100)
+    p["brake_pct"] = v.scaled("/brake_pct", brake, 1, high=100)
     return _unit(0x01, offset - 1, raw, v), offset + _VEHICLE.size
+
+
+_EXTREME_KEYS = ("max_v_subsys", "max_v_cell", "max_cell_v", "min_v_subsys", "min_v_cell",
+                 "min_cell_v", "max_t_subsys", "max_t_probe", "max_t", "min_t_subsys",
+                 "min_t_probe", "min_t")
 
 
 def _extreme(view: memoryview, offset: int, end: int) -> tuple[dict, int]:
     # GB/T 32960.3-2016 order: subsystem no before probe no (some codecs swap them).
     _need(offset, _EXTREME.size, end, "extreme values (0x06)")
-    keys = ("max_v_subsys", "max_v_cell", "max_cell_v", "min_v_subsys", "min_v_cell",
-            "min_cell_v", "max_t_subsys", "max_t_probe", "max_t", "min_t_subsys",
-            "min_t_probe", "min_t")
-    raw = dict(zip(keys, _EXTREME.unpack_from(view, offset), strict=True))
+    raw = dict(zip(_EXTREME_KEYS, _EXTREME.unpack_from(view, offset), strict=True))
     v = _Values()
-    v.put("max_cell_voltage_V",
-          v.scaled("/max_cell_voltage_V", raw["max_cell_v"], 2, 1000, high=15_000))
-    v.put("min_cell_voltage_V",
-          v.scaled("/min_cell_voltage_V", raw["min_cell_v"], 2, 1000, high=15_000))
-    v.put("max_temp_C", v.scaled("/max_temp_C", raw["max_t"], 1, 1, 40, high=250))
-    v.put("min_temp_C", v.scaled("/min_temp_C", raw["min_t"], 1, 1, 40, high=250))
+    p = v.physical
+    p["max_cell_voltage_V"] = v.scaled("/max_cell_voltage_V", raw["max_cell_v"], 2, 1000,
+                                       high=15_000)
+    p["min_cell_voltage_V"] = v.scaled("/min_cell_voltage_V", raw["min_cell_v"], 2, 1000,
+                                       high=15_000)
+    p["max_temp_C"] = v.scaled("/max_temp_C", raw["max_t"], 1, 1, 40, high=250)
+    p["min_temp_C"] = v.scaled("/min_temp_C", raw["min_t"], 1, 1, 40, high=250)
     return _unit(0x06, offset - 1, raw, v), offset + _EXTREME.size
+
+
+_ALARM_NAMES = tuple(
+    f"bit{bit}:{ALARM_BITS_2016[bit] if bit < len(ALARM_BITS_2016) else 'reserved'}"
+    for bit in range(32)
+)
+
+
+def _bits(value: int) -> Iterator[int]:
+    while value:
+        lowest = value & -value
+        yield lowest.bit_length() - 1
+        value ^= lowest
 
 
 def _fault_list(view: memoryview, offset: int, end: int, what: str,
@@ -558,15 +571,12 @@ def _alarm(view: memoryview, offset: int, end: int) -> tuple[dict, int]:
     for key in ("ress_fault_codes", "motor_fault_codes", "engine_fault_codes",
                 "other_fault_codes"):
         raw[key], position = _fault_list(view, position, end, key, v)
-    v.put("max_alarm_level", v.enum("/max_alarm_level", level, ALARM_LEVELS))
+    v.physical["max_alarm_level"] = v.enum("/max_alarm_level", level, ALARM_LEVELS)
     if flags in (_ABNORMAL[4], _INVALID[4]):
         v.markers["/general_alarm_flags"] = "abnormal" if flags == _ABNORMAL[4] else "invalid"
-        v.put("general_alarm_flags", None)
+        v.physical["general_alarm_flags"] = None
     else:
-        v.put("general_alarm_flags", [
-            f"bit{bit}:{ALARM_BITS_2016[bit] if bit < len(ALARM_BITS_2016) else 'reserved'}"
-            for bit in range(32) if flags >> bit & 1
-        ])
+        v.physical["general_alarm_flags"] = [_ALARM_NAMES[bit] for bit in _bits(flags)]
     return _unit(0x07, offset - 1, raw, v), position
 
 
@@ -598,7 +608,7 @@ def _cell_voltages(view: memoryview, offset: int, end: int) -> tuple[dict, int]:
             "current_A": v.scaled(f"{base}/current_A", current, 2, 10, 10_000, 20_000),
             "cell_voltages_V": volts,
         })
-    v.put("subsystems", phys_subs)
+    v.physical["subsystems"] = phys_subs
     return _unit(0x08, offset - 1, {"subsystem_count": count, "subsystems": raw_subs},
                  v), position
 
@@ -623,7 +633,7 @@ def _temperatures(view: memoryview, offset: int, end: int) -> tuple[dict, int]:
             temps = [v.scaled(f"/subsystems/{index}/probe_temps_C/{i}", t, 1, 1, 40, high=250)
                      for i, t in enumerate(probes)]
         phys_subs.append({"no": no, "probe_temps_C": temps})
-    v.put("subsystems", phys_subs)
+    v.physical["subsystems"] = phys_subs
     return _unit(0x09, offset - 1, {"subsystem_count": count, "subsystems": raw_subs},
                  v), position
 

@@ -1,11 +1,11 @@
 """GB/T 34014-2017 traction-battery codes: decode, validate, check a pack hierarchy.
 
-A standard code has 24 characters in seven segments (GB/T 34014-2017 §4):
+A standard code has 24 characters in seven segments (GB/T 34014-2017, code structure):
 manufacturer (3) | product type (1) | battery type (1) | specification (2) |
 traceability (7) | production date Y/M/D (3) | serial (7). No check character exists.
 
 Echelon-use (second-life) products are re-coded under the same rules without the
-traceability segment (§4, "无扩展结构1"). Two shapes reach the gateway:
+traceability segment ("无扩展结构1"). Two shapes reach the gateway:
 
 * a plain 24-character code given to the echelon product: decoded as ``standard``;
 * the 19-character form seen in the Catena-X model (date and serial right after the
@@ -52,7 +52,7 @@ class _Field:
     table: str | None = None
 
 
-# GB/T 34014-2017 §4, Table 1; the date segment is split into its three characters
+# GB/T 34014-2017 code structure; the date segment is split into its three characters
 # because each has its own alphabet.
 _STANDARD = (
     _Field("manufacturer_code", 1, 3, "manufacturer code", "manufacturer_code", _ALNUM),
@@ -130,8 +130,10 @@ class BatteryCode:
     manufacturer_code: str
     product_type: str
     product_type_name: str
+    product_type_name_zh: str
     battery_type: str
     battery_type_name: str
+    battery_type_name_zh: str
     battery_chemistry: str
     spec_code: str
     traceability_code: str | None
@@ -160,8 +162,10 @@ class BatteryCode:
             "manufacturer_code": self.manufacturer_code,
             "product_type": self.product_type,
             "product_type_name": self.product_type_name,
+            "product_type_name_zh": self.product_type_name_zh,
             "battery_type": self.battery_type,
             "battery_type_name": self.battery_type_name,
+            "battery_type_name_zh": self.battery_type_name_zh,
             "battery_chemistry": self.battery_chemistry,
             "spec_code": self.spec_code,
             "traceability_code": self.traceability_code,
@@ -318,8 +322,10 @@ def decode(code: str, tables: CodeTables | None = None, *, strict: bool = False)
         manufacturer_code=parts["manufacturer_code"],
         product_type=product.letter,
         product_type_name=str(product.value),
+        product_type_name_zh=product.name_zh,
         battery_type=battery.letter,
         battery_type_name=tables.qualified_name(battery),
+        battery_type_name_zh=battery.name_zh,
         battery_chemistry=str(battery.value),
         spec_code=parts["spec_code"],
         traceability_code=parts.get("traceability_code"),
@@ -341,7 +347,7 @@ def check_hierarchy(
     modules: Mapping[str, Sequence[str]],
     tables: CodeTables | None = None,
 ) -> list[dict[str, Any]]:
-    """Check a pack -> module -> cell hierarchy (GB/T 34014-2017 §4: the pack, module
+    """Check a pack -> module -> cell hierarchy (GB/T 34014-2017: the pack, module
     and cell codes must correspond).
 
     Errors: a code does not decode, sits at the wrong level (pack must be P, modules M,

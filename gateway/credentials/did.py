@@ -105,7 +105,9 @@ class VerificationMethod:
             vm_id = base + vm_id
         controller = obj.get("controller", base)
         if not isinstance(controller, str):
-            raise CredentialError("verification method controller must be a URL", pointer="/controller")
+            raise CredentialError(
+                "verification method controller must be a URL", pointer="/controller"
+            )
         if isinstance(obj.get("publicKeyJwk"), Mapping):
             members = obj["publicKeyJwk"]
             kid = members.get("kid") if isinstance(members.get("kid"), str) else ""

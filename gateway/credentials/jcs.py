@@ -74,8 +74,8 @@ def _number(x: float) -> str:
     mantissa, _, exp = repr(abs(x)).partition("e")
     int_part, _, frac = mantissa.partition(".")
     digits = (int_part + frac.rstrip("0")).lstrip("0") or "0"
-    point = len(int_part.lstrip("0")) if int_part.strip("0") else -(
-        len(frac) - len(frac.lstrip("0"))
+    point = (
+        len(int_part.lstrip("0")) if int_part.strip("0") else -(len(frac) - len(frac.lstrip("0")))
     )
     n = point + (int(exp) if exp else 0)  # position of the decimal point
     k = len(digits)

@@ -69,7 +69,7 @@ def _refuse_relative(value: Any, path: str) -> None:
 
 def _relative(iri: str, pointer: str) -> None:
     raise JsonLdError(
-        f"{iri[len(RELATIVE_BASE):]!r} is a relative IRI (or an undefined term used as a "
+        f"{iri[len(RELATIVE_BASE) :]!r} is a relative IRI (or an undefined term used as a "
         "type); refusing to guess its base",
         pointer=pointer,
         rule="relative-iri",

@@ -28,6 +28,7 @@ import base64
 import binascii
 import gzip
 import json
+import re
 import secrets
 import zlib
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -59,6 +60,7 @@ MAX_LIST_BYTES = 16 * 1024 * 1024
 RANDOM_FILL_LIMIT = 0.875
 SPEC = "https://www.w3.org/ns/credentials/status-list"
 SUPERSEDED_PREFIX = "superseded by "
+_BASE64URL = re.compile(r"[A-Za-z0-9_-]+")
 
 
 def encode_bitstring(bits: bytes) -> str:
@@ -78,7 +80,7 @@ def decode_bitstring(encoded: object, *, min_entries: int = MIN_ENTRIES) -> byte
     if not isinstance(encoded, str) or not encoded.startswith("u"):
         raise StatusListError("encodedList must be a multibase base64url string ('u' prefix)")
     body = encoded[1:]
-    if any(c in body for c in "+/="):
+    if not _BASE64URL.fullmatch(body):
         raise StatusListError("encodedList must be base64url without padding")
     try:
         packed = base64.urlsafe_b64decode(body + "=" * (-len(body) % 4))
@@ -126,7 +128,7 @@ class StatusList:
     :param url: the status list credential's id (``statusListCredential``).
     :param purpose: ``revocation`` or ``suspension``.
     :param issuer: the issuer DID that signs the list credential.
-    :param created: when the list was opened (its credential's ``validFrom``).
+    :param created: when the list was opened.
     :param bits: the status bits.
     :param allocated: one bit per index handed out, so no index is used twice.
     :param reasons: why a bit was set, by index (e.g. ``superseded by ...``).
@@ -187,7 +189,8 @@ class StatusList:
             "id": self.url,
             "type": [VC_TYPE, LIST_CREDENTIAL_TYPE],
             "issuer": self.issuer,
-            "validFrom": self.created,
+            # No validFrom: the list is a live document whose bits change; a verifier
+            # judging a credential at an earlier --now must still be able to read it.
             "credentialSubject": {
                 "id": f"{self.url}#list",
                 "type": LIST_TYPE,
@@ -554,5 +557,6 @@ def _check_entry(
         reason = fetched.reasons.get(index, "")
         if word is None:
             return f"{purpose} bit {index} set in {url}"
-        raise StatusListError(f"{word}: bit {index} set in {url}" + (f" ({reason})" if reason else ""))
+        why = f" ({reason})" if reason else ""
+        raise StatusListError(f"{word}: bit {index} set in {url}{why}")
     return f"bit {index} clear in {url}"

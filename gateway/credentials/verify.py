@@ -33,7 +33,7 @@ from gateway.credentials.status_list import (
     check_status,
     documents_source,
 )
-from gateway.errors import CredentialError, GatewayError
+from gateway.errors import ContextError, CredentialError, GatewayError
 from gateway.vocab.loader import PASSPORT_V1, document_loader
 
 MAX_CREDENTIAL_BYTES = 4 * 1024 * 1024
@@ -107,7 +107,9 @@ def verify(
         source = documents_source({**d, "id": url} for url, d in status_lists.items())
     else:
         source = status_lists
-    verifier = _Verifier(now, dict(contexts or {}), resolver, source, tuple(trusted_issuers), strict)
+    verifier = _Verifier(
+        now, dict(contexts or {}), resolver, source, tuple(trusted_issuers), strict
+    )
     try:
         return verifier.run(credential, proof_only)
     except GatewayError as e:
@@ -195,10 +197,12 @@ class _Verifier:
             return VerificationResult(tuple(self.checks), "vc+jwt")
         try:
             expand_strict(payload, loader=self.loader)
+        except ContextError as e:
+            self.checks.append(Check("jsonld.contexts", False, e.detail))
         except GatewayError as e:
-            self.checks.append(Check("jsonld", False, str(e)))
+            self.checks.append(Check("jsonld.terms", False, e.detail))
         else:
-            self.checks.append(Check("jsonld", True, "pinned contexts, every term defined"))
+            self.checks.append(Check("jsonld.terms", True, "pinned contexts, every term defined"))
         if not proof_only and result.method is not None:
             kid = result.method.id
             self.methods[kid] = result.method
@@ -244,7 +248,9 @@ class _Verifier:
             return Check("validity", False, str(e))
         stamp = self.now.strftime("%Y-%m-%dT%H:%M:%SZ")
         if start is not None and self.now < start:
-            return Check("validity", False, f"not valid yet: validFrom {doc['validFrom']} > {stamp}")
+            return Check(
+                "validity", False, f"not valid yet: validFrom {doc['validFrom']} > {stamp}"
+            )
         if end is not None and self.now > end:
             return Check("validity", False, f"expired: validUntil {doc['validUntil']} < {stamp}")
         return Check("validity", True, f"valid at {stamp}")
@@ -259,7 +265,9 @@ class _Verifier:
             ref = proof.get("verificationMethod") if isinstance(proof, Mapping) else None
             method = self.methods.get(ref) if isinstance(ref, str) else None
             if method is None or method.controller != issuer_id(status_list):
-                checks.append(Check("issuer.controller", False, "list issuer does not control its key"))
+                checks.append(
+                    Check("issuer.controller", False, "list issuer does not control its key")
+                )
         return checks
 
 
@@ -331,6 +339,25 @@ def passport_checks(
     if all(isinstance(v, str) and v for v in mapping):
         checks.append(Check("passport.mapping", True, f"{mapping[0]}@{mapping[1]} ({mapping[2]})"))
     else:
-        checks.append(Check("passport.mapping", False,
-                            "mappingSet, mappingVersion and mappingHash must name the mapping used"))
+        checks.append(Check(
+            "passport.mapping", False,
+            "mappingSet, mappingVersion and mappingHash must name the mapping used",
+        ))
     return checks
+
+
+def instance_sources(settings: Any) -> tuple[Resolver, StatusSource]:
+    """The resolver and status source of an instance: its pinned DID documents
+    (``<home>/did``) and its own status lists (``<home>/status``).
+
+    :param settings: a :class:`gateway.settings.Settings`.
+    :returns: ``(resolver, status_lists)`` to pass to :func:`verify`.
+    :raises DidResolutionError: a file in ``<home>/did`` is not a DID document.
+    """
+    from gateway.credentials.status_list import FileStatusListStore, StatusRegistry
+
+    resolver = Resolver.from_files([settings.home / "did"], allow_network=settings.allow_network)
+    registry = StatusRegistry(
+        FileStatusListStore(settings.home / "status"), base_url=settings.base_url, issuer=""
+    )
+    return resolver, registry.source()

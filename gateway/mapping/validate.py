@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from gateway.mapping.model import (
     NO_TERM_FOUND,
+    canonical_json,
     OBJECT_PREFIX,
     RELATIONS,
     SUBJECT_PREFIX,
@@ -49,7 +50,7 @@ def validate(
     """
     paths = {normalise_path(p) for p in field_paths}
     problems: list[Problem] = []
-    seen: dict[tuple[str, str], int] = {}
+    seen: dict[tuple[str, str, str, str], int] = {}
     covered: set[str] = set()
     for row in mapping_set.rows:
         def add(column: str | None, message: str, row: int = row.number) -> None:
@@ -63,7 +64,7 @@ def validate(
             add("object_id", f"target {row.object_id!r} is not in the vocabulary")
             continue
         covered.add(attribute.key)
-        key = (row.subject_id, row.object_id)
+        key = (row.subject_id, row.object_id, row.transform, canonical_json(row.params))
         if key in seen:
             add("subject_id", f"duplicate of row {seen[key]} ({row.subject_id} -> "
                               f"{row.object_id})")

@@ -15,8 +15,8 @@ external-entity attacks) is refused outright.
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Mapping
-from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -63,10 +63,18 @@ def _parser() -> etree.XMLParser:
     )
 
 
-@cache
+_local = threading.local()
+
+
 def xml_schema() -> etree.XMLSchema:
-    """The record XSD (``record.xsd``), compiled once."""
-    return etree.XMLSchema(etree.parse(str(XSD_PATH), _parser()))
+    """The record XSD (``record.xsd``), compiled once per thread.
+
+    A validator keeps its error log on itself, so threads do not share one.
+    """
+    schema = getattr(_local, "schema", None)
+    if schema is None:
+        schema = _local.schema = etree.XMLSchema(etree.parse(str(XSD_PATH), _parser()))
+    return schema
 
 
 def _walk_items(schema: Schema, out: set[str]) -> set[str]:

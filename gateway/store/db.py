@@ -166,13 +166,13 @@ class Database:
     def reading(self) -> Iterator[Session]:
         """One read-only unit of work (a consistent snapshot on SQLite in WAL mode).
 
-        :returns: a context manager yielding the session; it is rolled back at the end.
+        :returns: a context manager yielding the session; on PostgreSQL the transaction
+            is ``READ ONLY``.
         """
         with self._reader() as session, session.begin():
             if self.backend == "postgresql":
                 session.connection().exec_driver_sql("SET TRANSACTION READ ONLY")
             yield session
-            session.rollback()
 
     def upgrade(self, revision: str = "head") -> None:
         """Run Alembic migrations up to ``revision``.

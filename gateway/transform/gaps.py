@@ -77,23 +77,34 @@ def _ordered(counter: Counter[str]) -> dict[str, int]:
 
 
 def gap_table(report: dict[str, Any], *, all_rows: bool = False) -> str:
-    """A readable table: the mandatory attributes that are not filled, then the totals.
+    """A readable table of the mandatory attributes that are not filled, then the totals.
 
-    :param all_rows: list every attribute, not only the mandatory gaps.
+    Attributes that only the EU supplement can fill are listed on one line, since the
+    fix is the same for all of them.
+
+    :param all_rows: list every attribute, one per line.
     """
-    rows = [
+    mandatory_gaps = [
         a for a in report["attributes"]
-        if all_rows or (a["mandatory"] and a["status"] not in ("filled", "not_applicable"))
+        if a["mandatory"] and a["status"] not in ("filled", "not_applicable")
     ]
+    supplement = [] if all_rows else [
+        a["key"] for a in mandatory_gaps
+        if a["status"] == "unmappable" and (a["source"] or "").startswith("eu_supplement.")]
+    listed = report["attributes"] if all_rows else [
+        a for a in mandatory_gaps if a["key"] not in supplement]
     lines = [f"{report['battery_code']}  {report['category']}  "
              f"mapping {report['mapping']['set']}@{report['mapping']['version']}"]
-    if rows:
-        width = max(len(a["key"]) for a in rows)
+    if listed:
+        width = max(len(a["key"]) for a in listed)
         lines.append(f"  {'attribute':<{width}}  {'status':<14} {'group':<19} source / reason")
-        for a in rows:
+        for a in listed:
             note = a["reason"] or a["source"] or ""
             lines.append(f"  {a['key']:<{width}}  {a['status']:<14} {a['access_group']:<19} "
                          f"{note[:80]}")
+    if supplement:
+        lines.append(f"  unmappable, supply in eu_supplement ({len(supplement)}): "
+                     + ", ".join(supplement))
     summary = report["summary"]
     counts = ", ".join(f"{k} {v}" for k, v in summary["by_status"].items() if v)
     lines.append(f"  {counts}")

@@ -127,7 +127,9 @@ def realtime(units: bytes) -> bytes:
     return build(0x02, bytes([25, 3, 15, 8, 30, 10]) + units)
 
 
-VEHICLE = bytes.fromhex("01" "010301" "0258" "0001E240" "0092" "2616" "50" "01" "2E" "1388" "14" "00")
+VEHICLE = bytes.fromhex(
+    "01" "010301" "0258" "0001E240" "0092" "2616" "50" "01" "2E" "1388" "14" "00"
+)
 
 
 def test_markers_replace_values_never_invent_them() -> None:

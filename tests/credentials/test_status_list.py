@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -21,7 +21,7 @@ from gateway.errors import StatusListError
 from gateway.paths import FIXTURES_DIR
 
 VECTORS = FIXTURES_DIR / "vectors"
-NOW = datetime.now(UTC)
+NOW = datetime.now(UTC) + timedelta(days=1)
 
 
 def _json(path):

@@ -24,7 +24,9 @@ def _postgres_url() -> str:
     url = os.environ.get("DATABASE_URL_TEST", "")
     if not url:
         if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
-            pytest.fail("CI=true but DATABASE_URL_TEST is not set: the PostgreSQL store tests must run")
+            pytest.fail(
+                "CI=true but DATABASE_URL_TEST is not set: the PostgreSQL store tests must run"
+            )
         pytest.skip("PostgreSQL store tests need DATABASE_URL_TEST")
     return url
 

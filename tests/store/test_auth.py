@@ -40,8 +40,16 @@ def who(role: str, tenant: int = OTHER) -> Principal:
         (who(AUTHORITY), {PUBLIC, LEGITIMATE_INTEREST, AUTHORITIES}),
         (who(ADMIN), {PUBLIC, LEGITIMATE_INTEREST, AUTHORITIES}),
     ],
-    ids=["anonymous", "exporter", "owner", "editor", "owner-editor", "importer", "authority",
-         "admin"],
+    ids=[
+        "anonymous",
+        "exporter",
+        "owner",
+        "editor",
+        "owner-editor",
+        "importer",
+        "authority",
+        "admin",
+    ],
 )
 def test_visible_groups(principal: Principal | None, expected: set[str]) -> None:
     assert auth.visible_groups(principal, OWNER) == expected
@@ -68,9 +76,7 @@ def test_permissions() -> None:
     assert not auth.may_change_status(who(EXPORTER), OWNER)
     assert auth.may_change_status(who(ADMIN), OWNER)
     assert not auth.may_change_status(who(AUTHORITY), OWNER)
-    assert not any(
-        f(None) for f in (auth.may_issue, auth.may_edit_mappings, auth.may_administer)
-    )
+    assert not any(f(None) for f in (auth.may_issue, auth.may_edit_mappings, auth.may_administer))
 
 
 def test_hash_is_salted_sha256() -> None:

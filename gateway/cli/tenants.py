@@ -1,0 +1,91 @@
+"""``gateway tenants``: tenants and their API keys."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import click
+
+from gateway.auth import ROLES
+from gateway.errors import GatewayError
+from gateway.settings import Settings
+from gateway.store.db import Database, init_db
+from gateway.store.tenants import Tenants
+
+ACTOR = "cli"
+
+
+@contextmanager
+def _store() -> Iterator[Database]:
+    """The configured database, migrated; any GatewayError becomes a one-line message."""
+    database: Database | None = None
+    try:
+        database = init_db(Settings.load())
+        yield database
+    except GatewayError as exc:
+        raise click.ClickException(str(exc)) from exc
+    finally:
+        if database is not None:
+            database.dispose()
+
+
+@click.group()
+def tenants() -> None:
+    """Tenants (exporters, importers, authorities, standards teams) and API keys."""
+
+
+@tenants.command()
+@click.argument("name")
+def create(name: str) -> None:
+    """Create the tenant NAME."""
+    with _store() as db, db.transaction() as session:
+        tenant = Tenants(session).create(name, actor=ACTOR)
+    click.echo(f"tenant {tenant.name} created (id {tenant.id})")
+
+
+@tenants.command("list")
+def list_() -> None:
+    """List tenants."""
+    with _store() as db, db.reading() as session:
+        rows = Tenants(session).list()
+    for tenant in rows:
+        click.echo(f"{tenant.id}\t{tenant.name}\t{tenant.created_at:%Y-%m-%dT%H:%M:%SZ}")
+
+
+@tenants.command()
+@click.argument("name")
+def keys(name: str) -> None:
+    """List the API keys of tenant NAME (prefixes only; secrets are never kept)."""
+    with _store() as db, db.reading() as session:
+        rows = Tenants(session).list_keys(name)
+    for key in rows:
+        state = f"revoked {key.revoked_at:%Y-%m-%dT%H:%M:%SZ}" if key.revoked_at else "active"
+        click.echo(f"{key.id}\t{key.prefix}…\t{key.role}\t{state}")
+
+
+@click.command("issue-api-key")
+@click.option("--tenant", required=True, help="Tenant name.")
+@click.option("--role", required=True, type=click.Choice(ROLES), help="What the key may do.")
+def issue_api_key(tenant: str, role: str) -> None:
+    """Issue an API key; its secret is printed once and cannot be shown again."""
+    with _store() as db, db.transaction() as session:
+        issued = Tenants(session).issue_key(tenant, role, actor=ACTOR)
+    click.echo(f"key id:  {issued.key.id}")
+    click.echo(f"tenant:  {issued.tenant}")
+    click.echo(f"role:    {issued.key.role}")
+    click.echo(f"secret:  {issued.secret}")
+    click.echo(f"header:  Authorization: Bearer {issued.secret}")
+    click.echo("Keep the secret now: the gateway stores only its hash.", err=True)
+
+
+@tenants.command("revoke-key")
+@click.argument("key_id", type=int)
+def revoke_key(key_id: int) -> None:
+    """Revoke the API key KEY_ID; it stops working at once."""
+    with _store() as db, db.transaction() as session:
+        key = Tenants(session).revoke_key(key_id, actor=ACTOR)
+    click.echo(f"key {key.id} ({key.prefix}…) revoked")
+
+
+tenants.add_command(issue_api_key, "issue-key")

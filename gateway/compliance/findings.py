@@ -1,0 +1,548 @@
+"""China-side compliance findings for one national traceability record.
+
+:func:`national_findings` checks a ``cn-trace`` record (plain JSON data, as
+:func:`gateway.records.reader.read_record_file` returns it) against the national rules
+of :mod:`gateway.compliance.rules`: every GB/T 34014 code in it, the pack-module-cell
+hierarchy, echelon-use codes, reporting deadlines in Chinese working days, and the
+white-list status of every firm a battery was handed to. :func:`national_report`
+wraps the findings with a summary and the data versions used, the shape of the
+``national`` block of a gap report.
+
+A finding is a dict::
+
+    {"rule": "report-late", "severity": "error", "message": "...",
+     "fields": ["/events/2/reported_on", "/events/2/date"],
+     "source": "2018 Interim Provisions ... Art. 10 (notes §2.2)",
+     "uncertain": false, "details": {...}}
+
+``fields`` are JSON pointers into the record; ``uncertain`` is true where the rule's
+source is only probable or uncertain, or where the data behind the verdict (white-list,
+holiday calendar) is known to be incomplete.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from gateway.codes.gbt34014 import BatteryCode, check_hierarchy, decode
+from gateway.compliance.calendar import WorkingDays
+from gateway.compliance.rules import DEADLINES, MEASURES_2026_IN_FORCE, RULES
+from gateway.compliance.whitelist import Whitelist, normalise_name
+from gateway.errors import InvalidBatteryCode
+
+_SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
+_LEVELS = {"P": "pack", "M": "module", "C": "cell"}
+_ECHELON_STATUSES = ("repurposed", "remanufactured")
+# Event members holding a code, with the level the code must have (None: any).
+_EVENT_CODES = ("removed_code", "fitted_code", "new_code")
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One breach (or notice) of a national rule."""
+
+    rule: str
+    message: str
+    fields: tuple[str, ...]
+    uncertain: bool = False
+    details: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def severity(self) -> str:
+        return RULES[self.rule].severity
+
+    def as_dict(self) -> dict[str, Any]:
+        """The finding as JSON-ready data."""
+        rule = RULES[self.rule]
+        return {
+            "rule": self.rule,
+            "severity": rule.severity,
+            "message": self.message,
+            "fields": list(self.fields),
+            "source": rule.source if "source" not in self.details else self.details["source"],
+            "uncertain": self.uncertain or rule.uncertain,
+            "details": {k: v for k, v in self.details.items() if k != "source"},
+        }
+
+
+def national_findings(
+    record: Mapping[str, Any],
+    *,
+    whitelist: Whitelist | None = None,
+    calendar: WorkingDays | None = None,
+) -> list[dict[str, Any]]:
+    """Check a national record against the China-side rules.
+
+    :param record: a ``cn-trace`` record as plain JSON data.
+    :param whitelist: the white-list to check hand-overs against; default: the shipped
+        one (an instance should pass ``Whitelist.for_home(settings.home)``).
+    :param calendar: the working-day calendar; default: the shipped one.
+    :returns: findings as dicts (see the module docstring), errors first, then
+        warnings, then info; within a severity in record order.
+    """
+    checker = _Checker(record, whitelist or Whitelist.load(), calendar or WorkingDays.load())
+    found = list(checker.run())
+    found.sort(key=lambda f: _SEVERITY_ORDER[f.severity])
+    return [f.as_dict() for f in found]
+
+
+def national_report(
+    record: Mapping[str, Any],
+    *,
+    whitelist: Whitelist | None = None,
+    calendar: WorkingDays | None = None,
+) -> dict[str, Any]:
+    """The ``national`` block of a gap report: findings, counts, data used.
+
+    :param record: a ``cn-trace`` record as plain JSON data.
+    :param whitelist: see :func:`national_findings`.
+    :param calendar: see :func:`national_findings`.
+    :returns: ``{"findings": [...], "summary": {"error": n, "warning": n, "info": n,
+        "uncertain": n, "compliant": bool}, "data": {"whitelist": ..., "calendar_years":
+        [...]}}``; ``compliant`` is true when no finding is an error.
+    """
+    whitelist = whitelist or Whitelist.load()
+    calendar = calendar or WorkingDays.load()
+    findings = national_findings(record, whitelist=whitelist, calendar=calendar)
+    summary = {severity: sum(f["severity"] == severity for f in findings)
+               for severity in _SEVERITY_ORDER}
+    summary["uncertain"] = sum(f["uncertain"] for f in findings)
+    summary["compliant"] = summary["error"] == 0
+    return {
+        "findings": findings,
+        "summary": summary,
+        "data": {
+            "whitelist": whitelist.completeness(),
+            "calendar_years": sorted(calendar.years),
+        },
+    }
+
+
+def _escape(token: str | int) -> str:
+    return str(token).replace("~", "~0").replace("/", "~1")
+
+
+def _pointer(*tokens: str | int) -> str:
+    return "".join("/" + _escape(t) for t in tokens)
+
+
+def _date(value: Any) -> dt.date | None:
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, str) and len(value) == 10:
+        try:
+            return dt.date.fromisoformat(value)
+        except ValueError:
+            return None
+    return None
+
+
+def _mapping(value: Any) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
+
+
+def _sequence(value: Any) -> Sequence[Any]:
+    return value if isinstance(value, list | tuple) else ()
+
+
+class _Checker:
+    def __init__(self, record: Mapping[str, Any], whitelist: Whitelist,
+                 calendar: WorkingDays) -> None:
+        self.record = record
+        self.battery = _mapping(record.get("battery"))
+        self.events = [_mapping(e) for e in _sequence(record.get("events"))]
+        self.whitelist = whitelist
+        self.calendar = calendar
+        self.decoded: dict[str, BatteryCode] = {}
+
+    def run(self) -> Iterator[Finding]:
+        yield from self.codes()
+        yield from self.manufacturer()
+        yield from self.hierarchy()
+        yield from self.replacements()
+        yield from self.echelon()
+        yield from self.deadlines()
+        yield from self.handovers()
+
+    # -- codes ---------------------------------------------------------------------
+
+    def code_places(self) -> Iterator[tuple[str, Any]]:
+        battery = self.battery
+        yield _pointer("battery", "code"), battery.get("code")
+        if battery.get("original_code") is not None:
+            yield _pointer("battery", "original_code"), battery["original_code"]
+        for i, module in enumerate(_sequence(battery.get("modules"))):
+            module = _mapping(module)
+            yield _pointer("battery", "modules", i, "code"), module.get("code")
+            for j, cell in enumerate(_sequence(module.get("cells"))):
+                yield _pointer("battery", "modules", i, "cells", j), cell
+        for j, cell in enumerate(_sequence(battery.get("cells"))):
+            yield _pointer("battery", "cells", j), cell
+        for i, event in enumerate(self.events):
+            for name in _EVENT_CODES:
+                if event.get(name) is not None:
+                    yield _pointer("events", i, name), event[name]
+
+    def codes(self) -> Iterator[Finding]:
+        for pointer, code in self.code_places():
+            if code is None:
+                yield Finding("code-invalid", f"{pointer}: battery code is missing", (pointer,))
+                continue
+            try:
+                decoded = decode(code)
+            except InvalidBatteryCode as exc:
+                yield Finding("code-invalid", f"{pointer}: {exc.detail}", (pointer,),
+                              details={"code": code if isinstance(code, str) else None,
+                                       "problems": exc.extensions.get("errors", [])})
+                continue
+            self.decoded[pointer] = decoded
+            if decoded.problems:
+                reasons = "; ".join(
+                    f"position {p.position} ({p.segment}): {p.reason}" for p in decoded.problems)
+                yield Finding("code-invalid", f"{pointer}: battery code {code}: {reasons}",
+                              (pointer,), details={
+                                  "code": code,
+                                  "problems": [p.as_dict() for p in decoded.problems]})
+            if decoded.ambiguities:
+                reasons = "; ".join(a.reason for a in decoded.ambiguities)
+                yield Finding("code-ambiguous", f"{pointer}: battery code {code}: {reasons}",
+                              (pointer,), details={
+                                  "code": code,
+                                  "ambiguities": [a.as_dict() for a in decoded.ambiguities]})
+
+    def manufacturer(self) -> Iterator[Finding]:
+        maker = _mapping(self.record.get("manufacturer")).get("code")
+        code = self.battery.get("code")
+        if isinstance(maker, str) and isinstance(code, str) and code[:3] != maker:
+            yield Finding(
+                "manufacturer-code-mismatch",
+                f"/manufacturer/code {maker} differs from {code[:3]}, the manufacturer code in "
+                "positions 1-3 of battery.code",
+                (_pointer("manufacturer", "code"), _pointer("battery", "code")),
+            )
+
+    # -- hierarchy -----------------------------------------------------------------
+
+    def hierarchy(self) -> Iterator[Finding]:
+        top_pointer = _pointer("battery", "code")
+        top = self.decoded.get(top_pointer)
+        modules = [_mapping(m) for m in _sequence(self.battery.get("modules"))]
+        cells = _sequence(self.battery.get("cells"))
+        if top is None:
+            return  # an invalid top code is already reported; levels cannot be judged
+        level = top.product_type
+        if modules and level != "P":
+            yield Finding(
+                "hierarchy-level",
+                f"battery.code {top.code} is a {_LEVELS[level]} code (position 4 "
+                f"{level!r}) but lists modules; only a pack (P) holds modules",
+                (top_pointer, _pointer("battery", "modules")),
+                details={"code": top.code, "product_type": level},
+            )
+        if cells and level == "C":
+            yield Finding(
+                "hierarchy-level",
+                f"battery.code {top.code} is a cell code (position 4 'C') but lists cells",
+                (top_pointer, _pointer("battery", "cells")),
+                details={"code": top.code, "product_type": level},
+            )
+        if modules and cells and level == "P":
+            yield Finding(
+                "hierarchy-mixed",
+                "the pack lists cells directly (battery.cells) and under modules; each cell "
+                "should correspond to exactly one parent",
+                (_pointer("battery", "modules"), _pointer("battery", "cells")),
+            )
+        if level == "P" and modules:
+            yield from self.pack_modules(top, modules)
+        for j, _ in enumerate(cells):
+            yield from self.child(top, _pointer("battery", "cells", j), "C", "cell")
+
+    def pack_modules(self, pack: BatteryCode,
+                     modules: Sequence[Mapping[str, Any]]) -> Iterator[Finding]:
+        # GB/T 34014 §4 rules live in check_hierarchy; here its pointers (into
+        # {"pack", "modules": {code: cells}}) are translated into record pointers.
+        tree: dict[str, list[str]] = {}
+        where: dict[str, str] = {"/pack": _pointer("battery", "code")}
+        for i, module in enumerate(modules):
+            code = module.get("code")
+            if not isinstance(code, str):
+                continue
+            m_pointer = _pointer("battery", "modules", i, "code")
+            if code in tree:
+                yield Finding("hierarchy-duplicate",
+                              f"{m_pointer}: module code {code} is listed twice",
+                              (m_pointer,), details={"code": code})
+                continue
+            cells = [c for c in _sequence(module.get("cells")) if isinstance(c, str)]
+            tree[code] = cells
+            key = "/modules/" + _escape(code)
+            where[key] = m_pointer
+            for j in range(len(cells)):
+                where[f"{key}/{j}"] = _pointer("battery", "modules", i, "cells", j)
+        rules = {"level": "hierarchy-level", "duplicate": "hierarchy-duplicate",
+                 "battery-type": "hierarchy-battery-type",
+                 "production-order": "hierarchy-production-order",
+                 "empty-module": "hierarchy-empty-module"}
+        for found in check_hierarchy(pack.code, tree):
+            rule = rules.get(found["rule"])
+            if rule is None:
+                continue  # invalid codes are reported once, by the code check
+            pointer = where.get(found["pointer"], found["pointer"])
+            yield Finding(rule, f"{pointer}: {found['code']}: {found['message']}", (pointer,),
+                          details={"code": found["code"]})
+
+    def child(self, parent: BatteryCode, pointer: str, want: str,
+              name: str) -> Iterator[Finding]:
+        decoded = self.decoded.get(pointer)
+        if decoded is None:
+            return
+        if decoded.product_type != want:
+            yield Finding(
+                "hierarchy-level",
+                f"{pointer}: {name} code {decoded.code} has product type "
+                f"{decoded.product_type!r}, expected {want!r}",
+                (pointer,), details={"code": decoded.code, "product_type": decoded.product_type},
+            )
+        if decoded.battery_type != parent.battery_type:
+            yield Finding(
+                "hierarchy-battery-type",
+                f"{pointer}: {decoded.code}: battery type {decoded.battery_type!r} differs "
+                f"from parent's {parent.battery_type!r}",
+                (pointer,), details={"code": decoded.code},
+            )
+        if (decoded.production_date and parent.production_date
+                and decoded.production_date > parent.production_date):
+            yield Finding(
+                "hierarchy-production-order",
+                f"{pointer}: {decoded.code}: produced {decoded.production_date} after its "
+                f"parent ({parent.production_date})",
+                (pointer,), details={"code": decoded.code},
+            )
+
+    def replacements(self) -> Iterator[Finding]:
+        for i, event in enumerate(self.events):
+            removed = self.decoded.get(_pointer("events", i, "removed_code"))
+            fitted = self.decoded.get(_pointer("events", i, "fitted_code"))
+            if removed and fitted and removed.product_type != fitted.product_type:
+                yield Finding(
+                    "replacement-level-mismatch",
+                    f"/events/{i}: removes a {_LEVELS[removed.product_type]} "
+                    f"({removed.code}) but fits a {_LEVELS[fitted.product_type]} "
+                    f"({fitted.code})",
+                    (_pointer("events", i, "removed_code"), _pointer("events", i, "fitted_code")),
+                )
+
+    # -- echelon use ---------------------------------------------------------------
+
+    def echelon(self) -> Iterator[Finding]:
+        if self.battery.get("original_code") is not None:
+            return  # present; its validity is checked with the other codes
+        code = self.battery.get("code")
+        reasons: list[tuple[str, str]] = []
+        status = self.battery.get("status")
+        if status in _ECHELON_STATUSES:
+            reasons.append((_pointer("battery", "status"), f"status is {status}"))
+        top = self.decoded.get(_pointer("battery", "code"))
+        if top is not None and top.kind == "echelon":
+            reasons.append((_pointer("battery", "code"),
+                            "battery.code is in the 19-character echelon-use form"))
+        for i, event in enumerate(self.events):
+            if event.get("type") != "echelon_use":
+                continue
+            new_code = event.get("new_code")
+            if new_code is None:
+                reasons.append((_pointer("events", i),
+                                f"echelon_use event /events/{i} gives no new_code, so "
+                                "battery.code is the new product's code"))
+            elif new_code == code:
+                reasons.append((_pointer("events", i, "new_code"),
+                                f"echelon_use event /events/{i} re-coded the product as "
+                                "battery.code"))
+        if reasons:
+            yield Finding(
+                "echelon-original-code-missing",
+                "the record describes an echelon-use product ("
+                + "; ".join(r for _, r in reasons)
+                + ") but battery.original_code is missing; GB/T 34014 requires the original "
+                "code to be kept",
+                (_pointer("battery", "original_code"), *(p for p, _ in reasons)),
+            )
+
+    # -- reporting deadlines -------------------------------------------------------
+
+    def deadlines(self) -> Iterator[Finding]:
+        for i, event in enumerate(self.events):
+            kind = event.get("type")
+            deadline = DEADLINES.get(kind) if isinstance(kind, str) else None
+            if deadline is None:
+                continue
+            date_pointer = _pointer("events", i, "date")
+            report_pointer = _pointer("events", i, "reported_on")
+            happened = _date(event.get("date"))
+            if happened is None:
+                yield Finding("date-invalid", f"{date_pointer}: event date missing or not "
+                              "YYYY-MM-DD", (date_pointer,))
+                continue
+            late_law = happened >= MEASURES_2026_IN_FORCE
+            source = deadline.source
+            if late_law:
+                source += ("; the event falls under the 2026 Interim Measures (in force "
+                           "2026-04-01), whose deadlines are not yet known (notes §2.1)")
+            uncertain = deadline.uncertain or late_law
+            if deadline.working_days is None:
+                yield Finding(
+                    "deadline-unknown",
+                    f"/events/{i}: {kind} of {happened}: no confirmed reporting deadline "
+                    f"(trigger: {deadline.trigger})",
+                    (report_pointer,), True, {"source": source, "event_type": kind},
+                )
+                continue
+            start = happened
+            start_pointer = date_pointer
+            if kind == "sale" and _date(event.get("coc_date")):
+                start = _date(event["coc_date"])  # type: ignore[assignment]
+                start_pointer = _pointer("events", i, "coc_date")
+            allowed = deadline.working_days
+            due = self.calendar.add_working_days(start, allowed)
+            raw_report = event.get("reported_on")
+            reported = _date(raw_report)
+            details: dict[str, Any] = {
+                "source": source, "event_type": kind, "trigger": deadline.trigger,
+                "start": start.isoformat(), "working_days_allowed": allowed,
+                "due_by": due.isoformat(),
+            }
+            if reported is None:
+                if raw_report is not None:
+                    yield Finding("date-invalid", f"{report_pointer}: {raw_report!r} is not "
+                                  "YYYY-MM-DD", (report_pointer,))
+                    continue
+                yield Finding(
+                    "report-missing",
+                    f"/events/{i}: {kind} of {happened} has no reported_on; the report was "
+                    f"due within {allowed} working days, by {due}",
+                    (report_pointer,), uncertain, details,
+                )
+                continue
+            covered = self.calendar.covers_span(start, max(reported, due))
+            taken = self.calendar.working_days_between(start, reported)
+            details.update(reported_on=reported.isoformat(), working_days_taken=taken,
+                           calendar_covered=covered)
+            if taken < 0:
+                yield Finding("date-invalid", f"{report_pointer}: reported on {reported}, "
+                              f"before the event ({start})", (report_pointer, start_pointer))
+            elif taken > allowed:
+                note = "" if covered else (
+                    " (holiday calendar lacks a year of this span: weekends only)")
+                yield Finding(
+                    "report-late",
+                    f"/events/{i}: {kind} of {start} reported on {reported}: {taken} working "
+                    f"days taken, {allowed} allowed (due by {due}){note}",
+                    (report_pointer, start_pointer), uncertain or not covered, details,
+                )
+            elif not covered:
+                yield Finding(
+                    "calendar-not-covered",
+                    f"/events/{i}: {kind} reported {taken} working days after {start} "
+                    f"({allowed} allowed), counted without the holiday arrangement of a year "
+                    "the calendar lacks",
+                    (report_pointer,), True, details,
+                )
+
+    # -- white-list ----------------------------------------------------------------
+
+    def parties(self) -> Iterator[tuple[int, str, Mapping[str, Any] | None, str | None]]:
+        """(event index, member, party, activity) of every hand-over to a firm."""
+        for i, event in enumerate(self.events):
+            kind = event.get("type")
+            if kind == "handover":
+                recipient = event.get("recipient")
+                yield i, "recipient", _mapping(recipient) if recipient is not None else None, (
+                    _mapping(recipient).get("activity"))
+            elif kind == "dismantling" and event.get("destination") is not None:
+                destination = _mapping(event["destination"])
+                yield i, "destination", destination, destination.get("activity")
+            elif kind in ("echelon_use", "recycling"):
+                party = _mapping(event.get("party"))
+                if party.get("licence_no"):
+                    yield i, "party", party, kind
+
+    def handovers(self) -> Iterator[Finding]:
+        completeness = self.whitelist.completeness()
+        for i, member, party, activity in self.parties():
+            base = _pointer("events", i, member)
+            happened = _date(self.events[i].get("date"))
+            if party is None:
+                yield Finding("whitelist-recipient-missing",
+                              f"/events/{i}: hand-over names no recipient", (base,))
+                continue
+            if happened is None:
+                continue  # reported by the deadline check
+            if activity not in ("echelon_use", "recycling"):
+                activity = None
+            licence, name = party.get("licence_no"), party.get("name")
+            verdict = None
+            if isinstance(licence, str) and licence:
+                verdict = self.whitelist.check(licence, happened, activity)
+            if (verdict is None or verdict.status == "not_listed") and isinstance(name, str):
+                verdict = self.whitelist.check(name, happened, activity)
+            if verdict is None:
+                yield Finding("whitelist-recipient-missing",
+                              f"{base}: names neither a licence_no nor a name", (base,))
+                continue
+            who = name or licence
+            wanted = activity.replace("_", " ") if activity else "echelon use or recycling"
+            fields = (base, _pointer("events", i, "date"))
+            listing = verdict.listing
+            details: dict[str, Any] = {"party": who, "activity": activity,
+                                       "date": happened.isoformat(),
+                                       "listing": listing.as_dict() if listing else None}
+            if verdict.status == "not_listed":
+                incomplete = not completeness["complete"]
+                note = (f"; the white-list table is incomplete ({completeness['listed']} "
+                        "listings held), so add the missing batches before relying on this"
+                        if incomplete else "")
+                yield Finding("whitelist-not-listed",
+                              f"{base}: {who} is not on the white-list for {wanted} on "
+                              f"{happened}{note}", fields, incomplete, details)
+                continue
+            assert listing is not None
+            if verdict.status == "other_activity":
+                yield Finding("whitelist-other-activity",
+                              f"{base}: {who} is listed ({listing.licence_no}) for "
+                              f"{listing.type.replace('_', ' ')}, not {wanted}", fields,
+                              details=details)
+            elif verdict.status == "not_yet_listed":
+                yield Finding("whitelist-not-yet-listed",
+                              f"{base}: {who} was listed only on {listing.announced_on} "
+                              f"({listing.announcement_no}), after the hand-over on "
+                              f"{happened}", fields, details=details)
+            elif verdict.status == "removed":
+                yield Finding("whitelist-removed",
+                              f"{base}: {who} was removed from the white-list on "
+                              f"{listing.removed_on}, before the hand-over on {happened}",
+                              fields, details=details)
+            elif verdict.status == "activity_unknown":
+                yield Finding("whitelist-activity-unconfirmed",
+                              f"{base}: {who} is listed ({listing.licence_no}), but the table "
+                              f"does not record whether for {wanted}", fields,
+                              details=details)
+            yield from self.identity(base, party, listing, verdict.matched_by)
+
+    def identity(self, base: str, party: Mapping[str, Any], listing: Any,
+                 matched_by: str | None) -> Iterator[Finding]:
+        licence, name = party.get("licence_no"), party.get("name")
+        if matched_by == "licence_no" and isinstance(name, str) and (
+                normalise_name(name) != normalise_name(listing.name)):
+            yield Finding("whitelist-identity-mismatch",
+                          f"{base}: licence_no {licence} is the listing of {listing.name}, "
+                          f"but the recipient is named {name}",
+                          (_pointer(*base.strip("/").split("/"), "name"),))
+        elif matched_by == "name" and isinstance(licence, str) and licence:
+            yield Finding("whitelist-identity-mismatch",
+                          f"{base}: {name} is listed as {listing.licence_no}, but the record "
+                          f"gives licence_no {licence}",
+                          (base + "/licence_no",))

@@ -1,0 +1,567 @@
+"""Export of passport attributes as Battery Pass 1.2 aspect payloads.
+
+The Battery Pass consortium's data model (``vocab/batterypass/``, CC-BY-4.0) splits a
+passport into seven aspects, each with a generated JSON schema (Draft 4). The table in
+``vocab/batterypass/projection.json`` says which catalog attribute fills which property
+of which aspect and how the value is converted; ``docs/batterypass.md`` is its
+human-readable form.
+
+What an export promises: an aspect is emitted only when every property its schema
+requires is filled from the attributes, and then it validates against the schema.
+Nothing is invented to satisfy a schema: no placeholder text, no empty arrays where the
+schema requires an array (an empty list would claim that there is nothing to list).
+Aspects that cannot be completed are reported with the Battery Pass paths that block
+them. A value that is well-formed for the catalog but that the Battery Pass schema
+cannot carry (a passport id that is not a ``urn:x:y``, a test name where a URI is
+required) is left out and reported, never bent to fit.
+
+Battery Pass payloads are not signed, so this is the one place where decimal strings
+become JSON numbers (DESIGN §5 keeps floats out of credentials only).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from functools import cache
+from types import MappingProxyType
+from typing import Any
+
+from jsonschema import Draft4Validator
+
+from gateway.errors import ConfigError, TransformError
+from gateway.paths import VOCAB_DIR
+from gateway.vocab.catalog import ACCESS_GROUPS, AccessGroup, load_catalog
+
+BATTERYPASS_DIR = VOCAB_DIR / "batterypass"
+PROJECTION_PATH = BATTERYPASS_DIR / "projection.json"
+
+#: The aspects in the order of the Battery Pass data model's folders.
+ASPECTS = (
+    "GeneralProductInformation",
+    "Labels",
+    "CarbonFootprint",
+    "SupplyChainDueDiligence",
+    "MaterialComposition",
+    "Circularity",
+    "Performance",
+)
+CONVERSIONS = frozenset(
+    {
+        "text",
+        "text-list",
+        "language-text",
+        "number",
+        "integer",
+        "share-of",
+        "date-time",
+        "enum",
+        "chemistry-name",
+    }
+)
+EACH = frozenset({"value", "element", "position", "all"})
+
+_DECIMAL = re.compile(r"-?\d+(\.\d+)?")
+_YEAR_MONTH = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
+_DATE = re.compile(r"\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])")
+#: A JSON number in a Battery Pass payload is an IEEE double; beyond 15 significant
+#: digits a decimal no longer survives the round trip.
+_DOUBLE_DIGITS = 15
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One catalog attribute feeding one Battery Pass property.
+
+    :ivar path: dotted property path in the aspect payload; ``a[].b`` is property ``b``
+        of the elements of array ``a``.
+    :ivar each: ``value`` (plain property), ``element`` (the array element whose
+        ``constants`` match), ``position`` (one element per value, joined by position with
+        the other ``position`` rules of the array) or ``all`` (every element present).
+    """
+
+    key: str
+    aspect: str
+    path: str
+    convert: str
+    each: str = "value"
+    constants: Mapping[str, Any] = field(default_factory=dict, hash=False)
+    values: Mapping[str, str] = field(default_factory=dict, hash=False)
+    scale: Decimal = Decimal(1)
+    total: str | None = None
+    language: str | None = None
+
+
+@dataclass(frozen=True)
+class Unprojectable:
+    """Battery Pass properties that no catalog attribute can fill, and why."""
+
+    key: str | None
+    aspect: str
+    paths: tuple[str, ...]
+    reason: str
+
+
+@dataclass(frozen=True)
+class Projection:
+    """The projection table and the aspect schemas it targets."""
+
+    rules: tuple[Rule, ...]
+    unprojectable: tuple[Unprojectable, ...]
+    schemas: Mapping[str, Mapping[str, Any]] = field(hash=False)
+    models: Mapping[str, str] = field(hash=False)
+
+
+@dataclass(frozen=True)
+class BatteryPassExport:
+    """The result of projecting one passport onto the Battery Pass aspects.
+
+    :ivar payloads: aspect -> payload, only for aspects whose required properties are all
+        filled; each validates against its schema.
+    :ivar missing: aspect -> Battery Pass paths of required properties left unfilled,
+        for every aspect not in ``payloads``.
+    :ivar rejected: aspect -> one message per attribute value the Battery Pass schema
+        cannot carry (the value was left out).
+    :ivar partial: aspect -> what could be filled of each aspect in ``missing``; for
+        reading the gaps in context, never for exchange (it breaks its schema).
+    """
+
+    payloads: Mapping[str, dict[str, Any]]
+    missing: Mapping[str, list[str]]
+    rejected: Mapping[str, list[str]]
+    partial: Mapping[str, dict[str, Any]]
+
+
+class _Unfit(Exception):
+    """A well-formed attribute value that the Battery Pass property cannot carry."""
+
+
+def _resolve(schema: Mapping[str, Any], node: Mapping[str, Any]) -> Mapping[str, Any]:
+    # The generated schemas reference only "#/components/schemas/<Name>" and wrap
+    # entities in a one-item allOf; following both gives the node that holds the type.
+    while True:
+        if "$ref" in node:
+            node = schema["components"]["schemas"][node["$ref"].rsplit("/", 1)[-1]]
+        elif "allOf" in node and "properties" not in node:
+            node = node["allOf"][0]
+        else:
+            return node
+
+
+def _node_at(schema: Mapping[str, Any], path: str) -> Mapping[str, Any]:
+    """The schema node of a Battery Pass path (``a[].b`` steps into array items).
+
+    :raises KeyError: the path names a property the schema does not have.
+    """
+    node = _resolve(schema, schema)
+    for step in path.split("."):
+        name, is_array = (step[:-2], True) if step.endswith("[]") else (step, False)
+        node = _resolve(schema, node["properties"][name])
+        if is_array:
+            if node.get("type") != "array":
+                raise KeyError(f"{step} is not an array")
+            node = _resolve(schema, node["items"])
+    return node
+
+
+def _load_projection() -> Projection:
+    try:
+        table = json.loads(PROJECTION_PATH.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as e:
+        raise ConfigError(f"{PROJECTION_PATH.name}: {e}") from e
+    catalog = load_catalog()
+    schemas: dict[str, Mapping[str, Any]] = {}
+    models: dict[str, str] = {}
+    for aspect in ASPECTS:
+        entry = table["aspects"][aspect]
+        path = BATTERYPASS_DIR / entry["schema"]
+        schemas[aspect] = json.loads(path.read_text(encoding="utf-8"))
+        models[aspect] = entry["model"]
+
+    def bad(where: str, rule: str) -> ConfigError:
+        return ConfigError(f"{PROJECTION_PATH.name}, {where}: {rule}")
+
+    rules = []
+    for n, raw in enumerate(table["rules"]):
+        where = f"/rules/{n}"
+        try:
+            rule = Rule(
+                key=raw["key"],
+                aspect=raw["aspect"],
+                path=raw["path"],
+                convert=raw["convert"],
+                each=raw.get("each", "value"),
+                constants=MappingProxyType(dict(raw.get("constants", {}))),
+                values=MappingProxyType(dict(raw.get("values", {}))),
+                scale=Decimal(raw.get("scale", "1")),
+                total=raw.get("total"),
+                language=raw.get("language"),
+            )
+        except KeyError as e:
+            raise bad(where, f"member {e} is missing") from e
+        except InvalidOperation as e:
+            raise bad(where, f"scale {raw.get('scale')!r} is not a decimal") from e
+        if rule.key not in catalog.by_key:
+            raise bad(where, f"key {rule.key!r} is not in the attribute catalog")
+        if rule.aspect not in schemas:
+            raise bad(where, f"aspect {rule.aspect!r} is not a Battery Pass aspect")
+        if rule.convert not in CONVERSIONS:
+            raise bad(where, f"conversion {rule.convert!r} is not one of {sorted(CONVERSIONS)}")
+        if rule.each not in EACH:
+            raise bad(where, f"each {rule.each!r} is not one of {sorted(EACH)}")
+        if (rule.each == "value") == ("[]." in rule.path):
+            raise bad(where, "an array path needs 'each', a plain path must not have it")
+        if rule.convert == "share-of" and rule.total not in catalog.by_key:
+            raise bad(where, "a share-of conversion names its total's catalog key")
+        try:
+            _node_at(schemas[rule.aspect], rule.path)
+            for constant in rule.constants:
+                _node_at(schemas[rule.aspect], f"{rule.path.rsplit('[].', 1)[0]}[].{constant}")
+        except KeyError as e:
+            raise bad(where, f"path {rule.path!r} is not in the {rule.aspect} schema ({e})") from e
+        rules.append(rule)
+    unprojectable = tuple(
+        Unprojectable(raw.get("key"), raw["aspect"], tuple(raw["paths"]), raw["reason"])
+        for raw in table["unprojectable"]
+    )
+    # Rules that fill every element run last, once the other rules have made the elements.
+    rules.sort(key=lambda r: r.each == "all")
+    return Projection(
+        tuple(rules), unprojectable, MappingProxyType(schemas), MappingProxyType(models)
+    )
+
+
+@cache
+def projection() -> Projection:
+    """The shipped projection table, read and checked once.
+
+    :raises ConfigError: the table names an unknown attribute, aspect, conversion or path.
+    """
+    return _load_projection()
+
+
+@cache
+def _validator(aspect: str) -> Draft4Validator:
+    # Every schema declares draft-04 ("$schema"); format checking is on so that "uri"
+    # and "date-time" are enforced, not just annotated.
+    return Draft4Validator(
+        projection().schemas[aspect], format_checker=Draft4Validator.FORMAT_CHECKER
+    )
+
+
+@cache
+def _leaf_validator(aspect: str, path: str) -> Draft4Validator:
+    schema = projection().schemas[aspect]
+    node = dict(_node_at(schema, path))
+    # Keep the components so that the leaf's own $refs (array items) still resolve.
+    node["components"] = schema["components"]
+    return Draft4Validator(node, format_checker=Draft4Validator.FORMAT_CHECKER)
+
+
+def _leaf_errors(aspect: str, path: str, value: Any) -> list[str]:
+    return [e.message for e in _leaf_validator(aspect, path).iter_errors(value)]
+
+
+# -- conversions ------------------------------------------------------------------------
+
+
+def _contract(key: str, rule: str) -> TransformError:
+    return TransformError(f"attribute {key!r} {rule}", pointer=f"/{key}")
+
+
+def _decimal(key: str, value: Any) -> Decimal:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return Decimal(value)
+    if isinstance(value, str) and _DECIMAL.fullmatch(value):
+        try:
+            return Decimal(value)
+        except InvalidOperation:  # pragma: no cover - the pattern admits only decimals
+            pass
+    raise _contract(key, f"must be a decimal string or an integer, not {value!r}")
+
+
+def _json_number(number: Decimal) -> int | float:
+    if number == number.to_integral_value():
+        integral = int(number)
+        if abs(integral) < 2**53:
+            return integral
+    if len(number.normalize().as_tuple().digits) > _DOUBLE_DIGITS:
+        raise _Unfit(f"{number} has more digits than a JSON number here carries exactly")
+    return float(number)
+
+
+def _text(key: str, value: Any) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise _contract(key, f"must be a non-empty string, not {value!r}")
+    return value
+
+
+def _convert(rule: Rule, value: Any, attributes: Mapping[str, Any]) -> Any:
+    key = rule.key
+    match rule.convert:
+        case "text":
+            return _text(key, value)
+        case "text-list":
+            items = value if isinstance(value, list) else [value]
+            return [_text(key, item) for item in items]
+        case "language-text":
+            items = value if isinstance(value, list) else [value]
+            return {rule.language: "\n".join(_text(key, item) for item in items)}
+        case "number":
+            return _json_number(_decimal(key, value) * rule.scale)
+        case "integer":
+            number = _decimal(key, value)
+            if number != number.to_integral_value():
+                raise _Unfit(f"{value!r} is not a whole number")
+            return int(number)
+        case "share-of":
+            # Battery Pass gives each life-cycle stage in kgCO2e/kWh (the unit of its
+            # model); the catalog gives the stage's share in % of the total (Art. 7(1)).
+            total = attributes.get(rule.total) if rule.total else None
+            if total is None:
+                raise _Unfit(f"needs {rule.total} to turn a share in % into kgCO2e/kWh")
+            return _json_number(_decimal(key, value) * _decimal(rule.total, total) / 100)
+        case "date-time":
+            text = _text(key, value)
+            # DIN DKE SPEC 99100 6.1.3.2 gives month and year; Battery Pass wants an
+            # xsd:dateTimeStamp, so the month is stated as its first instant in UTC.
+            if _YEAR_MONTH.fullmatch(text):
+                return f"{text}-01T00:00:00Z"
+            if _DATE.fullmatch(text):
+                return f"{text}T00:00:00Z"
+            raise _contract(key, f"must be YYYY-MM or YYYY-MM-DD, not {value!r}")
+        case "enum":
+            text = _text(key, value)
+            if text not in rule.values:
+                raise _Unfit(f"{text!r} has no Battery Pass value (known: {sorted(rule.values)})")
+            return rule.values[text]
+        case "chemistry-name":
+            family = re.sub(r"[^A-Z]", "", _text(key, value).upper())
+            if family not in rule.values:
+                raise _Unfit(f"no clear name known for chemistry {value!r}")
+            return rule.values[family]
+    raise AssertionError(rule.convert)  # pragma: no cover - checked when loading
+
+
+# -- building ---------------------------------------------------------------------------
+
+
+def _set(target: dict[str, Any], path: str, value: Any) -> None:
+    *parents, leaf = path.split(".")
+    for step in parents:
+        target = target.setdefault(step, {})
+    target[leaf] = value
+
+
+def _array(target: dict[str, Any], path: str) -> list[dict[str, Any]]:
+    *parents, leaf = path.split(".")
+    for step in parents:
+        target = target.setdefault(step, {})
+    return target.setdefault(leaf, [])
+
+
+def _place(payload: dict[str, Any], rule: Rule, value: Any, index: int = 0) -> None:
+    if rule.each == "value":
+        _set(payload, rule.path, value)
+        return
+    head, tail = rule.path.split("[].", 1)
+    elements = _array(payload, head)
+    if rule.each == "all":
+        for element in elements:
+            _set(element, tail, value)
+        return
+    if rule.each == "element":
+        element = next(
+            (e for e in elements if all(e.get(k) == v for k, v in rule.constants.items())),
+            None,
+        )
+        if element is None:
+            element = dict(rule.constants)
+            elements.append(element)
+    else:
+        while len(elements) <= index:
+            elements.append({})
+        element = elements[index]
+        element.update(rule.constants)
+    _set(element, tail, value)
+
+
+def _present(value: Any) -> bool:
+    return value is not None and value != "" and value != []
+
+
+def _element_label(
+    projection_: Projection, aspect: str, array: str, index: int, element: Mapping[str, Any]
+) -> str:
+    for rule in projection_.rules:
+        if rule.aspect == aspect and rule.each == "element" and rule.path.startswith(f"{array}[]."):
+            for name in rule.constants:
+                if name in element:
+                    return f"[{name}={element[name]}]"
+    return f"[{index}]"
+
+
+def _leaves(schema: Mapping[str, Any], node: Mapping[str, Any], path: str) -> list[str]:
+    """The required leaf paths under an absent property."""
+    node = _resolve(schema, node)
+    if node.get("type") == "object" and "properties" in node:
+        out: list[str] = []
+        for name in node.get("required", []):
+            out += _leaves(schema, node["properties"][name], f"{path}.{name}")
+        return out or [path]
+    if node.get("type") == "array":
+        items = _resolve(schema, node["items"])
+        if items.get("type") == "object":
+            return _leaves(schema, items, f"{path}[]")
+    return [path]
+
+
+def _missing(
+    projection_: Projection, aspect: str, node: Mapping[str, Any], data: Any, path: str
+) -> list[str]:
+    schema = projection_.schemas[aspect]
+    node = _resolve(schema, node)
+    prefix = f"{path}." if path else ""
+    if node.get("type") == "object" and "properties" in node and isinstance(data, dict):
+        out: list[str] = []
+        for name, child in node["properties"].items():
+            if _present(data.get(name)):
+                out += _missing(projection_, aspect, child, data[name], prefix + name)
+            elif name in node.get("required", []):
+                out += _leaves(schema, child, prefix + name)
+        return out
+    if node.get("type") == "array" and isinstance(data, list):
+        out = []
+        for i, element in enumerate(data):
+            label = (
+                _element_label(projection_, aspect, path, i, element)
+                if isinstance(element, dict)
+                else f"[{i}]"
+            )
+            out += _missing(projection_, aspect, node["items"], element, path + label)
+        return out
+    return []
+
+
+def export(
+    attributes: Mapping[str, object], *, groups: Collection[AccessGroup] = ("public",)
+) -> BatteryPassExport:
+    """Project passport attributes onto the Battery Pass 1.2 aspects.
+
+    :param attributes: catalog key -> value, as the transform engine gives them (decimal
+        strings, integers, ``YYYY-MM`` / ``YYYY-MM-DD`` dates, URIs, or lists of those
+        for multi-valued attributes).
+    :param groups: the Annex XIII access groups whose attributes may be exported; by
+        default only the public part (Annex XIII 1).
+    :returns: the complete payloads, what blocks the other aspects, and which values
+        the Battery Pass schemas could not carry.
+    :raises TransformError: a value breaks the attribute's catalog type (the pointer
+        names the attribute).
+    """
+    unknown = set(groups) - set(ACCESS_GROUPS)
+    if unknown:
+        raise TransformError(f"unknown access groups {sorted(unknown)}", pointer="/groups")
+    table = projection()
+    catalog = load_catalog()
+    allowed = {
+        key: value
+        for key, value in attributes.items()
+        if key in catalog.by_key and catalog.by_key[key].access_group in groups and _present(value)
+    }
+    built: dict[str, dict[str, Any]] = {aspect: {} for aspect in ASPECTS}
+    rejected: dict[str, list[str]] = {aspect: [] for aspect in ASPECTS}
+    for rule in table.rules:
+        if rule.key not in allowed:
+            continue
+        value = allowed[rule.key]
+        if rule.each == "position":
+            values = value if isinstance(value, list) else [value]
+        elif isinstance(value, list) and rule.convert not in ("text-list", "language-text"):
+            raise _contract(rule.key, "must be a single value for this property")
+        else:
+            values = [value]
+        for index, item in enumerate(values):
+            where = rule.path.replace("[]", f"[{index}]") if rule.each == "position" else rule.path
+            try:
+                converted = _convert(rule, item, allowed)
+                errors = _leaf_errors(rule.aspect, rule.path, converted)
+                if errors:
+                    raise _Unfit("; ".join(errors))
+            except _Unfit as e:
+                rejected[rule.aspect].append(f"{where}: {rule.key} {item!r} left out: {e}")
+                continue
+            _place(built[rule.aspect], rule, converted, index)
+    payloads: dict[str, dict[str, Any]] = {}
+    missing: dict[str, list[str]] = {}
+    for aspect in ASPECTS:
+        schema = table.schemas[aspect]
+        gaps = _missing(table, aspect, schema, built[aspect], "")
+        if gaps:
+            missing[aspect] = gaps
+            continue
+        errors = validate({aspect: built[aspect]})[aspect]
+        if errors:
+            # Every value passed its property's schema and every required property is
+            # there, so an error here is a fault in the projection table.
+            raise TransformError(
+                f"the {aspect} payload breaks its schema: {'; '.join(errors)}",
+                pointer=f"/{aspect}",
+            )
+        payloads[aspect] = built[aspect]
+    return BatteryPassExport(
+        payloads=payloads,
+        missing=missing,
+        rejected={aspect: notes for aspect, notes in rejected.items() if notes},
+        partial={aspect: built[aspect] for aspect in missing},
+    )
+
+
+def project(
+    attributes: Mapping[str, object], *, groups: Collection[AccessGroup] = ("public",)
+) -> dict[str, dict[str, Any]]:
+    """The complete Battery Pass aspect payloads of a passport.
+
+    :param attributes: catalog key -> value (see :func:`export`).
+    :param groups: access groups to export; by default the public part only.
+    :returns: aspect name -> payload, for the aspects whose required properties are all
+        filled; every payload validates against its Battery Pass schema.
+    :raises TransformError: a value breaks the attribute's catalog type.
+    """
+    return dict(export(attributes, groups=groups).payloads)
+
+
+def missing_required(
+    attributes: Mapping[str, object], *, groups: Collection[AccessGroup] = ("public",)
+) -> dict[str, list[str]]:
+    """What keeps each incomplete aspect out of :func:`project`.
+
+    :param attributes: catalog key -> value (see :func:`export`).
+    :param groups: access groups to export; by default the public part only.
+    :returns: aspect name -> Battery Pass paths of the required properties that stay
+        unfilled (``a[].b`` for an absent array, ``a[recycledMaterial=Nickel].b`` or
+        ``a[0].b`` for an element); complete aspects are absent.
+    :raises TransformError: a value breaks the attribute's catalog type.
+    """
+    return dict(export(attributes, groups=groups).missing)
+
+
+def validate(payloads: Mapping[str, Mapping[str, Any]]) -> dict[str, list[str]]:
+    """Check Battery Pass payloads against the aspect schemas (JSON Schema draft 4).
+
+    :param payloads: aspect name -> payload.
+    :returns: aspect name -> readable errors (``$.json.path: message``), empty when valid.
+    :raises TransformError: an aspect name is not one of :data:`ASPECTS`.
+    """
+    report: dict[str, list[str]] = {}
+    for aspect, payload in payloads.items():
+        if aspect not in ASPECTS:
+            raise TransformError(
+                f"{aspect!r} is not a Battery Pass aspect ({', '.join(ASPECTS)})",
+                pointer=f"/{aspect}",
+            )
+        errors = sorted(_validator(aspect).iter_errors(payload), key=lambda e: list(e.path))
+        report[aspect] = [f"{e.json_path}: {e.message}" for e in errors]
+    return report

@@ -1,0 +1,106 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from gateway.credentials.model import build_credential, parse_datetime, structure_checks
+from gateway.errors import CredentialError
+
+PASSPORT = "https://gw.example/passports/01A1B2C3D4E5F6G7H8J9K0L1"
+MAPPING = {"set": "cn-trace-to-eu-passport", "version": "1.0.0", "hash": "sha256:abc"}
+
+
+def _build(**kw):
+    args = dict(
+        issuer="did:web:gw.example",
+        passport_id=PASSPORT,
+        access_group="public",
+        mapping=MAPPING,
+        status=None,
+        valid_from="2025-01-01T00:00:00Z",
+    )
+    args.update(kw)
+    subject = kw.pop("subject", {"@context": ["x"], "type": "BatteryPassport",
+                                 "batteryMass": "450.5"})
+    args.pop("subject", None)
+    return build_credential(subject, **args)
+
+
+def test_build_credential_shape() -> None:
+    vc = _build(credential_id="urn:uuid:1")
+    assert vc["@context"] == [
+        "https://www.w3.org/ns/credentials/v2",
+        "https://w3id.org/cn-eu-battery/contexts/passport/v1",
+    ]
+    assert vc["type"] == ["VerifiableCredential", "BatteryPassportCredential"]
+    assert vc["credentialSubject"] == {"id": PASSPORT, "type": "BatteryPassport",
+                                       "batteryMass": "450.5"}
+    assert (vc["mappingSet"], vc["mappingVersion"], vc["mappingHash"]) == (
+        "cn-trace-to-eu-passport", "1.0.0", "sha256:abc")
+    assert vc["accessGroup"] == "public" and "credentialStatus" not in vc
+    assert all(c.ok for c in structure_checks(vc))
+
+
+def test_two_status_entries_become_a_list() -> None:
+    entries = [{"type": "BitstringStatusListEntry", "statusPurpose": p} for p in ("a", "b")]
+    assert len(_build(status=entries)["credentialStatus"]) == 2
+    assert _build(status=entries[:1])["credentialStatus"] == entries[0]
+
+
+@pytest.mark.parametrize(
+    ("kw", "pointer"),
+    [
+        ({"access_group": "everyone"}, "/accessGroup"),
+        ({"issuer": "not a url"}, "/issuer"),
+        ({"valid_from": "2025-01-01"}, "/validFrom"),
+        ({"valid_until": "2024-01-01T00:00:00Z"}, "/validUntil"),
+        ({"mapping": {"set": "x"}}, "/mappingSet"),
+        ({"subject": {"id": "https://other.example/p"}}, "/credentialSubject/id"),
+        ({"subject": {"batteryMass": 450.5}}, "/credentialSubject/batteryMass"),
+    ],
+)
+def test_build_refuses(kw, pointer) -> None:
+    with pytest.raises(CredentialError) as info:
+        _build(**kw)
+    assert info.value.pointer == pointer
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("2024-01-01T00:00:00Z", datetime(2024, 1, 1, tzinfo=UTC)),
+        ("2024-01-01T02:00:00+02:00", datetime(2024, 1, 1, tzinfo=UTC)),
+        ("2024-01-01T00:00:00", datetime(2024, 1, 1, tzinfo=UTC)),
+        ("2024-01-01T00:00:00.123456789Z", datetime(2024, 1, 1, 0, 0, 0, 123456, tzinfo=UTC)),
+        ("2023-12-31T24:00:00Z", datetime(2024, 1, 1, tzinfo=UTC)),
+    ],
+)
+def test_parse_datetime(value, expected) -> None:
+    assert parse_datetime(value) == expected
+
+
+@pytest.mark.parametrize("value", ["2024-01-01", "2024-13-01T00:00:00Z", 1704067200, "yesterday"])
+def test_parse_datetime_refuses(value) -> None:
+    with pytest.raises(CredentialError):
+        parse_datetime(value)
+
+
+@pytest.mark.parametrize(
+    ("change", "check_id"),
+    [
+        ({"@context": ["https://www.w3.org/2018/credentials/v1"]}, "vc.context"),
+        ({"type": ["BatteryPassportCredential"]}, "vc.type"),
+        ({"issuer": ["did:a", "did:b"]}, "vc.issuer"),
+        ({"issuer": {"name": "no id"}}, "vc.issuer"),
+        ({"credentialSubject": []}, "vc.subject"),
+        ({"id": "not a url"}, "vc.id"),
+        ({"validUntil": "2020-01-01T00:00:00Z"}, "vc.validity-dates"),
+        ({"issuanceDate": "2020-01-01T00:00:00Z"}, "vc.validity-dates"),
+        ({"credentialStatus": {"id": "https://x.example/1"}}, "vc.typed-objects"),
+        ({"credentialSchema": {"type": "JsonSchema"}}, "vc.typed-objects"),
+    ],
+)
+def test_structure_checks(change, check_id) -> None:
+    vc = {**_build(), **change}
+    assert [c.id for c in structure_checks(vc) if not c.ok] == [check_id]

@@ -1,0 +1,117 @@
+"""Interop with Digital Bazaar's Node.js libraries (@digitalbazaar/vc and friends), both
+ways: the gateway's eddsa-rdfc-2022 credentials verify there, theirs verify here.
+
+The packages are installed with npm into a temporary folder; the JS side runs offline
+with a documentLoader that serves the contexts ``gateway contexts export`` writes.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from gateway.cli import main
+from gateway.credentials import data_integrity, multikey
+from gateway.credentials.model import build_credential
+from gateway.credentials.status_list import StatusList
+from gateway.credentials.verify import verify
+
+pytestmark = pytest.mark.interop
+
+PACKAGES = [
+    "@digitalbazaar/vc",
+    "@digitalbazaar/data-integrity",
+    "@digitalbazaar/eddsa-rdfc-2022-cryptosuite",
+    "@digitalbazaar/ed25519-multikey",
+    "jsonld",
+]
+SCRIPT = Path(__file__).with_name("digitalbazaar.mjs")
+SUBJECT = {
+    "type": "BatteryPassport",
+    "batteryCode": "01A1B2C3D4E5F6G7H8J9K0L1",
+    "manufacturerName": "Ningde Example Battery Co., Ltd. 宁德",
+    "batteryMass": "450.5",
+    "expectedLifetimeCycles": 3000,
+    "manufacturingDate": "2025-11",
+}
+
+
+@pytest.fixture(scope="module")
+def node(tmp_path_factory) -> Path:
+    if shutil.which("node") is None or shutil.which("npm") is None:
+        pytest.skip("node and npm are needed for the Digital Bazaar interop tests")
+    folder = tmp_path_factory.mktemp("digitalbazaar")
+    (folder / "package.json").write_text('{"name": "interop", "private": true}\n')
+    subprocess.run(
+        ["npm", "install", "--no-audit", "--no-fund", "--loglevel=error", *PACKAGES],
+        cwd=folder, check=True, capture_output=True, timeout=600,
+    )
+    shutil.copy(SCRIPT, folder / SCRIPT.name)
+    result = CliRunner().invoke(main, ["contexts", "export", str(folder / "contexts")])
+    assert result.exit_code == 0, result.output
+    return folder
+
+
+def run_js(node: Path, mode: str, document: dict) -> str:
+    path = node / f"{mode}-input.json"
+    path.write_text(json.dumps(document, ensure_ascii=False), encoding="utf-8")
+    done = subprocess.run(
+        ["node", SCRIPT.name, mode, "contexts", path.name],
+        cwd=node, check=True, capture_output=True, text=True, timeout=120,
+    )
+    return done.stdout
+
+
+def _unsigned(issuer: str) -> dict:
+    return build_credential(
+        SUBJECT,
+        issuer=issuer,
+        passport_id="https://gw.example/passports/01A1B2C3D4E5F6G7H8J9K0L1",
+        access_group="public",
+        mapping={"set": "cn-trace-to-eu-passport", "version": "1.0.0", "hash": "sha256:00"},
+        status=None,
+        valid_from="2026-01-01T00:00:00Z",
+    )
+
+
+def _gateway_signed(document_for) -> dict:
+    key = Ed25519PrivateKey.generate()
+    did = multikey.did_key(key.public_key())
+    document = document_for(did)
+    return data_integrity.add_proof(
+        document, key, multikey.did_key_verification_method(key.public_key())
+    )
+
+
+def test_gateway_credential_verifies_in_digitalbazaar(node: Path) -> None:
+    signed = _gateway_signed(_unsigned)
+    verdict = json.loads(run_js(node, "verify", signed))
+    assert verdict == {"verified": True, "errors": []}
+    signed["credentialSubject"]["batteryMass"] = "451.0"
+    assert json.loads(run_js(node, "verify", signed))["verified"] is False
+
+
+def test_gateway_status_list_verifies_in_digitalbazaar(node: Path) -> None:
+    def list_credential(did: str) -> dict:
+        status_list = StatusList.new("https://gw.example/status/revocation/1", "revocation", did)
+        return status_list.credential()
+
+    verdict = json.loads(run_js(node, "verify", _gateway_signed(list_credential)))
+    assert verdict == {"verified": True, "errors": []}
+
+
+def test_digitalbazaar_credential_verifies_in_gateway(node: Path) -> None:
+    signed = json.loads(run_js(node, "issue", _unsigned("did:example:replaced")))
+    assert signed["issuer"].startswith("did:key:z6Mk")
+    assert signed["proof"]["cryptosuite"] == "eddsa-rdfc-2022"
+    result = verify(signed, now=datetime.now(UTC))
+    assert result.verified, [c for c in result.checks if not c.ok]
+    signed["credentialSubject"]["expectedLifetimeCycles"] = 3001
+    assert not verify(signed, now=datetime.now(UTC)).verified

@@ -1,0 +1,80 @@
+"""Hostile and malformed JSON input."""
+
+from __future__ import annotations
+
+import pytest
+
+from gateway.errors import InvalidRecord, UnsupportedMediaType
+from gateway.records import read_record, read_record_file
+
+GOOD = (
+    b'{"model_version": "cn-trace/1", "battery": {"code": "Z9ZPEB3SPRS001E9R0000456", '
+    b'"category": "ev"}, "manufacturer": {"name": "M"}}'
+)
+
+
+def refused(data: bytes) -> list[dict[str, object]]:
+    with pytest.raises(InvalidRecord) as caught:
+        read_record(data, "application/json")
+    errors = caught.value.extensions["errors"]
+    assert isinstance(errors, list) and errors
+    return errors
+
+
+@pytest.mark.parametrize(
+    "media_type",
+    ["application/json", "application/json; charset=utf-8", "application/vnd.cn-trace+json"],
+)
+def test_media_types(media_type: str) -> None:
+    assert read_record(GOOD, media_type)["manufacturer"] == {"name": "M"}
+
+
+def test_unsupported_media_type() -> None:
+    with pytest.raises(UnsupportedMediaType):
+        read_record(GOOD, "text/csv")
+
+
+def test_unsupported_suffix(tmp_path) -> None:
+    path = tmp_path / "record.yaml"
+    path.write_bytes(GOOD)
+    with pytest.raises(UnsupportedMediaType):
+        read_record_file(path)
+
+
+def test_utf8_bom_is_ignored() -> None:
+    assert read_record(b"\xef\xbb\xbf" + GOOD, "application/json")
+
+
+def test_not_utf8() -> None:
+    (error,) = refused(GOOD.replace(b'"M"', b'"\xff"'))
+    assert "not UTF-8" in error["message"]
+
+
+def test_not_json() -> None:
+    (error,) = refused(b'{"model_version": ')
+    assert error["message"].startswith("line 1, column 19: not JSON")
+
+
+def test_duplicate_member() -> None:
+    (error,) = refused(GOOD[:-1] + b', "battery": {}}')
+    assert "'battery' appears twice" in error["message"]
+
+
+def test_long_number_literal() -> None:
+    (error,) = refused(GOOD[:-1] + b', "usage": {"cycles": ' + b"9" * 5000 + b"}}")
+    assert "longer than" in error["message"]
+
+
+def test_deep_nesting() -> None:
+    (error,) = refused(b"[" * 100_000 + b"]" * 100_000)
+    assert "too deep" in error["message"]
+
+
+@pytest.mark.parametrize("data", [b"[]", b'"record"', b"null"])
+def test_record_must_be_an_object(data: bytes) -> None:
+    assert refused(data) == [{"pointer": "/", "message": "a record must be a JSON object"}]
+
+
+def test_pointer_tokens_are_escaped() -> None:
+    errors = refused(GOOD[:-1] + b', "a/b~c": 1}')
+    assert errors[0]["pointer"] == "/a~1b~0c"

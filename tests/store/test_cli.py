@@ -1,0 +1,66 @@
+"""``gateway db`` and ``gateway tenants``, run from a folder with no alembic.ini."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from gateway.cli import main
+from gateway.store.db import Database
+from gateway.store.tenants import Tenants
+
+
+@pytest.fixture
+def run(db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("GATEWAY_HOME", str(tmp_path / "instance"))
+    monkeypatch.setenv("DATABASE_URL", db_url)
+    runner = CliRunner()
+
+    def invoke(*args: str, ok: bool = True):
+        result = runner.invoke(main, list(args))
+        assert (result.exit_code == 0) is ok, result.output
+        return result
+
+    return invoke
+
+
+def test_db_upgrade_and_current(run, db_url: str) -> None:
+    assert "empty" in run("db", "current").output
+    out = run("db", "upgrade").output
+    assert "at revision 0001" in out
+    assert "current: 0001" in run("db", "current").output
+    assert "audit log empty" in run("db", "verify-audit").output
+
+
+def test_tenants_and_keys(run, db_url: str) -> None:
+    assert "tenant acme created" in run("tenants", "create", "acme").output
+    assert "already exists" in run("tenants", "create", "acme", ok=False).output
+    assert "acme" in run("tenants", "list").output
+    out = run("tenants", "issue-key", "--tenant", "acme", "--role", "exporter").stdout
+    secret = next(line.split()[-1] for line in out.splitlines() if line.startswith("secret:"))
+    assert f"Authorization: Bearer {secret}" in out
+    db = Database.connect(db_url)
+    try:
+        with db.reading() as s:
+            principal = Tenants(s).authenticate(secret)
+    finally:
+        db.dispose()
+    assert principal is not None and (principal.tenant_name, principal.role) == (
+        "acme",
+        "exporter",
+    )
+    listed = run("tenants", "keys", "acme").output
+    assert secret[:8] in listed and secret not in listed
+    assert "revoked" in run("tenants", "revoke-key", str(principal.key_id)).output
+    assert "revoked" in run("tenants", "keys", "acme").output
+    assert "intact: 3 events" in run("db", "verify-audit").output
+
+
+def test_cli_errors_are_one_line(run) -> None:
+    out = run("tenants", "issue-key", "--tenant", "nobody", "--role", "admin", ok=False).output
+    assert "no tenant named 'nobody'" in out
+    assert "Traceback" not in out
+    run("tenants", "issue-key", "--tenant", "x", "--role", "root", ok=False)

@@ -1,0 +1,109 @@
+"""Every fixture record converts, and its outputs hold up against independent checks.
+
+Golden files live in ``fixtures/expected/<record>/``; run with ``UPDATE_GOLDEN=1`` to
+rewrite them after an intended change, then review the diff.
+"""
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from gateway.credentials.jsonld import expand_strict
+from gateway.paths import FIXTURES_DIR
+from gateway.records.reader import read_record_file
+from gateway.services import draft_passport
+from gateway.transform.batterypass import export, validate
+from gateway.vocab.shapes import check_shapes
+
+BASE_URL = "https://passports.example.com"
+MAPPING = "cn-trace-to-eu-passport@1.0.0"
+RECORDS = sorted(
+    p for p in (FIXTURES_DIR / "records").iterdir() if p.suffix in {".json", ".xml"}
+)
+EXPECTED = FIXTURES_DIR / "expected"
+
+
+def _draft(path: Path):
+    return draft_passport(read_record_file(path), mapping=MAPPING, base_url=BASE_URL)
+
+
+@pytest.fixture(scope="module", params=RECORDS, ids=lambda p: p.name)
+def converted(request):
+    return request.param, _draft(request.param)
+
+
+def _golden(path: Path, data) -> None:
+    text = json.dumps(data, ensure_ascii=False, indent=2) + "\n"
+    if os.environ.get("UPDATE_GOLDEN"):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    assert path.is_file(), f"no golden file {path}; run with UPDATE_GOLDEN=1"
+    assert json.loads(path.read_text(encoding="utf-8")) == data
+
+
+def test_gap_report_equals_the_expected_file(converted):
+    path, draft = converted
+    _golden(EXPECTED / path.name.replace(".", "-") / "gaps.json", draft.gaps)
+
+
+def test_documents_equal_the_expected_files(converted):
+    path, draft = converted
+    for group, document in draft.documents.items():
+        _golden(EXPECTED / path.name.replace(".", "-") / f"passport-{group}.jsonld", document)
+
+
+def test_documents_expand_with_no_dropped_term(converted):
+    _, draft = converted
+    assert draft.documents, "every fixture fills at least the public group"
+    for document in draft.documents.values():
+        expanded = expand_strict(document)
+        node = expanded[0]
+        # one expanded property per attribute term, plus accessGroup
+        terms = [k for k in document if k not in {"@context", "id", "type"}]
+        assert len([k for k in node if not k.startswith("@")]) == len(terms)
+
+
+def test_documents_conform_to_the_shapes(converted):
+    _, draft = converted
+    for group, document in draft.documents.items():
+        assert check_shapes(document) == [], group
+
+
+def test_public_part_exports_as_valid_battery_pass_payloads(converted):
+    _, draft = converted
+    result = export(draft.conversion.attributes)
+    assert validate(result.payloads) == {aspect: [] for aspect in result.payloads}
+
+
+def test_every_catalog_attribute_is_in_the_gap_report(converted):
+    _, draft = converted
+    assert len(draft.gaps["attributes"]) == 119
+    summary = draft.gaps["summary"]
+    assert sum(summary["by_status"].values()) == 119
+    assert 0 <= summary["readiness"] <= 1
+
+
+def test_no_float_anywhere_in_a_passport(converted):
+    _, draft = converted
+
+    def floats(value):
+        if isinstance(value, float):
+            yield value
+        elif isinstance(value, dict):
+            for v in value.values():
+                yield from floats(v)
+        elif isinstance(value, list):
+            for v in value:
+                yield from floats(v)
+
+    for document in draft.documents.values():
+        assert list(floats(document)) == []
+
+
+def test_xml_record_converts_like_its_json_twin():
+    xml = _draft(FIXTURES_DIR / "records" / "ncm-ev-pack.xml")
+    twin = _draft(FIXTURES_DIR / "records" / "ncm-ev-pack.json")
+    assert xml.documents == twin.documents
+    assert xml.gaps == twin.gaps
