@@ -64,7 +64,7 @@ def passport_credential(issuer: str) -> dict[str, Any]:
             "hazardousSubstanceConcentration": f"{0.05 + i / 100:.2f}",
             "hazardousSubstanceLocation": ["cathode", "anode", "electrolyte"][i % 3],
         }
-        for i in range(10)
+        for i in range(16)
     ]
     events = [
         {
@@ -74,7 +74,7 @@ def passport_credential(issuer: str) -> dict[str, Any]:
             "numberOfFullCycles": 150 * i,
             "informationOnAccidents": f"事件 {i}: none reported / 无事故",
         }
-        for i in range(8)
+        for i in range(14)
     ]
     subject: dict[str, Any] = {
         "id": "https://passports.example/gbt34014/031PECB0000001A1B2C3D4E5",
@@ -129,6 +129,39 @@ def passport_credential(issuer: str) -> dict[str, Any]:
         "recycledNickelPreConsumerShare": "0",
         "recycledLeadPreConsumerShare": "0",
         "recycledLithiumPostConsumerShare": "2.5",
+        "recycledNickelPostConsumerShare": "0",
+        "recycledCobaltPostConsumerShare": "0",
+        "recycledLeadPostConsumerShare": "0",
+        "capacityFade": "3.1",
+        "remainingUsableBatteryEnergy": "69.50",
+        "stateOfCertifiedEnergy": "96.9",
+        "stateOfCharge": "55",
+        "remainingPowerCapability": "146.2",
+        "powerFade": "2.5",
+        "powerToEnergyRatio": "2.09",
+        "roundTripEfficiency50pctCycleLife": "93.0",
+        "remainingRoundTripEfficiency": "94.8",
+        "roundTripEfficiencyFade": "0.7",
+        "currentSelfDischargeRate": "2.3",
+        "evolutionOfSelfDischarge": "0.2",
+        "initialInternalResistanceCell": "0.00021",
+        "initialInternalResistanceModule": "0.0042",
+        "internalResistanceIncreasePack": "4.0",
+        "currentInternalResistance": "0.0884",
+        "energyThroughput": "21500",
+        "capacityThroughput": "84000",
+        "timeExtremeTempAbove": 36,
+        "timeExtremeTempBelow": 12,
+        "timeChargingExtremeTempAbove": 3,
+        "timeChargingExtremeTempBelow": 0,
+        "deepDischargeEvents": 0,
+        "overchargeEvents": 1,
+        "physicalDimensions": ["1650", "1120", "140"],
+        "componentPartNumbers": "https://battery-maker.example/parts/LFP-280Ah-PK",
+        "sparePartSources": "https://battery-maker.example/spares",
+        "eolWastePreventionInfo": "https://battery-maker.example/eol/prevention",
+        "eolSeparateCollectionInfo": "https://battery-maker.example/eol/collection",
+        "eolCollectionTreatmentInfo": "https://battery-maker.example/eol/treatment",
         "renewableContentShare": "12.0",
         "dismantlingInformation": "https://battery-maker.example/dismantling/LFP-280Ah-PK",
         "safetyMeasures": "https://battery-maker.example/safety/LFP-280Ah-PK",
@@ -383,7 +416,9 @@ def main() -> None:
         except (subprocess.CalledProcessError, OSError) as exc:
             print(f"Node reference skipped: {exc}", file=sys.stderr)
     if node is not None:
-        rows.append(("DI eddsa-rdfc-2022, Node @digitalbazaar/vc", node["issueMs"], node["verifyMs"]))
+        rows.append(
+            ("DI eddsa-rdfc-2022, Node @digitalbazaar/vc", node["issueMs"], node["verifyMs"])
+        )
 
     print(f"battery passport credential: {triples} triples, fast path eligible: {fast_ok}")
     print(f"{'pipeline':<46} {'issue ms':>9} {'verify ms':>10}")

@@ -41,7 +41,9 @@ class GatewayError(Exception):
         return body
 
     def __str__(self) -> str:
-        return f"{self.pointer}: {self.detail}" if self.pointer else self.detail
+        if self.pointer and not self.detail.startswith(self.pointer):
+            return f"{self.pointer}: {self.detail}"
+        return self.detail
 
 
 class InvalidBatteryCode(GatewayError):

@@ -4,10 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from gateway.codes import gbt34014
-from gateway.errors import InvalidBatteryCode
+from gateway.credentials import data_integrity, jose
+from gateway.credentials.keys import SigningKey
+from gateway.credentials.model import build_credential, format_datetime
+from gateway.credentials.status_list import StatusRegistry
+from gateway.errors import CredentialError, InvalidBatteryCode
 from gateway.mapping import loader
 from gateway.mapping.model import MappingSet
 from gateway.policy.table import Decision, Policy, apply_policy, load_policy
@@ -74,3 +79,52 @@ def draft_passport(
         gap_report(conversion, decision.as_dict()),
         decision,
     )
+
+
+PROOF_FORMATS = ("di", "jwt")
+
+
+def sign_passport(
+    draft: PassportDraft,
+    *,
+    key: SigningKey,
+    registry: StatusRegistry,
+    proof_format: str = "di",
+    valid_from: datetime | None = None,
+) -> dict[str, dict[str, Any] | str]:
+    """Issue one credential per access group of a drafted passport.
+
+    Each gets a revocation and a suspension entry in the issuer's status lists, and
+    names the mapping set, version and hash it was made with.
+
+    :param proof_format: ``di`` (Data Integrity ``eddsa-rdfc-2022``) or ``jwt``
+        (compact ``vc+jwt``).
+    :returns: by access group, the signed credential (a dict for ``di``, the compact
+        JWS text for ``jwt``).
+    :raises CredentialError: an unknown proof format, or a credential that breaks VC 2.0.
+    """
+    if proof_format not in PROOF_FORMATS:
+        raise CredentialError(
+            f"proof format {proof_format!r} is not one of {', '.join(PROOF_FORMATS)}",
+            pointer="format",
+        )
+    mapping = draft.gaps["mapping"]
+    moment = format_datetime(valid_from or datetime.now(UTC))
+    entries = registry.allocate(count=len(draft.documents))
+    signed: dict[str, dict[str, Any] | str] = {}
+    for (group, document), status in zip(draft.documents.items(), entries, strict=True):
+        credential = build_credential(
+            document,
+            issuer=key.issuer,
+            passport_id=draft.conversion.passport_id,
+            access_group=group,
+            mapping=mapping,
+            status=status,
+            valid_from=moment,
+        )
+        if proof_format == "di":
+            signed[group] = data_integrity.add_proof(credential, key.private_key, key.kid,
+                                                     created=moment)
+        else:
+            signed[group] = jose.sign_jwt(credential, key.private_key, key.kid)
+    return signed

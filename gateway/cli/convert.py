@@ -30,28 +30,40 @@ PROGRESS_FROM = 5
                    "cn-trace-to-eu-passport@1.0.0).")
 @click.option("--base-url", default=None,
               help="Public base URL of the issuing gateway; passport ids live under it.")
+@click.option("--sign", is_flag=True,
+              help="Also issue signed credentials with the instance's active key.")
+@click.option("--format", "proof_format", type=click.Choice(["di", "jwt"]), default="di",
+              show_default=True,
+              help="Proof format with --sign: Data Integrity eddsa-rdfc-2022, or vc+jwt.")
 @click.option("--quiet", is_flag=True, help="Print no gap tables.")
 def convert(records: tuple[Path, ...], out_dir: Path, mapping: str | None,
-            base_url: str | None, quiet: bool) -> None:
+            base_url: str | None, sign: bool, proof_format: str, quiet: bool) -> None:
     """Convert national traceability records (JSON or XML) into EU passport documents.
 
     Writes OUT/<code>/passport-<access_group>.jsonld and OUT/<code>/gaps.json per
-    record and prints the mandatory gaps. A record that fails writes nothing; the exit
-    status is 1 if any record failed.
+    record, with --sign also OUT/<code>/passport-<access_group>.vc.jsonld (or .vc.jwt),
+    and prints the mandatory gaps. A record that fails writes nothing; the exit status
+    is 1 if any record failed.
     """
     from gateway.records.reader import read_record_file
-    from gateway.services import draft_passport
+    from gateway.services import draft_passport, sign_passport
     from gateway.transform.gaps import gap_table
 
     settings = Settings.load()
     mapping = mapping or settings.mapping
     base_url = base_url or settings.base_url
+    signer = _signer(settings) if sign else None
     failed = 0
     bar = tqdm(records, unit="record", disable=len(records) < PROGRESS_FROM, file=sys.stderr)
     for path in bar:
         try:
             record = read_record_file(path)
             draft = draft_passport(record, mapping=mapping, base_url=base_url)
+            credentials = (
+                sign_passport(draft, key=signer[0], registry=signer[1],
+                              proof_format=proof_format)
+                if signer else {}
+            )
         except GatewayError as exc:
             failed += 1
             click.echo(f"{path}: {_one_line(exc)}", err=True)
@@ -59,6 +71,8 @@ def convert(records: tuple[Path, ...], out_dir: Path, mapping: str | None,
         files: dict[str, Any] = {
             f"passport-{group}.jsonld": document for group, document in draft.documents.items()
         }
+        suffix = "vc.jsonld" if proof_format == "di" else "vc.jwt"
+        files.update({f"passport-{group}.{suffix}": c for group, c in credentials.items()})
         files["gaps.json"] = draft.gaps
         _write_folder(out_dir / draft.battery_code, files)
         if not quiet:
@@ -67,14 +81,28 @@ def convert(records: tuple[Path, ...], out_dir: Path, mapping: str | None,
         raise SystemExit(1)
 
 
+def _signer(settings: Settings) -> tuple[Any, Any]:
+    """The active signing key and the instance's status lists."""
+    from gateway.credentials.keys import KeyStore
+    from gateway.credentials.status_list import FileStatusListStore, StatusRegistry
+
+    try:
+        key = KeyStore.from_settings(settings).signing_key()
+    except GatewayError as exc:
+        raise click.ClickException(str(exc)) from exc
+    registry = StatusRegistry(FileStatusListStore(settings.home / "status"),
+                              base_url=settings.base_url, issuer=key.issuer)
+    return key, registry
+
+
 def _one_line(exc: GatewayError) -> str:
     errors = exc.extensions.get("errors")
     if isinstance(errors, list) and len(errors) > 1:
         rest = "; ".join(
             f"{e.get('pointer') or e.get('position') or e.get('row')}: "
-            f"{e.get('message') or e.get('reason')}" for e in errors[1:4]
+            f"{e.get('message') or e.get('reason')}" for e in errors[1:6]
         )
-        return f"{exc} (and {len(errors) - 1} more: {rest})"
+        return f"{exc}; also {rest}"
     return str(exc)
 
 
@@ -84,9 +112,9 @@ def _write_folder(target: Path, files: dict[str, Any]) -> None:
     staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
     try:
         for name, content in files.items():
-            (staging / name).write_text(
-                json.dumps(content, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
-            )
+            text = content if isinstance(content, str) else json.dumps(
+                content, ensure_ascii=False, indent=2)
+            (staging / name).write_text(text + "\n", encoding="utf-8")
         if target.exists():
             shutil.rmtree(target)
         staging.rename(target)

@@ -36,7 +36,7 @@ from gateway.errors import InvalidBatteryCode
 _SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
 _LEVELS = {"P": "pack", "M": "module", "C": "cell"}
 _ECHELON_STATUSES = ("repurposed", "remanufactured")
-# Event members holding a code, with the level the code must have (None: any).
+# Event members holding a battery code.
 _EVENT_CODES = ("removed_code", "fitted_code", "new_code")
 
 
@@ -49,6 +49,8 @@ class Finding:
     fields: tuple[str, ...]
     uncertain: bool = False
     details: Mapping[str, Any] = field(default_factory=dict)
+    #: The clause this finding rests on, when narrower than the rule's own source.
+    source: str | None = None
 
     @property
     def severity(self) -> str:
@@ -62,9 +64,9 @@ class Finding:
             "severity": rule.severity,
             "message": self.message,
             "fields": list(self.fields),
-            "source": rule.source if "source" not in self.details else self.details["source"],
+            "source": self.source or rule.source,
             "uncertain": self.uncertain or rule.uncertain,
-            "details": {k: v for k, v in self.details.items() if k != "source"},
+            "details": dict(self.details),
         }
 
 
@@ -398,7 +400,7 @@ class _Checker:
                     "deadline-unknown",
                     f"/events/{i}: {kind} of {happened}: no confirmed reporting deadline "
                     f"(trigger: {deadline.trigger})",
-                    (report_pointer,), True, {"source": source, "event_type": kind},
+                    (report_pointer,), True, {"event_type": kind}, source,
                 )
                 continue
             start = happened
@@ -411,7 +413,7 @@ class _Checker:
             raw_report = event.get("reported_on")
             reported = _date(raw_report)
             details: dict[str, Any] = {
-                "source": source, "event_type": kind, "trigger": deadline.trigger,
+                "event_type": kind, "trigger": deadline.trigger,
                 "start": start.isoformat(), "working_days_allowed": allowed,
                 "due_by": due.isoformat(),
             }
@@ -424,7 +426,7 @@ class _Checker:
                     "report-missing",
                     f"/events/{i}: {kind} of {happened} has no reported_on; the report was "
                     f"due within {allowed} working days, by {due}",
-                    (report_pointer,), uncertain, details,
+                    (report_pointer,), uncertain, details, source,
                 )
                 continue
             covered = self.calendar.covers_span(start, max(reported, due))
@@ -441,7 +443,7 @@ class _Checker:
                     "report-late",
                     f"/events/{i}: {kind} of {start} reported on {reported}: {taken} working "
                     f"days taken, {allowed} allowed (due by {due}){note}",
-                    (report_pointer, start_pointer), uncertain or not covered, details,
+                    (report_pointer, start_pointer), uncertain or not covered, details, source,
                 )
             elif not covered:
                 yield Finding(
@@ -449,7 +451,7 @@ class _Checker:
                     f"/events/{i}: {kind} reported {taken} working days after {start} "
                     f"({allowed} allowed), counted without the holiday arrangement of a year "
                     "the calendar lacks",
-                    (report_pointer,), True, details,
+                    (report_pointer,), True, details, source,
                 )
 
     # -- white-list ----------------------------------------------------------------
@@ -540,7 +542,7 @@ class _Checker:
             yield Finding("whitelist-identity-mismatch",
                           f"{base}: licence_no {licence} is the listing of {listing.name}, "
                           f"but the recipient is named {name}",
-                          (_pointer(*base.strip("/").split("/"), "name"),))
+                          (base + "/name",))
         elif matched_by == "name" and isinstance(licence, str) and licence:
             yield Finding("whitelist-identity-mismatch",
                           f"{base}: {name} is listed as {listing.licence_no}, but the record "

@@ -109,10 +109,14 @@ def canonicalize(
                 f"document is {size} bytes, more than the {limits.max_bytes} accepted",
                 rule="limit",
             )
-    if fast and fast_path_blocker(document, loader) is None:
-        out = _canonicalize_oxigraph(document, loader, limits if untrusted else None)
-        if out is not None:
-            return out
+    if fast:
+        scan = _Scan(loader)
+        if scan.run(document) is None:
+            out = _canonicalize_oxigraph(
+                document, loader, limits if untrusted else None, deep=scan.nested_context
+            )
+            if out is not None:
+                return out
     return _canonicalize_pyld(document, loader, limits if untrusted else None)
 
 
@@ -125,47 +129,65 @@ def fast_path_blocker(document: Mapping[str, Any], loader: DocumentLoader) -> st
         and the reason.
     :raises ContextError: a context URL is not served by ``loader``.
     """
-    used: set[str] = set()
-    sensitive: set[str] = set()
-    why = _blocker(document, "", loader, used, sensitive)
-    if why is None and used & sensitive:
-        term = min(used & sensitive)
-        why = f"term {term!r} is typed @json or carries @direction"
-    return why
+    return _Scan(loader).run(document)
 
 
-def _blocker(
-    value: Any, path: str, loader: DocumentLoader, used: set[str], sensitive: set[str]
-) -> str | None:
-    """Walk a document; collect the keys it uses and the terms its contexts make unsafe."""
-    if isinstance(value, str):
-        return f"{path}: control character" if _CONTROL.search(value) else None
-    if isinstance(value, bool) or value is None:
-        return None
-    if isinstance(value, int):
-        return f"{path}: integer beyond 2^53" if abs(value) >= _MAX_SAFE_INT else None
-    if isinstance(value, float):
-        return f"{path}: JSON float"
-    if isinstance(value, Mapping):
-        for key, item in value.items():
-            if key in _SLOW_KEYS or item == "@json":
-                return f"{path}/{key}: {key if key in _SLOW_KEYS else '@json'}"
-            if _CONTROL.search(key):
-                return f"{path}/{key}: control character in key"
-            if key == "@context":
-                why = _context_blocker(item, f"{path}/@context", loader, sensitive)
-            else:
-                used.add(key)
-                why = _blocker(item, f"{path}/{key}", loader, used, sensitive)
-            if why:
-                return why
-        return None
-    if isinstance(value, list):
-        for i, item in enumerate(value):
-            why = _blocker(item, f"{path}/{i}", loader, used, sensitive)
-            if why:
-                return why
-    return None
+class _Scan:
+    """One walk over a document: what blocks the fast path, and whether any ``@context``
+    sits below the top level (only then must contexts be inlined at every depth)."""
+
+    def __init__(self, loader: DocumentLoader) -> None:
+        self.loader = loader
+        self.used: set[str] = set()
+        self.sensitive: set[str] = set()
+        self.nested_context = False
+
+    def run(self, document: Mapping[str, Any]) -> str | None:
+        why = None
+        if "@context" in document:
+            why = _context_blocker(document["@context"], "/@context", self.loader, self.sensitive)
+        if why is None:
+            why = self._walk({k: v for k, v in document.items() if k != "@context"})
+        if why is None and self.used & self.sensitive:
+            term = min(self.used & self.sensitive)
+            why = f"term {term!r} is typed @json or carries @direction"
+        return why
+
+    def _walk(self, value: Any) -> str | None:
+        # Returns ": reason", prefixed with the JSON pointer on the way back up, so that
+        # no path string is built unless something is found.
+        kind = type(value)
+        if kind is str:
+            return ": control character" if _CONTROL.search(value) else None
+        if kind is dict or isinstance(value, Mapping):
+            used = self.used
+            for key, item in value.items():
+                if key in _SLOW_KEYS or item == "@json":
+                    return f"/{key}: {key if key in _SLOW_KEYS else '@json'}"
+                if _CONTROL.search(key):
+                    return f"/{key}: control character in key"
+                if key == "@context":
+                    self.nested_context = True
+                    why = _context_blocker(item, "", self.loader, self.sensitive)
+                else:
+                    used.add(key)
+                    why = self._walk(item)
+                if why:
+                    return f"/{key}{why}"
+            return None
+        if kind is list:
+            for i, item in enumerate(value):
+                why = self._walk(item)
+                if why:
+                    return f"/{i}{why}"
+            return None
+        if kind is bool or value is None:
+            return None
+        if kind is int:
+            return ": integer beyond 2^53" if abs(value) >= _MAX_SAFE_INT else None
+        if kind is float:
+            return ": JSON float"
+        return f": {kind.__name__} is not a JSON value"
 
 
 def _context_blocker(
@@ -267,7 +289,7 @@ def _inline_all(value: Any, loader: DocumentLoader) -> Any:
 
 
 def _canonicalize_oxigraph(
-    document: Mapping[str, Any], loader: DocumentLoader, limits: Limits | None
+    document: Mapping[str, Any], loader: DocumentLoader, limits: Limits | None, *, deep: bool
 ) -> str | None:
     """pyoxigraph RDFC-1.0; ``None`` when the graph must go to pyld (see module doc).
 
@@ -275,7 +297,10 @@ def _canonicalize_oxigraph(
     whether the document really loses data.
     """
     top = _inline(document.get("@context", []), loader)
-    body = {k: _inline_all(v, loader) for k, v in document.items() if k != "@context"}
+    if deep:
+        body = {k: _inline_all(v, loader) for k, v in document.items() if k != "@context"}
+    else:
+        body = {k: v for k, v in document.items() if k != "@context"}
     contexts = top if isinstance(top, list) else [top]
     body["@context"] = [*contexts, {"@vocab": UNDEFINED_VOCAB}]
     try:

@@ -339,7 +339,7 @@ class Timestamp(fields.Field):
         return value
 
 
-class Union(fields.Field):
+class TaggedUnion(fields.Field):
     """An object whose schema is chosen by its ``type`` member (a discriminated union).
 
     :param schemas: schema class per ``type`` value.

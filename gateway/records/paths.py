@@ -22,8 +22,8 @@ from gateway.records.fields import (
     Enum,
     IsoDate,
     SafeInteger,
+    TaggedUnion,
     Timestamp,
-    Union,
     Uri,
 )
 from gateway.records.schema import RECORD_SCHEMA
@@ -35,7 +35,7 @@ def _kind(field: fields.Field) -> str:
     if isinstance(field, fields.List):
         return "list"
     for cls, kind in (
-        (Union, "object"),
+        (TaggedUnion, "object"),
         (CatalogValues, "object"),
         (DecimalString, "decimal"),
         (SafeInteger, "integer"),
@@ -66,7 +66,7 @@ def _walk_field(
         yield from _walk_schema(field.schema, f"{path}.", sensitivity)
     elif isinstance(field, fields.List):
         yield from _walk_field(f"{path}[]", field.inner, sensitivity)
-    elif isinstance(field, Union):
+    elif isinstance(field, TaggedUnion):
         for kind in field.schemas:
             yield from _walk_schema(field.schema_for(kind), f"{path}.", sensitivity)
 

@@ -27,9 +27,9 @@ from gateway.records.fields import (
     IsoDate,
     Pattern,
     SafeInteger,
+    TaggedUnion,
     Text,
     Timestamp,
-    Union,
     Uri,
 )
 
@@ -479,7 +479,7 @@ class RecordSchema(StrictSchema):
     specs = nested(SpecsSchema)
     production = nested(ProductionSchema)
     vehicle = nested(VehicleSchema)
-    events = listing(Union(EVENT_SCHEMAS), "event")
+    events = listing(TaggedUnion(EVENT_SCHEMAS), "event")
     usage = nested(UsageSchema)
     test_reports = listing(nested(TestReportSchema), "test_report")
     eu_supplement = CatalogValues()

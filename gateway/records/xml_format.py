@@ -29,8 +29,8 @@ from gateway.records.fields import (
     DecimalString,
     IsoDate,
     SafeInteger,
+    TaggedUnion,
     Timestamp,
-    Union,
     YearMonth,
 )
 from gateway.records.schema import RECORD_SCHEMA, EventSchema
@@ -89,7 +89,7 @@ def _walk_field_items(field: fields.Field, out: set[str]) -> None:
     elif isinstance(field, fields.List):
         out.add(field.metadata["xml_item"])
         _walk_field_items(field.inner, out)
-    elif isinstance(field, Union):
+    elif isinstance(field, TaggedUnion):
         for kind in field.schemas:
             _walk_items(field.schema_for(kind), out)
 
@@ -199,7 +199,7 @@ class _Reader:
             return [
                 self.value(item, field.inner, f"{pointer}/{i}") for i, item in enumerate(element)
             ]
-        if isinstance(field, Union):
+        if isinstance(field, TaggedUnion):
             kind = element.get("type")
             schema = field.schema_for(kind) if kind in field.schemas else EventSchema()
             return self.object(element, schema, pointer)
@@ -299,7 +299,7 @@ def _write_value(element: etree._Element, value: Any, field: fields.Field) -> No
             _write_value(
                 etree.SubElement(element, _q(field.metadata["xml_item"])), item, field.inner
             )
-    elif isinstance(field, Union):
+    elif isinstance(field, TaggedUnion):
         element.set("type", value["type"])
         rest = {k: v for k, v in value.items() if k not in EVENT_ATTRIBUTES}
         _write_object(element, rest, field.schema_for(value["type"]))

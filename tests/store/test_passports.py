@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
 import pytest
 from sqlalchemy import func, select
 
@@ -252,3 +255,20 @@ def test_second_life_supersedes(db: Database, tenants: dict[str, int]) -> None:
     missing = make_passport(tenants["acme"], 3, predecessor_id=BASE + "nothing")
     with pytest.raises(NotFound), db.transaction() as s:
         Passports(s).save(missing, [], actor="a")
+
+
+def test_concurrent_retries_store_one_passport(db: Database, tenants: dict[str, int]) -> None:
+    """Two copies of one request race: one stores, the other gets the stored passport."""
+
+    p = make_passport(tenants["acme"], idempotency_key="retry-1")
+    start = threading.Barrier(2)
+
+    def save() -> bool:
+        start.wait()
+        with db.transaction() as s:
+            return Passports(s).save(p, make_credentials(p.id), actor="a").created
+
+    with ThreadPoolExecutor(2) as pool:
+        created = sorted(f.result() for f in [pool.submit(save) for _ in range(2)])
+    assert created == [False, True]
+    assert counts(db) == (1, 2, 3)

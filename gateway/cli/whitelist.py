@@ -1,0 +1,96 @@
+"""``gateway whitelist``: the white-list of comprehensive-utilisation enterprises."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from gateway.errors import GatewayError
+
+# Exit status when the input file is refused (as ``gateway codes``).
+EXIT_INVALID = 2
+
+
+@click.group()
+def whitelist() -> None:
+    """White-list of enterprises meeting the comprehensive-utilisation standard
+    conditions (规范条件), kept per instance in GATEWAY_HOME/whitelist.csv."""
+
+
+def _home() -> Path:
+    from gateway.settings import Settings
+
+    try:
+        return Settings.load().home
+    except GatewayError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+@whitelist.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--dry-run", is_flag=True, help="Validate and show what would change; write nothing.")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+def import_(file: Path, dry_run: bool, as_json: bool) -> None:
+    """Validate FILE (CSV, the columns of data/whitelist.csv) and merge it into the
+    instance's white-list: new licence_no values are added, existing ones replaced.
+
+    Every invalid row is reported with its line and column, and nothing is written;
+    the exit status is then 2.
+    """
+    from gateway.compliance.whitelist import import_csv, import_rows
+
+    try:
+        listings = import_csv(file)
+        result = import_rows(listings, _home(), dry_run=dry_run)
+    except GatewayError as exc:
+        problems = exc.extensions.get("errors") or []
+        if problems:
+            for p in problems:
+                click.echo(f"{file.name} line {p['line']}, column {p['column']}: "
+                           f"{p['message']}", err=True)
+        else:
+            click.echo(str(exc), err=True)
+        raise SystemExit(EXIT_INVALID) from None
+    if as_json:
+        click.echo(json.dumps(result.as_dict(), ensure_ascii=False, indent=2))
+        return
+    for listing in result.added:
+        click.echo(f"added    {listing.licence_no}  {listing.name}  ({listing.type}, "
+                   f"batch {listing.batch}, {listing.announced_on})")
+    for change in result.changed:
+        diff = ", ".join(f"{k}: {old!r} -> {new!r}" for k, (old, new) in change.fields.items())
+        click.echo(f"changed  {change.licence_no}  {diff}")
+    verb = "would write" if dry_run else "wrote"
+    written = bool(result.added or result.changed)
+    click.echo(f"{len(result.added)} added, {len(result.changed)} changed, "
+               f"{len(result.unchanged)} unchanged"
+               + (f"; {verb} {result.path}" if written else "; nothing to write"))
+
+
+@whitelist.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print the listings as a JSON array.")
+def list_(as_json: bool) -> None:
+    """List the white-list this instance uses (shipped listings plus imported ones)."""
+    from gateway.compliance.whitelist import Whitelist
+
+    try:
+        current = Whitelist.for_home(_home())
+    except GatewayError as exc:
+        raise click.ClickException(str(exc)) from exc
+    if as_json:
+        click.echo(json.dumps([item.as_dict() for item in current.listings],
+                              ensure_ascii=False, indent=2))
+        return
+    for item in current.listings:
+        until = f" removed {item.removed_on}" if item.removed_on else ""
+        click.echo(f"{item.licence_no}\t{item.announced_on}{until}\t{item.type}\t"
+                   f"{item.province or '-'}\t{item.name}")
+    state = current.completeness()
+    if not state["complete"]:
+        missing = [str(b["batch"]) for b in state["batches"]
+                   if b["announced"] is None or b["present"] < b["announced"]]
+        click.echo(f"incomplete: {state['listed']} listings held; batches "
+                   f"{', '.join(missing)} lack firms (add them with `gateway whitelist "
+                   "import`)", err=True)

@@ -1,0 +1,104 @@
+"""``gateway convert`` and ``gateway mappings`` as a user runs them."""
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from gateway.cli import main
+from gateway.paths import FIXTURES_DIR
+
+RECORDS = FIXTURES_DIR / "records"
+INVALID = RECORDS / "invalid"
+
+
+@pytest.fixture
+def run(tmp_path, monkeypatch):
+    monkeypatch.setenv("GATEWAY_HOME", str(tmp_path / "instance"))
+    monkeypatch.setenv("GATEWAY_BASE_URL", "https://passports.example.com")
+
+    def invoke(*args):
+        return CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)
+
+    return invoke
+
+
+def test_convert_writes_documents_and_gaps_per_record(run, tmp_path):
+    out = tmp_path / "out"
+    result = run("convert", RECORDS / "ncm-ev-pack.json", RECORDS / "sparse-pack.json",
+                 "--out", out)
+    assert result.exit_code == 0, result.output
+    folders = sorted(p.name for p in out.iterdir())
+    assert len(folders) == 2
+    for folder in folders:
+        files = sorted(p.name for p in (out / folder).iterdir())
+        assert "gaps.json" in files and "passport-public.jsonld" in files
+        gaps = json.loads((out / folder / "gaps.json").read_text(encoding="utf-8"))
+        assert gaps["battery_code"] == folder
+        assert gaps["mapping"]["version"] == "1.0.0"
+        assert f"{folder}  " in result.output
+    assert "readiness" in result.output
+
+
+def test_convert_names_the_mapping_version(run, tmp_path):
+    result = run("convert", RECORDS / "sparse-pack.json", "--out", tmp_path / "out",
+                 "--mapping", "cn-trace-to-eu-passport@1.0.0", "--quiet")
+    assert result.exit_code == 0
+    assert result.output == ""
+
+
+@pytest.mark.parametrize(
+    ("record", "names"),
+    [
+        ("bad-codes.json", "/battery/code"),
+        ("doctype.xml", "DOCTYPE"),
+        ("entity.xml", "DOCTYPE"),
+        ("missing-required.json", "/manufacturer/name"),
+        ("wrong-unit.json", "/specs/rated_capacity/unit"),
+        ("wrong-unit.xml", "/record/specs/rated_capacity/unit"),
+        ("nan.json", "NaN"),
+        ("unknown-field.json", "unknown field"),
+    ],
+)
+def test_bad_input_names_the_field_exits_non_zero_and_writes_nothing(run, tmp_path, record,
+                                                                      names):
+    out = tmp_path / "out"
+    result = run("convert", INVALID / record, "--out", out)
+    assert result.exit_code == 1
+    assert names in result.output
+    assert not out.exists() or not any(out.iterdir())
+
+
+def test_unknown_mapping_version_is_refused(run, tmp_path):
+    out = tmp_path / "out"
+    result = run("convert", RECORDS / "sparse-pack.json", "--out", out,
+                 "--mapping", "cn-trace-to-eu-passport@9.9.9")
+    assert result.exit_code == 1
+    assert "no mapping cn-trace-to-eu-passport@9.9.9" in result.output
+    assert "cn-trace-to-eu-passport@1.0.0" in result.output
+    assert not out.exists() or not any(out.iterdir())
+
+
+def test_one_bad_record_does_not_stop_the_others(run, tmp_path):
+    out = tmp_path / "out"
+    result = run("convert", INVALID / "wrong-unit.json", RECORDS / "sparse-pack.json",
+                 "--out", out, "--quiet")
+    assert result.exit_code == 1
+    assert len(list(out.iterdir())) == 1
+
+
+def test_mappings_show_prints_the_coverage(run):
+    result = run("mappings", "show", "cn-trace-to-eu-passport@1.0.0", "--json")
+    assert result.exit_code == 0
+    summary = json.loads(result.output)
+    assert summary["attributes"] == 119
+    assert sum(summary["attributes_by_source"].values()) == 119
+    assert set(summary["mandatory_not_from_national_model"]) == {
+        "ev", "lmt", "industrial", "stationary"}
+    text = run("mappings", "show", "cn-trace-to-eu-passport@1.0.0")
+    assert "skos:exactMatch" in text.output
+
+
+def test_mappings_list(run):
+    result = run("mappings", "list")
+    assert "cn-trace-to-eu-passport@1.0.0" in result.output.splitlines()
