@@ -102,3 +102,24 @@ def test_mappings_show_prints_the_coverage(run):
 def test_mappings_list(run):
     result = run("mappings", "list")
     assert "cn-trace-to-eu-passport@1.0.0" in result.output.splitlines()
+
+
+@pytest.mark.parametrize(("proof_format", "suffix"), [("di", "vc.jsonld"), ("jwt", "vc.jwt")])
+def test_signed_credentials_verify_with_gateway_verify(run, tmp_path, proof_format, suffix):
+    assert run("init").exit_code == 0
+    out = tmp_path / "out"
+    result = run("convert", RECORDS / "ncm-ev-pack.json", "--out", out, "--sign",
+                 "--format", proof_format, "--quiet")
+    assert result.exit_code == 0, result.output
+    signed = sorted(out.glob(f"*/passport-*.{suffix}"))
+    assert [p.name for p in signed] == [
+        f"passport-{g}.{suffix}" for g in ("authorities", "legitimate_interest", "public")]
+    verdict = run("verify", *signed)
+    assert verdict.exit_code == 0, verdict.output
+    assert verdict.output.count("VERIFIED") == 3
+
+
+def test_sign_without_a_key_says_how_to_make_one(run, tmp_path):
+    result = run("convert", RECORDS / "sparse-pack.json", "--out", tmp_path / "out", "--sign")
+    assert result.exit_code == 1
+    assert "gateway keys generate" in result.output

@@ -8,12 +8,12 @@ from dataclasses import dataclass
 
 from gateway.mapping.model import (
     NO_TERM_FOUND,
-    canonical_json,
     OBJECT_PREFIX,
     RELATIONS,
     SUBJECT_PREFIX,
     SUPPLEMENT,
     MappingSet,
+    canonical_json,
 )
 from gateway.mapping.transforms import REGISTRY, check_params
 from gateway.vocab.catalog import Catalog
