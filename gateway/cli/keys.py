@@ -6,6 +6,7 @@ import json
 
 import click
 
+from gateway.cli.tenants import issue_api_key
 from gateway.settings import Settings
 
 
@@ -54,3 +55,6 @@ def did(fmt: str) -> None:
     from gateway.credentials.keys import KeyStore
 
     click.echo(json.dumps(KeyStore.from_settings(Settings.load()).did_document(fmt), indent=2))
+
+
+keys.add_command(issue_api_key, "issue-api-key")

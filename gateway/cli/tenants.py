@@ -87,5 +87,3 @@ def revoke_key(key_id: int) -> None:
         key = Tenants(session).revoke_key(key_id, actor=ACTOR)
     click.echo(f"key {key.id} ({key.prefix}…) revoked")
 
-
-tenants.add_command(issue_api_key, "issue-key")

@@ -328,34 +328,38 @@ def _canonicalize_oxigraph(
 def _first_degree_distinct(dataset: ox.Dataset, limits: Limits) -> bool:
     """Whether every blank node has its own first-degree signature (RDFC-1.0 §4.6).
 
-    The signature is the sorted list of the node's quads with itself and other blank
-    nodes masked, the same information the first-degree hash is made of.
+    The signature is the sorted list of the node's quads with itself written ``_:a`` and
+    other blank nodes ``_:z``, the same text the first-degree hash is made of. It is read
+    from pyoxigraph's N-Triples output, which is quicker than walking the quad objects;
+    a dataset with named graphs cannot be written as N-Triples and goes to pyld.
 
     :raises JsonLdError: more blank nodes than ``limits`` allow.
     """
-    quads: dict[str, list[tuple[str, ...]]] = {}
-    blank = ox.BlankNode
-    for quad in dataset:
-        s, o, g = quad.subject, quad.object, quad.graph_name
-        sb, ob, gb = isinstance(s, blank), isinstance(o, blank), isinstance(g, blank)
-        if not (sb or ob or gb):
+    try:
+        text = ox.serialize(dataset, format=ox.RdfFormat.N_TRIPLES).decode("utf-8")
+    except (ValueError, OSError):
+        return False
+    signatures: dict[str, list[str]] = {}
+    for line in text.split("\n"):
+        if "_:" not in line:
             continue
-        terms = (str(s), str(quad.predicate), str(o), str(g))
-        for node, is_blank in ((terms[0], sb), (terms[2], ob), (terms[3], gb)):
-            if is_blank:
-                masked = tuple(
-                    ("_:a" if t == node else "_:z") if b else t
-                    for t, b in zip(terms, (sb, False, ob, gb), strict=True)
-                )
-                quads.setdefault(node, []).append(masked)
-    if len(quads) > limits.max_blank_nodes:
+        subject, predicate, rest = line.split(" ", 2)
+        obj = rest[:-2]  # drop " ."
+        s_blank, o_blank = subject[:2] == "_:", obj[:2] == "_:"
+        if s_blank:
+            masked = ("_:a" if obj == subject else "_:z") if o_blank else obj
+            signatures.setdefault(subject, []).append(f"_:a {predicate} {masked}")
+        if o_blank and obj != subject:
+            masked = "_:z" if s_blank else subject
+            signatures.setdefault(obj, []).append(f"{masked} {predicate} _:a")
+    if len(signatures) > limits.max_blank_nodes:
         raise JsonLdError(
-            f"document has {len(quads)} blank nodes, more than the "
+            f"document has {len(signatures)} blank nodes, more than the "
             f"{limits.max_blank_nodes} accepted",
             rule="limit",
         )
-    signatures = {tuple(sorted(v)) for v in quads.values()}
-    return len(signatures) == len(quads)
+    distinct = {"\n".join(sorted(lines)) for lines in signatures.values()}
+    return len(distinct) == len(signatures)
 
 
 def _refuse_sentinels(nquads: str) -> None:

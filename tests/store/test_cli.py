@@ -39,7 +39,7 @@ def test_tenants_and_keys(run, db_url: str) -> None:
     assert "tenant acme created" in run("tenants", "create", "acme").output
     assert "already exists" in run("tenants", "create", "acme", ok=False).output
     assert "acme" in run("tenants", "list").output
-    out = run("tenants", "issue-key", "--tenant", "acme", "--role", "exporter").stdout
+    out = run("keys", "issue-api-key", "--tenant", "acme", "--role", "exporter").stdout
     secret = next(line.split()[-1] for line in out.splitlines() if line.startswith("secret:"))
     assert f"Authorization: Bearer {secret}" in out
     db = Database.connect(db_url)
@@ -60,7 +60,7 @@ def test_tenants_and_keys(run, db_url: str) -> None:
 
 
 def test_cli_errors_are_one_line(run) -> None:
-    out = run("tenants", "issue-key", "--tenant", "nobody", "--role", "admin", ok=False).output
+    out = run("keys", "issue-api-key", "--tenant", "nobody", "--role", "admin", ok=False).output
     assert "no tenant named 'nobody'" in out
     assert "Traceback" not in out
-    run("tenants", "issue-key", "--tenant", "x", "--role", "root", ok=False)
+    run("keys", "issue-api-key", "--tenant", "x", "--role", "root", ok=False)
