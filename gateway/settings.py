@@ -45,6 +45,11 @@ class Settings:
         return self.database_url or f"sqlite:///{(self.home / 'gateway.sqlite').resolve()}"
 
     @property
+    def has_store(self) -> bool:
+        """Whether a database exists to read: configured, or the instance's SQLite file."""
+        return bool(self.database_url) or (self.home / "gateway.sqlite").is_file()
+
+    @property
     def keys_dir(self) -> Path:
         return self.home / "keys"
 

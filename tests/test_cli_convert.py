@@ -101,7 +101,8 @@ def test_mappings_show_prints_the_coverage(run):
 
 def test_mappings_list(run):
     result = run("mappings", "list")
-    assert "cn-trace-to-eu-passport@1.0.0" in result.output.splitlines()
+    assert result.output.startswith("cn-trace-to-eu-passport@1.0.0 ")
+    assert " published " in result.output
 
 
 @pytest.mark.parametrize(("proof_format", "suffix"), [("di", "vc.jsonld"), ("jwt", "vc.jwt")])

@@ -7,10 +7,12 @@ Sub-commands live in their own modules and are imported only when called, so
 from __future__ import annotations
 
 import importlib
+from typing import Any
 
 import click
 
 from gateway import __version__
+from gateway.errors import GatewayError
 
 # name -> "module:attribute" of a click command or group
 COMMANDS: dict[str, str] = {
@@ -25,6 +27,7 @@ COMMANDS: dict[str, str] = {
     "telemetry": "gateway.cli.telemetry:telemetry",
     "tenants": "gateway.cli.tenants:tenants",
     "db": "gateway.cli.db:db",
+    "whitelist": "gateway.cli.whitelist:whitelist",
 }
 
 
@@ -37,6 +40,15 @@ class LazyGroup(click.Group):
             module, _, attr = COMMANDS[cmd_name].partition(":")
             return getattr(importlib.import_module(module), attr)
         return super().get_command(ctx, cmd_name)
+
+    def invoke(self, ctx: click.Context) -> Any:
+        # Every command reports a refused input or state the same way: one line naming
+        # the field at fault, exit status 1, no traceback.
+        try:
+            return super().invoke(ctx)
+        except GatewayError as exc:
+            click.echo(f"error: {exc}", err=True)
+            ctx.exit(1)
 
 
 @click.group(cls=LazyGroup)

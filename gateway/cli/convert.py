@@ -45,12 +45,15 @@ def convert(records: tuple[Path, ...], out_dir: Path, mapping: str | None,
     and prints the mandatory gaps. A record that fails writes nothing; the exit status
     is 1 if any record failed.
     """
+    from gateway.mapping_workflow import resolve_mapping
     from gateway.records.reader import read_record_file
     from gateway.services import draft_passport, sign_passport
+    from gateway.store.db import init_db
     from gateway.transform.gaps import gap_table
 
     settings = Settings.load()
-    mapping = mapping or settings.mapping
+    table = resolve_mapping(mapping or settings.mapping,
+                            lambda: init_db(settings) if settings.has_store else None)
     base_url = base_url or settings.base_url
     signer = _signer(settings) if sign else None
     failed = 0
@@ -58,7 +61,7 @@ def convert(records: tuple[Path, ...], out_dir: Path, mapping: str | None,
     for path in bar:
         try:
             record = read_record_file(path)
-            draft = draft_passport(record, mapping=mapping, base_url=base_url)
+            draft = draft_passport(record, mapping=table, base_url=base_url)
             credentials = (
                 sign_passport(draft, key=signer[0], registry=signer[1],
                               proof_format=proof_format)

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from gateway.errors import GatewayError
+if TYPE_CHECKING:
+    from gateway.mapping.model import MappingSet
 
 
 @click.group()
@@ -16,47 +18,184 @@ def mappings() -> None:
     """Inspect the mapping tables from the national record model to the EU passport."""
 
 
-@mappings.command("list")
-def list_() -> None:
-    """List the published mapping versions."""
-    from gateway.mapping.loader import available
+def _workflow() -> Any:
+    from gateway.mapping_workflow import MappingWorkflow
+    from gateway.settings import Settings
+    from gateway.store.db import init_db
 
-    for ref in available():
-        click.echo(ref)
+    workflow = MappingWorkflow(init_db(Settings.load()), actor="cli")
+    workflow.sync_shipped()
+    return workflow
+
+
+def _emit(data: Any, as_json: bool, text: str) -> None:
+    click.echo(json.dumps(data, ensure_ascii=False, indent=2) if as_json else text)
+
+
+def _problems_text(problems: list[Any]) -> str:
+    if not problems:
+        return "valid: no problems"
+    return "\n".join(f"row {p.row}: {p.column or '-'}: {p.message}" for p in problems)
+
+
+json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+
+
+@mappings.command("list")
+@json_option
+def list_(as_json: bool) -> None:
+    """List the mapping versions: shipped, published and drafts."""
+    versions = _workflow().versions()
+    _emit(versions, as_json, "\n".join(
+        f"{v['mapping']:<36} {v['status']:<10} {v['hash'] or ''}" for v in versions))
 
 
 @mappings.command()
 @click.argument("ref", metavar="SET@VERSION")
-@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@json_option
 def show(ref: str, as_json: bool) -> None:
     """Coverage summary of a mapping version: rows per relation, and the mandatory EU
     attributes the national model alone cannot fill, per battery category."""
-    try:
-        summary = coverage(ref)
-    except GatewayError as exc:
-        raise click.ClickException(str(exc)) from exc
-    if as_json:
-        click.echo(json.dumps(summary, ensure_ascii=False, indent=2))
-        return
-    click.echo(f"{summary['mapping']}  {summary['hash']}")
-    click.echo(f"  rows {summary['rows']}, attributes {summary['attributes']}")
-    for name, count in summary["rows_by_relation"].items():
-        click.echo(f"  {name:<22} {count:>4} rows")
-    for name, count in summary["attributes_by_source"].items():
-        click.echo(f"  {name:<22} {count:>4} attributes")
+    summary = coverage(_workflow().table(ref))
+    lines = [f"{summary['mapping']}  {summary['hash']}",
+             f"  rows {summary['rows']}, attributes {summary['attributes']}"]
+    lines += [f"  {name:<22} {count:>4} rows" for name, count in
+              summary["rows_by_relation"].items()]
+    lines += [f"  {name:<22} {count:>4} attributes" for name, count in
+              summary["attributes_by_source"].items()]
     for category, keys in summary["mandatory_not_from_national_model"].items():
-        click.echo(f"  {category}: {len(keys)} mandatory attributes need the EU supplement "
-                   f"or have no counterpart")
-        click.echo("    " + ", ".join(keys))
+        lines.append(f"  {category}: {len(keys)} mandatory attributes need the EU supplement "
+                     "or have no counterpart")
+        lines.append("    " + ", ".join(keys))
+    _emit(summary, as_json, "\n".join(lines))
 
 
-def coverage(ref: str) -> dict[str, Any]:
+@mappings.command()
+@click.argument("ref", metavar="SET@VERSION")
+@click.option("--from", "base", required=True, metavar="VERSION",
+              help="Published version to start from.")
+def draft(ref: str, base: str) -> None:
+    """Create a draft SET@VERSION from a published version of the same set."""
+    set_id, _, version = ref.partition("@")
+    _workflow().create_draft(set_id, version, base)
+    click.echo(f"draft {ref} created from {set_id}@{base}")
+
+
+@mappings.command("edit")
+@click.argument("ref", metavar="SET@VERSION")
+@click.option("--set", "changes", multiple=True, nargs=2, metavar="ROW COLUMN=VALUE",
+              help="Change a cell, e.g. --set 17 predicate_id=skos:exactMatch "
+                   "(transform_params takes JSON).")
+@click.option("--add", "additions", multiple=True, metavar="JSON",
+              help="Add a row given as a JSON object of SSSOM columns.")
+@click.option("--remove", "removals", multiple=True, type=int, metavar="ROW",
+              help="Remove a row.")
+@json_option
+def edit_(ref: str, changes: tuple[tuple[str, str], ...], additions: tuple[str, ...],
+          removals: tuple[int, ...], as_json: bool) -> None:
+    """Edit a draft's rows and show its validation problems."""
+    change: dict[int, dict[str, Any]] = {}
+    for row, assignment in changes:
+        column, sep, value = assignment.partition("=")
+        if not sep:
+            raise click.BadParameter(f"{assignment!r} is not COLUMN=VALUE", param_hint="--set")
+        change.setdefault(int(row), {})[column] = (
+            json.loads(value) if column == "transform_params" else value)
+    add = [json.loads(a) for a in additions]
+    _, problems = _workflow().edit(ref, add=add, change=change, remove=removals)
+    _emit([p.as_dict() for p in problems], as_json, _problems_text(problems))
+
+
+@mappings.command()
+@click.argument("ref", metavar="SET@VERSION")
+@json_option
+def validate(ref: str, as_json: bool) -> None:
+    """Check a version; exit 1 if it has problems."""
+    problems = _workflow().validate(ref)
+    _emit([p.as_dict() for p in problems], as_json, _problems_text(problems))
+    if problems:
+        raise SystemExit(1)
+
+
+@mappings.command("diff")
+@click.argument("base", metavar="SET@VERSION")
+@click.argument("head", metavar="SET@VERSION")
+@json_option
+def diff_(base: str, head: str, as_json: bool) -> None:
+    """Rows added, removed and changed between two versions."""
+    from gateway.mapping.diff import diff_table
+
+    result = _workflow().diff(base, head)
+    _emit(result.as_dict(), as_json, diff_table(result))
+
+
+@mappings.command()
+@click.argument("ref", metavar="SET@VERSION")
+@click.option("--base", metavar="SET@VERSION", help="Compare with this version "
+              "(default: the draft's base).")
+@json_option
+def impact(ref: str, base: str | None, as_json: bool) -> None:
+    """Gap status and readiness changes over the fixtures and the stored passports."""
+    from gateway.settings import Settings
+
+    result = _workflow().impact(ref, base, base_url=Settings.load().base_url)
+    lines = [f"{result['base']} -> {result['head']}"]
+    for r in result["records"]:
+        if "error" in r:
+            lines.append(f"  {r['record']}: {r['error']}")
+            continue
+        lines.append(f"  {r['record']}: readiness {r['readiness_before']:.1%} -> "
+                     f"{r['readiness_after']:.1%}, {len(r['status_changes'])} status changes")
+    for key, moves in result["attributes"].items():
+        lines.append(f"  {key}: " + ", ".join(f"{m} x{n}" for m, n in moves.items()))
+    lines.append(f"  passports that would differ if re-issued: "
+                 f"{len(result['passports_affected'])}")
+    _emit(result, as_json, "\n".join(lines))
+
+
+@mappings.command()
+@click.argument("ref", metavar="SET@VERSION")
+def publish(ref: str) -> None:
+    """Publish a valid draft; it can never change afterwards."""
+    table = _workflow().publish(ref)
+    click.echo(f"published {table.ref} {table.content_hash}")
+
+
+@mappings.command()
+@click.argument("ref", metavar="SET@VERSION")
+def deprecate(ref: str) -> None:
+    """Mark a published version deprecated (it stays readable and verifiable)."""
+    _workflow().deprecate(ref)
+    click.echo(f"deprecated {ref}")
+
+
+@mappings.command()
+@click.argument("ref", metavar="SET@VERSION")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+def export(ref: str, file: Path) -> None:
+    """Write a version as SSSOM TSV (``-`` for standard output)."""
+    text = _workflow().export(ref)
+    if str(file) == "-":
+        click.echo(text, nl=False)
+    else:
+        file.write_text(text, encoding="utf-8")
+        click.echo(f"wrote {file}")
+
+
+@mappings.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--base", metavar="VERSION", help="Published version the file derives from.")
+def import_(file: Path, base: str | None) -> None:
+    """Load an SSSOM TSV file as a draft (set and version from its metadata)."""
+    table = _workflow().import_draft(file.read_text(encoding="utf-8"), base_version=base)
+    click.echo(f"draft {table.ref} imported {table.content_hash}")
+
+
+def coverage(mapping_set: MappingSet) -> dict[str, Any]:
     """How much of the EU catalog a mapping version covers from national data."""
-    from gateway.mapping.loader import load
     from gateway.mapping.model import NO_TERM_FOUND
     from gateway.vocab.catalog import CATEGORIES, load_catalog
 
-    mapping_set = load(ref)
     catalog = load_catalog()
     by_relation = Counter(
         "sssom:NoTermFound" if row.subject_id == NO_TERM_FOUND

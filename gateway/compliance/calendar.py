@@ -97,11 +97,18 @@ class WorkingDays:
         """
         if end < start:
             return -self.working_days_between(end, start)
-        count, day = 0, start
-        while day < end:
-            day += _ONE_DAY
-            if self.is_working_day(day):
-                count += 1
+        # Weekdays by arithmetic, then the notices' exceptions inside the span, so a
+        # far-off date costs no more than a near one.
+        weeks, rest = divmod((end - start).days, 7)
+        count = weeks * 5 + sum(
+            (start + dt.timedelta(days=k)).weekday() not in _WEEKEND for k in range(1, rest + 1))
+        for day, special in self.days.items():
+            if start < day <= end:
+                weekend = day.weekday() in _WEEKEND
+                if special.kind == "workday" and weekend:
+                    count += 1
+                elif special.kind == "holiday" and not weekend:
+                    count -= 1
         return count
 
     def add_working_days(self, start: dt.date, count: int) -> dt.date:

@@ -12,7 +12,7 @@ A finding is a dict::
 
     {"rule": "report-late", "severity": "error", "message": "...",
      "fields": ["/events/2/reported_on", "/events/2/date"],
-     "source": "2018 Interim Provisions ... Art. 10 (notes §2.2)",
+     "source": "2018 Interim Provisions on traceability (...) Art. 10",
      "uncertain": false, "details": {...}}
 
 ``fields`` are JSON pointers into the record; ``uncertain`` is true where the rule's
@@ -326,7 +326,7 @@ class _Checker:
             )
 
     def replacements(self) -> Iterator[Finding]:
-        for i, event in enumerate(self.events):
+        for i in range(len(self.events)):
             removed = self.decoded.get(_pointer("events", i, "removed_code"))
             fitted = self.decoded.get(_pointer("events", i, "fitted_code"))
             if removed and fitted and removed.product_type != fitted.product_type:
@@ -393,7 +393,7 @@ class _Checker:
             source = deadline.source
             if late_law:
                 source += ("; the event falls under the 2026 Interim Measures (in force "
-                           "2026-04-01), whose deadlines are not yet known (notes §2.1)")
+                           "2026-04-01), whose deadlines are not yet known")
             uncertain = deadline.uncertain or late_law
             if deadline.working_days is None:
                 yield Finding(
@@ -403,11 +403,10 @@ class _Checker:
                     (report_pointer,), True, {"event_type": kind}, source,
                 )
                 continue
-            start = happened
-            start_pointer = date_pointer
-            if kind == "sale" and _date(event.get("coc_date")):
-                start = _date(event["coc_date"])  # type: ignore[assignment]
-                start_pointer = _pointer("events", i, "coc_date")
+            start, start_pointer = happened, date_pointer
+            certificate = _date(event.get("coc_date")) if kind == "sale" else None
+            if certificate is not None:
+                start, start_pointer = certificate, _pointer("events", i, "coc_date")
             allowed = deadline.working_days
             due = self.calendar.add_working_days(start, allowed)
             raw_report = event.get("reported_on")
@@ -441,8 +440,8 @@ class _Checker:
                     " (holiday calendar lacks a year of this span: weekends only)")
                 yield Finding(
                     "report-late",
-                    f"/events/{i}: {kind} of {start} reported on {reported}: {taken} working "
-                    f"days taken, {allowed} allowed (due by {due}){note}",
+                    f"/events/{i}: {kind} of {happened} reported on {reported}: {taken} "
+                    f"working days after {start}, {allowed} allowed (due by {due}){note}",
                     (report_pointer, start_pointer), uncertain or not covered, details, source,
                 )
             elif not covered:
@@ -504,9 +503,11 @@ class _Checker:
                                        "listing": listing.as_dict() if listing else None}
             if verdict.status == "not_listed":
                 incomplete = not completeness["complete"]
-                note = (f"; the white-list table is incomplete ({completeness['listed']} "
-                        "listings held), so add the missing batches before relying on this"
-                        if incomplete else "")
+                held = f"{completeness['listed']} listings held"
+                if completeness["announced"]:
+                    held += f" of at least {completeness['announced']} announced"
+                note = (f"; the white-list table is incomplete ({held}), so add the missing "
+                        "batches before relying on this" if incomplete else "")
                 yield Finding("whitelist-not-listed",
                               f"{base}: {who} is not on the white-list for {wanted} on "
                               f"{happened}{note}", fields, incomplete, details)

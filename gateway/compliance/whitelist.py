@@ -105,6 +105,7 @@ class Batch:
     announcement_no: str
     announced_on: dt.date | None
     firms: int | None
+    cumulative: int | None
     confidence: str
     note: str
 
@@ -176,17 +177,21 @@ class Whitelist:
     batches: Mapping[int, Batch] = field(default_factory=dict)
 
     @classmethod
-    def load(cls, path: Path | str | None = None) -> Whitelist:
-        """Read a white-list table (default: the one shipped with the gateway).
+    def load(cls, path: Path | str | None = None,
+             batches: Mapping[int, Batch] | None = None) -> Whitelist:
+        """Read a white-list table (default: the one shipped with the gateway, with the
+        shipped batch metadata).
 
         :param path: a CSV file with the columns of :data:`COLUMNS`.
-        :returns: the white-list, with the shipped batch metadata.
+        :param batches: what is known of each batch, for :meth:`completeness`; default:
+            nothing for a given file.
+        :returns: the white-list.
         :raises WhitelistInvalid: a row breaks a rule (``errors`` names line and column).
         :raises ConfigError: the file cannot be read.
         """
         if path is None:
             return _shipped()
-        return cls(tuple(import_csv(path)), _batches())
+        return cls(tuple(import_csv(path)), batches or {})
 
     @classmethod
     def for_home(cls, home: Path | str) -> Whitelist:
@@ -262,23 +267,23 @@ class Whitelist:
         """How much of the announced white-list the table holds.
 
         :returns: ``{"complete": bool, "listed": n, "announced": n or None,
-            "batches": [{batch, announced, present}]}``; ``announced`` is None when a
-            batch's size is not known.
+            "batches": [{batch, announced, present}]}``. ``complete`` is false when the
+            batch metadata shows listings missing: a batch of unknown size, or one with
+            fewer listings than announced. ``announced`` is the latest cumulative count
+            the sources give, None when none is known.
         """
         present: dict[int, int] = {}
         for listing in self.listings:
             present[listing.batch] = present.get(listing.batch, 0) + 1
-        numbers = sorted(set(self.batches) | set(present))
         rows = [
-            {"batch": n, "announced": self.batches[n].firms if n in self.batches else None,
-             "present": present.get(n, 0)}
-            for n in numbers
+            {"batch": n, "announced": batch.firms, "present": present.get(n, 0)}
+            for n, batch in sorted(self.batches.items())
         ]
-        known = all(r["announced"] is not None for r in rows)
-        announced = sum(r["announced"] for r in rows) if known else None
-        complete = known and all(r["present"] >= r["announced"] for r in rows)
-        return {"complete": complete, "listed": len(self.listings), "announced": announced,
-                "batches": rows}
+        complete = all(r["announced"] is not None and r["present"] >= r["announced"]
+                       for r in rows)
+        cumulative = [b.cumulative for b in self.batches.values() if b.cumulative is not None]
+        return {"complete": complete, "listed": len(self.listings),
+                "announced": max(cumulative) if cumulative else None, "batches": rows}
 
 
 @lru_cache(maxsize=1)
@@ -298,6 +303,7 @@ def _batches() -> Mapping[int, Batch]:
                     announced_on=(dt.date.fromisoformat(row["announced_on"])
                                   if row["announced_on"] else None),
                     firms=int(row["firms"]) if row["firms"] else None,
+                    cumulative=int(row["cumulative"]) if row["cumulative"] else None,
                     confidence=row["confidence"],
                     note=row["note"],
                 )

@@ -254,30 +254,22 @@ def _field_check(check_id: str, proof: Mapping[str, Any], field: str, *allowed: 
 
 
 def _contexts_check(document: Mapping[str, Any], loader: DocumentLoader) -> Check:
-    """Every context URL in the document is served by the (offline, pinned) loader."""
-    urls: list[str] = []
-    _context_urls(document, urls)
+    """Every top-level context URL is served by the (offline, pinned) loader.
+
+    Contexts nested deeper are loaded during canonicalization, whose
+    :class:`~gateway.errors.ContextError` becomes a failed ``jsonld.contexts`` check too.
+    """
     if "@context" not in document:
         return Check("jsonld.contexts", False, "document has no @context")
-    for url in urls:
+    ctx = document["@context"]
+    for url in ctx if isinstance(ctx, list) else [ctx]:
+        if not isinstance(url, str):
+            continue
         try:
             loader(url, None)
         except GatewayError as exc:
             return Check("jsonld.contexts", False, exc.detail)
     return Check("jsonld.contexts", True)
-
-
-def _context_urls(value: Any, out: list[str]) -> None:
-    if isinstance(value, Mapping):
-        for key, item in value.items():
-            if key == "@context":
-                for ctx in item if isinstance(item, list) else [item]:
-                    if isinstance(ctx, str):
-                        out.append(ctx)
-            _context_urls(item, out)
-    elif isinstance(value, list):
-        for item in value:
-            _context_urls(item, out)
 
 
 def _previous_proofs(proof: Mapping[str, Any], all_proofs: list[Any]) -> list[Any] | Check:

@@ -32,6 +32,7 @@ from __future__ import annotations
 import re
 import time
 import weakref
+from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -113,7 +114,11 @@ def canonicalize(
         scan = _Scan(loader)
         if scan.run(document) is None:
             out = _canonicalize_oxigraph(
-                document, loader, limits if untrusted else None, deep=scan.nested_context
+                document,
+                loader,
+                limits if untrusted else None,
+                deep=scan.nested_context,
+                used=scan.used,
             )
             if out is not None:
                 return out
@@ -158,8 +163,11 @@ class _Scan:
         # no path string is built unless something is found.
         kind = type(value)
         if kind is str:
+            if ":" not in value:
+                # may name a term: a type, or a value of a term typed @vocab
+                self.used.add(value)
             return ": control character" if _CONTROL.search(value) else None
-        if kind is dict or isinstance(value, Mapping):
+        if kind is dict or (kind is not list and isinstance(value, Mapping)):
             used = self.used
             for key, item in value.items():
                 if key in _SLOW_KEYS or item == "@json":
@@ -289,26 +297,36 @@ def _inline_all(value: Any, loader: DocumentLoader) -> Any:
 
 
 def _canonicalize_oxigraph(
-    document: Mapping[str, Any], loader: DocumentLoader, limits: Limits | None, *, deep: bool
+    document: Mapping[str, Any],
+    loader: DocumentLoader,
+    limits: Limits | None,
+    *,
+    deep: bool,
+    used: set[str],
 ) -> str | None:
     """pyoxigraph RDFC-1.0; ``None`` when the graph must go to pyld (see module doc).
 
     Also ``None`` when a sentinel IRI shows up, so that pyld, the reference, decides
     whether the document really loses data.
     """
-    top = _inline(document.get("@context", []), loader)
+    ctx = document.get("@context", [])
+    urls = tuple(ctx) if isinstance(ctx, list) else (ctx,)
+    if deep or not all(isinstance(u, str) for u in urls) or not _combination_valid(urls, loader):
+        top = _inline(ctx, loader)
+        contexts = top if isinstance(top, list) else [top]
+    else:
+        contexts = [_pruned(_inline(u, loader), frozenset(used)) for u in urls]
     if deep:
         body = {k: _inline_all(v, loader) for k, v in document.items() if k != "@context"}
     else:
         body = {k: v for k, v in document.items() if k != "@context"}
-    contexts = top if isinstance(top, list) else [top]
     body["@context"] = [*contexts, {"@vocab": UNDEFINED_VOCAB}]
     try:
         dataset = ox.Dataset(
             ox.parse(orjson.dumps(body), format=ox.RdfFormat.JSON_LD, base_iri=RELATIVE_BASE)
         )
-    except SyntaxError as exc:
-        raise JsonLdError(f"document is not valid JSON-LD: {exc}", rule="syntax") from exc
+    except SyntaxError:
+        return None  # pyld, the reference, gives the error (or disagrees and goes on)
     if limits is not None and not _first_degree_distinct(dataset, limits):
         return None
     dataset.canonicalize(ox.CanonicalizationAlgorithm.RDFC_1_0)
@@ -322,6 +340,73 @@ def _canonicalize_oxigraph(
         # pyld keeps (seen with two type-scoped contexts on one node, as in the W3C
         # vc-di-eddsa "employ" vector).
         return None
+    return out
+
+
+_VALID_COMBINATIONS: dict[tuple[Any, tuple[str, ...]], bool] = {}
+
+
+def _combination_valid(urls: tuple[str, ...], loader: DocumentLoader) -> bool:
+    """Whether the full contexts, applied in this order, process without error.
+
+    Pruning drops unused terms, and with them any error that only their (protected)
+    redefinition would raise; so pruning is used only for context lists known valid.
+    """
+    key = (loader, urls)
+    known = _VALID_COMBINATIONS.get(key)
+    if known is None:
+        try:
+            ox.parse(
+                orjson.dumps({"@context": _inline(list(urls), loader)}),
+                format=ox.RdfFormat.JSON_LD,
+                base_iri=RELATIVE_BASE,
+            )
+            known = True
+        except SyntaxError:
+            known = False
+        if len(_VALID_COMBINATIONS) > 256:
+            _VALID_COMBINATIONS.clear()
+        _VALID_COMBINATIONS[key] = known
+    return known
+
+
+_PRUNED: OrderedDict[tuple[int, frozenset[str]], tuple[object, Any]] = OrderedDict()
+
+
+def _pruned(ctx: Any, used: frozenset[str]) -> Any:
+    """A context cut down to what a document can reach: keywords, simple (string) term
+    definitions and prefixes, and the expanded definitions of the terms it uses, their
+    scoped contexts cut down the same way.
+
+    Processing the whole VC context costs pyoxigraph about a third of a passport's parse;
+    the cut changes no IRI the document expands to, and anything it misses shows up as a
+    sentinel IRI and sends the document to pyld.
+    """
+    key = (id(ctx), used)
+    hit = _PRUNED.get(key)
+    if hit is not None and hit[0] is ctx:
+        _PRUNED.move_to_end(key)
+        return hit[1]
+    out = _prune(ctx, used)
+    _PRUNED[key] = (ctx, out)
+    if len(_PRUNED) > 128:
+        _PRUNED.popitem(last=False)
+    return out
+
+
+def _prune(ctx: Any, used: frozenset[str]) -> Any:
+    if isinstance(ctx, list):
+        return [_prune(item, used) for item in ctx]
+    if not isinstance(ctx, Mapping):
+        return ctx
+    out: dict[str, Any] = {}
+    for term, definition in ctx.items():
+        if term[:1] == "@" or not isinstance(definition, Mapping):
+            out[term] = definition
+        elif term in used or definition.get("@prefix") is True:
+            if "@context" in definition:
+                definition = {**definition, "@context": _prune(definition["@context"], used)}
+            out[term] = definition
     return out
 
 

@@ -278,10 +278,13 @@ class StatusRegistry:
     """Allocates status entries and flips status bits for one issuer.
 
     :param store: where the lists are kept.
-    :param base_url: the gateway's public base URL; lists are ``<base>/status/<purpose>/<n>``.
+    :param base_url: the gateway's public base URL.
     :param issuer: the issuer DID of the list credentials.
     :param size: entries per list.
     :param sequential: hand out indexes in order instead of at random (tests, debugging).
+    :param list_url: URL of the ``n``-th list of a purpose, ``{base}``, ``{purpose}`` and
+        ``{n}`` filled in; ``{n}`` comes last. The service's lists are
+        ``{base}/status-lists/{purpose}-{n}``, the URLs it serves them at.
     """
 
     def __init__(
@@ -292,16 +295,20 @@ class StatusRegistry:
         issuer: str,
         size: int = MIN_ENTRIES,
         sequential: bool = False,
+        list_url: str = "{base}/status/{purpose}/{n}",
     ) -> None:
+        if not list_url.endswith("{n}"):
+            raise StatusListError(f"list URL template {list_url!r} must end with {{n}}")
         self.store = store
         self.base_url = base_url.rstrip("/")
+        self.list_url = list_url
         self.issuer = issuer
         self.size = size
         self.sequential = sequential
         self._random = secrets.SystemRandom()
 
     def _current(self, purpose: str) -> StatusList:
-        prefix = f"{self.base_url}/status/{purpose}/"
+        prefix = self.list_url.format(base=self.base_url, purpose=purpose, n="")
         numbers = [
             int(u[len(prefix):]) for u in self.store.urls()
             if u.startswith(prefix) and u[len(prefix):].isdigit()

@@ -13,14 +13,13 @@ row stays locked until that unit of work ends.
 
 from __future__ import annotations
 
-import base64
-import gzip
 from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from gateway.credentials.status_list import encode_bitstring
 from gateway.errors import Conflict, InvalidInput, NotFound, StatusListError
 from gateway.store import tables
 
@@ -62,16 +61,6 @@ def _info(row: tables.StatusList) -> StatusListInfo:
         next_index=row.next_index,
         created_at=row.created_at,
     )
-
-
-def encode_bitstring(bits: bytes) -> str:
-    """The ``encodedList`` value for a bitstring (Bitstring Status List §3.1).
-
-    :param bits: the raw bitstring.
-    :returns: ``u`` + base64url (no padding) of its GZIP; deterministic (mtime 0).
-    """
-    packed = gzip.compress(bits, mtime=0)
-    return "u" + base64.urlsafe_b64encode(packed).rstrip(b"=").decode("ascii")
 
 
 class StatusLists:
@@ -155,6 +144,9 @@ class StatusLists:
         :raises StatusListError: when the list is full.
         """
         row = self._row(list_id, lock=True)
+        if row.allocated is not None:
+            # Its indexes are drawn at random by the status registry, which keeps the map.
+            raise Conflict(f"status list {list_id} is allocated at random; use the registry")
         if row.next_index >= row.size:
             raise StatusListError(f"status list {list_id} is full ({row.size} entries)")
         index = row.next_index

@@ -158,6 +158,12 @@ class StatusList(Base):
     size: Mapped[int] = mapped_column(Integer)
     next_index: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Lists filled at random (herd privacy, see gateway.credentials.status_list): one bit
+    # per index handed out, and ``next_index`` counts them. NULL for lists filled in order,
+    # where the first ``next_index`` indexes are the handed-out ones.
+    allocated: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)
+    # Why a bit was set, by index ("superseded by <passport id>").
+    reasons: Mapped[dict[str, Any] | None] = mapped_column(default=None)
 
 
 class Credential(Base):

@@ -7,6 +7,8 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from gateway.compliance.calendar import WorkingDays, working_days_between
 from gateway.errors import ConfigError
@@ -49,7 +51,7 @@ def test_2020_spring_festival_extension(calendar: WorkingDays) -> None:
 
 
 def test_2026_arrangement(calendar: WorkingDays) -> None:
-    # 2026 notice: 春节 2月15日至23日, 2月14日（周六）、2月28日（周六）上班; 国庆 9月20日（周日）上班.
+    # 2026 notice: 春节 2月15日至23日, 2月14日、2月28日上班; 国庆 9月20日（周日）上班.
     assert all(not calendar.is_working_day(D(2026, 2, d)) for d in range(15, 24))
     assert calendar.is_working_day(D(2026, 2, 14)) and calendar.is_working_day(D(2026, 2, 28))
     assert calendar.is_working_day(D(2026, 9, 20))
@@ -101,3 +103,14 @@ def test_bad_table_names_line_and_column(tmp_path: Path, row: str, column: str) 
                     encoding="utf-8")
     with pytest.raises(ConfigError, match=f"line 3, column {column}"):
         WorkingDays.load(path)
+
+
+@given(st.dates(dt.date(2017, 6, 1), dt.date(2028, 6, 1)), st.integers(0, 500))
+def test_count_matches_day_by_day(start: dt.date, span: int) -> None:
+    calendar = WorkingDays.load()
+    end = start + dt.timedelta(days=span)
+    by_day = sum(calendar.is_working_day(start + dt.timedelta(days=k))
+                 for k in range(1, span + 1))
+    assert calendar.working_days_between(start, end) == by_day
+    if by_day:
+        assert calendar.add_working_days(start, by_day) <= end

@@ -120,7 +120,7 @@ def test_cell_level_mismatch_and_duplicates() -> None:
 
 
 def test_invalid_and_ambiguous_codes_everywhere() -> None:
-    rec = record(original_code="4A6PEPM27KLPCLH931000001")  # 2027-09-31: no such day
+    rec = record(original_code="4A6PEPM27KLPCLH9Y1000001")  # 2027-09-31: no such day
     rec["events"] = [{"type": "echelon_use", "date": "2025-03-03", "reported_on": "2025-03-05",
                       "new_code": "4A6PEPM27KLPCLJ111000001"}]  # year letter J (2028?)
     rec["battery"]["modules"][0]["cells"][1] = "x12CEPM27KLPCLE623000012"  # lower case
@@ -268,3 +268,14 @@ def test_other_handover_parties(custom: Whitelist) -> None:
 def test_docs_describe_every_rule() -> None:
     text = (ROOT / "docs" / "compliance.md").read_text(encoding="utf-8")
     assert [rule for rule in RULES if f"`{rule}`" not in text] == []
+
+
+@pytest.mark.parametrize(
+    "broken",
+    [{}, {"battery": 5, "events": [1, {"type": 3}]}, {"battery": {"code": "A" * 5000}},
+     {"battery": {"code": 7}, "events": [{"type": "repair", "date": "2025-02-30"}]}],
+)
+def test_malformed_records_are_reported_not_raised(broken: dict[str, Any]) -> None:
+    findings = national_findings(broken)
+    assert findings and all(f["severity"] == "error" for f in findings[:1])
+    assert all(len(f["message"]) < 500 for f in findings)

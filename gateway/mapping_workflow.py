@@ -1,0 +1,307 @@
+"""The mapping tables' life cycle for standards teams: draft, edit, validate, diff,
+impact, publish, deprecate, export and import.
+
+Drafts live in the database; published versions are immutable and identified by semver
+plus a content hash. The tables shipped in ``mappings/`` are published versions too:
+``sync_shipped`` loads them into the store, and a published version can be exported back
+as its SSSOM file for review in git.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from gateway.errors import Conflict, GatewayError, MappingInvalid, MappingNotFound
+from gateway.mapping import edit, loader
+from gateway.mapping.diff import MappingDiff, diff, next_version
+from gateway.mapping.model import MappingSet
+from gateway.mapping.sssom import read_sssom, write_sssom
+from gateway.mapping.validate import Problem
+from gateway.paths import FIXTURES_DIR, MAPPINGS_DIR
+from gateway.store.db import Database
+from gateway.store.mappings import MappingVersionInfo, MappingVersions
+from gateway.store.passports import Passports
+
+READABLE = ("published", "deprecated")
+
+
+class MappingWorkflow:
+    """Mapping versions in one instance's store.
+
+    :param db: the instance's database.
+    :param actor: who acts, for the audit log.
+    """
+
+    def __init__(self, db: Database, actor: str = "system") -> None:
+        self.db = db
+        self.actor = actor
+
+    # -- reading ---------------------------------------------------------------------
+
+    def sync_shipped(self, root: Path = MAPPINGS_DIR) -> list[str]:
+        """Store every shipped table as a published version, once.
+
+        :returns: the versions added.
+        :raises Conflict: a stored version has another content hash than its file.
+        """
+        added = []
+        for ref in loader.available(root):
+            table = loader.load(ref, root)
+            with self.db.transaction() as session:
+                versions = MappingVersions(session)
+                try:
+                    stored = versions.get(table.set_id, table.version)
+                except MappingNotFound:
+                    versions.create_draft(table.set_id, table.version, write_sssom(table),
+                                          content_hash=table.content_hash, actor=self.actor)
+                    versions.publish(table.set_id, table.version, table.content_hash,
+                                     actor=self.actor)
+                    added.append(ref)
+                    continue
+            if stored.content_hash != table.content_hash:
+                raise Conflict(f"{ref}: the stored version's hash {stored.content_hash} "
+                               f"differs from mappings/ ({table.content_hash})")
+        return added
+
+    def versions(self, set_id: str | None = None) -> list[dict[str, Any]]:
+        with self.db.reading() as session:
+            rows = MappingVersions(session).list(set_id)
+        return [_summary(info) for info in rows]
+
+    def info(self, ref: str) -> MappingVersionInfo:
+        set_id, version = loader.parse_ref(ref)
+        with self.db.reading() as session:
+            return MappingVersions(session).get(set_id, version)
+
+    def table(self, ref: str) -> MappingSet:
+        """A stored version in any status, as a table."""
+        return read_sssom(self.info(ref).table)
+
+    def published(self, ref: str) -> MappingSet:
+        """A version conversions may use: published (or deprecated, still readable).
+
+        :raises MappingNotFound: no such version, or only a draft.
+        """
+        info = self.info(ref)
+        if info.status not in READABLE:
+            raise MappingNotFound(f"{ref} is a {info.status}, not published", pointer="mapping")
+        return read_sssom(info.table)
+
+    # -- editing ---------------------------------------------------------------------
+
+    def create_draft(self, set_id: str, version: str, base_version: str) -> MappingSet:
+        """A new draft ``set_id@version`` with the rows of a published base version."""
+        base = self.published(f"{set_id}@{base_version}")
+        draft = replace(base, version=version)
+        with self.db.transaction() as session:
+            MappingVersions(session).create_draft(
+                set_id, version, write_sssom(draft), base_version=base_version,
+                content_hash=draft.content_hash, actor=self.actor)
+        return draft
+
+    def import_draft(self, text: str, base_version: str | None = None) -> MappingSet:
+        """Load an SSSOM TSV file as a draft (its metadata names set and version)."""
+        draft = read_sssom(text)
+        with self.db.transaction() as session:
+            MappingVersions(session).create_draft(
+                draft.set_id, draft.version, write_sssom(draft), base_version=base_version,
+                content_hash=draft.content_hash, actor=self.actor)
+        return draft
+
+    def edit(
+        self,
+        ref: str,
+        *,
+        add: Iterable[Mapping[str, Any]] = (),
+        change: Mapping[int, Mapping[str, Any]] | None = None,
+        remove: Iterable[int] = (),
+    ) -> tuple[MappingSet, list[Problem]]:
+        """Change a draft's rows: changes first, then removals, then additions.
+
+        Row numbers are those of the draft before the edit. The draft is stored even
+        when it has problems, so an editor can fix them step by step.
+
+        :returns: the new table and its validation problems.
+        :raises Conflict: the version is published or deprecated.
+        """
+        table = self.table(ref)
+        for number, values in (change or {}).items():
+            table = edit.change_row(table, int(number), _row_values(values))
+        for number in sorted(remove, reverse=True):
+            table = edit.remove_row(table, int(number))
+        for values in add:
+            values = dict(values)
+            after = values.pop("after", None)
+            table = edit.add_row(table, _row_values(values), after=after)
+        with self.db.transaction() as session:
+            MappingVersions(session).update_draft(
+                table.set_id, table.version, write_sssom(table),
+                content_hash=table.content_hash, actor=self.actor)
+        return table, loader.check(table)
+
+    def validate(self, ref: str) -> list[Problem]:
+        return loader.check(self.table(ref))
+
+    def diff(self, base_ref: str, head_ref: str) -> MappingDiff:
+        return diff(self.table(base_ref), self.table(head_ref))
+
+    def base_of(self, ref: str) -> str:
+        info = self.info(ref)
+        if not info.base_version:
+            raise MappingInvalid(f"{ref} has no base version to compare with")
+        return f"{info.mapping_set}@{info.base_version}"
+
+    # -- publishing ------------------------------------------------------------------
+
+    def required_version(self, ref: str) -> str:
+        """The version the draft must carry, given what changed since its base."""
+        base = self.base_of(ref)
+        change = self.diff(base, ref)
+        return next_version(base.partition("@")[2], change.bump)
+
+    def publish(self, ref: str) -> MappingSet:
+        """Publish a valid draft; it never changes afterwards.
+
+        :raises MappingInvalid: the draft has problems (all listed with row numbers), or
+            its version does not match the change since its base version.
+        :raises Conflict: already published, or another version was published since.
+        """
+        table = self.table(ref)
+        loader.raise_problems(table, loader.check(table))
+        info = self.info(ref)
+        if info.base_version:
+            change = diff(self.published(self.base_of(ref)), table)
+            wanted = next_version(info.base_version, change.bump)
+            if change.bump == "none":
+                raise MappingInvalid(f"{ref} does not differ from {info.base_version}")
+            if wanted != table.version:
+                raise MappingInvalid(
+                    f"{ref}: the change since {info.base_version} is {change.bump}, so the "
+                    f"version must be {wanted}", pointer="/version", required_version=wanted)
+        with self.db.transaction() as session:
+            MappingVersions(session).publish(table.set_id, table.version, table.content_hash,
+                                             actor=self.actor)
+        return table
+
+    def deprecate(self, ref: str) -> None:
+        set_id, version = loader.parse_ref(ref)
+        with self.db.transaction() as session:
+            MappingVersions(session).deprecate(set_id, version, actor=self.actor)
+
+    def export(self, ref: str, root: Path | None = None) -> str:
+        """The SSSOM TSV of a version; with ``root``, also written as
+        ``root/<set>/<version>.sssom.tsv`` (published versions only)."""
+        table = self.table(ref)
+        text = write_sssom(table)
+        if root is not None:
+            self.published(ref)
+            path = root / table.set_id / f"{table.version}{loader.SUFFIX}"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text, encoding="utf-8")
+        return text
+
+    # -- impact ----------------------------------------------------------------------
+
+    def impact(self, ref: str, base_ref: str | None = None, *, base_url: str,
+               fixtures: Path = FIXTURES_DIR / "records") -> dict[str, Any]:
+        """What a draft would change: run it and its base over the fixture records and
+        the records behind stored passports.
+
+        :returns: per record readiness before/after and the attributes whose gap status
+            changes; per EU attribute the status changes; the stored passports whose
+            documents would differ if re-issued.
+        """
+        from gateway.records.reader import read_record_file
+        from gateway.services import draft_passport
+
+        head = self.table(ref)
+        base = self.table(base_ref or self.base_of(ref))
+        inputs: list[tuple[str, dict[str, Any], str | None]] = []
+        for path in sorted(fixtures.glob("*")):
+            if path.suffix in {".json", ".xml"}:
+                inputs.append((f"fixtures/records/{path.name}", read_record_file(path), None))
+        with self.db.reading() as session:
+            stored = Passports(session).list(None, limit=1000)
+        inputs.extend((p.id, p.record, p.id) for p in stored)
+        records, by_attribute, affected = [], {}, []
+        for name, record, passport_id in inputs:
+            try:
+                before = draft_passport(record, mapping=base, base_url=base_url)
+                after = draft_passport(record, mapping=head, base_url=base_url)
+            except GatewayError as exc:
+                records.append({"record": name, "error": str(exc)})
+                continue
+            changes = []
+            for old, new in zip(before.gaps["attributes"], after.gaps["attributes"],
+                                strict=True):
+                if old["status"] != new["status"]:
+                    changes.append({"key": new["key"], "label": new["label"],
+                                    "before": old["status"], "after": new["status"]})
+                    counts = by_attribute.setdefault(new["key"], {})
+                    move = f"{old['status']} -> {new['status']}"
+                    counts[move] = counts.get(move, 0) + 1
+            records.append({
+                "record": name,
+                "battery_code": after.battery_code,
+                "readiness_before": before.gaps["summary"]["readiness"],
+                "readiness_after": after.gaps["summary"]["readiness"],
+                "status_changes": changes,
+            })
+            if passport_id and before.documents != after.documents:
+                affected.append({
+                    "passport_id": passport_id,
+                    "groups": sorted(g for g in set(before.documents) | set(after.documents)
+                                     if before.documents.get(g) != after.documents.get(g)),
+                })
+        return {
+            "base": base.ref,
+            "head": head.ref,
+            "records": records,
+            "attributes": by_attribute,
+            "passports_affected": affected,
+        }
+
+
+def _row_values(values: Mapping[str, Any]) -> dict[str, Any]:
+    # The API and CLI speak SSSOM column names; transform_params travels as an object.
+    out = dict(values)
+    if "transform_params" in out:
+        out["params"] = out.pop("transform_params") or {}
+    return out
+
+
+def _summary(info: MappingVersionInfo) -> dict[str, Any]:
+    return {
+        "mapping": info.ref,
+        "set": info.mapping_set,
+        "version": info.version,
+        "status": info.status,
+        "hash": info.content_hash,
+        "base_version": info.base_version,
+        "created_at": info.created_at.isoformat(),
+        "published_at": info.published_at.isoformat() if info.published_at else None,
+    }
+
+
+def resolve_mapping(ref: str, open_db: Callable[[], Database | None]) -> MappingSet:
+    """The published table ``SET@VERSION``: a shipped file, else a version published
+    through the store (opened only when the files do not have it).
+
+    :raises MappingNotFound: neither has it (the message lists the shipped versions).
+    """
+    try:
+        return loader.load(ref)
+    except MappingNotFound:
+        db = open_db()
+        if db is None:
+            raise
+    try:
+        table = MappingWorkflow(db).published(ref)
+    except MappingNotFound:
+        known = ", ".join(loader.available()) or "none"
+        raise MappingNotFound(f"no published mapping {ref}; shipped: {known}",
+                              pointer="mapping") from None
+    return table
