@@ -8,6 +8,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from gateway.codes import gbt34014
+from gateway.compliance import national_report
+from gateway.compliance.whitelist import Whitelist
 from gateway.credentials import data_integrity, jose
 from gateway.credentials.keys import SigningKey
 from gateway.credentials.model import build_credential, format_datetime
@@ -46,6 +48,7 @@ def draft_passport(
     mapping: str | MappingSet,
     base_url: str,
     policy: Policy | None = None,
+    whitelist: Whitelist | None = None,
 ) -> PassportDraft:
     """Turn a validated national record into passport documents and a gap report.
 
@@ -53,6 +56,8 @@ def draft_passport(
 
     :param mapping: a ``SET@VERSION`` reference to a published table, or a table.
     :param policy: the data policy (default: the shipped ``cn-export`` policy).
+    :param whitelist: the white-list for the national compliance findings (default:
+        the shipped one).
     :raises InvalidBatteryCode: the record's battery code does not decode.
     :raises MappingNotFound: no such mapping version.
     :raises TransformError: a value cannot be transformed.
@@ -73,12 +78,11 @@ def draft_passport(
         decode_code=decode_code,
         withheld=decision.withheld_paths,
     )
-    return PassportDraft(
-        conversion,
-        passport_documents(conversion),
-        gap_report(conversion, decision.as_dict()),
-        decision,
-    )
+    gaps = gap_report(conversion, decision.as_dict())
+    # The national findings read the whole record (hierarchy, events, hand-overs), but
+    # name fields by pointer and never quote withheld values.
+    gaps["national"] = national_report(record, whitelist=whitelist)
+    return PassportDraft(conversion, passport_documents(conversion), gaps, decision)
 
 
 PROOF_FORMATS = ("di", "jwt")

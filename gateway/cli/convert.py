@@ -45,6 +45,7 @@ def convert(records: tuple[Path, ...], out_dir: Path, mapping: str | None,
     and prints the mandatory gaps. A record that fails writes nothing; the exit status
     is 1 if any record failed.
     """
+    from gateway.compliance.whitelist import Whitelist
     from gateway.mapping_workflow import resolve_mapping
     from gateway.records.reader import read_record_file
     from gateway.services import draft_passport, sign_passport
@@ -55,13 +56,15 @@ def convert(records: tuple[Path, ...], out_dir: Path, mapping: str | None,
     table = resolve_mapping(mapping or settings.mapping,
                             lambda: init_db(settings) if settings.has_store else None)
     base_url = base_url or settings.base_url
+    whitelist = Whitelist.for_home(settings.home)
     signer = _signer(settings) if sign else None
     failed = 0
     bar = tqdm(records, unit="record", disable=len(records) < PROGRESS_FROM, file=sys.stderr)
     for path in bar:
         try:
             record = read_record_file(path)
-            draft = draft_passport(record, mapping=table, base_url=base_url)
+            draft = draft_passport(record, mapping=table, base_url=base_url,
+                                   whitelist=whitelist)
             credentials = (
                 sign_passport(draft, key=signer[0], registry=signer[1],
                               proof_format=proof_format)

@@ -399,6 +399,16 @@ class Passports:
         AuditLog(self.session).append(actor, f"passport.{status}", passport_id, data)
         return _passport(row)
 
+    def by_idempotency_key(self, tenant_id: int, key: str) -> StoredPassport | None:
+        """The passport a tenant stored under an idempotency key.
+
+        :param tenant_id: the tenant.
+        :param key: the idempotency key.
+        :returns: the passport, or ``None``.
+        """
+        row = self._by_idempotency_key(tenant_id, key)
+        return None if row is None else _passport(row)
+
     def _repeat(self, earlier: tables.Passport, digest: str, key: str) -> SaveResult:
         if earlier.record_sha256 != digest:
             raise Conflict(

@@ -111,4 +111,12 @@ def gap_table(report: dict[str, Any], *, all_rows: bool = False) -> str:
     lines.append(f"  readiness {summary['readiness']:.1%} "
                  f"({summary['mandatory_filled']}/{summary['mandatory_applicable']} "
                  "applicable mandatory attributes filled)")
+    national = report.get("national")
+    if national:
+        counts = national["summary"]
+        lines.append(f"  national findings: {counts['error']} error, {counts['warning']} "
+                     f"warning, {counts['info']} info"
+                     + ("" if counts["compliant"] else " (not compliant)"))
+        lines += [f"    {f['severity']:<7} {f['rule']}: {f['message'][:100]}"
+                  for f in national["findings"] if f["severity"] == "error"]
     return "\n".join(lines)

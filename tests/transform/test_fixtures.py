@@ -107,3 +107,20 @@ def test_xml_record_converts_like_its_json_twin():
     twin = _draft(FIXTURES_DIR / "records" / "ncm-ev-pack.json")
     assert xml.documents == twin.documents
     assert xml.gaps == twin.gaps
+
+
+@pytest.mark.parametrize(
+    ("fixture", "rule"),
+    [
+        ("late-report.json", "report-late"),
+        ("non-whitelisted-recycler.json", "whitelist-not-listed"),
+        ("broken-hierarchy.json", "hierarchy-level"),
+        ("ambiguous-code.json", "code-ambiguous"),
+    ],
+)
+def test_gap_reports_carry_the_national_findings(fixture, rule):
+    draft = _draft(FIXTURES_DIR / "records" / "compliance" / fixture)
+    national = draft.gaps["national"]
+    assert rule in {f["rule"] for f in national["findings"]}
+    for finding in national["findings"]:
+        assert finding["source"] and finding["fields"]
