@@ -9,7 +9,9 @@ Two implementations give the same bytes:
   It writes some literals differently from pyld and jsonld.js (JSON floats as
   ``xsd:double``, control characters, ``@direction``, integers beyond 1e21), so it is only
   taken when a cheap walk over the document shows none of those
-  (:func:`fast_path_blocker`); otherwise pyld runs.
+  (:func:`fast_path_blocker`); otherwise pyld runs. When the document's contexts are all
+  URLs, each is cut down to the terms the document can reach before parsing, which saves
+  about a sixth of pyoxigraph's time on a passport.
 
 Both paths are strict (DESIGN §5, "no silent data loss"): a key no context defines, an
 undefined type, or a relative IRI raises :class:`~gateway.errors.JsonLdError` instead of

@@ -339,3 +339,30 @@ def test_issuing_refuses_lossy_documents() -> None:
         di.add_proof(unsigned, KEY, vm, cryptosuite="ecdsa-rdfc-2019", loader=LOADER)
     with pytest.raises(CredentialError):
         di.add_proof(unsigned, KEY, vm, created="2023-02-24 23:36", loader=LOADER)
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    # expected values are what ECMAScript's String(x) gives (RFC 8785 §3.2.2.3)
+    [
+        (1.5, "1.5"),
+        (100.0, "100"),
+        (1e21, "1e+21"),
+        (123456789012345680000.0, "123456789012345680000"),
+        (1.2e-7, "1.2e-7"),
+        (0.000001, "0.000001"),
+        (5e-324, "5e-324"),
+        (-0.0001, "-0.0001"),
+        (2.0**60, "1152921504606847000"),
+        (0.0, "0"),
+    ],
+)
+def test_jcs_numbers(value: float, expected: str) -> None:
+    assert jcs.canonicalize(value).decode() == expected
+
+
+def test_jcs_sorts_by_utf16_and_escapes_like_ecmascript() -> None:
+    doc = {"\U0001f600": 1, "\ufb01": 2, "b": "tab\there\x01", "a": [True, None]}
+    assert jcs.canonicalize(doc).decode() == (
+        '{"a":[true,null],"b":"tab\\there\\u0001","\U0001f600":1,"\ufb01":2}'
+    )
