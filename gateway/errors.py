@@ -155,3 +155,23 @@ class WhitelistInvalid(GatewayError):
     problem as ``{"line": ..., "column": ..., "message": ...}``."""
 
     status, slug, title = 422, "whitelist-invalid", "Invalid white-list table"
+
+
+class Unauthorized(GatewayError):
+    """No API key, or one the gateway does not know (RFC 6750 §3.1 ``invalid_token``)."""
+
+    status, slug, title = 401, "unauthorized", "API key missing or not valid"
+
+
+class Forbidden(GatewayError):
+    """The caller's role or tenant may not do this."""
+
+    status, slug, title = 403, "forbidden", "Not allowed for this API key"
+
+
+class BodyTooLarge(GatewayError):
+    status, slug, title = 413, "body-too-large", "Request body too large"
+
+
+class NotAcceptable(GatewayError):
+    status, slug, title = 406, "not-acceptable", "No acceptable representation"

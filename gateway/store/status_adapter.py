@@ -90,4 +90,5 @@ class DatabaseStatusListStore:
 
         :returns: the ids, sorted.
         """
-        return list(self.session.scalars(select(tables.StatusList.id).order_by(tables.StatusList.id)))
+        query = select(tables.StatusList.id).order_by(tables.StatusList.id)
+        return list(self.session.scalars(query))
