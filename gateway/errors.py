@@ -175,3 +175,9 @@ class BodyTooLarge(GatewayError):
 
 class NotAcceptable(GatewayError):
     status, slug, title = 406, "not-acceptable", "No acceptable representation"
+
+
+class MalformedBody(GatewayError):
+    """A request body that is not the syntax its Content-Type says (JSON, NDJSON)."""
+
+    status, slug, title = 400, "malformed-body", "Malformed request body"

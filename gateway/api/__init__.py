@@ -3,10 +3,19 @@
 from __future__ import annotations
 
 from flask import Flask
+from flask_swagger_ui import get_swaggerui_blueprint
 
-from gateway.api import meta, problems
+from gateway.api import credentials, meta, passports, problems, public
 
 
 def register(app: Flask) -> None:
     problems.register(app)
     app.register_blueprint(meta.bp)
+    app.register_blueprint(passports.bp)
+    app.register_blueprint(credentials.bp)
+    app.register_blueprint(public.bp)
+    # Swagger UI's assets come from the flask-swagger-ui package: no CDN at run time.
+    app.register_blueprint(get_swaggerui_blueprint(
+        "/docs", "/openapi.yaml", config={"app_name": "Battery Passport Gateway API"},
+        blueprint_name="docs",
+    ))

@@ -30,7 +30,7 @@ from gateway.credentials import jcs, rdfc
 from gateway.credentials.checks import Check
 from gateway.credentials.multikey import b58btc_decode, b58btc_encode
 from gateway.errors import ContextError, CredentialError, GatewayError, JsonLdError
-from gateway.vocab.loader import DocumentLoader, document_loader
+from gateway.vocab.loader import DocumentLoader, default_loader
 
 PROOF_TYPE = "DataIntegrityProof"
 RDFC = "eddsa-rdfc-2022"
@@ -82,7 +82,7 @@ def add_proof(
         created = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     elif not _DATE_TIME_STAMP.fullmatch(created):
         raise CredentialError(f"created {created!r} is not an XML Schema dateTimeStamp")
-    loader = loader or _default_loader()
+    loader = loader or default_loader()
     unsecured = {k: v for k, v in document.items() if k != "proof"}
     proof: dict[str, Any] = {
         "type": PROOF_TYPE,
@@ -135,7 +135,7 @@ def verify_proof(
     """
     if not isinstance(document, Mapping) or not document.get("proof"):
         return [Check("proof.present", False, "document has no proof")]
-    loader = loader or _default_loader()
+    loader = loader or default_loader()
     checks: list[Check] = [Check("proof.present", True)]
     checks.append(_contexts_check(document, loader))
     proofs = document["proof"]
@@ -373,11 +373,3 @@ def _is_single_node_template(nquads: str) -> bool:
     )
 
 
-def _default_loader() -> DocumentLoader:
-    global _DEFAULT
-    if _DEFAULT is None:
-        _DEFAULT = document_loader()
-    return _DEFAULT
-
-
-_DEFAULT: DocumentLoader | None = None

@@ -47,7 +47,7 @@ from pyld.context_resolver import ContextResolver
 from pyld.identifier_issuer import IdentifierIssuer
 
 from gateway.errors import ContextError, JsonLdError
-from gateway.vocab.loader import DocumentLoader, document_loader
+from gateway.vocab.loader import DocumentLoader, default_loader
 
 #: Base IRI given to both processors; an IRI under it was relative in the input.
 RELATIVE_BASE = "https://relative-iri.invalid/"
@@ -104,7 +104,7 @@ def canonicalize(
     :raises JsonLdError: a term would be dropped, an IRI is relative, the document is
         not valid JSON-LD, or a cap is exceeded.
     """
-    loader = loader or _default_loader()
+    loader = loader or default_loader()
     if untrusted:
         size = len(orjson.dumps(document))
         if size > limits.max_bytes:
@@ -602,11 +602,3 @@ def unwrap_pyld_error(exc: BaseException) -> Exception:
     )
 
 
-def _default_loader() -> DocumentLoader:
-    global _DEFAULT
-    if _DEFAULT is None:
-        _DEFAULT = document_loader()
-    return _DEFAULT
-
-
-_DEFAULT: DocumentLoader | None = None

@@ -63,3 +63,9 @@ def document_loader(extra: Mapping[str, Mapping[str, Any]] | None = None) -> Doc
         return {"contextUrl": None, "documentUrl": url, "document": document}
 
     return load
+
+
+@cache
+def default_loader() -> DocumentLoader:
+    """The loader of the pinned contexts alone, built once per process."""
+    return document_loader()

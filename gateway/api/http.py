@@ -1,0 +1,83 @@
+"""What every blueprint needs of a request: the instance, the caller, a checked body."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from flask import current_app, g, request
+
+from gateway import auth, services
+from gateway.api import contract
+from gateway.auth import Principal
+from gateway.errors import InvalidInput, MalformedBody, Unauthorized, UnsupportedMediaType
+
+JSON_TYPES = ("application/json", "application/ld+json")
+
+
+def instance() -> services.Instance:
+    """The running gateway."""
+    return current_app.extensions["gateway.instance"]
+
+
+def principal() -> Principal | None:
+    """The caller, from ``Authorization: Bearer <key>``; ``None`` without the header.
+
+    :raises Unauthorized: a header that is not a bearer token of a known, live key (a bad
+        key is an error even where no key is needed, so a client learns of it).
+    """
+    if "principal" in g:
+        return g.principal
+    header = request.headers.get("Authorization")
+    found = None
+    if header is not None:
+        secret = auth.bearer_secret(header)
+        found = services.authenticate(instance(), secret) if secret else None
+        if found is None:
+            raise Unauthorized(
+                "the API key is unknown, revoked or not a bearer token", pointer="Authorization"
+            )
+    g.principal = found
+    return found
+
+
+def is_json(mimetype: str) -> bool:
+    return mimetype in JSON_TYPES or mimetype.endswith("+json")
+
+
+def json_body(schema: str | None = None, *, optional: bool = False) -> Any:
+    """The request body as JSON, checked against a schema of ``openapi.yaml``.
+
+    :param schema: name of a schema under ``components/schemas``.
+    :param optional: an empty body reads as ``{}``.
+    :raises UnsupportedMediaType: not a JSON media type.
+    :raises MalformedBody: not JSON.
+    :raises InvalidInput: breaks the schema (``errors`` names each field).
+    """
+    data = request.get_data()
+    if optional and not data:
+        return {}
+    if not is_json(request.mimetype):
+        raise UnsupportedMediaType(
+            f"Content-Type {request.mimetype or '(none)'!r} is not accepted here; "
+            "send application/json",
+            pointer="Content-Type",
+        )
+    try:
+        body = json.loads(data)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise MalformedBody(f"the body is not JSON: {exc}") from exc
+    if schema is not None:
+        contract.validate(schema, body)
+    return body
+
+
+def query_choice(name: str, choices: tuple[str, ...], default: str) -> str:
+    """A query parameter that must be one of ``choices``.
+
+    :raises InvalidInput: another value.
+    """
+    value = request.args.get(name, default)
+    if value not in choices:
+        raise InvalidInput(f"{name} must be one of {', '.join(choices)}", pointer=name)
+    return value
