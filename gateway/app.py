@@ -1,4 +1,4 @@
-"""Application factory: settings -> services -> blueprints -> error handlers."""
+"""Application factory: settings -> instance (database, key) -> blueprints -> error handlers."""
 
 from __future__ import annotations
 
@@ -8,18 +8,25 @@ from typing import Any
 from flask import Flask
 
 from gateway import api
+from gateway.services import open_instance
 from gateway.settings import Settings
 
 
 def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     """Build the WSGI app.
 
+    Brings the database schema up to date and loads the signing key, so a gateway that
+    cannot issue refuses to start instead of failing its first request.
+
     :param overrides: settings that win over the instance file and the environment
         (tests pass ``{"home": tmp_path}`` and the like).
+    :raises SigningKeyError: the instance has no signing key (run ``gateway init``).
+    :raises ConfigError: bad settings or an unsupported database URL.
     """
     settings = Settings.load(overrides)
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
     app.extensions["gateway.settings"] = settings
+    app.extensions["gateway.instance"] = open_instance(settings)
     api.register(app)
     return app

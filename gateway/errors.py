@@ -173,10 +173,6 @@ class BodyTooLarge(GatewayError):
     status, slug, title = 413, "body-too-large", "Request body too large"
 
 
-class NotAcceptable(GatewayError):
-    status, slug, title = 406, "not-acceptable", "No acceptable representation"
-
-
 class MalformedBody(GatewayError):
     """A request body that is not the syntax its Content-Type says (JSON, NDJSON)."""
 

@@ -7,13 +7,17 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from gateway.app import create_app
+from gateway.services import prepare_instance
+from gateway.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture
 def app(tmp_path: Path) -> Flask:
-    return create_app({"home": tmp_path / "instance"})
+    overrides = {"home": tmp_path / "instance"}
+    prepare_instance(Settings.load(overrides))
+    return create_app(overrides)
 
 
 @pytest.fixture

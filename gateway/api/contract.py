@@ -9,7 +9,7 @@ Query parameters are checked where they are read.
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache, lru_cache
 from typing import Any
 
 import yaml
@@ -31,7 +31,7 @@ def spec() -> dict[str, Any]:
     return yaml.safe_load(OPENAPI_PATH.read_text(encoding="utf-8"))
 
 
-@lru_cache(maxsize=None)
+@cache
 def _validator(name: str) -> Draft202012Validator:
     resource = Resource.from_contents(spec(), default_specification=DRAFT202012)
     registry = Registry().with_resource(_URI, resource)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, Response, json
-from werkzeug.exceptions import HTTPException
+from flask import Flask, Response, current_app, json
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
-from gateway.errors import PROBLEM_BASE, GatewayError
+from gateway.errors import PROBLEM_BASE, BodyTooLarge, GatewayError
 
 log = logging.getLogger(__name__)
 PROBLEM_MEDIA_TYPE = "application/problem+json"
@@ -22,12 +22,24 @@ def problem_response(body: dict[str, object]) -> Response:
 
 
 def _gateway_error(exc: GatewayError) -> Response:
-    return problem_response(exc.to_problem())
+    response = problem_response(exc.to_problem())
+    if exc.status == 401:
+        # RFC 6750 §3: a 401 names the scheme the client should use.
+        response.headers["WWW-Authenticate"] = 'Bearer realm="gateway"'
+    return response
+
+
+def _too_large(exc: RequestEntityTooLarge) -> Response:
+    limit = current_app.config.get("MAX_CONTENT_LENGTH")
+    return _gateway_error(BodyTooLarge(
+        f"the request body is larger than {limit} bytes (setting max_body_bytes)",
+        pointer="Content-Length",
+    ))
 
 
 def _http_error(exc: HTTPException) -> Response:
     slug = (exc.name or "error").lower().replace(" ", "-")
-    return problem_response(
+    response = problem_response(
         {
             "type": f"{PROBLEM_BASE}/{slug}",
             "title": exc.name,
@@ -35,6 +47,10 @@ def _http_error(exc: HTTPException) -> Response:
             "detail": exc.description,
         }
     )
+    for name, value in exc.get_headers():
+        if name.lower() == "allow":  # 405 says which methods the route has
+            response.headers[name] = value
+    return response
 
 
 def _unexpected(exc: Exception) -> Response:
@@ -52,5 +68,6 @@ def _unexpected(exc: Exception) -> Response:
 
 def register(app: Flask) -> None:
     app.register_error_handler(GatewayError, _gateway_error)
+    app.register_error_handler(RequestEntityTooLarge, _too_large)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(Exception, _unexpected)

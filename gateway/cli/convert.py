@@ -88,17 +88,15 @@ def convert(records: tuple[Path, ...], out_dir: Path, mapping: str | None,
 
 
 def _signer(settings: Settings) -> tuple[Any, Any]:
-    """The active signing key and the instance's status lists."""
-    from gateway.credentials.keys import KeyStore
-    from gateway.credentials.status_list import FileStatusListStore, StatusRegistry
+    """The active signing key and status entries from the instance's database lists,
+    the same lists the API serves and verifies against."""
+    from gateway.services import BULK_STATUS_CHUNK, StatusPool, open_instance
 
     try:
-        key = KeyStore.from_settings(settings).signing_key()
+        instance = open_instance(settings)
     except GatewayError as exc:
         raise click.ClickException(str(exc)) from exc
-    registry = StatusRegistry(FileStatusListStore(settings.home / "status"),
-                              base_url=settings.base_url, issuer=key.issuer)
-    return key, registry
+    return instance.key, StatusPool(instance, chunk=BULK_STATUS_CHUNK)
 
 
 def _one_line(exc: GatewayError) -> str:

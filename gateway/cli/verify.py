@@ -60,13 +60,11 @@ def verify_paths(
     """
     from gateway.credentials.did import Resolver, VerificationMethod
     from gateway.credentials.status_list import (
-        FileStatusListStore,
-        StatusRegistry,
         chain,
         documents_source,
         is_status_list_credential,
     )
-    from gateway.credentials.verify import verify
+    from gateway.services import local_status_source
 
     settings = settings or Settings.load()
     contexts: dict[str, Any] = {}
@@ -94,10 +92,15 @@ def verify_paths(
         )
     except GatewayError as e:
         raise click.BadParameter(str(e)) from e
-    registry = StatusRegistry(
-        FileStatusListStore(settings.home / "status"), base_url=settings.base_url, issuer=""
-    )
-    source = chain(documents_source(lists), registry.source())
+    with local_status_source(settings) as own_lists:
+        return _verify_all(files, options, contexts, resolver,
+                           chain(documents_source(lists), own_lists), settings)
+
+
+def _verify_all(files: Sequence[Path], options: VerifyOptions, contexts: dict[str, Any],
+                resolver: Any, source: Any, settings: Settings) -> list[tuple[Path, Any]]:
+    from gateway.credentials.verify import verify
+
     trusted = tuple(options.trusted_issuers) or settings.trusted_issuers
     out = []
     for path in files:

@@ -31,10 +31,10 @@ def test_upgrade_from_empty(db_url: str) -> None:
         assert db.current_revision() is None
         assert not set(inspect(db.engine).get_table_names()) & TABLES
         db.upgrade()
-        assert db.current_revision() == head_revision() == "0001"
+        assert db.current_revision() == head_revision() == "0002"
         assert set(inspect(db.engine).get_table_names()) == TABLES
         db.upgrade()  # running again is harmless
-        assert db.current_revision() == "0001"
+        assert db.current_revision() == "0002"
     finally:
         db.dispose()
 
@@ -55,7 +55,7 @@ def test_downgrade_to_empty(db: Database) -> None:
         conn.commit()
     assert not set(inspect(db.engine).get_table_names()) - {"alembic_version"}
     db.upgrade()
-    assert db.current_revision() == "0001"
+    assert db.current_revision() == "0002"
 
 
 def test_sqlite_pragmas(tmp_path) -> None:

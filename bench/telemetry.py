@@ -1,0 +1,94 @@
+"""How fast GB/T 32960.3 streams aggregate into per-battery usage, against parsing alone.
+
+Run: .venv/bin/python bench/telemetry.py [FRAMES]
+Generates a stream of FRAMES real-time frames (default 200,000) from 20 vehicles, each
+with its login, vehicle data, extreme values and alarm units, as hex lines. Prints, in
+one run, the parse-only rate (hex decode + ``parse_frame``), the parse + aggregate rate
+(``aggregate_frames`` for one battery, and the aggregator over every battery), their
+ratio, and the peak RSS of the process.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import resource
+import sys
+import time
+
+from gateway.codes.gbt32960 import BEIJING, parse_frame
+from gateway.telemetry import Parameters, UsageAggregator, aggregate_frames
+from gateway.telemetry import gbt32960_encode as enc
+
+VEHICLES = 20
+
+
+def vins_and_codes() -> list[tuple[str, str]]:
+    return [(f"LNBSCTEST{n:08d}", f"4A6PCPM27KLPCLE7{n:08d}") for n in range(VEHICLES)]
+
+
+def stream(frames: int) -> list[str]:
+    """Hex lines: a login per vehicle, then frames every 10 s from each in turn."""
+    start = dt.datetime(2025, 6, 1, tzinfo=BEIJING)
+    fleet = vins_and_codes()
+    lines = [enc.login(vin, start, [code]).hex() for vin, code in fleet]
+    for i in range(frames):
+        vin, _ = fleet[i % VEHICLES]
+        step = i // VEHICLES
+        moment = start + dt.timedelta(seconds=10 * step)
+        phase = step // 360 % 4  # drive, hot drive, charge, rest: an hour each
+        lines.append(enc.realtime(vin, moment, [
+            enc.vehicle_unit(soc=20 + step % 70, voltage=360 + phase,
+                             current=(-80 if phase == 2 else 40 if phase < 2 else 0),
+                             charging="parked charging" if phase == 2 else "not charging"),
+            enc.extreme_unit(max_temp=50 if phase == 1 else 30, min_temp=15),
+            enc.alarm_unit(3 if phase == 1 else 0,
+                           ["battery_high_temperature"] if phase == 1 else []),
+        ]).hex())
+    return lines
+
+
+def timed(func) -> float:
+    begin = time.perf_counter()
+    func()
+    return time.perf_counter() - begin
+
+
+def main() -> None:
+    frames = int(sys.argv[1]) if len(sys.argv) > 1 else 200_000
+    lines = stream(frames)
+    total = len(lines)
+    _, target = vins_and_codes()[0]
+    params = Parameters(temp_min=-20, temp_max=45, rated_capacity_ah=150)
+
+    def parse_only() -> None:
+        for line in lines:
+            parse_frame(bytes.fromhex(line))
+
+    def aggregate_one() -> None:
+        aggregate_frames(lines, battery_code=target, rated_capacity_ah=150, temp_min=-20,
+                         temp_max=45)
+
+    def aggregate_all() -> None:
+        aggregator = UsageAggregator(params)
+        for line in lines:
+            aggregator.add_hex(line)
+        aggregator.results()
+
+    parse_s = timed(parse_only)
+    one_s = timed(aggregate_one)
+    all_s = timed(aggregate_all)
+    print(f"stream: {total:,} frames ({VEHICLES} vehicles, {frames // VEHICLES * 10 / 3600:.0f} "
+          "h each, 10 s cadence)")
+    print(f"parse only:                    {total / parse_s:>10,.0f} frames/s")
+    print(f"parse + aggregate one battery: {total / one_s:>10,.0f} frames/s "
+          f"(aggregation costs {one_s / parse_s:.2f}x parse-only time)")
+    print(f"parse + aggregate all {VEHICLES}:     {total / all_s:>10,.0f} frames/s "
+          f"({all_s / parse_s:.2f}x parse-only time)")
+    # ru_maxrss is in KiB on Linux; it includes the generated stream held in memory.
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"peak RSS: {peak:,.0f} MiB (the {total:,} generated hex lines held in memory "
+          "included; the aggregator itself keeps per-battery counters only)")
+
+
+if __name__ == "__main__":
+    main()

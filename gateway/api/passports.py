@@ -1,0 +1,267 @@
+"""Passports: convert and sign (one record, or NDJSON in bulk), read by access group,
+list, gap reports, status changes."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from collections.abc import Iterator
+from typing import IO, Any
+
+from flask import Blueprint, Response, render_template, request, stream_with_context, url_for
+
+from gateway import services
+from gateway.api.http import instance, json_body, principal, query_choice
+from gateway.errors import (
+    BodyTooLarge,
+    GatewayError,
+    InvalidInput,
+    MalformedBody,
+    UnsupportedMediaType,
+)
+from gateway.records.reader import read_record
+from gateway.vocab.loader import CREDENTIALS_V2
+
+log = logging.getLogger(__name__)
+bp = Blueprint("passports", __name__, template_folder="templates")
+
+NDJSON = "application/x-ndjson"
+LD_JSON = "application/ld+json"
+_SUMMARY_KEYS = ("summary", "mandatory", "readiness")
+
+
+def _mapping_arg() -> str | None:
+    value = request.args.get("mapping")
+    if value is not None and (value.count("@") != 1 or value.startswith("@")
+                              or value.endswith("@")):
+        raise InvalidInput("mapping must be SET@VERSION", pointer="mapping")
+    return value
+
+
+def _issued(issued: services.IssuedPassport, fmt: str) -> dict[str, Any]:
+    passport = issued.passport
+    return {
+        "id": passport.id,
+        "batteryCode": passport.battery_code,
+        "status": passport.status,
+        "created": issued.created,
+        "format": fmt,
+        "mapping": f"{passport.mapping_set}@{passport.mapping_version}",
+        "credentials": issued.credentials,
+        "gaps": passport.gaps,
+    }
+
+
+def _location(code: str) -> str:
+    return url_for("passports.get_passport", code=code)
+
+
+@bp.post("/passports")
+def create_passport() -> Response:
+    fmt = query_choice("format", services.PROOF_FORMATS, "di")
+    mapping = _mapping_arg()
+    caller = principal()
+    services.require_issuer(caller)
+    record = read_record(request.get_data(), request.content_type or "")
+    issued = services.issue_passport(
+        instance(), record, principal=caller, mapping=mapping, proof_format=fmt,
+        idempotency_key=request.headers.get("Idempotency-Key"),
+    )
+    body = _issued(issued, fmt)
+    response = Response(json.dumps(body, ensure_ascii=False), mimetype="application/json",
+                        status=201 if issued.created else 200)
+    response.headers["Location"] = _location(issued.passport.battery_code)
+    return response
+
+
+def _lines(stream: IO[bytes], limit: int) -> Iterator[tuple[int, bytes | None]]:
+    """Numbered lines of a stream; ``None`` for a line longer than ``limit`` bytes, which
+    is skipped without holding it in memory."""
+    number = 0
+    while True:
+        line = stream.readline(limit + 1)
+        if not line:
+            return
+        number += 1
+        if len(line) > limit and not line.endswith(b"\n"):
+            while True:  # drain the rest of the long line
+                rest = stream.readline(limit + 1)
+                if not rest or rest.endswith(b"\n"):
+                    break
+            yield number, None
+            continue
+        yield number, line
+
+
+@bp.post("/passports:batch")
+def create_passports_batch() -> Response:
+    """Bulk conversion: one record per NDJSON line in, one outcome per line out, each
+    record committed in its own unit of work before its outcome is written."""
+    if request.mimetype != NDJSON:
+        raise UnsupportedMediaType(
+            f"Content-Type {request.mimetype or '(none)'!r} is not accepted here; send {NDJSON}",
+            pointer="Content-Type",
+        )
+    fmt = query_choice("format", services.PROOF_FORMATS, "di")
+    mapping = _mapping_arg()
+    caller = principal()
+    services.require_issuer(caller)
+    key = services.check_idempotency_key(request.headers.get("Idempotency-Key"))
+    gateway = instance()
+    limit = gateway.settings.max_body_bytes
+    # The whole stream may be far larger than one request body; each line is held to
+    # the body limit instead. (Flask 3.1 reads None here as "the app's limit".)
+    request.max_content_length = sys.maxsize
+    stream = request.stream
+    pool = services.StatusPool(gateway, chunk=services.BULK_STATUS_CHUNK)
+
+    def outcome(number: int, line: bytes | None) -> dict[str, Any] | None:
+        try:
+            if line is None:
+                raise BodyTooLarge(f"line {number} is longer than {limit} bytes")
+            if not line.strip():
+                return None
+            record = read_record(line, "application/json")
+            issued = services.issue_passport(
+                gateway, record, principal=caller, mapping=mapping, proof_format=fmt,
+                idempotency_key=f"{key}#{number}" if key else None, pool=pool,
+            )
+        except GatewayError as exc:
+            return {"line": number, "outcome": "refused", "problem": exc.to_problem()}
+        except Exception:  # one record's failure must not end the others' stream
+            log.exception("bulk conversion: line %d failed", number)
+            return {"line": number, "outcome": "refused", "problem": {
+                "type": "https://w3id.org/cn-eu-battery/problems/internal-error",
+                "title": "Internal error", "status": 500,
+                "detail": "this record failed inside the gateway; the error was logged"}}
+        passport = issued.passport
+        gaps = {k: passport.gaps[k] for k in _SUMMARY_KEYS if k in passport.gaps}
+        return {
+            "line": number,
+            "outcome": "created" if issued.created else "repeated",
+            "id": passport.id,
+            "batteryCode": passport.battery_code,
+            "credentials": issued.credentials,
+            "gaps": gaps,
+        }
+
+    def generate() -> Iterator[bytes]:
+        for number, line in _lines(stream, limit):
+            result = outcome(number, line)
+            if result is not None:
+                yield json.dumps(result, ensure_ascii=False).encode("utf-8") + b"\n"
+
+    return Response(stream_with_context(generate()), mimetype=NDJSON)
+
+
+def _wants_html() -> bool:
+    best = request.accept_mimetypes.best_match([LD_JSON, "application/json", "text/html"])
+    return best == "text/html"
+
+
+def _enveloped(credential: dict[str, Any] | str) -> dict[str, Any]:
+    if isinstance(credential, str):
+        return {"@context": CREDENTIALS_V2, "id": f"data:application/vc+jwt,{credential}",
+                "type": "EnvelopedVerifiableCredential"}
+    return credential
+
+
+@bp.get("/passports/<code>")
+def get_passport(code: str) -> Response:
+    """What the caller may see of a passport (Annex XIII access groups): a Verifiable
+    Presentation of those credentials, or a page for browsers."""
+    passport, credentials = services.passport_credentials(instance(), code, principal())
+    if _wants_html():
+        groups = {
+            group: services.credential_claims(c).get("credentialSubject", {})
+            for group, c in credentials.items()
+        }
+        html = render_template("passport.html", passport=passport, groups=groups)
+        return Response(html, mimetype="text/html")
+    body = {
+        "@context": [CREDENTIALS_V2],
+        "id": passport.id,
+        "type": ["VerifiablePresentation"],
+        "verifiableCredential": [_enveloped(c) for c in credentials.values()],
+    }
+    response = Response(json.dumps(body, ensure_ascii=False), mimetype=LD_JSON)
+    response.headers["Vary"] = "Accept, Authorization"
+    return response
+
+
+@bp.get("/passports/<code>/gaps")
+def get_gaps(code: str) -> Response:
+    gaps = services.passport_gaps(instance(), code, principal())
+    return Response(json.dumps(gaps, ensure_ascii=False), mimetype="application/json")
+
+
+def _int_arg(name: str, default: int) -> int:
+    raw = request.args.get(name)
+    if raw is None:
+        return default
+    if not raw.isascii() or not raw.isdigit():
+        raise InvalidInput(f"{name} must be a whole number", pointer=name)
+    return int(raw)
+
+
+@bp.get("/passports")
+def list_passports() -> Response:
+    limit = _int_arg("limit", 100)
+    status = request.args.get("status")
+    if status is not None and status not in services.PASSPORT_STATUSES:
+        raise InvalidInput(f"status must be one of {', '.join(services.PASSPORT_STATUSES)}",
+                           pointer="status")
+    items = services.list_passports(
+        instance(), principal(), status=status, battery_code=request.args.get("batteryCode"),
+        after=request.args.get("after"), limit=limit,
+    )
+    body = {
+        "items": [
+            {
+                "id": p.id,
+                "batteryCode": p.battery_code,
+                "status": p.status,
+                "category": p.category,
+                "mapping": f"{p.mapping_set}@{p.mapping_version}",
+                "createdAt": p.created_at.isoformat().replace("+00:00", "Z"),
+                "supersededBy": p.superseded_by,
+            }
+            for p in items
+        ],
+        "next": items[-1].battery_code if len(items) == limit else None,
+    }
+    return Response(json.dumps(body, ensure_ascii=False), mimetype="application/json")
+
+
+def _change(code: str, action: str) -> Response:
+    body = json_body("StatusChange", optional=True)
+    if not isinstance(body, dict):
+        raise MalformedBody("the body must be a JSON object")
+    passport = services.change_status(
+        instance(), code, action, principal(),
+        successor=body.get("successor"), reason=body.get("reason"),
+    )
+    out = {"id": passport.id, "batteryCode": passport.battery_code, "status": passport.status,
+           "supersededBy": passport.superseded_by}
+    return Response(json.dumps(out), mimetype="application/json")
+
+
+@bp.post("/passports/<code>/revoke")
+def revoke(code: str) -> Response:
+    return _change(code, "revoke")
+
+
+@bp.post("/passports/<code>/suspend")
+def suspend(code: str) -> Response:
+    return _change(code, "suspend")
+
+
+@bp.post("/passports/<code>/unsuspend")
+def unsuspend(code: str) -> Response:
+    return _change(code, "unsuspend")
+
+
+@bp.post("/passports/<code>/supersede")
+def supersede(code: str) -> Response:
+    return _change(code, "supersede")

@@ -1,0 +1,75 @@
+"""The gateway's jobs as plain functions, shared by the CLI, the API and the pages.
+
+The implementation is split by concern (``conversion``, ``instance``, ``passports``,
+``credentials``); this package is the one place callers import from.
+"""
+
+from gateway.services.conversion import (
+    PROOF_FORMATS,
+    PassportDraft,
+    decode_code,
+    draft_passport,
+    sign_passport,
+)
+from gateway.services.credentials import (
+    issue_credential,
+    pinned_context,
+    require_issuer,
+    status_list_credential,
+    verify_credential,
+)
+from gateway.services.instance import (
+    BULK_STATUS_CHUNK,
+    STATUS_LIST_URL,
+    Instance,
+    StatusPool,
+    local_status_source,
+    open_instance,
+    prepare_instance,
+    status_registry,
+)
+from gateway.services.passports import (
+    IssuedPassport,
+    authenticate,
+    change_status,
+    check_idempotency_key,
+    credential_claims,
+    find_passport,
+    issue_passport,
+    list_passports,
+    passport_credentials,
+    passport_gaps,
+)
+from gateway.store.tables import PASSPORT_STATUSES
+
+__all__ = [
+    "BULK_STATUS_CHUNK",
+    "PASSPORT_STATUSES",
+    "PROOF_FORMATS",
+    "STATUS_LIST_URL",
+    "Instance",
+    "IssuedPassport",
+    "PassportDraft",
+    "StatusPool",
+    "authenticate",
+    "change_status",
+    "check_idempotency_key",
+    "credential_claims",
+    "decode_code",
+    "draft_passport",
+    "find_passport",
+    "issue_credential",
+    "issue_passport",
+    "list_passports",
+    "local_status_source",
+    "open_instance",
+    "passport_credentials",
+    "passport_gaps",
+    "pinned_context",
+    "prepare_instance",
+    "require_issuer",
+    "sign_passport",
+    "status_list_credential",
+    "status_registry",
+    "verify_credential",
+]

@@ -1,0 +1,181 @@
+"""A gateway instance: settings, database, signing key, status lists."""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+from gateway.credentials.did import Resolver
+from gateway.credentials.keys import KeyStore, SigningKey
+from gateway.credentials.status_list import (
+    StatusListStore,
+    StatusRegistry,
+    StatusSource,
+    documents_source,
+)
+from gateway.errors import (
+    SigningKeyError,
+    StatusListError,
+)
+from gateway.mapping.model import MappingSet
+from gateway.settings import Settings
+from gateway.store import Database, init_db
+from gateway.store.status_adapter import DatabaseStatusListStore
+
+#: Where the service's status lists live; the API serves each at this URL.
+STATUS_LIST_URL = "{base}/status-lists/{purpose}-{n}"
+#: Status entries reserved per unit of work when converting in bulk.
+BULK_STATUS_CHUNK = 64
+
+
+@dataclass
+class Instance:
+    """A running gateway: its settings, database, signing key and verifier sources.
+
+    :ivar settings: resolved settings.
+    :ivar db: the migrated database.
+    :ivar keys: the key store.
+    :ivar key: the active signing key.
+    :ivar resolver: DID resolver over the instance's own DID documents.
+    """
+
+    settings: Settings
+    db: Database
+    keys: KeyStore
+    key: SigningKey
+    resolver: Resolver
+    _mappings: dict[str, MappingSet] = field(default_factory=dict, repr=False)
+
+    @property
+    def base_url(self) -> str:
+        return self.settings.base_url.rstrip("/")
+
+    def passport_id(self, code: str) -> str:
+        """The passport URL of a battery code (DESIGN §5 Identifiers)."""
+        return f"{self.base_url}/passports/{code}"
+
+    def mapping(self, ref: str) -> MappingSet:
+        """A published mapping version; published versions never change, so kept once read.
+
+        :raises MappingNotFound: no such published version.
+        """
+        table = self._mappings.get(ref)
+        if table is None:
+            from gateway.mapping_workflow import resolve_mapping
+
+            table = resolve_mapping(ref, lambda: self.db)
+            self._mappings[ref] = table
+        return table
+
+
+def prepare_instance(settings: Settings) -> list[str]:
+    """Make an instance ready to serve: its folder, a signing key, the database schema.
+
+    Safe to run again; nothing that exists is overwritten.
+
+    :param settings: resolved settings.
+    :returns: what was done, one line each.
+    """
+    done = []
+    settings.home.mkdir(parents=True, exist_ok=True)
+    settings.keys_dir.mkdir(exist_ok=True)
+    keys = KeyStore.from_settings(settings)
+    if not keys.records():
+        done.append(f"signing key created: {keys.generate(method='web').kid}")
+    db = init_db(settings)
+    done.append(f"database at revision {db.current_revision()}: {db.url}")
+    db.dispose()
+    return done
+
+
+def open_instance(settings: Settings) -> Instance:
+    """Open a prepared instance: bring its database schema up to date and load its key.
+
+    :param settings: resolved settings.
+    :returns: the instance.
+    :raises SigningKeyError: the instance has no signing key (run ``gateway init``).
+    :raises ConfigError: an unsupported database URL.
+    """
+    keys = KeyStore.from_settings(settings)
+    try:
+        key = keys.signing_key()
+    except SigningKeyError as exc:
+        raise SigningKeyError(
+            f"{exc.detail}. Prepare the instance {settings.home} with `gateway init` first."
+        ) from exc
+    db = init_db(settings)
+    keys.write_did_document()
+    resolver = Resolver.from_files(
+        [settings.home / "did"], allow_network=settings.allow_network
+    )
+    return Instance(settings, db, keys, key, resolver)
+
+
+def status_registry(instance: Instance, store: StatusListStore) -> StatusRegistry:
+    """The status registry of the instance.
+
+    :param store: where its lists are, for the service a
+        :class:`~gateway.store.status_adapter.DatabaseStatusListStore` of one unit of work.
+    """
+    return StatusRegistry(
+        store,
+        base_url=instance.base_url,
+        issuer=instance.key.issuer,
+        list_url=STATUS_LIST_URL,
+    )
+
+
+class StatusPool:
+    """Status entries reserved ahead, ``chunk`` credentials' worth per short unit of work.
+
+    Passed to :func:`sign_passport` as its registry: signing then happens outside any
+    database transaction, and a bulk conversion takes the status lists' lock once per
+    chunk instead of once per record. Entries reserved but never used (a refused record,
+    a crash) stay unset bits nobody points at.
+
+    :param instance: the instance.
+    :param chunk: credentials reserved per unit of work.
+    """
+
+    def __init__(self, instance: Instance, chunk: int = 1) -> None:
+        self.instance = instance
+        self.chunk = chunk
+        self._entries: deque[list[dict[str, str]]] = deque()
+
+    def allocate(
+        self, purposes: Sequence[str] = ("revocation", "suspension"), count: int = 1
+    ) -> list[list[dict[str, str]]]:
+        """Entries for ``count`` credentials, one per purpose each (see
+        :meth:`StatusRegistry.allocate`)."""
+        if tuple(purposes) != ("revocation", "suspension"):
+            raise StatusListError("the pool reserves revocation and suspension entries only")
+        missing = count - len(self._entries)
+        if missing > 0:
+            with self.instance.db.transaction() as session:
+                registry = status_registry(self.instance, DatabaseStatusListStore(session))
+                self._entries.extend(registry.allocate(count=max(missing, self.chunk)))
+        return [self._entries.popleft() for _ in range(count)]
+
+
+@contextmanager
+def local_status_source(settings: Settings) -> Iterator[StatusSource]:
+    """The instance's own status lists, for an offline verifier (``gateway verify``).
+
+    :param settings: resolved settings; an instance without a database has no lists.
+    :returns: a context manager yielding the source, open for the duration.
+    """
+    if not settings.has_store:
+        yield documents_source(())
+        return
+    db = init_db(settings)
+    try:
+        with db.reading() as session:
+            registry = StatusRegistry(
+                DatabaseStatusListStore(session, lock=False),
+                base_url=settings.base_url, issuer="", list_url=STATUS_LIST_URL,
+            )
+            yield registry.source()
+    finally:
+        db.dispose()

@@ -1,0 +1,217 @@
+"""The cross-border guarantee end to end: a record with a VIN, an owner and a last
+location, plus telemetry carrying the same VIN and positions, goes through aggregation,
+merge, conversion and signing in both proof formats (in-process and through the CLI),
+and no output carries the VIN, the owner's name, phone or address, or the coordinates.
+
+``assert_no_leak(text_or_obj, record)`` is the check; every new surface that emits
+passport data (API responses included) should be run through it here.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import json
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from gateway.cli import main
+from gateway.codes.gbt32960 import BEIJING, parse_frame
+from gateway.credentials.keys import KeyStore
+from gateway.credentials.status_list import FileStatusListStore, StatusRegistry
+from gateway.paths import FIXTURES_DIR
+from gateway.records.reader import read_record_file
+from gateway.services import draft_passport, sign_passport
+from gateway.telemetry import aggregate_frames, merge_usage, parameters_from_record
+from gateway.telemetry import gbt32960_encode as enc
+
+RECORD = FIXTURES_DIR / "records" / "vin-repair-pack.json"
+BASE = "https://passports.example.com"
+MAPPING = "cn-trace-to-eu-passport@1.0.0"
+_JWS = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*")
+
+
+def _secrets(record: dict[str, Any]) -> list[str]:
+    """Every form in which the record's sensitive values could show up."""
+    vehicle = record["vehicle"]
+    found = [vehicle["vin"]]
+    owner = vehicle.get("owner", {})
+    for key in ("name", "phone"):
+        if key in owner:
+            found.append(owner[key])
+    if "address" in owner:
+        found.append(owner["address"]["street"])
+    for vin in (e["vin"] for e in record.get("events", []) if "vin" in e):
+        found.append(vin)
+    location = vehicle.get("last_location")
+    if location:
+        for key in ("lat", "lon"):
+            written = location[key]
+            found.append(written)  # as written in the record
+            found.append(repr(float(written)))  # as a plain JSON number
+            found.append(str(round(float(written) * 1_000_000)))  # as GB/T 32960 carries it
+    return sorted(set(found))
+
+
+def _texts(text_or_obj: Any) -> Iterator[str]:
+    if isinstance(text_or_obj, str | bytes):
+        text = text_or_obj.decode("utf-8") if isinstance(text_or_obj, bytes) else text_or_obj
+        yield text
+        # A compact JWS hides its claims in base64url: read every one found.
+        for token in _JWS.findall(text):
+            for part in token.split(".")[:2]:
+                try:
+                    decoded = base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)).decode()
+                    claims = json.loads(decoded)
+                except (ValueError, UnicodeDecodeError):
+                    continue
+                yield decoded
+                yield json.dumps(claims, ensure_ascii=False)
+    else:
+        text = json.dumps(text_or_obj, ensure_ascii=False, default=str)
+        yield from _texts(text)
+        yield json.dumps(text_or_obj, ensure_ascii=True, default=str)
+
+
+def assert_no_leak(text_or_obj: Any, record: dict[str, Any]) -> None:
+    """Fail if any output form carries a VIN, owner data or the coordinates of ``record``.
+
+    :param text_or_obj: a str/bytes output (CLI stdout, a response body, a compact JWS:
+        its header and payload are decoded and searched too) or JSON-ready data.
+    :param record: the national record whose sensitive values must not leave.
+    """
+    secrets = _secrets(record)
+    for text in _texts(text_or_obj):
+        for secret in secrets:
+            assert secret not in text, f"{secret!r} leaked: ...{_around(text, secret)}..."
+
+
+def _around(text: str, secret: str) -> str:
+    at = text.index(secret)
+    return text[max(0, at - 60): at + len(secret) + 60]
+
+
+def _frames(record: dict[str, Any]) -> list[str]:
+    """An hour of telemetry of the record's battery from the record's vehicle, with the
+    vehicle's position in every frame."""
+    vin, code = record["vehicle"]["vin"], record["battery"]["code"]
+    location = record["vehicle"]["last_location"]
+    lon, lat = float(location["lon"]), float(location["lat"])
+    start = dt.datetime(2025, 11, 1, 7, 0, tzinfo=BEIJING)
+    frames = [enc.login(vin, start, [code])]
+    for i in range(360):
+        moment = start + dt.timedelta(seconds=10 * i)
+        hot = 120 <= i < 180
+        frames.append(enc.realtime(vin, moment, [
+            enc.vehicle_unit(soc=80 - i // 10, voltage=350, current=60),
+            enc.position_unit(lon, lat),
+            enc.extreme_unit(max_temp=58 if hot else 30, min_temp=20),
+            enc.alarm_unit(3 if hot else 0, ["battery_high_temperature"] if hot else [])]))
+    return [frame.hex().upper() for frame in frames]
+
+
+@pytest.fixture
+def record() -> dict[str, Any]:
+    data = read_record_file(RECORD)
+    data["specs"]["temperature_range"] = {"min": "-20", "max": "55", "unit": "°C"}
+    return data
+
+
+@pytest.fixture
+def merged(record):
+    params = parameters_from_record(record)
+    aggregates = aggregate_frames(
+        _frames(record), battery_code=record["battery"]["code"],
+        rated_capacity_ah=params.rated_capacity_ah, temp_min=params.temp_min,
+        temp_max=params.temp_max)
+    assert_no_leak(aggregates.as_dict(), record)
+    return merge_usage(record, aggregates)
+
+
+def test_the_check_finds_what_it_looks_for(record):
+    with pytest.raises(AssertionError):
+        assert_no_leak({"x": record["vehicle"]["vin"]}, record)
+    with pytest.raises(AssertionError):
+        assert_no_leak('{"lat": 30.5728}', record)
+    with pytest.raises(AssertionError):
+        assert_no_leak(b"104066800", record)
+    token = base64.urlsafe_b64encode(json.dumps({"n": "张三"}).encode()).decode().rstrip("=")
+    with pytest.raises(AssertionError):
+        assert_no_leak(f"eyJhbGciOiJFZERTQSJ9.{token}.c2ln", record)
+
+
+def test_record_and_telemetry_carry_the_secrets(record, merged):
+    # The inputs do hold what must not leave; otherwise the test below proves nothing.
+    frame = parse_frame(bytes.fromhex(_frames(record)[1]))
+    assert frame.vin == record["vehicle"]["vin"]
+    [position] = [u for u in frame.data["info_units"] if u["type"] == 0x05]
+    assert str(position["raw"]["longitude"]) in _secrets(record)
+    assert merged["usage"]["time_above_max_temp_minutes"] == 10
+    assert merged["vehicle"]["owner"]["name"] == "张三"
+
+
+@pytest.mark.parametrize("proof_format", ["di", "jwt"])
+def test_converted_and_signed_outputs_carry_no_identifier(tmp_path, record, merged,
+                                                          proof_format):
+    draft = draft_passport(merged, mapping=MAPPING, base_url=BASE)
+    keys = KeyStore(tmp_path / "keys", BASE, tmp_path / "did")
+    keys.generate()
+    key = keys.signing_key()
+    registry = StatusRegistry(FileStatusListStore(tmp_path / "status"), base_url=BASE,
+                              issuer=key.issuer)
+    signed = sign_passport(draft, key=key, registry=registry, proof_format=proof_format)
+    assert set(signed) == set(draft.documents)
+    # The telemetry aggregates did reach the passport: the level-3 alarm found in the
+    # frames is a negative event (EV passports carry no temperature exposure, Annex VII
+    # Part B applies to LMT, industrial and stationary batteries).
+    events = draft.documents["legitimate_interest"]["informationOnAccidents"]
+    assert "battery_high_temperature (level 3)" in json.dumps(events)
+    for document in draft.documents.values():
+        assert_no_leak(document, record)
+    assert_no_leak(draft.gaps, record)
+    for credential in signed.values():
+        if proof_format == "jwt":
+            assert isinstance(credential, str)
+        assert_no_leak(credential, record)
+
+
+@pytest.mark.parametrize(("proof_format", "suffix"), [("di", "vc.jsonld"), ("jwt", "vc.jwt")])
+def test_cli_outputs_carry_no_identifier(tmp_path, monkeypatch, record, merged, proof_format,
+                                         suffix):
+    monkeypatch.setenv("GATEWAY_HOME", str(tmp_path / "instance"))
+    monkeypatch.setenv("GATEWAY_BASE_URL", BASE)
+    runner = CliRunner()
+
+    def run(*args: object):
+        result = runner.invoke(main, [str(a) for a in args], catch_exceptions=False)
+        assert_no_leak(result.stdout, record)
+        assert_no_leak(result.stderr, record)
+        return result
+
+    frames = tmp_path / "frames.hex"
+    frames.write_text("\n".join(_frames(record)) + "\n", encoding="ascii")
+    record_file = tmp_path / "record.json"
+    record_file.write_text(json.dumps(record, ensure_ascii=False), encoding="utf-8")
+    for options in (["--json"], []):
+        result = run("telemetry", "aggregate", frames, "--record", record_file, *options)
+        assert result.exit_code == 0
+    # With --record the national record is printed, so it holds the VIN by design; the
+    # aggregates alone must not.
+    assert run("telemetry", "aggregate", frames, "--battery", record["battery"]["code"],
+               "--json", "--temp-max", 55).exit_code == 0
+
+    merged_file = tmp_path / "merged.json"
+    merged_file.write_text(json.dumps(merged, ensure_ascii=False), encoding="utf-8")
+    assert run("init").exit_code == 0
+    out = tmp_path / "out"
+    result = run("convert", merged_file, "--out", out, "--sign", "--format", proof_format)
+    assert result.exit_code == 0, result.output
+    written = sorted(p for p in Path(out).rglob("*") if p.is_file())
+    assert any(p.name.endswith(suffix) for p in written)
+    for path in written:
+        assert_no_leak(path.read_text(encoding="utf-8"), record)
