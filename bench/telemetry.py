@@ -5,15 +5,18 @@ Generates a stream of FRAMES real-time frames (default 200,000) from 20 vehicles
 with its login, vehicle data, extreme values and alarm units, as hex lines. Prints, in
 one run, the parse-only rate (hex decode + ``parse_frame``), the parse + aggregate rate
 (``aggregate_frames`` for one battery, and the aggregator over every battery), their
-ratio, and the peak RSS of the process.
+ratio, and the peak RSS of ``gateway telemetry aggregate`` streaming the stream from a
+file, beside its peak RSS on a tenth of it (flat memory: the two should be close).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import resource
+import subprocess
 import sys
+import tempfile
 import time
+from pathlib import Path
 
 from gateway.codes.gbt32960 import BEIJING, parse_frame
 from gateway.telemetry import Parameters, UsageAggregator, aggregate_frames
@@ -23,7 +26,7 @@ VEHICLES = 20
 
 
 def vins_and_codes() -> list[tuple[str, str]]:
-    return [(f"LNBSCTEST{n:08d}", f"4A6PCPM27KLPCLE7{n:08d}") for n in range(VEHICLES)]
+    return [(f"LNBSCTEST{n:08d}", f"4A6PCPM27KLPCLE74{n:07d}") for n in range(VEHICLES)]
 
 
 def stream(frames: int) -> list[str]:
@@ -84,10 +87,30 @@ def main() -> None:
           f"(aggregation costs {one_s / parse_s:.2f}x parse-only time)")
     print(f"parse + aggregate all {VEHICLES}:     {total / all_s:>10,.0f} frames/s "
           f"({all_s / parse_s:.2f}x parse-only time)")
-    # ru_maxrss is in KiB on Linux; it includes the generated stream held in memory.
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"peak RSS: {peak:,.0f} MiB (the {total:,} generated hex lines held in memory "
-          "included; the aggregator itself keeps per-battery counters only)")
+    with tempfile.TemporaryDirectory() as folder:
+        small = cli_run(Path(folder) / "small.hex", lines[: total // 10], target)
+        full = cli_run(Path(folder) / "full.hex", lines, target)
+    print(f"gateway telemetry aggregate, streaming a file: {full[0]:,.0f} frames/s; "
+          f"peak RSS {full[1]:,.0f} MiB on {total:,} frames, {small[1]:,.0f} MiB on "
+          f"{total // 10:,}")
+
+
+def cli_run(path: Path, lines: list[str], target: str) -> tuple[float, float]:
+    """Frames/s and peak RSS (MiB) of the CLI over ``lines`` written to ``path``, run in
+    a fresh process so that its peak is its own."""
+    path.write_text("\n".join(lines) + "\n", encoding="ascii")
+    script = ("import resource, sys; from gateway.cli import main; "
+              "sys.argv = ['gateway'] + sys.argv[1:]\n"
+              "try:\n    main()\nfinally:\n"
+              "    print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, "
+              "file=sys.stderr)")
+    begin = time.perf_counter()
+    done = subprocess.run(
+        [sys.executable, "-c", script, "telemetry", "aggregate", str(path), "--battery",
+         target, "--json"], capture_output=True, text=True, check=True)
+    elapsed = time.perf_counter() - begin
+    # ru_maxrss is in KiB on Linux.
+    return len(lines) / elapsed, int(done.stderr.split()[-1]) / 1024
 
 
 if __name__ == "__main__":

@@ -50,17 +50,24 @@ class MappingWorkflow:
         added = []
         for ref in loader.available(root):
             table = loader.load(ref, root)
-            with self.db.transaction() as session:
-                versions = MappingVersions(session)
+            set_id, version = loader.parse_ref(ref)
+            try:
+                with self.db.reading() as session:
+                    stored = MappingVersions(session).get(set_id, version)
+            except MappingNotFound:
                 try:
-                    stored = versions.get(table.set_id, table.version)
-                except MappingNotFound:
-                    versions.create_draft(table.set_id, table.version, write_sssom(table),
-                                          content_hash=table.content_hash, actor=self.actor)
-                    versions.publish(table.set_id, table.version, table.content_hash,
-                                     actor=self.actor)
+                    with self.db.transaction() as session:
+                        versions = MappingVersions(session)
+                        versions.create_draft(table.set_id, table.version, write_sssom(table),
+                                              content_hash=table.content_hash, actor=self.actor)
+                        versions.publish(table.set_id, table.version, table.content_hash,
+                                         actor=self.actor)
                     added.append(ref)
                     continue
+                except Conflict:
+                    # Another process stored it first; compare hashes below.
+                    with self.db.reading() as session:
+                        stored = MappingVersions(session).get(set_id, version)
             if stored.content_hash != table.content_hash:
                 raise Conflict(f"{ref}: the stored version's hash {stored.content_hash} "
                                f"differs from mappings/ ({table.content_hash})")
@@ -72,7 +79,15 @@ class MappingWorkflow:
         return [_summary(info) for info in rows]
 
     def info(self, ref: str) -> MappingVersionInfo:
+        """A stored version; a shipped one is loaded into the store on first use."""
         set_id, version = loader.parse_ref(ref)
+        try:
+            with self.db.reading() as session:
+                return MappingVersions(session).get(set_id, version)
+        except MappingNotFound:
+            if ref not in loader.available():
+                raise
+        self.sync_shipped()
         with self.db.reading() as session:
             return MappingVersions(session).get(set_id, version)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Flask
 from flask_swagger_ui import get_swaggerui_blueprint
 
-from gateway.api import credentials, meta, passports, problems, public
+from gateway.api import credentials, mappings, meta, passports, problems, public
 
 
 def register(app: Flask) -> None:
@@ -14,6 +14,7 @@ def register(app: Flask) -> None:
     app.register_blueprint(passports.bp)
     app.register_blueprint(credentials.bp)
     app.register_blueprint(public.bp)
+    app.register_blueprint(mappings.bp)
     # Swagger UI's assets come from the flask-swagger-ui package: no CDN at run time.
     app.register_blueprint(get_swaggerui_blueprint(
         "/docs", "/openapi.yaml", config={"app_name": "Battery Passport Gateway API"},

@@ -81,3 +81,14 @@ def query_choice(name: str, choices: tuple[str, ...], default: str) -> str:
     if value not in choices:
         raise InvalidInput(f"{name} must be one of {', '.join(choices)}", pointer=name)
     return value
+
+
+def query_text(name: str) -> str:
+    """A required, non-empty query parameter.
+
+    :raises InvalidInput: it is missing.
+    """
+    value = request.args.get(name, "").strip()
+    if not value:
+        raise InvalidInput(f"query parameter {name!r} is required", pointer=name)
+    return value

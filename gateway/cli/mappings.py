@@ -24,7 +24,7 @@ def _workflow() -> Any:
     from gateway.store.db import init_db
 
     workflow = MappingWorkflow(init_db(Settings.load()), actor="cli")
-    workflow.sync_shipped()
+    workflow.sync_shipped()  # so `list` shows the shipped versions too
     return workflow
 
 

@@ -1,4 +1,4 @@
-"""``gateway telemetry``: read GB/T 32960.3 frames."""
+"""``gateway telemetry``: read GB/T 32960.3 frames and aggregate them per battery."""
 
 from __future__ import annotations
 
@@ -66,9 +66,9 @@ EXIT_BAD_FRAMES = 1
                    "aggregates are merged into it and the record is printed.")
 @click.option("--rated-capacity", type=float, metavar="AH",
               help="Rated capacity in Ah, for equivalent full cycles (default: the record's).")
-@click.option("--temp-min", type=float, metavar="°C",
+@click.option("--temp-min", type=float, metavar="C",
               help="Lower operating temperature limit (default: the record's).")
-@click.option("--temp-max", type=float, metavar="°C",
+@click.option("--temp-max", type=float, metavar="C",
               help="Upper operating temperature limit (default: the record's).")
 @click.option("--deep-discharge-soc", type=float, metavar="PCT",
               help="SOC at or below which a deep-discharge event starts (default 5).")

@@ -46,6 +46,9 @@ OVERCHARGE_BIT = 18
 _CHARGING = {"parked charging": True, "driving charging": True, "not charging": False,
              "charge complete": False}
 _BATTERY_MASK = sum(1 << bit for bit in BATTERY_ALARM_BITS)
+_UNDERVOLTAGE_MASK = sum(1 << bit for bit in UNDERVOLTAGE_BITS)
+_OVERVOLTAGE_MASK = sum(1 << bit for bit in OVERVOLTAGE_BITS)
+_OVERCHARGE_MASK = 1 << OVERCHARGE_BIT
 _LOGIN, _DATA, _LOGOUT = 0, 1, 2
 _SECONDS_PER_HOUR = 3600
 _WS_PER_KWH = 3_600_000
@@ -315,7 +318,6 @@ class _Battery:
     charge_as: float = 0.0
     discharge_as: float = 0.0
     sign_conflict_s: int = 0
-    alarm_seen: bool = False
     deep: _Condition = field(default_factory=_Condition)
     over: _Condition = field(default_factory=_Condition)
     alarms: dict[int, _Condition] = field(default_factory=dict)
@@ -402,20 +404,18 @@ class _Battery:
     def _events(self, s: _Sample) -> None:
         p = self.params
         flags = s.alarm_flags
-        if flags is not None:
-            self.alarm_seen = True
         deep = _any(
             None if s.soc is None else s.soc <= p.deep_discharge_soc,
             None if s.voltage is None or p.pack_min_voltage is None
             else s.voltage < p.pack_min_voltage,
-            None if flags is None else any(flags >> b & 1 for b in UNDERVOLTAGE_BITS),
+            None if flags is None else bool(flags & _UNDERVOLTAGE_MASK),
         )
         over = _any(
-            None if flags is None else bool(flags >> OVERCHARGE_BIT & 1),
+            None if flags is None else bool(flags & _OVERCHARGE_MASK),
             None if s.voltage is None or p.pack_max_voltage is None
             else s.voltage > p.pack_max_voltage,
             None if flags is None or s.charging is None
-            else s.charging and any(flags >> b & 1 for b in OVERVOLTAGE_BITS),
+            else s.charging and bool(flags & _OVERVOLTAGE_MASK),
         )
         _step(self.deep, deep, s.time, None)
         _step(self.over, over, s.time, None)

@@ -1,6 +1,7 @@
 """A standards editor's story on the command line: draft, edit, diff, impact, publish."""
 
 import json
+import warnings
 
 import pytest
 from click.testing import CliRunner
@@ -110,6 +111,17 @@ def test_an_invalid_draft_lists_every_problem_and_cannot_be_published(run):
 
 
 def test_export_then_import_keeps_the_content_hash(run, tmp_path):
+    run("mappings", "draft", DRAFT, "--from", "1.0.0")
+    run("mappings", "edit", DRAFT, "--add", json.dumps(NEW_ROW))
+    edited = tmp_path / "edited.sssom.tsv"
+    run("mappings", "export", DRAFT, edited)
+    sssom_parsers = pytest.importorskip("sssom.parsers")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        msdf = sssom_parsers.parse_sssom_table(str(edited))
+    assert len(msdf.df) == 124
+    assert "eubp:initialInternalResistanceModule" in set(msdf.df.object_id)
+
     exported = tmp_path / "exported.sssom.tsv"
     run("mappings", "export", BASE, exported)
     text = exported.read_text(encoding="utf-8").replace("/1.0.0\n", "/1.0.1\n").replace(

@@ -1,0 +1,45 @@
+"""Telemetry aggregates through the normal pipeline: a second-life stationary pack,
+for which Annex VII Part B (throughput, temperature exposure) is mandatory."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from gateway.codes.gbt32960 import BEIJING
+from gateway.paths import FIXTURES_DIR
+from gateway.records.reader import read_record_file
+from gateway.services import draft_passport
+from gateway.telemetry import aggregate_frames, merge_usage, parameters_from_record
+from gateway.telemetry import gbt32960_encode as enc
+
+RECORD = FIXTURES_DIR / "records" / "lfp-storage-pack.json"
+
+
+def test_aggregates_become_passport_attributes_and_soh_stays_a_gap():
+    record = read_record_file(RECORD)
+    code = record["battery"]["code"]
+    limits = record["specs"]["temperature_range"]
+    start = dt.datetime(2025, 7, 1, 12, tzinfo=BEIJING)
+    frames = [enc.login("LNBSCTEST00000009", start, [code])]
+    # 20 minutes charging at 55 °C (above the record's 50 °C limit), 100 A at 400 V.
+    for i in range(121):
+        moment = start + dt.timedelta(seconds=10 * i)
+        frames.append(enc.realtime("LNBSCTEST00000009", moment, [
+            enc.vehicle_unit(soc=50, voltage=400, current=-100, charging="parked charging"),
+            enc.extreme_unit(max_temp=55, min_temp=40)]))
+    params = parameters_from_record(record)
+    assert (params.temp_min, params.temp_max) == (float(limits["min"]), float(limits["max"]))
+    aggregates = aggregate_frames([f.hex() for f in frames], battery_code=code,
+                                  rated_capacity_ah=params.rated_capacity_ah,
+                                  temp_min=params.temp_min, temp_max=params.temp_max)
+    draft = draft_passport(merge_usage(record, aggregates),
+                           mapping="cn-trace-to-eu-passport@1.0.0",
+                           base_url="https://passports.example.com")
+    document = draft.documents["legitimate_interest"]
+    assert document["timeExtremeTempAbove"] == 20
+    assert document["timeChargingExtremeTempAbove"] == 20
+    assert document["energyThroughput"] == "13.333"  # 400 V x 100 A x 1200 s
+    assert document["capacityThroughput"] == "33.33"
+    assert document["stateOfCharge"] == "50"
+    status = {a["key"]: a["status"] for a in draft.gaps["attributes"]}
+    assert status["state_of_health"] == "missing_data"
