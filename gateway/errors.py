@@ -177,3 +177,9 @@ class MalformedBody(GatewayError):
     """A request body that is not the syntax its Content-Type says (JSON, NDJSON)."""
 
     status, slug, title = 400, "malformed-body", "Malformed request body"
+
+
+class CsrfRejected(GatewayError):
+    """A page form came without the session's CSRF token (or with another one)."""
+
+    status, slug, title = 400, "csrf-rejected", "Form token missing or wrong"

@@ -53,6 +53,8 @@ class AttributeResult:
     relation: str | None = None
     row: int = 0
     reason: str = ""
+    source_label: str = ""
+    source_label_zh: str = ""
 
 
 @dataclass(frozen=True)
@@ -134,11 +136,15 @@ def _resolve_attribute(
             relation=row.predicate_id,
             row=row.number,
             reason="" if exact else f"{row.predicate_id}: {row.comment}".strip(),
+            source_label=row.subject_label,
+            source_label_zh=row.subject_label_zh,
         )
     if first_withheld:
         row, policy_reason = first_withheld
         return AttributeResult(attribute, "withheld", obligation, source=row.source_path,
-                               relation=row.predicate_id, row=row.number, reason=policy_reason)
+                               relation=row.predicate_id, row=row.number, reason=policy_reason,
+                               source_label=row.subject_label,
+                               source_label_zh=row.subject_label_zh)
     if not rows:
         return AttributeResult(attribute, "unmappable", obligation, reason="no mapping row")
     first = rows[0]
@@ -152,10 +158,13 @@ def _resolve_attribute(
             relation=first.predicate_id, row=first.number,
             reason=f"no national counterpart; supply {first.source_path}",
         )
+    national_row = next(r for r in rows if r.source_path and not r.from_supplement)
     return AttributeResult(
         attribute, "missing_data", obligation, source=national[0],
-        relation=first.predicate_id, row=first.number,
+        relation=national_row.predicate_id, row=national_row.number,
         reason="record has no " + " or ".join(dict.fromkeys(national)),
+        source_label=national_row.subject_label,
+        source_label_zh=national_row.subject_label_zh,
     )
 
 

@@ -40,6 +40,8 @@ def gap_report(conversion: Conversion, policy: Mapping[str, Any] | None = None) 
             "mandatory": mandatory,
             "obligation": result.obligation,
             "source": result.source,
+            "source_label": result.source_label or None,
+            "source_label_zh": result.source_label_zh or None,
             "relation": result.relation,
             "mapping_row": result.row or None,
             "reason": result.reason,

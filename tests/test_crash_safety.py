@@ -1,0 +1,280 @@
+"""Crash safety of bulk conversion, against a real ``gateway serve`` (gunicorn) process.
+
+A ``POST /passports:batch`` stream is cut by ``kill -9`` of the whole server (master and
+workers) after some outcome lines have arrived. The database must then hold every record
+whole (passport, one credential per access group, its audit event) or not at all; after a
+restart the same request with the same ``Idempotency-Key`` finishes, storing each record
+exactly once (docs/api.md, Bulk; DESIGN §5 Errors: nothing is half-written).
+
+Runs on SQLite, and on PostgreSQL when ``DATABASE_URL_TEST`` is set (a schema of its own,
+dropped afterwards). Every wait is bounded; the server is killed in a ``finally``.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, func, select
+
+from gateway.services import prepare_instance
+from gateway.settings import Settings
+from gateway.store import AuditLog, Passports, Tenants, init_db, tables
+from gateway.store.db import normalise_url
+
+ROOT = Path(__file__).resolve().parent.parent
+TEMPLATE = ROOT / "fixtures" / "records" / "ncm-ev-pack.json"
+BASE_URL = "https://gw.example"
+RECORDS = 240
+KILL_AFTER = 12  # outcome lines read before the server is killed
+GROUPS = {"public", "legitimate_interest", "authorities"}
+START_TIMEOUT = 60.0
+READ_TIMEOUT = 120.0
+
+pytestmark = pytest.mark.slow
+
+
+def record_lines(count: int) -> list[bytes]:
+    """``count`` valid records: the fixture with serial digits (GB/T 34014 positions
+    18-24) varied and positions 1-17 kept."""
+    text = json.dumps(json.loads(TEMPLATE.read_text(encoding="utf-8")), ensure_ascii=False)
+    code = json.loads(text)["battery"]["code"]
+    assert len(code) == 24
+    return [
+        text.replace(code, f"{code[:17]}{n:07d}").encode("utf-8") + b"\n"
+        for n in range(1, count + 1)
+    ]
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest) -> Iterator[str]:
+    """``""`` (SQLite in the instance folder), then a PostgreSQL schema if configured."""
+    if request.param == "sqlite":
+        yield ""
+        return
+    url = os.environ.get("DATABASE_URL_TEST", "")
+    if not url:
+        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+            pytest.fail("CI=true but DATABASE_URL_TEST is not set")
+        pytest.skip("the PostgreSQL crash test needs DATABASE_URL_TEST")
+    base = normalise_url(url)
+    schema = f"t_{uuid.uuid4().hex[:16]}"
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f"CREATE SCHEMA {schema}")
+    try:
+        yield base.update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(
+            hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
+        admin.dispose()
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Server:
+    """``gateway serve`` in a process group of its own, so one signal reaches the master
+    and every worker."""
+
+    def __init__(self, settings: Settings, log: Path) -> None:
+        self.port = free_port()
+        env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+        env.update(GATEWAY_HOME=str(settings.home), GATEWAY_BASE_URL=settings.base_url)
+        if settings.database_url:
+            env["DATABASE_URL"] = settings.database_url
+        self.log = log
+        with log.open("ab") as out:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "gateway", "serve", "--host", "127.0.0.1",
+                 "--port", str(self.port), "--workers", "2"],
+                env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+            )
+        self._wait_ready()
+
+    def _wait_ready(self) -> None:
+        deadline = time.monotonic() + START_TIMEOUT
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                pytest.fail(f"the server exited early:\n{self.log.read_text()[-3000:]}")
+            try:
+                conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=2)
+                conn.request("GET", "/health")
+                if conn.getresponse().status == 200:
+                    conn.close()
+                    return
+                conn.close()
+            except OSError:
+                pass
+            time.sleep(0.2)
+        self.kill()
+        pytest.fail(f"the server did not answer /health:\n{self.log.read_text()[-3000:]}")
+
+    def kill(self) -> None:
+        """SIGKILL to the whole group, then wait (bounded) until none of it is left."""
+        try:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            pass
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                os.killpg(self.proc.pid, 0)
+            except ProcessLookupError:
+                return
+            time.sleep(0.05)
+        raise AssertionError("processes of the killed server are still alive")
+
+
+def stream_batch(port: int, secret: str, lines: list[bytes], key: str,
+                 stop_after: int | None = None) -> list[dict]:
+    """POST the lines as a chunked NDJSON stream while reading outcome lines, both at
+    once (the answer streams back before the request ends). With ``stop_after``, return
+    as soon as that many outcome lines have arrived, the request still open."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=READ_TIMEOUT)
+    conn.putrequest("POST", "/passports:batch?format=di")
+    conn.putheader("Authorization", f"Bearer {secret}")
+    conn.putheader("Content-Type", "application/x-ndjson")
+    conn.putheader("Idempotency-Key", key)
+    conn.putheader("Transfer-Encoding", "chunked")
+    conn.endheaders()
+
+    def send() -> None:
+        try:
+            for line in lines:
+                conn.send(b"%x\r\n%s\r\n" % (len(line), line))
+            conn.send(b"0\r\n\r\n")
+        except OSError:  # the server was killed while the body was going out
+            pass
+
+    sender = threading.Thread(target=send, daemon=True)
+    sender.start()
+    outcomes: list[dict] = []
+    try:
+        response = conn.getresponse()
+        assert response.status == 200, response.read()[:2000]
+        while stop_after is None or len(outcomes) < stop_after:
+            line = response.readline()
+            if not line:
+                break
+            outcomes.append(json.loads(line))
+    finally:
+        if stop_after is None:
+            sender.join(timeout=READ_TIMEOUT)
+            conn.close()
+    conn_holder.append(conn)
+    return outcomes
+
+
+conn_holder: list[http.client.HTTPConnection] = []
+
+
+def stored_state(settings: Settings) -> dict[str, list[str]]:
+    """Battery code -> passport ids, after checking that every stored passport is whole
+    and nothing stored points at a passport that is not there."""
+    db = init_db(settings)
+    try:
+        with db.reading() as session:
+            passports = Passports(session)
+            audit = AuditLog(session)
+            by_code: dict[str, list[str]] = {}
+            after = None
+            while True:
+                page = passports.list(None, after=after, limit=1000)
+                for passport in page:
+                    creds = passports.credentials(passport.id)
+                    assert {c.access_group for c in creds} == GROUPS, passport.id
+                    assert len(creds) == len(GROUPS) and {c.format for c in creds} == {"di"}
+                    issued = [e for e in audit.entries(subject=passport.id)
+                              if e.action == "passport.issued"]
+                    assert len(issued) == 1, passport.id
+                    by_code.setdefault(passport.battery_code, []).append(passport.id)
+                if len(page) < 1000:
+                    break
+                after = page[-1].id
+            orphans = session.scalar(
+                select(func.count()).select_from(tables.Credential).where(
+                    tables.Credential.passport_id.not_in(select(tables.Passport.id))))
+            assert orphans == 0
+            orphan_events = session.scalar(
+                select(func.count()).select_from(tables.AuditEvent).where(
+                    tables.AuditEvent.action == "passport.issued",
+                    tables.AuditEvent.subject.not_in(select(tables.Passport.id))))
+            assert orphan_events == 0
+            assert audit.verify() is None
+    finally:
+        db.dispose()
+    return by_code
+
+
+def test_kill_9_mid_batch_leaves_whole_records_and_a_retry_finishes(
+    tmp_path: Path, database_url: str
+) -> None:
+    settings = Settings.load({"home": tmp_path / "instance", "database_url": database_url,
+                              "base_url": BASE_URL})
+    prepare_instance(settings)
+    db = init_db(settings)
+    with db.transaction() as session:
+        Tenants(session).create("acme")
+        secret = Tenants(session).issue_key("acme", "exporter").secret
+    db.dispose()
+    lines = record_lines(RECORDS)
+    codes = {json.loads(line)["battery"]["code"] for line in lines}
+    key = f"crash-{uuid.uuid4().hex}"
+    log = tmp_path / "server.log"
+
+    server = Server(settings, log)
+    try:
+        first = stream_batch(server.port, secret, lines, key, stop_after=KILL_AFTER)
+        server.kill()
+    finally:
+        server.kill()
+        for conn in conn_holder:
+            conn.close()
+        conn_holder.clear()
+    assert len(first) == KILL_AFTER
+    assert {o["outcome"] for o in first} == {"created"}, first
+
+    stored = stored_state(settings)
+    # An outcome line is written only after its record was committed.
+    assert {o["batteryCode"] for o in first} <= set(stored)
+    assert len(stored) < RECORDS, "the kill came after the whole batch; nothing was cut"
+    assert all(len(ids) == 1 for ids in stored.values())
+
+    server = Server(settings, log)
+    try:
+        again = stream_batch(server.port, secret, lines, key)
+    finally:
+        server.kill()
+        for conn in conn_holder:
+            conn.close()
+        conn_holder.clear()
+    assert [o["line"] for o in again] == list(range(1, RECORDS + 1))
+    outcomes = {o["batteryCode"]: o["outcome"] for o in again}
+    assert set(outcomes) == codes
+    assert {c for c, o in outcomes.items() if o == "repeated"} == set(stored)
+    assert {c for c, o in outcomes.items() if o == "created"} == codes - set(stored)
+    assert all(set(o["credentials"]) == GROUPS for o in again)
+
+    final = stored_state(settings)
+    assert set(final) == codes
+    assert all(len(ids) == 1 for ids in final.values())
