@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import Flask
 
-from gateway import api
+from gateway import api, web
 from gateway.services import open_instance
 from gateway.settings import Settings
 
@@ -29,4 +29,5 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     app.extensions["gateway.settings"] = settings
     app.extensions["gateway.instance"] = open_instance(settings)
     api.register(app)
+    web.register(app)
     return app

@@ -112,15 +112,15 @@ class Server:
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 pytest.fail(f"the server exited early:\n{self.log.read_text()[-3000:]}")
+            conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=2)
             try:
-                conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=2)
                 conn.request("GET", "/health")
                 if conn.getresponse().status == 200:
-                    conn.close()
                     return
-                conn.close()
             except OSError:
                 pass
+            finally:
+                conn.close()
             time.sleep(0.2)
         self.kill()
         pytest.fail(f"the server did not answer /health:\n{self.log.read_text()[-3000:]}")
@@ -145,11 +145,13 @@ class Server:
         raise AssertionError("processes of the killed server are still alive")
 
 
-def stream_batch(port: int, secret: str, lines: list[bytes], key: str,
-                 stop_after: int | None = None) -> list[dict]:
-    """POST the lines as a chunked NDJSON stream while reading outcome lines, both at
-    once (the answer streams back before the request ends). With ``stop_after``, return
-    as soon as that many outcome lines have arrived, the request still open."""
+def open_batch(port: int, secret: str, lines: list[bytes],
+               key: str) -> tuple[socket.socket, http.client.HTTPResponse]:
+    """POST the lines as a chunked NDJSON stream, sent from a thread of its own so the
+    outcome lines, which stream back before the request ends, can be read meanwhile.
+
+    :returns: the connection's socket (close it when done) and the answer.
+    """
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=READ_TIMEOUT)
     conn.putrequest("POST", "/passports:batch?format=di")
     conn.putheader("Authorization", f"Bearer {secret}")
@@ -157,35 +159,33 @@ def stream_batch(port: int, secret: str, lines: list[bytes], key: str,
     conn.putheader("Idempotency-Key", key)
     conn.putheader("Transfer-Encoding", "chunked")
     conn.endheaders()
+    # The body goes straight to this socket: http.client drops its socket once a
+    # "Connection: close" answer begins, and its send() would then open a new one.
+    sock = conn.sock
 
     def send() -> None:
         try:
             for line in lines:
-                conn.send(b"%x\r\n%s\r\n" % (len(line), line))
-            conn.send(b"0\r\n\r\n")
+                sock.sendall(b"%x\r\n%s\r\n" % (len(line), line))
+            sock.sendall(b"0\r\n\r\n")
         except OSError:  # the server was killed while the body was going out
             pass
 
-    sender = threading.Thread(target=send, daemon=True)
-    sender.start()
+    threading.Thread(target=send, daemon=True).start()
+    response = conn.getresponse()
+    assert response.status == 200, response.read()[:2000]
+    return sock, response
+
+
+def read_outcomes(response: http.client.HTTPResponse, limit: int | None = None) -> list[dict]:
+    """Outcome lines until the answer ends, or until ``limit`` of them have arrived."""
     outcomes: list[dict] = []
-    try:
-        response = conn.getresponse()
-        assert response.status == 200, response.read()[:2000]
-        while stop_after is None or len(outcomes) < stop_after:
-            line = response.readline()
-            if not line:
-                break
-            outcomes.append(json.loads(line))
-    finally:
-        if stop_after is None:
-            sender.join(timeout=READ_TIMEOUT)
-            conn.close()
-    conn_holder.append(conn)
+    while limit is None or len(outcomes) < limit:
+        line = response.readline()
+        if not line:
+            break
+        outcomes.append(json.loads(line))
     return outcomes
-
-
-conn_holder: list[http.client.HTTPConnection] = []
 
 
 def stored_state(settings: Settings) -> dict[str, list[str]]:
@@ -244,13 +244,13 @@ def test_kill_9_mid_batch_leaves_whole_records_and_a_retry_finishes(
 
     server = Server(settings, log)
     try:
-        first = stream_batch(server.port, secret, lines, key, stop_after=KILL_AFTER)
+        sock, response = open_batch(server.port, secret, lines, key)
+        first = read_outcomes(response, limit=KILL_AFTER)
         server.kill()
+        response.close()
+        sock.close()
     finally:
         server.kill()
-        for conn in conn_holder:
-            conn.close()
-        conn_holder.clear()
     assert len(first) == KILL_AFTER
     assert {o["outcome"] for o in first} == {"created"}, first
 
@@ -262,12 +262,12 @@ def test_kill_9_mid_batch_leaves_whole_records_and_a_retry_finishes(
 
     server = Server(settings, log)
     try:
-        again = stream_batch(server.port, secret, lines, key)
+        sock, response = open_batch(server.port, secret, lines, key)
+        again = read_outcomes(response)
+        response.close()
+        sock.close()
     finally:
         server.kill()
-        for conn in conn_holder:
-            conn.close()
-        conn_holder.clear()
     assert [o["line"] for o in again] == list(range(1, RECORDS + 1))
     outcomes = {o["batteryCode"]: o["outcome"] for o in again}
     assert set(outcomes) == codes

@@ -220,3 +220,42 @@ def test_cli_outputs_carry_no_identifier(tmp_path, monkeypatch, record, merged, 
     assert any(p.name.endswith(suffix) for p in written)
     for path in written:
         assert_no_leak(path.read_text(encoding="utf-8"), record)
+
+
+def test_api_responses_carry_no_identifier(tmp_path, record, merged):
+    from tests.api.conftest import issue_keys, make_app
+
+    app = make_app(tmp_path / "instance")
+    keys = issue_keys(app.extensions["gateway.settings"])
+    api = app.test_client()
+    code = record["battery"]["code"]
+    seen = []
+
+    def check(response, status=200):
+        assert response.status_code == status, response.get_data(as_text=True)
+        seen.append(response.request.path)
+        assert_no_leak(response.get_data(as_text=True), record)
+        return response
+
+    check(api.post("/telemetry/aggregate", headers=keys["exporter"],
+                   query_string={"battery_code": code, "temp_max": "55"},
+                   data="\n".join(_frames(record)), content_type="text/plain"))
+    # A second battery (last serial digit changed) for the second proof format.
+    other = code[:-1] + ("1" if code[-1] == "0" else "0")
+    for proof_format, battery_code in (("di", code), ("jwt", other)):
+        body = json.dumps({**merged, "battery": {**merged["battery"], "code": battery_code}})
+        created = check(api.post(f"/passports?format={proof_format}", data=body,
+                                 headers=keys["exporter"], content_type="application/json"),
+                        201)
+        issued_code = created.get_json()["batteryCode"]
+        for role in (None, "importer", "authority", "admin", "exporter"):
+            headers = keys[role] if role else {}
+            check(api.get(f"/passports/{issued_code}", headers=headers))
+            check(api.get(f"/passports/{issued_code}", headers={
+                **headers, "Accept": "text/html"}))
+        check(api.get(f"/passports/{issued_code}/gaps", headers=keys["exporter"]))
+        for credential in created.get_json()["credentials"].values():
+            check(api.post("/credentials/verify", json={"verifiableCredential": credential}))
+    check(api.get("/passports", headers=keys["admin"]))
+    app.extensions["gateway.instance"].db.dispose()
+    assert len(seen) > 20

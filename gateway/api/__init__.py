@@ -5,7 +5,17 @@ from __future__ import annotations
 from flask import Flask
 from flask_swagger_ui import get_swaggerui_blueprint
 
-from gateway.api import credentials, mappings, meta, passports, problems, public
+from gateway.api import (
+    credentials,
+    evidence,
+    mappings,
+    meta,
+    passports,
+    problems,
+    public,
+    telemetry,
+    whitelist,
+)
 
 
 def register(app: Flask) -> None:
@@ -14,7 +24,10 @@ def register(app: Flask) -> None:
     app.register_blueprint(passports.bp)
     app.register_blueprint(credentials.bp)
     app.register_blueprint(public.bp)
+    app.register_blueprint(evidence.bp)
+    app.register_blueprint(whitelist.bp)
     app.register_blueprint(mappings.bp)
+    app.register_blueprint(telemetry.bp)
     # Swagger UI's assets come from the flask-swagger-ui package: no CDN at run time.
     app.register_blueprint(get_swaggerui_blueprint(
         "/docs", "/openapi.yaml", config={"app_name": "Battery Passport Gateway API"},

@@ -28,6 +28,9 @@ COMMANDS: dict[str, str] = {
     "tenants": "gateway.cli.tenants:tenants",
     "db": "gateway.cli.db:db",
     "whitelist": "gateway.cli.whitelist:whitelist",
+    "audit": "gateway.cli.audit:audit",
+    "passports": "gateway.cli.passports:passports",
+    "evidence": "gateway.cli.evidence:evidence",
 }
 
 

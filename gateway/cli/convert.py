@@ -22,9 +22,9 @@ PROGRESS_FROM = 5
 @click.command()
 @click.argument("records", nargs=-1, required=True,
                 type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--out", "out_dir", required=True,
+@click.option("--out", "out_dir", default=None,
               type=click.Path(file_okay=False, path_type=Path),
-              help="Folder for the per-battery output folders.")
+              help="Folder for the per-battery output folders (needed without --store).")
 @click.option("--mapping", default=None, metavar="SET@VERSION",
               help="Published mapping version (default: the instance's, "
                    "cn-trace-to-eu-passport@1.0.0).")
@@ -35,16 +35,36 @@ PROGRESS_FROM = 5
 @click.option("--format", "proof_format", type=click.Choice(["di", "jwt"]), default="di",
               show_default=True,
               help="Proof format with --sign: Data Integrity eddsa-rdfc-2022, or vc+jwt.")
+@click.option("--store", is_flag=True,
+              help="With --sign: issue into the instance's store as POST /passports does "
+                   "(status lists, audit log; a battery that has a passport is refused).")
+@click.option("--tenant", default=None,
+              help="With --store: the tenant that issues (default: the only one).")
 @click.option("--quiet", is_flag=True, help="Print no gap tables.")
-def convert(records: tuple[Path, ...], out_dir: Path, mapping: str | None,
-            base_url: str | None, sign: bool, proof_format: str, quiet: bool) -> None:
+def convert(records: tuple[Path, ...], out_dir: Path | None, mapping: str | None,
+            base_url: str | None, sign: bool, proof_format: str, store: bool,
+            tenant: str | None, quiet: bool) -> None:
     """Convert national traceability records (JSON or XML) into EU passport documents.
 
     Writes OUT/<code>/passport-<access_group>.jsonld and OUT/<code>/gaps.json per
     record, with --sign also OUT/<code>/passport-<access_group>.vc.jsonld (or .vc.jwt),
-    and prints the mandatory gaps. A record that fails writes nothing; the exit status
-    is 1 if any record failed.
+    and prints the mandatory gaps. With --sign --store each passport is issued into the
+    instance's store instead (OUT, if given, then gets the stored credentials and
+    gaps.json). A record that fails writes nothing; the exit status is 1 if any record
+    failed.
     """
+    if store:
+        if not sign:
+            raise click.UsageError("--store issues signed passports: add --sign")
+        if base_url is not None:
+            raise click.UsageError("--store issues under the instance's base URL; "
+                                   "set it with GATEWAY_BASE_URL, not --base-url")
+        _store(records, out_dir, mapping, proof_format, tenant, quiet)
+        return
+    if out_dir is None:
+        raise click.UsageError("name the output folder with --out (or issue with --store)")
+    if tenant is not None:
+        raise click.UsageError("--tenant goes with --store")
     from gateway.compliance.whitelist import Whitelist
     from gateway.mapping_workflow import resolve_mapping
     from gateway.records.reader import read_record_file
@@ -83,6 +103,55 @@ def convert(records: tuple[Path, ...], out_dir: Path, mapping: str | None,
         _write_folder(out_dir / draft.battery_code, files)
         if not quiet:
             bar.write(gap_table(draft.gaps), file=sys.stdout)
+    if failed:
+        raise SystemExit(1)
+
+
+def _store(records: tuple[Path, ...], out_dir: Path | None, mapping: str | None,
+           proof_format: str, tenant: str | None, quiet: bool) -> None:
+    """Issue each record into the store through the service POST /passports uses."""
+    from gateway.records.reader import read_record_file
+    from gateway.services import (
+        BULK_STATUS_CHUNK,
+        StatusPool,
+        console_principal,
+        issue_passport,
+        open_instance,
+    )
+    from gateway.transform.gaps import gap_table
+
+    try:
+        instance = open_instance(Settings.load())
+        caller = console_principal(instance, tenant)
+    except GatewayError as exc:
+        raise click.ClickException(str(exc)) from exc
+    pool = StatusPool(instance, chunk=BULK_STATUS_CHUNK)
+    failed = 0
+    try:
+        bar = tqdm(records, unit="record", disable=len(records) < PROGRESS_FROM,
+                   file=sys.stderr)
+        for path in bar:
+            try:
+                issued = issue_passport(instance, read_record_file(path), principal=caller,
+                                        mapping=mapping, proof_format=proof_format, pool=pool)
+            except GatewayError as exc:
+                failed += 1
+                click.echo(f"{path}: {_one_line(exc)}", err=True)
+                continue
+            passport = issued.passport
+            bar.write(f"stored {passport.id} ({len(issued.credentials)} credentials, "
+                      f"{proof_format}, {passport.mapping_set}@{passport.mapping_version})",
+                      file=sys.stdout)
+            if out_dir is not None:
+                suffix = "vc.jsonld" if proof_format == "di" else "vc.jwt"
+                files: dict[str, Any] = {f"passport-{group}.{suffix}": credential
+                                         for group, credential in issued.credentials.items()}
+                files["gaps.json"] = passport.gaps
+                _write_folder(out_dir / passport.battery_code, files)
+            if not quiet:
+                bar.write(gap_table(passport.gaps), file=sys.stdout)
+    finally:
+        instance.db.dispose()
     if failed:
         raise SystemExit(1)
 

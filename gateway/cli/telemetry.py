@@ -115,8 +115,6 @@ def aggregate(frames_file: Path, battery_code: str | None, record_path: Path | N
         params = parameters_from_record(record or {}, **options)
     except GatewayError as exc:
         raise click.ClickException(str(exc)) from exc
-    except ValueError as exc:
-        raise click.UsageError(str(exc)) from exc
 
     bad: list[int] = []
 

@@ -28,6 +28,15 @@ def _home() -> Path:
         raise click.ClickException(str(exc)) from exc
 
 
+def _read(file: Path) -> bytes:
+    from gateway.errors import ConfigError
+
+    try:
+        return file.read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"{file.name}: cannot read white-list: {exc.strerror}") from exc
+
+
 @whitelist.command("import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--dry-run", is_flag=True, help="Validate and show what would change; write nothing.")
@@ -37,13 +46,20 @@ def import_(file: Path, dry_run: bool, as_json: bool) -> None:
     instance's white-list: new licence_no values are added, existing ones replaced.
 
     Every invalid row is reported with its line and column, and nothing is written;
-    the exit status is then 2.
+    the exit status is then 2. When the instance has a database, the import is
+    recorded in its audit log (`gateway audit list --subject whitelist`).
     """
-    from gateway.compliance.whitelist import import_csv, import_rows
+    from gateway.services import import_whitelist
+    from gateway.settings import Settings
+    from gateway.store.db import init_db
 
+    database = None
     try:
-        listings = import_csv(file)
-        result = import_rows(listings, _home(), dry_run=dry_run)
+        settings = Settings.load()
+        # An instance with a store records the import in its audit log.
+        database = init_db(settings) if settings.has_store and not dry_run else None
+        result = import_whitelist(settings.home, _read(file), db=database, actor="console",
+                                  source=file.name, dry_run=dry_run)
     except GatewayError as exc:
         problems = exc.extensions.get("errors") or []
         if problems:
@@ -53,6 +69,9 @@ def import_(file: Path, dry_run: bool, as_json: bool) -> None:
         else:
             click.echo(str(exc), err=True)
         raise SystemExit(EXIT_INVALID) from None
+    finally:
+        if database is not None:
+            database.dispose()
     if as_json:
         click.echo(json.dumps(result.as_dict(), ensure_ascii=False, indent=2))
         return

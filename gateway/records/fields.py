@@ -17,9 +17,12 @@ from collections.abc import Iterable, Mapping
 from datetime import date, datetime
 from decimal import Decimal
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from marshmallow import Schema, ValidationError, fields, validate
+
+if TYPE_CHECKING:
+    from gateway.records.platform_fields import PlatformFieldTable
 
 #: Integers must survive a round trip through an IEEE double (RFC 8259 §6, I-JSON
 #: RFC 7493 §2.2).
@@ -375,6 +378,67 @@ class TaggedUnion(fields.Field):
         return self.schema_for(kind).load(value)
 
 
+class StrictBoolean(fields.Field):
+    """A JSON ``true`` or ``false``.
+
+    marshmallow's ``Boolean`` also accepts ``1``, ``"yes"``, ``"on"`` and more; a record
+    field either is a boolean or is refused.
+    """
+
+    default_error_messages = {"type": "must be true or false"}
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> bool:
+        if not isinstance(value, bool):
+            raise self.make_error("type")
+        return value
+
+
+#: Value kinds of the open-ended blocks (``eu_supplement``, ``platform_fields``): the EU
+#: catalog's JSON types plus ``boolean``.
+VALUE_KINDS = ("string", "integer", "decimal-string", "date", "year-month", "uri", "boolean")
+
+
+@cache
+def value_field(kind: str) -> fields.Field:
+    """The field that checks values of one kind.
+
+    :param kind: one of :data:`VALUE_KINDS`.
+    :returns: a shared field instance.
+    :raises KeyError: an unknown kind.
+    """
+    return {
+        "string": Text(max_length=2000),
+        "integer": SafeInteger(),
+        "decimal-string": DecimalString(),
+        "date": IsoDate(),
+        "year-month": YearMonth(),
+        "uri": Uri(),
+        "boolean": StrictBoolean(),
+    }[kind]
+
+
+def _check_values(
+    value: dict[str, Any], kinds: Mapping[str, str], unknown: str, what: str
+) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    errors: dict[str, list[str]] = {}
+    for key, item in value.items():
+        kind = kinds.get(key)
+        if kind is None:
+            errors[key] = [unknown]
+            continue
+        if item is None:
+            continue
+        try:
+            out[key] = value_field(kind).deserialize(item)
+        except ValidationError as e:
+            messages = e.messages if isinstance(e.messages, list) else [str(e.messages)]
+            errors[key] = [f"{m} ({what} {kind})" for m in messages]
+    if errors:
+        raise ValidationError(errors)
+    return out
+
+
 class CatalogValues(fields.Field):
     """An object keyed by EU attribute catalog keys, each value checked against the
     attribute's JSON type (``gateway.vocab.catalog``)."""
@@ -384,39 +448,41 @@ class CatalogValues(fields.Field):
         "unknown": "is not a key of the EU battery passport attribute catalog",
     }
 
-    @staticmethod
-    @cache
-    def value_field(json_type: str) -> fields.Field:
-        """The field that checks values of one catalog JSON type."""
-        return {
-            "string": Text(max_length=2000),
-            "integer": SafeInteger(),
-            "decimal-string": DecimalString(),
-            "date": IsoDate(),
-            "year-month": YearMonth(),
-            "uri": Uri(),
-        }[json_type]
-
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
         from gateway.vocab.catalog import load_catalog
 
         if not isinstance(value, dict):
             raise self.make_error("type")
-        by_key = load_catalog().by_key
-        out: dict[str, Any] = {}
-        errors: dict[str, list[str]] = {}
-        for key, item in value.items():
-            attribute = by_key.get(key)
-            if attribute is None:
-                errors[key] = [self.error_messages["unknown"]]
-                continue
-            if item is None:
-                continue
-            try:
-                out[key] = self.value_field(attribute.json_type).deserialize(item)
-            except ValidationError as e:
-                messages = e.messages if isinstance(e.messages, list) else [str(e.messages)]
-                errors[key] = [f"{m} (catalog type {attribute.json_type})" for m in messages]
-        if errors:
-            raise ValidationError(errors)
-        return out
+        kinds = {a.key: a.json_type for a in load_catalog()}
+        return _check_values(value, kinds, self.error_messages["unknown"], "catalog type")
+
+
+class PlatformValues(fields.Field):
+    """An object keyed by the national platform fields of a declared table
+    (:mod:`gateway.records.platform_fields`), each value checked against its kind.
+
+    :param table: the declared fields; ``None`` for the table shipped with the gateway.
+    """
+
+    default_error_messages = {
+        "type": "must be an object keyed by declared national platform fields",
+        "unknown": "is not a national platform field declared in platform-fields {version}",
+    }
+
+    def __init__(self, table: PlatformFieldTable | None = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._table = table
+
+    @property
+    def table(self) -> PlatformFieldTable:
+        """The declared fields this block is checked against."""
+        from gateway.records.platform_fields import load_platform_fields
+
+        return self._table if self._table is not None else load_platform_fields()
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
+        if not isinstance(value, dict):
+            raise self.make_error("type")
+        table = self.table
+        unknown = self.error_messages["unknown"].format(version=table.version)
+        return _check_values(value, table.kinds, unknown, "platform field kind")

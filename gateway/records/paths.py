@@ -2,8 +2,9 @@
 
 A mapping table names the record fields it reads by these paths: dotted member names,
 ``[]`` for the entries of a list (``battery.modules[].code``), the members of every event
-type under ``events[]`` (``events[].recipient.licence_no``) and one
-``eu_supplement.<key>`` per EU attribute catalog key. Walking the schemas keeps the
+type under ``events[]`` (``events[].recipient.licence_no``), one
+``eu_supplement.<key>`` per EU attribute catalog key and one ``platform_fields.<name>``
+per declared national platform field. Walking the schemas and the field table keeps the
 list in step with the model.
 """
 
@@ -21,12 +22,26 @@ from gateway.records.fields import (
     DecimalString,
     Enum,
     IsoDate,
+    PlatformValues,
     SafeInteger,
     TaggedUnion,
     Timestamp,
     Uri,
 )
+from gateway.records.platform_fields import PlatformFieldTable, load_platform_fields
 from gateway.records.schema import RECORD_SCHEMA
+
+PLATFORM_FIELDS = "platform_fields"
+# Path kind of each platform field value kind (see field_kinds).
+_VALUE_KIND_PATH_KIND = {
+    "string": "string",
+    "integer": "integer",
+    "decimal-string": "decimal",
+    "date": "date",
+    "year-month": "string",
+    "uri": "uri",
+    "boolean": "boolean",
+}
 
 
 def _kind(field: fields.Field) -> str:
@@ -37,6 +52,7 @@ def _kind(field: fields.Field) -> str:
     for cls, kind in (
         (TaggedUnion, "object"),
         (CatalogValues, "object"),
+        (PlatformValues, "object"),
         (DecimalString, "decimal"),
         (SafeInteger, "integer"),
         (IsoDate, "date"),
@@ -75,31 +91,49 @@ def _fields() -> Iterator[tuple[str, fields.Field, str | None]]:
     yield from _walk_schema(RECORD_SCHEMA, "", None)
 
 
+def _platform_kinds(platform_fields: PlatformFieldTable | None) -> dict[str, str]:
+    table = platform_fields if platform_fields is not None else load_platform_fields()
+    return {
+        f"{PLATFORM_FIELDS}.{f.name}": _VALUE_KIND_PATH_KIND[f.kind] for f in table.fields
+    }
+
+
 @cache
-def field_paths() -> frozenset[str]:
+def field_paths(platform_fields: PlatformFieldTable | None = None) -> frozenset[str]:
     """Every source path of the record model.
 
     Includes objects and lists as well as their members (``specs.rated_capacity``,
-    ``specs.rated_capacity.value``, ``battery.modules``, ``battery.modules[]``), and
-    ``eu_supplement.<key>`` for every key of the EU attribute catalog.
+    ``specs.rated_capacity.value``, ``battery.modules``, ``battery.modules[]``),
+    ``eu_supplement.<key>`` for every key of the EU attribute catalog and
+    ``platform_fields.<name>`` for every declared national platform field.
 
+    :param platform_fields: the declared national platform fields; default: the shipped
+        table.
     :returns: the paths.
     :raises CatalogInvalid: the shipped EU attribute catalog is broken.
+    :raises ConfigError: the shipped platform field table is broken.
     """
     from gateway.vocab.catalog import load_catalog
 
     paths = {path for path, _, _ in _fields()}
     paths.update(f"eu_supplement.{a.key}" for a in load_catalog())
+    paths.update(_platform_kinds(platform_fields))
     return frozenset(paths)
 
 
 @cache
-def field_kinds() -> Mapping[str, str]:
+def field_kinds(platform_fields: PlatformFieldTable | None = None) -> Mapping[str, str]:
     """The kind of value at each path (without the ``eu_supplement`` keys):
     ``object``, ``list``, ``quantity``, ``string``, ``enum``, ``code``, ``uri``,
-    ``decimal`` (a canonical decimal string), ``integer``, ``date`` or ``datetime``.
+    ``decimal`` (a canonical decimal string), ``integer``, ``boolean``, ``date`` or
+    ``datetime``.
+
+    :param platform_fields: the declared national platform fields; default: the shipped
+        table.
     """
-    return MappingProxyType({path: _kind(field) for path, field, _ in _fields()})
+    kinds = {path: _kind(field) for path, field, _ in _fields()}
+    kinds.update(_platform_kinds(platform_fields))
+    return MappingProxyType(kinds)
 
 
 @cache

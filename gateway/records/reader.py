@@ -11,6 +11,7 @@ from typing import Any
 
 from gateway.errors import UnsupportedMediaType
 from gateway.records.json_format import parse_json
+from gateway.records.platform_fields import PlatformFieldTable
 from gateway.records.validation import validate_record
 from gateway.records.xml_format import read_xml_record
 
@@ -31,12 +32,16 @@ def _format_of(media_type: str) -> str:
     )
 
 
-def read_record(data: bytes, media_type: str) -> dict[str, Any]:
+def read_record(
+    data: bytes, media_type: str, *, platform_fields: PlatformFieldTable | None = None
+) -> dict[str, Any]:
     """Read, validate and normalise one record.
 
     :param data: the document bytes.
     :param media_type: ``application/json`` or ``application/xml`` (parameters such as
         ``charset`` are ignored; ``+json`` and ``+xml`` suffixes are accepted).
+    :param platform_fields: the declared national platform fields the record's
+        ``platform_fields`` block is checked against; default: the shipped table.
     :returns: the record as dicts, lists, strings and ints (decimals as canonical strings).
     :raises UnsupportedMediaType: another media type.
     :raises UnsafeInput: an XML document with a DOCTYPE or entity declaration.
@@ -44,14 +49,17 @@ def read_record(data: bytes, media_type: str) -> dict[str, Any]:
         an XPath and line (XML input).
     """
     if _format_of(media_type) == "json":
-        return validate_record(parse_json(data))
-    return read_xml_record(data)
+        return validate_record(parse_json(data), platform_fields=platform_fields)
+    return read_xml_record(data, platform_fields=platform_fields)
 
 
-def read_record_file(path: Path | str) -> dict[str, Any]:
+def read_record_file(
+    path: Path | str, *, platform_fields: PlatformFieldTable | None = None
+) -> dict[str, Any]:
     """Read a record file, its format chosen by suffix (``.json`` or ``.xml``).
 
     :param path: the file.
+    :param platform_fields: see :func:`read_record`.
     :returns: the normalised record.
     :raises UnsupportedMediaType: another suffix.
     :raises UnsafeInput: see :func:`read_record`.
@@ -61,4 +69,4 @@ def read_record_file(path: Path | str) -> dict[str, Any]:
     media_type = SUFFIXES.get(path.suffix.lower())
     if media_type is None:
         raise UnsupportedMediaType(f"{path.name}: record files end in .json or .xml")
-    return read_record(path.read_bytes(), media_type)
+    return read_record(path.read_bytes(), media_type, platform_fields=platform_fields)

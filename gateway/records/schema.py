@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from marshmallow import RAISE, Schema, ValidationError, fields, pre_load, validates_schema
 
@@ -26,12 +26,16 @@ from gateway.records.fields import (
     Enum,
     IsoDate,
     Pattern,
+    PlatformValues,
     SafeInteger,
     TaggedUnion,
     Text,
     Timestamp,
     Uri,
 )
+
+if TYPE_CHECKING:
+    from gateway.records.platform_fields import PlatformFieldTable
 
 MODEL_VERSION = "cn-trace/1"
 
@@ -483,6 +487,8 @@ class RecordSchema(StrictSchema):
     usage = nested(UsageSchema)
     test_reports = listing(nested(TestReportSchema), "test_report")
     eu_supplement = CatalogValues()
+    # Items of the national platform beyond this core, declared in a data table.
+    platform_fields = PlatformValues()
 
     @validates_schema
     def _manufacturer_code(self, data: Mapping[str, Any], **kwargs: Any) -> None:
@@ -502,3 +508,19 @@ class RecordSchema(StrictSchema):
 
 
 RECORD_SCHEMA = RecordSchema()
+
+
+@cache
+def record_schema(platform_fields: PlatformFieldTable | None = None) -> RecordSchema:
+    """The record schema checking ``platform_fields`` against a given table.
+
+    :param platform_fields: the declared national platform fields; ``None`` for the table
+        shipped with the gateway.
+    :returns: a shared schema instance (one per table).
+    """
+    if platform_fields is None:
+        return RECORD_SCHEMA
+    schema_class = type(
+        "RecordSchema", (RecordSchema,), {"platform_fields": PlatformValues(platform_fields)}
+    )
+    return schema_class()

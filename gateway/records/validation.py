@@ -13,7 +13,8 @@ from typing import Any
 from marshmallow import ValidationError
 
 from gateway.errors import InvalidRecord
-from gateway.records.schema import RECORD_SCHEMA
+from gateway.records.platform_fields import PlatformFieldTable
+from gateway.records.schema import record_schema
 
 Problem = dict[str, Any]
 #: Turns a JSON pointer into the problem members that locate it in the source document.
@@ -68,7 +69,11 @@ def invalid(problems: list[Problem]) -> InvalidRecord:
 
 
 def validate_record(
-    data: Any, *, locate: Locator | None = None, extra: list[Problem] | None = None
+    data: Any,
+    *,
+    locate: Locator | None = None,
+    extra: list[Problem] | None = None,
+    platform_fields: PlatformFieldTable | None = None,
 ) -> dict[str, Any]:
     """Validate and normalise a record given as parsed JSON data.
 
@@ -76,6 +81,8 @@ def validate_record(
     :param locate: maps a JSON pointer to the members locating it in the source
         document (``pointer`` replaced by an XPath, ``line``); JSON pointers by default.
     :param extra: problems the reader already found, reported with the schema's.
+    :param platform_fields: the table ``platform_fields`` is checked against; default:
+        the shipped one (:func:`gateway.records.platform_fields.load_platform_fields`).
     :returns: the normalised record: dicts, lists, strings and ints only.
     :raises InvalidRecord: listing every problem.
     """
@@ -85,7 +92,7 @@ def validate_record(
         problems.append({"pointer": "/", "message": "a record must be a JSON object"})
     else:
         try:
-            result = RECORD_SCHEMA.load(data)
+            result = record_schema(platform_fields).load(data)
         except ValidationError as e:
             for pointer, message in flatten(e.messages):
                 problem: Problem = {"pointer": pointer, "message": message}

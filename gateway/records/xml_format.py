@@ -28,13 +28,15 @@ from gateway.records.fields import (
     CatalogValues,
     DecimalString,
     IsoDate,
+    PlatformValues,
     SafeInteger,
     TaggedUnion,
     Timestamp,
     YearMonth,
 )
-from gateway.records.schema import RECORD_SCHEMA, EventSchema
-from gateway.records.validation import Problem, invalid, validate_record
+from gateway.records.platform_fields import NAME_PATTERN, PlatformFieldTable
+from gateway.records.schema import RECORD_SCHEMA, EventSchema, RecordSchema, record_schema
+from gateway.records.validation import Problem, escape_token, invalid, validate_record
 
 NAMESPACE = "https://w3id.org/cn-eu-battery/ns/record/1"
 XSD_PATH = Path(__file__).with_name("record.xsd")
@@ -42,12 +44,20 @@ ROOT_NAME = "record"
 #: Members carried as XML attributes: the record's model version, an event's type.
 ROOT_ATTRIBUTES = ("model_version",)
 EVENT_ATTRIBUTES = ("type",)
+#: One national platform field: ``<platform_fields><field name="...">value</field>``.
+#: A generic element keeps the XSD fixed while the field table grows.
+PLATFORM_FIELD = "field"
+PLATFORM_FIELD_NAME = "name"
 
 _NS_PREFIX = "{" + NAMESPACE + "}"
 _INTEGER = re.compile(r"[+-]?[0-9]{1,64}")
 # Types whose XSD whitespace facet is "collapse": surrounding blanks are not data.
 _COLLAPSED = (DecimalString, SafeInteger, IsoDate, Timestamp, YearMonth)
-_COLLAPSED_JSON_TYPES = frozenset({"integer", "decimal-string", "date", "year-month", "uri"})
+_COLLAPSED_JSON_TYPES = frozenset(
+    {"integer", "decimal-string", "date", "year-month", "uri", "boolean"}
+)
+# xs:boolean lexical space (XSD 1.1 Part 2 §3.3.2).
+_XML_BOOLEANS = {"true": True, "1": True, "false": False, "0": False}
 
 
 def _parser() -> etree.XMLParser:
@@ -100,13 +110,17 @@ ITEM_NAMES = frozenset(_walk_items(RECORD_SCHEMA, set()))
 
 def xpath_of(element: etree._Element) -> str:
     """A readable XPath of an element: local names, positions on list entries
-    (``/record/events/event[2]/date``).
+    (``/record/events/event[2]/date``), names on platform fields
+    (``/record/platform_fields/field[@name='digital_id']``).
     """
     steps: list[str] = []
     node: etree._Element | None = element
     while node is not None:
         name = etree.QName(node).localname
-        if name in ITEM_NAMES:
+        field_name = node.get(PLATFORM_FIELD_NAME, "")
+        if name == PLATFORM_FIELD and NAME_PATTERN.fullmatch(field_name):
+            name = f"{name}[@{PLATFORM_FIELD_NAME}='{field_name}']"
+        elif name in ITEM_NAMES or name == PLATFORM_FIELD:
             position = sum(1 for _ in node.itersiblings(node.tag, preceding=True)) + 1
             name = f"{name}[{position}]"
         steps.append(name)
@@ -173,12 +187,13 @@ def parse_xml(data: bytes) -> etree._Element:
 class _Reader:
     """Converts a valid XML record to the JSON form, remembering where each member was."""
 
-    def __init__(self) -> None:
+    def __init__(self, schema: RecordSchema) -> None:
+        self.schema = schema
         self.where: dict[str, tuple[etree._Element, str | None]] = {}
         self.problems: list[Problem] = []
 
     def record(self, root: etree._Element) -> dict[str, Any]:
-        return self.object(root, RECORD_SCHEMA, "")
+        return self.object(root, self.schema, "")
 
     def object(self, element: etree._Element, schema: Schema, pointer: str) -> dict[str, Any]:
         self.where[pointer] = (element, None)
@@ -205,6 +220,8 @@ class _Reader:
             return self.object(element, schema, pointer)
         if isinstance(field, CatalogValues):
             return self.catalog_values(element, pointer)
+        if isinstance(field, PlatformValues):
+            return self.platform_values(element, pointer, field.table)
         return self.leaf(element, pointer, isinstance(field, _COLLAPSED), field)
 
     def catalog_values(self, element: etree._Element, pointer: str) -> dict[str, Any]:
@@ -229,6 +246,28 @@ class _Reader:
                 json_type in _COLLAPSED_JSON_TYPES,
                 integer=json_type == "integer",
             )
+        return out
+
+    def platform_values(
+        self, element: etree._Element, pointer: str, table: PlatformFieldTable
+    ) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for child in element:
+            # The XSD guarantees <field name="..."> children.
+            name = child.get(PLATFORM_FIELD_NAME, "")
+            if name in out:
+                self.problems.append(self.problem(child, f"field {name!r} appears twice"))
+                continue
+            child_pointer = f"{pointer}/{escape_token(name)}"
+            self.where[child_pointer] = (child, None)
+            declared = table.by_name.get(name)
+            kind = declared.kind if declared is not None else "string"
+            value = self.leaf(
+                child, child_pointer, kind in _COLLAPSED_JSON_TYPES, integer=kind == "integer"
+            )
+            if kind == "boolean" and isinstance(value, str):
+                value = _XML_BOOLEANS.get(value, value)
+            out[name] = value
         return out
 
     def leaf(
@@ -268,18 +307,24 @@ class _Reader:
         return {}
 
 
-def read_xml_record(data: bytes) -> dict[str, Any]:
+def read_xml_record(
+    data: bytes, *, platform_fields: PlatformFieldTable | None = None
+) -> dict[str, Any]:
     """Read, validate and normalise an XML record.
 
     :param data: the document bytes.
+    :param platform_fields: the declared national platform fields; default: the shipped
+        table.
     :returns: the record in its normalised JSON form.
     :raises UnsafeInput: the document declares a document type or entities.
     :raises InvalidRecord: every problem, with its XPath (``pointer``) and ``line``.
     """
     root = parse_xml(data)
-    reader = _Reader()
+    reader = _Reader(record_schema(platform_fields))
     record = reader.record(root)
-    return validate_record(record, locate=reader.locate, extra=reader.problems)
+    return validate_record(
+        record, locate=reader.locate, extra=reader.problems, platform_fields=platform_fields
+    )
 
 
 def _q(name: str) -> str:
@@ -305,9 +350,19 @@ def _write_value(element: etree._Element, value: Any, field: fields.Field) -> No
         _write_object(element, rest, field.schema_for(value["type"]))
     elif isinstance(field, CatalogValues):
         for key, item in value.items():
-            etree.SubElement(element, _q(key)).text = str(item)
+            etree.SubElement(element, _q(key)).text = _text(item)
+    elif isinstance(field, PlatformValues):
+        for name, item in value.items():
+            child = etree.SubElement(element, _q(PLATFORM_FIELD), {PLATFORM_FIELD_NAME: name})
+            child.text = _text(item)
     else:
-        element.text = str(value)
+        element.text = _text(value)
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
 
 
 def write_xml_record(record: Mapping[str, Any]) -> bytes:

@@ -22,7 +22,8 @@ from gateway.errors import (
 )
 from gateway.services.conversion import PROOF_FORMATS, draft_passport, sign_passport
 from gateway.services.instance import Instance, StatusPool, status_registry
-from gateway.store import Passports, Tenants
+from gateway.services.whitelist import instance_whitelist
+from gateway.store import AuditLog, Passports, Tenants
 from gateway.store.passports import (
     NewCredential,
     NewPassport,
@@ -42,6 +43,9 @@ STATUS_ACTIONS = {
     "unsuspend": "active",
     "supersede": "superseded",
 }
+#: The ``key_id`` of a principal acting from the instance's console (``gateway`` CLI),
+#: where the operator holds the database itself and no API key is involved.
+CONSOLE_KEY_ID = 0
 
 
 @dataclass(frozen=True)
@@ -169,7 +173,8 @@ def issue_passport(
                 )
             return _stored(instance, earlier)
     table = instance.mapping(mapping or instance.settings.mapping)
-    draft = draft_passport(record, mapping=table, base_url=instance.base_url)
+    draft = draft_passport(record, mapping=table, base_url=instance.base_url,
+                           whitelist=instance_whitelist(instance.settings.home))
     passport_id = draft.conversion.passport_id
     with instance.db.reading() as session:
         try:
@@ -216,14 +221,64 @@ def issue_passport(
         idempotency_key=idempotency_key,
     )
     with instance.db.transaction() as session:
-        result = Passports(session).save(new, credentials, actor=_actor(principal))
+        result = Passports(session).save(new, credentials, actor=actor_of(principal))
+        if result.created:
+            # What this passport discloses and what the cross-border policy kept back:
+            # field names only, never their values (DESIGN §5 Cross-border policy).
+            AuditLog(session).append(actor_of(principal), "passport.disclosure", passport_id, {
+                "policy": draft.policy.policy,
+                "withheld": list(draft.policy.withheld),
+                "aggregated": list(draft.policy.aggregated),
+                "credentials": [
+                    {"id": c.id, "access_group": c.access_group, "format": c.format}
+                    for c in credentials
+                ],
+            })
     if not result.created:
         return _stored(instance, result.passport)
     return IssuedPassport(result.passport, dict(signed), True)
 
 
-def _actor(principal: Principal) -> str:
+def actor_of(principal: Principal) -> str:
+    """How the audit log names a caller: ``tenant:NAME/key:ID``, or ``console[/tenant:NAME]``
+    for the operator at the instance's console."""
+    if principal.key_id == CONSOLE_KEY_ID:
+        return f"console/tenant:{principal.tenant_name}" if principal.tenant_id else "console"
     return f"tenant:{principal.tenant_name}/key:{principal.key_id}"
+
+
+#: The operator at the instance's console acting for no tenant: sees and may do all.
+CONSOLE_ADMIN = Principal(tenant_id=0, tenant_name="", role=auth.ADMIN, key_id=CONSOLE_KEY_ID)
+
+
+def console_principal(instance: Instance, tenant: str | None, role: str = auth.EXPORTER
+                      ) -> Principal:
+    """The operator at the instance's console, acting for a tenant (``gateway convert
+    --store``, ``gateway passports list --tenant``).
+
+    :param tenant: the tenant's name; ``None`` picks the only tenant there is.
+    :param role: the role to act in.
+    :returns: the principal (its ``key_id`` is :data:`CONSOLE_KEY_ID`).
+    :raises NotFound: no such tenant. :raises InvalidInput: no tenant named while the
+        store holds none or several.
+    """
+    with instance.db.reading() as session:
+        tenants = Tenants(session)
+        if tenant is not None:
+            found = tenants.get(tenant)
+        else:
+            known = tenants.list()
+            if len(known) != 1:
+                names = ", ".join(t.name for t in known)
+                raise InvalidInput(
+                    "name the tenant with --tenant"
+                    + (f" (one of {names})" if names else
+                       "; create one first with `gateway tenants create NAME`"),
+                    pointer="--tenant",
+                )
+            found = known[0]
+    return Principal(tenant_id=found.id, tenant_name=found.name, role=role,
+                     key_id=CONSOLE_KEY_ID)
 
 
 def find_passport(instance: Instance, code: str) -> StoredPassport:
@@ -330,7 +385,7 @@ def change_status(
     with instance.db.transaction() as session:
         passports = Passports(session)
         changed = passports.set_status(
-            passport.id, status, _actor(principal), superseded_by=successor_id, reason=reason
+            passport.id, status, actor_of(principal), superseded_by=successor_id, reason=reason
         )
         registry = status_registry(instance, DatabaseStatusListStore(session))
         note = f"{SUPERSEDED_PREFIX}{successor_id}" if successor_id else status

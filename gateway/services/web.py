@@ -253,7 +253,9 @@ def read_csv_records(data: bytes) -> Iterator[Item]:
             node[leaf] = _csv_value(column, kinds[column], cell.strip())
         item = _one(number, lambda record=record: validate_record(record))
         if isinstance(item[1], GatewayError):
-            item[1].detail = f"row {number}: {item[1].detail}"
+            # Name the CSV row first; the record pointer follows it.
+            item[1].detail = f"row {number}, {item[1]}"
+            item[1].pointer = f"row {number}"
         yield item
 
 

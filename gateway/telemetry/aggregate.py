@@ -31,7 +31,7 @@ from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any, NamedTuple
 
 from gateway.codes.gbt32960 import ALARM_BITS_2016, BEIJING, Frame, parse_frame
-from gateway.errors import InvalidFrame
+from gateway.errors import InvalidFrame, InvalidInput
 
 #: General alarm flag bits (GB/T 32960.3-2016, bit 0 = LSB) that concern the battery;
 #: bits 12-17 (DC-DC, brake, motor, HV interlock) concern other parts of the vehicle.
@@ -57,6 +57,8 @@ _WS_PER_KWH = 3_600_000
 @dataclass(frozen=True)
 class Parameters:
     """What the aggregation needs to know about the battery, and its thresholds.
+
+    :raises InvalidInput: inconsistent or non-finite values (the pointer names the field).
 
     :ivar temp_min: lower operating temperature limit, °C (``specs.temperature_range``);
         None: no below-limit exposure is computed.
@@ -89,14 +91,25 @@ class Parameters:
         bands = self.soc_bands
         if len(bands) < 2 or bands[0] != 0 or bands[-1] != 100 or list(bands) != sorted(
                 set(bands)):
-            raise ValueError("soc_bands must rise strictly from 0 to 100")
+            raise InvalidInput(f"soc_bands {list(bands)} must rise strictly from 0 to 100",
+                               pointer="/soc_bands")
         if self.temp_min is not None and self.temp_max is not None \
                 and self.temp_min > self.temp_max:
-            raise ValueError(f"temp_min {self.temp_min} is above temp_max {self.temp_max}")
-        if self.max_interval_s <= 0 or self.reorder_window_s < 0:
-            raise ValueError("max_interval_s must be positive, reorder_window_s not negative")
+            raise InvalidInput(f"temp_min {self.temp_min} is above temp_max {self.temp_max}",
+                               pointer="/temp_min")
+        if self.max_interval_s <= 0:
+            raise InvalidInput("max_interval_s must be positive", pointer="/max_interval_s")
+        if self.reorder_window_s < 0:
+            raise InvalidInput("reorder_window_s must not be negative",
+                               pointer="/reorder_window_s")
         if self.rated_capacity_ah is not None and self.rated_capacity_ah <= 0:
-            raise ValueError("rated_capacity_ah must be positive")
+            raise InvalidInput("rated_capacity_ah must be positive",
+                               pointer="/rated_capacity_ah")
+        for name in ("temp_min", "temp_max", "rated_capacity_ah", "pack_min_voltage",
+                     "pack_max_voltage", "deep_discharge_soc"):
+            value = getattr(self, name)
+            if value is not None and not math.isfinite(value):
+                raise InvalidInput(f"{name} must be a finite number", pointer=f"/{name}")
 
     def method(self) -> dict[str, Any]:
         """The methods and thresholds, as stated in every result."""
@@ -784,7 +797,7 @@ def aggregate_frames(
     :returns: the battery's aggregates.
     :raises InvalidFrame: a bad line and no ``on_bad``; the message names the line and
         the byte offset in the frame.
-    :raises ValueError: inconsistent parameters.
+    :raises InvalidInput: inconsistent parameters (the pointer names the parameter).
     """
     params = Parameters(temp_min=temp_min, temp_max=temp_max,
                         rated_capacity_ah=rated_capacity_ah, **thresholds)

@@ -44,7 +44,7 @@ def parameters_from_record(record: Mapping[str, Any], **overrides: Any) -> Param
     :param overrides: :class:`Parameters` fields that win over the record; a ``None``
         override is ignored.
     :returns: the parameters.
-    :raises ValueError: inconsistent parameters.
+    :raises InvalidInput: inconsistent parameters.
     """
     specs = record.get("specs") or {}
     limits = specs.get("temperature_range") or {}

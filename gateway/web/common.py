@@ -157,6 +157,6 @@ def _quiet_principal() -> Principal | None:
 def gateway_error(exc: GatewayError) -> Response:
     if isinstance(exc, Unauthorized) and request.method == "GET":
         return redirect(url_for("web.login_form", next=request.full_path.rstrip("?")), 303)
-    return page("error.html", exc.status, status=exc.status, title=exc.title,
+    return page("error.html", exc.status, title=exc.title,
                 detail=str(exc))
 

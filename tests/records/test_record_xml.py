@@ -10,6 +10,7 @@ from lxml import etree
 from gateway.errors import InvalidRecord, UnsafeInput
 from gateway.paths import FIXTURES_DIR
 from gateway.records import field_paths, read_record, read_record_file
+from gateway.records.platform_fields import load_platform_fields
 from gateway.records.schema import CATEGORIES, RECORD_SCHEMA
 from gateway.records.xml_format import XSD_PATH, write_xml_record, xml_schema
 
@@ -145,7 +146,11 @@ def test_shipped_xml_fixture_is_what_the_writer_produces() -> None:
 
 
 def xsd_paths() -> tuple[set[str], set[str]]:
-    """Every path the XSD allows, and the required ones, walking its named types."""
+    """Every path the XSD allows, and the required ones, walking its named types.
+
+    The generic ``<platform_fields><field name="...">`` element allows one path per
+    field declared in the platform field table.
+    """
     xsd = etree.parse(str(XSD_PATH))
     types = {t.get("name"): t for t in xsd.getroot().iter(f"{XS}complexType")}
     paths: set[str] = set()
@@ -163,7 +168,9 @@ def xsd_paths() -> tuple[set[str], set[str]]:
             paths.add(path)
             if element.get("minOccurs", "1") != "0":
                 required.add(path)
-            if element.get("type") in types:
+            if element.get("type") == "PlatformFields":
+                paths.update(f"{path}.{f.name}" for f in load_platform_fields().fields)
+            elif element.get("type") in types:
                 walk(element.get("type"), path + ".")
         for element in complex_type.findall(f"{XS}sequence/{XS}element"):
             item = prefix.rstrip(".") + "[]"
@@ -186,6 +193,15 @@ def test_xsd_has_exactly_the_model_fields() -> None:
     model = {p for p in field_paths() if not p.startswith("eu_supplement.")}
     assert paths == model
     assert required == schema_required()
+
+
+def test_xsd_platform_fields_element_is_generic() -> None:
+    xsd = etree.parse(str(XSD_PATH))
+    types = {t.get("name"): t for t in xsd.getroot().iter(f"{XS}complexType")}
+    (item,) = types["PlatformFields"].findall(f"{XS}sequence/{XS}element")
+    assert (item.get("name"), item.get("maxOccurs")) == ("field", "unbounded")
+    (name,) = types[item.get("type")].iter(f"{XS}attribute")
+    assert (name.get("name"), name.get("use")) == ("name", "required")
 
 
 def test_xsd_namespace_and_enums_are_not_duplicated() -> None:

@@ -11,7 +11,7 @@ from decimal import Decimal
 import pytest
 
 from gateway.codes.gbt32960 import BEIJING, parse_frame
-from gateway.errors import InvalidFrame
+from gateway.errors import InvalidFrame, InvalidInput
 from gateway.telemetry import (
     Parameters,
     UsageAggregator,
@@ -230,10 +230,13 @@ def test_a_battery_without_frames_gets_an_empty_usage_block(scenario):
 
 
 def test_parameters_refuse_nonsense():
-    with pytest.raises(ValueError, match="soc_bands"):
+    with pytest.raises(InvalidInput, match="soc_bands") as caught:
         Parameters(soc_bands=(0, 50))
-    with pytest.raises(ValueError, match="above temp_max"):
+    assert caught.value.pointer == "/soc_bands"
+    with pytest.raises(InvalidInput, match="above temp_max"):
         Parameters(temp_min=50, temp_max=40)
+    with pytest.raises(InvalidInput, match="finite"):
+        Parameters(temp_max=float("nan"))
 
 
 def test_encoder_round_trips_through_the_parser():

@@ -85,3 +85,10 @@ def test_unknown_battery_warns(frames_file):
     result = run(frames_file, "--battery", "4A6PCPM27KLPCLE7C2940000", "--skip-bad")
     assert result.exit_code == 0
     assert "no data frames for battery" in result.stderr
+
+
+def test_contradictory_limits_are_refused(frames_file, scenario):
+    result = run(frames_file, "--battery", scenario.code_a, "--temp-min", 50,
+                 "--temp-max", 40)
+    assert result.exit_code == 1
+    assert "temp_min 50.0 is above temp_max 40.0" in result.output

@@ -1,0 +1,560 @@
+"""The HTTP API under load: bulk conversion and verification through gunicorn.
+
+Starts ``gateway serve`` (gunicorn, 2 workers by default) on 127.0.0.1 over a fresh
+instance in a temporary folder (SQLite), then measures:
+
+* bulk conversion through ``POST /passports:batch`` of N generated records (the
+  ``ncm-ev-pack`` fixture with GB/T 34014 serial digits varied), once with Data Integrity
+  and once with ``vc+jwt``, every access group's credential included: records/s and the
+  peak resident memory of the server (master + workers, summed, sampled from ``/proc``).
+  The request body is streamed from a generator (chunked) and the outcome lines are read
+  while it goes out, so neither side holds the batch. ``--streams`` requests run side by
+  side (one per worker by default: one request is served by one worker);
+* ``POST /credentials/verify`` under 32 concurrent clients for a fixed time, for a Data
+  Integrity and a ``vc+jwt`` credential: requests/s, p50, p99. ``wrk`` is used when it
+  is on the PATH, else a Python client (threads, one connection each);
+* the in-process cost of the same work (draft + sign one record; verify one credential),
+  median, so the share of HTTP and store is visible as a ratio.
+
+Prints one table with the DESIGN §7 targets beside the figures and figure/target ratios
+(>= 1 meets a throughput target; <= 1 meets a latency or memory ceiling).
+
+Usage: ``.venv/bin/python bench/api.py [--records N] [--seconds S] [--clients C]``
+Only 127.0.0.1 is ever contacted; every loop is bounded in count and time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from gateway.services import (
+    StatusPool,
+    draft_passport,
+    open_instance,
+    prepare_instance,
+    sign_passport,
+    verify_credential,
+)
+from gateway.settings import Settings
+from gateway.store import Tenants, init_db
+
+ROOT = Path(__file__).resolve().parent.parent
+TEMPLATE = ROOT / "fixtures" / "records" / "ncm-ev-pack.json"
+HOST = "127.0.0.1"
+BASE_URL = "https://gw.example"
+START_TIMEOUT = 60.0
+PAGE = os.sysconf("SC_PAGE_SIZE")
+#: DESIGN §7.
+TARGET_DI_RPS = 500.0
+TARGET_JWT_RPS = 2000.0
+TARGET_RSS_MB = 300.0
+TARGET_VERIFY_RPS = 300.0
+TARGET_VERIFY_P99_MS = 50.0
+
+
+class RecordSource:
+    """NDJSON records made from one fixture by varying the serial digits (positions
+    18-24 of the GB/T 34014 code), positions 1-17 kept, so every record is valid and
+    distinct. Lines are made on demand: nothing holds the batch."""
+
+    def __init__(self) -> None:
+        text = json.dumps(json.loads(TEMPLATE.read_text(encoding="utf-8")),
+                          ensure_ascii=False, separators=(",", ":"))
+        self.code = json.loads(text)["battery"]["code"]
+        self.text = text
+
+    def record(self, serial: int) -> dict[str, Any]:
+        return json.loads(self.line(serial))
+
+    def line(self, serial: int) -> bytes:
+        return self.text.replace(self.code, f"{self.code[:17]}{serial:07d}").encode() + b"\n"
+
+    def lines(self, serials: range) -> Iterator[bytes]:
+        for serial in serials:
+            yield self.line(serial)
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((HOST, 0))
+        return sock.getsockname()[1]
+
+
+class Server:
+    """``gateway serve`` in a process group of its own (killed as a whole on exit)."""
+
+    def __init__(self, home: Path, workers: int, log: Path) -> None:
+        self.port = free_port()
+        env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+        env.update(GATEWAY_HOME=str(home), GATEWAY_BASE_URL=BASE_URL)
+        # A bulk request runs for minutes; gunicorn's sync workers would otherwise be
+        # killed by the arbiter after 30 s of silence (see docs/operations.md).
+        env["GUNICORN_CMD_ARGS"] = "--timeout 0 --access-logfile /dev/null"
+        self.log = log
+        with log.open("ab") as out:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "gateway", "serve", "--host", HOST,
+                 "--port", str(self.port), "--workers", str(workers)],
+                env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+            )
+        deadline = time.monotonic() + START_TIMEOUT
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                break
+            conn = http.client.HTTPConnection(HOST, self.port, timeout=2)
+            try:
+                conn.request("GET", "/health")
+                if conn.getresponse().status == 200:
+                    return
+            except OSError:
+                pass
+            finally:
+                conn.close()
+            time.sleep(0.2)
+        self.stop()
+        raise SystemExit(f"the server did not start:\n{log.read_text()[-3000:]}")
+
+    def pids(self) -> list[int]:
+        """Processes of the server's group (master and workers)."""
+        out = []
+        for entry in os.listdir("/proc"):
+            if not entry.isdigit():
+                continue
+            try:
+                stat = Path(f"/proc/{entry}/stat").read_text()
+            except OSError:
+                continue
+            # Fields after the parenthesised command: state ppid pgrp ...
+            fields = stat[stat.rindex(")") + 2:].split()
+            if int(fields[2]) == self.proc.pid:
+                out.append(int(entry))
+        return out
+
+    def rss_mb(self) -> float:
+        """Resident memory of master + workers, summed."""
+        total = 0
+        for pid in self.pids():
+            try:
+                total += int(Path(f"/proc/{pid}/statm").read_text().split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+        return total * PAGE / 2**20
+
+    def stop(self) -> None:
+        try:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            pass
+
+
+class RssSampler(threading.Thread):
+    """Samples the server's summed RSS every ``interval`` seconds: peak and trace."""
+
+    def __init__(self, server: Server, interval: float = 0.25) -> None:
+        super().__init__(daemon=True)
+        self.server, self.interval = server, interval
+        self.samples: list[float] = []
+        self._halt = threading.Event()
+
+    def run(self) -> None:
+        while not self._halt.is_set():
+            self.samples.append(self.server.rss_mb())
+            self._halt.wait(self.interval)
+
+    def finish(self) -> tuple[float, float, float]:
+        """Stop; return (first, peak, last) in MB."""
+        self._halt.set()
+        self.join(timeout=5)
+        samples = self.samples or [0.0]
+        return samples[0], max(samples), samples[-1]
+
+
+def make_instance(home: Path) -> str:
+    """A fresh instance with an exporter key; returns the key's secret."""
+    settings = Settings.load({"home": home, "database_url": "", "base_url": BASE_URL})
+    prepare_instance(settings)
+    db = init_db(settings)
+    with db.transaction() as session:
+        Tenants(session).create("bench")
+        secret = Tenants(session).issue_key("bench", "exporter").secret
+    db.dispose()
+    return secret
+
+
+def batch_stream(port: int, secret: str, fmt: str, lines: Iterator[bytes], key: str,
+                 timeout: float, result: dict[str, Any]) -> None:
+    """One ``POST /passports:batch``: the body goes out chunked from a sender thread while
+    this thread reads and counts the outcome lines (the answer streams back meanwhile)."""
+    conn = http.client.HTTPConnection(HOST, port, timeout=timeout)
+    conn.putrequest("POST", f"/passports:batch?format={fmt}")
+    conn.putheader("Authorization", f"Bearer {secret}")
+    conn.putheader("Content-Type", "application/x-ndjson")
+    conn.putheader("Idempotency-Key", key)
+    conn.putheader("Transfer-Encoding", "chunked")
+    conn.endheaders()
+    # The body goes straight to this socket: http.client drops its socket once a
+    # "Connection: close" answer begins, and its send() would then open a new one.
+    sock = conn.sock
+
+    def send() -> None:
+        try:
+            for line in lines:
+                sock.sendall(b"%x\r\n%s\r\n" % (len(line), line))
+            sock.sendall(b"0\r\n\r\n")
+        except OSError as exc:
+            result["send_error"] = repr(exc)
+
+    sender = threading.Thread(target=send, daemon=True)
+    sender.start()
+    created = refused = 0
+    try:
+        response = conn.getresponse()
+        if response.status != 200:
+            result["error"] = f"HTTP {response.status}: {response.read()[:500]!r}"
+            return
+        while True:
+            line = response.readline()
+            if not line:
+                break
+            # Outcome lines are written by json.dumps with default separators.
+            if b'"outcome": "created"' in line:
+                created += 1
+                if "sample" not in result:
+                    result["sample"] = json.loads(line)["credentials"]
+            else:
+                refused += 1
+                if "first_refusal" not in result:
+                    result["first_refusal"] = json.loads(line)
+    except OSError as exc:
+        result["error"] = repr(exc)
+    finally:
+        sender.join(timeout=10)
+        conn.close()
+        sock.close()
+        result["created"], result["refused"] = created, refused
+
+
+def bulk(server: Server, secret: str, fmt: str, first_serial: int, records: int,
+         streams: int, timeout: float) -> dict[str, Any]:
+    """Convert ``records`` records in ``streams`` concurrent batch requests."""
+    source = RecordSource()
+    results: list[dict[str, Any]] = [{} for _ in range(streams)]
+    threads = []
+    sampler = RssSampler(server)
+    sampler.start()
+    start = time.perf_counter()
+    for i in range(streams):
+        serials = range(first_serial + i, first_serial + records, streams)
+        threads.append(threading.Thread(
+            target=batch_stream,
+            args=(server.port, secret, fmt, source.lines(serials), f"bench-{fmt}-{i}",
+                  timeout, results[i]),
+            daemon=True,
+        ))
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=timeout)
+    elapsed = time.perf_counter() - start
+    rss_first, rss_peak, rss_last = sampler.finish()
+    created = sum(r.get("created", 0) for r in results)
+    refused = sum(r.get("refused", 0) for r in results)
+    errors = [r[k] for r in results for k in ("error", "send_error") if k in r]
+    refusals = [r["first_refusal"] for r in results if "first_refusal" in r]
+    sample = next((r["sample"] for r in results if "sample" in r), None)
+    return {
+        "format": fmt, "records": records, "created": created, "refused": refused,
+        "seconds": elapsed, "rps": created / elapsed if elapsed else 0.0,
+        "rss_first": rss_first, "rss_peak": rss_peak, "rss_last": rss_last,
+        "errors": errors, "refusals": refusals[:1], "sample": sample,
+    }
+
+
+def _verify_body(credential: dict[str, Any] | str) -> bytes:
+    return json.dumps({"verifiableCredential": credential}).encode()
+
+
+def verify_once(port: int, body: bytes) -> dict[str, Any]:
+    conn = http.client.HTTPConnection(HOST, port, timeout=30)
+    try:
+        conn.request("POST", "/credentials/verify", body=body,
+                     headers={"Content-Type": "application/json"})
+        response = conn.getresponse()
+        return json.loads(response.read())
+    finally:
+        conn.close()
+
+
+def load_python(port: int, body: bytes, clients: int, seconds: float,
+                max_requests: int) -> dict[str, Any]:
+    """``clients`` threads, each with its own connection, until ``seconds`` or
+    ``max_requests`` (whichever first)."""
+    latencies: list[list[float]] = [[] for _ in range(clients)]
+    errors = [0] * clients
+    deadline = time.monotonic() + seconds
+    budget = threading.Semaphore(max_requests)
+
+    def client(i: int) -> None:
+        conn = http.client.HTTPConnection(HOST, port, timeout=30)
+        try:
+            while time.monotonic() < deadline and budget.acquire(blocking=False):
+                t0 = time.perf_counter()
+                try:
+                    conn.request("POST", "/credentials/verify", body=body,
+                                 headers={"Content-Type": "application/json"})
+                    response = conn.getresponse()
+                    response.read()
+                    if response.status != 200:
+                        errors[i] += 1
+                except OSError:
+                    errors[i] += 1
+                    conn.close()
+                    continue
+                latencies[i].append(time.perf_counter() - t0)
+        finally:
+            conn.close()
+
+    threads = [threading.Thread(target=client, args=(i,), daemon=True) for i in range(clients)]
+    start = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=seconds + 60)
+    elapsed = time.perf_counter() - start
+    flat = sorted(x for part in latencies for x in part)
+    if not flat:
+        return {"tool": "python", "rps": 0.0, "p50": float("nan"), "p99": float("nan"),
+                "requests": 0, "errors": sum(errors)}
+    return {
+        "tool": "python",
+        "requests": len(flat),
+        "errors": sum(errors),
+        "rps": len(flat) / elapsed,
+        "p50": flat[len(flat) // 2] * 1e3,
+        "p99": flat[min(len(flat) - 1, int(len(flat) * 0.99))] * 1e3,
+    }
+
+
+_WRK_UNITS = {"us": 1e-3, "ms": 1.0, "s": 1e3, "m": 6e4}
+
+
+def _wrk_ms(text: str) -> float:
+    number, unit = re.fullmatch(r"([\d.]+)([a-z]+)", text).groups()  # type: ignore[union-attr]
+    return float(number) * _WRK_UNITS[unit]
+
+
+def load_wrk(port: int, body: bytes, clients: int, seconds: float,
+             workdir: Path) -> dict[str, Any]:
+    """``wrk`` with a Lua script posting ``body``; latency percentiles from ``--latency``."""
+    script = workdir / "verify.lua"
+    text = body.decode()
+    if "]==]" in text:
+        raise ValueError("body cannot be quoted for Lua")
+    script.write_text(
+        'wrk.method = "POST"\n'
+        'wrk.headers["Content-Type"] = "application/json"\n'
+        f"wrk.body = [==[{text}]==]\n"
+    )
+    out = subprocess.run(
+        ["wrk", "-t2", f"-c{clients}", f"-d{max(1, int(seconds))}s", "--timeout", "10s",
+         "--latency", "-s", str(script), f"http://{HOST}:{port}/credentials/verify"],
+        capture_output=True, text=True, timeout=seconds + 60, check=True,
+    ).stdout
+    pct = dict(re.findall(r"^\s*(\d+(?:\.\d+)?)%\s+(\S+)\s*$", out, re.M))
+    if "50" not in pct or "99" not in pct:
+        raise RuntimeError(f"cannot read wrk's latency distribution:\n{out}")
+    requests = int(re.search(r"(\d+) requests in", out).group(1))  # type: ignore[union-attr]
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    socket_errors = re.search(r"Socket errors: (.*)", out)
+    return {
+        "tool": "wrk",
+        "requests": requests,
+        "errors": int(errors.group(1)) if errors else 0,
+        "socket_errors": socket_errors.group(1) if socket_errors else "",
+        "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),  # type: ignore[union-attr]
+        "p50": _wrk_ms(pct["50"]),
+        "p99": _wrk_ms(pct["99"]),
+    }
+
+
+def in_process(home: Path, runs: int) -> dict[str, float]:
+    """Median in-process cost (ms) of draft + sign of one record, and of verify."""
+    settings = Settings.load({"home": home, "database_url": "", "base_url": BASE_URL})
+    instance = open_instance(settings)
+    source = RecordSource()
+    table = instance.mapping(settings.mapping)
+    pool = StatusPool(instance, chunk=64)
+    out: dict[str, float] = {}
+    try:
+        for fmt in ("di", "jwt"):
+            draft_t, sign_t, verify_t = [], [], []
+            signed: dict[str, Any] = {}
+            for n in range(runs):
+                record = source.record(9_000_000 + n)
+                t0 = time.perf_counter()
+                draft = draft_passport(record, mapping=table, base_url=instance.base_url)
+                t1 = time.perf_counter()
+                signed = sign_passport(draft, key=instance.key, registry=pool,
+                                       proof_format=fmt)
+                t2 = time.perf_counter()
+                draft_t.append(t1 - t0)
+                sign_t.append(t2 - t1)
+            for _ in range(runs):
+                t0 = time.perf_counter()
+                verify_credential(instance, signed["public"])
+                verify_t.append(time.perf_counter() - t0)
+            out[f"{fmt}_draft"] = statistics.median(draft_t) * 1e3
+            out[f"{fmt}_sign"] = statistics.median(sign_t) * 1e3
+            out[f"{fmt}_verify"] = statistics.median(verify_t) * 1e3
+            out[f"{fmt}_groups"] = float(len(signed))
+    finally:
+        instance.db.dispose()
+    return out
+
+
+def _row(what: str, figure: str, target: str, ratio: float | None) -> str:
+    shown = "" if ratio is None else f"{ratio:.2f}"
+    return f"| {what} | {figure} | {target} | {shown} |"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--records", type=int, default=100_000,
+                        help="records per proof format (default 100000)")
+    parser.add_argument("--formats", default="di,jwt", help="proof formats to convert")
+    parser.add_argument("--streams", type=int, default=None,
+                        help="concurrent batch requests (default: one per worker)")
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--clients", type=int, default=32)
+    parser.add_argument("--seconds", type=float, default=15.0,
+                        help="duration of each verify load")
+    parser.add_argument("--max-requests", type=int, default=100_000,
+                        help="cap on verify requests per load (Python client)")
+    parser.add_argument("--runs", type=int, default=30, help="in-process repetitions")
+    parser.add_argument("--timeout", type=float, default=3 * 3600.0,
+                        help="cap on one bulk conversion, seconds")
+    parser.add_argument("--no-wrk", action="store_true", help="use the Python client")
+    args = parser.parse_args()
+    streams = args.streams or args.workers
+    formats = [f for f in args.formats.split(",") if f]
+    use_wrk = shutil.which("wrk") is not None and not args.no_wrk
+
+    load_before = os.getloadavg()[0]
+    with tempfile.TemporaryDirectory(prefix="gateway-bench-") as tmp:
+        workdir = Path(tmp)
+        home = workdir / "instance"
+        secret = make_instance(home)
+        raw = in_process(home, args.runs)
+        server = Server(home, args.workers, workdir / "server.log")
+        try:
+            idle_rss = server.rss_mb()
+            bulks = []
+            serial = 1
+            for fmt in formats:
+                print(f"bulk {fmt}: {args.records} records in {streams} streams ...",
+                      file=sys.stderr, flush=True)
+                result = bulk(server, secret, fmt, serial, args.records, streams, args.timeout)
+                serial += args.records
+                bulks.append(result)
+                if result["errors"] or result["refused"]:
+                    print(f"  errors: {result['errors']} refusals: {result['refusals']}",
+                          file=sys.stderr)
+            loads = []
+            for fmt in ("di", "jwt"):
+                sample = next((b["sample"] for b in bulks if b["format"] == fmt), None)
+                if sample is None:
+                    continue
+                body = _verify_body(sample["public"])
+                check = verify_once(server.port, body)
+                if not check.get("verified"):
+                    print(f"  the {fmt} credential does not verify: {check}", file=sys.stderr)
+                print(f"verify {fmt}: {args.clients} clients, {args.seconds:g} s "
+                      f"({'wrk' if use_wrk else 'python'}) ...", file=sys.stderr, flush=True)
+                if use_wrk:
+                    load = load_wrk(server.port, body, args.clients, args.seconds, workdir)
+                else:
+                    load = load_python(server.port, body, args.clients, args.seconds,
+                                       args.max_requests)
+                load["format"] = fmt
+                load["verified"] = bool(check.get("verified"))
+                loads.append(load)
+            end_rss = server.rss_mb()
+        finally:
+            server.stop()
+
+    print()
+    print(f"API bench: gunicorn {args.workers} sync workers on {HOST}, SQLite, "
+          f"{os.cpu_count()} CPUs, Python {sys.version.split()[0]}, "
+          f"{time.strftime('%Y-%m-%d')}")
+    # Other work on the machine skews every figure; the load average says how much.
+    print(f"load average (1 min) before {load_before:.2f}, after {os.getloadavg()[0]:.2f}")
+    print()
+    print("| measure | figure | DESIGN §7 target | ratio |")
+    print("|---|---|---|---|")
+    targets = {"di": TARGET_DI_RPS, "jwt": TARGET_JWT_RPS}
+    for b in bulks:
+        fmt = b["format"]
+        print(_row(f"bulk {fmt}: records/s ({b['created']} of {b['records']} created, "
+                   f"{streams} streams, {b['seconds']:.0f} s)",
+                   f"{b['rps']:.0f}", f">= {targets[fmt]:.0f}", b["rps"] / targets[fmt]))
+        print(_row(f"bulk {fmt}: server RSS peak, MB (start {b['rss_first']:.0f}, "
+                   f"end {b['rss_last']:.0f})",
+                   f"{b['rss_peak']:.0f}", f"< {TARGET_RSS_MB:.0f}",
+                   b["rss_peak"] / TARGET_RSS_MB))
+    for load in loads:
+        fmt = load["format"]
+        print(_row(f"verify {fmt}: req/s ({args.clients} clients, {load['tool']}, "
+                   f"{load['requests']} requests, {load['errors']} errors)",
+                   f"{load['rps']:.0f}", f">= {TARGET_VERIFY_RPS:.0f}",
+                   load["rps"] / TARGET_VERIFY_RPS))
+        print(_row(f"verify {fmt}: p50 ms", f"{load['p50']:.1f}", "", None))
+        print(_row(f"verify {fmt}: p99 ms", f"{load['p99']:.1f}",
+                   f"< {TARGET_VERIFY_P99_MS:.0f}", load["p99"] / TARGET_VERIFY_P99_MS))
+    print()
+    print(f"server RSS idle {idle_rss:.0f} MB, after the run {end_rss:.0f} MB")
+    print()
+    print("In-process cost per record (median ms) beside the HTTP figure "
+          "(cores x 1000 / records/s):")
+    print()
+    print("| format | draft | sign (all groups) | in-process total | in-process records/s "
+          "on all cores | HTTP ms per record per core | HTTP/in-process |")
+    print("|---|---|---|---|---|---|---|")
+    cores = min(args.workers, os.cpu_count() or 1)
+    for fmt in ("di", "jwt"):
+        total = raw[f"{fmt}_draft"] + raw[f"{fmt}_sign"]
+        b = next((b for b in bulks if b["format"] == fmt), None)
+        http_ms = cores * 1e3 / b["rps"] if b and b["rps"] else float("nan")
+        print(f"| {fmt} | {raw[f'{fmt}_draft']:.2f} | {raw[f'{fmt}_sign']:.2f} "
+              f"({raw[f'{fmt}_groups']:.0f}) | {total:.2f} | {cores * 1e3 / total:.0f} | "
+              f"{http_ms:.2f} | {http_ms / total:.2f} |")
+    for fmt in ("di", "jwt"):
+        load = next((x for x in loads if x["format"] == fmt), None)
+        if load:
+            print(f"verify {fmt} in-process {raw[f'{fmt}_verify']:.2f} ms; over HTTP p50 "
+                  f"{load['p50']:.2f} ms ({load['p50'] / raw[f'{fmt}_verify']:.2f}x)")
+    failed = [b for b in bulks if b["errors"] or b["created"] != b["records"]]
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

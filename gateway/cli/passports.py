@@ -1,0 +1,61 @@
+"""``gateway passports``: the passports stored in the instance."""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+from gateway.errors import GatewayError
+from gateway.store.tables import PASSPORT_STATUSES
+
+
+@click.group()
+def passports() -> None:
+    """Passports stored in the instance (issued by the API or `gateway convert --store`)."""
+
+
+@passports.command("list")
+@click.option("--tenant", default=None, help="Only this tenant's passports (default: all).")
+@click.option("--status", type=click.Choice(PASSPORT_STATUSES), default=None,
+              help="Only passports in this status.")
+@click.option("--after", default=None, metavar="CODE",
+              help="Start after this battery code (the last one of the previous page).")
+@click.option("--limit", type=click.IntRange(1, 1000), default=1000, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON array.")
+def list_(tenant: str | None, status: str | None, after: str | None, limit: int,
+          as_json: bool) -> None:
+    """List stored passports in id order, as the API's GET /passports does."""
+    from gateway.services import CONSOLE_ADMIN, console_principal, list_passports, open_instance
+    from gateway.settings import Settings
+
+    try:
+        instance = open_instance(Settings.load())
+    except GatewayError as exc:
+        raise click.ClickException(str(exc)) from exc
+    try:
+        caller = console_principal(instance, tenant) if tenant else CONSOLE_ADMIN
+        items = list_passports(instance, caller, status=status, after=after, limit=limit)
+    finally:
+        instance.db.dispose()
+    rows = [
+        {
+            "id": p.id,
+            "batteryCode": p.battery_code,
+            "status": p.status,
+            "category": p.category,
+            "mapping": f"{p.mapping_set}@{p.mapping_version}",
+            "createdAt": p.created_at.isoformat().replace("+00:00", "Z"),
+            "supersededBy": p.superseded_by,
+        }
+        for p in items
+    ]
+    if as_json:
+        click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    for row in rows:
+        successor = f"\tsuperseded by {row['supersededBy']}" if row["supersededBy"] else ""
+        click.echo(f"{row['batteryCode']}\t{row['status']}\t{row['category']}\t"
+                   f"{row['mapping']}\t{row['createdAt']}{successor}")
+    if not rows:
+        click.echo("no passports", err=True)

@@ -1,0 +1,73 @@
+"""Signing in with an API key, signing out, the language switch and the start page."""
+
+from __future__ import annotations
+
+import secrets
+
+from flask import Response, redirect, request, session, url_for
+
+from gateway import auth, services
+from gateway.errors import InvalidInput
+from gateway.web import i18n
+from gateway.web.common import bp, instance, page, principal, safe_next
+
+#: How long the language pick is remembered (one year, in seconds).
+LANGUAGE_MAX_AGE = 365 * 24 * 3600
+
+
+@bp.get("/")
+def index() -> Response:
+    return page("index.html")
+
+
+@bp.get("/login")
+def login_form() -> Response:
+    return page("login.html", next=safe_next(request.args.get("next"), ""))
+
+
+def _home_of(role: str) -> str:
+    if role in (auth.EDITOR,):
+        return url_for("web.mappings_index")
+    if role in (auth.EXPORTER, auth.ADMIN):
+        return url_for("web.dashboard")
+    return url_for("web.index")
+
+
+@bp.post("/login")
+def login() -> Response:
+    secret = request.form.get("api_key", "").strip()
+    target = request.form.get("next", "")
+    found = None
+    if secret and len(secret) <= auth.MAX_SECRET_LENGTH:
+        found = services.authenticate(instance(), secret)
+    if found is None:
+        exc = InvalidInput("this API key is unknown or revoked", pointer="api_key")
+        return page("login.html", 401, error=exc.detail, next=safe_next(target, ""))
+    # A new session on sign-in (and a new CSRF token): no fixation of an earlier one.
+    session.clear()
+    session["tenant"] = found.tenant_name
+    session["key_id"] = found.key_id
+    session["csrf"] = secrets.token_urlsafe(32)
+    return redirect(safe_next(target, _home_of(found.role)), 303)
+
+
+@bp.post("/logout")
+def logout() -> Response:
+    session.clear()
+    return redirect(url_for("web.index"), 303)
+
+
+@bp.get("/language/<code>")
+def language(code: str) -> Response:
+    if code not in i18n.LANGUAGES:
+        raise InvalidInput(f"language must be one of {', '.join(i18n.LANGUAGES)}",
+                           pointer="code")
+    response = redirect(safe_next(request.args.get("next"), url_for("web.index")), 303)
+    response.set_cookie(i18n.COOKIE, code, max_age=LANGUAGE_MAX_AGE, samesite="Lax",
+                        httponly=True, secure=request.is_secure)
+    return response
+
+
+def signed_in_role() -> str | None:
+    caller = principal()
+    return caller.role if caller else None

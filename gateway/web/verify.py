@@ -1,0 +1,78 @@
+"""The importer's verify page: paste a credential or upload its file, read the checks.
+
+The form posts without a CSRF token on purpose: verifying acts for nobody (the result
+does not depend on who is signed in) and changes nothing, so a forged request gains an
+attacker nothing, and an importer can verify without a session cookie.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from flask import Response, request
+
+from gateway import services
+from gateway.errors import InvalidInput
+from gateway.web.common import bp, instance, page
+
+ENVELOPE_PREFIX = "data:application/vc+jwt,"
+
+
+def parse_submission(text: str) -> dict[str, Any] | str:
+    """The credential in a pasted or uploaded text: a JSON credential (bare, wrapped as
+    ``{"verifiableCredential": ...}`` or an ``EnvelopedVerifiableCredential``), or a
+    compact JWS.
+
+    :raises InvalidInput: neither JSON nor a compact JWS.
+    """
+    text = text.strip().lstrip("\ufeff")
+    if not text:
+        raise InvalidInput("paste a credential or choose a file", pointer="credential")
+    if text.startswith(("{", "[")):
+        try:
+            value = json.loads(text)
+        except ValueError as exc:
+            raise InvalidInput(f"the text is not JSON: {exc}", pointer="credential") from None
+        if isinstance(value, dict) and "verifiableCredential" in value and "proof" not in value:
+            value = value["verifiableCredential"]
+            if isinstance(value, list) and len(value) == 1:
+                value = value[0]
+        if isinstance(value, dict) and str(value.get("id", "")).startswith(ENVELOPE_PREFIX):
+            return str(value["id"])[len(ENVELOPE_PREFIX):]
+        if not isinstance(value, dict):
+            raise InvalidInput("a credential is one JSON object", pointer="credential")
+        return value
+    if text.startswith(ENVELOPE_PREFIX):
+        text = text[len(ENVELOPE_PREFIX):]
+    if text.count(".") == 2 and text.isascii() and " " not in text:
+        return text
+    raise InvalidInput("the text is neither a JSON credential nor a compact JWS "
+                       "(header.payload.signature)", pointer="credential")
+
+
+@bp.get("/verify")
+def verify_form() -> Response:
+    return page("verify.html")
+
+
+@bp.post("/verify")
+def verify_submit() -> Response:
+    text = request.form.get("credential", "")
+    upload = request.files.get("file")
+    if upload is not None and upload.filename:
+        try:
+            text = upload.read().decode("utf-8")
+        except UnicodeDecodeError:
+            return page("verify.html", 422, error="the file is not UTF-8 text", pasted="")
+    try:
+        credential = parse_submission(text)
+    except InvalidInput as exc:
+        return page("verify.html", 422, error=exc.detail, pasted=text[:20000])
+    result = services.verify_credential(instance(), credential)
+    claims: dict[str, Any] = {}
+    try:
+        claims = services.credential_claims(credential)
+    except (ValueError, IndexError):
+        pass
+    return page("verify.html", result=result, claims=claims, pasted=text[:20000])
