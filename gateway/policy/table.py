@@ -59,6 +59,14 @@ class Policy:
                 return rule
         return None
 
+    def classifies_members(self, path: str) -> bool:
+        """Whether ``path`` has no rule of its own or above it, but paths below it have:
+        such an object is opened and each member judged by its own rule (an
+        unclassified member is still withheld)."""
+        if self.rule_for(path) is not None:
+            return False
+        return any(rule.startswith(path + ".") for rule in self.rules)
+
     def classify(self, path: str) -> str:
         """Unclassified fields are withheld: only what the table allows leaves."""
         rule = self.rule_for(path)
@@ -143,7 +151,9 @@ def apply_policy(record: Mapping[str, Any], policy: Policy) -> tuple[dict[str, A
         for key, value in node.items():
             path = f"{prefix}.{key}" if prefix else key
             cls = policy.classify(path)
-            if cls == "withhold":
+            if cls == "withhold" and not (
+                isinstance(value, dict) and policy.classifies_members(path)
+            ):
                 if path not in withheld:
                     withheld.append(path)
                 continue

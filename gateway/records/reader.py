@@ -42,7 +42,8 @@ def read_record(
         ``charset`` are ignored; ``+json`` and ``+xml`` suffixes are accepted).
     :param platform_fields: the declared national platform fields the record's
         ``platform_fields`` block is checked against; default: the shipped table.
-    :returns: the record as dicts, lists, strings and ints (decimals as canonical strings).
+    :returns: the record as dicts, lists, strings, ints and booleans (decimals as
+        canonical strings).
     :raises UnsupportedMediaType: another media type.
     :raises UnsafeInput: an XML document with a DOCTYPE or entity declaration.
     :raises InvalidRecord: every problem found, each with a JSON pointer (JSON input) or

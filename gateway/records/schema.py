@@ -7,7 +7,8 @@ items per lifecycle stage of the 2018 Interim Provisions on traceability managem
 versioned as ``cn-trace/<n>``. ``docs/record-model.md`` describes every field.
 
 Loading a record with :data:`RECORD_SCHEMA` returns plain JSON data (dicts, lists,
-strings, ints); ``null`` members of optional fields are dropped (null means absent).
+strings, ints, booleans); ``null`` members of optional fields are dropped (null means
+absent).
 """
 
 from __future__ import annotations

@@ -83,7 +83,7 @@ def validate_record(
     :param extra: problems the reader already found, reported with the schema's.
     :param platform_fields: the table ``platform_fields`` is checked against; default:
         the shipped one (:func:`gateway.records.platform_fields.load_platform_fields`).
-    :returns: the normalised record: dicts, lists, strings and ints only.
+    :returns: the normalised record: dicts, lists, strings, ints and booleans only.
     :raises InvalidRecord: listing every problem.
     """
     problems = list(extra or ())

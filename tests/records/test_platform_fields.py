@@ -232,12 +232,17 @@ def test_xml_problems_name_the_field_element() -> None:
         f"<battery><code>{CODE}</code><category>ev</category></battery>"
         "<manufacturer><name>M</name></manufacturer>\n"
         '<platform_fields><field name="carbon_footprint_declared">many</field>\n'
-        '<field name="colour">red</field></platform_fields></record>'
+        '<field name="colour">red</field>\n'
+        '<field name="colour">blue</field></platform_fields></record>'
     ).encode()
-    found = problems(body, "application/xml")
+    with pytest.raises(InvalidRecord) as caught:
+        read_record(body, "application/xml")
     where = "/record/platform_fields/field[@name='{}']"
-    assert found[where.format("carbon_footprint_declared")]["line"] == 2
-    assert found[where.format("colour")]["line"] == 3
+    assert [(e["pointer"], e["line"]) for e in caught.value.extensions["errors"]] == [
+        (where.format("colour"), 4),  # the repeat, found while reading
+        (where.format("carbon_footprint_declared"), 2),
+        (where.format("colour"), 3),
+    ]
 
 
 def test_xsd_requires_the_name_attribute() -> None:
@@ -315,17 +320,8 @@ def test_a_new_field_stays_withheld_until_a_policy_row_classifies_it(
     assert "third_party_assurances" not in draft.conversion.attributes
 
 
-# apply_policy in gateway/policy/table.py withholds an unclassified object as a whole,
-# so classifying one member of platform_fields has no effect until it opens such an
-# object to judge each member by its own rule (see docs/record-model.md).
-NEEDS_MEMBER_RULES = pytest.mark.xfail(
-    strict=True,
-    reason="gateway.policy.table.apply_policy does not yet judge members of an "
-    "unclassified object by their own rules",
-)
 
 
-@NEEDS_MEMBER_RULES
 def test_a_policy_row_lets_a_new_field_leave(table, tmp_path: Path) -> None:
     row = f'{NEW_PATH},export,"Name of a public assurance scheme: no personal data.",'
     data = record(assurance_scheme="RMAP")
@@ -341,7 +337,6 @@ def test_a_policy_row_lets_a_new_field_leave(table, tmp_path: Path) -> None:
     assert draft.conversion.attributes["third_party_assurances"] == "RMAP"
 
 
-@NEEDS_MEMBER_RULES
 def test_shipped_policy_exports_classified_platform_fields_only(table) -> None:
     loaded = read_record(
         as_json(record(digital_id="DID-0001", assurance_scheme="RMAP")),
