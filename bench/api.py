@@ -105,7 +105,7 @@ class Server:
         env.update(GATEWAY_HOME=str(home), GATEWAY_BASE_URL=BASE_URL)
         # A bulk request runs for minutes; gunicorn's sync workers would otherwise be
         # killed by the arbiter after 30 s of silence (see docs/operations.md).
-        env["GUNICORN_CMD_ARGS"] = "--timeout 0 --access-logfile /dev/null"
+        env["GUNICORN_CMD_ARGS"] = "--access-logfile /dev/null"
         self.log = log
         with log.open("ab") as out:
             self.proc = subprocess.Popen(

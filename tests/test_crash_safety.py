@@ -96,9 +96,6 @@ class Server:
         self.port = free_port()
         env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
         env.update(GATEWAY_HOME=str(settings.home), GATEWAY_BASE_URL=settings.base_url)
-        # On a slow machine the retry can outlast gunicorn's 30 s worker timeout, which
-        # would cut it; the only kill this test wants is its own.
-        env["GUNICORN_CMD_ARGS"] = "--timeout 0"
         if settings.database_url:
             env["DATABASE_URL"] = settings.database_url
         self.log = log

@@ -11,7 +11,11 @@ import click
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8080, show_default=True, type=int)
 @click.option("--workers", default=2, show_default=True, type=int)
-def serve(host: str, port: int, workers: int) -> None:
+@click.option("--timeout", default=0, show_default=True, type=int,
+              help="Seconds a worker may spend on one request before gunicorn restarts "
+                   "it; 0 = no limit, which bulk NDJSON conversions need (a sync worker "
+                   "reports alive only between requests).")
+def serve(host: str, port: int, workers: int, timeout: int) -> None:
     """Serve the gateway over HTTP with gunicorn."""
     from gunicorn.app.wsgiapp import WSGIApplication
 
@@ -20,6 +24,7 @@ def serve(host: str, port: int, workers: int) -> None:
         "gunicorn",
         "--bind", f"{host}:{port}",
         "--workers", str(workers),
+        "--timeout", str(timeout),
         "--access-logfile", "-",
         "gateway.app:create_app()",
     ]

@@ -26,6 +26,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from gateway.codes.tables import CodeTables, load_tables
@@ -227,6 +228,9 @@ def _check_field(f: _Field, text: str, allowed: Mapping[str, object] | frozenset
 def decode(code: str, tables: CodeTables | None = None, *, strict: bool = False) -> BatteryCode:
     """Decode a GB/T 34014 code (24 characters, or the 19-character echelon-use form).
 
+    Decodes with the shipped tables are cached: a record names the same codes several
+    times (hierarchy, events, compliance checks) and a decoded code never changes.
+
     :param code: the code exactly as read; no case folding or trimming is done.
     :param tables: letter tables to use; default: those shipped with the gateway.
     :param strict: also refuse a code whose production date is not a calendar date.
@@ -235,13 +239,23 @@ def decode(code: str, tables: CodeTables | None = None, *, strict: bool = False)
     :raises InvalidBatteryCode: the code breaks a rule; ``errors`` lists every problem
         as ``{position, segment, reason, rule}``.
     """
+    if tables is None and isinstance(code, str):
+        return _decode_shipped(code, strict)
+    return _decode(code, tables or load_tables(), strict)
+
+
+@lru_cache(maxsize=65536)
+def _decode_shipped(code: str, strict: bool) -> BatteryCode:
+    return _decode(code, load_tables(), strict)
+
+
+def _decode(code: str, tables: CodeTables, strict: bool) -> BatteryCode:
     if not isinstance(code, str):
         raise InvalidBatteryCode(
             "battery code must be a string",
             errors=[{"position": 0, "segment": "code", "reason": "not a string",
                      "rule": "type"}],
         )
-    tables = tables or load_tables()
     layout = _LAYOUTS.get(len(code))
     if layout is None:
         # Point at the first missing or first surplus character.

@@ -20,7 +20,6 @@ from typing import Any
 from gateway.credentials import data_integrity, jose
 from gateway.credentials.checks import Check
 from gateway.credentials.did import Resolver, VerificationMethod
-from gateway.credentials.jsonld import expand_strict
 from gateway.credentials.model import (
     PASSPORT_CREDENTIAL_TYPE,
     as_list,
@@ -28,6 +27,7 @@ from gateway.credentials.model import (
     parse_datetime,
     structure_checks,
 )
+from gateway.credentials.rdfc import canonicalize
 from gateway.credentials.status_list import (
     StatusSource,
     check_status,
@@ -196,7 +196,10 @@ class _Verifier:
         if payload is None:
             return VerificationResult(tuple(self.checks), "vc+jwt")
         try:
-            expand_strict(payload, loader=self.loader)
+            # The strict canonicalization checks what expansion would (pinned contexts,
+            # no dropped term, no relative IRI) under the caps for untrusted input, and
+            # takes the fast path where it can.
+            canonicalize(payload, loader=self.loader, untrusted=True)
         except ContextError as e:
             self.checks.append(Check("jsonld.contexts", False, e.detail))
         except GatewayError as e:

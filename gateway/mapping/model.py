@@ -6,6 +6,7 @@ import hashlib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 NO_TERM_FOUND = "sssom:NoTermFound"
@@ -105,7 +106,7 @@ class MappingSet:
     def ref(self) -> str:
         return f"{self.set_id}@{self.version}"
 
-    @property
+    @cached_property
     def content_hash(self) -> str:
         """SHA-256 over the normalised rows: columns in fixed order, cells stripped,
         parameters as canonical JSON. Metadata and labels' layout do not change it,
@@ -118,7 +119,16 @@ class MappingSet:
         return f"sha256:{digest.hexdigest()}"
 
     def rows_for(self, term: str) -> list[MappingRow]:
-        return [row for row in self.rows if row.attribute_term == term]
+        """The rows of one EU attribute, in table order."""
+        return list(self._rows_by_term.get(term, ()))
+
+    @cached_property
+    def _rows_by_term(self) -> dict[str, tuple[MappingRow, ...]]:
+        # Every conversion asks once per catalog attribute; index the table once.
+        index: dict[str, list[MappingRow]] = {}
+        for row in self.rows:
+            index.setdefault(row.attribute_term, []).append(row)
+        return {term: tuple(rows) for term, rows in index.items()}
 
 
 def canonical_json(value: Any) -> str:

@@ -14,7 +14,6 @@ make it stricter, never looser.
 
 from __future__ import annotations
 
-import copy
 import csv
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -138,14 +137,13 @@ def apply_policy(record: Mapping[str, Any], policy: Policy) -> tuple[dict[str, A
         the record were withheld, which aggregate-only fields were used, and a
         ``{path: reason}`` map for every withheld path (for the gap report).
     """
-    kept = copy.deepcopy(dict(record))
     withheld: list[str] = []
     aggregated: list[str] = []
 
     def walk(node: Any, prefix: str) -> Any:
         if isinstance(node, list):
             return [walk(item, prefix) for item in node]
-        if not isinstance(node, dict):
+        if not isinstance(node, Mapping):
             return node
         out = {}
         for key, value in node.items():
@@ -162,7 +160,8 @@ def apply_policy(record: Mapping[str, Any], policy: Policy) -> tuple[dict[str, A
             out[key] = walk(value, path)
         return out
 
-    kept = walk(kept, "")
+    # walk() builds new containers all the way down, so the input is never changed.
+    kept = walk(record, "")
     reasons = {
         path: f"withheld by {policy.ref}: {rule.legal_basis}"
         for path, rule in policy.rules.items() if rule.cls == "withhold"
