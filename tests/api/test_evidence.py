@@ -17,7 +17,7 @@ from gateway.paths import MAPPINGS_DIR
 from gateway.policy.table import TABLES_DIR
 from gateway.records.reader import read_record_file
 from gateway.services.evidence_check import check
-from tests.api.conftest import RECORDS, assert_problem
+from tests.api.conftest import RECORDS, assert_problem, issue_keys, make_app
 from tests.test_no_leaks import assert_no_leak
 
 VIN_RECORD = RECORDS / "vin-repair-pack.json"
@@ -164,3 +164,23 @@ def test_export_is_audited_outside_the_passport_subject(api, keys, issued) -> No
     assert event.action == "evidence.exported"
     assert event.actor.startswith("tenant:acme/key:")
     assert event.data == {"sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data)}
+
+
+def test_each_backend_gives_the_same_kind_of_package(tmp_path: Path, backend_url: str) -> None:
+    app = make_app(tmp_path / "instance", backend_url)
+    try:
+        api = app.test_client()
+        keys = issue_keys(app.extensions["gateway.settings"])
+        created = api.post("/passports", data=VIN_RECORD.read_bytes(),
+                           content_type="application/json", headers=keys["exporter"])
+        assert created.status_code == 201, created.json
+        assert api.post(f"/passports/{CODE}/suspend", headers=keys["exporter"]).status_code == 200
+        first = _evidence(api, keys)
+        assert _evidence(api, keys, "admin") == first
+        files = _members(first)
+        assert check(files) == []
+        status = json.loads(files["status.json"])
+        assert {(e["statusPurpose"], e["bit"]) for e in status["entries"]} == {
+            ("revocation", 0), ("suspension", 1)}
+    finally:
+        app.extensions["gateway.instance"].db.dispose()

@@ -199,6 +199,7 @@ class Pages:
 
     def submit(self, button_name: str) -> None:
         """Click a form's submit button and wait for the page it loads."""
+        self._requests.clear()
         with self.page.expect_navigation():
             self.page.get_by_role("button", name=button_name).click()
 
