@@ -124,3 +124,20 @@ def test_sign_without_a_key_says_how_to_make_one(run, tmp_path):
     result = run("convert", RECORDS / "sparse-pack.json", "--out", tmp_path / "out", "--sign")
     assert result.exit_code == 1
     assert "gateway keys generate" in result.output
+
+
+def test_battery_pass_payloads_validate_against_their_schemas(run, tmp_path):
+    from gateway.transform.batterypass import validate
+
+    out = tmp_path / "out"
+    result = run("convert", RECORDS / "ncm-ev-pack.json", "--out", out, "--batterypass",
+                 "--quiet")
+    assert result.exit_code == 0, result.output
+    folder = next(out.iterdir())
+    payloads = {p.name.removeprefix("batterypass-").removesuffix(".json"):
+                json.loads(p.read_text(encoding="utf-8"))
+                for p in folder.glob("batterypass-*.json") if "missing" not in p.name}
+    assert payloads, "at least one complete aspect"
+    assert validate(payloads) == {aspect: [] for aspect in payloads}
+    missing = json.loads((folder / "batterypass-missing.json").read_text(encoding="utf-8"))
+    assert "GeneralProductInformation" in missing and not set(missing) & set(payloads)

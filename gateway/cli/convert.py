@@ -40,10 +40,13 @@ PROGRESS_FROM = 5
                    "(status lists, audit log; a battery that has a passport is refused).")
 @click.option("--tenant", default=None,
               help="With --store: the tenant that issues (default: the only one).")
+@click.option("--batterypass", is_flag=True,
+              help="Also write the public part as Battery Pass 1.2 aspect payloads "
+                   "(only complete aspects; batterypass-missing.json names the rest).")
 @click.option("--quiet", is_flag=True, help="Print no gap tables.")
 def convert(records: tuple[Path, ...], out_dir: Path | None, mapping: str | None,
             base_url: str | None, sign: bool, proof_format: str, store: bool,
-            tenant: str | None, quiet: bool) -> None:
+            tenant: str | None, batterypass: bool, quiet: bool) -> None:
     """Convert national traceability records (JSON or XML) into EU passport documents.
 
     Writes OUT/<code>/passport-<access_group>.jsonld and OUT/<code>/gaps.json per
@@ -54,6 +57,8 @@ def convert(records: tuple[Path, ...], out_dir: Path | None, mapping: str | None
     failed.
     """
     if store:
+        if batterypass:
+            raise click.UsageError("--batterypass goes with a conversion into --out")
         if not sign:
             raise click.UsageError("--store issues signed passports: add --sign")
         if base_url is not None:
@@ -100,11 +105,23 @@ def convert(records: tuple[Path, ...], out_dir: Path | None, mapping: str | None
         suffix = "vc.jsonld" if proof_format == "di" else "vc.jwt"
         files.update({f"passport-{group}.{suffix}": c for group, c in credentials.items()})
         files["gaps.json"] = draft.gaps
+        if batterypass:
+            files.update(_batterypass_files(draft.conversion.attributes))
         _write_folder(out_dir / draft.battery_code, files)
         if not quiet:
             bar.write(gap_table(draft.gaps), file=sys.stdout)
     if failed:
         raise SystemExit(1)
+
+
+def _batterypass_files(attributes: dict[str, Any]) -> dict[str, Any]:
+    from gateway.transform.batterypass import export
+
+    projection = export(attributes)
+    files: dict[str, Any] = {f"batterypass-{aspect}.json": payload
+                             for aspect, payload in projection.payloads.items()}
+    files["batterypass-missing.json"] = projection.missing
+    return files
 
 
 def _store(records: tuple[Path, ...], out_dir: Path | None, mapping: str | None,

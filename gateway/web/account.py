@@ -9,7 +9,7 @@ from flask import Response, redirect, request, session, url_for
 from gateway import auth, services
 from gateway.errors import InvalidInput
 from gateway.web import i18n
-from gateway.web.common import bp, instance, page, principal, safe_next
+from gateway.web.common import bp, instance, page, safe_next
 
 #: How long the language pick is remembered (one year, in seconds).
 LANGUAGE_MAX_AGE = 365 * 24 * 3600
@@ -67,7 +67,3 @@ def language(code: str) -> Response:
                         httponly=True, secure=request.is_secure)
     return response
 
-
-def signed_in_role() -> str | None:
-    caller = principal()
-    return caller.role if caller else None

@@ -19,6 +19,7 @@ from typing import Any
 from flask import Response, request, stream_with_context, url_for
 
 from gateway import auth, services
+from gateway.auth import Principal
 from gateway.errors import GatewayError, InvalidInput
 from gateway.services import web as web_services
 from gateway.vocab.catalog import ACCESS_GROUPS, load_catalog
@@ -36,7 +37,7 @@ GAP_CSV_COLUMNS = ("battery_code", "key", "label", "access_group", "obligation",
                    "reason")
 
 
-def _exporter() -> services.auth.Principal:  # type: ignore[name-defined]
+def _exporter() -> Principal:
     return require(auth.may_issue, "use the exporter dashboard")
 
 

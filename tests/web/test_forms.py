@@ -69,8 +69,8 @@ def test_verify_input_forms() -> None:
     assert parse_submission(json.dumps(credential)) == credential
     assert parse_submission(json.dumps({"verifiableCredential": credential})) == credential
     assert parse_submission(" a.b.c \n") == "a.b.c"
-    assert parse_submission(json.dumps(
-        {"type": "EnvelopedVerifiableCredential", "id": "data:application/vc+jwt,a.b.c"})) == "a.b.c"
+    enveloped = {"type": "EnvelopedVerifiableCredential", "id": "data:application/vc+jwt,a.b.c"}
+    assert parse_submission(json.dumps(enveloped)) == "a.b.c"
     for bad in ("", "{nope", "[1, 2]", "hello world"):
         with pytest.raises(InvalidInput):
             parse_submission(bad)
@@ -108,4 +108,4 @@ def test_pages_need_sign_in_and_pick_a_language(client) -> None:
     again = client.get("/verify", headers={"Accept-Language": "zh-CN"})
     assert "Verify a battery passport credential" in again.get_data(as_text=True)
     offsite = client.get("/language/zh?next=//evil.example/")
-    assert offsite.location.endswith("/")  and "evil" not in offsite.location
+    assert offsite.location.endswith("/") and "evil" not in offsite.location
