@@ -15,9 +15,17 @@ from gateway.services.passports import require
 from gateway.telemetry.aggregate import BadFrame, aggregate_frames
 
 bp = Blueprint("telemetry", __name__)
-NUMBER_ARGS = ("rated_capacity_ah", "temp_min", "temp_max", "deep_discharge_soc",
-               "pack_min_voltage", "pack_max_voltage")
-INTEGER_ARGS = ("max_interval_s", "reorder_window_s")
+# Physically plausible bounds: outside them a value is a mistake, and huge ones would
+# overflow the decimal arithmetic of the aggregates.
+NUMBER_ARGS = {
+    "rated_capacity_ah": (0.001, 1_000_000),
+    "temp_min": (-100, 200),
+    "temp_max": (-100, 200),
+    "deep_discharge_soc": (0, 100),
+    "pack_min_voltage": (0, 100_000),
+    "pack_max_voltage": (0, 100_000),
+}
+INTEGER_ARGS = {"max_interval_s": (1, 86_400), "reorder_window_s": (0, 86_400)}
 
 
 def _lines(stream: IO[bytes], limit: int) -> Iterator[bytes]:
@@ -32,13 +40,18 @@ def _lines(stream: IO[bytes], limit: int) -> Iterator[bytes]:
 
 def _thresholds() -> dict[str, Any]:
     out: dict[str, Any] = {}
-    for name, kind in [(n, float) for n in NUMBER_ARGS] + [(n, int) for n in INTEGER_ARGS]:
+    specs = [(n, float, b) for n, b in NUMBER_ARGS.items()] + [
+        (n, int, b) for n, b in INTEGER_ARGS.items()]
+    for name, kind, (low, high) in specs:
         if name in request.args:
             try:
-                out[name] = kind(request.args[name])
+                value = kind(request.args[name])
             except ValueError:
                 raise InvalidInput(f"{name} must be a {kind.__name__} number",
                                    pointer=name) from None
+            if not low <= value <= high:
+                raise InvalidInput(f"{name} must be between {low} and {high}", pointer=name)
+            out[name] = value
     return out
 
 
