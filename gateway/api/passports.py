@@ -211,18 +211,7 @@ def list_passports() -> Response:
         after=request.args.get("after"), limit=limit,
     )
     body = {
-        "items": [
-            {
-                "id": p.id,
-                "batteryCode": p.battery_code,
-                "status": p.status,
-                "category": p.category,
-                "mapping": f"{p.mapping_set}@{p.mapping_version}",
-                "createdAt": p.created_at.isoformat().replace("+00:00", "Z"),
-                "supersededBy": p.superseded_by,
-            }
-            for p in items
-        ],
+        "items": [services.passport_summary(p) for p in items],
         "next": items[-1].battery_code if len(items) == limit else None,
     }
     return Response(json.dumps(body, ensure_ascii=False), mimetype="application/json")

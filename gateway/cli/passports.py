@@ -26,7 +26,13 @@ def passports() -> None:
 def list_(tenant: str | None, status: str | None, after: str | None, limit: int,
           as_json: bool) -> None:
     """List stored passports in id order, as the API's GET /passports does."""
-    from gateway.services import CONSOLE_ADMIN, console_principal, list_passports, open_instance
+    from gateway.services import (
+        CONSOLE_ADMIN,
+        console_principal,
+        list_passports,
+        open_instance,
+        passport_summary,
+    )
     from gateway.settings import Settings
 
     try:
@@ -38,18 +44,7 @@ def list_(tenant: str | None, status: str | None, after: str | None, limit: int,
         items = list_passports(instance, caller, status=status, after=after, limit=limit)
     finally:
         instance.db.dispose()
-    rows = [
-        {
-            "id": p.id,
-            "batteryCode": p.battery_code,
-            "status": p.status,
-            "category": p.category,
-            "mapping": f"{p.mapping_set}@{p.mapping_version}",
-            "createdAt": p.created_at.isoformat().replace("+00:00", "Z"),
-            "supersededBy": p.superseded_by,
-        }
-        for p in items
-    ]
+    rows = [passport_summary(p) for p in items]
     if as_json:
         click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
         return

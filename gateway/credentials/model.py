@@ -18,6 +18,7 @@ from typing import Any
 
 from gateway.credentials.checks import Check
 from gateway.errors import CredentialError
+from gateway.jsonvalues import first_float
 from gateway.vocab.loader import CREDENTIALS_V2, PASSPORT_V1
 
 VC_TYPE = "VerifiableCredential"
@@ -81,22 +82,6 @@ def format_datetime(moment: datetime) -> str:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _refuse_floats(value: Any, pointer: str) -> None:
-    # DESIGN §5 "Numbers in passports": a JSON float becomes an xsd:double whose lexical
-    # form differs between JSON-LD processors, which breaks signatures across them.
-    if isinstance(value, float):
-        raise CredentialError(
-            "JSON floats are not allowed in credentials; write decimals as strings",
-            pointer=pointer or "/",
-        )
-    if isinstance(value, Mapping):
-        for key, item in value.items():
-            _refuse_floats(item, f"{pointer}/{str(key).replace('~', '~0').replace('/', '~1')}")
-    elif isinstance(value, list | tuple):
-        for i, item in enumerate(value):
-            _refuse_floats(item, f"{pointer}/{i}")
 
 
 def build_credential(
@@ -164,7 +149,12 @@ def build_credential(
     credential["credentialSubject"] = {"id": passport_id, **body}
     if status:
         credential["credentialStatus"] = status[0] if len(status) == 1 else list(status)
-    _refuse_floats(credential, "")
+    found = first_float(credential)
+    if found is not None:
+        raise CredentialError(
+            "JSON floats are not allowed in credentials; write decimals as strings",
+            pointer=found,
+        )
     return credential
 
 

@@ -43,6 +43,7 @@ from gateway.services.passports import (
     list_passports,
     passport_credentials,
     passport_gaps,
+    passport_summary,
 )
 from gateway.services.whitelist import import_whitelist, instance_whitelist
 from gateway.store.tables import PASSPORT_STATUSES
@@ -80,6 +81,7 @@ __all__ = [
     "open_instance",
     "passport_credentials",
     "passport_gaps",
+    "passport_summary",
     "pinned_context",
     "prepare_instance",
     "require_issuer",

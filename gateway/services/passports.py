@@ -395,3 +395,16 @@ def change_status(
                 bit = status_bit(purpose, status)
                 registry.set_status({"credentialStatus": item}, purpose, bit, note if bit else "")
     return changed
+
+
+def passport_summary(passport: StoredPassport) -> dict[str, Any]:
+    """One line of a passport list, as the API and the CLI show it."""
+    return {
+        "id": passport.id,
+        "batteryCode": passport.battery_code,
+        "status": passport.status,
+        "category": passport.category,
+        "mapping": f"{passport.mapping_set}@{passport.mapping_version}",
+        "createdAt": passport.created_at.isoformat().replace("+00:00", "Z"),
+        "supersededBy": passport.superseded_by,
+    }

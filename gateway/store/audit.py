@@ -18,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from gateway.errors import InvalidInput
+from gateway.jsonvalues import first_float
 from gateway.store import tables
 from gateway.store.tables import utcnow
 
@@ -51,22 +52,13 @@ def canonical_json(value: Any, pointer: str = "/data") -> str:
     :returns: the canonical text.
     :raises InvalidInput: for a float or a non-JSON type.
     """
-    _refuse_floats(value, pointer)
+    found = first_float(value, pointer)
+    if found is not None:
+        raise InvalidInput("floats are not allowed; write decimals as strings", pointer=found)
     try:
         return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     except (TypeError, ValueError) as exc:
         raise InvalidInput(f"not JSON data: {exc}", pointer=pointer) from exc
-
-
-def _refuse_floats(value: Any, pointer: str) -> None:
-    if isinstance(value, float):
-        raise InvalidInput("floats are not allowed; write decimals as strings", pointer=pointer)
-    if isinstance(value, dict):
-        for key, item in value.items():
-            _refuse_floats(item, f"{pointer}/{key}")
-    elif isinstance(value, list | tuple):
-        for i, item in enumerate(value):
-            _refuse_floats(item, f"{pointer}/{i}")
 
 
 def event_hash(
