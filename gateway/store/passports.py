@@ -224,6 +224,12 @@ class Passports:
             if earlier is not None:
                 return self._repeat(earlier, digest, passport.idempotency_key)
         if self.session.get(tables.Passport, passport.id) is not None:
+            # On PostgreSQL (read committed) a concurrent request with the same key may
+            # have committed between the look-up above and this one: answer from it.
+            if passport.idempotency_key is not None:
+                earlier = self._by_idempotency_key(passport.tenant_id, passport.idempotency_key)
+                if earlier is not None:
+                    return self._repeat(earlier, digest, passport.idempotency_key)
             raise Conflict(f"passport {passport.id} already exists", pointer="/id")
         if passport.predecessor_id is not None:
             self._row(passport.predecessor_id, None)
