@@ -12,6 +12,7 @@ tenth of it (flat memory: the two should be close).
 
 from __future__ import annotations
 
+import argparse
 import datetime as dt
 import subprocess
 import sys
@@ -64,7 +65,10 @@ def best_times(*funcs, repeat: int = 3) -> list[float]:
 
 
 def main() -> None:
-    frames = int(sys.argv[1]) if len(sys.argv) > 1 else 200_000
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("frames", nargs="?", type=int, default=200_000,
+                        help="frames in the generated stream (default 200000)")
+    frames = parser.parse_args().frames
     lines = stream(frames)
     total = len(lines)
     _, target = vins_and_codes()[0]
