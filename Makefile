@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint vocab bench clean
+.PHONY: run test lint vocab bench bench-api clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -29,6 +29,11 @@ vocab: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/credentials.py
+	$(BIN)/python bench/gbt32960_parse.py
+	$(BIN)/python bench/telemetry.py
+
+bench-api: $(STAMP)
+	$(BIN)/python bench/api.py --records 10000
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
