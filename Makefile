@@ -22,7 +22,6 @@ test: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
-	$(BIN)/ruff format --check .
 
 vocab: $(STAMP)
 	$(BIN)/python -m gateway.vocab.build
