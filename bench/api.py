@@ -3,7 +3,7 @@
 Starts ``gateway serve`` (gunicorn, 2 workers by default) on 127.0.0.1 over a fresh
 instance in a temporary folder (SQLite), then measures:
 
-* bulk conversion through ``POST /passports:batch`` of N generated records (the
+* bulk conversion through ``POST /passports/batch`` of N generated records (the
   ``ncm-ev-pack`` fixture with GB/T 34014 serial digits varied), once with Data Integrity
   and once with ``vc+jwt``, every access group's credential included: records/s and the
   peak resident memory of the server (master + workers, summed, sampled from ``/proc``).
@@ -203,10 +203,10 @@ def make_instance(home: Path) -> str:
 
 def batch_stream(port: int, secret: str, fmt: str, lines: Iterator[bytes], key: str,
                  timeout: float, result: dict[str, Any]) -> None:
-    """One ``POST /passports:batch``: the body goes out chunked from a sender thread while
+    """One ``POST /passports/batch``: the body goes out chunked from a sender thread while
     this thread reads and counts the outcome lines (the answer streams back meanwhile)."""
     conn = http.client.HTTPConnection(HOST, port, timeout=timeout)
-    conn.putrequest("POST", f"/passports:batch?format={fmt}")
+    conn.putrequest("POST", f"/passports/batch?format={fmt}")
     conn.putheader("Authorization", f"Bearer {secret}")
     conn.putheader("Content-Type", "application/x-ndjson")
     conn.putheader("Idempotency-Key", key)

@@ -1,6 +1,6 @@
 """Crash safety of bulk conversion, against a real ``gateway serve`` (gunicorn) process.
 
-A ``POST /passports:batch`` stream is cut by ``kill -9`` of the whole server (master and
+A ``POST /passports/batch`` stream is cut by ``kill -9`` of the whole server (master and
 workers) after some outcome lines have arrived. The database must then hold every record
 whole (passport, one credential per access group, its audit event) or not at all; after a
 restart the same request with the same ``Idempotency-Key`` finishes, storing each record
@@ -153,7 +153,7 @@ def open_batch(port: int, secret: str, lines: list[bytes],
     :returns: the connection's socket (close it when done) and the answer.
     """
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=READ_TIMEOUT)
-    conn.putrequest("POST", "/passports:batch?format=di")
+    conn.putrequest("POST", "/passports/batch?format=di")
     conn.putheader("Authorization", f"Bearer {secret}")
     conn.putheader("Content-Type", "application/x-ndjson")
     conn.putheader("Idempotency-Key", key)

@@ -117,7 +117,7 @@ def deprecate(set_id: str, version: str) -> Response:
     return jsonify(_table(workflow.table(ref), workflow.info(ref).status))
 
 
-@bp.post("/mappings:import")
+@bp.post("/mappings/import")
 def import_table() -> Response:
     if request.mimetype != TSV:
         raise UnsupportedMediaType(f"send the SSSOM table as {TSV}", pointer="Content-Type")

@@ -96,7 +96,7 @@ def _lines(stream: IO[bytes], limit: int) -> Iterator[tuple[int, bytes | None]]:
         yield number, line
 
 
-@bp.post("/passports:batch")
+@bp.post("/passports/batch")
 def create_passports_batch() -> Response:
     """Bulk conversion: one record per NDJSON line in, one outcome per line out, each
     record committed in its own unit of work before its outcome is written."""

@@ -2,7 +2,7 @@
 batch's gap heatmap, readiness and national compliance findings, download the results.
 
 An upload goes through ``services.issue_passport`` record by record, exactly as the
-API's ``POST /passports:batch`` does. A browser with scripts reads the outcome of each
+API's ``POST /passports/batch`` does. A browser with scripts reads the outcome of each
 record as a streamed NDJSON line while the batch runs; without scripts the form posts
 normally and the result page lists every outcome.
 """

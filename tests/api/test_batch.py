@@ -15,7 +15,7 @@ def _line(name: str) -> bytes:
 
 
 def _batch(api, keys, body: bytes, **headers):
-    response = api.post("/passports:batch?format=jwt", data=body, content_type=NDJSON,
+    response = api.post("/passports/batch?format=jwt", data=body, content_type=NDJSON,
                         headers={**keys["exporter"], **headers})
     assert response.status_code == 200 and response.mimetype == NDJSON
     return [json.loads(line) for line in response.get_data().splitlines()]
@@ -70,10 +70,10 @@ def test_a_line_over_the_limit_is_refused_alone(tmp_path) -> None:
 
 
 def test_batch_needs_ndjson_and_an_issuer(api, keys) -> None:
-    response = api.post("/passports:batch", data=b"{}", content_type="application/json",
+    response = api.post("/passports/batch", data=b"{}", content_type="application/json",
                         headers=keys["exporter"])
     assert response.status_code == 415
-    response = api.post("/passports:batch", data=b"{}\n", content_type=NDJSON,
+    response = api.post("/passports/batch", data=b"{}\n", content_type=NDJSON,
                         headers=keys["importer"])
     assert response.status_code == 403
-    assert api.post("/passports:batch", data=b"{}\n", content_type=NDJSON).status_code == 401
+    assert api.post("/passports/batch", data=b"{}\n", content_type=NDJSON).status_code == 401

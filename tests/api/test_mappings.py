@@ -118,7 +118,7 @@ def test_sssom_file_round_trip_through_the_api(api, keys):
     assert tsv.mimetype == "text/tab-separated-values"
     text = tsv.get_data(as_text=True).replace(f"{SET}/1.0.0\n", f"{SET}/1.0.1\n").replace(
         "mapping_set_version: 1.0.0", "mapping_set_version: 1.0.1")
-    imported = api.post("/mappings:import?base=1.0.0", headers=keys["editor"],
+    imported = api.post("/mappings/import?base=1.0.0", headers=keys["editor"],
                         data=text.encode(), content_type="text/tab-separated-values")
     assert imported.status_code == 201, imported.get_json()
     versions = {v["mapping"]: v for v in api.get("/mappings").get_json()["versions"]}
