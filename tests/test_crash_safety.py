@@ -22,16 +22,14 @@ import sys
 import threading
 import time
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, func, select
+from sqlalchemy import func, select
 
 from gateway.services import prepare_instance
 from gateway.settings import Settings
 from gateway.store import AuditLog, Passports, Tenants, init_db, tables
-from gateway.store.db import normalise_url
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE = ROOT / "fixtures" / "records" / "ncm-ev-pack.json"
@@ -55,31 +53,6 @@ def record_lines(count: int) -> list[bytes]:
         text.replace(code, f"{code[:17]}{n:07d}").encode("utf-8") + b"\n"
         for n in range(1, count + 1)
     ]
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def database_url(request: pytest.FixtureRequest) -> Iterator[str]:
-    """``""`` (SQLite in the instance folder), then a PostgreSQL schema if configured."""
-    if request.param == "sqlite":
-        yield ""
-        return
-    url = os.environ.get("DATABASE_URL_TEST", "")
-    if not url:
-        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
-            pytest.fail("CI=true but DATABASE_URL_TEST is not set")
-        pytest.skip("the PostgreSQL crash test needs DATABASE_URL_TEST")
-    base = normalise_url(url)
-    schema = f"t_{uuid.uuid4().hex[:16]}"
-    admin = create_engine(base, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f"CREATE SCHEMA {schema}")
-    try:
-        yield base.update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(
-            hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
-        admin.dispose()
 
 
 def free_port() -> int:
@@ -227,9 +200,9 @@ def stored_state(settings: Settings) -> dict[str, list[str]]:
 
 
 def test_kill_9_mid_batch_leaves_whole_records_and_a_retry_finishes(
-    tmp_path: Path, database_url: str
+    tmp_path: Path, backend_url: str
 ) -> None:
-    settings = Settings.load({"home": tmp_path / "instance", "database_url": database_url,
+    settings = Settings.load({"home": tmp_path / "instance", "database_url": backend_url,
                               "base_url": BASE_URL})
     prepare_instance(settings)
     db = init_db(settings)
