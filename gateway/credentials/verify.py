@@ -347,20 +347,3 @@ def passport_checks(
             "mappingSet, mappingVersion and mappingHash must name the mapping used",
         ))
     return checks
-
-
-def instance_sources(settings: Any) -> tuple[Resolver, StatusSource]:
-    """The resolver and status source of an instance: its pinned DID documents
-    (``<home>/did``) and its own status lists (``<home>/status``).
-
-    :param settings: a :class:`gateway.settings.Settings`.
-    :returns: ``(resolver, status_lists)`` to pass to :func:`verify`.
-    :raises DidResolutionError: a file in ``<home>/did`` is not a DID document.
-    """
-    from gateway.credentials.status_list import FileStatusListStore, StatusRegistry
-
-    resolver = Resolver.from_files([settings.home / "did"], allow_network=settings.allow_network)
-    registry = StatusRegistry(
-        FileStatusListStore(settings.home / "status"), base_url=settings.base_url, issuer=""
-    )
-    return resolver, registry.source()
