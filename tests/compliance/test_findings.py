@@ -60,7 +60,7 @@ def test_clean_record_has_no_error() -> None:
 
 
 def test_contract_example_has_no_error() -> None:
-    record = read_record_file(ROOT / "docs" / "record-contract.json")
+    record = read_record_file(ROOT / "docs" / "record-example.json")
     assert not [f for f in national_findings(record) if f["severity"] == "error"]
 
 
