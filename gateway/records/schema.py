@@ -57,7 +57,7 @@ UNITS: Mapping[str, tuple[str, ...]] = {
     "temperature": ("°C",),
 }
 
-#: Sensitivity classes of the cross-border data policy (notes on the 2021 automotive
+#: Sensitivity classes of the cross-border data policy (after the 2021 automotive
 #: data provisions: VIN identifies a vehicle and through it a person; location tracks
 #: are sensitive personal information).
 SENSITIVITY_CLASSES = ("vehicle_identifier", "personal", "location")
