@@ -80,16 +80,9 @@ def public_key_from_multibase(value: str) -> Ed25519PublicKey:
     :raises CredentialError: not base58btc, not the Ed25519 public-key multicodec, or not
         32 key bytes.
     """
-    raw = b58btc_decode(value)
-    if raw[:2] != ED25519_PUB:
-        raise CredentialError(
-            "publicKeyMultibase is not an Ed25519 public key (multicodec 0xed01 expected)"
-        )
-    if len(raw) != 34:
-        raise CredentialError(
-            f"Ed25519 public key must be 32 bytes after the multicodec prefix, got {len(raw) - 2}"
-        )
-    return Ed25519PublicKey.from_public_bytes(raw[2:])
+    return Ed25519PublicKey.from_public_bytes(
+        _key_bytes(value, ED25519_PUB, "publicKeyMultibase", "an Ed25519 public key (0xed01)")
+    )
 
 
 def private_key_multibase(key: Ed25519PrivateKey) -> str:
@@ -110,16 +103,20 @@ def private_key_from_multibase(value: str) -> Ed25519PrivateKey:
     :raises CredentialError: not base58btc, not the Ed25519 private-key multicodec, or not
         a 32-byte seed.
     """
+    return Ed25519PrivateKey.from_private_bytes(
+        _key_bytes(value, ED25519_PRIV, "secretKeyMultibase", "an Ed25519 private key (0x8026)")
+    )
+
+
+def _key_bytes(value: str, prefix: bytes, field: str, kind: str) -> bytes:
+    """The 32 key bytes of a multibase Multikey value after its multicodec prefix."""
     raw = b58btc_decode(value)
-    if raw[:2] != ED25519_PRIV:
-        raise CredentialError(
-            "secretKeyMultibase is not an Ed25519 private key (multicodec 0x8026 expected)"
-        )
+    if raw[:2] != prefix:
+        raise CredentialError(f"{field} is not {kind} multicodec")
     if len(raw) != 34:
-        raise CredentialError(
-            f"Ed25519 private key must be a 32-byte seed after the prefix, got {len(raw) - 2}"
-        )
-    return Ed25519PrivateKey.from_private_bytes(raw[2:])
+        raise CredentialError(f"{field} must hold 32 bytes of key after the multicodec prefix, "
+                              f"got {len(raw) - 2}")
+    return raw[2:]
 
 
 def did_key(key: Ed25519PublicKey) -> str:

@@ -162,30 +162,34 @@ def issue_passport(
         raise InvalidInput(f"format must be one of {', '.join(PROOF_FORMATS)}", pointer="format")
     check_idempotency_key(idempotency_key)
     digest = record_hash(dict(record))
-    if idempotency_key is not None:
-        with instance.db.reading() as session:
-            earlier = Passports(session).by_idempotency_key(principal.tenant_id, idempotency_key)
-        if earlier is not None:
-            if earlier.record_sha256 != digest:
+    passport_id = instance.passport_id(record["battery"]["code"])
+    # One read before the costly conversion: a repeated request is answered from the
+    # store, a battery that already has a passport is refused.
+    with instance.db.reading() as session:
+        passports = Passports(session)
+        earlier = (passports.by_idempotency_key(principal.tenant_id, idempotency_key)
+                   if idempotency_key is not None else None)
+        if earlier is None:
+            try:
+                passports.get(passport_id)
+            except NotFound:
+                pass
+            else:
                 raise Conflict(
-                    f"Idempotency-Key {idempotency_key!r} was already used for another record",
-                    pointer="Idempotency-Key",
+                    f"battery {record['battery']['code']} already has a passport: "
+                    f"{passport_id}",
+                    pointer="/battery/code",
                 )
-            return _stored(instance, earlier)
+    if earlier is not None:
+        if earlier.record_sha256 != digest:
+            raise Conflict(
+                f"Idempotency-Key {idempotency_key!r} was already used for another record",
+                pointer="Idempotency-Key",
+            )
+        return _stored(instance, earlier)
     table = instance.mapping(mapping or instance.settings.mapping)
     draft = draft_passport(record, mapping=table, base_url=instance.base_url,
                            whitelist=instance_whitelist(instance.settings.home))
-    passport_id = draft.conversion.passport_id
-    with instance.db.reading() as session:
-        try:
-            Passports(session).get(passport_id)
-        except NotFound:
-            pass
-        else:
-            raise Conflict(
-                f"battery {draft.battery_code} already has a passport: {passport_id}",
-                pointer="/battery/code",
-            )
     signed = sign_passport(
         draft, key=instance.key, registry=pool or StatusPool(instance),  # type: ignore[arg-type]
         proof_format=proof_format,

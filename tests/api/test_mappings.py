@@ -7,20 +7,9 @@ import json
 import pytest
 
 from tests.api.conftest import RECORDS, assert_problem
+from tests.mapping_rows import NEW_ROW
 
 SET = "cn-trace-to-eu-passport"
-NEW_ROW = {
-    "subject_id": "cntrace:specs.internal_resistance_module",
-    "subject_label": "Internal resistance, module",
-    "subject_label_zh": "模块内阻",
-    "predicate_id": "skos:exactMatch",
-    "object_id": "eubp:initialInternalResistanceModule",
-    "object_label": "Initial internal resistance, battery module",
-    "mapping_justification": "semapv:ManualMappingCuration",
-    "transform": "quantity",
-    "transform_params": {"unit": "Ohm"},
-    "after": 92,
-}
 
 
 def _row(api, version, attribute):

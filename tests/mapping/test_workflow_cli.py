@@ -8,21 +8,10 @@ from click.testing import CliRunner
 
 from gateway.cli import main
 from gateway.paths import FIXTURES_DIR
+from tests.mapping_rows import NEW_ROW
 
 BASE = "cn-trace-to-eu-passport@1.0.0"
 DRAFT = "cn-trace-to-eu-passport@1.1.0"
-NEW_ROW = {
-    "subject_id": "cntrace:specs.internal_resistance_module",
-    "subject_label": "Internal resistance, module",
-    "subject_label_zh": "模块内阻",
-    "predicate_id": "skos:exactMatch",
-    "object_id": "eubp:initialInternalResistanceModule",
-    "object_label": "Initial internal resistance, battery module",
-    "mapping_justification": "semapv:ManualMappingCuration",
-    "transform": "quantity",
-    "transform_params": {"unit": "Ohm"},
-    "after": 92,
-}
 
 
 @pytest.fixture
