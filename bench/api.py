@@ -31,8 +31,6 @@ import json
 import os
 import re
 import shutil
-import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -42,6 +40,8 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+
+from served import BASE_URL, HOST, Server
 
 from gateway.services import (
     StatusPool,
@@ -56,10 +56,6 @@ from gateway.store import Tenants, init_db
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE = ROOT / "fixtures" / "records" / "ncm-ev-pack.json"
-HOST = "127.0.0.1"
-BASE_URL = "https://gw.example"
-START_TIMEOUT = 60.0
-PAGE = os.sysconf("SC_PAGE_SIZE")
 #: DESIGN §7.
 TARGET_DI_RPS = 500.0
 TARGET_JWT_RPS = 2000.0
@@ -88,83 +84,6 @@ class RecordSource:
     def lines(self, serials: range) -> Iterator[bytes]:
         for serial in serials:
             yield self.line(serial)
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((HOST, 0))
-        return sock.getsockname()[1]
-
-
-class Server:
-    """``gateway serve`` in a process group of its own (killed as a whole on exit)."""
-
-    def __init__(self, home: Path, workers: int, log: Path) -> None:
-        self.port = free_port()
-        env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
-        env.update(GATEWAY_HOME=str(home), GATEWAY_BASE_URL=BASE_URL)
-        # A bulk request runs for minutes; gunicorn's sync workers would otherwise be
-        # killed by the arbiter after 30 s of silence (see docs/operations.md).
-        env["GUNICORN_CMD_ARGS"] = "--access-logfile /dev/null"
-        self.log = log
-        with log.open("ab") as out:
-            self.proc = subprocess.Popen(
-                [sys.executable, "-m", "gateway", "serve", "--host", HOST,
-                 "--port", str(self.port), "--workers", str(workers)],
-                env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
-            )
-        deadline = time.monotonic() + START_TIMEOUT
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                break
-            conn = http.client.HTTPConnection(HOST, self.port, timeout=2)
-            try:
-                conn.request("GET", "/health")
-                if conn.getresponse().status == 200:
-                    return
-            except OSError:
-                pass
-            finally:
-                conn.close()
-            time.sleep(0.2)
-        self.stop()
-        raise SystemExit(f"the server did not start:\n{log.read_text()[-3000:]}")
-
-    def pids(self) -> list[int]:
-        """Processes of the server's group (master and workers)."""
-        out = []
-        for entry in os.listdir("/proc"):
-            if not entry.isdigit():
-                continue
-            try:
-                stat = Path(f"/proc/{entry}/stat").read_text()
-            except OSError:
-                continue
-            # Fields after the parenthesised command: state ppid pgrp ...
-            fields = stat[stat.rindex(")") + 2:].split()
-            if int(fields[2]) == self.proc.pid:
-                out.append(int(entry))
-        return out
-
-    def rss_mb(self) -> float:
-        """Resident memory of master + workers, summed."""
-        total = 0
-        for pid in self.pids():
-            try:
-                total += int(Path(f"/proc/{pid}/statm").read_text().split()[1])
-            except (OSError, IndexError, ValueError):
-                continue
-        return total * PAGE / 2**20
-
-    def stop(self) -> None:
-        try:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-        try:
-            self.proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            pass
 
 
 class RssSampler(threading.Thread):
@@ -445,6 +364,8 @@ def main() -> int:
     parser.add_argument("--streams", type=int, default=None,
                         help="concurrent batch requests (default: one per worker)")
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=8,
+                        help="threads per worker (gateway serve --threads)")
     parser.add_argument("--clients", type=int, default=32)
     parser.add_argument("--seconds", type=float, default=15.0,
                         help="duration of each verify load")
@@ -465,7 +386,8 @@ def main() -> int:
         home = workdir / "instance"
         secret = make_instance(home)
         raw = in_process(home, args.runs)
-        server = Server(home, args.workers, workdir / "server.log")
+        server = Server(home, workdir / "server.log", "--workers", str(args.workers),
+                        "--threads", str(args.threads))
         try:
             idle_rss = server.rss_mb()
             bulks = []
@@ -503,7 +425,8 @@ def main() -> int:
             server.stop()
 
     print()
-    print(f"API bench: gunicorn {args.workers} sync workers on {HOST}, SQLite, "
+    print(f"API bench: gunicorn {args.workers} workers x {args.threads} threads on {HOST}, "
+          "SQLite, "
           f"{os.cpu_count()} CPUs, Python {sys.version.split()[0]}, "
           f"{time.strftime('%Y-%m-%d')}")
     # Other work on the machine skews every figure; the load average says how much.

@@ -8,8 +8,10 @@ from typing import Any
 from flask import Flask
 
 from gateway import api, web
+from gateway.api.http import GatewayRequest
 from gateway.services import open_instance
 from gateway.settings import Settings
+from gateway.web import security
 
 
 def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
@@ -25,9 +27,11 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     """
     settings = Settings.load(overrides)
     app = Flask(__name__)
+    app.request_class = GatewayRequest
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
     app.extensions["gateway.settings"] = settings
     app.extensions["gateway.instance"] = open_instance(settings)
     api.register(app)
     web.register(app)
+    security.register(app)
     return app

@@ -97,6 +97,13 @@ class SigningKeyError(GatewayError):
     status, slug, title = 500, "key-unavailable", "Signing key unavailable"
 
 
+class NotConfigured(GatewayError):
+    """A part of the instance that a route needs has not been set up (an operator's step,
+    not the caller's fault)."""
+
+    status, slug, title = 503, "not-configured", "Not set up on this instance"
+
+
 class NotFound(GatewayError):
     status, slug, title = 404, "not-found", "Not found"
 
@@ -183,3 +190,18 @@ class CsrfRejected(GatewayError):
     """A page form came without the session's CSRF token (or with another one)."""
 
     status, slug, title = 400, "csrf-rejected", "Form token missing or wrong"
+
+
+class UnsupportedOption(GatewayError):
+    """A VC API request names an option this gateway does not implement; honouring
+    only the options it knows and dropping the rest would answer another question."""
+
+    status, slug, title = 400, "unsupported-option", "Option not supported"
+
+
+class VerificationFailed(GatewayError):
+    """A credential or presentation did not verify. The W3C VC API answers 200 only for a
+    verified one and 400 otherwise (its test suites expect 400); the problem carries
+    ``verified: false`` and the ``checks``."""
+
+    status, slug, title = 400, "verification-failed", "Verification failed"

@@ -9,13 +9,20 @@ as its SSSOM file for review in git.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from gateway.errors import Conflict, GatewayError, MappingInvalid, MappingNotFound
-from gateway.mapping import edit, loader
+from gateway.errors import (
+    Conflict,
+    GatewayError,
+    InvalidInput,
+    MappingInvalid,
+    MappingNotFound,
+)
+from gateway.mapping import edit, loader, names
 from gateway.mapping.diff import MappingDiff, diff, next_version
 from gateway.mapping.model import MappingSet
 from gateway.mapping.sssom import read_sssom, write_sssom
@@ -23,9 +30,14 @@ from gateway.mapping.validate import Problem
 from gateway.paths import FIXTURES_DIR, MAPPINGS_DIR
 from gateway.store.db import Database
 from gateway.store.mappings import MappingVersionInfo, MappingVersions
-from gateway.store.passports import Passports
+from gateway.store.passports import Passports, StoredPassport
 
 READABLE = ("published", "deprecated")
+#: Stored passports per page of an impact analysis: by default, and at most.
+IMPACT_PAGE = 50
+MAX_IMPACT_PAGE = 200
+# A page cursor is a battery code (GB/T 34014: 24 characters, echelon-use form 19).
+_CURSOR = re.compile(r"[A-Z0-9]{1,24}")
 
 
 class MappingWorkflow:
@@ -108,7 +120,17 @@ class MappingWorkflow:
     # -- editing ---------------------------------------------------------------------
 
     def create_draft(self, set_id: str, version: str, base_version: str) -> MappingSet:
-        """A new draft ``set_id@version`` with the rows of a published base version."""
+        """A new draft ``set_id@version`` with the rows of a published base version.
+
+        The API, the mapping editor's pages and the CLI all create drafts here, so the
+        names are checked here, once, for all of them.
+
+        :raises InvalidInput: a set name, version or base version that breaks its rule
+            (:mod:`gateway.mapping.names`), named by its field.
+        """
+        names.check_set_name(set_id, "set")
+        names.check_version(version, "version")
+        names.check_version(base_version, "base_version")
         base = self.published(f"{set_id}@{base_version}")
         draft = replace(base, version=version)
         with self.db.transaction() as session:
@@ -221,63 +243,158 @@ class MappingWorkflow:
     # -- impact ----------------------------------------------------------------------
 
     def impact(self, ref: str, base_ref: str | None = None, *, base_url: str,
-               fixtures: Path = FIXTURES_DIR / "records") -> dict[str, Any]:
+               tenant_id: int | None, passports: bool = True, after: str | None = None,
+               limit: int = IMPACT_PAGE, fixtures: Path = FIXTURES_DIR / "records",
+               ) -> dict[str, Any]:
         """What a draft would change: run it and its base over the fixture records and
-        the records behind stored passports.
+        over the records behind one page of stored passports.
 
+        Stored passports are a tenant's business: an editor sees the impact on the
+        passports of the editor's own tenant only (``tenant_id``); ``None`` (for admins
+        and authorities, who may list every passport, see
+        :func:`gateway.auth.list_scope`) reads all tenants. The fixtures are analysed on
+        the first page only.
+
+        :param tenant_id: whose passports to read; ``None`` for all tenants.
+        :param passports: ``False`` to analyse the fixtures alone.
+        :param after: the battery code the previous page ended with (its ``next``).
+        :param limit: stored passports per page, 1 to :data:`MAX_IMPACT_PAGE`.
         :returns: per record readiness before/after and the attributes whose gap status
-            changes; per EU attribute the status changes; the stored passports whose
-            documents would differ if re-issued.
+            changes; per EU attribute the status changes; the stored passports of the
+            page whose documents would differ if re-issued; the page (``limit``,
+            ``after``, ``next``, ``count`` of stored passports on it, ``total`` of stored
+            passports in scope).
+        :raises InvalidInput: a limit out of range, or a malformed ``after``.
         """
         from gateway.records.reader import read_record_file
-        from gateway.services import draft_passport
 
+        if not 1 <= limit <= MAX_IMPACT_PAGE:
+            raise InvalidInput(f"limit must be between 1 and {MAX_IMPACT_PAGE}",
+                               pointer="limit")
+        if after is not None and not _CURSOR.fullmatch(after):
+            raise InvalidInput("after must be the next value of the previous page",
+                               pointer="after")
         head = self.table(ref)
         base = self.table(base_ref or self.base_of(ref))
         inputs: list[tuple[str, dict[str, Any], str | None]] = []
-        for path in sorted(fixtures.glob("*")):
-            if path.suffix in {".json", ".xml"}:
-                inputs.append((f"fixtures/records/{path.name}", read_record_file(path), None))
-        with self.db.reading() as session:
-            stored = Passports(session).list(None, limit=1000)
+        if after is None:
+            for path in sorted(fixtures.glob("*")):
+                if path.suffix in {".json", ".xml"}:
+                    inputs.append((f"fixtures/records/{path.name}", read_record_file(path),
+                                   None))
+        stored: list[StoredPassport] = []
+        total = 0
+        if passports:
+            root = base_url.rstrip("/")
+            with self.db.reading() as session:
+                found = Passports(session)
+                stored = found.list(tenant_id, limit=limit,
+                                    after=f"{root}/passports/{after}" if after else None)
+                total = found.count(tenant_id)
         inputs.extend((p.id, p.record, p.id) for p in stored)
+        changed = _changed_attributes(base, head)
         records, by_attribute, affected = [], {}, []
         for name, record, passport_id in inputs:
             try:
-                before = draft_passport(record, mapping=base, base_url=base_url)
-                after = draft_passport(record, mapping=head, base_url=base_url)
+                base_run, head_run = _outcomes(record, base, head, changed, base_url)
             except GatewayError as exc:
                 records.append({"record": name, "error": str(exc)})
                 continue
             changes = []
-            for old, new in zip(before.gaps["attributes"], after.gaps["attributes"],
-                                strict=True):
-                if old["status"] != new["status"]:
-                    changes.append({"key": new["key"], "label": new["label"],
-                                    "before": old["status"], "after": new["status"]})
-                    counts = by_attribute.setdefault(new["key"], {})
-                    move = f"{old['status']} -> {new['status']}"
+            for old, new in zip(base_run.results, head_run.results, strict=True):
+                if old.status != new.status:
+                    changes.append({"key": new.attribute.key, "label": new.attribute.label,
+                                    "before": old.status, "after": new.status})
+                    counts = by_attribute.setdefault(new.attribute.key, {})
+                    move = f"{old.status} -> {new.status}"
                     counts[move] = counts.get(move, 0) + 1
             records.append({
                 "record": name,
-                "battery_code": after.battery_code,
-                "readiness_before": before.gaps["summary"]["readiness"],
-                "readiness_after": after.gaps["summary"]["readiness"],
+                "battery_code": head_run.battery_code,
+                "readiness_before": base_run.readiness,
+                "readiness_after": head_run.readiness,
                 "status_changes": changes,
             })
-            if passport_id and before.documents != after.documents:
-                affected.append({
-                    "passport_id": passport_id,
-                    "groups": sorted(g for g in set(before.documents) | set(after.documents)
-                                     if before.documents.get(g) != after.documents.get(g)),
-                })
+            if passport_id:
+                groups = sorted(g for g in set(base_run.documents) | set(head_run.documents)
+                                if base_run.documents.get(g) != head_run.documents.get(g))
+                if groups:
+                    affected.append({"passport_id": passport_id, "groups": groups})
         return {
             "base": base.ref,
             "head": head.ref,
             "records": records,
             "attributes": by_attribute,
             "passports_affected": affected,
+            "page": {
+                "limit": limit,
+                "after": after,
+                "next": stored[-1].battery_code if len(stored) == limit else None,
+                "count": len(stored),
+                "total": total,
+            },
         }
+
+
+@dataclass(frozen=True)
+class _Outcome:
+    """What one mapping version makes of one record, as far as impact needs it."""
+
+    results: tuple[Any, ...]
+    documents: dict[str, dict[str, Any]]
+    readiness: float
+    battery_code: str
+
+
+def _changed_attributes(base: MappingSet, head: MappingSet) -> Any:
+    """The catalog's attributes whose mapping rows differ between two tables (row
+    numbers aside): only these can convert differently, since an attribute is resolved
+    from its own rows alone."""
+    from gateway.vocab.catalog import Catalog, load_catalog
+
+    def rows(table: MappingSet, term: str) -> list[dict[str, Any]]:
+        return [{**r.cells(), "params": dict(r.params)} for r in table.rows_for(term)]
+
+    catalog = load_catalog()
+    return Catalog.of(tuple(a for a in catalog.attributes
+                            if rows(base, a.term) != rows(head, a.term)))
+
+
+def _outcomes(record: Mapping[str, Any], base: MappingSet, head: MappingSet,
+              changed: Any, base_url: str) -> tuple[_Outcome, _Outcome]:
+    """Convert one record with the base and the head table: the conversion steps of
+    issuance, without the national findings (they do not depend on the mapping), with
+    the policy applied once, and with the head converting only the ``changed``
+    attributes (the others are the base's results)."""
+    from gateway.codes import gbt34014
+    from gateway.errors import InvalidBatteryCode
+    from gateway.policy.table import apply_policy, load_policy
+    from gateway.services.conversion import decode_code
+    from gateway.transform.engine import convert
+    from gateway.transform.gaps import gap_report
+    from gateway.transform.jsonld import passport_documents
+    from gateway.vocab.catalog import load_catalog
+
+    try:
+        gbt34014.decode(record["battery"]["code"], strict=True)
+    except InvalidBatteryCode as exc:
+        exc.pointer = "/battery/code"
+        raise
+    exportable, decision = apply_policy(record, load_policy())
+    before = convert(exportable, base, load_catalog(), base_url=base_url,
+                     decode_code=decode_code, withheld=decision.withheld_paths)
+    redone = {r.attribute.term: r for r in convert(
+        exportable, head, changed, base_url=base_url, decode_code=decode_code,
+        withheld=decision.withheld_paths).results}
+    after = replace(before, mapping=head, results=tuple(
+        redone.get(r.attribute.term, r) for r in before.results))
+
+    def outcome(conversion: Any) -> _Outcome:
+        return _Outcome(conversion.results, passport_documents(conversion),
+                        gap_report(conversion)["summary"]["readiness"],
+                        conversion.battery_code)
+
+    return outcome(before), outcome(after)
 
 
 def _row_values(values: Mapping[str, Any]) -> dict[str, Any]:

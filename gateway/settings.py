@@ -29,7 +29,9 @@ class Settings:
     :ivar mapping: default mapping set and version, ``SET@VERSION``.
     :ivar max_body_bytes: largest request body accepted.
     :ivar allow_network: let the verifier resolve ``did:web`` over the network.
-    :ivar trusted_issuers: DIDs accepted as issuers; empty means no trust list.
+    :ivar trusted_issuers: issuer DIDs or did:web domains added to the instance-wide trust
+        list kept in the database (``gateway trust``); with no entry anywhere the
+        verifier's issuer check is "not evaluated", never a pass.
     """
 
     home: Path = Path("instance")

@@ -14,13 +14,8 @@ from __future__ import annotations
 
 import http.client
 import json
-import os
-import signal
 import socket
-import subprocess
-import sys
 import threading
-import time
 import uuid
 from pathlib import Path
 
@@ -30,6 +25,7 @@ from sqlalchemy import func, select
 from gateway.services import prepare_instance
 from gateway.settings import Settings
 from gateway.store import AuditLog, Passports, Tenants, init_db, tables
+from tests.live_server import LiveServer
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE = ROOT / "fixtures" / "records" / "ncm-ev-pack.json"
@@ -37,7 +33,6 @@ BASE_URL = "https://gw.example"
 RECORDS = 240
 KILL_AFTER = 12  # outcome lines read before the server is killed
 GROUPS = {"public", "legitimate_interest", "authorities"}
-START_TIMEOUT = 60.0
 READ_TIMEOUT = 120.0
 
 pytestmark = pytest.mark.slow
@@ -53,69 +48,6 @@ def record_lines(count: int) -> list[bytes]:
         text.replace(code, f"{code[:17]}{n:07d}").encode("utf-8") + b"\n"
         for n in range(1, count + 1)
     ]
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-class Server:
-    """``gateway serve`` in a process group of its own, so one signal reaches the master
-    and every worker."""
-
-    def __init__(self, settings: Settings, log: Path) -> None:
-        self.port = free_port()
-        env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
-        env.update(GATEWAY_HOME=str(settings.home), GATEWAY_BASE_URL=settings.base_url)
-        if settings.database_url:
-            env["DATABASE_URL"] = settings.database_url
-        self.log = log
-        with log.open("ab") as out:
-            self.proc = subprocess.Popen(
-                [sys.executable, "-m", "gateway", "serve", "--host", "127.0.0.1",
-                 "--port", str(self.port), "--workers", "2"],
-                env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
-            )
-        self._wait_ready()
-
-    def _wait_ready(self) -> None:
-        deadline = time.monotonic() + START_TIMEOUT
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                pytest.fail(f"the server exited early:\n{self.log.read_text()[-3000:]}")
-            conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=2)
-            try:
-                conn.request("GET", "/health")
-                if conn.getresponse().status == 200:
-                    return
-            except OSError:
-                pass
-            finally:
-                conn.close()
-            time.sleep(0.2)
-        self.kill()
-        pytest.fail(f"the server did not answer /health:\n{self.log.read_text()[-3000:]}")
-
-    def kill(self) -> None:
-        """SIGKILL to the whole group, then wait (bounded) until none of it is left."""
-        try:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-        try:
-            self.proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            pass
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            try:
-                os.killpg(self.proc.pid, 0)
-            except ProcessLookupError:
-                return
-            time.sleep(0.05)
-        raise AssertionError("processes of the killed server are still alive")
 
 
 def open_batch(port: int, secret: str, lines: list[bytes],
@@ -215,7 +147,8 @@ def test_kill_9_mid_batch_leaves_whole_records_and_a_retry_finishes(
     key = f"crash-{uuid.uuid4().hex}"
     log = tmp_path / "server.log"
 
-    server = Server(settings, log)
+    server = LiveServer(settings.home, log, "--workers", "2", base_url=settings.base_url,
+                        database_url=settings.database_url)
     try:
         sock, response = open_batch(server.port, secret, lines, key)
         first = read_outcomes(response, limit=KILL_AFTER)
@@ -233,7 +166,8 @@ def test_kill_9_mid_batch_leaves_whole_records_and_a_retry_finishes(
     assert len(stored) < RECORDS, "the kill came after the whole batch; nothing was cut"
     assert all(len(ids) == 1 for ids in stored.values())
 
-    server = Server(settings, log)
+    server = LiveServer(settings.home, log, "--workers", "2", base_url=settings.base_url,
+                        database_url=settings.database_url)
     try:
         sock, response = open_batch(server.port, secret, lines, key)
         again = read_outcomes(response)

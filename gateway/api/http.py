@@ -2,17 +2,61 @@
 
 from __future__ import annotations
 
-import json
-from typing import Any
+import io
+from typing import IO, Any
 
-from flask import current_app, g, request
+from flask import Request, current_app, g, request
+from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.utils import cached_property
 
-from gateway import auth, services
+from gateway import auth, jsontext, services
 from gateway.api import contract
 from gateway.auth import Principal
 from gateway.errors import InvalidInput, MalformedBody, Unauthorized, UnsupportedMediaType
 
 JSON_TYPES = ("application/json", "application/ld+json")
+
+
+class _CappedStream(io.RawIOBase):
+    """A body without ``Content-Length`` (chunked), refused once it passes ``limit``.
+
+    Werkzeug's own cap for such a body stops reading at the limit and hands over the
+    prefix as if it were the whole body; this one reads one byte more to tell "exactly
+    the limit" from "longer", and raises 413 for the latter.
+    """
+
+    def __init__(self, stream: IO[bytes], limit: int) -> None:
+        self._stream = stream
+        self._limit = limit
+        self._read = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        view = memoryview(buffer)
+        wanted = min(len(view), self._limit + 1 - self._read)
+        if wanted <= 0:
+            raise RequestEntityTooLarge()
+        data = self._stream.read(wanted)
+        self._read += len(data)
+        if self._read > self._limit:
+            raise RequestEntityTooLarge()
+        view[: len(data)] = data
+        return len(data)
+
+
+class GatewayRequest(Request):
+    """Flask's request, with the body limit held for chunked bodies too (see
+    :class:`_CappedStream`)."""
+
+    @cached_property
+    def stream(self) -> IO[bytes]:
+        limit = self.max_content_length
+        if (limit is not None and self.content_length is None and not self.shallow
+                and self.environ.get("wsgi.input_terminated")):
+            return _CappedStream(self.environ["wsgi.input"], limit)  # type: ignore[return-value]
+        return super().stream
 
 
 def instance() -> services.Instance:
@@ -51,7 +95,9 @@ def json_body(schema: str | None = None, *, optional: bool = False) -> Any:
     :param schema: name of a schema under ``components/schemas``.
     :param optional: an empty body reads as ``{}``.
     :raises UnsupportedMediaType: not a JSON media type.
-    :raises MalformedBody: not JSON.
+    :raises MalformedBody: not JSON, or JSON the gateway refuses: a repeated member,
+        a non-finite or over-long number, nesting deeper than 64 levels
+        (:mod:`gateway.jsontext`).
     :raises InvalidInput: breaks the schema (``errors`` names each field).
     """
     data = request.get_data()
@@ -64,9 +110,9 @@ def json_body(schema: str | None = None, *, optional: bool = False) -> Any:
             pointer="Content-Type",
         )
     try:
-        body = json.loads(data)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise MalformedBody(f"the body is not JSON: {exc}") from exc
+        body = jsontext.loads(data, what="the body")
+    except jsontext.JsonTextError as exc:
+        raise MalformedBody(exc.message, pointer=exc.pointer) from None
     if schema is not None:
         contract.validate(schema, body)
     return body

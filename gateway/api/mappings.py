@@ -8,9 +8,9 @@ from flask import Blueprint, Response, jsonify, request
 
 from gateway import auth
 from gateway.api import http
-from gateway.errors import UnsupportedMediaType
+from gateway.errors import InvalidInput, MalformedBody, UnsupportedMediaType
 from gateway.mapping.model import MappingSet
-from gateway.mapping_workflow import MappingWorkflow
+from gateway.mapping_workflow import IMPACT_PAGE, MAX_IMPACT_PAGE, MappingWorkflow
 from gateway.services.passports import require
 
 bp = Blueprint("mappings", __name__)
@@ -95,10 +95,27 @@ def diff(set_id: str) -> Response:
 
 @bp.get("/mappings/<set_id>/versions/<version>/impact")
 def impact(set_id: str, version: str) -> Response:
+    """One page of the impact analysis, over the fixtures and the caller's tenant's
+    stored passports (all tenants' for admins, who may list them all anyway)."""
     workflow = _workflow(edit=True)
+    caller = http.principal()
+    assert caller is not None
     base = request.args.get("base")
-    return jsonify(workflow.impact(_ref(set_id, version), _ref(set_id, base) if base else None,
-                                   base_url=http.instance().base_url))
+    return jsonify(workflow.impact(
+        _ref(set_id, version), _ref(set_id, base) if base else None,
+        base_url=http.instance().base_url, tenant_id=auth.list_scope(caller),
+        after=request.args.get("after") or None,
+        limit=_impact_limit()))
+
+
+def _impact_limit() -> int:
+    raw = request.args.get("limit")
+    if raw is None:
+        return IMPACT_PAGE
+    if not raw.isascii() or not raw.isdigit() or len(raw) > 4:
+        raise InvalidInput(f"limit must be a whole number from 1 to {MAX_IMPACT_PAGE}",
+                           pointer="limit")
+    return int(raw)
 
 
 @bp.post("/mappings/<set_id>/versions/<version>/publish")
@@ -122,7 +139,12 @@ def import_table() -> Response:
     if request.mimetype != TSV:
         raise UnsupportedMediaType(f"send the SSSOM table as {TSV}", pointer="Content-Type")
     workflow = _workflow(edit=True)
-    text = request.get_data().decode("utf-8")
+    data = request.get_data()
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise MalformedBody(f"byte {exc.start}: the table is not UTF-8 ({exc.reason})",
+                            pointer=f"byte {exc.start}") from None
     table = workflow.import_draft(text, base_version=request.args.get("base") or None)
     response = jsonify(_table(table, "draft"))
     response.status_code = 201

@@ -21,6 +21,7 @@ from gateway.errors import (
     MalformedBody,
     UnsupportedMediaType,
 )
+from gateway.mapping import names
 from gateway.records.reader import read_record
 from gateway.vocab.loader import CREDENTIALS_V2
 
@@ -34,10 +35,10 @@ _READ_BUFFER = 64 * 1024
 
 
 def _mapping_arg() -> str | None:
+    """``?mapping=SET@VERSION``, its names checked before anything looks for the table."""
     value = request.args.get("mapping")
-    if value is not None and (value.count("@") != 1 or value.startswith("@")
-                              or value.endswith("@")):
-        raise InvalidInput("mapping must be SET@VERSION", pointer="mapping")
+    if value is not None:
+        names.parse_ref(value, "mapping")
     return value
 
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, Response, current_app, json
-from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+from werkzeug.exceptions import ClientDisconnected, HTTPException, RequestEntityTooLarge
 
 from gateway.errors import PROBLEM_BASE, BodyTooLarge, GatewayError
+from gateway.serving import ClientTimeout
 
 log = logging.getLogger(__name__)
 PROBLEM_MEDIA_TYPE = "application/problem+json"
@@ -26,6 +27,10 @@ def _gateway_error(exc: GatewayError) -> Response:
     if exc.status == 401:
         # RFC 6750 §3: a 401 names the scheme the client should use.
         response.headers["WWW-Authenticate"] = 'Bearer realm="gateway"'
+    retry_after = getattr(exc, "retry_after", None)
+    if exc.status == 503 and retry_after is not None:
+        # RFC 9110 §10.2.3: when the same request may succeed again.
+        response.headers["Retry-After"] = str(retry_after)
     return response
 
 
@@ -37,7 +42,21 @@ def _too_large(exc: RequestEntityTooLarge) -> Response:
     ))
 
 
+def _client_timeout(exc: ClientTimeout) -> Response:
+    # The server cuts the connection after this answer: the rest of the body may still
+    # be on its way.
+    return problem_response({
+        "type": f"{PROBLEM_BASE}/request-timeout",
+        "title": "Request timeout",
+        "status": 408,
+        "detail": f"{exc}; send the whole request without pauses",
+    })
+
+
 def _http_error(exc: HTTPException) -> Response:
+    if isinstance(exc, ClientDisconnected) and isinstance(exc.__context__, ClientTimeout):
+        # Werkzeug reports any failed body read as a disconnected client.
+        return _client_timeout(exc.__context__)
     slug = (exc.name or "error").lower().replace(" ", "-")
     response = problem_response(
         {
@@ -69,5 +88,6 @@ def _unexpected(exc: Exception) -> Response:
 def register(app: Flask) -> None:
     app.register_error_handler(GatewayError, _gateway_error)
     app.register_error_handler(RequestEntityTooLarge, _too_large)
+    app.register_error_handler(ClientTimeout, _client_timeout)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(Exception, _unexpected)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterator
 from dataclasses import asdict
 from typing import IO, Any
@@ -10,6 +11,7 @@ from flask import Blueprint, Response, jsonify, request
 
 from gateway import auth
 from gateway.api import http
+from gateway.codes.gbt32960 import HEADER_LENGTH, MAX_DATA_LENGTH
 from gateway.errors import BodyTooLarge, InvalidFrame, InvalidInput, UnsupportedMediaType
 from gateway.services.passports import require
 from gateway.telemetry.aggregate import BadFrame, aggregate_frames
@@ -26,15 +28,32 @@ NUMBER_ARGS = {
     "pack_max_voltage": (0, 100_000),
 }
 INTEGER_ARGS = {"max_interval_s": (1, 86_400), "reorder_window_s": (0, 86_400)}
+#: Longest line that can hold one frame: the largest GB/T 32960 frame (header, data,
+#: BCC) written as hexadecimal with a space after every byte, and a CR LF.
+MAX_LINE_BYTES = 3 * (HEADER_LENGTH + MAX_DATA_LENGTH + 1) + 2
+#: Werkzeug's request stream is unbuffered (its readline() reads one byte per call);
+#: lines come out of reads of this size instead.
+_READ_BUFFER = 64 * 1024
 
 
 def _lines(stream: IO[bytes], limit: int) -> Iterator[bytes]:
-    """The body's lines as they arrive; the whole body is held to ``limit`` bytes."""
-    seen = 0
-    for line in stream:
+    """The body's lines as they arrive, read through a buffer; the whole body is held
+    to ``limit`` bytes and each line to :data:`MAX_LINE_BYTES`.
+
+    :raises BodyTooLarge: a line longer than any frame (refused as soon as its first
+        :data:`MAX_LINE_BYTES` bytes are read), or a body over ``limit``.
+    """
+    buffered = io.BufferedReader(stream, buffer_size=_READ_BUFFER)  # type: ignore[arg-type]
+    seen = number = 0
+    while line := buffered.readline(MAX_LINE_BYTES + 1):
+        number += 1
         seen += len(line)
         if seen > limit:
             raise BodyTooLarge(f"the body exceeds {limit} bytes", pointer="body")
+        if len(line) > MAX_LINE_BYTES:
+            raise BodyTooLarge(f"line {number} is longer than any GB/T 32960 frame "
+                               f"({MAX_LINE_BYTES} bytes as hexadecimal)",
+                               pointer=f"line {number}")
         yield line
 
 

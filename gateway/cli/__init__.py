@@ -31,6 +31,7 @@ COMMANDS: dict[str, str] = {
     "audit": "gateway.cli.audit:audit",
     "passports": "gateway.cli.passports:passports",
     "evidence": "gateway.cli.evidence:evidence",
+    "trust": "gateway.cli.trust:trust",
 }
 
 

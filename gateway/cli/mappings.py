@@ -133,12 +133,29 @@ def diff_(base: str, head: str, as_json: bool) -> None:
 @click.argument("ref", metavar="SET@VERSION")
 @click.option("--base", metavar="SET@VERSION", help="Compare with this version "
               "(default: the draft's base).")
+@click.option("--tenant", metavar="NAME", help="Also analyse this tenant's stored "
+              "passports (without it, the fixtures alone).")
+@click.option("--after", metavar="CODE", help="Start after this battery code (the `next` "
+              "of the previous page).")
+@click.option("--limit", type=int, default=None, metavar="N",
+              help="Stored passports per page (default 50, at most 200).")
 @json_option
-def impact(ref: str, base: str | None, as_json: bool) -> None:
-    """Gap status and readiness changes over the fixtures and the stored passports."""
+def impact(ref: str, base: str | None, tenant: str | None, after: str | None,
+           limit: int | None, as_json: bool) -> None:
+    """Gap status and readiness changes over the fixtures and, with --tenant, one page of
+    that tenant's stored passports."""
+    from gateway.mapping_workflow import IMPACT_PAGE
     from gateway.settings import Settings
+    from gateway.store import Tenants
 
-    result = _workflow().impact(ref, base, base_url=Settings.load().base_url)
+    workflow = _workflow()
+    tenant_id = None
+    if tenant is not None:
+        with workflow.db.reading() as session:
+            tenant_id = Tenants(session).get(tenant).id
+    result = workflow.impact(ref, base, base_url=Settings.load().base_url,
+                             tenant_id=tenant_id, passports=tenant is not None, after=after,
+                             limit=IMPACT_PAGE if limit is None else limit)
     lines = [f"{result['base']} -> {result['head']}"]
     for r in result["records"]:
         if "error" in r:
@@ -150,6 +167,11 @@ def impact(ref: str, base: str | None, as_json: bool) -> None:
         lines.append(f"  {key}: " + ", ".join(f"{m} x{n}" for m, n in moves.items()))
     lines.append(f"  passports that would differ if re-issued: "
                  f"{len(result['passports_affected'])}")
+    page = result["page"]
+    if tenant is not None:
+        lines.append(f"  stored passports of {tenant}: {page['count']} of {page['total']} on "
+                     "this page" + (f"; next page: --after {page['next']}" if page["next"]
+                                    else ""))
     _emit(result, as_json, "\n".join(lines))
 
 

@@ -11,6 +11,7 @@ from typing import Any
 
 import click
 
+from gateway.credentials.trust import TrustList
 from gateway.errors import GatewayError
 from gateway.settings import Settings
 
@@ -27,7 +28,9 @@ class VerifyOptions:
     :param status_lists: ``--status-list FILE``: status list credentials (found by id).
     :param did_documents: ``--did-document FILE``: pinned DID documents.
     :param keys: ``--key FILE``: the only keys to verify with (JWK or verification method).
-    :param trusted_issuers: ``--trusted-issuer DID`` (default: the instance's setting).
+    :param trusted_issuers: ``--trusted-issuer DID|DOMAIN``: judge issuers by these
+        alone (default: the instance's trust list and ``trusted_issuers`` setting).
+    :param tenant: ``--tenant NAME``: add that tenant's trust list.
     """
 
     contexts: Mapping[str, Path] = field(default_factory=dict)
@@ -38,11 +41,14 @@ class VerifyOptions:
     did_documents: Sequence[Path] = ()
     keys: Sequence[Path] = ()
     trusted_issuers: Sequence[str] = ()
+    tenant: str | None = None
 
 
 def _read_json(path: Path, what: str) -> Any:
+    from gateway import jsontext
+
     try:
-        return json.loads(Path(path).read_text(encoding="utf-8"))
+        return jsontext.loads(Path(path).read_bytes(), what=f"the {what}")
     except (OSError, ValueError) as e:
         raise click.BadParameter(f"{path}: cannot read {what} ({e})") from e
 
@@ -65,15 +71,22 @@ def verify_paths(
         is_status_list_credential,
     )
     from gateway.services import local_status_source
+    from gateway.services.credentials import offline_trust_and_contexts
 
     settings = settings or Settings.load()
-    contexts: dict[str, Any] = {}
+    trust, contexts, passport = offline_trust_and_contexts(settings, options.tenant)
+    if options.trusted_issuers:
+        trust = TrustList.of(options.trusted_issuers, own=trust.own, source="--trusted-issuer")
     lists: list[Mapping[str, Any]] = []
     for url, path in options.contexts.items():
         document = _read_json(path, "context")
         if isinstance(document, Mapping) and is_status_list_credential(document):
-            # Served at URL: that is where the credential's statusListCredential points.
-            lists.append({**document, "id": url})
+            # Served at URL: its own signed id must say so (an id rewritten here would
+            # let any list stand in for the one the credential points to).
+            if document.get("id") != url:
+                raise click.BadParameter(
+                    f"{path}: the status list credential's id is not {url}")
+            lists.append(document)
         else:
             contexts[url] = document
     lists.extend(_read_json(p, "status list") for p in options.status_lists)
@@ -93,15 +106,17 @@ def verify_paths(
     except GatewayError as e:
         raise click.BadParameter(str(e)) from e
     with local_status_source(settings) as own_lists:
+        # The instance's own lists first: a file handed in (an old copy, or one signed
+        # by someone else) never stands in for a list this instance keeps.
         return _verify_all(files, options, contexts, resolver,
-                           chain(documents_source(lists), own_lists), settings)
+                           chain(own_lists, documents_source(lists)), trust, passport)
 
 
 def _verify_all(files: Sequence[Path], options: VerifyOptions, contexts: dict[str, Any],
-                resolver: Any, source: Any, settings: Settings) -> list[tuple[Path, Any]]:
+                resolver: Any, source: Any, trust: TrustList,
+                passport: tuple[str, str] | None) -> list[tuple[Path, Any]]:
     from gateway.credentials.verify import verify
 
-    trusted = tuple(options.trusted_issuers) or settings.trusted_issuers
     out = []
     for path in files:
         try:
@@ -113,10 +128,11 @@ def _verify_all(files: Sequence[Path], options: VerifyOptions, contexts: dict[st
             now=options.now,
             contexts=contexts,
             proof_only=options.proof_only,
-            trusted_issuers=trusted,
+            trusted_issuers=trust,
             resolver=resolver,
             status_lists=source,
             strict=options.strict,
+            passport_issuer=passport,
         )
         out.append((path, result))
     return out
@@ -162,8 +178,10 @@ def _moment(ctx: click.Context, param: click.Parameter, value: str | None) -> da
 @click.option("--key", "keys", multiple=True,
               type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="Verify with this key only (public JWK or verification method JSON).")
-@click.option("--trusted-issuer", "trusted_issuers", multiple=True, metavar="DID",
-              help="Accept only these issuers (default: the instance's trusted_issuers).")
+@click.option("--trusted-issuer", "trusted_issuers", multiple=True, metavar="DID|DOMAIN",
+              help="Trust only these issuer DIDs / did:web domains (default: the "
+                   "instance's trust list and trusted_issuers setting).")
+@click.option("--tenant", metavar="NAME", help="Add this tenant's trust list.")
 def verify(files: tuple[Path, ...], as_json: bool, **options: Any) -> None:
     """Verify credentials (Data Integrity JSON or vc+jwt) offline.
 
@@ -181,5 +199,9 @@ def verify(files: tuple[Path, ...], as_json: bool, **options: Any) -> None:
             for check in result.checks:
                 if not check.ok:
                     click.echo(f"  x {check.id}: {check.reason}")
+                elif not check.evaluated:
+                    click.echo(f"  ? {check.id}: {check.reason}")
+            if result.verified and result.issuer_trust == "unknown":
+                click.echo("  issuer unknown: no trust list applied (see `gateway trust`)")
     if not all(result.verified for _, result in results):
         raise SystemExit(1)

@@ -29,8 +29,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, fields, replace
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
+from gateway.csv_cells import FORMULA_START
 from gateway.errors import ConfigError, WhitelistInvalid
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
@@ -49,8 +50,9 @@ _LICENCE = re.compile(r"[A-Z0-9][A-Z0-9-]{2,63}")
 _MAX_BYTES = 5 * 1024 * 1024
 _MAX_ROWS = 20_000
 _MAX_CELL = 200
-# A cell a spreadsheet would run as a formula (CSV injection) is refused outright.
-_FORMULA_START = ("=", "+", "@")
+# A cell a spreadsheet would run as a formula (CSV injection) is refused outright, so
+# the instance's white-list file this module writes never holds one.
+_FORMULA_START = FORMULA_START
 
 
 @dataclass(frozen=True)
@@ -358,7 +360,11 @@ def parse_csv(data: bytes, *, source: str = "white-list") -> list[Listing]:
             errors=[{"line": 0, "column": "*", "message": "not UTF-8"}],
         ) from None
     reader = csv.DictReader(io.StringIO(text, newline=""))
-    header = reader.fieldnames or []
+    try:
+        header = reader.fieldnames or []
+    except csv.Error as exc:
+        problem(1, "*", f"not valid CSV: {exc}")
+        _raise(source, problems)
     missing = [c for c in COLUMNS if c not in header]
     extra = [c for c in header if c not in COLUMNS]
     if missing or extra:
@@ -394,7 +400,7 @@ def parse_csv(data: bytes, *, source: str = "white-list") -> list[Listing]:
     return listings
 
 
-def _raise(source: str, problems: Sequence[Mapping[str, Any]]) -> None:
+def _raise(source: str, problems: Sequence[Mapping[str, Any]]) -> NoReturn:
     first = problems[0]
     detail = f"{source} line {first['line']}, column {first['column']}: {first['message']}"
     if len(problems) > 1:

@@ -55,6 +55,8 @@ def add_proof(
     proof_purpose: str = "assertionMethod",
     loader: DocumentLoader | None = None,
     fast: bool = True,
+    proof_options: Mapping[str, str] | None = None,
+    untrusted: bool = False,
 ) -> dict[str, Any]:
     """Sign a JSON-LD document with a Data Integrity proof (vc-di-eddsa §3.2.1 / §3.3.1).
 
@@ -68,11 +70,16 @@ def add_proof(
     :param proof_purpose: the proof purpose; ``assertionMethod`` for credentials.
     :param loader: document loader; default: the pinned contexts only.
     :param fast: allow the pyoxigraph canonicalizer (:func:`rdfc.canonicalize`).
+    :param proof_options: more signed proof members, e.g. ``challenge`` and ``domain``
+        of a presentation's ``authentication`` proof (VC Data Integrity §2.1).
+    :param untrusted: the document comes from a caller: canonicalize it under the
+        verifier's caps (:class:`rdfc.Limits`: size, blank nodes, work and time).
     :returns: a new dict: the document with its ``proof``.
     :raises CredentialError: unknown cryptosuite, bad ``created``, no ``@context``.
     :raises ContextError: a context is not pinned (or served by ``loader``).
     :raises JsonLdError: the document would lose data in JSON-LD (undefined term,
-        relative IRI).
+        relative IRI, ill-formed IRI or language tag, a member with no RDF), or, when
+        ``untrusted``, exceeds a cap.
     """
     if cryptosuite not in CRYPTOSUITES:
         raise CredentialError(f"cryptosuite {cryptosuite!r} is not one of {CRYPTOSUITES}")
@@ -90,12 +97,15 @@ def add_proof(
         "created": created,
         "verificationMethod": verification_method,
         "proofPurpose": proof_purpose,
+        **{k: v for k, v in (proof_options or {}).items() if k in ("challenge", "domain")},
     }
     if cryptosuite == JCS:
         proof["@context"] = document["@context"]
         # JCS signs JSON text, but the document must still mean what it says in RDF.
-        rdfc.canonicalize(unsecured, loader=loader, fast=fast)
-    hash_data = _hash_data(unsecured, proof, cryptosuite, loader, fast=fast, untrusted=False)
+        rdfc.canonicalize(unsecured, loader=loader, fast=fast, untrusted=untrusted)
+    hash_data = _hash_data(
+        unsecured, proof, cryptosuite, loader, fast=fast, untrusted=untrusted
+    )
     proof["proofValue"] = b58btc_encode(private_key.sign(hash_data))
     existing = document.get("proof")
     out = dict(unsecured)
@@ -187,7 +197,9 @@ def _verify_one(
 
     signature = None
     try:
-        signature = b58btc_decode(proof.get("proofValue"))  # type: ignore[arg-type]
+        signature = b58btc_decode(  # bounded: base58 decoding is quadratic
+            proof.get("proofValue"), max_bytes=64  # type: ignore[arg-type]
+        )
         if len(signature) != 64:
             raise CredentialError(f"Ed25519 signature must be 64 bytes, got {len(signature)}")
         checks.append(Check("proof.value", True))
@@ -203,7 +215,8 @@ def _verify_one(
             key = resolve_key(vm)
             checks.append(Check("proof.verificationMethod", True, vm))
         except GatewayError as exc:
-            checks.append(Check("proof.verificationMethod", False, f"{vm}: {exc.detail}"))
+            shown = vm if len(vm) <= 200 else vm[:200] + "…"  # never echo a huge value
+            checks.append(Check("proof.verificationMethod", False, f"{shown}: {exc.detail}"))
 
     suite = proof.get("cryptosuite")
     input_document = unsecured

@@ -10,7 +10,6 @@ DID) or given on the command line. The network is used only when
 from __future__ import annotations
 
 import base64
-import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,8 +20,10 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from jwcrypto import jwk
 
+from gateway import jsontext
 from gateway.credentials import multikey
 from gateway.errors import CredentialError, DidResolutionError
+from gateway.jsontext import JsonTextError
 from gateway.vocab.loader import MULTIKEY_V1
 
 DID_V1 = "https://www.w3.org/ns/did/v1"
@@ -35,6 +36,9 @@ RELATIONSHIPS = (
     "capabilityInvocation",
 )
 MAX_DID_DOCUMENT_BYTES = 256 * 1024
+#: Longest verification method URL or JWS kid resolved; a did:key one is about 110
+#: characters, a did:web one with a path a few hundred.
+MAX_REFERENCE_CHARS = 2048
 NETWORK_TIMEOUT_S = 5.0
 _PUBLIC_JWK_MEMBERS = {"OKP": ("kty", "crv", "x"), "EC": ("kty", "crv", "x", "y")}
 
@@ -142,7 +146,12 @@ class VerificationMethod:
         if self.jwk.get("kty") != "OKP" or self.jwk.get("crv") != "Ed25519":
             raise CredentialError(f"verification method {self.id} is not an Ed25519 key")
         x = self.jwk["x"]
-        raw = base64.urlsafe_b64decode(x + "=" * (-len(x) % 4))
+        if len(x) != 43:  # 32 bytes in unpadded base64url; checked before decoding
+            raise CredentialError(f"verification method {self.id}: Ed25519 x is not 32 bytes")
+        try:
+            raw = base64.urlsafe_b64decode(x + "=")
+        except ValueError as e:
+            raise CredentialError(f"verification method {self.id}: x is not base64url") from e
         if len(raw) != 32:
             raise CredentialError(f"verification method {self.id}: Ed25519 x is not 32 bytes")
         return Ed25519PublicKey.from_public_bytes(raw)
@@ -291,8 +300,13 @@ class Resolver:
         documents: dict[str, Mapping[str, Any]] = {}
         for path in [*paths, *files]:
             try:
-                doc = json.loads(Path(path).read_text(encoding="utf-8"))
-            except (OSError, ValueError) as e:
+                raw = Path(path).read_bytes()
+                doc = jsontext.loads(raw, what="the DID document")
+            except JsonTextError as e:
+                where = jsontext.duplicate_pointer(raw) or ""
+                raise DidResolutionError(
+                    f"{path}: {where}{': ' if where else ''}{e.message}") from e
+            except OSError as e:
                 raise DidResolutionError(f"{path}: cannot read DID document ({e})") from e
             if not isinstance(doc, Mapping) or not isinstance(doc.get("id"), str):
                 raise DidResolutionError(f"{path}: not a DID document (no id)")
@@ -329,6 +343,10 @@ class Resolver:
         """
         if not isinstance(reference, str) or not reference:
             raise DidResolutionError("verification method reference is missing")
+        if len(reference) > MAX_REFERENCE_CHARS:
+            raise DidResolutionError(
+                f"verification method reference is longer than {MAX_REFERENCE_CHARS} characters"
+            )
         if self.keys:
             for vm in self.keys:
                 if vm.matches(reference):
@@ -362,9 +380,9 @@ class Resolver:
         if len(body) > MAX_DID_DOCUMENT_BYTES:
             raise DidResolutionError(f"{url}: DID document larger than {MAX_DID_DOCUMENT_BYTES} B")
         try:
-            doc = json.loads(body)
-        except ValueError as e:
-            raise DidResolutionError(f"{url}: not JSON ({e})") from e
+            doc = jsontext.loads(body, what="the DID document")
+        except JsonTextError as e:
+            raise DidResolutionError(f"{url}: {e.message}") from e
         if not isinstance(doc, Mapping) or doc.get("id") != did:
             raise DidResolutionError(f"{url}: document id does not equal {did}")
         self.documents[did] = doc

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -26,10 +26,13 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from jwcrypto import jws
 from jwcrypto.common import JWException
 
+from gateway import jsontext
+from gateway.credentials import rdfc
 from gateway.credentials.checks import Check
 from gateway.credentials.did import Resolver, VerificationMethod
 from gateway.credentials.model import issuer_id
 from gateway.errors import CredentialError, DidResolutionError
+from gateway.jsontext import JsonTextError
 
 MEDIA_TYPE = "vc+jwt"
 CONTENT_TYPE = "vc"
@@ -49,13 +52,33 @@ def _b64url(raw: bytes) -> bytes:
     return base64.urlsafe_b64encode(raw).rstrip(b"=")
 
 
-def _b64url_decode(part: str, what: str) -> bytes:
-    if not part or any(c in part for c in "+/= \n"):
+#: Largest JWS header accepted, in base64url characters; a header of this gateway is
+#: about 200, one with a long did:web kid well under 2,000.
+MAX_HEADER_CHARS = 4096
+#: An Ed25519 signature is 64 bytes (86 characters), an ES384 one 96 (128 characters).
+MAX_SIGNATURE_CHARS = 128
+#: RFC 7519 §2 NumericDate, kept to integers a JavaScript verifier reads exactly.
+MAX_NUMERIC_DATE = 2**53 - 1
+_B64URL = re.compile(r"[A-Za-z0-9_-]*")
+
+
+def _b64url_decode(part: str, what: str, limit: int) -> bytes:
+    if not part:
+        raise CredentialError(f"JWS {what} is empty")
+    if len(part) > limit:
+        raise CredentialError(f"JWS {what} is longer than {limit} base64url characters")
+    if not _B64URL.fullmatch(part) or len(part) % 4 == 1:
         raise CredentialError(f"JWS {what} is not base64url without padding")
     try:
         return base64.urlsafe_b64decode(part + "=" * (-len(part) % 4))
     except (binascii.Error, ValueError) as e:
         raise CredentialError(f"JWS {what} is not base64url ({e})") from e
+
+
+def _numeric_date(value: object) -> bool:
+    """An RFC 7519 §2 NumericDate as this verifier accepts it: a JSON integer (not a
+    boolean, not a fraction, not NaN or infinity) within ±(2^53 - 1)."""
+    return type(value) is int and -MAX_NUMERIC_DATE <= value <= MAX_NUMERIC_DATE
 
 
 @lru_cache(maxsize=64)
@@ -71,6 +94,7 @@ def sign_jwt(
     *,
     iat: int | None = None,
     exp: int | None = None,
+    untrusted: bool = False,
 ) -> str:
     """Secure a credential as a compact JWS (``alg`` EdDSA, ``typ`` vc+jwt, ``cty`` vc).
 
@@ -79,8 +103,13 @@ def sign_jwt(
     :param kid: the verification method id of the key.
     :param iat: optional issued-at NumericDate of the signature.
     :param exp: optional expiry NumericDate of the signature (not the data's validUntil).
+    :param untrusted: the credential comes from a caller: it must mean in JSON-LD what it
+        says in JSON, as a verifier will check (pinned contexts, nothing dropped, the
+        canonicalization caps), before it is signed.
     :returns: ``header.payload.signature``.
     :raises CredentialError: the credential holds ``vc``/``vp`` claims or a ``proof``.
+    :raises JsonLdError: ``untrusted`` and the credential would lose data in JSON-LD.
+    :raises ContextError: ``untrusted`` and a context is not pinned.
     """
     for claim in ("vc", "vp", "proof"):
         if claim in credential:
@@ -88,6 +117,8 @@ def sign_jwt(
                 f"a vc+jwt payload must not contain {claim!r} (VC-JOSE-COSE §3.1.1)",
                 pointer=f"/{claim}",
             )
+    if untrusted:
+        rdfc.canonicalize(credential, untrusted=True)
     claims: Mapping[str, Any] = credential
     if iat is not None or exp is not None:
         claims = {**credential, **{k: v for k, v in (("iat", iat), ("exp", exp)) if v is not None}}
@@ -149,11 +180,21 @@ def verify_jwt(
     parts = token.split(".")
     if len(parts) != 3:
         return fail("jose.format", "not a compact JWS (three dot-separated parts expected)")
+    if len(parts[2]) > MAX_SIGNATURE_CHARS:
+        return fail(
+            "jose.format", f"JWS signature is longer than {MAX_SIGNATURE_CHARS} characters"
+        )
+    raw = b""
     try:
-        header = json.loads(_b64url_decode(parts[0], "header"))
-        payload = json.loads(_b64url_decode(parts[1], "payload"))
-    except (CredentialError, ValueError) as e:
+        raw = _b64url_decode(parts[0], "header", MAX_HEADER_CHARS)
+        header = jsontext.loads(raw, what="the JWS header")
+        raw = _b64url_decode(parts[1], "payload", MAX_JWS_BYTES)
+        payload = jsontext.loads(raw, what="the JWS payload")
+    except CredentialError as e:
         return fail("jose.format", str(e))
+    except JsonTextError as e:
+        where = jsontext.duplicate_pointer(raw)
+        return fail("jose.format", f"{where}: {e.message}" if where else e.message)
     if not isinstance(header, dict) or not isinstance(payload, dict):
         return fail("jose.format", "JWS header and payload must be JSON objects")
     checks.append(Check("jose.format", True, "compact JWS"))
@@ -212,18 +253,23 @@ def verify_jwt(
     if "iss" in payload and payload["iss"] != issuer_id(payload):
         problems.append(f"iss {payload['iss']!r} does not equal issuer {issuer_id(payload)!r}")
     stamp = now.timestamp()
-    for claim in ("exp", "nbf"):
-        value = payload.get(claim)
-        if value is None:
+    for claim in ("exp", "nbf", "iat"):
+        if claim not in payload:
             continue
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            problems.append(f"{claim} must be a NumericDate (RFC 7519 §2)")
+        value = payload[claim]
+        if claim == "iat" and isinstance(value, str):
+            # iat is informative; the W3C vc-jose-cose suite writes it as a string, which
+            # VC-JOSE-COSE leaves to the payload's own rules. A number must be valid.
+            continue
+        if not _numeric_date(value):
+            problems.append(
+                f"/{claim} must be a NumericDate: an integer number of seconds within "
+                f"±{MAX_NUMERIC_DATE} (RFC 7519 §2)"
+            )
         elif claim == "exp" and stamp >= value:
-            problems.append(f"the signature expired (exp {int(value)})")
+            problems.append(f"the signature expired (exp {value})")
         elif claim == "nbf" and stamp < value:
-            problems.append(f"the signature is not valid yet (nbf {int(value)})")
-    # iat is informative; the W3C vc-jose-cose suite even writes it as a string, which
-    # VC-JOSE-COSE leaves to the payload's own rules, so it is not checked.
+            problems.append(f"the signature is not valid yet (nbf {value})")
     checks.append(Check("jose.claims", not problems, "; ".join(problems)))
     credential = {k: v for k, v in payload.items() if k not in REGISTERED_CLAIMS}
     return JoseResult(credential, tuple(checks), method)

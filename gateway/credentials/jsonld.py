@@ -15,9 +15,10 @@ from typing import Any
 
 from pyld import jsonld as pyld
 
+from gateway.credentials import safe_mode
 from gateway.credentials.rdfc import (
     RELATIVE_BASE,
-    _raise_dropped,
+    StrictProcessor,
     pyld_options,
     unwrap_pyld_error,
 )
@@ -35,11 +36,15 @@ def expand_strict(
     :returns: the expanded document (a list of node objects).
     :raises ContextError: a context is not served by ``loader``.
     :raises JsonLdError: a term is undefined, an IRI is relative (the error names it and
-        its JSON pointer in the expanded form), or the document is not valid JSON-LD.
+        its JSON pointer in the expanded form), a member would not reach the RDF
+        (:mod:`~gateway.credentials.safe_mode`, pointer in the document), or the document
+        is not valid JSON-LD.
     """
-    processor = pyld.JsonLdProcessor(on_property_dropped=_raise_dropped)
+    loader = loader or document_loader()
+    safe_mode.check_document(document, loader)
+    processor = StrictProcessor()
     try:
-        expanded = processor.expand(dict(document), pyld_options(loader or document_loader()))
+        expanded = processor.expand(dict(document), pyld_options(loader))
     except pyld.JsonLdError as exc:
         raise unwrap_pyld_error(exc) from exc
     _refuse_relative(expanded, "")

@@ -9,6 +9,12 @@ document, so the credentials they signed keep verifying.
 A ``did:web`` key is named ``<did>#<JWK thumbprint>`` (RFC 7638), a ``did:key`` key
 ``did:key:z6Mk...#z6Mk...``. The gateway's own DID document is also written to
 ``did/`` in the instance folder, where the verifier finds it without the network.
+
+An instance has two key stores. The passport store (``keys/``, DID ``did:web:<host>``)
+signs passports, status lists and nothing else. The VC API store (``keys/vc-api/``, DID
+``did:web:<host>:vc-api``, document at ``/vc-api/did.json``) signs whatever the generic
+``POST /credentials/issue`` route is given, so nothing signed there can pass for a
+passport or a status list of this gateway with a verifier that checks the issuer.
 """
 
 from __future__ import annotations
@@ -31,6 +37,8 @@ from gateway.settings import Settings
 
 INDEX = "keys.json"
 METHODS = ("web", "key")
+#: The VC API store's folder under the keys folder, and its DID path (``did:web:<host>:vc-api``).
+VC_API = "vc-api"
 
 
 @dataclass(frozen=True)
@@ -89,22 +97,33 @@ class KeyStore:
     :param keys_dir: where the index and private JWK files live (``Settings.keys_dir``).
     :param base_url: the gateway's public base URL; its ``did:web`` is the issuer DID.
     :param did_dir: where the gateway's own DID document is written for the verifier.
+    :param did_path: a path under the base URL's DID (``vc-api`` gives
+        ``did:web:<host>:vc-api``); empty for the passport DID.
     """
 
-    def __init__(self, keys_dir: Path, base_url: str, did_dir: Path | None = None) -> None:
+    def __init__(self, keys_dir: Path, base_url: str, did_dir: Path | None = None,
+                 did_path: str = "") -> None:
         self.keys_dir = Path(keys_dir)
         self.base_url = base_url
         self.did_dir = did_dir
+        self.did_path = did_path
 
     @classmethod
     def from_settings(cls, settings: Settings) -> KeyStore:
-        """The key store of the instance ``settings`` describe."""
+        """The passport key store of the instance ``settings`` describe."""
         return cls(settings.keys_dir, settings.base_url, settings.home / "did")
+
+    @classmethod
+    def vc_api(cls, settings: Settings) -> KeyStore:
+        """The key store of the generic VC API issue route (its own key and DID)."""
+        return cls(settings.keys_dir / VC_API, settings.base_url, settings.home / "did",
+                   did_path=VC_API)
 
     @property
     def did(self) -> str:
-        """The gateway's ``did:web`` DID."""
-        return did_web(self.base_url)
+        """The store's ``did:web`` DID: the gateway's, or the one under ``did_path``."""
+        base = did_web(self.base_url)
+        return f"{base}:{self.did_path}" if self.did_path else base
 
     def records(self) -> list[KeyRecord]:
         """Every key, oldest first.

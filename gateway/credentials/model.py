@@ -17,7 +17,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from gateway.credentials.checks import Check
+from gateway.credentials.lexical import is_absolute_iri
 from gateway.errors import CredentialError
+from gateway.jsontext import MAX_DEPTH
 from gateway.jsonvalues import first_float
 from gateway.vocab.loader import CREDENTIALS_V2, PASSPORT_V1
 
@@ -32,8 +34,9 @@ _DATETIME = re.compile(
     r"T(?:(?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](?:\.[0-9]+)?|24:00:00(?:\.0+)?)"
     r"(?:Z|[+-](?:(?:0[0-9]|1[0-3]):[0-5][0-9]|14:00))?"
 )
-# RFC 3986 scheme followed by ':'; a URL in the data model is any absolute IRI.
-_ABSOLUTE_IRI = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*:\S+")
+#: Members whose values are JSON literals (typed ``@json`` in the VC v2 context): an
+#: ``id`` or ``type`` inside them is data, not a node of the credential.
+_JSON_LITERALS = frozenset({"@context", "jsonSchema", "jwk", "_sd"})
 # VC DM 2.0 §4.x: these properties hold objects that MUST each have a type.
 _TYPED_PROPERTIES = (
     "credentialStatus",
@@ -119,7 +122,7 @@ def build_credential(
             pointer="/accessGroup",
         )
     for name, pointer in ((issuer, "/issuer"), (passport_id, "/credentialSubject/id")):
-        if not isinstance(name, str) or not _ABSOLUTE_IRI.fullmatch(name):
+        if not is_absolute_iri(name):
             raise CredentialError(f"{name!r} is not an absolute URL", pointer=pointer)
     missing = [k for k in ("set", "version", "hash") if not mapping.get(k)]
     if missing:
@@ -174,7 +177,38 @@ def issuer_id(credential: Mapping[str, Any]) -> str | None:
 
 
 def _is_url(value: Any) -> bool:
-    return isinstance(value, str) and bool(_ABSOLUTE_IRI.fullmatch(value))
+    # A URL in VC DM 2.0 is any absolute IRI (RFC 3987), well-formed.
+    return is_absolute_iri(value)
+
+
+def _node_problems(value: Any, pointer: str, out: list[str], depth: int = 0) -> None:
+    """Every ``id`` that is not a URL and every ``type`` that is neither a term nor a URL
+    (VC DM 2.0 §4.4, §4.5), at any depth, by JSON pointer."""
+    if depth > MAX_DEPTH or len(out) >= 20:
+        return
+    if isinstance(value, list):
+        for i, item in enumerate(value):
+            _node_problems(item, f"{pointer}/{i}", out, depth + 1)
+        return
+    if not isinstance(value, Mapping):
+        return
+    for key, item in value.items():
+        at = f"{pointer}/{key.replace('~', '~0').replace('/', '~1')}"
+        if key in _JSON_LITERALS:
+            continue
+        if key in ("id", "@id"):
+            if not _is_url(item):
+                out.append(f"{at} must be a URL (VC DM 2.0 §4.4)")
+            continue
+        if key in ("type", "@type"):
+            for j, name in enumerate(as_list(item)):
+                where = f"{at}/{j}" if isinstance(item, list) else at
+                if not isinstance(name, str) or not name or (
+                    ":" in name and not is_absolute_iri(name)
+                ):
+                    out.append(f"{where} must be a term or a URL (VC DM 2.0 §4.5)")
+            continue
+        _node_problems(item, at, out, depth + 1)
 
 
 def structure_checks(credential: Mapping[str, Any]) -> list[Check]:
@@ -219,6 +253,10 @@ def structure_checks(credential: Mapping[str, Any]) -> list[Check]:
         problems.append("/id must be a single URL (VC DM 2.0 §4.4)")
     rule("vc.id", problems)
     problems = []
+    _node_problems({k: v for k, v in credential.items() if k not in ("id", "proof")}, "",
+                   problems)
+    rule("vc.ids-and-types", problems)
+    problems = []
     moments: dict[str, datetime] = {}
     for name in ("validFrom", "validUntil"):
         if name in credential:
@@ -240,5 +278,7 @@ def structure_checks(credential: Mapping[str, Any]) -> list[Check]:
                 problems.append(f"{where} must be an object with a type")
             elif name == "credentialSchema" and not _is_url(item.get("id")):
                 problems.append(f"{where}/id must be a URL")
+            elif name == "credentialStatus" and "id" in item and not _is_url(item["id"]):
+                problems.append(f"{where}/id must be a URL (VC DM 2.0 §4.10)")
     rule("vc.typed-objects", problems)
     return checks

@@ -12,6 +12,8 @@ multicodec + did:key pair; base58btc itself comes from the ``base58`` package.
 
 from __future__ import annotations
 
+import math
+
 import base58
 from cryptography.hazmat.primitives.asymmetric.ed25519 import (
     Ed25519PrivateKey,
@@ -28,6 +30,8 @@ from gateway.errors import CredentialError
 
 ED25519_PUB = b"\xed\x01"
 ED25519_PRIV = b"\x80\x26"
+#: A Multikey: two bytes of multicodec prefix and 32 key bytes.
+MULTIKEY_BYTES = 34
 DID_KEY_PREFIX = "did:key:"
 _B58_ALPHABET = frozenset("123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz")
 
@@ -41,13 +45,29 @@ def b58btc_encode(data: bytes) -> str:
     return "z" + base58.b58encode(data).decode("ascii")
 
 
-def b58btc_decode(value: str) -> bytes:
+def max_b58_chars(max_bytes: int) -> int:
+    """The longest base58btc text of at most ``max_bytes`` bytes: each byte adds
+    log(256)/log(58) ≈ 1.366 characters (a leading zero byte adds one ``1``)."""
+    return math.ceil(max_bytes * math.log(256) / math.log(58))
+
+
+#: The largest value the gateway decodes from base58btc: an Ed25519 signature.
+MAX_DECODED_BYTES = 64
+
+
+def b58btc_decode(value: str, *, max_bytes: int = MAX_DECODED_BYTES) -> bytes:
     """Decode a multibase base58btc string.
 
+    Base58 decoding costs time quadratic in the length, so the length is checked
+    against the longest encoding of ``max_bytes`` before anything else.
+
     :param value: a string starting with ``z``.
+    :param max_bytes: the most bytes the value may decode to (64 for an Ed25519
+        signature, 34 for a Multikey).
     :returns: the decoded bytes.
-    :raises CredentialError: ``value`` is not a string, has another multibase prefix, or
-        holds a character outside the base58btc alphabet.
+    :raises CredentialError: ``value`` is not a string, has another multibase prefix, is
+        longer than ``max_bytes`` allow, or holds a character outside the base58btc
+        alphabet.
     """
     if not isinstance(value, str) or not value.startswith("z"):
         raise CredentialError(
@@ -57,10 +77,22 @@ def b58btc_decode(value: str) -> bytes:
     body = value[1:]
     if not body:
         raise CredentialError("multibase base58btc value is empty")
+    limit = max_b58_chars(max_bytes)
+    if len(body) > limit:
+        raise CredentialError(
+            f"multibase base58btc value has {len(body)} characters; at most {limit} "
+            f"encode the {max_bytes} bytes expected"
+        )
     bad = next((c for c in body if c not in _B58_ALPHABET), None)
     if bad is not None:
         raise CredentialError(f"multibase base58btc value holds invalid character {bad!r}")
-    return base58.b58decode(body)
+    decoded = base58.b58decode(body)
+    if len(decoded) > max_bytes:
+        raise CredentialError(
+            f"multibase base58btc value decodes to {len(decoded)} bytes, more than "
+            f"the {max_bytes} expected"
+        )
+    return decoded
 
 
 def public_key_multibase(key: Ed25519PublicKey) -> str:
@@ -110,7 +142,7 @@ def private_key_from_multibase(value: str) -> Ed25519PrivateKey:
 
 def _key_bytes(value: str, prefix: bytes, field: str, kind: str) -> bytes:
     """The 32 key bytes of a multibase Multikey value after its multicodec prefix."""
-    raw = b58btc_decode(value)
+    raw = b58btc_decode(value, max_bytes=MULTIKEY_BYTES)
     if raw[:2] != prefix:
         raise CredentialError(f"{field} is not {kind} multicodec")
     if len(raw) != 34:

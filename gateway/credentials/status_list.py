@@ -17,7 +17,8 @@ reports it.
 
 Verifying side (§3.2 "Validate Algorithm"): dereference the list from a local source
 (fail closed when it cannot be found), check its type, purpose, issuer (must be the
-credential's issuer), validity period and proof, its length (at least 131,072 entries),
+credential's issuer and signed with a key that issuer controls), that its id is the URL
+the entry points to, its validity period and proof, its length (at least 131,072 entries),
 the index range, then read the bit. Bit ``i`` is bit ``0x80 >> (i % 8)`` of byte
 ``i // 8`` (index 0 is the left-most bit).
 """
@@ -530,6 +531,10 @@ def _check_entry(
     if fetched is None:
         raise StatusListError(f"STATUS_RETRIEVAL_ERROR: status list {url} not available locally")
     doc = fetched.credential
+    if doc.get("id") != url:
+        raise StatusListError(
+            f"STATUS_VERIFICATION_ERROR: the list found for {url} has another id"
+        )
     if not is_status_list_credential(doc):
         raise StatusListError(f"STATUS_VERIFICATION_ERROR: {url} is not a {LIST_CREDENTIAL_TYPE}")
     subject = doc.get("credentialSubject")

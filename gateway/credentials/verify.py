@@ -10,13 +10,13 @@ passport vocabulary with the right JSON types. A failed verification is an answe
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
+from gateway import jsontext
 from gateway.credentials import data_integrity, jose
 from gateway.credentials.checks import Check
 from gateway.credentials.did import Resolver, VerificationMethod
@@ -33,7 +33,9 @@ from gateway.credentials.status_list import (
     check_status,
     documents_source,
 )
+from gateway.credentials.trust import TRUSTED, UNKNOWN, UNTRUSTED, TrustList
 from gateway.errors import ContextError, CredentialError, GatewayError
+from gateway.jsontext import JsonTextError
 from gateway.vocab.loader import PASSPORT_V1, document_loader
 
 MAX_CREDENTIAL_BYTES = 4 * 1024 * 1024
@@ -67,9 +69,25 @@ class VerificationResult:
     def failures(self) -> list[Check]:
         return [c for c in self.checks if not c.ok]
 
+    @property
+    def issuer_trust(self) -> str | None:
+        """``trusted``, ``untrusted`` or ``unknown`` (no trust list); None when the
+        issuer was not judged (the verification stopped before)."""
+        for check in self.checks:
+            if check.id == "issuer.trust":
+                if not check.evaluated:
+                    return UNKNOWN
+                return TRUSTED if check.ok else UNTRUSTED
+        return None
+
     def as_dict(self) -> dict[str, Any]:
-        """``{"verified": bool, "checks": [{"id", "ok", "reason"}]}``."""
-        return {"verified": self.verified, "checks": [c.as_dict() for c in self.checks]}
+        """``{"verified": bool, "checks": [{"id", "ok", "reason"}]}``, plus
+        ``issuerTrust`` once the issuer was judged."""
+        out: dict[str, Any] = {
+            "verified": self.verified, "checks": [c.as_dict() for c in self.checks]}
+        if self.issuer_trust is not None:
+            out["issuerTrust"] = self.issuer_trust
+        return out
 
 
 def verify(
@@ -78,10 +96,11 @@ def verify(
     now: datetime | None = None,
     contexts: Mapping[str, Mapping[str, Any]] | None = None,
     proof_only: bool = False,
-    trusted_issuers: Sequence[str] = (),
+    trusted_issuers: Sequence[str] | TrustList = (),
     resolver: Resolver | None = None,
     status_lists: StatusSource | Mapping[str, Mapping[str, Any]] | None = None,
     strict: bool = False,
+    passport_issuer: tuple[str, str] | None = None,
 ) -> VerificationResult:
     """Verify a credential secured with a Data Integrity proof or as a ``vc+jwt``.
 
@@ -90,11 +109,15 @@ def verify(
     :param now: the time validity is judged at (default: now).
     :param contexts: JSON-LD contexts by URL besides the pinned ones.
     :param proof_only: check the securing mechanism only (signature, key, contexts).
-    :param trusted_issuers: accepted issuer DIDs; empty means no trust list.
+    :param trusted_issuers: accepted issuers: a :class:`TrustList`, or DIDs and did:web
+        domains; without entries the issuer check is "not evaluated".
     :param resolver: where verification methods come from (default: did:key only).
     :param status_lists: status list credentials by URL, or a source; default none,
         so a credential with ``credentialStatus`` fails closed.
     :param strict: warnings (e.g. a JWS without ``typ``) fail.
+    :param passport_issuer: ``(base URL, DID)`` of a gateway: a passport credential whose
+        id or subject lies under that base URL's ``/passports/`` is taken for one of its
+        passports only when that DID issued it.
     :returns: the verdict with its checks; never raises for bad input.
     """
     now = now or datetime.now(UTC)
@@ -107,9 +130,10 @@ def verify(
         source = documents_source({**d, "id": url} for url, d in status_lists.items())
     else:
         source = status_lists
-    verifier = _Verifier(
-        now, dict(contexts or {}), resolver, source, tuple(trusted_issuers), strict
-    )
+    trust = trusted_issuers if isinstance(trusted_issuers, TrustList) else TrustList.of(
+        trusted_issuers)
+    verifier = _Verifier(now, dict(contexts or {}), resolver, source, trust, strict)
+    verifier.passport_issuer = passport_issuer
     try:
         return verifier.run(credential, proof_only)
     except GatewayError as e:
@@ -124,7 +148,7 @@ class _Verifier:
         contexts: dict[str, Mapping[str, Any]],
         resolver: Resolver,
         source: StatusSource,
-        trusted: tuple[str, ...],
+        trusted: TrustList,
         strict: bool,
     ) -> None:
         self.now = now
@@ -134,20 +158,27 @@ class _Verifier:
         self.source = source
         self.trusted = trusted
         self.strict = strict
+        self.passport_issuer: tuple[str, str] | None = None
         self.checks: list[Check] = []
         self.methods: dict[str, VerificationMethod] = {}
 
     def run(self, credential: Mapping[str, Any] | str, proof_only: bool) -> VerificationResult:
         if isinstance(credential, str | bytes):
-            text = credential.decode("utf-8") if isinstance(credential, bytes) else credential
-            if len(text) > MAX_CREDENTIAL_BYTES:
+            if len(credential) > MAX_CREDENTIAL_BYTES:
                 return self._fail("format", f"input larger than {MAX_CREDENTIAL_BYTES} bytes")
+            try:
+                text = credential.decode("utf-8") if isinstance(credential, bytes) else credential
+            except UnicodeDecodeError as e:
+                return self._fail("format", f"byte {e.start}: not UTF-8")
             text = text.strip()
             if text.startswith("{"):
                 try:
-                    parsed = json.loads(text)
-                except ValueError as e:
-                    return self._fail("format", f"not JSON ({e})")
+                    # strict: a repeated member, NaN or an overlong number is refused
+                    # (Python would keep the last of two members, unsigned or not)
+                    parsed = jsontext.loads(text, what="the credential")
+                except JsonTextError as e:
+                    where = jsontext.duplicate_pointer(text)
+                    return self._fail("format", f"{where}: {e.message}" if where else e.message)
                 return self.run(parsed, proof_only)
             if jose.looks_like_jws(text):
                 return self._jwt(text, proof_only)
@@ -235,12 +266,11 @@ class _Verifier:
             self.checks.extend(
                 check_status(doc, self.source, now=self.now, verify_list=self._verify_list)
             )
-        if not self.trusted:
-            self.checks.append(Check("issuer.trust", True, "no trust list applied"))
-        elif issuer in self.trusted:
-            self.checks.append(Check("issuer.trust", True, f"{issuer} is trusted"))
-        else:
-            self.checks.append(Check("issuer.trust", False, f"{issuer} is not a trusted issuer"))
+        self.checks.append(self.trusted.check(issuer))
+        if self.passport_issuer is not None:
+            own = own_passport_check(doc, *self.passport_issuer)
+            if own is not None:
+                self.checks.append(own)
         self.checks.extend(passport_checks(doc))
 
     def _validity(self, doc: Mapping[str, Any]) -> Check:
@@ -272,6 +302,27 @@ class _Verifier:
                     Check("issuer.controller", False, "list issuer does not control its key")
                 )
         return checks
+
+
+def own_passport_check(doc: Mapping[str, Any], base_url: str, did: str) -> Check | None:
+    """Whether a passport credential that names a passport of the gateway at ``base_url``
+    was issued by that gateway's passport DID ``did``.
+
+    :returns: the ``issuer.passport`` check, or None for a credential that is no passport
+        or names none of that gateway's passports.
+    """
+    if PASSPORT_CREDENTIAL_TYPE not in as_list(doc.get("type")):
+        return None
+    prefix = base_url.rstrip("/") + "/passports/"
+    named = [doc.get("id"), *(s.get("id") for s in as_list(doc.get("credentialSubject"))
+                              if isinstance(s, Mapping))]
+    if not any(isinstance(n, str) and n.startswith(prefix) for n in named):
+        return None
+    issuer = issuer_id(doc)
+    if issuer == did:
+        return Check("issuer.passport", True, f"a passport of this gateway, issued by {did}")
+    return Check("issuer.passport", False, f"names a passport of this gateway ({prefix}...) "
+                 f"but is not issued by its passport DID {did}")
 
 
 def _json_type_ok(json_type: str, value: Any) -> bool:

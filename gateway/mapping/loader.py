@@ -6,6 +6,7 @@ from functools import cache
 from pathlib import Path
 
 from gateway.errors import MappingInvalid, MappingNotFound
+from gateway.mapping import names
 from gateway.mapping.model import MappingSet
 from gateway.mapping.sssom import read_sssom
 from gateway.mapping.validate import Problem, validate
@@ -17,21 +18,22 @@ SUFFIX = ".sssom.tsv"
 
 
 def parse_ref(ref: str) -> tuple[str, str]:
-    """Split ``SET@VERSION``.
+    """Split ``SET@VERSION``, checking both names before anything looks for a file.
 
-    :raises MappingNotFound: the reference is not of that form.
+    :raises InvalidInput: the reference is not of that form (see
+        :func:`gateway.mapping.names.parse_ref`).
     """
-    set_id, sep, version = ref.partition("@")
-    if not sep or not set_id or not version:
-        raise MappingNotFound(f"mapping reference {ref!r} is not SET@VERSION", pointer="mapping")
-    return set_id, version
+    return names.parse_ref(ref)
 
 
 def available(root: Path = MAPPINGS_DIR) -> list[str]:
-    """Every shipped ``SET@VERSION``, sorted."""
+    """Every shipped ``SET@VERSION``, sorted; a file whose folder or name is not a set
+    name and a version is no shipped version."""
     return sorted(
         f"{path.parent.name}@{path.name.removesuffix(SUFFIX)}"
         for path in root.glob(f"*/*{SUFFIX}")
+        if names.SET_NAME.fullmatch(path.parent.name)
+        and names.VERSION.fullmatch(path.name.removesuffix(SUFFIX))
     )
 
 
@@ -42,6 +44,7 @@ def load(ref: str, root: Path = MAPPINGS_DIR) -> MappingSet:
     :raises MappingInvalid: the table has problems (all of them, with row numbers).
     """
     set_id, version = parse_ref(ref)
+    # Both names are slugs (checked above), so the path stays inside ``root``.
     path = root / set_id / f"{version}{SUFFIX}"
     if not path.is_file():
         known = ", ".join(available(root)) or "none"

@@ -10,13 +10,13 @@ from __future__ import annotations
 import csv
 import io
 import json
-import re
 from collections.abc import Mapping
 from typing import Any
 
 import yaml
 
 from gateway.errors import MappingInvalid
+from gateway.mapping import names
 from gateway.mapping.model import COLUMNS, EXTENSION_COLUMNS, MappingRow, MappingSet
 
 VOCAB = "https://w3id.org/cn-eu-battery/vocab#"
@@ -36,8 +36,6 @@ EXTENSION_DEFINITIONS = [
      "type_hint": "http://www.w3.org/2001/XMLSchema#string"},
 ]
 MAPPING_SET_BASE = "https://w3id.org/cn-eu-battery/mappings/"
-_SET_ID = re.compile(r"^[a-z0-9][a-z0-9-]*$")
-_SEMVER = re.compile(r"^\d+\.\d+\.\d+$")
 
 
 def read_sssom(text: str) -> MappingSet:
@@ -156,10 +154,11 @@ def _identity(metadata: Mapping[str, Any]) -> tuple[str, str]:
         raise MappingInvalid(f"mapping_set_id must start with {MAPPING_SET_BASE}",
                              pointer="mapping_set_id")
     set_id = set_uri.removeprefix(MAPPING_SET_BASE).split("/")[0]
-    if not _SET_ID.match(set_id):
-        raise MappingInvalid(f"mapping set name {set_id!r} is not a lowercase slug",
+    if not names.SET_NAME.fullmatch(set_id):
+        raise MappingInvalid("the mapping set name in mapping_set_id is not a lowercase slug "
+                             "(letters, digits, single hyphens, at most 64 characters)",
                              pointer="mapping_set_id")
-    if not _SEMVER.match(version):
-        raise MappingInvalid(f"mapping_set_version {version!r} is not MAJOR.MINOR.PATCH",
+    if not names.VERSION.fullmatch(version):
+        raise MappingInvalid("mapping_set_version is not MAJOR.MINOR.PATCH (no leading zeros)",
                              pointer="mapping_set_version")
     return set_id, version

@@ -21,6 +21,8 @@ from typing import TYPE_CHECKING, Any
 
 from marshmallow import Schema, ValidationError, fields, validate
 
+from gateway import invisible_chars
+
 if TYPE_CHECKING:
     from gateway.records.platform_fields import PlatformFieldTable
 
@@ -67,7 +69,9 @@ def canonical_decimal(value: Decimal) -> str:
 
 
 class Text(fields.Field):
-    """A non-empty JSON string without control characters.
+    """A non-empty JSON string without control characters, bidirectional controls or
+    zero-width characters (:mod:`gateway.invisible_chars`: any text field may be mapped
+    to a public passport attribute, and those would change how its page reads).
 
     :param max_length: longest accepted string, in characters.
     """
@@ -76,6 +80,8 @@ class Text(fields.Field):
         "type": "must be a string",
         "empty": "must not be empty (leave the field out instead)",
         "control": "contains a control character (U+{code:04X}) at offset {offset}",
+        "invisible": "contains a {kind} ({code}) at offset {offset}; invisible formatting "
+                     "characters are not allowed in text",
         "too_long": "is longer than {max_length} characters",
     }
 
@@ -91,6 +97,10 @@ class Text(fields.Field):
         bad = _FORBIDDEN_CHARS.search(value)
         if bad:
             raise self.make_error("control", code=ord(bad.group()), offset=bad.start())
+        invisible = invisible_chars.find(value)
+        if invisible is not None:
+            offset, code, kind = invisible
+            raise self.make_error("invisible", kind=kind, code=code, offset=offset)
         if len(value) > self.max_length:
             raise self.make_error("too_long", max_length=self.max_length)
         return value

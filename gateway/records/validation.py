@@ -2,7 +2,9 @@
 
 Every problem is reported, each as ``{"pointer": <JSON pointer>, "message": ...}``
 (RFC 6901 pointers into the record as sent); an XML reader passes a ``locate`` function
-that turns pointers into XPaths and line numbers of its own document.
+that turns pointers into XPaths and line numbers of its own document. A problem about a
+field the cross-border policy withholds names the field and the rule, never the value
+(:mod:`gateway.records.redaction`).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from typing import Any
 from marshmallow import ValidationError
 
 from gateway.errors import InvalidRecord
+from gateway.records import redaction
 from gateway.records.platform_fields import PlatformFieldTable
 from gateway.records.schema import record_schema
 
@@ -95,6 +98,8 @@ def validate_record(
             result = record_schema(platform_fields).load(data)
         except ValidationError as e:
             for pointer, message in flatten(e.messages):
+                if redaction.is_withheld(redaction.pointer_path(pointer)):
+                    message = redaction.redact(message, redaction.value_at(data, pointer))
                 problem: Problem = {"pointer": pointer, "message": message}
                 if locate is not None:
                     problem.update(locate(pointer))

@@ -24,6 +24,7 @@ from lxml import etree
 from marshmallow import Schema, fields
 
 from gateway.errors import InvalidRecord, UnsafeInput
+from gateway.records import redaction
 from gateway.records.fields import (
     CatalogValues,
     DecimalString,
@@ -177,9 +178,11 @@ def parse_xml(data: bytes) -> etree._Element:
         for error in schema.error_log:
             found = tree.xpath(error.path) if error.path else []
             where = xpath_of(found[0]) if found else "/"
-            problems.append(
-                {"pointer": where, "message": f"{_clean(error.message)}", "line": error.line}
-            )
+            message = _clean(error.message)
+            if found and redaction.is_withheld(redaction.xpath_path(where)):
+                # libxml2 quotes the refused value; a withheld field's must not leave.
+                message = redaction.redact(message, found[0].text or "")
+            problems.append({"pointer": where, "message": message, "line": error.line})
         raise invalid(problems)
     return root
 

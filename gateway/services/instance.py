@@ -84,6 +84,10 @@ def prepare_instance(settings: Settings) -> list[str]:
     keys = KeyStore.from_settings(settings)
     if not keys.records():
         done.append(f"signing key created: {keys.generate(method='web').kid}")
+    vc_api = KeyStore.vc_api(settings)
+    if not vc_api.records():
+        # The generic VC API issue route signs with a key and DID of its own (DESIGN §5).
+        done.append(f"VC API signing key created: {vc_api.generate(method='web').kid}")
     db = init_db(settings)
     done.append(f"database at revision {db.current_revision()}: {db.url}")
     db.dispose()

@@ -366,7 +366,7 @@ def change_status(
     :param action: a key of :data:`STATUS_ACTIONS`.
     :param successor: the battery code of the passport that replaces it (``supersede``).
     :raises Unauthorized: no caller. :raises Forbidden: not the owner or an admin.
-    :raises NotFound: no such passport (or successor).
+    :raises NotFound: no such passport, or no successor of the passport's own tenant.
     :raises Conflict: a change the passport's status does not allow.
     """
     status = STATUS_ACTIONS[action]
@@ -382,10 +382,14 @@ def change_status(
         if successor == code:
             raise InvalidInput("a passport cannot supersede itself", pointer="/successor")
         try:
-            successor_id = find_passport(instance, successor).id
+            found = find_passport(instance, successor)
         except NotFound:
-            raise NotFound(f"no passport for successor {successor!r}",
-                           pointer="/successor") from None
+            found = None
+        # A successor of another tenant answers exactly as an unknown one: one maker's
+        # passport must neither replace another's nor reveal that it exists.
+        if found is None or found.tenant_id != passport.tenant_id:
+            raise NotFound(f"no passport for successor {successor!r}", pointer="/successor")
+        successor_id = found.id
     with instance.db.transaction() as session:
         passports = Passports(session)
         changed = passports.set_status(

@@ -22,14 +22,52 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import URL, Connection, make_url
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from gateway.errors import ConfigError
+from gateway.errors import ConfigError, GatewayError
 from gateway.settings import Settings
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 _WRITE = "gateway_write"
+#: SQLite's result codes for "another connection holds the lock" (SQLITE_BUSY and
+#: SQLITE_LOCKED, with their extended codes in the low byte).
+_SQLITE_LOCK_CODES = (5, 6)
+
+
+class DatabaseBusy(GatewayError):
+    """The database stayed locked by another writer longer than the busy timeout.
+
+    Nothing was written; the same request can be sent again (``Retry-After`` says when).
+
+    :cvar retry_after: seconds a client should wait before trying again.
+    """
+
+    status, slug, title = 503, "database-busy", "Database busy"
+    retry_after = 5
+
+
+def _locked(exc: OperationalError) -> bool:
+    code = getattr(exc.orig, "sqlite_errorcode", None)
+    if isinstance(code, int):
+        return code & 0xFF in _SQLITE_LOCK_CODES
+    return "database is locked" in str(exc.orig)
+
+
+@contextmanager
+def _busy_is_unavailable() -> Iterator[None]:
+    """Turn SQLite's "database is locked" (the busy timeout ran out) into
+    :class:`DatabaseBusy`, which callers report as 503 or a one-line CLI error."""
+    try:
+        yield
+    except OperationalError as exc:
+        if not _locked(exc):
+            raise
+        raise DatabaseBusy(
+            f"the database stayed locked by another writer for more than "
+            f"{SQLITE_BUSY_TIMEOUT_MS / 1000:g} s; nothing was written, try again"
+        ) from exc
 
 
 def normalise_url(url: str) -> URL:
@@ -159,7 +197,7 @@ class Database:
 
         :returns: a context manager yielding the session.
         """
-        with self._writer() as session, session.begin():
+        with _busy_is_unavailable(), self._writer() as session, session.begin():
             yield session
 
     @contextmanager
@@ -169,7 +207,7 @@ class Database:
         :returns: a context manager yielding the session; on PostgreSQL the transaction
             is ``READ ONLY``.
         """
-        with self._reader() as session, session.begin():
+        with _busy_is_unavailable(), self._reader() as session, session.begin():
             if self.backend == "postgresql":
                 session.connection().exec_driver_sql("SET TRANSACTION READ ONLY")
             yield session
@@ -181,7 +219,8 @@ class Database:
         """
         # The writing engine: on SQLite, BEGIN IMMEDIATE makes a second process wait for
         # the first one's migration instead of failing on a stale snapshot.
-        with self.engine.execution_options(**{_WRITE: True}).connect() as conn:
+        with (_busy_is_unavailable(),
+              self.engine.execution_options(**{_WRITE: True}).connect() as conn):
             command.upgrade(alembic_config(conn), revision)
             conn.commit()
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -355,6 +355,17 @@ class Passports:
             query = query.where(tables.Passport.id > after)
         rows = self.session.scalars(query.order_by(tables.Passport.id).limit(limit))
         return [_passport(r) for r in rows]
+
+    def count(self, tenant_id: int | None) -> int:
+        """How many passports a tenant has.
+
+        :param tenant_id: the tenant; ``None`` for all tenants.
+        :returns: the number.
+        """
+        query = select(func.count()).select_from(tables.Passport)
+        if tenant_id is not None:
+            query = query.where(tables.Passport.tenant_id == tenant_id)
+        return int(self.session.scalar(query) or 0)
 
     def set_status(
         self,

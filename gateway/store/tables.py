@@ -37,6 +37,7 @@ PASSPORT_STATUSES = ("active", "revoked", "suspended", "superseded")
 CREDENTIAL_FORMATS = ("di", "jwt")
 STATUS_PURPOSES = ("revocation", "suspension")
 MAPPING_STATUSES = ("draft", "published", "deprecated")
+TRUST_KINDS = ("did", "domain")
 
 # Stable constraint names, so a later migration can drop or alter them by name.
 NAMING = {
@@ -215,6 +216,51 @@ class AuditEvent(Base):
     data: Mapped[dict[str, Any]] = mapped_column()
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+class TrustedIssuer(Base):
+    """An issuer a verifier accepts: a DID, or a did:web domain (see
+    :mod:`gateway.credentials.trust`)."""
+
+    __tablename__ = "trusted_issuers"
+    __table_args__ = (
+        CheckConstraint(_one_of("kind", TRUST_KINDS), name="kind"),
+        UniqueConstraint("tenant_id", "kind", "value"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # NULL: instance-wide; else the tenant whose verifications it applies to.
+    tenant_id: Mapped[int | None] = mapped_column(
+        ForeignKey("tenants.id"), default=None, index=True
+    )
+    kind: Mapped[str] = mapped_column(String(8))
+    value: Mapped[str] = mapped_column(String(512))
+    added_by: Mapped[str] = mapped_column(String(255))
+    added_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class PinnedContext(Base):
+    """A JSON-LD context served to the verifier offline, byte for byte as added."""
+
+    __tablename__ = "pinned_contexts"
+
+    url: Mapped[str] = mapped_column(String(512), primary_key=True)
+    sha256: Mapped[str] = mapped_column(String(64))
+    document: Mapped[str] = mapped_column(Text)
+    added_by: Mapped[str] = mapped_column(String(255))
+    added_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class WebSession(Base):
+    """A signed-in page session. The cookie carries a random token; the table keeps only
+    its SHA-256, so signing out (deleting the row) ends the session on every instance."""
+
+    __tablename__ = "web_sessions"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    key_id: Mapped[int] = mapped_column(ForeignKey("api_keys.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(index=True)
 
 
 @event.listens_for(MappingVersion, "before_update")

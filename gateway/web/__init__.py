@@ -13,8 +13,16 @@ import secrets
 
 from flask import Flask
 
+from gateway.services.sessions import SESSION_LIFETIME
 from gateway.settings import Settings
-from gateway.web import account, dashboard, mappings, passport, verify  # noqa: F401 (routes)
+from gateway.web import (  # noqa: F401 (the modules that are not named hold routes)
+    account,
+    dashboard,
+    mappings,
+    passport,
+    security,
+    verify,
+)
 from gateway.web.common import bp
 from gateway.web.passport import passport_page, wants_html
 
@@ -48,6 +56,8 @@ def register(app: Flask) -> None:
         SESSION_COOKIE_NAME="gateway_session",
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
-        SESSION_COOKIE_SECURE=settings.base_url.startswith("https://"),
+        SESSION_COOKIE_SECURE=security.behind_tls(settings),
+        # The browser forgets the cookie when the server-side session ends anyway.
+        PERMANENT_SESSION_LIFETIME=SESSION_LIFETIME,
     )
     app.register_blueprint(bp)

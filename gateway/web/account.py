@@ -8,7 +8,8 @@ from flask import Response, redirect, request, session, url_for
 
 from gateway import auth, services
 from gateway.errors import InvalidInput
-from gateway.web import i18n
+from gateway.services import sessions
+from gateway.web import i18n, security
 from gateway.web.common import bp, instance, page, safe_next
 
 #: How long the language pick is remembered (one year, in seconds).
@@ -45,14 +46,18 @@ def login() -> Response:
         return page("login.html", 401, error=exc.detail, next=safe_next(target, ""))
     # A new session on sign-in (and a new CSRF token): no fixation of an earlier one.
     session.clear()
-    session["tenant"] = found.tenant_name
-    session["key_id"] = found.key_id
+    session["sid"] = sessions.open_session(instance(), found)
     session["csrf"] = secrets.token_urlsafe(32)
+    session.permanent = True  # the cookie ends with the server-side session
     return redirect(safe_next(target, _home_of(found.role)), 303)
 
 
 @bp.post("/logout")
 def logout() -> Response:
+    # Ended on the server: a copy of the cookie kept from before opens nothing.
+    token = session.get("sid")
+    if isinstance(token, str):
+        sessions.close_session(instance(), token)
     session.clear()
     return redirect(url_for("web.index"), 303)
 
@@ -63,7 +68,8 @@ def language(code: str) -> Response:
         raise InvalidInput(f"language must be one of {', '.join(i18n.LANGUAGES)}",
                            pointer="code")
     response = redirect(safe_next(request.args.get("next"), url_for("web.index")), 303)
+    behind_tls = security.behind_tls(instance().settings) or request.is_secure
     response.set_cookie(i18n.COOKIE, code, max_age=LANGUAGE_MAX_AGE, samesite="Lax",
-                        httponly=True, secure=request.is_secure)
+                        httponly=True, secure=behind_tls)
     return response
 

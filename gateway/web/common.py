@@ -2,19 +2,20 @@
 language, CSRF tokens and rendering.
 
 Sessions are Flask's signed cookie session (HttpOnly, SameSite=Lax, Secure under an
-https base URL) holding the tenant name, the API key id and the CSRF token, never the
-key's secret; each request checks the key is still live (:func:`services.web.signed_in`).
-A signed cookie is enough because the session holds no secret and the server can refuse
-it at any time by revoking the key; a server-side session table would add a store and a
-migration for nothing the key table does not already give. The CSRF token is a random
-value in that session, compared in constant time with the form's hidden field (the
-synchroniser-token pattern, OWASP CSRF cheat sheet); Flask-WTF would bring a form
-library for one comparison.
+https base URL) holding a random session token and the CSRF token, never the key's
+secret. The token counts only while its row in the database lasts
+(:mod:`gateway.services.sessions`): signing out deletes the row, so a copy of the cookie
+taken before opens nothing on any instance; the row also ends after a working day, and
+with the key when it is revoked. A signed cookie alone could not be taken back before it
+expired. The CSRF token is a random value in that session, compared in constant time
+with the form's hidden field (the synchroniser-token pattern, OWASP CSRF cheat sheet);
+Flask-WTF would bring a form library for one comparison.
 """
 
 from __future__ import annotations
 
 import hmac
+import re
 import secrets
 from typing import Any
 from urllib.parse import urlsplit
@@ -34,7 +35,7 @@ from flask import (
 from gateway import auth, services
 from gateway.auth import Principal
 from gateway.errors import CsrfRejected, Forbidden, GatewayError, Unauthorized
-from gateway.services import web as web_services
+from gateway.services import sessions
 from gateway.web import i18n
 
 bp = Blueprint("web", __name__, template_folder="templates", static_folder="static",
@@ -67,9 +68,8 @@ def principal() -> Principal | None:
         if found is None:
             raise Unauthorized("the API key is unknown, revoked or not a bearer token",
                                pointer="Authorization")
-    elif "key_id" in session:
-        found = web_services.signed_in(instance(), str(session.get("tenant", "")),
-                                       int(session["key_id"]))
+    elif isinstance(session.get("sid"), str):
+        found = sessions.session_principal(instance(), session["sid"])
         if found is None:
             session.clear()
     g.web_principal = found
@@ -115,9 +115,17 @@ def check_csrf() -> None:
                            pointer=CSRF_FIELD)
 
 
+#: Characters never accepted in a redirect target: controls (CR/LF would split the
+#: ``Location`` header) and the backslash (browsers read ``/\host`` as ``//host``).
+_UNSAFE_IN_TARGET = re.compile(r"[\x00-\x1f\x7f\\]")
+#: Longest redirect target kept; a longer one is dropped rather than echoed.
+MAX_TARGET_LENGTH = 2000
+
+
 def safe_next(target: str | None, default: str) -> str:
-    """A redirect target on this site only (a path), else ``default``."""
-    if not target:
+    """A redirect target on this site only (an absolute path, no scheme or host, no
+    control characters), else ``default``."""
+    if not target or len(target) > MAX_TARGET_LENGTH or _UNSAFE_IN_TARGET.search(target):
         return default
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
@@ -157,6 +165,9 @@ def _quiet_principal() -> Principal | None:
 def gateway_error(exc: GatewayError) -> Response:
     if isinstance(exc, Unauthorized) and request.method == "GET":
         return redirect(url_for("web.login_form", next=request.full_path.rstrip("?")), 303)
-    return page("error.html", exc.status, title=exc.title,
-                detail=str(exc))
+    response = page("error.html", exc.status, title=exc.title, detail=str(exc))
+    retry_after = getattr(exc, "retry_after", None)
+    if exc.status == 503 and retry_after is not None:
+        response.headers["Retry-After"] = str(retry_after)
+    return response
 

@@ -9,8 +9,6 @@ normally and the result page lists every outcome.
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import logging
 from collections.abc import Iterator
@@ -20,6 +18,7 @@ from flask import Response, request, stream_with_context, url_for
 
 from gateway import auth, services
 from gateway.auth import Principal
+from gateway.csv_cells import csv_text
 from gateway.errors import GatewayError, InvalidInput
 from gateway.services import web as web_services
 from gateway.vocab.catalog import ACCESS_GROUPS, load_catalog
@@ -188,9 +187,8 @@ def batch_gaps_json(batch_id: str) -> Response:
 def batch_gaps_csv(batch_id: str) -> Response:
     caller = _exporter()
     batch = web_services.batch(instance(), caller, batch_id)
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=GAP_CSV_COLUMNS, lineterminator="\r\n")
-    writer.writeheader()
-    writer.writerows(web_services.gap_rows(batch.passports))
+    # Reasons quote mapping-row comments: cells a spreadsheet would run as formulas are
+    # neutralised (see gateway.csv_cells).
+    text = csv_text(GAP_CSV_COLUMNS, web_services.gap_rows(batch.passports))
     # A byte order mark so spreadsheet programs read the Chinese labels as UTF-8.
-    return _download("\ufeff" + out.getvalue(), "text/csv", f"batch-{batch.id}-gaps.csv")
+    return _download("\ufeff" + text, "text/csv", f"batch-{batch.id}-gaps.csv")

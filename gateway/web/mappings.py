@@ -186,9 +186,14 @@ def mapping_diff(set_id: str, version: str) -> Response:
 
 @bp.get("/mapping-editor/<set_id>/<version>/impact")
 def mapping_impact(set_id: str, version: str) -> Response:
-    workflow = _workflow(_editor())
+    """A page of the impact analysis: the fixtures, then the signed-in editor's tenant's
+    stored passports a page at a time (``?after=<battery code>``)."""
+    caller = _editor()
+    workflow = _workflow(caller)
     ref = f"{set_id}@{version}"
-    impact = workflow.impact(ref, base_url=instance().base_url)
+    impact = workflow.impact(ref, base_url=instance().base_url,
+                             tenant_id=auth.list_scope(caller),
+                             after=request.args.get("after") or None)
     return page("mapping_impact.html", ref=ref, impact=impact, set_id=set_id,
                 version=version)
 

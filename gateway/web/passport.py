@@ -15,7 +15,7 @@ from typing import Any
 import segno
 from flask import Response, request
 
-from gateway import services
+from gateway import invisible_chars, services
 from gateway.errors import NotFound
 from gateway.vocab.catalog import ACCESS_GROUPS, Attribute, load_catalog
 from gateway.web.common import bp, instance, page, principal
@@ -68,6 +68,9 @@ def cluster_of(attribute: Attribute) -> str:
 
 
 def _field(term: str, value: Any) -> Field:
+    # Records are refused with bidirectional or zero-width characters now; a passport
+    # stored before shows them as visible code points instead of obeying them.
+    value = invisible_chars.neutralise(value)
     attribute = load_catalog().by_term.get(term)
     if attribute is None:
         return Field(term, term, value, "", "", False)

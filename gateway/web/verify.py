@@ -7,12 +7,11 @@ attacker nothing, and an importer can verify without a session cookie.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from flask import Response, request
 
-from gateway import services
+from gateway import jsontext, services
 from gateway.errors import InvalidInput
 from gateway.web.common import bp, instance, page
 
@@ -31,9 +30,9 @@ def parse_submission(text: str) -> dict[str, Any] | str:
         raise InvalidInput("paste a credential or choose a file", pointer="credential")
     if text.startswith(("{", "[")):
         try:
-            value = json.loads(text)
-        except ValueError as exc:
-            raise InvalidInput(f"the text is not JSON: {exc}", pointer="credential") from None
+            value = jsontext.loads(text, what="the text")
+        except jsontext.JsonTextError as exc:
+            raise InvalidInput(exc.message, pointer="credential") from None
         if isinstance(value, dict) and "verifiableCredential" in value and "proof" not in value:
             value = value["verifiableCredential"]
             if isinstance(value, list) and len(value) == 1:
@@ -51,9 +50,15 @@ def parse_submission(text: str) -> dict[str, Any] | str:
                        "(header.payload.signature)", pointer="credential")
 
 
+def _trusted() -> list[dict[str, Any]]:
+    """The instance-wide trust list the page judges issuers by (the page acts for nobody,
+    so no tenant's list applies)."""
+    return services.trusted_issuers(instance(), None)
+
+
 @bp.get("/verify")
 def verify_form() -> Response:
-    return page("verify.html")
+    return page("verify.html", trusted=_trusted())
 
 
 @bp.post("/verify")
@@ -64,15 +69,18 @@ def verify_submit() -> Response:
         try:
             text = upload.read().decode("utf-8")
         except UnicodeDecodeError:
-            return page("verify.html", 422, error="the file is not UTF-8 text", pasted="")
+            return page("verify.html", 422, error="the file is not UTF-8 text", pasted="",
+                        trusted=_trusted())
     try:
         credential = parse_submission(text)
     except InvalidInput as exc:
-        return page("verify.html", 422, error=exc.detail, pasted=text[:20000])
+        return page("verify.html", 422, error=exc.detail, pasted=text[:20000],
+                    trusted=_trusted())
     result = services.verify_credential(instance(), credential)
     claims: dict[str, Any] = {}
     try:
         claims = services.credential_claims(credential)
     except (ValueError, IndexError):
         pass
-    return page("verify.html", result=result, claims=claims, pasted=text[:20000])
+    return page("verify.html", result=result, claims=claims, pasted=text[:20000],
+                trusted=_trusted())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import re
 
 import pytest
@@ -85,3 +86,98 @@ def test_no_server_errors_and_no_response_off_contract(fuzz_schema, fuzz_app, me
         case.call_and_validate(headers=headers, checks=CHECKS)
 
     check()
+
+
+# Hostile bodies: each must be refused with a 4xx problem, never a 5xx. They
+# go to every operation that takes a body, in each media type it declares, as an admin.
+_NESTED = b'{"a": ' * 2000 + b"1" + b"}" * 2000
+HOSTILE_BODIES = {
+    "nested-arrays": b"[" * 100_000 + b"]" * 100_000,
+    "nested-objects": _NESTED,
+    "repeated-member": b'{"verifiableCredential": {}, "verifiableCredential": {}}',
+    "nan": b'{"verifiableCredential": NaN, "reason": Infinity}',
+    "overflow": b'{"exp": 1e999, "reason": -1e999}',
+    "long-number": b'{"reason": ' + b"9" * 100_000 + b"}",
+    "not-utf8": b'{"reason": "caf\xe9"}\n\xff\xfe\x00',
+    "lone-surrogate": b'{"reason": "\\ud800", "verifiableCredential": {"id": "\\udfff"}}',
+    "control-characters": b'{"reason": "a\\u0000\\r\\nSet-Cookie: x=1"}',
+    # A compact JWS whose payload is nested arrays (vc+jwt bodies).
+    "jws-nested-payload": b"eyJhbGciOiJFZERTQSJ9." + base64.urlsafe_b64encode(
+        b"[" * 5000 + b"]" * 5000).rstrip(b"=") + b".c2ln",
+}
+BODY_OPERATIONS = [
+    (method, path, media_type)
+    for path, item in spec()["paths"].items()
+    for method, operation in item.items()
+    if method in ("post", "put", "patch")
+    for media_type in (operation.get("requestBody") or {}).get("content", {})
+]
+# The same for query parameters that name a redirect target (CR/LF, other sites).
+HOSTILE_TARGETS = ["/x\r\nSet-Cookie: stolen=1", "/\\evil.example", "//evil.example",
+                   "https://evil.example/", "/" + "a" * 10_000]
+
+
+def _path_parameters(operation) -> dict[str, str]:
+    return {p.name: "Z9ZPEN8K52S96AE740000319" for p in operation.path_parameters}
+
+
+@pytest.mark.parametrize(("method", "path", "media_type"), BODY_OPERATIONS)
+@pytest.mark.parametrize("hostile", sorted(HOSTILE_BODIES))
+def test_hostile_bodies_get_no_server_error(fuzz_schema, fuzz_app, method, path, media_type,
+                                            hostile) -> None:
+    operation = fuzz_schema[path][method.upper()]
+    case = operation.Case(path_parameters=_path_parameters(operation), media_type=media_type)
+    headers = {**fuzz_app.config["fuzz_keys"]["admin"], "Content-Type": media_type}
+    response = case.call(headers=headers, data=HOSTILE_BODIES[hostile])
+    case.validate_response(response, checks=[checks.not_a_server_error])
+    assert 400 <= response.status_code < 500 or response.status_code in (200, 201, 303)
+    assert b"Traceback" not in response.content
+
+
+@pytest.mark.parametrize("path", [p for p in spec()["paths"]
+                                  if any(q.get("name") == "next"
+                                         for op in spec()["paths"][p].values()
+                                         if isinstance(op, dict)
+                                         for q in op.get("parameters", []))])
+@pytest.mark.parametrize("target", HOSTILE_TARGETS)
+def test_hostile_redirect_targets_stay_on_the_site(fuzz_schema, path, target) -> None:
+    operation = fuzz_schema[path]["GET"]
+    case = operation.Case(path_parameters={p.name: "zh" for p in operation.path_parameters},
+                          query={"next": target})
+    response = case.call()
+    case.validate_response(response, checks=[checks.not_a_server_error])
+    location = response.headers.get("Location", [""])
+    location = location[0] if isinstance(location, list) else location
+    assert "\r" not in location and "\n" not in location and "evil" not in location
+    assert not location.startswith("//") and "Set-Cookie" not in str(response.headers)
+
+
+# Hostile values for every field of the page forms (urlencoded).
+HOSTILE_FIELDS = {
+    "nested-json": "[" * 100_000 + "]" * 100_000,
+    "nan-and-repeat": '{"a": NaN, "a": 1e999}',
+    "crlf": "/x\r\nSet-Cookie: stolen=1",
+    "nul": "a\x00b",
+    "long": "x" * 200_000,
+}
+FORM_OPERATIONS = [
+    (path, list(content["schema"].get("properties", {})) or ["value"])
+    for path, item in spec()["paths"].items()
+    for method, operation in item.items()
+    if method == "post"
+    for media_type, content in (operation.get("requestBody") or {}).get("content", {}).items()
+    if media_type == "application/x-www-form-urlencoded"
+]
+
+
+@pytest.mark.parametrize(("path", "fields"), FORM_OPERATIONS)
+@pytest.mark.parametrize("hostile", sorted(HOSTILE_FIELDS))
+def test_hostile_form_fields_get_no_server_error(fuzz_schema, fuzz_app, path, fields,
+                                                 hostile) -> None:
+    operation = fuzz_schema[path]["POST"]
+    case = operation.Case(path_parameters=_path_parameters(operation),
+                          media_type="application/x-www-form-urlencoded")
+    response = case.call(headers=fuzz_app.config["fuzz_keys"]["admin"],
+                         data={name: HOSTILE_FIELDS[hostile] for name in fields})
+    case.validate_response(response, checks=[checks.not_a_server_error])
+    assert "stolen" not in str(response.headers)

@@ -26,8 +26,11 @@ def test_readable_verdicts_and_exit_code(tmp_path, monkeypatch) -> None:
     assert result.exit_code == 1
     lines = result.output.splitlines()
     assert lines[0].startswith("VERIFIED") and "battery.json" in lines[0]
-    assert lines[1].startswith("NOT VERIFIED") and "battery-expired.json" in lines[1]
-    assert lines[2].startswith("  x validity: expired")
+    # No trust list: the issuer is shown as not evaluated and unknown, never as trusted.
+    assert lines[1].startswith("  ? issuer.trust: not evaluated")
+    assert lines[2].startswith("  issuer unknown")
+    assert lines[3].startswith("NOT VERIFIED") and "battery-expired.json" in lines[3]
+    assert lines[4].startswith("  x validity: expired")
     ok = CliRunner().invoke(main, args[:2] + args[3:])
     assert ok.exit_code == 0, ok.output
 

@@ -117,7 +117,18 @@ def test_cli_keys_generate_list_did(tmp_path, monkeypatch) -> None:
     assert "signing key created" not in runner.invoke(main, ["init"]).output
     assert runner.invoke(main, ["keys", "generate"]).exit_code == 0
     listed = runner.invoke(main, ["keys", "list", "--json"])
-    assert [r["status"] for r in json.loads(listed.output)] == ["retired", "active"]
+    rows = json.loads(listed.output)
+    assert [r["status"] for r in rows if r["use"] == "passport"] == ["retired", "active"]
+    # The generic issue route's key: its own DID, rotated on its own.
+    [vc_api] = [r for r in rows if r["use"] == "vc-api"]
+    assert vc_api["controller"] == "did:web:gw.example%3A8443:vc-api"
+    assert runner.invoke(main, ["keys", "generate", "--vc-api"]).exit_code == 0
+    rows = json.loads(runner.invoke(main, ["keys", "list", "--json"]).output)
+    assert [r["status"] for r in rows if r["use"] == "vc-api"] == ["retired", "active"]
+    assert [r["status"] for r in rows if r["use"] == "passport"] == ["retired", "active"]
+    vc_doc = json.loads(runner.invoke(main, ["keys", "did", "--vc-api"]).output)
+    assert vc_doc["id"] == "did:web:gw.example%3A8443:vc-api"
+    assert len(vc_doc["verificationMethod"]) == 2
     doc = json.loads(runner.invoke(main, ["keys", "did", "--format", "jwk"]).output)
     assert doc["id"] == "did:web:gw.example%3A8443"
     assert {vm["type"] for vm in doc["verificationMethod"]} == {"JsonWebKey"}

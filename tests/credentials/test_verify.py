@@ -89,9 +89,13 @@ def test_data_integrity_passport_verifies(issuer) -> None:
                      "status.suspension", "issuer.trust", "passport.vocabulary",
                      "passport.mapping"):
         assert expected in ids
+    # No trust list: the issuer check is not evaluated, never a pass, and says so.
     trust = next(c for c in result.checks if c.id == "issuer.trust")
-    assert trust.reason == "no trust list applied"
+    assert not trust.evaluated and trust.reason.startswith("not evaluated")
     assert result.as_dict()["verified"] is True
+    assert result.as_dict()["issuerTrust"] == "unknown"
+    assert {"id": "issuer.trust", "ok": True, "evaluated": False} == {
+        k: v for k, v in trust.as_dict().items() if k != "reason"}
 
 
 def test_vc_jwt_passport_verifies(issuer) -> None:

@@ -18,10 +18,11 @@ from click.testing import CliRunner
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from gateway.cli import main
-from gateway.credentials import data_integrity, multikey
+from gateway.credentials import data_integrity, multikey, safe_mode
 from gateway.credentials.model import build_credential
 from gateway.credentials.status_list import StatusList
 from gateway.credentials.verify import verify
+from tests.credentials.tampering import TAMPERINGS, signed_passport, tampered
 
 pytestmark = pytest.mark.interop
 
@@ -111,6 +112,63 @@ def test_digitalbazaar_credential_verifies_in_gateway(node: Path) -> None:
     signed = json.loads(run_js(node, "issue", _unsigned("did:example:replaced")))
     assert signed["issuer"].startswith("did:key:z6Mk")
     assert signed["proof"]["cryptosuite"] == "eddsa-rdfc-2022"
+    result = verify(signed, now=datetime.now(UTC))
+    assert result.verified, [c for c in result.checks if not c.ok]
+    signed["credentialSubject"]["expectedLifetimeCycles"] = 3001
+    assert not verify(signed, now=datetime.now(UTC)).verified
+
+
+# -- content the signature does not cover (VC Data Integrity §4.4) ----------------------
+
+
+@pytest.mark.parametrize("name", sorted(TAMPERINGS))
+def test_tampered_credentials_are_refused_by_both(node: Path, name: str) -> None:
+    signed = signed_passport()
+    assert json.loads(run_js(node, "verify", signed))["verified"] is True
+    document = tampered(signed, name)
+    assert not verify(document, now=datetime.now(UTC)).verified
+    verdict = json.loads(run_js(node, "verify", document))
+    assert verdict["verified"] is False
+    # refused for what was added (safe mode, URI rules), not for want of a status checker
+    assert verdict["errors"] and not any("checkStatus" in e for e in verdict["errors"])
+
+
+@pytest.mark.parametrize(
+    "member",
+    [
+        pytest.param({"@context": ["https://www.w3.org/ns/credentials/v2",
+                                   {"Recalled": "https ://not-a-url#Recalled"}],
+                      "type": ["VerifiableCredential", "Recalled"]}, id="type IRI"),
+        pytest.param({"credentialStatus": {"id": "https ://status.example/1#7",
+                                           "type": "BitstringStatusListEntry"}},
+                     id="status id"),
+    ],
+)
+def test_what_the_issuer_used_to_sign_is_refused_by_both(node: Path, member, monkeypatch) -> None:
+    # Sign the way the issuer did before it checked ids and type IRIs (the walk off),
+    # then verify with the checks on, here and in Digital Bazaar's verifier.
+    key = Ed25519PrivateKey.generate()
+    did = multikey.did_key(key.public_key())
+    document = {
+        "@context": ["https://www.w3.org/ns/credentials/v2"],
+        "type": ["VerifiableCredential"],
+        "issuer": did,
+        "validFrom": "2026-01-01T00:00:00Z",
+        "credentialSubject": {"id": "https://things.example/1"},
+        **member,
+    }
+    with monkeypatch.context() as patched:
+        patched.setattr(safe_mode, "check_document", lambda *args: None)
+        signed = data_integrity.add_proof(
+            document, key, multikey.did_key_verification_method(key.public_key()))
+    assert not verify(signed, now=datetime.now(UTC)).verified
+    assert json.loads(run_js(node, "verify", signed))["verified"] is False
+
+
+def test_digitalbazaar_credential_with_vocab_null_verifies_in_gateway(node: Path) -> None:
+    unsigned = _unsigned("did:example:replaced")
+    unsigned["@context"] = [*unsigned["@context"], {"@vocab": None}]
+    signed = json.loads(run_js(node, "issue", unsigned))
     result = verify(signed, now=datetime.now(UTC))
     assert result.verified, [c for c in result.checks if not c.ok]
     signed["credentialSubject"]["expectedLifetimeCycles"] = 3001

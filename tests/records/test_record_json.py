@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from gateway import jsontext
 from gateway.errors import InvalidRecord, UnsupportedMediaType
 from gateway.records import read_record, read_record_file
 
@@ -52,7 +53,7 @@ def test_not_utf8() -> None:
 
 def test_not_json() -> None:
     (error,) = refused(b'{"model_version": ')
-    assert error["message"].startswith("line 1, column 19: not JSON")
+    assert error["message"].startswith("the record: line 1, column 19: not JSON")
 
 
 def test_duplicate_member() -> None:
@@ -67,7 +68,25 @@ def test_long_number_literal() -> None:
 
 def test_deep_nesting() -> None:
     (error,) = refused(b"[" * 100_000 + b"]" * 100_000)
-    assert "too deep" in error["message"]
+    assert error["message"] == "the record nests arrays and objects deeper than 32 levels"
+    # Measured on the text before parsing: nothing deeper than the limit is parsed.
+    nested = GOOD[:-1] + b', "eu_supplement": {"a": ' + b"[" * 40 + b"]" * 40 + b"}}"
+    (error,) = refused(nested)
+    assert "deeper than 32 levels" in error["message"]
+
+
+def test_parsed_by_the_shared_strict_reader_nan_still_reported_by_the_schema() -> None:
+    from gateway.records import json_format
+
+    assert json_format.loads is jsontext.loads
+    errors = refused(GOOD[:-1] + b', "usage": {"soh": NaN, "soc": -Infinity}}')
+    assert {e["pointer"]: e["message"] for e in errors} == {
+        "/usage/soh": "must be a finite number (NaN and Infinity are not allowed)",
+        "/usage/soc": "must be a finite number (NaN and Infinity are not allowed)",
+    }
+    # A duplicate member still names the member, never its value.
+    (error,) = refused(GOOD[:-1] + b', "battery": {"code": "SECRET-VALUE"}}')
+    assert "SECRET-VALUE" not in error["message"]
 
 
 @pytest.mark.parametrize("data", [b"[]", b'"record"', b"null"])

@@ -146,6 +146,11 @@ AXE_RUN = """async () => {
 }"""
 
 
+# Reports each CSP violation on the console, where the Pages object collects it.
+CSP_LISTENER = """document.addEventListener("securitypolicyviolation", (e) =>
+  console.error(`csp-violation ${e.effectiveDirective} ${e.blockedURI}`));"""
+
+
 class Pages:
     """Opens pages in one browser context and records what each costs.
 
@@ -162,6 +167,16 @@ class Pages:
         self.page = self.context.new_page()
         self._requests: list[Any] = []
         self.page.on("requestfinished", lambda request: self._requests.append(request))
+        #: What the browser refused under the Content-Security-Policy (console errors and
+        #: the violation events), checked to be empty when the pages close.
+        self.csp_violations: list[str] = []
+        self.page.on("console", self._console)
+        self.context.add_init_script(CSP_LISTENER)
+
+    def _console(self, message: Any) -> None:
+        text = message.text
+        if "Content Security Policy" in text or text.startswith("csp-violation"):
+            self.csp_violations.append(f"{self.page.url}: {text}")
 
     def goto(self, path: str) -> Any:
         self._requests.clear()
@@ -230,5 +245,7 @@ def pages(playwright_chromium: Any, server: Server, artifacts: Path,
         return opened[-1]
 
     yield open_pages
+    violations = [v for p in opened for v in p.csp_violations]
     for p in opened:
         p.close()
+    assert not violations, "the Content-Security-Policy refused:\n" + "\n".join(violations)

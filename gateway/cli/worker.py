@@ -1,0 +1,90 @@
+"""The gunicorn worker of ``gateway serve``: threads, and timeouts on every client socket.
+
+Threads (gunicorn's ``gthread`` worker) so that a connection waiting on its client does
+not stop the others, and a socket read/write timeout so that a stalled client does not
+keep its thread for ever (:mod:`gateway.serving`). The worker's main loop reports to the
+arbiter every second whatever its threads are doing, so a long bulk stream no longer
+needs the arbiter's timeout switched off.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from typing import Any
+
+from gunicorn import util
+from gunicorn.workers.gthread import ThreadWorker
+
+from gateway.errors import PROBLEM_BASE
+from gateway.serving import ClientSocket, ClientTimeout
+
+#: The environment variable ``gateway serve`` hands the read timeout over in (gunicorn
+#: has no setting for it); seconds.
+READ_TIMEOUT_ENV = "GATEWAY_SERVE_READ_TIMEOUT"
+DEFAULT_READ_TIMEOUT = 30.0
+
+
+def stalled(exc: BaseException | None) -> ClientTimeout | None:
+    """The client timeout behind ``exc``, if one is (Werkzeug re-raises a failed body
+    read as ``ClientDisconnected``)."""
+    for _ in range(4):
+        if exc is None or isinstance(exc, ClientTimeout):
+            return exc
+        exc = exc.__cause__ or exc.__context__
+    return None
+
+
+class _StalledClients(logging.Filter):
+    """One line instead of a traceback when a stalled client is cut off: under a
+    slow-client attack the log would otherwise fill with identical tracebacks."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        timeout = stalled(record.exc_info[1]) if record.exc_info else None
+        if timeout is not None or (record.exc_info
+                                   and isinstance(record.exc_info[1], TimeoutError)):
+            record.msg = "closed a connection: %s"
+            record.args = (timeout or record.exc_info[1],)  # type: ignore[index]
+            record.exc_info = None
+            record.exc_text = None
+            record.levelno, record.levelname = logging.INFO, "INFO"
+        return True
+
+
+class GatewayWorker(ThreadWorker):
+    """gunicorn's threaded worker whose client sockets time out (see the module)."""
+
+    def init_process(self) -> None:
+        self.read_timeout = float(os.environ.get(READ_TIMEOUT_ENV, DEFAULT_READ_TIMEOUT))
+        error_log = getattr(self.log, "error_log", None)  # a custom logger class may lack it
+        if isinstance(error_log, logging.Logger):
+            error_log.addFilter(_StalledClients())
+        super().init_process()
+
+    def enqueue_req(self, conn: Any) -> None:
+        # Every connection passes here first, straight after accept(), before any thread
+        # or the poller has used its socket.
+        if not isinstance(conn.sock, ClientSocket):
+            conn.sock = ClientSocket.adopt(conn.sock, self.read_timeout)
+        super().enqueue_req(conn)
+
+    def handle_error(self, req: Any, client: Any, addr: Any, exc: BaseException) -> None:
+        timeout = stalled(exc)
+        if timeout is None:
+            super().handle_error(req, client, addr, exc)
+            return
+        # The body stopped arriving before the answer began (a streamed answer reads
+        # its body lazily): 408 as problem+json, like the application's own 408.
+        self.log.info("closed a connection: %s", timeout)
+        body = json.dumps({
+            "type": f"{PROBLEM_BASE}/request-timeout", "title": "Request timeout",
+            "status": 408, "detail": f"{timeout}; send the whole request without pauses",
+        }).encode("utf-8")
+        head = ("HTTP/1.1 408 Request Timeout\r\nConnection: close\r\n"
+                "Content-Type: application/problem+json\r\n"
+                f"Content-Length: {len(body)}\r\n\r\n").encode("ascii")
+        try:
+            util.write_nonblock(client, head + body)
+        except OSError:
+            pass

@@ -1,0 +1,239 @@
+"""Strict reading of JSON text that comes from outside: one parser for every layer.
+
+Every JSON document the gateway reads from a caller (a request body, a record, a
+credential, a JWS header or payload, a file handed to ``gateway verify``) goes through
+:func:`loads`, which refuses what the standard library would quietly accept:
+
+* a repeated member (RFC 8259 §4 says names SHOULD be unique; Python keeps the last one,
+  so a signed value could be shadowed by an unsigned one);
+* ``NaN``, ``Infinity`` and numbers that overflow to infinity (RFC 8259 §6);
+* number literals longer than :data:`MAX_NUMBER_CHARS` (``int()`` of a long literal costs
+  quadratic time);
+* nesting deeper than ``max_depth``, measured on the text before parsing, so that no
+  ``RecursionError`` can come out of the parser or of any later walk over the value.
+
+The standard library parser is used with hooks rather than a faster one because only it
+hands every number and member over before it is turned into a Python value.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Any
+
+#: Longest number literal accepted.
+MAX_NUMBER_CHARS = 64
+#: Default deepest nesting of arrays and objects. A battery record is about 6 deep and a
+#: credential about 10; 64 leaves room for any honest document and stays far below
+#: Python's recursion limit for every walk that follows.
+MAX_DEPTH = 64
+
+
+class JsonTextError(ValueError):
+    """The text is not JSON the gateway accepts.
+
+    :param message: what is wrong, naming the byte, line or member (never a value).
+    :param pointer: the JSON pointer of the member at fault, when known.
+    """
+
+    def __init__(self, message: str, pointer: str = "/") -> None:
+        super().__init__(message)
+        self.message = message
+        self.pointer = pointer
+
+
+class _Refused(Exception):
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+def _check_length(text: str) -> None:
+    if len(text) > MAX_NUMBER_CHARS:
+        raise _Refused(
+            f"number literal {text[:20]}... is longer than {MAX_NUMBER_CHARS} characters"
+        )
+
+
+def _parse_int(text: str) -> int:
+    _check_length(text)
+    return int(text)
+
+
+def _float_parser(decimals: bool, deferred: bool = False) -> Callable[[str], Any]:
+    def parse(text: str) -> Any:
+        _check_length(text)
+        value: float | Decimal = Decimal(text) if decimals else float(text)
+        if deferred:
+            return value
+        if decimals:
+            # Decimal keeps 1e999 exactly; anything a float cannot hold is refused the
+            # same way in both modes so that a verifier and a store agree on the number.
+            if not math.isfinite(float(value)):
+                raise _Refused(f"number {text[:20]} is out of range")
+        elif not math.isfinite(value):
+            raise _Refused(f"number {text[:20]} is out of range")
+        return value
+
+    return parse
+
+
+def _parse_constant(name: str) -> Any:
+    raise _Refused(f"{name} is not a JSON number (RFC 8259 §6)")
+
+
+def _non_finite(name: str) -> Decimal:
+    return Decimal(name)
+
+
+def _object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise _Refused(f"member {key!r} appears twice in one object")
+        out[key] = value
+    return out
+
+
+_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"')
+_NOT_BRACKET = re.compile(r"[^\[\]{}]+")
+
+
+def nesting_depth(text: str, limit: int) -> int:
+    """The deepest nesting of ``[`` and ``{`` in JSON ``text``, counting up to ``limit + 1``.
+
+    Strings are cut out and everything but brackets dropped by regular expressions (C
+    speed), then the brackets are counted in one pass without recursion, so it is safe and
+    quick on any input; it does not check that the text is JSON.
+    """
+    if text.count("[") + text.count("{") <= limit:
+        return limit
+    brackets = _NOT_BRACKET.sub("", _STRING.sub("", text))
+    depth = deepest = 0
+    for ch in brackets:
+        if ch in "[{":
+            depth += 1
+            if depth > deepest:
+                deepest = depth
+                if deepest > limit:
+                    return deepest
+        else:
+            depth -= 1
+    return deepest
+
+
+def loads(
+    data: bytes | str,
+    *,
+    max_depth: int = MAX_DEPTH,
+    decimals: bool = False,
+    what: str = "the document",
+    schema_checks_numbers: bool = False,
+) -> Any:
+    """Parse JSON text strictly (see the module documentation).
+
+    :param data: UTF-8 bytes (a byte order mark is ignored) or text.
+    :param max_depth: deepest nesting of arrays and objects accepted.
+    :param decimals: numbers with a fraction or exponent become exact ``Decimal``
+        (records); otherwise ``float``.
+    :param what: how messages name the document (``the body``, ``the JWS payload``).
+    :param schema_checks_numbers: with ``decimals``: ``NaN``, ``Infinity`` and numbers
+        beyond a float's range parse as (non-finite or huge) ``Decimal`` instead of being
+        refused here, for a schema that refuses each one with its JSON pointer together
+        with every other problem (the record reader). Only a schema that does so may ask
+        for it.
+    :returns: the parsed value.
+    :raises JsonTextError: not UTF-8, not JSON, or refused by a rule above.
+    """
+    if isinstance(data, bytes | bytearray):
+        try:
+            text = bytes(data).decode("utf-8-sig")
+        except UnicodeDecodeError as e:
+            raise JsonTextError(f"{what}: byte {e.start}: not UTF-8 ({e.reason})") from None
+    else:
+        text = data
+    if nesting_depth(text, max_depth) > max_depth:
+        raise JsonTextError(f"{what} nests arrays and objects deeper than {max_depth} levels")
+    try:
+        return json.loads(
+            text,
+            parse_float=_float_parser(decimals, decimals and schema_checks_numbers),
+            parse_int=_parse_int,
+            parse_constant=(_non_finite if decimals and schema_checks_numbers
+                            else _parse_constant),
+            object_pairs_hook=_object,
+        )
+    except _Refused as e:
+        raise JsonTextError(f"{what}: {e.message}") from None
+    except json.JSONDecodeError as e:
+        raise JsonTextError(
+            f"{what}: line {e.lineno}, column {e.colno}: not JSON ({e.msg})"
+        ) from None
+    except RecursionError:  # pragma: no cover - the depth check comes first
+        raise JsonTextError(f"{what} nests too deeply") from None
+
+
+class _Repeated:
+    """Stands for an object with a repeated member while :func:`duplicate_pointer` parses."""
+
+    __slots__ = ("path",)
+
+    def __init__(self, path: list[str]) -> None:
+        self.path = path
+
+
+def _repeated_in(value: Any) -> list[str] | None:
+    if isinstance(value, _Repeated):
+        return value.path
+    if isinstance(value, list):
+        for i, item in enumerate(value):
+            found = _repeated_in(item)
+            if found is not None:
+                return [str(i), *found]
+    return None
+
+
+def _mark_repeated(pairs: list[tuple[str, Any]]) -> Any:
+    for key, value in pairs:
+        found = _repeated_in(value)
+        if found is not None:
+            return _Repeated([key, *found])
+    seen: set[str] = set()
+    for key, _ in pairs:
+        if key in seen:
+            return _Repeated([key])
+        seen.add(key)
+    return dict(pairs)
+
+
+def duplicate_pointer(data: bytes | str, *, max_depth: int = MAX_DEPTH) -> str | None:
+    """The JSON pointer of the first repeated member in JSON text, if there is one.
+
+    :func:`loads` refuses the text at the repeated member but cannot tell where that
+    object sits; this second, slower parse (run only for text already refused) can.
+
+    :param data: the JSON text :func:`loads` refused.
+    :param max_depth: as for :func:`loads`; deeper text gives ``None``.
+    :returns: e.g. ``/credentialSubject/manufacturerName``, or ``None`` when the text
+        has no repeated member or is not JSON.
+    """
+    try:
+        text = data.decode("utf-8-sig") if isinstance(data, bytes | bytearray) else data
+    except UnicodeDecodeError:
+        return None
+    if nesting_depth(text, max_depth) > max_depth:
+        return None
+    try:
+        parsed = json.loads(
+            text, object_pairs_hook=_mark_repeated, parse_constant=lambda name: None
+        )
+    except (ValueError, RecursionError):
+        return None
+    found = _repeated_in(parsed)
+    if found is None:
+        return None
+    return "".join("/" + key.replace("~", "~0").replace("/", "~1") for key in found)

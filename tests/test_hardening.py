@@ -1,0 +1,172 @@
+"""The served gateway against slow and hostile clients, through a real ``gateway serve``.
+
+Idle and half-sent requests must not keep other clients waiting, and a client that stops
+sending in the middle of a request is cut off after the read timeout (docs/operations.md,
+Serving). Every wait here is bounded; the server is killed in a ``finally``.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from gateway.services import prepare_instance
+from gateway.settings import Settings
+from gateway.store import Tenants, init_db
+from tests.live_server import LiveServer
+
+ROOT = Path(__file__).resolve().parent
+RECORD = ROOT.parent / "fixtures" / "records" / "ncm-ev-pack.json"
+#: How soon a normal client beside slow ones must be answered (docs/operations.md);
+#: generous for a shared machine: an unblocked server answers /health in milliseconds.
+ANSWER_WITHIN = 2.0
+RECORDS_BEFORE_STALL = 12
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture
+def home(tmp_path: Path) -> Path:
+    settings = Settings.load({"home": tmp_path / "instance", "base_url": "https://gw.example"})
+    prepare_instance(settings)
+    return settings.home
+
+
+def _exporter_key(home: Path) -> str:
+    db = init_db(Settings.load({"home": home}))
+    try:
+        with db.transaction() as session:
+            Tenants(session).create("acme")
+            return Tenants(session).issue_key("acme", "exporter").secret
+    finally:
+        db.dispose()
+
+
+@pytest.fixture
+def server(home: Path, tmp_path: Path) -> Iterator[LiveServer]:
+    running = LiveServer(home, tmp_path / "server.log")
+    try:
+        yield running
+    finally:
+        running.kill()
+
+
+def _slow_loris(server: LiveServer) -> list[socket.socket]:
+    """The two idle connections of a slow-loris attack: half a header, and a declared body never
+    sent."""
+    half_header = server.connect()
+    half_header.sendall(b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ")
+    no_body = server.connect()
+    no_body.sendall(b"POST /credentials/verify HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                    b"Content-Type: application/json\r\nContent-Length: 1000\r\n\r\n")
+    return [half_header, no_body]
+
+
+def test_two_slow_clients_do_not_stop_a_normal_one(server: LiveServer) -> None:
+    slow = _slow_loris(server)
+    try:
+        time.sleep(0.5)  # both are accepted and being read by now
+        for _ in range(3):
+            started = time.monotonic()
+            assert server.get("/health", timeout=ANSWER_WITHIN + 1).status == 200
+            assert time.monotonic() - started < ANSWER_WITHIN
+    finally:
+        for sock in slow:
+            sock.close()
+
+
+def _closed_by_server(sock: socket.socket) -> bytes:
+    """What the server sends before it closes the connection (b"" if nothing)."""
+    received = b""
+    while True:
+        chunk = sock.recv(65536)
+        if not chunk:
+            return received
+        received += chunk
+
+
+def test_a_stalled_client_is_cut_off_after_the_read_timeout(home: Path,
+                                                           tmp_path: Path) -> None:
+    server = LiveServer(home, tmp_path / "server.log", "--read-timeout", "1")
+    try:
+        slow = _slow_loris(server)
+        try:
+            # The socket timeout (10 s) bounds the wait; the server closes both long before.
+            answers = [_closed_by_server(sock) for sock in slow]
+        finally:
+            for sock in slow:
+                sock.close()
+        assert answers[0] == b""  # no request was ever complete
+        status_line, _, rest = answers[1].partition(b"\r\n")
+        assert status_line.startswith(b"HTTP/1.1 408"), answers[1][:200]
+        assert b"application/problem+json" in rest
+        assert server.get("/health", timeout=5).status == 200
+    finally:
+        server.kill()
+
+
+def _records(count: int) -> list[bytes]:
+    """``count`` valid records: the fixture with its serial digits varied."""
+    text = json.dumps(json.loads(RECORD.read_text(encoding="utf-8")), ensure_ascii=False)
+    code = json.loads(text)["battery"]["code"]
+    return [text.replace(code, f"{code[:17]}{n:07d}").encode("utf-8") + b"\n"
+            for n in range(1, count + 1)]
+
+
+def test_a_bulk_stream_that_stalls_keeps_the_records_it_sent(home: Path,
+                                                             tmp_path: Path) -> None:
+    """Records sent promptly stream through; when the client then stalls, the answer
+    ends instead of holding a thread."""
+    secret = _exporter_key(home)
+    # More than the route's 64 KiB read buffer, so outcome lines start before the stall.
+    records = _records(RECORDS_BEFORE_STALL)
+    server = LiveServer(home, tmp_path / "server.log", "--read-timeout", "2")
+    try:
+        sock = server.connect()
+        sock.settimeout(60)
+        try:
+            sock.sendall(b"POST /passports/batch HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                         b"Authorization: Bearer " + secret.encode() + b"\r\n"
+                         b"Content-Type: application/x-ndjson\r\n"
+                         b"Transfer-Encoding: chunked\r\n\r\n")
+            for line in records:
+                sock.sendall(b"%x\r\n%s\r\n" % (len(line), line))
+            answer = _closed_by_server(sock)
+        finally:
+            sock.close()
+        head, _, body = answer.partition(b"\r\n\r\n")
+        assert head.startswith(b"HTTP/1.1 200"), answer[:300]
+        created = body.replace(b" ", b"").count(b'"outcome":"created"')
+        assert 1 <= created <= RECORDS_BEFORE_STALL
+        assert server.get("/health", timeout=5).status == 200
+    finally:
+        server.kill()
+
+
+def test_a_chunked_body_over_the_limit_is_a_413_through_gunicorn(home: Path,
+                                                                 tmp_path: Path) -> None:
+    server = LiveServer(home, tmp_path / "server.log", GATEWAY_MAX_BODY_BYTES="1000")
+    try:
+        sock = server.connect()
+        try:
+            body = b"{" + b" " * 5000 + b"}"
+            sock.sendall(b"POST /credentials/verify HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                         b"Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n"
+                         b"\r\n" + b"%x\r\n%s\r\n0\r\n\r\n" % (len(body), body))
+            answer = b""
+            while b"\r\n\r\n" not in answer:
+                chunk = sock.recv(65536)
+                if not chunk:
+                    break
+                answer += chunk
+        finally:
+            sock.close()
+        assert answer.startswith(b"HTTP/1.1 413"), answer[:300]
+        assert b"application/problem+json" in answer
+    finally:
+        server.kill()
