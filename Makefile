@@ -16,12 +16,15 @@ run: $(STAMP)
 	$(BIN)/gateway init
 	$(BIN)/gateway serve --host 127.0.0.1 --port 8080
 
-test: $(STAMP)
-	$(BIN)/ruff check .
+test: lint
 	$(BIN)/pytest $(PYTEST_ARGS)
 
+# ruff (lint and format), mypy strict, and the import contracts of DESIGN §4.
 lint: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 vocab: $(STAMP)
 	$(BIN)/python -m gateway.vocab.build

@@ -70,8 +70,11 @@ class RecordSource:
     distinct. Lines are made on demand: nothing holds the batch."""
 
     def __init__(self) -> None:
-        text = json.dumps(json.loads(TEMPLATE.read_text(encoding="utf-8")),
-                          ensure_ascii=False, separators=(",", ":"))
+        text = json.dumps(
+            json.loads(TEMPLATE.read_text(encoding="utf-8")),
+            ensure_ascii=False,
+            separators=(",", ":"),
+        )
         self.code = json.loads(text)["battery"]["code"]
         self.text = text
 
@@ -120,8 +123,15 @@ def make_instance(home: Path) -> str:
     return secret
 
 
-def batch_stream(port: int, secret: str, fmt: str, lines: Iterator[bytes], key: str,
-                 timeout: float, result: dict[str, Any]) -> None:
+def batch_stream(
+    port: int,
+    secret: str,
+    fmt: str,
+    lines: Iterator[bytes],
+    key: str,
+    timeout: float,
+    result: dict[str, Any],
+) -> None:
     """One ``POST /passports/batch``: the body goes out chunked from a sender thread while
     this thread reads and counts the outcome lines (the answer streams back meanwhile)."""
     conn = http.client.HTTPConnection(HOST, port, timeout=timeout)
@@ -173,8 +183,15 @@ def batch_stream(port: int, secret: str, fmt: str, lines: Iterator[bytes], key: 
         result["created"], result["refused"] = created, refused
 
 
-def bulk(server: Server, secret: str, fmt: str, first_serial: int, records: int,
-         streams: int, timeout: float) -> dict[str, Any]:
+def bulk(
+    server: Server,
+    secret: str,
+    fmt: str,
+    first_serial: int,
+    records: int,
+    streams: int,
+    timeout: float,
+) -> dict[str, Any]:
     """Convert ``records`` records in ``streams`` concurrent batch requests."""
     source = RecordSource()
     results: list[dict[str, Any]] = [{} for _ in range(streams)]
@@ -184,12 +201,21 @@ def bulk(server: Server, secret: str, fmt: str, first_serial: int, records: int,
     start = time.perf_counter()
     for i in range(streams):
         serials = range(first_serial + i, first_serial + records, streams)
-        threads.append(threading.Thread(
-            target=batch_stream,
-            args=(server.port, secret, fmt, source.lines(serials), f"bench-{fmt}-{i}",
-                  timeout, results[i]),
-            daemon=True,
-        ))
+        threads.append(
+            threading.Thread(
+                target=batch_stream,
+                args=(
+                    server.port,
+                    secret,
+                    fmt,
+                    source.lines(serials),
+                    f"bench-{fmt}-{i}",
+                    timeout,
+                    results[i],
+                ),
+                daemon=True,
+            )
+        )
     for t in threads:
         t.start()
     for t in threads:
@@ -202,10 +228,18 @@ def bulk(server: Server, secret: str, fmt: str, first_serial: int, records: int,
     refusals = [r["first_refusal"] for r in results if "first_refusal" in r]
     sample = next((r["sample"] for r in results if "sample" in r), None)
     return {
-        "format": fmt, "records": records, "created": created, "refused": refused,
-        "seconds": elapsed, "rps": created / elapsed if elapsed else 0.0,
-        "rss_first": rss_first, "rss_peak": rss_peak, "rss_last": rss_last,
-        "errors": errors, "refusals": refusals[:1], "sample": sample,
+        "format": fmt,
+        "records": records,
+        "created": created,
+        "refused": refused,
+        "seconds": elapsed,
+        "rps": created / elapsed if elapsed else 0.0,
+        "rss_first": rss_first,
+        "rss_peak": rss_peak,
+        "rss_last": rss_last,
+        "errors": errors,
+        "refusals": refusals[:1],
+        "sample": sample,
     }
 
 
@@ -216,16 +250,18 @@ def _verify_body(credential: dict[str, Any] | str) -> bytes:
 def verify_once(port: int, body: bytes) -> dict[str, Any]:
     conn = http.client.HTTPConnection(HOST, port, timeout=30)
     try:
-        conn.request("POST", "/credentials/verify", body=body,
-                     headers={"Content-Type": "application/json"})
+        conn.request(
+            "POST", "/credentials/verify", body=body, headers={"Content-Type": "application/json"}
+        )
         response = conn.getresponse()
         return json.loads(response.read())
     finally:
         conn.close()
 
 
-def load_python(port: int, body: bytes, clients: int, seconds: float,
-                max_requests: int) -> dict[str, Any]:
+def load_python(
+    port: int, body: bytes, clients: int, seconds: float, max_requests: int
+) -> dict[str, Any]:
     """``clients`` threads, each with its own connection, until ``seconds`` or
     ``max_requests`` (whichever first)."""
     latencies: list[list[float]] = [[] for _ in range(clients)]
@@ -239,8 +275,12 @@ def load_python(port: int, body: bytes, clients: int, seconds: float,
             while time.monotonic() < deadline and budget.acquire(blocking=False):
                 t0 = time.perf_counter()
                 try:
-                    conn.request("POST", "/credentials/verify", body=body,
-                                 headers={"Content-Type": "application/json"})
+                    conn.request(
+                        "POST",
+                        "/credentials/verify",
+                        body=body,
+                        headers={"Content-Type": "application/json"},
+                    )
                     response = conn.getresponse()
                     response.read()
                     if response.status != 200:
@@ -262,8 +302,14 @@ def load_python(port: int, body: bytes, clients: int, seconds: float,
     elapsed = time.perf_counter() - start
     flat = sorted(x for part in latencies for x in part)
     if not flat:
-        return {"tool": "python", "rps": 0.0, "p50": float("nan"), "p99": float("nan"),
-                "requests": 0, "errors": sum(errors)}
+        return {
+            "tool": "python",
+            "rps": 0.0,
+            "p50": float("nan"),
+            "p99": float("nan"),
+            "requests": 0,
+            "errors": sum(errors),
+        }
     return {
         "tool": "python",
         "requests": len(flat),
@@ -282,8 +328,7 @@ def _wrk_ms(text: str) -> float:
     return float(number) * _WRK_UNITS[unit]
 
 
-def load_wrk(port: int, body: bytes, clients: int, seconds: float,
-             workdir: Path) -> dict[str, Any]:
+def load_wrk(port: int, body: bytes, clients: int, seconds: float, workdir: Path) -> dict[str, Any]:
     """``wrk`` with a Lua script posting ``body``; latency percentiles from ``--latency``."""
     script = workdir / "verify.lua"
     text = body.decode()
@@ -295,9 +340,22 @@ def load_wrk(port: int, body: bytes, clients: int, seconds: float,
         f"wrk.body = [==[{text}]==]\n"
     )
     out = subprocess.run(
-        ["wrk", "-t2", f"-c{clients}", f"-d{max(1, int(seconds))}s", "--timeout", "10s",
-         "--latency", "-s", str(script), f"http://{HOST}:{port}/credentials/verify"],
-        capture_output=True, text=True, timeout=seconds + 60, check=True,
+        [
+            "wrk",
+            "-t2",
+            f"-c{clients}",
+            f"-d{max(1, int(seconds))}s",
+            "--timeout",
+            "10s",
+            "--latency",
+            "-s",
+            str(script),
+            f"http://{HOST}:{port}/credentials/verify",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=seconds + 60,
+        check=True,
     ).stdout
     pct = dict(re.findall(r"^\s*(\d+(?:\.\d+)?)%\s+(\S+)\s*$", out, re.M))
     if "50" not in pct or "99" not in pct:
@@ -333,8 +391,7 @@ def in_process(home: Path, runs: int) -> dict[str, float]:
                 t0 = time.perf_counter()
                 draft = draft_passport(record, mapping=table, base_url=instance.base_url)
                 t1 = time.perf_counter()
-                signed = sign_passport(draft, key=instance.key, registry=pool,
-                                       proof_format=fmt)
+                signed = sign_passport(draft, key=instance.key, registry=pool, proof_format=fmt)
                 t2 = time.perf_counter()
                 draft_t.append(t1 - t0)
                 sign_t.append(t2 - t1)
@@ -358,22 +415,32 @@ def _row(what: str, figure: str, target: str, ratio: float | None) -> str:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--records", type=int, default=100_000,
-                        help="records per proof format (default 100000)")
+    parser.add_argument(
+        "--records", type=int, default=100_000, help="records per proof format (default 100000)"
+    )
     parser.add_argument("--formats", default="di,jwt", help="proof formats to convert")
-    parser.add_argument("--streams", type=int, default=None,
-                        help="concurrent batch requests (default: one per worker)")
+    parser.add_argument(
+        "--streams",
+        type=int,
+        default=None,
+        help="concurrent batch requests (default: one per worker)",
+    )
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--threads", type=int, default=8,
-                        help="threads per worker (gateway serve --threads)")
+    parser.add_argument(
+        "--threads", type=int, default=8, help="threads per worker (gateway serve --threads)"
+    )
     parser.add_argument("--clients", type=int, default=32)
-    parser.add_argument("--seconds", type=float, default=15.0,
-                        help="duration of each verify load")
-    parser.add_argument("--max-requests", type=int, default=100_000,
-                        help="cap on verify requests per load (Python client)")
+    parser.add_argument("--seconds", type=float, default=15.0, help="duration of each verify load")
+    parser.add_argument(
+        "--max-requests",
+        type=int,
+        default=100_000,
+        help="cap on verify requests per load (Python client)",
+    )
     parser.add_argument("--runs", type=int, default=30, help="in-process repetitions")
-    parser.add_argument("--timeout", type=float, default=3 * 3600.0,
-                        help="cap on one bulk conversion, seconds")
+    parser.add_argument(
+        "--timeout", type=float, default=3 * 3600.0, help="cap on one bulk conversion, seconds"
+    )
     parser.add_argument("--no-wrk", action="store_true", help="use the Python client")
     args = parser.parse_args()
     streams = args.streams or args.workers
@@ -386,21 +453,32 @@ def main() -> int:
         home = workdir / "instance"
         secret = make_instance(home)
         raw = in_process(home, args.runs)
-        server = Server(home, workdir / "server.log", "--workers", str(args.workers),
-                        "--threads", str(args.threads))
+        server = Server(
+            home,
+            workdir / "server.log",
+            "--workers",
+            str(args.workers),
+            "--threads",
+            str(args.threads),
+        )
         try:
             idle_rss = server.rss_mb()
             bulks = []
             serial = 1
             for fmt in formats:
-                print(f"bulk {fmt}: {args.records} records in {streams} streams ...",
-                      file=sys.stderr, flush=True)
+                print(
+                    f"bulk {fmt}: {args.records} records in {streams} streams ...",
+                    file=sys.stderr,
+                    flush=True,
+                )
                 result = bulk(server, secret, fmt, serial, args.records, streams, args.timeout)
                 serial += args.records
                 bulks.append(result)
                 if result["errors"] or result["refused"]:
-                    print(f"  errors: {result['errors']} refusals: {result['refusals']}",
-                          file=sys.stderr)
+                    print(
+                        f"  errors: {result['errors']} refusals: {result['refusals']}",
+                        file=sys.stderr,
+                    )
             loads = []
             for fmt in ("di", "jwt"):
                 sample = next((b["sample"] for b in bulks if b["format"] == fmt), None)
@@ -410,13 +488,18 @@ def main() -> int:
                 check = verify_once(server.port, body)
                 if not check.get("verified"):
                     print(f"  the {fmt} credential does not verify: {check}", file=sys.stderr)
-                print(f"verify {fmt}: {args.clients} clients, {args.seconds:g} s "
-                      f"({'wrk' if use_wrk else 'python'}) ...", file=sys.stderr, flush=True)
+                print(
+                    f"verify {fmt}: {args.clients} clients, {args.seconds:g} s "
+                    f"({'wrk' if use_wrk else 'python'}) ...",
+                    file=sys.stderr,
+                    flush=True,
+                )
                 if use_wrk:
                     load = load_wrk(server.port, body, args.clients, args.seconds, workdir)
                 else:
-                    load = load_python(server.port, body, args.clients, args.seconds,
-                                       args.max_requests)
+                    load = load_python(
+                        server.port, body, args.clients, args.seconds, args.max_requests
+                    )
                 load["format"] = fmt
                 load["verified"] = bool(check.get("verified"))
                 loads.append(load)
@@ -425,10 +508,12 @@ def main() -> int:
             server.stop()
 
     print()
-    print(f"API bench: gunicorn {args.workers} workers x {args.threads} threads on {HOST}, "
-          "SQLite, "
-          f"{os.cpu_count()} CPUs, Python {sys.version.split()[0]}, "
-          f"{time.strftime('%Y-%m-%d')}")
+    print(
+        f"API bench: gunicorn {args.workers} workers x {args.threads} threads on {HOST}, "
+        "SQLite, "
+        f"{os.cpu_count()} CPUs, Python {sys.version.split()[0]}, "
+        f"{time.strftime('%Y-%m-%d')}"
+    )
     # Other work on the machine skews every figure; the load average says how much.
     print(f"load average (1 min) before {load_before:.2f}, after {os.getloadavg()[0]:.2f}")
     print()
@@ -437,44 +522,73 @@ def main() -> int:
     targets = {"di": TARGET_DI_RPS, "jwt": TARGET_JWT_RPS}
     for b in bulks:
         fmt = b["format"]
-        print(_row(f"bulk {fmt}: records/s ({b['created']} of {b['records']} created, "
-                   f"{streams} streams, {b['seconds']:.0f} s)",
-                   f"{b['rps']:.0f}", f">= {targets[fmt]:.0f}", b["rps"] / targets[fmt]))
-        print(_row(f"bulk {fmt}: server RSS peak, MB (start {b['rss_first']:.0f}, "
-                   f"end {b['rss_last']:.0f})",
-                   f"{b['rss_peak']:.0f}", f"< {TARGET_RSS_MB:.0f}",
-                   b["rss_peak"] / TARGET_RSS_MB))
+        print(
+            _row(
+                f"bulk {fmt}: records/s ({b['created']} of {b['records']} created, "
+                f"{streams} streams, {b['seconds']:.0f} s)",
+                f"{b['rps']:.0f}",
+                f">= {targets[fmt]:.0f}",
+                b["rps"] / targets[fmt],
+            )
+        )
+        print(
+            _row(
+                f"bulk {fmt}: server RSS peak, MB (start {b['rss_first']:.0f}, "
+                f"end {b['rss_last']:.0f})",
+                f"{b['rss_peak']:.0f}",
+                f"< {TARGET_RSS_MB:.0f}",
+                b["rss_peak"] / TARGET_RSS_MB,
+            )
+        )
     for load in loads:
         fmt = load["format"]
-        print(_row(f"verify {fmt}: req/s ({args.clients} clients, {load['tool']}, "
-                   f"{load['requests']} requests, {load['errors']} errors)",
-                   f"{load['rps']:.0f}", f">= {TARGET_VERIFY_RPS:.0f}",
-                   load["rps"] / TARGET_VERIFY_RPS))
+        print(
+            _row(
+                f"verify {fmt}: req/s ({args.clients} clients, {load['tool']}, "
+                f"{load['requests']} requests, {load['errors']} errors)",
+                f"{load['rps']:.0f}",
+                f">= {TARGET_VERIFY_RPS:.0f}",
+                load["rps"] / TARGET_VERIFY_RPS,
+            )
+        )
         print(_row(f"verify {fmt}: p50 ms", f"{load['p50']:.1f}", "", None))
-        print(_row(f"verify {fmt}: p99 ms", f"{load['p99']:.1f}",
-                   f"< {TARGET_VERIFY_P99_MS:.0f}", load["p99"] / TARGET_VERIFY_P99_MS))
+        print(
+            _row(
+                f"verify {fmt}: p99 ms",
+                f"{load['p99']:.1f}",
+                f"< {TARGET_VERIFY_P99_MS:.0f}",
+                load["p99"] / TARGET_VERIFY_P99_MS,
+            )
+        )
     print()
     print(f"server RSS idle {idle_rss:.0f} MB, after the run {end_rss:.0f} MB")
     print()
-    print("In-process cost per record (median ms) beside the HTTP figure "
-          "(cores x 1000 / records/s):")
+    print(
+        "In-process cost per record (median ms) beside the HTTP figure (cores x 1000 / records/s):"
+    )
     print()
-    print("| format | draft | sign (all groups) | in-process total | in-process records/s "
-          "on all cores | HTTP ms per record per core | HTTP/in-process |")
+    print(
+        "| format | draft | sign (all groups) | in-process total | in-process records/s "
+        "on all cores | HTTP ms per record per core | HTTP/in-process |"
+    )
     print("|---|---|---|---|---|---|---|")
     cores = min(args.workers, os.cpu_count() or 1)
     for fmt in ("di", "jwt"):
         total = raw[f"{fmt}_draft"] + raw[f"{fmt}_sign"]
         b = next((b for b in bulks if b["format"] == fmt), None)
         http_ms = cores * 1e3 / b["rps"] if b and b["rps"] else float("nan")
-        print(f"| {fmt} | {raw[f'{fmt}_draft']:.2f} | {raw[f'{fmt}_sign']:.2f} "
-              f"({raw[f'{fmt}_groups']:.0f}) | {total:.2f} | {cores * 1e3 / total:.0f} | "
-              f"{http_ms:.2f} | {http_ms / total:.2f} |")
+        print(
+            f"| {fmt} | {raw[f'{fmt}_draft']:.2f} | {raw[f'{fmt}_sign']:.2f} "
+            f"({raw[f'{fmt}_groups']:.0f}) | {total:.2f} | {cores * 1e3 / total:.0f} | "
+            f"{http_ms:.2f} | {http_ms / total:.2f} |"
+        )
     for fmt in ("di", "jwt"):
         load = next((x for x in loads if x["format"] == fmt), None)
         if load:
-            print(f"verify {fmt} in-process {raw[f'{fmt}_verify']:.2f} ms; over HTTP p50 "
-                  f"{load['p50']:.2f} ms ({load['p50'] / raw[f'{fmt}_verify']:.2f}x)")
+            print(
+                f"verify {fmt} in-process {raw[f'{fmt}_verify']:.2f} ms; over HTTP p50 "
+                f"{load['p50']:.2f} ms ({load['p50'] / raw[f'{fmt}_verify']:.2f}x)"
+            )
     failed = [b for b in bulks if b["errors"] or b["created"] != b["records"]]
     return 1 if failed else 0
 

@@ -17,10 +17,12 @@ from operator import xor
 from gateway.codes.gbt32960 import bcc, iter_frames, parse_frame
 from gateway.paths import FIXTURES_DIR
 
-VECTORS = json.loads((FIXTURES_DIR / "reference" / "cn" / "gbt32960_2016_vectors.json")
-                     .read_text(encoding="utf-8"))
-REALTIME = bytes.fromhex(next(f["hex"] for f in VECTORS["frames"]
-                              if f["id"] == "own-realtime-2016"))
+VECTORS = json.loads(
+    (FIXTURES_DIR / "reference" / "cn" / "gbt32960_2016_vectors.json").read_text(encoding="utf-8")
+)
+REALTIME = bytes.fromhex(
+    next(f["hex"] for f in VECTORS["frames"] if f["id"] == "own-realtime-2016")
+)
 
 
 def frame(command: int, data: bytes) -> bytes:
@@ -52,10 +54,14 @@ def main() -> None:
     streamed = rate(lambda: sum(1 for _ in iter_frames(stream)), 3) * 1000
     fold = rate(lambda: bcc(big), 20_000)
     loop = rate(lambda: reduce(xor, big, 0), 20_000)
-    print(f"reference real-time frame ({len(REALTIME)} B): {small:,.0f} frames/s "
-          f"(header-only struct read is {baseline / small:.1f}x faster)")
-    print(f"200-cell real-time frame ({len(big)} B): {large:,.0f} frames/s; "
-          f"streamed {streamed:,.0f} frames/s")
+    print(
+        f"reference real-time frame ({len(REALTIME)} B): {small:,.0f} frames/s "
+        f"(header-only struct read is {baseline / small:.1f}x faster)"
+    )
+    print(
+        f"200-cell real-time frame ({len(big)} B): {large:,.0f} frames/s; "
+        f"streamed {streamed:,.0f} frames/s"
+    )
     print(f"BCC fold vs reduce(xor): {fold / loop:.1f}x faster on {len(big)} B")
 
 

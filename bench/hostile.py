@@ -62,8 +62,10 @@ def _long_base58() -> str:
 def _clique(nodes: int) -> dict[str, Any]:
     """A credential whose subject holds ``nodes`` blank nodes each linked to every other:
     the graph shape whose canonicalization (URDNA2015) grows factorially."""
-    members = [{"id": f"_:b{i}", "knows": [{"id": f"_:b{j}"} for j in range(nodes) if j != i]}
-               for i in range(nodes)]
+    members = [
+        {"id": f"_:b{i}", "knows": [{"id": f"_:b{j}"} for j in range(nodes) if j != i]}
+        for i in range(nodes)
+    ]
     return {
         "@context": ["https://www.w3.org/ns/credentials/v2"],
         "type": ["VerifiableCredential"],
@@ -94,9 +96,14 @@ class Bench:
             walls.append((time.perf_counter() - started) * 1000)
             time.sleep(0.05)  # the answer is sent before the worker's last bookkeeping
             cpus.append((self.server.cpu_ns() - cpu) / 1e6)
-        self.rows.append({"request": name, "status": ",".join(map(str, sorted(statuses))),
-                          "wall_ms": statistics.median(walls),
-                          "cpu_ms": statistics.median(cpus)})
+        self.rows.append(
+            {
+                "request": name,
+                "status": ",".join(map(str, sorted(statuses))),
+                "wall_ms": statistics.median(walls),
+                "cpu_ms": statistics.median(cpus),
+            }
+        )
 
     def post_json(self, path: str, body: Any, auth: bool = False) -> int:
         headers = {"Content-Type": "application/json", **(self.auth if auth else {})}
@@ -110,9 +117,12 @@ def issued_credentials(server: Server, auth: dict[str, str]) -> tuple[dict[str, 
     code = record["battery"]["code"]
     for n, fmt in enumerate(("di", "jwt"), start=1):
         text = json.dumps(record, ensure_ascii=False).replace(code, f"{code[:17]}{n:07d}")
-        status, body = server.request("POST", f"/passports?format={fmt}",
-                                      text.encode("utf-8"),
-                                      {"Content-Type": "application/json", **auth})
+        status, body = server.request(
+            "POST",
+            f"/passports?format={fmt}",
+            text.encode("utf-8"),
+            {"Content-Type": "application/json", **auth},
+        )
         if status not in (200, 201):
             raise SystemExit(f"issuing a passport failed: {status} {body[:300]!r}")
         out.append(json.loads(body)["credentials"]["public"])
@@ -124,8 +134,10 @@ def slow_loris(server: Server, read_timeout: float) -> dict[str, Any]:
     half = socket.create_connection((HOST, server.port), timeout=read_timeout + 30)
     half.sendall(b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ")
     nobody = socket.create_connection((HOST, server.port), timeout=read_timeout + 30)
-    nobody.sendall(b"POST /credentials/verify HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-                   b"Content-Type: application/json\r\nContent-Length: 1000\r\n\r\n")
+    nobody.sendall(
+        b"POST /credentials/verify HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        b"Content-Type: application/json\r\nContent-Length: 1000\r\n\r\n"
+    )
     opened = time.monotonic()
     time.sleep(0.5)
     waits = []
@@ -146,16 +158,22 @@ def slow_loris(server: Server, read_timeout: float) -> dict[str, Any]:
             kept.append(float("nan"))
         finally:
             sock.close()
-    return {"health_ms": statistics.median(w for w, _ in waits),
-            "health_status": ",".join(sorted({str(s) for _, s in waits})),
-            "kept_s": kept}
+    return {
+        "health_ms": statistics.median(w for w, _ in waits),
+        "health_status": ",".join(sorted({str(s) for _, s in waits})),
+        "kept_s": kept,
+    }
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=9, help="requests per case (median)")
-    parser.add_argument("--read-timeout", type=float, default=30.0,
-                        help="gateway serve --read-timeout (how long slow sockets are kept)")
+    parser.add_argument(
+        "--read-timeout",
+        type=float,
+        default=30.0,
+        help="gateway serve --read-timeout (how long slow sockets are kept)",
+    )
     args = parser.parse_args()
     print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     with tempfile.TemporaryDirectory() as tmp:
@@ -167,8 +185,7 @@ def main() -> None:
             Tenants(session).create("acme")
             exporter = Tenants(session).issue_key("acme", "exporter").secret
         db.dispose()
-        server = Server(home, Path(tmp) / "server.log",
-                        "--read-timeout", str(args.read_timeout))
+        server = Server(home, Path(tmp) / "server.log", "--read-timeout", str(args.read_timeout))
         try:
             bench = Bench(server, exporter, args.runs)
             di, jwt = issued_credentials(server, bench.auth)
@@ -176,25 +193,47 @@ def main() -> None:
 
             proof_value = json.loads(json.dumps(di))
             proof_value["proof"]["proofValue"] = _long_base58()
-            bench.measure("1 proofValue of 200,000 chars (verify)", lambda: bench.post_json(
-                "/credentials/verify", {"verifiableCredential": proof_value}))
+            bench.measure(
+                "1 proofValue of 200,000 chars (verify)",
+                lambda: bench.post_json(
+                    "/credentials/verify", {"verifiableCredential": proof_value}
+                ),
+            )
             did_key = json.loads(json.dumps(di))
             did_key["proof"]["verificationMethod"] = f"{long_key}#key-1"
-            bench.measure("1 did:key of 200,000 chars (verify)", lambda: bench.post_json(
-                "/credentials/verify", {"verifiableCredential": did_key}))
+            bench.measure(
+                "1 did:key of 200,000 chars (verify)",
+                lambda: bench.post_json("/credentials/verify", {"verifiableCredential": did_key}),
+            )
             header, payload, signature = jwt.split(".")
             head = json.loads(base64.urlsafe_b64decode(header + "=" * (-len(header) % 4)))
             head["kid"] = f"{long_key}#key-1"
             token = f"{_b64url(json.dumps(head).encode())}.{payload}.{signature}"
-            bench.measure("1 JWS kid of 200,000 chars (verify)", lambda: server.request(
-                "POST", "/credentials/verify", token.encode(),
-                {"Content-Type": "application/vc+jwt"})[0])
-            bench.measure("3 8-node blank-node clique (issue)", lambda: bench.post_json(
-                "/credentials/issue", {"credential": _clique(8)}, auth=True))
+            bench.measure(
+                "1 JWS kid of 200,000 chars (verify)",
+                lambda: server.request(
+                    "POST",
+                    "/credentials/verify",
+                    token.encode(),
+                    {"Content-Type": "application/vc+jwt"},
+                )[0],
+            )
+            bench.measure(
+                "3 8-node blank-node clique (issue)",
+                lambda: bench.post_json(
+                    "/credentials/issue", {"credential": _clique(8)}, auth=True
+                ),
+            )
             line = b"23" * (5 * 1024 * 1024 // 2) + b"\n"
-            bench.measure("4 one 5 MB hex line (telemetry)", lambda: server.request(
-                "POST", "/telemetry/aggregate?battery_code=Z9ZPBA10000001F3F0000123", line,
-                {"Content-Type": "text/plain", **bench.auth})[0])
+            bench.measure(
+                "4 one 5 MB hex line (telemetry)",
+                lambda: server.request(
+                    "POST",
+                    "/telemetry/aggregate?battery_code=Z9ZPBA10000001F3F0000123",
+                    line,
+                    {"Content-Type": "text/plain", **bench.auth},
+                )[0],
+            )
             loris = slow_loris(server, args.read_timeout)
         finally:
             server.stop()
@@ -202,13 +241,19 @@ def main() -> None:
     print("| request | status | server CPU ms | wall ms | target ms | CPU / target |")
     print("|---|---|---|---|---|---|")
     for row in bench.rows:
-        print(f"| {row['request']} | {row['status']} | {row['cpu_ms']:.1f} | "
-              f"{row['wall_ms']:.1f} | {TARGET_MS:.0f} | {row['cpu_ms'] / TARGET_MS:.2f} |")
-    print(f"| 2 GET /health beside two slow-loris sockets | {loris['health_status']} | - | "
-          f"{loris['health_ms']:.1f} | {TARGET_MS:.0f} | - |")
+        print(
+            f"| {row['request']} | {row['status']} | {row['cpu_ms']:.1f} | "
+            f"{row['wall_ms']:.1f} | {TARGET_MS:.0f} | {row['cpu_ms'] / TARGET_MS:.2f} |"
+        )
+    print(
+        f"| 2 GET /health beside two slow-loris sockets | {loris['health_status']} | - | "
+        f"{loris['health_ms']:.1f} | {TARGET_MS:.0f} | - |"
+    )
     kept = ", ".join(f"{k:.1f}" for k in loris["kept_s"])
-    print(f"\nslow-loris sockets closed by the server after {kept} s "
-          f"(read timeout {args.read_timeout:g} s)")
+    print(
+        f"\nslow-loris sockets closed by the server after {kept} s "
+        f"(read timeout {args.read_timeout:g} s)"
+    )
 
 
 if __name__ == "__main__":

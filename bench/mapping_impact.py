@@ -23,8 +23,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from gateway.mapping_workflow import MappingWorkflow
 from gateway.services import prepare_instance
+from gateway.services.mappings import MappingWorkflow
 from gateway.settings import Settings
 from gateway.store import Passports, Tenants, init_db
 from gateway.store.passports import NewPassport
@@ -44,20 +44,29 @@ def fill(workflow: MappingWorkflow, tenant_id: int, count: int) -> None:
         passports = Passports(session)
         for serial in range(count):
             record = json.loads(text.replace(code, f"{code[:17]}{serial:07d}"))
-            passports.save(NewPassport(
-                id=f"{BASE_URL}/passports/{record['battery']['code']}",
-                battery_code=record["battery"]["code"], tenant_id=tenant_id, category="ev",
-                mapping_set="cn-trace-to-eu-passport", mapping_version="1.0.0",
-                mapping_hash="-", record=record), [], actor="bench")
+            passports.save(
+                NewPassport(
+                    id=f"{BASE_URL}/passports/{record['battery']['code']}",
+                    battery_code=record["battery"]["code"],
+                    tenant_id=tenant_id,
+                    category="ev",
+                    mapping_set="cn-trace-to-eu-passport",
+                    mapping_version="1.0.0",
+                    mapping_hash="-",
+                    record=record,
+                ),
+                [],
+                actor="bench",
+            )
 
 
-def run_impact(workflow: MappingWorkflow, tenant_id: int, limit: int,
-               after: str | None) -> dict[str, Any]:
+def run_impact(
+    workflow: MappingWorkflow, tenant_id: int, limit: int, after: str | None
+) -> dict[str, Any]:
     params = inspect.signature(workflow.impact).parameters
     if "tenant_id" not in params:  # the unscoped, unpaged analysis of earlier versions
         return workflow.impact(DRAFT, base_url=BASE_URL)
-    return workflow.impact(DRAFT, base_url=BASE_URL, tenant_id=tenant_id, limit=limit,
-                           after=after)
+    return workflow.impact(DRAFT, base_url=BASE_URL, tenant_id=tenant_id, limit=limit, after=after)
 
 
 def main() -> None:
@@ -66,8 +75,9 @@ def main() -> None:
     parser.add_argument("--limit", type=int, default=50)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        settings = Settings.load({"home": Path(tmp) / "instance", "database_url": "",
-                                  "base_url": BASE_URL})
+        settings = Settings.load(
+            {"home": Path(tmp) / "instance", "database_url": "", "base_url": BASE_URL}
+        )
         prepare_instance(settings)
         db = init_db(settings)
         with db.transaction() as session:
@@ -96,8 +106,9 @@ def main() -> None:
         db.dispose()
     print(f"stored passports: {args.passports}, page limit: {args.limit}")
     print(f"{'measure':<40} {'CPU s':>8} {'records':>8}")
-    print(f"{'first request (what one call costs)':<40} {first_cpu:>8.2f} "
-          f"{len(first['records']):>8}")
+    print(
+        f"{'first request (what one call costs)':<40} {first_cpu:>8.2f} {len(first['records']):>8}"
+    )
     print(f"{'all pages (' + str(pages) + ' requests)':<40} {all_cpu:>8.2f} {records:>8}")
     print(f"CPU ms per stored passport: {all_cpu * 1000 / max(args.passports, 1):.2f}")
 

@@ -46,9 +46,21 @@ class Server:
         self.log = log
         with log.open("ab") as out:
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "gateway", "serve", "--host", HOST,
-                 "--port", str(self.port), *args],
-                env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+                [
+                    sys.executable,
+                    "-m",
+                    "gateway",
+                    "serve",
+                    "--host",
+                    HOST,
+                    "--port",
+                    str(self.port),
+                    *args,
+                ],
+                env=env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
             )
         deadline = time.monotonic() + START_TIMEOUT
         while time.monotonic() < deadline and self.proc.poll() is None:
@@ -60,9 +72,14 @@ class Server:
         self.stop()
         raise SystemExit(f"the server did not start:\n{log.read_text()[-3000:]}")
 
-    def request(self, method: str, path: str, body: bytes | None = None,
-                headers: dict[str, str] | None = None,
-                timeout: float = REQUEST_TIMEOUT) -> tuple[int, bytes]:
+    def request(
+        self,
+        method: str,
+        path: str,
+        body: bytes | None = None,
+        headers: dict[str, str] | None = None,
+        timeout: float = REQUEST_TIMEOUT,
+    ) -> tuple[int, bytes]:
         """One request on a new connection: the status and the body (0 and nothing when
         the server closed the connection without an answer)."""
         conn = http.client.HTTPConnection(HOST, self.port, timeout=timeout)
@@ -92,7 +109,7 @@ class Server:
             except OSError:
                 continue
             # Fields after the parenthesised command: state ppid pgrp ...
-            fields = stat[stat.rindex(")") + 2:].split()
+            fields = stat[stat.rindex(")") + 2 :].split()
             if int(fields[2]) == self.proc.pid:
                 out.append(int(entry))
         return out
@@ -114,8 +131,7 @@ class Server:
         for pid in self.pids():
             try:
                 for tid in os.listdir(f"/proc/{pid}/task"):
-                    total += int(Path(f"/proc/{pid}/task/{tid}/schedstat")
-                                 .read_text().split()[0])
+                    total += int(Path(f"/proc/{pid}/task/{tid}/schedstat").read_text().split()[0])
             except (OSError, ValueError):
                 continue
         return total

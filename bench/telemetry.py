@@ -41,14 +41,24 @@ def stream(frames: int) -> list[str]:
         step = i // VEHICLES
         moment = start + dt.timedelta(seconds=10 * step)
         phase = step // 360 % 4  # drive, hot drive, charge, rest: an hour each
-        lines.append(enc.realtime(vin, moment, [
-            enc.vehicle_unit(soc=20 + step % 70, voltage=360 + phase,
-                             current=(-80 if phase == 2 else 40 if phase < 2 else 0),
-                             charging="parked charging" if phase == 2 else "not charging"),
-            enc.extreme_unit(max_temp=50 if phase == 1 else 30, min_temp=15),
-            enc.alarm_unit(3 if phase == 1 else 0,
-                           ["battery_high_temperature"] if phase == 1 else []),
-        ]).hex())
+        lines.append(
+            enc.realtime(
+                vin,
+                moment,
+                [
+                    enc.vehicle_unit(
+                        soc=20 + step % 70,
+                        voltage=360 + phase,
+                        current=(-80 if phase == 2 else 40 if phase < 2 else 0),
+                        charging="parked charging" if phase == 2 else "not charging",
+                    ),
+                    enc.extreme_unit(max_temp=50 if phase == 1 else 30, min_temp=15),
+                    enc.alarm_unit(
+                        3 if phase == 1 else 0, ["battery_high_temperature"] if phase == 1 else []
+                    ),
+                ],
+            ).hex()
+        )
     return lines
 
 
@@ -66,8 +76,13 @@ def best_times(*funcs, repeat: int = 3) -> list[float]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("frames", nargs="?", type=int, default=200_000,
-                        help="frames in the generated stream (default 200000)")
+    parser.add_argument(
+        "frames",
+        nargs="?",
+        type=int,
+        default=200_000,
+        help="frames in the generated stream (default 200000)",
+    )
     frames = parser.parse_args().frames
     lines = stream(frames)
     total = len(lines)
@@ -79,8 +94,9 @@ def main() -> None:
             parse_frame(bytes.fromhex(line))
 
     def aggregate_one() -> None:
-        aggregate_frames(lines, battery_code=target, rated_capacity_ah=150, temp_min=-20,
-                         temp_max=45)
+        aggregate_frames(
+            lines, battery_code=target, rated_capacity_ah=150, temp_min=-20, temp_max=45
+        )
 
     def aggregate_all() -> None:
         aggregator = UsageAggregator(params)
@@ -89,19 +105,27 @@ def main() -> None:
         aggregator.results()
 
     parse_s, one_s, all_s = best_times(parse_only, aggregate_one, aggregate_all)
-    print(f"stream: {total:,} frames ({VEHICLES} vehicles, {frames // VEHICLES * 10 / 3600:.0f} "
-          "h each, 10 s cadence)")
+    print(
+        f"stream: {total:,} frames ({VEHICLES} vehicles, {frames // VEHICLES * 10 / 3600:.0f} "
+        "h each, 10 s cadence)"
+    )
     print(f"parse only:                    {total / parse_s:>10,.0f} frames/s")
-    print(f"parse + aggregate one battery: {total / one_s:>10,.0f} frames/s "
-          f"(aggregation costs {one_s / parse_s:.2f}x parse-only time)")
-    print(f"parse + aggregate all {VEHICLES}:     {total / all_s:>10,.0f} frames/s "
-          f"({all_s / parse_s:.2f}x parse-only time)")
+    print(
+        f"parse + aggregate one battery: {total / one_s:>10,.0f} frames/s "
+        f"(aggregation costs {one_s / parse_s:.2f}x parse-only time)"
+    )
+    print(
+        f"parse + aggregate all {VEHICLES}:     {total / all_s:>10,.0f} frames/s "
+        f"({all_s / parse_s:.2f}x parse-only time)"
+    )
     with tempfile.TemporaryDirectory() as folder:
         small = cli_run(Path(folder) / "small.hex", lines[: total // 10], target)
         full = cli_run(Path(folder) / "full.hex", lines, target)
-    print(f"gateway telemetry aggregate, streaming a file: {full[0]:,.0f} frames/s; "
-          f"peak RSS {full[1]:,.0f} MiB on {total:,} frames, {small[1]:,.0f} MiB on "
-          f"{total // 10:,}")
+    print(
+        f"gateway telemetry aggregate, streaming a file: {full[0]:,.0f} frames/s; "
+        f"peak RSS {full[1]:,.0f} MiB on {total:,} frames, {small[1]:,.0f} MiB on "
+        f"{total // 10:,}"
+    )
 
 
 def cli_run(path: Path, lines: list[str], target: str) -> tuple[float, float]:
@@ -109,15 +133,30 @@ def cli_run(path: Path, lines: list[str], target: str) -> tuple[float, float]:
     a fresh process so that its peak is its own."""
     path.write_text("\n".join(lines) + "\n", encoding="ascii")
     # VmHWM is the child's own peak; ru_maxrss would carry the parent's over exec.
-    script = ("import sys; from gateway.cli import main; "
-              "sys.argv = ['gateway'] + sys.argv[1:]\n"
-              "try:\n    main()\nfinally:\n"
-              "    status = open('/proc/self/status').read().split('VmHWM:')[1]\n"
-              "    print(status.split()[0], file=sys.stderr)")
+    script = (
+        "import sys; from gateway.cli import main; "
+        "sys.argv = ['gateway'] + sys.argv[1:]\n"
+        "try:\n    main()\nfinally:\n"
+        "    status = open('/proc/self/status').read().split('VmHWM:')[1]\n"
+        "    print(status.split()[0], file=sys.stderr)"
+    )
     begin = time.perf_counter()
     done = subprocess.run(
-        [sys.executable, "-c", script, "telemetry", "aggregate", str(path), "--battery",
-         target, "--json"], capture_output=True, text=True, check=True)
+        [
+            sys.executable,
+            "-c",
+            script,
+            "telemetry",
+            "aggregate",
+            str(path),
+            "--battery",
+            target,
+            "--json",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     elapsed = time.perf_counter() - begin
     # VmHWM is in KiB.
     return len(lines) / elapsed, int(done.stderr.split()[-1]) / 1024

@@ -8,10 +8,11 @@ from typing import Any
 from flask import Flask
 
 from gateway import api, web
-from gateway.api.http import GatewayRequest
+from gateway.api.http import PASSPORT_PAGE, GatewayRequest
 from gateway.services import open_instance
 from gateway.settings import Settings
 from gateway.web import security
+from gateway.web.passport import passport_page
 
 
 def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
@@ -33,5 +34,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     app.extensions["gateway.instance"] = open_instance(settings)
     api.register(app)
     web.register(app)
+    # The passport URL serves JSON-LD from the API and, to browsers, the page.
+    app.extensions[PASSPORT_PAGE] = passport_page
     security.register(app)
     return app

@@ -17,6 +17,13 @@ import hmac
 import secrets
 from dataclasses import dataclass
 
+# Access groups of a passport, Annex XIII (re-exported: callers ask auth what they see).
+from gateway.access_groups import ACCESS_GROUPS as ACCESS_GROUPS
+from gateway.access_groups import AUTHORITIES as AUTHORITIES
+from gateway.access_groups import LEGITIMATE_INTEREST as LEGITIMATE_INTEREST
+from gateway.access_groups import PUBLIC as PUBLIC
+from gateway.errors import Forbidden, Unauthorized
+
 # Roles a key can carry.
 EXPORTER = "exporter"  # converts its own records into passports
 EDITOR = "editor"  # edits and publishes mapping tables
@@ -25,11 +32,6 @@ AUTHORITY = "authority"  # market surveillance, notified body, Commission
 ADMIN = "admin"  # everything
 ROLES: tuple[str, ...] = (EXPORTER, EDITOR, IMPORTER, AUTHORITY, ADMIN)
 
-# Access groups of a passport, Annex XIII.
-PUBLIC = "public"
-LEGITIMATE_INTEREST = "legitimate_interest"
-AUTHORITIES = "authorities"
-ACCESS_GROUPS: tuple[str, ...] = (PUBLIC, LEGITIMATE_INTEREST, AUTHORITIES)
 
 # Groups each role sees of any passport, besides what ownership adds.
 ROLE_GROUPS: dict[str | None, frozenset[str]] = {
@@ -64,6 +66,45 @@ class Principal:
     tenant_name: str
     role: str
     key_id: int
+
+
+#: The ``key_id`` of a principal acting from the instance's console (``gateway`` CLI),
+#: where the operator holds the database itself and no API key is involved.
+CONSOLE_KEY_ID = 0
+#: The operator at the instance's console acting for no tenant: sees and may do all.
+CONSOLE_ADMIN = Principal(tenant_id=0, tenant_name="", role=ADMIN, key_id=CONSOLE_KEY_ID)
+#: The audit actor of what the gateway does on its own (no caller involved).
+SYSTEM_ACTOR = "system"
+
+
+def audit_actor(principal: Principal | None) -> str:
+    """How the audit log names whoever acts; every audited change is named by this.
+
+    :param principal: the caller, ``None`` for the gateway itself.
+    :returns: ``tenant:NAME/key:ID`` for an API key (whether it calls the API or signs
+        in to the pages), ``console`` or ``console/tenant:NAME`` for the operator at the
+        instance's console, ``system`` for the gateway itself.
+    """
+    if principal is None:
+        return SYSTEM_ACTOR
+    if principal.key_id == CONSOLE_KEY_ID:
+        return f"console/tenant:{principal.tenant_name}" if principal.tenant_id else "console"
+    return f"tenant:{principal.tenant_name}/key:{principal.key_id}"
+
+
+def require(principal: Principal | None, allowed: bool, what: str) -> Principal:
+    """The caller, if it may do ``what``.
+
+    :param allowed: the answer of one of the ``may_*`` checks for this caller.
+    :param what: the action, for the error message ("issue passports").
+    :returns: the caller, no longer ``None``.
+    :raises Unauthorized: no caller. :raises Forbidden: ``allowed`` is false.
+    """
+    if principal is None:
+        raise Unauthorized(f"{what} needs an API key: send Authorization: Bearer <key>")
+    if not allowed:
+        raise Forbidden(f"role {principal.role!r} may not {what}")
+    return principal
 
 
 def visible_groups(principal: Principal | None, owner_tenant_id: int | None) -> frozenset[str]:

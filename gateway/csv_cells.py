@@ -53,8 +53,13 @@ def safe_row(row: Mapping[str, Any], numeric: Collection[str] = ()) -> dict[str,
     return {name: safe_cell(value, numeric=name in numeric) for name, value in row.items()}
 
 
-def csv_text(columns: Iterable[str], rows: Iterable[Mapping[str, Any]], *,
-             numeric: Collection[str] = (), line_end: str = "\r\n") -> str:
+def csv_text(
+    columns: Iterable[str],
+    rows: Iterable[Mapping[str, Any]],
+    *,
+    numeric: Collection[str] = (),
+    line_end: str = "\r\n",
+) -> str:
     """A CSV document (header, then the rows), every cell neutralised.
 
     :param columns: the column names, in order.

@@ -25,6 +25,8 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
+from gateway import jsonpointer
+
 #: Longest number literal accepted.
 MAX_NUMBER_CHARS = 64
 #: Default deepest nesting of arrays and objects. A battery record is about 6 deep and a
@@ -163,8 +165,7 @@ def loads(
             text,
             parse_float=_float_parser(decimals, decimals and schema_checks_numbers),
             parse_int=_parse_int,
-            parse_constant=(_non_finite if decimals and schema_checks_numbers
-                            else _parse_constant),
+            parse_constant=(_non_finite if decimals and schema_checks_numbers else _parse_constant),
             object_pairs_hook=_object,
         )
     except _Refused as e:
@@ -236,4 +237,4 @@ def duplicate_pointer(data: bytes | str, *, max_depth: int = MAX_DEPTH) -> str |
     found = _repeated_in(parsed)
     if found is None:
         return None
-    return "".join("/" + key.replace("~", "~0").replace("/", "~1") for key in found)
+    return jsonpointer.join(found)

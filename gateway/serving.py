@@ -53,12 +53,10 @@ class ClientSocket(socket.socket):
         try:
             return super().recv(bufsize, flags)
         except TimeoutError:
-            raise ClientTimeout(
-                f"the client sent nothing for {self.read_timeout:g} s") from None
+            raise ClientTimeout(f"the client sent nothing for {self.read_timeout:g} s") from None
 
     def recv_into(self, buffer: Any, nbytes: int = 0, flags: int = 0) -> int:
         try:
             return super().recv_into(buffer, nbytes, flags)
         except TimeoutError:
-            raise ClientTimeout(
-                f"the client sent nothing for {self.read_timeout:g} s") from None
+            raise ClientTimeout(f"the client sent nothing for {self.read_timeout:g} s") from None

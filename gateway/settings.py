@@ -89,8 +89,11 @@ class Settings:
             default = getattr(self, f.name)
             try:
                 if isinstance(default, bool):
-                    out[f.name] = raw if isinstance(raw, bool) else str(raw).lower() in {
-                        "1", "true", "yes", "on"}
+                    out[f.name] = (
+                        raw
+                        if isinstance(raw, bool)
+                        else str(raw).lower() in {"1", "true", "yes", "on"}
+                    )
                 elif isinstance(default, int):
                     out[f.name] = int(raw)
                 elif isinstance(default, Path):

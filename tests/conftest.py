@@ -1,33 +1,42 @@
+"""Fixtures every test folder may use; what they are built from is in ``tests/helpers.py``."""
+
 from __future__ import annotations
 
-import os
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import create_engine
 
-from gateway.app import create_app
-from gateway.services import prepare_instance
-from gateway.settings import Settings
-from gateway.store.db import normalise_url
-
-ROOT = Path(__file__).resolve().parent.parent
+from tests.helpers import PLAIN_URL, GatewayRunner, make_app, postgres_schema
 
 
 @pytest.fixture
-def app(tmp_path: Path) -> Flask:
-    overrides = {"home": tmp_path / "instance"}
-    prepare_instance(Settings.load(overrides))
-    return create_app(overrides)
+def app(tmp_path: Path) -> Iterator[Flask]:
+    """The app of a fresh instance, served over plain HTTP as ``gateway serve`` is by
+    default (so its cookies carry no ``Secure`` and reach the test client)."""
+    app = make_app(tmp_path / "instance", base_url=PLAIN_URL)
+    yield app
+    app.extensions["gateway.instance"].db.dispose()
 
 
 @pytest.fixture
 def client(app: Flask) -> FlaskClient:
     return app.test_client()
+
+
+@pytest.fixture
+def runner(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> GatewayRunner:
+    """Click's runner for ``gateway`` commands on a fresh instance folder
+    (``GATEWAY_HOME``), like Flask's ``app.test_cli_runner()``.
+
+    ``runner.invoke(args=["convert", path])`` runs one command; a test sets further
+    ``GATEWAY_*`` variables with ``monkeypatch`` before invoking.
+    """
+    home = tmp_path / "instance"
+    monkeypatch.setenv("GATEWAY_HOME", str(home))
+    return GatewayRunner(home)
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
@@ -36,20 +45,5 @@ def backend_url(request: pytest.FixtureRequest) -> Iterator[str]:
     if request.param == "sqlite":
         yield ""
         return
-    url = os.environ.get("DATABASE_URL_TEST", "")
-    if not url:
-        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
-            pytest.fail("CI=true but DATABASE_URL_TEST is not set")
-        pytest.skip("the PostgreSQL cases need DATABASE_URL_TEST")
-    base = normalise_url(url)
-    schema = f"t_{uuid.uuid4().hex[:16]}"
-    admin = create_engine(base, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f"CREATE SCHEMA {schema}")
-    try:
-        yield base.update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(
-            hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
-        admin.dispose()
+    with postgres_schema() as url:
+        yield url

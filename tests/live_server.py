@@ -39,8 +39,15 @@ class LiveServer:
     :param env_vars: more environment variables.
     """
 
-    def __init__(self, home: Path, log: Path, *args: str, base_url: str = "https://gw.example",
-                 database_url: str | None = None, **env_vars: str) -> None:
+    def __init__(
+        self,
+        home: Path,
+        log: Path,
+        *args: str,
+        base_url: str = "https://gw.example",
+        database_url: str | None = None,
+        **env_vars: str,
+    ) -> None:
         self.port = free_port()
         self.log = log
         env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
@@ -49,9 +56,21 @@ class LiveServer:
             env["DATABASE_URL"] = database_url
         with log.open("ab") as out:
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "gateway", "serve", "--host", "127.0.0.1",
-                 "--port", str(self.port), *args],
-                env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+                [
+                    sys.executable,
+                    "-m",
+                    "gateway",
+                    "serve",
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    str(self.port),
+                    *args,
+                ],
+                env=env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
             )
         deadline = time.monotonic() + START_TIMEOUT
         while time.monotonic() < deadline:

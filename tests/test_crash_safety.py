@@ -24,7 +24,8 @@ from sqlalchemy import func, select
 
 from gateway.services import prepare_instance
 from gateway.settings import Settings
-from gateway.store import AuditLog, Passports, Tenants, init_db, tables
+from gateway.store import AuditLog, Passports, init_db, tables
+from tests.helpers import issue_secrets
 from tests.live_server import LiveServer
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -50,8 +51,9 @@ def record_lines(count: int) -> list[bytes]:
     ]
 
 
-def open_batch(port: int, secret: str, lines: list[bytes],
-               key: str) -> tuple[socket.socket, http.client.HTTPResponse]:
+def open_batch(
+    port: int, secret: str, lines: list[bytes], key: str
+) -> tuple[socket.socket, http.client.HTTPResponse]:
     """POST the lines as a chunked NDJSON stream, sent from a thread of its own so the
     outcome lines, which stream back before the request ends, can be read meanwhile.
 
@@ -104,26 +106,35 @@ def stored_state(settings: Settings) -> dict[str, list[str]]:
             by_code: dict[str, list[str]] = {}
             after = None
             while True:
-                page = passports.list(None, after=after, limit=1000)
+                page = passports.listing(None, after=after, limit=1000)
                 for passport in page:
                     creds = passports.credentials(passport.id)
                     assert {c.access_group for c in creds} == GROUPS, passport.id
                     assert len(creds) == len(GROUPS) and {c.format for c in creds} == {"di"}
-                    issued = [e for e in audit.entries(subject=passport.id)
-                              if e.action == "passport.issued"]
+                    issued = [
+                        e
+                        for e in audit.entries(subject=passport.id)
+                        if e.action == "passport.issued"
+                    ]
                     assert len(issued) == 1, passport.id
                     by_code.setdefault(passport.battery_code, []).append(passport.id)
                 if len(page) < 1000:
                     break
                 after = page[-1].id
             orphans = session.scalar(
-                select(func.count()).select_from(tables.Credential).where(
-                    tables.Credential.passport_id.not_in(select(tables.Passport.id))))
+                select(func.count())
+                .select_from(tables.Credential)
+                .where(tables.Credential.passport_id.not_in(select(tables.Passport.id)))
+            )
             assert orphans == 0
             orphan_events = session.scalar(
-                select(func.count()).select_from(tables.AuditEvent).where(
+                select(func.count())
+                .select_from(tables.AuditEvent)
+                .where(
                     tables.AuditEvent.action == "passport.issued",
-                    tables.AuditEvent.subject.not_in(select(tables.Passport.id))))
+                    tables.AuditEvent.subject.not_in(select(tables.Passport.id)),
+                )
+            )
             assert orphan_events == 0
             assert audit.verify() is None
     finally:
@@ -134,21 +145,24 @@ def stored_state(settings: Settings) -> dict[str, list[str]]:
 def test_kill_9_mid_batch_leaves_whole_records_and_a_retry_finishes(
     tmp_path: Path, backend_url: str
 ) -> None:
-    settings = Settings.load({"home": tmp_path / "instance", "database_url": backend_url,
-                              "base_url": BASE_URL})
+    settings = Settings.load(
+        {"home": tmp_path / "instance", "database_url": backend_url, "base_url": BASE_URL}
+    )
     prepare_instance(settings)
-    db = init_db(settings)
-    with db.transaction() as session:
-        Tenants(session).create("acme")
-        secret = Tenants(session).issue_key("acme", "exporter").secret
-    db.dispose()
+    secret = issue_secrets(settings, {"acme": ("exporter",)})["acme"]["exporter"]
     lines = record_lines(RECORDS)
     codes = {json.loads(line)["battery"]["code"] for line in lines}
     key = f"crash-{uuid.uuid4().hex}"
     log = tmp_path / "server.log"
 
-    server = LiveServer(settings.home, log, "--workers", "2", base_url=settings.base_url,
-                        database_url=settings.database_url)
+    server = LiveServer(
+        settings.home,
+        log,
+        "--workers",
+        "2",
+        base_url=settings.base_url,
+        database_url=settings.database_url,
+    )
     try:
         sock, response = open_batch(server.port, secret, lines, key)
         first = read_outcomes(response, limit=KILL_AFTER)
@@ -166,8 +180,14 @@ def test_kill_9_mid_batch_leaves_whole_records_and_a_retry_finishes(
     assert len(stored) < RECORDS, "the kill came after the whole batch; nothing was cut"
     assert all(len(ids) == 1 for ids in stored.values())
 
-    server = LiveServer(settings.home, log, "--workers", "2", base_url=settings.base_url,
-                        database_url=settings.database_url)
+    server = LiveServer(
+        settings.home,
+        log,
+        "--workers",
+        "2",
+        base_url=settings.base_url,
+        database_url=settings.database_url,
+    )
     try:
         sock, response = open_batch(server.port, secret, lines, key)
         again = read_outcomes(response)

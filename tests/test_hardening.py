@@ -17,7 +17,7 @@ import pytest
 
 from gateway.services import prepare_instance
 from gateway.settings import Settings
-from gateway.store import Tenants, init_db
+from tests.helpers import issue_secrets
 from tests.live_server import LiveServer
 
 ROOT = Path(__file__).resolve().parent
@@ -38,13 +38,7 @@ def home(tmp_path: Path) -> Path:
 
 
 def _exporter_key(home: Path) -> str:
-    db = init_db(Settings.load({"home": home}))
-    try:
-        with db.transaction() as session:
-            Tenants(session).create("acme")
-            return Tenants(session).issue_key("acme", "exporter").secret
-    finally:
-        db.dispose()
+    return issue_secrets(Settings.load({"home": home}), {"acme": ("exporter",)})["acme"]["exporter"]
 
 
 @pytest.fixture
@@ -62,8 +56,10 @@ def _slow_loris(server: LiveServer) -> list[socket.socket]:
     half_header = server.connect()
     half_header.sendall(b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ")
     no_body = server.connect()
-    no_body.sendall(b"POST /credentials/verify HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-                    b"Content-Type: application/json\r\nContent-Length: 1000\r\n\r\n")
+    no_body.sendall(
+        b"POST /credentials/verify HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        b"Content-Type: application/json\r\nContent-Length: 1000\r\n\r\n"
+    )
     return [half_header, no_body]
 
 
@@ -90,8 +86,7 @@ def _closed_by_server(sock: socket.socket) -> bytes:
         received += chunk
 
 
-def test_a_stalled_client_is_cut_off_after_the_read_timeout(home: Path,
-                                                           tmp_path: Path) -> None:
+def test_a_stalled_client_is_cut_off_after_the_read_timeout(home: Path, tmp_path: Path) -> None:
     server = LiveServer(home, tmp_path / "server.log", "--read-timeout", "1")
     try:
         slow = _slow_loris(server)
@@ -114,12 +109,13 @@ def _records(count: int) -> list[bytes]:
     """``count`` valid records: the fixture with its serial digits varied."""
     text = json.dumps(json.loads(RECORD.read_text(encoding="utf-8")), ensure_ascii=False)
     code = json.loads(text)["battery"]["code"]
-    return [text.replace(code, f"{code[:17]}{n:07d}").encode("utf-8") + b"\n"
-            for n in range(1, count + 1)]
+    return [
+        text.replace(code, f"{code[:17]}{n:07d}").encode("utf-8") + b"\n"
+        for n in range(1, count + 1)
+    ]
 
 
-def test_a_bulk_stream_that_stalls_keeps_the_records_it_sent(home: Path,
-                                                             tmp_path: Path) -> None:
+def test_a_bulk_stream_that_stalls_keeps_the_records_it_sent(home: Path, tmp_path: Path) -> None:
     """Records sent promptly stream through; when the client then stalls, the answer
     ends instead of holding a thread."""
     secret = _exporter_key(home)
@@ -130,10 +126,12 @@ def test_a_bulk_stream_that_stalls_keeps_the_records_it_sent(home: Path,
         sock = server.connect()
         sock.settimeout(60)
         try:
-            sock.sendall(b"POST /passports/batch HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-                         b"Authorization: Bearer " + secret.encode() + b"\r\n"
-                         b"Content-Type: application/x-ndjson\r\n"
-                         b"Transfer-Encoding: chunked\r\n\r\n")
+            sock.sendall(
+                b"POST /passports/batch HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                b"Authorization: Bearer " + secret.encode() + b"\r\n"
+                b"Content-Type: application/x-ndjson\r\n"
+                b"Transfer-Encoding: chunked\r\n\r\n"
+            )
             for line in records:
                 sock.sendall(b"%x\r\n%s\r\n" % (len(line), line))
             answer = _closed_by_server(sock)
@@ -148,16 +146,19 @@ def test_a_bulk_stream_that_stalls_keeps_the_records_it_sent(home: Path,
         server.kill()
 
 
-def test_a_chunked_body_over_the_limit_is_a_413_through_gunicorn(home: Path,
-                                                                 tmp_path: Path) -> None:
+def test_a_chunked_body_over_the_limit_is_a_413_through_gunicorn(
+    home: Path, tmp_path: Path
+) -> None:
     server = LiveServer(home, tmp_path / "server.log", GATEWAY_MAX_BODY_BYTES="1000")
     try:
         sock = server.connect()
         try:
             body = b"{" + b" " * 5000 + b"}"
-            sock.sendall(b"POST /credentials/verify HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-                         b"Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n"
-                         b"\r\n" + b"%x\r\n%s\r\n0\r\n\r\n" % (len(body), body))
+            sock.sendall(
+                b"POST /credentials/verify HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                b"Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n"
+                b"\r\n" + b"%x\r\n%s\r\n0\r\n\r\n" % (len(body), body)
+            )
             answer = b""
             while b"\r\n\r\n" not in answer:
                 chunk = sock.recv(65536)

@@ -3,8 +3,8 @@ location, plus telemetry carrying the same VIN and positions, goes through aggre
 merge, conversion and signing in both proof formats (in-process and through the CLI),
 and no output carries the VIN, the owner's name, phone or address, or the coordinates.
 
-``assert_no_leak(text_or_obj, record)`` is the check; every new surface that emits
-passport data (API responses included) should be run through it here.
+``assert_no_leak(text_or_obj, record)`` (in ``tests/helpers.py``) is the check; every new
+surface that emits passport data (API responses included) should be run through it here.
 """
 
 from __future__ import annotations
@@ -12,15 +12,11 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import json
-import re
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner
 
-from gateway.cli import main
 from gateway.codes.gbt32960 import BEIJING, parse_frame
 from gateway.credentials.keys import KeyStore
 from gateway.credentials.status_list import FileStatusListStore, StatusRegistry
@@ -29,71 +25,11 @@ from gateway.records.reader import read_record_file
 from gateway.services import draft_passport, sign_passport
 from gateway.telemetry import aggregate_frames, merge_usage, parameters_from_record
 from gateway.telemetry import gbt32960_encode as enc
+from tests.helpers import GatewayRunner, assert_no_leak, issue_keys, make_app, sensitive_values
 
 RECORD = FIXTURES_DIR / "records" / "vin-repair-pack.json"
 BASE = "https://passports.example.com"
 MAPPING = "cn-trace-to-eu-passport@1.0.0"
-_JWS = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*")
-
-
-def _secrets(record: dict[str, Any]) -> list[str]:
-    """Every form in which the record's sensitive values could show up."""
-    vehicle = record["vehicle"]
-    found = [vehicle["vin"]]
-    owner = vehicle.get("owner", {})
-    for key in ("name", "phone"):
-        if key in owner:
-            found.append(owner[key])
-    if "address" in owner:
-        found.append(owner["address"]["street"])
-    for vin in (e["vin"] for e in record.get("events", []) if "vin" in e):
-        found.append(vin)
-    location = vehicle.get("last_location")
-    if location:
-        for key in ("lat", "lon"):
-            written = location[key]
-            found.append(written)  # as written in the record
-            found.append(repr(float(written)))  # as a plain JSON number
-            found.append(str(round(float(written) * 1_000_000)))  # as GB/T 32960 carries it
-    return sorted(set(found))
-
-
-def _texts(text_or_obj: Any) -> Iterator[str]:
-    if isinstance(text_or_obj, str | bytes):
-        text = text_or_obj.decode("utf-8") if isinstance(text_or_obj, bytes) else text_or_obj
-        yield text
-        # A compact JWS hides its claims in base64url: read every one found.
-        for token in _JWS.findall(text):
-            for part in token.split(".")[:2]:
-                try:
-                    decoded = base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)).decode()
-                    claims = json.loads(decoded)
-                except (ValueError, UnicodeDecodeError):
-                    continue
-                yield decoded
-                yield json.dumps(claims, ensure_ascii=False)
-    else:
-        text = json.dumps(text_or_obj, ensure_ascii=False, default=str)
-        yield from _texts(text)
-        yield json.dumps(text_or_obj, ensure_ascii=True, default=str)
-
-
-def assert_no_leak(text_or_obj: Any, record: dict[str, Any]) -> None:
-    """Fail if any output form carries a VIN, owner data or the coordinates of ``record``.
-
-    :param text_or_obj: a str/bytes output (CLI stdout, a response body, a compact JWS:
-        its header and payload are decoded and searched too) or JSON-ready data.
-    :param record: the national record whose sensitive values must not leave.
-    """
-    secrets = _secrets(record)
-    for text in _texts(text_or_obj):
-        for secret in secrets:
-            assert secret not in text, f"{secret!r} leaked: ...{_around(text, secret)}..."
-
-
-def _around(text: str, secret: str) -> str:
-    at = text.index(secret)
-    return text[max(0, at - 60): at + len(secret) + 60]
 
 
 def _frames(record: dict[str, Any]) -> list[str]:
@@ -107,11 +43,18 @@ def _frames(record: dict[str, Any]) -> list[str]:
     for i in range(360):
         moment = start + dt.timedelta(seconds=10 * i)
         hot = 120 <= i < 180
-        frames.append(enc.realtime(vin, moment, [
-            enc.vehicle_unit(soc=80 - i // 10, voltage=350, current=60),
-            enc.position_unit(lon, lat),
-            enc.extreme_unit(max_temp=58 if hot else 30, min_temp=20),
-            enc.alarm_unit(3 if hot else 0, ["battery_high_temperature"] if hot else [])]))
+        frames.append(
+            enc.realtime(
+                vin,
+                moment,
+                [
+                    enc.vehicle_unit(soc=80 - i // 10, voltage=350, current=60),
+                    enc.position_unit(lon, lat),
+                    enc.extreme_unit(max_temp=58 if hot else 30, min_temp=20),
+                    enc.alarm_unit(3 if hot else 0, ["battery_high_temperature"] if hot else []),
+                ],
+            )
+        )
     return [frame.hex().upper() for frame in frames]
 
 
@@ -126,9 +69,12 @@ def record() -> dict[str, Any]:
 def merged(record):
     params = parameters_from_record(record)
     aggregates = aggregate_frames(
-        _frames(record), battery_code=record["battery"]["code"],
-        rated_capacity_ah=params.rated_capacity_ah, temp_min=params.temp_min,
-        temp_max=params.temp_max)
+        _frames(record),
+        battery_code=record["battery"]["code"],
+        rated_capacity_ah=params.rated_capacity_ah,
+        temp_min=params.temp_min,
+        temp_max=params.temp_max,
+    )
     assert_no_leak(aggregates.as_dict(), record)
     return merge_usage(record, aggregates)
 
@@ -150,20 +96,20 @@ def test_record_and_telemetry_carry_the_secrets(record, merged):
     frame = parse_frame(bytes.fromhex(_frames(record)[1]))
     assert frame.vin == record["vehicle"]["vin"]
     [position] = [u for u in frame.data["info_units"] if u["type"] == 0x05]
-    assert str(position["raw"]["longitude"]) in _secrets(record)
+    assert str(position["raw"]["longitude"]) in sensitive_values(record)
     assert merged["usage"]["time_above_max_temp_minutes"] == 10
     assert merged["vehicle"]["owner"]["name"] == "张三"
 
 
 @pytest.mark.parametrize("proof_format", ["di", "jwt"])
-def test_converted_and_signed_outputs_carry_no_identifier(tmp_path, record, merged,
-                                                          proof_format):
+def test_converted_and_signed_outputs_carry_no_identifier(tmp_path, record, merged, proof_format):
     draft = draft_passport(merged, mapping=MAPPING, base_url=BASE)
     keys = KeyStore(tmp_path / "keys", BASE, tmp_path / "did")
     keys.generate()
     key = keys.signing_key()
-    registry = StatusRegistry(FileStatusListStore(tmp_path / "status"), base_url=BASE,
-                              issuer=key.issuer)
+    registry = StatusRegistry(
+        FileStatusListStore(tmp_path / "status"), base_url=BASE, issuer=key.issuer
+    )
     signed = sign_passport(draft, key=key, registry=registry, proof_format=proof_format)
     assert set(signed) == set(draft.documents)
     # The telemetry aggregates did reach the passport: the level-3 alarm found in the
@@ -181,14 +127,13 @@ def test_converted_and_signed_outputs_carry_no_identifier(tmp_path, record, merg
 
 
 @pytest.mark.parametrize(("proof_format", "suffix"), [("di", "vc.jsonld"), ("jwt", "vc.jwt")])
-def test_cli_outputs_carry_no_identifier(tmp_path, monkeypatch, record, merged, proof_format,
-                                         suffix):
-    monkeypatch.setenv("GATEWAY_HOME", str(tmp_path / "instance"))
+def test_cli_outputs_carry_no_identifier(
+    tmp_path, monkeypatch, runner: GatewayRunner, record, merged, proof_format, suffix
+):
     monkeypatch.setenv("GATEWAY_BASE_URL", BASE)
-    runner = CliRunner()
 
     def run(*args: object, national_record_out: bool = False):
-        result = runner.invoke(main, [str(a) for a in args], catch_exceptions=False)
+        result = runner.invoke(args=args, catch_exceptions=False)
         if not national_record_out:
             assert_no_leak(result.stdout, record)
         assert_no_leak(result.stderr, record)
@@ -200,13 +145,15 @@ def test_cli_outputs_carry_no_identifier(tmp_path, monkeypatch, record, merged, 
     record_file.write_text(json.dumps(record, ensure_ascii=False), encoding="utf-8")
     code = record["battery"]["code"]
     for options in (["--json"], []):
-        result = run("telemetry", "aggregate", frames, "--battery", code, "--temp-max", 55,
-                     *options)
+        result = run(
+            "telemetry", "aggregate", frames, "--battery", code, "--temp-max", 55, *options
+        )
         assert result.exit_code == 0
     # With --record the merged national record is printed: it stays in China and holds
     # the VIN by design, so only its stderr is checked; convert below is what leaves.
-    merged_out = run("telemetry", "aggregate", frames, "--record", record_file,
-                     national_record_out=True)
+    merged_out = run(
+        "telemetry", "aggregate", frames, "--record", record_file, national_record_out=True
+    )
     assert merged_out.exit_code == 0
     assert json.loads(merged_out.stdout) == merged
 
@@ -223,8 +170,6 @@ def test_cli_outputs_carry_no_identifier(tmp_path, monkeypatch, record, merged, 
 
 
 def test_api_responses_carry_no_identifier(tmp_path, record, merged):
-    from tests.api.conftest import issue_keys, make_app
-
     app = make_app(tmp_path / "instance")
     keys = issue_keys(app.extensions["gateway.settings"])
     api = app.test_client()
@@ -237,22 +182,33 @@ def test_api_responses_carry_no_identifier(tmp_path, record, merged):
         assert_no_leak(response.get_data(as_text=True), record)
         return response
 
-    check(api.post("/telemetry/aggregate", headers=keys["exporter"],
-                   query_string={"battery_code": code, "temp_max": "55"},
-                   data="\n".join(_frames(record)), content_type="text/plain"))
+    check(
+        api.post(
+            "/telemetry/aggregate",
+            headers=keys["exporter"],
+            query_string={"battery_code": code, "temp_max": "55"},
+            data="\n".join(_frames(record)),
+            content_type="text/plain",
+        )
+    )
     # A second battery (last serial digit changed) for the second proof format.
     other = code[:-1] + ("1" if code[-1] == "0" else "0")
     for proof_format, battery_code in (("di", code), ("jwt", other)):
         body = json.dumps({**merged, "battery": {**merged["battery"], "code": battery_code}})
-        created = check(api.post(f"/passports?format={proof_format}", data=body,
-                                 headers=keys["exporter"], content_type="application/json"),
-                        201)
+        created = check(
+            api.post(
+                f"/passports?format={proof_format}",
+                data=body,
+                headers=keys["exporter"],
+                content_type="application/json",
+            ),
+            201,
+        )
         issued_code = created.get_json()["batteryCode"]
         for role in (None, "importer", "authority", "admin", "exporter"):
             headers = keys[role] if role else {}
             check(api.get(f"/passports/{issued_code}", headers=headers))
-            check(api.get(f"/passports/{issued_code}", headers={
-                **headers, "Accept": "text/html"}))
+            check(api.get(f"/passports/{issued_code}", headers={**headers, "Accept": "text/html"}))
         check(api.get(f"/passports/{issued_code}/gaps", headers=keys["exporter"]))
         for credential in created.get_json()["credentials"].values():
             check(api.post("/credentials/verify", json={"verifiableCredential": credential}))

@@ -29,7 +29,11 @@ def register(app: Flask) -> None:
     app.register_blueprint(mappings.bp)
     app.register_blueprint(telemetry.bp)
     # Swagger UI's assets come from the flask-swagger-ui package: no CDN at run time.
-    app.register_blueprint(get_swaggerui_blueprint(
-        "/docs", "/openapi.yaml", config={"app_name": "Battery Passport Gateway API"},
-        blueprint_name="docs",
-    ))
+    app.register_blueprint(
+        get_swaggerui_blueprint(
+            "/docs",
+            "/openapi.yaml",
+            config={"app_name": "Battery Passport Gateway API"},
+            blueprint_name="docs",
+        )
+    )

@@ -13,7 +13,7 @@ from functools import cache, lru_cache
 from typing import Any
 
 import yaml
-from jsonschema import Draft202012Validator
+from jsonschema import Draft202012Validator  # type: ignore[import-untyped]  # no hints
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
@@ -28,15 +28,15 @@ MAX_ERRORS = 20
 @lru_cache(maxsize=1)
 def spec() -> dict[str, Any]:
     """``openapi.yaml``, parsed."""
-    return yaml.safe_load(OPENAPI_PATH.read_text(encoding="utf-8"))
+    document: dict[str, Any] = yaml.safe_load(OPENAPI_PATH.read_text(encoding="utf-8"))
+    return document
 
 
 @cache
 def _validator(name: str) -> Draft202012Validator:
     resource = Resource.from_contents(spec(), default_specification=DRAFT202012)
     registry = Registry().with_resource(_URI, resource)
-    return Draft202012Validator({"$ref": f"{_URI}#/components/schemas/{name}"},
-                                registry=registry)
+    return Draft202012Validator({"$ref": f"{_URI}#/components/schemas/{name}"}, registry=registry)
 
 
 def _pointer(path: Any) -> str:
@@ -56,6 +56,7 @@ def validate(name: str, body: Any) -> None:
     ]
     first = listed[0]
     raise InvalidInput(
-        f"{first['pointer'] or '/'}: {first['message']}", pointer=first["pointer"] or "/",
+        f"{first['pointer'] or '/'}: {first['message']}",
+        pointer=first["pointer"] or "/",
         errors=listed,
     )

@@ -71,7 +71,8 @@ def verify_presentation() -> Response:
     ``{"verifiablePresentation": ..., "options": {"challenge", "domain", "checks"}}``."""
     body = json_body("PresentationVerifyRequest")
     result = services.verify_presentation(
-        instance(), body["verifiablePresentation"], principal(), body.get("options") or {})
+        instance(), body["verifiablePresentation"], principal(), body.get("options") or {}
+    )
     return _verdict(result, "presentation")
 
 
@@ -79,8 +80,9 @@ def verify_presentation() -> Response:
 def issue_credential() -> Response:
     """Sign a credential with the VC API key and DID (never the passport key)."""
     body = json_body("IssueRequest")
-    secured = services.issue_credential(instance(), body["credential"], principal(),
-                                        body.get("options") or {})
+    secured = services.issue_credential(
+        instance(), body["credential"], principal(), body.get("options") or {}
+    )
     return _json({"verifiableCredential": secured}, 201)
 
 
@@ -93,7 +95,7 @@ def vc_api_did_document() -> Response:
 @bp.get("/contexts")
 def contexts() -> Response:
     """Every context the verifier serves, shipped or pinned, with its SHA-256."""
-    return _json({"items": services.context_listing(instance())})
+    return _json({"items": services.context_listing(instance().db)})
 
 
 @bp.post("/contexts")
@@ -101,22 +103,23 @@ def pin_context() -> Response:
     """Pin a context: the body is the context document, byte for byte; ``url`` names it."""
     url = query_text("url")
     if not is_json(request.mimetype):
-        raise UnsupportedMediaType("send the context as application/ld+json",
-                                   pointer="Content-Type")
+        raise UnsupportedMediaType(
+            "send the context as application/ld+json", pointer="Content-Type"
+        )
     caller = principal()
-    return _json(services.pin_context(instance(), caller, url, request.get_data()), 201)
+    return _json(services.pin_context(instance().db, caller, url, request.get_data()), 201)
 
 
 @bp.delete("/contexts")
 def unpin_context() -> Response:
-    services.unpin_context(instance(), principal(), query_text("url"))
+    services.unpin_context(instance().db, principal(), query_text("url"))
     return Response(status=204)
 
 
 @bp.get("/trusted-issuers")
 def trusted_issuers() -> Response:
     """The trust list entries that apply to the caller (instance-wide without a key)."""
-    return _json({"items": services.trusted_issuers(instance(), principal())})
+    return _json({"items": services.trusted_issuers(instance().db, principal())})
 
 
 @bp.post("/trusted-issuers")
@@ -125,12 +128,14 @@ def add_trusted_issuer() -> Response:
     kinds = [k for k in ("did", "domain") if k in body]
     if len(kinds) != 1:
         raise InvalidInput("give exactly one of did or domain", pointer="/did")
-    entry = services.add_trusted_issuer(instance(), principal(), kinds[0], body[kinds[0]],
-                                        body.get("scope", "tenant"))
+    entry = services.add_trusted_issuer(
+        instance().db, principal(), kinds[0], body[kinds[0]], body.get("scope", "tenant")
+    )
     return _json(entry, 201)
 
 
-@bp.delete("/trusted-issuers/<int:entry_id>")
+# Bounded: an id beyond a 64-bit integer cannot exist, and SQLite would overflow on it.
+@bp.delete("/trusted-issuers/<int(min=1, max=9223372036854775807):entry_id>")
 def remove_trusted_issuer(entry_id: int) -> Response:
-    services.remove_trusted_issuer(instance(), principal(), entry_id)
+    services.remove_trusted_issuer(instance().db, principal(), entry_id)
     return Response(status=204)

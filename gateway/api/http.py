@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 from typing import IO, Any
 
-from flask import Request, current_app, g, request
+from flask import Request, Response, current_app, g, request
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.utils import cached_property
 
@@ -15,6 +16,11 @@ from gateway.auth import Principal
 from gateway.errors import InvalidInput, MalformedBody, Unauthorized, UnsupportedMediaType
 
 JSON_TYPES = ("application/json", "application/ld+json")
+LD_JSON = "application/ld+json"
+#: ``app.extensions`` key of the page that renders a passport for browsers, wired in by
+#: the app factory, so the API serves both representations of the passport URL without
+#: importing the pages.
+PASSPORT_PAGE = "gateway.passport_page"
 
 
 class _CappedStream(io.RawIOBase):
@@ -53,15 +59,20 @@ class GatewayRequest(Request):
     @cached_property
     def stream(self) -> IO[bytes]:
         limit = self.max_content_length
-        if (limit is not None and self.content_length is None and not self.shallow
-                and self.environ.get("wsgi.input_terminated")):
+        if (
+            limit is not None
+            and self.content_length is None
+            and not self.shallow
+            and self.environ.get("wsgi.input_terminated")
+        ):
             return _CappedStream(self.environ["wsgi.input"], limit)  # type: ignore[return-value]
         return super().stream
 
 
 def instance() -> services.Instance:
     """The running gateway."""
-    return current_app.extensions["gateway.instance"]
+    running: services.Instance = current_app.extensions["gateway.instance"]
+    return running
 
 
 def principal() -> Principal | None:
@@ -71,7 +82,8 @@ def principal() -> Principal | None:
         key is an error even where no key is needed, so a client learns of it).
     """
     if "principal" in g:
-        return g.principal
+        known: Principal | None = g.principal
+        return known
     header = request.headers.get("Authorization")
     found = None
     if header is not None:
@@ -83,6 +95,19 @@ def principal() -> Principal | None:
             )
     g.principal = found
     return found
+
+
+def wants_html() -> bool:
+    """Whether the request prefers a page to JSON-LD (HTTP content negotiation)."""
+    best = request.accept_mimetypes.best_match([LD_JSON, "application/json", "text/html"])
+    return best == "text/html"
+
+
+def html_page(extension: str) -> Callable[..., Response] | None:
+    """The page a browser gets instead of JSON, if the pages registered one under
+    ``extension`` and the request prefers HTML."""
+    render: Callable[..., Response] | None = current_app.extensions.get(extension)
+    return render if render is not None and wants_html() else None
 
 
 def is_json(mimetype: str) -> bool:

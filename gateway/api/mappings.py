@@ -10,8 +10,7 @@ from gateway import auth
 from gateway.api import http
 from gateway.errors import InvalidInput, MalformedBody, UnsupportedMediaType
 from gateway.mapping.model import MappingSet
-from gateway.mapping_workflow import IMPACT_PAGE, MAX_IMPACT_PAGE, MappingWorkflow
-from gateway.services.passports import require
+from gateway.services.mappings import IMPACT_PAGE, MAX_IMPACT_PAGE, MappingWorkflow
 
 bp = Blueprint("mappings", __name__)
 TSV = "text/tab-separated-values"
@@ -21,9 +20,9 @@ def _workflow(*, edit: bool) -> MappingWorkflow:
     """The workflow as the caller; editing needs the editor (or admin) role."""
     principal = http.principal()
     if edit:
-        require(principal, auth.may_edit_mappings(principal), "edit mapping tables")
-    actor = f"key:{principal.key_id}" if principal else "anonymous"
-    return MappingWorkflow(http.instance().db, actor=actor)
+        auth.require(principal, auth.may_edit_mappings(principal), "edit mapping tables")
+    # The tenant and key of the editor: mapping edits are audited like every change.
+    return MappingWorkflow(http.instance().db, actor=auth.audit_actor(principal))
 
 
 def _ref(set_id: str, version: str) -> str:
@@ -37,9 +36,14 @@ def _table(table: MappingSet, status: str | None = None) -> dict[str, Any]:
         "version": table.version,
         "status": status,
         "hash": table.content_hash,
-        "rows": [{"row": r.number, **{k: v for k, v in r.cells().items()
-                                       if k != "transform_params"},
-                  "transform_params": dict(r.params)} for r in table.rows],
+        "rows": [
+            {
+                "row": r.number,
+                **{k: v for k, v in r.cells().items() if k != "transform_params"},
+                "transform_params": dict(r.params),
+            }
+            for r in table.rows
+        ],
     }
 
 
@@ -101,11 +105,16 @@ def impact(set_id: str, version: str) -> Response:
     caller = http.principal()
     assert caller is not None
     base = request.args.get("base")
-    return jsonify(workflow.impact(
-        _ref(set_id, version), _ref(set_id, base) if base else None,
-        base_url=http.instance().base_url, tenant_id=auth.list_scope(caller),
-        after=request.args.get("after") or None,
-        limit=_impact_limit()))
+    return jsonify(
+        workflow.impact(
+            _ref(set_id, version),
+            _ref(set_id, base) if base else None,
+            base_url=http.instance().base_url,
+            tenant_id=auth.list_scope(caller),
+            after=request.args.get("after") or None,
+            limit=_impact_limit(),
+        )
+    )
 
 
 def _impact_limit() -> int:
@@ -113,8 +122,9 @@ def _impact_limit() -> int:
     if raw is None:
         return IMPACT_PAGE
     if not raw.isascii() or not raw.isdigit() or len(raw) > 4:
-        raise InvalidInput(f"limit must be a whole number from 1 to {MAX_IMPACT_PAGE}",
-                           pointer="limit")
+        raise InvalidInput(
+            f"limit must be a whole number from 1 to {MAX_IMPACT_PAGE}", pointer="limit"
+        )
     return int(raw)
 
 
@@ -143,8 +153,9 @@ def import_table() -> Response:
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise MalformedBody(f"byte {exc.start}: the table is not UTF-8 ({exc.reason})",
-                            pointer=f"byte {exc.start}") from None
+        raise MalformedBody(
+            f"byte {exc.start}: the table is not UTF-8 ({exc.reason})", pointer=f"byte {exc.start}"
+        ) from None
     table = workflow.import_draft(text, base_version=request.args.get("base") or None)
     response = jsonify(_table(table, "draft"))
     response.status_code = 201

@@ -5,18 +5,24 @@ from __future__ import annotations
 
 import io
 import json
-import logging
 import sys
 from collections.abc import Iterator
-from typing import IO, Any
+from typing import IO, Any, cast
 
 from flask import Blueprint, Response, request, stream_with_context, url_for
 
-from gateway import services, web
-from gateway.api.http import instance, json_body, principal, query_choice
+from gateway import services
+from gateway.api.http import (
+    LD_JSON,
+    PASSPORT_PAGE,
+    html_page,
+    instance,
+    json_body,
+    principal,
+    query_choice,
+)
 from gateway.errors import (
     BodyTooLarge,
-    GatewayError,
     InvalidInput,
     MalformedBody,
     UnsupportedMediaType,
@@ -25,11 +31,9 @@ from gateway.mapping import names
 from gateway.records.reader import read_record
 from gateway.vocab.loader import CREDENTIALS_V2
 
-log = logging.getLogger(__name__)
 bp = Blueprint("passports", __name__)
 
 NDJSON = "application/x-ndjson"
-LD_JSON = "application/ld+json"
 _SUMMARY_KEYS = ("summary", "mandatory", "readiness")
 _READ_BUFFER = 64 * 1024
 
@@ -68,12 +72,19 @@ def create_passport() -> Response:
     services.require_issuer(caller)
     record = read_record(request.get_data(), request.content_type or "")
     issued = services.issue_passport(
-        instance(), record, principal=caller, mapping=mapping, proof_format=fmt,
+        instance(),
+        record,
+        principal=caller,
+        mapping=mapping,
+        proof_format=fmt,
         idempotency_key=request.headers.get("Idempotency-Key"),
     )
     body = _issued(issued, fmt)
-    response = Response(json.dumps(body, ensure_ascii=False), mimetype="application/json",
-                        status=201 if issued.created else 200)
+    response = Response(
+        json.dumps(body, ensure_ascii=False),
+        mimetype="application/json",
+        status=201 if issued.created else 200,
+    )
     response.headers["Location"] = _location(issued.passport.battery_code)
     return response
 
@@ -118,52 +129,60 @@ def create_passports_batch() -> Response:
     request.max_content_length = sys.maxsize
     # Werkzeug's stream is unbuffered: its readline() reads one byte per call, which
     # cost more than converting the record. Buffered, lines come out of 64 KiB reads.
-    stream = io.BufferedReader(request.stream, buffer_size=_READ_BUFFER)
-    pool = services.StatusPool(gateway, chunk=services.BULK_STATUS_CHUNK)
+    # (The request stream reads raw bytes; typeshed wants the RawIOBase class itself.)
+    stream = io.BufferedReader(cast(io.RawIOBase, request.stream), buffer_size=_READ_BUFFER)
 
-    def outcome(number: int, line: bytes | None) -> dict[str, Any] | None:
-        try:
-            if line is None:
-                raise BodyTooLarge(f"line {number} is longer than {limit} bytes")
-            if not line.strip():
-                return None
-            record = read_record(line, "application/json")
-            issued = services.issue_passport(
-                gateway, record, principal=caller, mapping=mapping, proof_format=fmt,
-                idempotency_key=f"{key}#{number}" if key else None, pool=pool,
-            )
-        except GatewayError as exc:
-            return {"line": number, "outcome": "refused", "problem": exc.to_problem()}
-        except Exception:  # one record's failure must not end the others' stream
-            log.exception("bulk conversion: line %d failed", number)
-            return {"line": number, "outcome": "refused", "problem": {
-                "type": "https://w3id.org/cn-eu-battery/problems/internal-error",
-                "title": "Internal error", "status": 500,
-                "detail": "this record failed inside the gateway; the error was logged"}}
-        passport = issued.passport
-        gaps = {k: passport.gaps[k] for k in _SUMMARY_KEYS if k in passport.gaps}
-        return {
-            "line": number,
-            "outcome": "created" if issued.created else "repeated",
-            "id": passport.id,
-            "batteryCode": passport.battery_code,
-            "credentials": issued.credentials,
-            "gaps": gaps,
-        }
+    def records() -> Iterator[services.RecordItem]:
+        for number, line in _lines(stream, limit):
+            if line is not None and not line.strip():
+                continue
+            try:
+                if line is None:
+                    raise BodyTooLarge(f"line {number} is longer than {limit} bytes")
+                yield number, read_record(line, "application/json")
+            except Exception as exc:  # refused as this line's outcome, not the stream's
+                yield number, exc
+
+    outcomes = services.issue_many(
+        gateway,
+        records(),
+        principal=caller,
+        mapping=mapping,
+        proof_format=fmt,
+        idempotency_key=(lambda number: f"{key}#{number}") if key else None,
+    )
 
     def generate() -> Iterator[bytes]:
-        for number, line in _lines(stream, limit):
-            result = outcome(number, line)
-            if result is not None:
-                yield json.dumps(result, ensure_ascii=False).encode("utf-8") + b"\n"
+        for outcome in outcomes:
+            body = _outcome_line(outcome)
+            yield json.dumps(body, ensure_ascii=False).encode("utf-8") + b"\n"
 
     return Response(stream_with_context(generate()), mimetype=NDJSON)
 
 
+def _outcome_line(outcome: services.Outcome) -> dict[str, Any]:
+    """One NDJSON line of a batch: the record's outcome, as ``openapi.yaml`` describes."""
+    issued = outcome.issued
+    if issued is None:
+        return {"line": outcome.number, "outcome": outcome.outcome, "problem": outcome.problem}
+    passport = issued.passport
+    return {
+        "line": outcome.number,
+        "outcome": outcome.outcome,
+        "id": passport.id,
+        "batteryCode": passport.battery_code,
+        "credentials": issued.credentials,
+        "gaps": {k: passport.gaps[k] for k in _SUMMARY_KEYS if k in passport.gaps},
+    }
+
+
 def _enveloped(credential: dict[str, Any] | str) -> dict[str, Any]:
     if isinstance(credential, str):
-        return {"@context": CREDENTIALS_V2, "id": f"data:application/vc+jwt,{credential}",
-                "type": "EnvelopedVerifiableCredential"}
+        return {
+            "@context": CREDENTIALS_V2,
+            "id": f"data:application/vc+jwt,{credential}",
+            "type": "EnvelopedVerifiableCredential",
+        }
     return credential
 
 
@@ -171,8 +190,9 @@ def _enveloped(credential: dict[str, Any] | str) -> dict[str, Any]:
 def get_passport(code: str) -> Response:
     """What the caller may see of a passport (Annex XIII access groups): a Verifiable
     Presentation of those credentials, or a page for browsers."""
-    if web.wants_html():
-        return web.passport_page(code)
+    page = html_page(PASSPORT_PAGE)
+    if page is not None:
+        return page(code)
     passport, credentials = services.passport_credentials(instance(), code, principal())
     body = {
         "@context": [CREDENTIALS_V2],
@@ -205,11 +225,16 @@ def list_passports() -> Response:
     limit = _int_arg("limit", 100)
     status = request.args.get("status")
     if status is not None and status not in services.PASSPORT_STATUSES:
-        raise InvalidInput(f"status must be one of {', '.join(services.PASSPORT_STATUSES)}",
-                           pointer="status")
+        raise InvalidInput(
+            f"status must be one of {', '.join(services.PASSPORT_STATUSES)}", pointer="status"
+        )
     items = services.list_passports(
-        instance(), principal(), status=status, battery_code=request.args.get("batteryCode"),
-        after=request.args.get("after"), limit=limit,
+        instance(),
+        principal(),
+        status=status,
+        battery_code=request.args.get("batteryCode"),
+        after=request.args.get("after"),
+        limit=limit,
     )
     body = {
         "items": [services.passport_summary(p) for p in items],
@@ -223,11 +248,19 @@ def _change(code: str, action: str) -> Response:
     if not isinstance(body, dict):
         raise MalformedBody("the body must be a JSON object")
     passport = services.change_status(
-        instance(), code, action, principal(),
-        successor=body.get("successor"), reason=body.get("reason"),
+        instance(),
+        code,
+        action,
+        principal(),
+        successor=body.get("successor"),
+        reason=body.get("reason"),
     )
-    out = {"id": passport.id, "batteryCode": passport.battery_code, "status": passport.status,
-           "supersededBy": passport.superseded_by}
+    out = {
+        "id": passport.id,
+        "batteryCode": passport.battery_code,
+        "status": passport.status,
+        "supersededBy": passport.superseded_by,
+    }
     return Response(json.dumps(out), mimetype="application/json")
 
 

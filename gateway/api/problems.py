@@ -36,21 +36,25 @@ def _gateway_error(exc: GatewayError) -> Response:
 
 def _too_large(exc: RequestEntityTooLarge) -> Response:
     limit = current_app.config.get("MAX_CONTENT_LENGTH")
-    return _gateway_error(BodyTooLarge(
-        f"the request body is larger than {limit} bytes (setting max_body_bytes)",
-        pointer="Content-Length",
-    ))
+    return _gateway_error(
+        BodyTooLarge(
+            f"the request body is larger than {limit} bytes (setting max_body_bytes)",
+            pointer="Content-Length",
+        )
+    )
 
 
 def _client_timeout(exc: ClientTimeout) -> Response:
     # The server cuts the connection after this answer: the rest of the body may still
     # be on its way.
-    return problem_response({
-        "type": f"{PROBLEM_BASE}/request-timeout",
-        "title": "Request timeout",
-        "status": 408,
-        "detail": f"{exc}; send the whole request without pauses",
-    })
+    return problem_response(
+        {
+            "type": f"{PROBLEM_BASE}/request-timeout",
+            "title": "Request timeout",
+            "status": 408,
+            "detail": f"{exc}; send the whole request without pauses",
+        }
+    )
 
 
 def _http_error(exc: HTTPException) -> Response:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 from collections.abc import Iterator
 from dataclasses import asdict
-from typing import IO, Any
+from typing import IO, Any, cast
 
 from flask import Blueprint, Response, jsonify, request
 
@@ -13,7 +13,6 @@ from gateway import auth
 from gateway.api import http
 from gateway.codes.gbt32960 import HEADER_LENGTH, MAX_DATA_LENGTH
 from gateway.errors import BodyTooLarge, InvalidFrame, InvalidInput, UnsupportedMediaType
-from gateway.services.passports import require
 from gateway.telemetry.aggregate import BadFrame, aggregate_frames
 
 bp = Blueprint("telemetry", __name__)
@@ -43,7 +42,8 @@ def _lines(stream: IO[bytes], limit: int) -> Iterator[bytes]:
     :raises BodyTooLarge: a line longer than any frame (refused as soon as its first
         :data:`MAX_LINE_BYTES` bytes are read), or a body over ``limit``.
     """
-    buffered = io.BufferedReader(stream, buffer_size=_READ_BUFFER)  # type: ignore[arg-type]
+    # The request stream reads raw bytes; typeshed wants the RawIOBase class itself.
+    buffered = io.BufferedReader(cast(io.RawIOBase, stream), buffer_size=_READ_BUFFER)
     seen = number = 0
     while line := buffered.readline(MAX_LINE_BYTES + 1):
         number += 1
@@ -51,23 +51,27 @@ def _lines(stream: IO[bytes], limit: int) -> Iterator[bytes]:
         if seen > limit:
             raise BodyTooLarge(f"the body exceeds {limit} bytes", pointer="body")
         if len(line) > MAX_LINE_BYTES:
-            raise BodyTooLarge(f"line {number} is longer than any GB/T 32960 frame "
-                               f"({MAX_LINE_BYTES} bytes as hexadecimal)",
-                               pointer=f"line {number}")
+            raise BodyTooLarge(
+                f"line {number} is longer than any GB/T 32960 frame "
+                f"({MAX_LINE_BYTES} bytes as hexadecimal)",
+                pointer=f"line {number}",
+            )
         yield line
 
 
 def _thresholds() -> dict[str, Any]:
     out: dict[str, Any] = {}
     specs = [(n, float, b) for n, b in NUMBER_ARGS.items()] + [
-        (n, int, b) for n, b in INTEGER_ARGS.items()]
+        (n, int, b) for n, b in INTEGER_ARGS.items()
+    ]
     for name, kind, (low, high) in specs:
         if name in request.args:
             try:
                 value = kind(request.args[name])
             except ValueError:
-                raise InvalidInput(f"{name} must be a {kind.__name__} number",
-                                   pointer=name) from None
+                raise InvalidInput(
+                    f"{name} must be a {kind.__name__} number", pointer=name
+                ) from None
             if not low <= value <= high:
                 raise InvalidInput(f"{name} must be between {low} and {high}", pointer=name)
             out[name] = value
@@ -82,10 +86,11 @@ def aggregate() -> Response:
     the battery-keyed aggregates go back.
     """
     principal = http.principal()
-    require(principal, auth.may_issue(principal), "aggregate telemetry")
+    auth.require(principal, auth.may_issue(principal), "aggregate telemetry")
     if request.mimetype != "text/plain":
-        raise UnsupportedMediaType("send the frames as text/plain, one hex frame per line",
-                                   pointer="Content-Type")
+        raise UnsupportedMediaType(
+            "send the frames as text/plain, one hex frame per line", pointer="Content-Type"
+        )
     battery_code = http.query_text("battery_code")
     skip_bad = request.args.get("skip_bad", "false").lower() in ("1", "true", "yes")
     rejected: list[BadFrame] = []

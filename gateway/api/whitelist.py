@@ -9,7 +9,6 @@ from flask import Blueprint, Response, request
 from gateway import auth, services
 from gateway.api.http import instance, principal
 from gateway.errors import UnsupportedMediaType
-from gateway.services.passports import actor_of, require
 
 bp = Blueprint("whitelist", __name__)
 CSV = "text/csv"
@@ -19,8 +18,7 @@ CSV = "text/csv"
 def import_whitelist() -> Response:
     """Merge a white-list CSV into the instance's white-list; audited."""
     caller = principal()
-    require(caller, auth.may_administer(caller), "update the white-list")
-    assert caller is not None
+    caller = auth.require(caller, auth.may_administer(caller), "update the white-list")
     if request.mimetype != CSV:
         raise UnsupportedMediaType(
             f"Content-Type {request.mimetype or '(none)'!r} is not accepted here; send {CSV}",
@@ -28,8 +26,10 @@ def import_whitelist() -> Response:
         )
     gateway = instance()
     result = services.import_whitelist(
-        gateway.settings.home, request.get_data(), db=gateway.db, actor=actor_of(caller),
+        gateway.settings.home,
+        request.get_data(),
+        db=gateway.db,
+        actor=auth.audit_actor(caller),
         source="api",
     )
-    return Response(json.dumps(result.as_dict(), ensure_ascii=False),
-                    mimetype="application/json")
+    return Response(json.dumps(result.as_dict(), ensure_ascii=False), mimetype="application/json")

@@ -4,31 +4,30 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 
 import click
 
+from gateway import services
 from gateway.errors import GatewayError
 from gateway.settings import Settings
-from gateway.store.db import Database
 
 
 @contextmanager
-def _database() -> Iterator[Database]:
+def _database() -> Iterator[services.Database]:
     """The configured database as it is: reading the log must not migrate or create it."""
-    try:
-        settings = Settings.load()
-        if not settings.has_store:
-            raise click.ClickException(
-                f"no database in {settings.home} (and no DATABASE_URL): nothing to check; "
-                "run `gateway init` first")
-        database = Database.connect(settings.db_url)
-    except GatewayError as exc:
-        raise click.ClickException(str(exc)) from exc
-    try:
+    with ExitStack() as stack:
+        try:
+            settings = Settings.load()
+            if not settings.has_store:
+                raise click.ClickException(
+                    f"no database in {settings.home} (and no DATABASE_URL): nothing to "
+                    "check; run `gateway init` first"
+                )
+            database = stack.enter_context(services.open_store(settings, migrate=False))
+        except GatewayError as exc:
+            raise click.ClickException(str(exc)) from exc
         yield database
-    finally:
-        database.dispose()
 
 
 @click.group()
@@ -54,23 +53,33 @@ def verify() -> None:
         entry = result.broken
         raise click.ClickException(
             f"audit chain broken at event {entry.id} ({entry.action} {entry.subject}): "
-            f"{result.reason}")
+            f"{result.reason}"
+        )
     if result.head is None:
         click.echo("audit log empty")
     else:
-        click.echo(f"audit chain intact: {result.events} events, head {result.head[0]} "
-                   f"{result.head[1]}")
+        click.echo(
+            f"audit chain intact: {result.events} events, head {result.head[0]} {result.head[1]}"
+        )
 
 
 @audit.command("list")
-@click.option("--subject", default=None,
-              help="Only events about this subject (a passport's id is its URL; "
-                   "mapping:SET@VERSION, tenant:NAME, whitelist ...).")
-@click.option("--after", "after_id", type=click.IntRange(min=0), default=0,
-              help="Only events after this id.")
+@click.option(
+    "--subject",
+    default=None,
+    help="Only events about this subject (a passport's id is its URL; "
+    "mapping:SET@VERSION, tenant:NAME, whitelist ...).",
+)
+@click.option(
+    "--after", "after_id", type=click.IntRange(min=0), default=0, help="Only events after this id."
+)
 @click.option("--limit", type=click.IntRange(1, 10_000), default=1000, show_default=True)
-@click.option("--json", "as_json", is_flag=True,
-              help="Print a JSON array, each event with its prev_hash and hash.")
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help="Print a JSON array, each event with its prev_hash and hash.",
+)
 def list_(subject: str | None, after_id: int, limit: int, as_json: bool) -> None:
     """List audit events in chain order."""
     from gateway.services import audit_entries, entry_dict
@@ -83,5 +92,7 @@ def list_(subject: str | None, after_id: int, limit: int, as_json: bool) -> None
     for entry in entries:
         item = entry_dict(entry)
         data = json.dumps(entry.data, ensure_ascii=False, sort_keys=True)
-        click.echo(f"{item['id']}\t{item['at']}\t{item['actor']}\t{item['action']}\t"
-                   f"{item['subject']}\t{data}")
+        click.echo(
+            f"{item['id']}\t{item['at']}\t{item['actor']}\t{item['action']}\t"
+            f"{item['subject']}\t{data}"
+        )

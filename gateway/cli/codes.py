@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING, TextIO
 
 import click
 
 from gateway.errors import GatewayError
+
+if TYPE_CHECKING:  # the tables load only when a command needs them
+    from gateway.codes.tables import CodeTables
 
 # Exit status when any input is refused (click itself uses 2 for usage errors too).
 EXIT_INVALID = 2
@@ -18,7 +22,7 @@ def codes() -> None:
     """GB/T 34014 traction-battery codes."""
 
 
-def _tables(directory: Path | None):
+def _tables(directory: Path | None) -> CodeTables:
     from gateway.codes.tables import load_tables
 
     try:
@@ -29,10 +33,15 @@ def _tables(directory: Path | None):
 
 @codes.command()
 @click.argument("code", nargs=-1, required=True)
-@click.option("--strict", is_flag=True,
-              help="Also refuse codes whose production date is not a calendar date.")
-@click.option("--tables", "tables_dir", type=click.Path(exists=True, file_okay=False,
-              path_type=Path), help="Folder of letter tables to use instead of the shipped ones.")
+@click.option(
+    "--strict", is_flag=True, help="Also refuse codes whose production date is not a calendar date."
+)
+@click.option(
+    "--tables",
+    "tables_dir",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="Folder of letter tables to use instead of the shipped ones.",
+)
 def decode(code: tuple[str, ...], strict: bool, tables_dir: Path | None) -> None:
     """Decode each CODE and print one JSON object per line.
 
@@ -49,7 +58,8 @@ def decode(code: tuple[str, ...], strict: bool, tables_dir: Path | None) -> None
             decoded = decode_code(text, tables, strict=strict)
         except GatewayError as exc:
             refused = True
-            problems = exc.extensions.get("errors") or []
+            problems = exc.extensions.get("errors")
+            problems = problems if isinstance(problems, list) else []
             reasons = "; ".join(
                 f"position {p['position']} ({p['segment']}): {p['reason']}" for p in problems
             )
@@ -57,15 +67,18 @@ def decode(code: tuple[str, ...], strict: bool, tables_dir: Path | None) -> None
             continue
         click.echo(json.dumps(decoded.as_dict(), ensure_ascii=False))
         for problem in decoded.problems:
-            click.echo(f"{text}: warning: position {problem.position} "
-                       f"({problem.segment}): {problem.reason}", err=True)
+            click.echo(
+                f"{text}: warning: position {problem.position} "
+                f"({problem.segment}): {problem.reason}",
+                err=True,
+            )
     if refused:
         raise SystemExit(EXIT_INVALID)
 
 
 @codes.command()
 @click.argument("hierarchy", type=click.File("r", encoding="utf-8"))
-def hierarchy(hierarchy) -> None:
+def hierarchy(hierarchy: TextIO) -> None:
     """Check a pack -> module -> cell hierarchy given as JSON
     {"pack": CODE, "modules": {MODULE_CODE: [CELL_CODE, ...]}} ("-" reads stdin).
 
@@ -76,9 +89,13 @@ def hierarchy(hierarchy) -> None:
     try:
         document = json.load(hierarchy)
         pack, modules = document["pack"], document["modules"]
-        if not isinstance(pack, str) or not isinstance(modules, dict) or not all(
-            isinstance(cells, list) and all(isinstance(c, str) for c in cells)
-            for cells in modules.values()
+        if (
+            not isinstance(pack, str)
+            or not isinstance(modules, dict)
+            or not all(
+                isinstance(cells, list) and all(isinstance(c, str) for c in cells)
+                for cells in modules.values()
+            )
         ):
             raise TypeError
     except (ValueError, KeyError, TypeError) as exc:

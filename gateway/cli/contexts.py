@@ -39,20 +39,11 @@ def export(directory: Path) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the entries as JSON.")
 def list_(as_json: bool) -> None:
     """List every context the verifier serves, with its SHA-256."""
-    from gateway.paths import CONTEXTS_DIR
+    from gateway.services import context_listing, open_store
     from gateway.settings import Settings
-    from gateway.store.contexts import PinnedContexts
-    from gateway.store.db import init_db
 
-    index = json.loads((CONTEXTS_DIR / "index.json").read_text(encoding="utf-8"))
-    rows = [{"url": url, "sha256": e["sha256"], "source": "shipped"}
-            for url, e in sorted(index.items())]
-    db = init_db(Settings.load())
-    try:
-        with db.reading() as session:
-            rows.extend(e.as_json() for e in PinnedContexts(session).list())
-    finally:
-        db.dispose()
+    with open_store(Settings.load()) as db:
+        rows = context_listing(db)
     if as_json:
         click.echo(json.dumps(rows, indent=2))
         return
@@ -65,33 +56,23 @@ def list_(as_json: bool) -> None:
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 def pin(url: str, file: Path) -> None:
     """Pin FILE as the context at URL for the verifier (its SHA-256 is recorded)."""
+    from gateway.auth import CONSOLE_ADMIN
+    from gateway.services import open_store, pin_context
     from gateway.settings import Settings
-    from gateway.store.contexts import PinnedContexts
-    from gateway.store.db import init_db
-    from gateway.vocab.loader import pinned_contexts
 
-    db = init_db(Settings.load())
-    try:
-        with db.transaction() as session:
-            entry = PinnedContexts(session).add(url, file.read_bytes(),
-                                                shipped=pinned_contexts(), actor="cli")
-    finally:
-        db.dispose()
-    click.echo(f"pinned {entry.url} (sha256 {entry.sha256})")
+    with open_store(Settings.load()) as db:
+        entry = pin_context(db, CONSOLE_ADMIN, url, file.read_bytes())
+    click.echo(f"pinned {entry['url']} (sha256 {entry['sha256']})")
 
 
 @contexts.command()
 @click.argument("url")
 def unpin(url: str) -> None:
     """Unpin the extra context at URL."""
+    from gateway.auth import CONSOLE_ADMIN
+    from gateway.services import open_store, unpin_context
     from gateway.settings import Settings
-    from gateway.store.contexts import PinnedContexts
-    from gateway.store.db import init_db
 
-    db = init_db(Settings.load())
-    try:
-        with db.transaction() as session:
-            PinnedContexts(session).remove(url, actor="cli")
-    finally:
-        db.dispose()
+    with open_store(Settings.load()) as db:
+        unpin_context(db, CONSOLE_ADMIN, url)
     click.echo(f"unpinned {url}")

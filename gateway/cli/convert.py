@@ -6,12 +6,14 @@ import json
 import shutil
 import sys
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import click
 from tqdm import tqdm
 
+from gateway.credentials.formats import PROOF_FORMATS
 from gateway.errors import GatewayError
 from gateway.settings import Settings
 
@@ -20,41 +22,80 @@ PROGRESS_FROM = 5
 
 
 @click.command()
-@click.argument("records", nargs=-1, required=True,
-                type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--out", "out_dir", default=None,
-              type=click.Path(file_okay=False, path_type=Path),
-              help="Folder for the per-battery output folders (needed without --store).")
-@click.option("--mapping", default=None, metavar="SET@VERSION",
-              help="Published mapping version (default: the instance's, "
-                   "cn-trace-to-eu-passport@1.0.0).")
-@click.option("--base-url", default=None,
-              help="Public base URL of the issuing gateway; passport ids live under it.")
-@click.option("--sign", is_flag=True,
-              help="Also issue signed credentials with the instance's active key.")
-@click.option("--format", "proof_format", type=click.Choice(["di", "jwt"]), default="di",
-              show_default=True,
-              help="Proof format with --sign: Data Integrity eddsa-rdfc-2022, or vc+jwt.")
-@click.option("--store", is_flag=True,
-              help="With --sign: issue into the instance's store as POST /passports does "
-                   "(status lists, audit log; a battery that has a passport is refused).")
-@click.option("--tenant", default=None,
-              help="With --store: the tenant that issues (default: the only one).")
-@click.option("--batterypass", is_flag=True,
-              help="Also write the public part as Battery Pass 1.2 aspect payloads "
-                   "(only complete aspects; batterypass-missing.json names the rest).")
+@click.argument(
+    "records", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path)
+)
+@click.option(
+    "--out",
+    "out_dir",
+    default=None,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder for the per-battery output folders (needed without --store).",
+)
+@click.option(
+    "--mapping",
+    default=None,
+    metavar="SET@VERSION",
+    help="Published mapping version (default: the instance's, cn-trace-to-eu-passport@1.0.0).",
+)
+@click.option(
+    "--base-url",
+    default=None,
+    help="Public base URL of the issuing gateway; passport ids live under it.",
+)
+@click.option(
+    "--sign",
+    is_flag=True,
+    help="Also sign credentials with the instance's active key. Without --store "
+    "they carry no credentialStatus: nothing is stored or audited, so "
+    "nothing could revoke them; issue with --store for revocable ones.",
+)
+@click.option(
+    "--format",
+    "proof_format",
+    type=click.Choice(PROOF_FORMATS),
+    default="di",
+    show_default=True,
+    help="Proof format with --sign: Data Integrity eddsa-rdfc-2022, or vc+jwt.",
+)
+@click.option(
+    "--store",
+    is_flag=True,
+    help="With --sign: issue into the instance's store as POST /passports does "
+    "(status lists, audit log; a battery that has a passport is refused).",
+)
+@click.option(
+    "--tenant", default=None, help="With --store: the tenant that issues (default: the only one)."
+)
+@click.option(
+    "--batterypass",
+    is_flag=True,
+    help="Also write the public part as Battery Pass 1.2 aspect payloads "
+    "(only complete aspects; batterypass-missing.json names the rest).",
+)
 @click.option("--quiet", is_flag=True, help="Print no gap tables.")
-def convert(records: tuple[Path, ...], out_dir: Path | None, mapping: str | None,
-            base_url: str | None, sign: bool, proof_format: str, store: bool,
-            tenant: str | None, batterypass: bool, quiet: bool) -> None:
+def convert(
+    records: tuple[Path, ...],
+    out_dir: Path | None,
+    mapping: str | None,
+    base_url: str | None,
+    sign: bool,
+    proof_format: str,
+    store: bool,
+    tenant: str | None,
+    batterypass: bool,
+    quiet: bool,
+) -> None:
     """Convert national traceability records (JSON or XML) into EU passport documents.
 
     Writes OUT/<code>/passport-<access_group>.jsonld and OUT/<code>/gaps.json per
     record, with --sign also OUT/<code>/passport-<access_group>.vc.jsonld (or .vc.jwt),
-    and prints the mandatory gaps. With --sign --store each passport is issued into the
-    instance's store instead (OUT, if given, then gets the stored credentials and
-    gaps.json). A record that fails writes nothing; the exit status is 1 if any record
-    failed.
+    and prints the mandatory gaps. Credentials signed without --store carry no status
+    entries (no revocation or suspension): they are neither stored nor audited. With
+    --sign --store each passport is issued into the instance's store instead, as
+    POST /passports/batch does: status lists, audit log (OUT, if given, then gets the
+    stored credentials and gaps.json). A record that fails writes nothing; the exit
+    status is 1 if any record failed.
     """
     if store:
         if batterypass:
@@ -62,8 +103,10 @@ def convert(records: tuple[Path, ...], out_dir: Path | None, mapping: str | None
         if not sign:
             raise click.UsageError("--store issues signed passports: add --sign")
         if base_url is not None:
-            raise click.UsageError("--store issues under the instance's base URL; "
-                                   "set it with GATEWAY_BASE_URL, not --base-url")
+            raise click.UsageError(
+                "--store issues under the instance's base URL; "
+                "set it with GATEWAY_BASE_URL, not --base-url"
+            )
         _store(records, out_dir, mapping, proof_format, tenant, quiet)
         return
     if out_dir is None:
@@ -71,29 +114,31 @@ def convert(records: tuple[Path, ...], out_dir: Path | None, mapping: str | None
     if tenant is not None:
         raise click.UsageError("--tenant goes with --store")
     from gateway.compliance.whitelist import Whitelist
-    from gateway.mapping_workflow import resolve_mapping
     from gateway.records.reader import read_record_file
-    from gateway.services import draft_passport, sign_passport
-    from gateway.store.db import init_db
+    from gateway.services import draft_passport, sign_passport, signing_key
+    from gateway.services.mappings import published_mapping
     from gateway.transform.gaps import gap_table
 
     settings = Settings.load()
-    table = resolve_mapping(mapping or settings.mapping,
-                            lambda: init_db(settings) if settings.has_store else None)
+    table = published_mapping(settings, mapping or settings.mapping)
     base_url = base_url or settings.base_url
     whitelist = Whitelist.for_home(settings.home)
-    signer = _signer(settings) if sign else None
+    try:
+        key = signing_key(settings) if sign else None
+    except GatewayError as exc:
+        raise click.ClickException(str(exc)) from exc
     failed = 0
     bar = tqdm(records, unit="record", disable=len(records) < PROGRESS_FROM, file=sys.stderr)
     for path in bar:
         try:
             record = read_record_file(path)
-            draft = draft_passport(record, mapping=table, base_url=base_url,
-                                   whitelist=whitelist)
+            draft = draft_passport(record, mapping=table, base_url=base_url, whitelist=whitelist)
+            # No status lists: what is neither stored nor audited cannot be revoked, so
+            # its credentials promise no revocation (issue with --store for that).
             credentials = (
-                sign_passport(draft, key=signer[0], registry=signer[1],
-                              proof_format=proof_format)
-                if signer else {}
+                sign_passport(draft, key=key, registry=None, proof_format=proof_format)
+                if key is not None
+                else {}
             )
         except GatewayError as exc:
             failed += 1
@@ -118,23 +163,25 @@ def _batterypass_files(attributes: dict[str, Any]) -> dict[str, Any]:
     from gateway.transform.batterypass import export
 
     projection = export(attributes)
-    files: dict[str, Any] = {f"batterypass-{aspect}.json": payload
-                             for aspect, payload in projection.payloads.items()}
+    files: dict[str, Any] = {
+        f"batterypass-{aspect}.json": payload for aspect, payload in projection.payloads.items()
+    }
     files["batterypass-missing.json"] = projection.missing
     return files
 
 
-def _store(records: tuple[Path, ...], out_dir: Path | None, mapping: str | None,
-           proof_format: str, tenant: str | None, quiet: bool) -> None:
-    """Issue each record into the store through the service POST /passports uses."""
+def _store(
+    records: tuple[Path, ...],
+    out_dir: Path | None,
+    mapping: str | None,
+    proof_format: str,
+    tenant: str | None,
+    quiet: bool,
+) -> None:
+    """Issue the records into the store through ``issue_many``, as the batch API and the
+    upload page do."""
     from gateway.records.reader import read_record_file
-    from gateway.services import (
-        BULK_STATUS_CHUNK,
-        StatusPool,
-        console_principal,
-        issue_passport,
-        open_instance,
-    )
+    from gateway.services import RecordItem, console_principal, issue_many, open_instance
     from gateway.transform.gaps import gap_table
 
     try:
@@ -142,27 +189,50 @@ def _store(records: tuple[Path, ...], out_dir: Path | None, mapping: str | None,
         caller = console_principal(instance, tenant)
     except GatewayError as exc:
         raise click.ClickException(str(exc)) from exc
-    pool = StatusPool(instance, chunk=BULK_STATUS_CHUNK)
+
+    def items() -> Iterator[RecordItem]:
+        for number, path in enumerate(records, start=1):
+            try:
+                yield number, read_record_file(path)
+            except Exception as exc:  # refused as this file's outcome
+                yield number, exc
+
     failed = 0
     try:
-        bar = tqdm(records, unit="record", disable=len(records) < PROGRESS_FROM,
-                   file=sys.stderr)
-        for path in bar:
-            try:
-                issued = issue_passport(instance, read_record_file(path), principal=caller,
-                                        mapping=mapping, proof_format=proof_format, pool=pool)
-            except GatewayError as exc:
+        outcomes = issue_many(
+            instance, items(), principal=caller, mapping=mapping, proof_format=proof_format
+        )
+        bar = tqdm(
+            outcomes,
+            total=len(records),
+            unit="record",
+            disable=len(records) < PROGRESS_FROM,
+            file=sys.stderr,
+        )
+        for outcome in bar:
+            path = records[outcome.number - 1]
+            issued = outcome.issued
+            if issued is None:
                 failed += 1
-                click.echo(f"{path}: {_one_line(exc)}", err=True)
+                reason = (
+                    _one_line(outcome.error)
+                    if outcome.error
+                    else (outcome.problem or {}).get("detail")
+                )
+                click.echo(f"{path}: {reason}", err=True)
                 continue
             passport = issued.passport
-            bar.write(f"stored {passport.id} ({len(issued.credentials)} credentials, "
-                      f"{proof_format}, {passport.mapping_set}@{passport.mapping_version})",
-                      file=sys.stdout)
+            bar.write(
+                f"stored {passport.id} ({len(issued.credentials)} credentials, "
+                f"{proof_format}, {passport.mapping_set}@{passport.mapping_version})",
+                file=sys.stdout,
+            )
             if out_dir is not None:
                 suffix = "vc.jsonld" if proof_format == "di" else "vc.jwt"
-                files: dict[str, Any] = {f"passport-{group}.{suffix}": credential
-                                         for group, credential in issued.credentials.items()}
+                files: dict[str, Any] = {
+                    f"passport-{group}.{suffix}": credential
+                    for group, credential in issued.credentials.items()
+                }
                 files["gaps.json"] = passport.gaps
                 _write_folder(out_dir / passport.battery_code, files)
             if not quiet:
@@ -173,24 +243,13 @@ def _store(records: tuple[Path, ...], out_dir: Path | None, mapping: str | None,
         raise SystemExit(1)
 
 
-def _signer(settings: Settings) -> tuple[Any, Any]:
-    """The active signing key and status entries from the instance's database lists,
-    the same lists the API serves and verifies against."""
-    from gateway.services import BULK_STATUS_CHUNK, StatusPool, open_instance
-
-    try:
-        instance = open_instance(settings)
-    except GatewayError as exc:
-        raise click.ClickException(str(exc)) from exc
-    return instance.key, StatusPool(instance, chunk=BULK_STATUS_CHUNK)
-
-
 def _one_line(exc: GatewayError) -> str:
     errors = exc.extensions.get("errors")
     if isinstance(errors, list) and len(errors) > 1:
         rest = "; ".join(
             f"{e.get('pointer') or e.get('position') or e.get('row')}: "
-            f"{e.get('message') or e.get('reason')}" for e in errors[1:6]
+            f"{e.get('message') or e.get('reason')}"
+            for e in errors[1:6]
         )
         return f"{exc}; also {rest}"
     return str(exc)
@@ -202,8 +261,11 @@ def _write_folder(target: Path, files: dict[str, Any]) -> None:
     staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
     try:
         for name, content in files.items():
-            text = content if isinstance(content, str) else json.dumps(
-                content, ensure_ascii=False, indent=2)
+            text = (
+                content
+                if isinstance(content, str)
+                else json.dumps(content, ensure_ascii=False, indent=2)
+            )
             (staging / name).write_text(text + "\n", encoding="utf-8")
         if target.exists():
             shutil.rmtree(target)

@@ -8,14 +8,6 @@ import click
 from gateway.cli.audit import verify as audit_verify
 from gateway.errors import GatewayError
 from gateway.settings import Settings
-from gateway.store.db import Database, head_revision
-
-
-def _database() -> Database:
-    try:
-        return Database.connect(Settings.load().db_url)
-    except GatewayError as exc:
-        raise click.ClickException(str(exc)) from exc
 
 
 @click.group()
@@ -27,26 +19,26 @@ def db() -> None:
 @click.option("--revision", default="head", show_default=True, help="Target revision.")
 def upgrade(revision: str) -> None:
     """Run the schema migrations up to REVISION. Safe to run again."""
-    database = _database()
-    try:
-        database.upgrade(revision)
-        click.echo(f"database {database.url}: at revision {database.current_revision()}")
-    finally:
-        database.dispose()
+    url, at, _ = _revisions(revision)
+    click.echo(f"database {url}: at revision {at}")
 
 
 @db.command()
 def current() -> None:
     """Print the schema revision of the database and the newest one available."""
-    database = _database()
-    try:
-        at = database.current_revision()
-    finally:
-        database.dispose()
-    head = head_revision()
-    click.echo(f"database {database.url}")
+    url, at, head = _revisions(None)
+    click.echo(f"database {url}")
     click.echo(f"current: {at or 'empty (run `gateway db upgrade`)'}")
     click.echo(f"head:    {head}")
+
+
+def _revisions(upgrade_to: str | None) -> tuple[str, str | None, str | None]:
+    from gateway.services import schema_revisions
+
+    try:
+        return schema_revisions(Settings.load(), upgrade_to)
+    except GatewayError as exc:
+        raise click.ClickException(str(exc)) from exc
 
 
 # The same command as `gateway audit verify`, kept under its first name.

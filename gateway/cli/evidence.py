@@ -11,9 +11,13 @@ from gateway.errors import GatewayError
 
 @click.command()
 @click.argument("code")
-@click.option("--out", "out_file", required=True,
-              type=click.Path(dir_okay=False, writable=True, path_type=Path),
-              help="The ZIP file to write.")
+@click.option(
+    "--out",
+    "out_file",
+    required=True,
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    help="The ZIP file to write.",
+)
 def evidence(code: str, out_file: Path) -> None:
     """Write the evidence package of the passport of battery CODE: the mapping version,
     policy table, credentials as issued, status and status list bits, compliance
@@ -35,5 +39,7 @@ def evidence(code: str, out_file: Path) -> None:
         instance.db.dispose()
     out_file.parent.mkdir(parents=True, exist_ok=True)
     out_file.write_bytes(package.data)
-    click.echo(f"{out_file}: evidence of {package.passport_id}, {len(package.data)} bytes, "
-               f"sha256 {package.sha256}")
+    click.echo(
+        f"{out_file}: evidence of {package.passport_id}, {len(package.data)} bytes, "
+        f"sha256 {package.sha256}"
+    )

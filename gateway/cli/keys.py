@@ -26,13 +26,20 @@ def _store(vc_api: bool) -> KeyStore:
     return KeyStore.vc_api(settings) if vc_api else KeyStore.from_settings(settings)
 
 
-VC_API_HELP = ("The key of the generic POST /credentials/issue route (DID "
-               "did:web:HOST:vc-api) instead of the passport key.")
+VC_API_HELP = (
+    "The key of the generic POST /credentials/issue route (DID "
+    "did:web:HOST:vc-api) instead of the passport key."
+)
 
 
 @keys.command()
-@click.option("--method", type=click.Choice(["web", "key"]), default="web", show_default=True,
-              help="web: a key of the gateway's did:web DID; key: a did:key of its own.")
+@click.option(
+    "--method",
+    type=click.Choice(["web", "key"]),
+    default="web",
+    show_default=True,
+    help="web: a key of the gateway's did:web DID; key: a did:key of its own.",
+)
 @click.option("--vc-api", is_flag=True, help=VC_API_HELP)
 def generate(method: str, vc_api: bool) -> None:
     """Make a new signing key and make it the active one.
@@ -50,8 +57,11 @@ def generate(method: str, vc_api: bool) -> None:
 def list_keys(as_json: bool) -> None:
     """List every key, oldest first, with its status (active or retired) and use: the
     passport key (passports, status lists) and the VC API key (the generic issue route)."""
-    rows = [(use, r) for use, vc_api in (("passport", False), ("vc-api", True))
-            for r in _store(vc_api).records()]
+    rows = [
+        (use, r)
+        for use, vc_api in (("passport", False), ("vc-api", True))
+        for r in _store(vc_api).records()
+    ]
     if as_json:
         click.echo(json.dumps([{**r.as_json(), "use": use} for use, r in rows], indent=2))
         return
@@ -62,8 +72,14 @@ def list_keys(as_json: bool) -> None:
 
 
 @keys.command()
-@click.option("--format", "fmt", type=click.Choice(["multikey", "jwk"]), default="multikey",
-              show_default=True, help="Verification methods as Multikey or JsonWebKey.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["multikey", "jwk"]),
+    default="multikey",
+    show_default=True,
+    help="Verification methods as Multikey or JsonWebKey.",
+)
 @click.option("--vc-api", is_flag=True, help=VC_API_HELP)
 def did(fmt: str, vc_api: bool) -> None:
     """Print the gateway's did:web DID document (served at /.well-known/did.json; with

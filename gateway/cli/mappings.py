@@ -19,11 +19,12 @@ def mappings() -> None:
 
 
 def _workflow() -> Any:
-    from gateway.mapping_workflow import MappingWorkflow
+    from gateway.auth import CONSOLE_ADMIN, audit_actor
+    from gateway.services import connect_store
+    from gateway.services.mappings import MappingWorkflow
     from gateway.settings import Settings
-    from gateway.store.db import init_db
 
-    workflow = MappingWorkflow(init_db(Settings.load()), actor="cli")
+    workflow = MappingWorkflow(connect_store(Settings.load()), actor=audit_actor(CONSOLE_ADMIN))
     workflow.sync_shipped()  # so `list` shows the shipped versions too
     return workflow
 
@@ -46,8 +47,11 @@ json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON."
 def list_(as_json: bool) -> None:
     """List the mapping versions: shipped, published and drafts."""
     versions = _workflow().versions()
-    _emit(versions, as_json, "\n".join(
-        f"{v['mapping']:<36} {v['status']:<10} {v['hash'] or ''}" for v in versions))
+    _emit(
+        versions,
+        as_json,
+        "\n".join(f"{v['mapping']:<36} {v['status']:<10} {v['hash'] or ''}" for v in versions),
+    )
 
 
 @mappings.command()
@@ -57,23 +61,31 @@ def show(ref: str, as_json: bool) -> None:
     """Coverage summary of a mapping version: rows per relation, and the mandatory EU
     attributes the national model alone cannot fill, per battery category."""
     summary = coverage(_workflow().table(ref))
-    lines = [f"{summary['mapping']}  {summary['hash']}",
-             f"  rows {summary['rows']}, attributes {summary['attributes']}"]
-    lines += [f"  {name:<22} {count:>4} rows" for name, count in
-              summary["rows_by_relation"].items()]
-    lines += [f"  {name:<22} {count:>4} attributes" for name, count in
-              summary["attributes_by_source"].items()]
+    lines = [
+        f"{summary['mapping']}  {summary['hash']}",
+        f"  rows {summary['rows']}, attributes {summary['attributes']}",
+    ]
+    lines += [
+        f"  {name:<22} {count:>4} rows" for name, count in summary["rows_by_relation"].items()
+    ]
+    lines += [
+        f"  {name:<22} {count:>4} attributes"
+        for name, count in summary["attributes_by_source"].items()
+    ]
     for category, keys in summary["mandatory_not_from_national_model"].items():
-        lines.append(f"  {category}: {len(keys)} mandatory attributes need the EU supplement "
-                     "or have no counterpart")
+        lines.append(
+            f"  {category}: {len(keys)} mandatory attributes need the EU supplement "
+            "or have no counterpart"
+        )
         lines.append("    " + ", ".join(keys))
     _emit(summary, as_json, "\n".join(lines))
 
 
 @mappings.command()
 @click.argument("ref", metavar="SET@VERSION")
-@click.option("--from", "base", required=True, metavar="VERSION",
-              help="Published version to start from.")
+@click.option(
+    "--from", "base", required=True, metavar="VERSION", help="Published version to start from."
+)
 def draft(ref: str, base: str) -> None:
     """Create a draft SET@VERSION from a published version of the same set."""
     set_id, _, version = ref.partition("@")
@@ -83,16 +95,30 @@ def draft(ref: str, base: str) -> None:
 
 @mappings.command("edit")
 @click.argument("ref", metavar="SET@VERSION")
-@click.option("--set", "changes", multiple=True, nargs=2, metavar="ROW COLUMN=VALUE",
-              help="Change a cell, e.g. --set 17 predicate_id=skos:exactMatch "
-                   "(transform_params takes JSON).")
-@click.option("--add", "additions", multiple=True, metavar="JSON",
-              help="Add a row given as a JSON object of SSSOM columns.")
-@click.option("--remove", "removals", multiple=True, type=int, metavar="ROW",
-              help="Remove a row.")
+@click.option(
+    "--set",
+    "changes",
+    multiple=True,
+    nargs=2,
+    metavar="ROW COLUMN=VALUE",
+    help="Change a cell, e.g. --set 17 predicate_id=skos:exactMatch (transform_params takes JSON).",
+)
+@click.option(
+    "--add",
+    "additions",
+    multiple=True,
+    metavar="JSON",
+    help="Add a row given as a JSON object of SSSOM columns.",
+)
+@click.option("--remove", "removals", multiple=True, type=int, metavar="ROW", help="Remove a row.")
 @json_option
-def edit_(ref: str, changes: tuple[tuple[str, str], ...], additions: tuple[str, ...],
-          removals: tuple[int, ...], as_json: bool) -> None:
+def edit_(
+    ref: str,
+    changes: tuple[tuple[str, str], ...],
+    additions: tuple[str, ...],
+    removals: tuple[int, ...],
+    as_json: bool,
+) -> None:
     """Edit a draft's rows and show its validation problems."""
     change: dict[int, dict[str, Any]] = {}
     for row, assignment in changes:
@@ -100,7 +126,8 @@ def edit_(ref: str, changes: tuple[tuple[str, str], ...], additions: tuple[str, 
         if not sep:
             raise click.BadParameter(f"{assignment!r} is not COLUMN=VALUE", param_hint="--set")
         change.setdefault(int(row), {})[column] = (
-            json.loads(value) if column == "transform_params" else value)
+            json.loads(value) if column == "transform_params" else value
+        )
     add = [json.loads(a) for a in additions]
     _, problems = _workflow().edit(ref, add=add, change=change, remove=removals)
     _emit([p.as_dict() for p in problems], as_json, _problems_text(problems))
@@ -131,47 +158,70 @@ def diff_(base: str, head: str, as_json: bool) -> None:
 
 @mappings.command()
 @click.argument("ref", metavar="SET@VERSION")
-@click.option("--base", metavar="SET@VERSION", help="Compare with this version "
-              "(default: the draft's base).")
-@click.option("--tenant", metavar="NAME", help="Also analyse this tenant's stored "
-              "passports (without it, the fixtures alone).")
-@click.option("--after", metavar="CODE", help="Start after this battery code (the `next` "
-              "of the previous page).")
-@click.option("--limit", type=int, default=None, metavar="N",
-              help="Stored passports per page (default 50, at most 200).")
+@click.option(
+    "--base", metavar="SET@VERSION", help="Compare with this version (default: the draft's base)."
+)
+@click.option(
+    "--tenant",
+    metavar="NAME",
+    help="Also analyse this tenant's stored passports (without it, the fixtures alone).",
+)
+@click.option(
+    "--after",
+    metavar="CODE",
+    help="Start after this battery code (the `next` of the previous page).",
+)
+@click.option(
+    "--limit",
+    type=int,
+    default=None,
+    metavar="N",
+    help="Stored passports per page (default 50, at most 200).",
+)
 @json_option
-def impact(ref: str, base: str | None, tenant: str | None, after: str | None,
-           limit: int | None, as_json: bool) -> None:
+def impact(
+    ref: str,
+    base: str | None,
+    tenant: str | None,
+    after: str | None,
+    limit: int | None,
+    as_json: bool,
+) -> None:
     """Gap status and readiness changes over the fixtures and, with --tenant, one page of
     that tenant's stored passports."""
-    from gateway.mapping_workflow import IMPACT_PAGE
+    from gateway.services import tenant_id as tenant_id_of
+    from gateway.services.mappings import IMPACT_PAGE
     from gateway.settings import Settings
-    from gateway.store import Tenants
 
     workflow = _workflow()
-    tenant_id = None
-    if tenant is not None:
-        with workflow.db.reading() as session:
-            tenant_id = Tenants(session).get(tenant).id
-    result = workflow.impact(ref, base, base_url=Settings.load().base_url,
-                             tenant_id=tenant_id, passports=tenant is not None, after=after,
-                             limit=IMPACT_PAGE if limit is None else limit)
+    tenant_id = tenant_id_of(workflow.db, tenant) if tenant is not None else None
+    result = workflow.impact(
+        ref,
+        base,
+        base_url=Settings.load().base_url,
+        tenant_id=tenant_id,
+        passports=tenant is not None,
+        after=after,
+        limit=IMPACT_PAGE if limit is None else limit,
+    )
     lines = [f"{result['base']} -> {result['head']}"]
     for r in result["records"]:
         if "error" in r:
             lines.append(f"  {r['record']}: {r['error']}")
             continue
-        lines.append(f"  {r['record']}: readiness {r['readiness_before']:.1%} -> "
-                     f"{r['readiness_after']:.1%}, {len(r['status_changes'])} status changes")
+        lines.append(
+            f"  {r['record']}: readiness {r['readiness_before']:.1%} -> "
+            f"{r['readiness_after']:.1%}, {len(r['status_changes'])} status changes"
+        )
     for key, moves in result["attributes"].items():
         lines.append(f"  {key}: " + ", ".join(f"{m} x{n}" for m, n in moves.items()))
-    lines.append(f"  passports that would differ if re-issued: "
-                 f"{len(result['passports_affected'])}")
+    lines.append(f"  passports that would differ if re-issued: {len(result['passports_affected'])}")
     page = result["page"]
     if tenant is not None:
-        lines.append(f"  stored passports of {tenant}: {page['count']} of {page['total']} on "
-                     "this page" + (f"; next page: --after {page['next']}" if page["next"]
-                                    else ""))
+        lines.append(
+            f"  stored passports of {tenant}: {page['count']} of {page['total']} on "
+            "this page" + (f"; next page: --after {page['next']}" if page["next"] else "")
+        )
     _emit(result, as_json, "\n".join(lines))
 
 
@@ -220,16 +270,21 @@ def coverage(mapping_set: MappingSet) -> dict[str, Any]:
 
     catalog = load_catalog()
     by_relation = Counter(
-        "sssom:NoTermFound" if row.subject_id == NO_TERM_FOUND
-        else "eu_supplement" if row.from_supplement else row.predicate_id
+        "sssom:NoTermFound"
+        if row.subject_id == NO_TERM_FOUND
+        else "eu_supplement"
+        if row.from_supplement
+        else row.predicate_id
         for row in mapping_set.rows
     )
     source_kind: dict[str, str] = {}
     for attribute in catalog.attributes:
         rows = mapping_set.rows_for(attribute.term)
         if any(r.source_path and not r.from_supplement for r in rows):
-            exact = any(r.predicate_id == "skos:exactMatch" and r.source_path
-                        and not r.from_supplement for r in rows)
+            exact = any(
+                r.predicate_id == "skos:exactMatch" and r.source_path and not r.from_supplement
+                for r in rows
+            )
             source_kind[attribute.key] = "national (exact)" if exact else "national (close)"
         elif any(r.from_supplement for r in rows):
             source_kind[attribute.key] = "eu_supplement"
@@ -237,7 +292,8 @@ def coverage(mapping_set: MappingSet) -> dict[str, Any]:
             source_kind[attribute.key] = "no counterpart"
     not_national = {
         category: [
-            a.key for a in catalog.attributes
+            a.key
+            for a in catalog.attributes
             if a.is_mandatory(category) and not source_kind[a.key].startswith("national")
         ]
         for category in CATEGORIES

@@ -7,7 +7,7 @@ import json
 import click
 
 from gateway.errors import GatewayError
-from gateway.store.tables import PASSPORT_STATUSES
+from gateway.services import PASSPORT_STATUSES
 
 
 @click.group()
@@ -17,14 +17,23 @@ def passports() -> None:
 
 @passports.command("list")
 @click.option("--tenant", default=None, help="Only this tenant's passports (default: all).")
-@click.option("--status", type=click.Choice(PASSPORT_STATUSES), default=None,
-              help="Only passports in this status.")
-@click.option("--after", default=None, metavar="CODE",
-              help="Start after this battery code (the last one of the previous page).")
+@click.option(
+    "--status",
+    type=click.Choice(PASSPORT_STATUSES),
+    default=None,
+    help="Only passports in this status.",
+)
+@click.option(
+    "--after",
+    default=None,
+    metavar="CODE",
+    help="Start after this battery code (the last one of the previous page).",
+)
 @click.option("--limit", type=click.IntRange(1, 1000), default=1000, show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON array.")
-def list_(tenant: str | None, status: str | None, after: str | None, limit: int,
-          as_json: bool) -> None:
+def list_(
+    tenant: str | None, status: str | None, after: str | None, limit: int, as_json: bool
+) -> None:
     """List stored passports in id order, as the API's GET /passports does."""
     from gateway.services import (
         CONSOLE_ADMIN,
@@ -50,7 +59,9 @@ def list_(tenant: str | None, status: str | None, after: str | None, limit: int,
         return
     for row in rows:
         successor = f"\tsuperseded by {row['supersededBy']}" if row["supersededBy"] else ""
-        click.echo(f"{row['batteryCode']}\t{row['status']}\t{row['category']}\t"
-                   f"{row['mapping']}\t{row['createdAt']}{successor}")
+        click.echo(
+            f"{row['batteryCode']}\t{row['status']}\t{row['category']}\t"
+            f"{row['mapping']}\t{row['createdAt']}{successor}"
+        )
     if not rows:
         click.echo("no passports", err=True)

@@ -13,24 +13,55 @@ from gateway.cli.worker import DEFAULT_READ_TIMEOUT, READ_TIMEOUT_ENV
 @click.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8080, show_default=True, type=int)
-@click.option("--workers", default=2, show_default=True, type=int,
-              help="Processes; one per core (conversion is CPU-bound Python).")
-@click.option("--threads", default=8, show_default=True, type=click.IntRange(1, 256),
-              help="Requests each worker serves at once; slow clients wait in threads "
-                   "of their own instead of holding a whole worker.")
-@click.option("--read-timeout", default=DEFAULT_READ_TIMEOUT, show_default=True,
-              type=click.FloatRange(0.1, 3600),
-              help="Seconds a client may stay silent while sending a request (or not "
-                   "read its answer) before the connection is cut.")
-@click.option("--keep-alive", default=5, show_default=True, type=click.IntRange(0, 300),
-              help="Seconds an idle kept-alive connection stays open.")
-@click.option("--timeout", default=60, show_default=True, type=click.IntRange(0),
-              help="Seconds a worker process may stop reporting to gunicorn's arbiter "
-                   "before it is restarted (0 = never). Threaded workers report every "
-                   "second whatever their requests do, so bulk streams of any length "
-                   "are not cut by it.")
-def serve(host: str, port: int, workers: int, threads: int, read_timeout: float,
-          keep_alive: int, timeout: int) -> None:
+@click.option(
+    "--workers",
+    default=2,
+    show_default=True,
+    type=int,
+    help="Processes; one per core (conversion is CPU-bound Python).",
+)
+@click.option(
+    "--threads",
+    default=8,
+    show_default=True,
+    type=click.IntRange(1, 256),
+    help="Requests each worker serves at once; slow clients wait in threads "
+    "of their own instead of holding a whole worker.",
+)
+@click.option(
+    "--read-timeout",
+    default=DEFAULT_READ_TIMEOUT,
+    show_default=True,
+    type=click.FloatRange(0.1, 3600),
+    help="Seconds a client may stay silent while sending a request (or not "
+    "read its answer) before the connection is cut.",
+)
+@click.option(
+    "--keep-alive",
+    default=5,
+    show_default=True,
+    type=click.IntRange(0, 300),
+    help="Seconds an idle kept-alive connection stays open.",
+)
+@click.option(
+    "--timeout",
+    default=60,
+    show_default=True,
+    type=click.IntRange(0),
+    help="Seconds a worker process may stop reporting to gunicorn's arbiter "
+    "before it is restarted (0 = never). Threaded workers report every "
+    "second whatever their requests do, so bulk streams of any length "
+    "are not cut by it.",
+)
+def serve(
+    host: str,
+    port: int,
+    workers: int,
+    threads: int,
+    read_timeout: float,
+    keep_alive: int,
+    timeout: int,
+) -> None:
     """Serve the gateway over HTTP with gunicorn."""
     from gunicorn.app.wsgiapp import WSGIApplication
 
@@ -40,13 +71,20 @@ def serve(host: str, port: int, workers: int, threads: int, read_timeout: float,
     # gunicorn reads its own argv; hand it the factory and our options.
     sys.argv = [
         "gunicorn",
-        "--bind", f"{host}:{port}",
-        "--workers", str(workers),
-        "--worker-class", "gateway.cli.worker.GatewayWorker",
-        "--threads", str(threads),
-        "--keep-alive", str(keep_alive),
-        "--timeout", str(timeout),
-        "--access-logfile", "-",
+        "--bind",
+        f"{host}:{port}",
+        "--workers",
+        str(workers),
+        "--worker-class",
+        "gateway.cli.worker.GatewayWorker",
+        "--threads",
+        str(threads),
+        "--keep-alive",
+        str(keep_alive),
+        "--timeout",
+        str(timeout),
+        "--access-logfile",
+        "-",
         "gateway.app:create_app()",
     ]
     WSGIApplication("%(prog)s [OPTIONS] [APP_MODULE]").run()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -56,33 +56,75 @@ EXIT_BAD_FRAMES = 1
 
 
 @telemetry.command()
-@click.argument("frames_file", type=click.Path(exists=True, dir_okay=False, allow_dash=True,
-                                               path_type=Path))
-@click.option("--battery", "battery_code", metavar="CODE",
-              help="GB/T 34014 pack code to aggregate (default: the record's battery code).")
-@click.option("--record", "record_path", type=click.Path(exists=True, dir_okay=False,
-              path_type=Path),
-              help="National record (JSON or XML): its specs give the limits, and the "
-                   "aggregates are merged into it and the record is printed.")
-@click.option("--rated-capacity", type=float, metavar="AH",
-              help="Rated capacity in Ah, for equivalent full cycles (default: the record's).")
-@click.option("--temp-min", type=float, metavar="C",
-              help="Lower operating temperature limit (default: the record's).")
-@click.option("--temp-max", type=float, metavar="C",
-              help="Upper operating temperature limit (default: the record's).")
-@click.option("--deep-discharge-soc", type=float, metavar="PCT",
-              help="SOC at or below which a deep-discharge event starts (default 5).")
-@click.option("--max-interval", type=click.IntRange(min=1), metavar="S",
-              help="Longest interval between samples that is integrated (default 60 s).")
-@click.option("--reorder-window", type=click.IntRange(min=0), metavar="S",
-              help="How far back late (re-issued) frames are put in order (default 300 s).")
+@click.argument(
+    "frames_file", type=click.Path(exists=True, dir_okay=False, allow_dash=True, path_type=Path)
+)
+@click.option(
+    "--battery",
+    "battery_code",
+    metavar="CODE",
+    help="GB/T 34014 pack code to aggregate (default: the record's battery code).",
+)
+@click.option(
+    "--record",
+    "record_path",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="National record (JSON or XML): its specs give the limits, and the "
+    "aggregates are merged into it and the record is printed.",
+)
+@click.option(
+    "--rated-capacity",
+    type=float,
+    metavar="AH",
+    help="Rated capacity in Ah, for equivalent full cycles (default: the record's).",
+)
+@click.option(
+    "--temp-min",
+    type=float,
+    metavar="C",
+    help="Lower operating temperature limit (default: the record's).",
+)
+@click.option(
+    "--temp-max",
+    type=float,
+    metavar="C",
+    help="Upper operating temperature limit (default: the record's).",
+)
+@click.option(
+    "--deep-discharge-soc",
+    type=float,
+    metavar="PCT",
+    help="SOC at or below which a deep-discharge event starts (default 5).",
+)
+@click.option(
+    "--max-interval",
+    type=click.IntRange(min=1),
+    metavar="S",
+    help="Longest interval between samples that is integrated (default 60 s).",
+)
+@click.option(
+    "--reorder-window",
+    type=click.IntRange(min=0),
+    metavar="S",
+    help="How far back late (re-issued) frames are put in order (default 300 s).",
+)
 @click.option("--skip-bad", is_flag=True, help="Exit 0 even if bad frames were skipped.")
-@click.option("--json", "as_json", is_flag=True,
-              help="Print the aggregates, statistics and method as JSON.")
-def aggregate(frames_file: Path, battery_code: str | None, record_path: Path | None,
-              rated_capacity: float | None, temp_min: float | None, temp_max: float | None,
-              deep_discharge_soc: float | None, max_interval: int | None,
-              reorder_window: int | None, skip_bad: bool, as_json: bool) -> None:
+@click.option(
+    "--json", "as_json", is_flag=True, help="Print the aggregates, statistics and method as JSON."
+)
+def aggregate(
+    frames_file: Path,
+    battery_code: str | None,
+    record_path: Path | None,
+    rated_capacity: float | None,
+    temp_min: float | None,
+    temp_max: float | None,
+    deep_discharge_soc: float | None,
+    max_interval: int | None,
+    reorder_window: int | None,
+    skip_bad: bool,
+    as_json: bool,
+) -> None:
     """Aggregate the GB/T 32960.3 frames in FRAMES_FILE (one hex frame per line, '-' for
     stdin) into the usage block of one battery.
 
@@ -104,14 +146,19 @@ def aggregate(frames_file: Path, battery_code: str | None, record_path: Path | N
             if battery_code != record["battery"]["code"]:
                 raise click.ClickException(
                     f"--battery {battery_code} is not the record's battery "
-                    f"{record['battery']['code']}")
+                    f"{record['battery']['code']}"
+                )
         if battery_code is None:
             raise click.UsageError("give --battery CODE or --record RECORD")
         decode_code(battery_code)
-        options = {"temp_min": temp_min, "temp_max": temp_max,
-                   "rated_capacity_ah": rated_capacity,
-                   "deep_discharge_soc": deep_discharge_soc,
-                   "max_interval_s": max_interval, "reorder_window_s": reorder_window}
+        options = {
+            "temp_min": temp_min,
+            "temp_max": temp_max,
+            "rated_capacity_ah": rated_capacity,
+            "deep_discharge_soc": deep_discharge_soc,
+            "max_interval_s": max_interval,
+            "reorder_window_s": reorder_window,
+        }
         params = parameters_from_record(record or {}, **options)
     except GatewayError as exc:
         raise click.ClickException(str(exc)) from exc
@@ -124,10 +171,13 @@ def aggregate(frames_file: Path, battery_code: str | None, record_path: Path | N
 
     with click.open_file(str(frames_file), "rb") as stream:
         result = aggregate_frames(
-            stream, battery_code=battery_code, on_bad=report, **dataclasses.asdict(params))
+            stream, battery_code=battery_code, on_bad=report, **dataclasses.asdict(params)
+        )
     if not result.statistics["samples"]:
-        click.echo(f"{frames_file}: no data frames for battery {battery_code} (no vehicle "
-                   "login named it)", err=True)
+        click.echo(
+            f"{frames_file}: no data frames for battery {battery_code} (no vehicle login named it)",
+            err=True,
+        )
     if bad:
         click.echo(f"{frames_file}: {len(bad)} bad frame(s) skipped", err=True)
 
@@ -145,22 +195,22 @@ def aggregate(frames_file: Path, battery_code: str | None, record_path: Path | N
         raise SystemExit(EXIT_BAD_FRAMES)
 
 
-def _summary(result: dict) -> str:
+def _summary(result: dict[str, Any]) -> str:
     usage, stats = result["usage"], result["statistics"]
-    lines = [f"battery {result['battery_code']}  "
-             f"{stats['period']['start']} .. {stats['period']['end']}  "
-             f"{stats['samples']} samples, {stats['gaps']['count']} gap(s)"]
+    lines = [
+        f"battery {result['battery_code']}  "
+        f"{stats['period']['start']} .. {stats['period']['end']}  "
+        f"{stats['samples']} samples, {stats['gaps']['count']} gap(s)"
+    ]
     for key, value in usage.items():
         if key == "alarms":
             for alarm in value:
-                lines.append(f"  alarm  level {alarm['level']} {alarm['type']} at "
-                             f"{alarm['time']}")
+                lines.append(f"  alarm  level {alarm['level']} {alarm['type']} at {alarm['time']}")
             continue
         if isinstance(value, dict):
             value = f"{value['value']} {value['unit']}"
         lines.append(f"  {key:<40} {value}")
     soc = stats["soc_pct"]
-    lines.append(f"  {'soc min / mean / max (%)':<40} {soc['min']} / {soc['mean']} / "
-                 f"{soc['max']}")
+    lines.append(f"  {'soc min / mean / max (%)':<40} {soc['min']} / {soc['mean']} / {soc['max']}")
     lines.append("  soh                                      not derivable from GB/T 32960")
     return "\n".join(lines)

@@ -7,27 +7,20 @@ from contextlib import contextmanager
 
 import click
 
-from gateway.auth import ROLES
+from gateway import services
+from gateway.auth import CONSOLE_ADMIN, ROLES
 from gateway.errors import GatewayError
 from gateway.settings import Settings
-from gateway.store.db import Database, init_db
-from gateway.store.tenants import Tenants
-
-ACTOR = "cli"
 
 
 @contextmanager
-def _store() -> Iterator[Database]:
+def console_store() -> Iterator[services.Database]:
     """The configured database, migrated; any GatewayError becomes a one-line message."""
-    database: Database | None = None
     try:
-        database = init_db(Settings.load())
-        yield database
+        with services.open_store(Settings.load()) as database:
+            yield database
     except GatewayError as exc:
         raise click.ClickException(str(exc)) from exc
-    finally:
-        if database is not None:
-            database.dispose()
 
 
 @click.group()
@@ -39,16 +32,16 @@ def tenants() -> None:
 @click.argument("name")
 def create(name: str) -> None:
     """Create the tenant NAME."""
-    with _store() as db, db.transaction() as session:
-        tenant = Tenants(session).create(name, actor=ACTOR)
+    with console_store() as db:
+        tenant = services.create_tenant(db, CONSOLE_ADMIN, name)
     click.echo(f"tenant {tenant.name} created (id {tenant.id})")
 
 
 @tenants.command("list")
 def list_() -> None:
     """List tenants."""
-    with _store() as db, db.reading() as session:
-        rows = Tenants(session).list()
+    with console_store() as db:
+        rows = services.tenant_listing(db)
     for tenant in rows:
         click.echo(f"{tenant.id}\t{tenant.name}\t{tenant.created_at:%Y-%m-%dT%H:%M:%SZ}")
 
@@ -57,8 +50,8 @@ def list_() -> None:
 @click.argument("name")
 def keys(name: str) -> None:
     """List the API keys of tenant NAME (prefixes only; secrets are never kept)."""
-    with _store() as db, db.reading() as session:
-        rows = Tenants(session).list_keys(name)
+    with console_store() as db:
+        rows = services.tenant_keys(db, name)
     for key in rows:
         state = f"revoked {key.revoked_at:%Y-%m-%dT%H:%M:%SZ}" if key.revoked_at else "active"
         click.echo(f"{key.id}\t{key.prefix}…\t{key.role}\t{state}")
@@ -69,8 +62,8 @@ def keys(name: str) -> None:
 @click.option("--role", required=True, type=click.Choice(ROLES), help="What the key may do.")
 def issue_api_key(tenant: str, role: str) -> None:
     """Issue an API key; its secret is printed once and cannot be shown again."""
-    with _store() as db, db.transaction() as session:
-        issued = Tenants(session).issue_key(tenant, role, actor=ACTOR)
+    with console_store() as db:
+        issued = services.issue_api_key(db, CONSOLE_ADMIN, tenant, role)
     click.echo(f"key id:  {issued.key.id}")
     click.echo(f"tenant:  {issued.tenant}")
     click.echo(f"role:    {issued.key.role}")
@@ -83,7 +76,6 @@ def issue_api_key(tenant: str, role: str) -> None:
 @click.argument("key_id", type=int)
 def revoke_key(key_id: int) -> None:
     """Revoke the API key KEY_ID; it stops working at once."""
-    with _store() as db, db.transaction() as session:
-        key = Tenants(session).revoke_key(key_id, actor=ACTOR)
+    with console_store() as db:
+        key = services.revoke_api_key(db, CONSOLE_ADMIN, key_id)
     click.echo(f"key {key.id} ({key.prefix}…) revoked")
-

@@ -6,7 +6,9 @@ import json
 
 import click
 
-from gateway.cli.tenants import ACTOR, _store
+from gateway import services
+from gateway.auth import CONSOLE_ADMIN
+from gateway.cli.tenants import console_store
 
 
 @click.group()
@@ -18,22 +20,14 @@ def trust() -> None:
     """
 
 
-def _kind(value: str) -> str:
-    return "did" if value.startswith("did:") else "domain"
-
-
 @trust.command("list")
 @click.option("--tenant", metavar="NAME", help="Also this tenant's entries.")
 @click.option("--all", "every", is_flag=True, help="Every tenant's entries.")
 @click.option("--json", "as_json", is_flag=True, help="Print the entries as JSON.")
 def list_(tenant: str | None, every: bool, as_json: bool) -> None:
     """List the instance-wide entries (and a tenant's, or all)."""
-    from gateway.store.tenants import Tenants
-    from gateway.store.trust import TrustedIssuers
-
-    with _store() as db, db.reading() as session:
-        tenant_id = Tenants(session).get(tenant).id if tenant else None
-        entries = TrustedIssuers(session).list(tenant_id, every_tenant=every)
+    with console_store() as db:
+        entries = services.trust_entries(db, tenant, every_tenant=every)
     if as_json:
         click.echo(json.dumps([e.as_json() for e in entries], indent=2))
         return
@@ -46,26 +40,27 @@ def list_(tenant: str | None, every: bool, as_json: bool) -> None:
 
 @trust.command()
 @click.argument("issuer", metavar="DID|DOMAIN")
-@click.option("--tenant", metavar="NAME", help="Add to this tenant's list (default: "
-              "instance-wide).")
+@click.option(
+    "--tenant", metavar="NAME", help="Add to this tenant's list (default: instance-wide)."
+)
 def add(issuer: str, tenant: str | None) -> None:
     """Trust ISSUER: a DID (did:web:..., did:key:...) or a did:web domain."""
-    from gateway.store.tenants import Tenants
-    from gateway.store.trust import TrustedIssuers
-
-    with _store() as db, db.transaction() as session:
-        tenant_id = Tenants(session).get(tenant).id if tenant else None
-        entry = TrustedIssuers(session).add(_kind(issuer), issuer, tenant_id=tenant_id,
-                                            actor=ACTOR)
-    click.echo(f"entry {entry.id}: {entry.as_json()['scope']} trusts {entry.kind} {entry.value}")
+    with console_store() as db:
+        entry = services.add_trusted_issuer(
+            db,
+            CONSOLE_ADMIN,
+            services.issuer_kind(issuer),
+            issuer,
+            "tenant" if tenant else "instance",
+            tenant,
+        )
+    click.echo(f"entry {entry['id']}: {entry['scope']} trusts {entry['kind']} {entry['value']}")
 
 
 @trust.command()
 @click.argument("entry_id", type=int)
 def remove(entry_id: int) -> None:
     """Remove the entry ENTRY_ID (see `gateway trust list`)."""
-    from gateway.store.trust import TrustedIssuers
-
-    with _store() as db, db.transaction() as session:
-        entry = TrustedIssuers(session).remove(entry_id, actor=ACTOR)
+    with console_store() as db:
+        entry = services.remove_trusted_issuer(db, CONSOLE_ADMIN, entry_id)
     click.echo(f"entry {entry.id} removed ({entry.kind} {entry.value})")

@@ -71,7 +71,7 @@ def verify_paths(
         is_status_list_credential,
     )
     from gateway.services import local_status_source
-    from gateway.services.credentials import offline_trust_and_contexts
+    from gateway.services.trust import offline_trust_and_contexts
 
     settings = settings or Settings.load()
     trust, contexts, passport = offline_trust_and_contexts(settings, options.tenant)
@@ -84,8 +84,7 @@ def verify_paths(
             # Served at URL: its own signed id must say so (an id rewritten here would
             # let any list stand in for the one the credential points to).
             if document.get("id") != url:
-                raise click.BadParameter(
-                    f"{path}: the status list credential's id is not {url}")
+                raise click.BadParameter(f"{path}: the status list credential's id is not {url}")
             lists.append(document)
         else:
             contexts[url] = document
@@ -108,13 +107,26 @@ def verify_paths(
     with local_status_source(settings) as own_lists:
         # The instance's own lists first: a file handed in (an old copy, or one signed
         # by someone else) never stands in for a list this instance keeps.
-        return _verify_all(files, options, contexts, resolver,
-                           chain(own_lists, documents_source(lists)), trust, passport)
+        return _verify_all(
+            files,
+            options,
+            contexts,
+            resolver,
+            chain(own_lists, documents_source(lists)),
+            trust,
+            passport,
+        )
 
 
-def _verify_all(files: Sequence[Path], options: VerifyOptions, contexts: dict[str, Any],
-                resolver: Any, source: Any, trust: TrustList,
-                passport: tuple[str, str] | None) -> list[tuple[Path, Any]]:
+def _verify_all(
+    files: Sequence[Path],
+    options: VerifyOptions,
+    contexts: dict[str, Any],
+    resolver: Any,
+    source: Any,
+    trust: TrustList,
+    passport: tuple[str, str] | None,
+) -> list[tuple[Path, Any]]:
     from gateway.credentials.verify import verify
 
     out = []
@@ -138,7 +150,9 @@ def _verify_all(files: Sequence[Path], options: VerifyOptions, contexts: dict[st
     return out
 
 
-def _context_pair(ctx: click.Context, param: click.Parameter, values: Sequence[str]) -> dict:
+def _context_pair(
+    ctx: click.Context, param: click.Parameter, values: Sequence[str]
+) -> dict[str, Path]:
     out = {}
     for value in values:
         url, sep, file = value.partition("=")
@@ -160,27 +174,55 @@ def _moment(ctx: click.Context, param: click.Parameter, value: str | None) -> da
 
 
 @click.command()
-@click.argument("files", nargs=-1, required=True,
-                type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--context", "contexts", multiple=True, metavar="URL=FILE", callback=_context_pair,
-              help="Serve FILE for URL: a JSON-LD context, or a status list credential.")
-@click.option("--now", callback=_moment, metavar="ISO",
-              help="Judge validity at this time (e.g. 2025-06-01T00:00:00Z).")
+@click.argument(
+    "files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path)
+)
+@click.option(
+    "--context",
+    "contexts",
+    multiple=True,
+    metavar="URL=FILE",
+    callback=_context_pair,
+    help="Serve FILE for URL: a JSON-LD context, or a status list credential.",
+)
+@click.option(
+    "--now",
+    callback=_moment,
+    metavar="ISO",
+    help="Judge validity at this time (e.g. 2025-06-01T00:00:00Z).",
+)
 @click.option("--proof-only", is_flag=True, help="Check the proof / JWS signature only.")
 @click.option("--strict", is_flag=True, help="Warnings (e.g. JWS without typ) fail.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result objects as JSON.")
-@click.option("--status-list", "status_lists", multiple=True,
-              type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="A status list credential file (found by its id).")
-@click.option("--did-document", "did_documents", multiple=True,
-              type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="A pinned DID document (did:web issuers).")
-@click.option("--key", "keys", multiple=True,
-              type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="Verify with this key only (public JWK or verification method JSON).")
-@click.option("--trusted-issuer", "trusted_issuers", multiple=True, metavar="DID|DOMAIN",
-              help="Trust only these issuer DIDs / did:web domains (default: the "
-                   "instance's trust list and trusted_issuers setting).")
+@click.option(
+    "--status-list",
+    "status_lists",
+    multiple=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="A status list credential file (found by its id).",
+)
+@click.option(
+    "--did-document",
+    "did_documents",
+    multiple=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="A pinned DID document (did:web issuers).",
+)
+@click.option(
+    "--key",
+    "keys",
+    multiple=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Verify with this key only (public JWK or verification method JSON).",
+)
+@click.option(
+    "--trusted-issuer",
+    "trusted_issuers",
+    multiple=True,
+    metavar="DID|DOMAIN",
+    help="Trust only these issuer DIDs / did:web domains (default: the "
+    "instance's trust list and trusted_issuers setting).",
+)
 @click.option("--tenant", metavar="NAME", help="Add this tenant's trust list.")
 def verify(files: tuple[Path, ...], as_json: bool, **options: Any) -> None:
     """Verify credentials (Data Integrity JSON or vc+jwt) offline.

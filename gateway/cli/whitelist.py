@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from contextlib import ExitStack
 from pathlib import Path
 
 import click
@@ -49,43 +50,55 @@ def import_(file: Path, dry_run: bool, as_json: bool) -> None:
     the exit status is then 2. When the instance has a database, the import is
     recorded in its audit log (`gateway audit list --subject whitelist`).
     """
-    from gateway.services import import_whitelist
+    from gateway.auth import CONSOLE_ADMIN, audit_actor
+    from gateway.services import import_whitelist, open_store
     from gateway.settings import Settings
-    from gateway.store.db import init_db
 
-    database = None
     try:
         settings = Settings.load()
-        # An instance with a store records the import in its audit log.
-        database = init_db(settings) if settings.has_store and not dry_run else None
-        result = import_whitelist(settings.home, _read(file), db=database, actor="console",
-                                  source=file.name, dry_run=dry_run)
+        with ExitStack() as stack:
+            # An instance with a store records the import in its audit log.
+            database = (
+                stack.enter_context(open_store(settings))
+                if settings.has_store and not dry_run
+                else None
+            )
+            result = import_whitelist(
+                settings.home,
+                _read(file),
+                db=database,
+                actor=audit_actor(CONSOLE_ADMIN),
+                source=file.name,
+                dry_run=dry_run,
+            )
     except GatewayError as exc:
-        problems = exc.extensions.get("errors") or []
-        if problems:
+        problems = exc.extensions.get("errors")
+        if isinstance(problems, list) and problems:
             for p in problems:
-                click.echo(f"{file.name} line {p['line']}, column {p['column']}: "
-                           f"{p['message']}", err=True)
+                click.echo(
+                    f"{file.name} line {p['line']}, column {p['column']}: {p['message']}", err=True
+                )
         else:
             click.echo(str(exc), err=True)
         raise SystemExit(EXIT_INVALID) from None
-    finally:
-        if database is not None:
-            database.dispose()
     if as_json:
         click.echo(json.dumps(result.as_dict(), ensure_ascii=False, indent=2))
         return
     for listing in result.added:
-        click.echo(f"added    {listing.licence_no}  {listing.name}  ({listing.type}, "
-                   f"batch {listing.batch}, {listing.announced_on})")
+        click.echo(
+            f"added    {listing.licence_no}  {listing.name}  ({listing.type}, "
+            f"batch {listing.batch}, {listing.announced_on})"
+        )
     for change in result.changed:
         diff = ", ".join(f"{k}: {old!r} -> {new!r}" for k, (old, new) in change.fields.items())
         click.echo(f"changed  {change.licence_no}  {diff}")
     verb = "would write" if dry_run else "wrote"
     written = bool(result.added or result.changed)
-    click.echo(f"{len(result.added)} added, {len(result.changed)} changed, "
-               f"{len(result.unchanged)} unchanged"
-               + (f"; {verb} {result.path}" if written else "; nothing to write"))
+    click.echo(
+        f"{len(result.added)} added, {len(result.changed)} changed, "
+        f"{len(result.unchanged)} unchanged"
+        + (f"; {verb} {result.path}" if written else "; nothing to write")
+    )
 
 
 @whitelist.command("list")
@@ -99,17 +112,26 @@ def list_(as_json: bool) -> None:
     except GatewayError as exc:
         raise click.ClickException(str(exc)) from exc
     if as_json:
-        click.echo(json.dumps([item.as_dict() for item in current.listings],
-                              ensure_ascii=False, indent=2))
+        click.echo(
+            json.dumps([item.as_dict() for item in current.listings], ensure_ascii=False, indent=2)
+        )
         return
     for item in current.listings:
         until = f" removed {item.removed_on}" if item.removed_on else ""
-        click.echo(f"{item.licence_no}\t{item.announced_on}{until}\t{item.type}\t"
-                   f"{item.province or '-'}\t{item.name}")
+        click.echo(
+            f"{item.licence_no}\t{item.announced_on}{until}\t{item.type}\t"
+            f"{item.province or '-'}\t{item.name}"
+        )
     state = current.completeness()
     if not state["complete"]:
-        missing = [str(b["batch"]) for b in state["batches"]
-                   if b["announced"] is None or b["present"] < b["announced"]]
-        click.echo(f"incomplete: {state['listed']} listings held; batches "
-                   f"{', '.join(missing)} lack firms (add them with `gateway whitelist "
-                   "import`)", err=True)
+        missing = [
+            str(b["batch"])
+            for b in state["batches"]
+            if b["announced"] is None or b["present"] < b["announced"]
+        ]
+        click.echo(
+            f"incomplete: {state['listed']} listings held; batches "
+            f"{', '.join(missing)} lack firms (add them with `gateway whitelist "
+            "import`)",
+            err=True,
+        )

@@ -42,8 +42,9 @@ class _StalledClients(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         timeout = stalled(record.exc_info[1]) if record.exc_info else None
-        if timeout is not None or (record.exc_info
-                                   and isinstance(record.exc_info[1], TimeoutError)):
+        if timeout is not None or (
+            record.exc_info and isinstance(record.exc_info[1], TimeoutError)
+        ):
             record.msg = "closed a connection: %s"
             record.args = (timeout or record.exc_info[1],)  # type: ignore[index]
             record.exc_info = None
@@ -52,7 +53,7 @@ class _StalledClients(logging.Filter):
         return True
 
 
-class GatewayWorker(ThreadWorker):
+class GatewayWorker(ThreadWorker):  # type: ignore[misc]  # gunicorn has no type hints
     """gunicorn's threaded worker whose client sockets time out (see the module)."""
 
     def init_process(self) -> None:
@@ -77,13 +78,19 @@ class GatewayWorker(ThreadWorker):
         # The body stopped arriving before the answer began (a streamed answer reads
         # its body lazily): 408 as problem+json, like the application's own 408.
         self.log.info("closed a connection: %s", timeout)
-        body = json.dumps({
-            "type": f"{PROBLEM_BASE}/request-timeout", "title": "Request timeout",
-            "status": 408, "detail": f"{timeout}; send the whole request without pauses",
-        }).encode("utf-8")
-        head = ("HTTP/1.1 408 Request Timeout\r\nConnection: close\r\n"
-                "Content-Type: application/problem+json\r\n"
-                f"Content-Length: {len(body)}\r\n\r\n").encode("ascii")
+        body = json.dumps(
+            {
+                "type": f"{PROBLEM_BASE}/request-timeout",
+                "title": "Request timeout",
+                "status": 408,
+                "detail": f"{timeout}; send the whole request without pauses",
+            }
+        ).encode("utf-8")
+        head = (
+            "HTTP/1.1 408 Request Timeout\r\nConnection: close\r\n"
+            "Content-Type: application/problem+json\r\n"
+            f"Content-Length: {len(body)}\r\n\r\n"
+        ).encode("ascii")
         try:
             util.write_nonblock(client, head + body)
         except OSError:

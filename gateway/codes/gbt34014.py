@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
+from gateway import jsonpointer
 from gateway.codes.tables import CodeTables, load_tables
 from gateway.errors import InvalidBatteryCode
 
@@ -175,9 +176,7 @@ class BatteryCode:
             "month": self.month,
             "day": self.day,
             "serial_number": self.serial_number,
-            "production_date": (
-                self.production_date.isoformat() if self.production_date else None
-            ),
+            "production_date": (self.production_date.isoformat() if self.production_date else None),
             "valid_date": self.valid_date,
             "echelon_suffix": self.echelon_suffix,
             "tables_version": self.tables_version,
@@ -199,8 +198,9 @@ def _refuse(code: str, problems: Sequence[CodeProblem]) -> InvalidBatteryCode:
     return InvalidBatteryCode(detail, errors=[p.as_dict() for p in problems])
 
 
-def _check_field(f: _Field, text: str, allowed: Mapping[str, object] | frozenset[str],
-                 tables: CodeTables) -> CodeProblem | None:
+def _check_field(
+    f: _Field, text: str, allowed: Mapping[str, object] | frozenset[str], tables: CodeTables
+) -> CodeProblem | None:
     for offset, char in enumerate(text):
         if char in allowed:
             continue
@@ -253,8 +253,7 @@ def _decode(code: str, tables: CodeTables, strict: bool) -> BatteryCode:
     if not isinstance(code, str):
         raise InvalidBatteryCode(
             "battery code must be a string",
-            errors=[{"position": 0, "segment": "code", "reason": "not a string",
-                     "rule": "type"}],
+            errors=[{"position": 0, "segment": "code", "reason": "not a string", "rule": "type"}],
         )
     layout = _LAYOUTS.get(len(code))
     if layout is None:
@@ -377,8 +376,15 @@ def check_hierarchy(
     findings: list[dict[str, Any]] = []
 
     def note(severity: str, rule: str, code: str, pointer: str, message: str) -> None:
-        findings.append({"severity": severity, "rule": rule, "code": code,
-                         "pointer": pointer, "message": message})
+        findings.append(
+            {
+                "severity": severity,
+                "rule": rule,
+                "code": code,
+                "pointer": pointer,
+                "message": message,
+            }
+        )
 
     def level(code: str, pointer: str, want: str, name: str) -> BatteryCode | None:
         try:
@@ -387,20 +393,37 @@ def check_hierarchy(
             note("error", "invalid-code", code, pointer, exc.detail)
             return None
         if decoded.product_type != want:
-            note("error", "level", code, pointer,
-                 f"{name} code has product type {decoded.product_type!r}, expected {want!r}")
+            note(
+                "error",
+                "level",
+                code,
+                pointer,
+                f"{name} code has product type {decoded.product_type!r}, expected {want!r}",
+            )
         return decoded
 
     def consistent(child: BatteryCode, parent: BatteryCode, pointer: str) -> None:
         if child.battery_type != parent.battery_type:
-            note("warning", "battery-type", child.code, pointer,
-                 f"battery type {child.battery_type!r} differs from parent's "
-                 f"{parent.battery_type!r}")
-        if (child.production_date and parent.production_date
-                and child.production_date > parent.production_date):
-            note("warning", "production-order", child.code, pointer,
-                 f"produced {child.production_date} after its parent "
-                 f"({parent.production_date})")
+            note(
+                "warning",
+                "battery-type",
+                child.code,
+                pointer,
+                f"battery type {child.battery_type!r} differs from parent's "
+                f"{parent.battery_type!r}",
+            )
+        if (
+            child.production_date
+            and parent.production_date
+            and child.production_date > parent.production_date
+        ):
+            note(
+                "warning",
+                "production-order",
+                child.code,
+                pointer,
+                f"produced {child.production_date} after its parent ({parent.production_date})",
+            )
 
     seen: dict[str, str] = {}
 
@@ -413,7 +436,7 @@ def check_hierarchy(
     pack = level(pack_code, "/pack", "P", "pack")
     once(pack_code, "/pack")
     for module_code, cells in modules.items():
-        m_pointer = "/modules/" + module_code.replace("~", "~0").replace("/", "~1")
+        m_pointer = jsonpointer.child("/modules", module_code)
         module = level(module_code, m_pointer, "M", "module")
         once(module_code, m_pointer)
         if module and pack:

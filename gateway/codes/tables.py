@@ -91,15 +91,16 @@ def _read_table(path: Path, name: str) -> dict[str, TableRow]:
                     raise ConfigError(f"{path.name} row {line}: letter {rows_key!r} repeated")
                 if record["confidence"] not in CONFIDENCES:
                     raise ConfigError(f"{path.name} row {line}: confidence must be S, P or U")
-                value: str | int = record["value"]
+                text: str = record["value"]
+                value: str | int = text
                 if name in _NUMERIC:
                     low, high = _NUMERIC[name]
-                    if not value.isdigit() or not low <= int(value) <= high:
+                    if not text.isdigit() or not low <= int(text) <= high:
                         raise ConfigError(
                             f"{path.name} row {line}: value must be an integer {low}-{high}"
                         )
-                    value = int(value)
-                elif not value:
+                    value = int(text)
+                elif not text:
                     raise ConfigError(f"{path.name} row {line}: value is empty")
                 rows[rows_key] = TableRow(
                     rows_key, value, record["name_en"], record["name_zh"], record["confidence"]
@@ -134,8 +135,7 @@ def _load(directory: Path) -> CodeTables:
     except (OSError, ValueError) as exc:
         raise ConfigError(f"{directory.name}/metadata.json unreadable: {exc}") from exc
     tables = {
-        name: MappingProxyType(_read_table(directory / f"{name}.csv", name))
-        for name in TABLE_NAMES
+        name: MappingProxyType(_read_table(directory / f"{name}.csv", name)) for name in TABLE_NAMES
     }
     notes = {name: spec.get("ambiguity", "") for name, spec in meta.get("tables", {}).items()}
     notes["echelon_suffix"] = meta.get("echelon_suffix", {}).get("ambiguity", "")

@@ -101,7 +101,8 @@ class WorkingDays:
         # far-off date costs no more than a near one.
         weeks, rest = divmod((end - start).days, 7)
         count = weeks * 5 + sum(
-            (start + dt.timedelta(days=k)).weekday() not in _WEEKEND for k in range(1, rest + 1))
+            (start + dt.timedelta(days=k)).weekday() not in _WEEKEND for k in range(1, rest + 1)
+        )
         for day, special in self.days.items():
             if start < day <= end:
                 weekend = day.weekday() in _WEEKEND

@@ -18,6 +18,11 @@ A finding is a dict::
 ``fields`` are JSON pointers into the record; ``uncertain`` is true where the rule's
 source is only probable or uncertain, or where the data behind the verdict (white-list,
 holiday calendar) is known to be incomplete.
+
+The module stays whole although it is over 500 lines: the rules are methods of one
+checker that walks the record once and shares what it decoded (each code, decoded by
+the code rule, is reused by the hierarchy, replacement and echelon rules under the same
+pointer); its sections follow the rule families of :data:`RULES`.
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from gateway import jsonpointer
 from gateway.codes.gbt34014 import BatteryCode, check_hierarchy, decode
 from gateway.compliance.calendar import WorkingDays
 from gateway.compliance.rules import DEADLINES, MEASURES_2026_IN_FORCE, RULES
@@ -109,8 +115,9 @@ def national_report(
     whitelist = whitelist or Whitelist.load()
     calendar = calendar or WorkingDays.load()
     findings = national_findings(record, whitelist=whitelist, calendar=calendar)
-    summary = {severity: sum(f["severity"] == severity for f in findings)
-               for severity in _SEVERITY_ORDER}
+    summary = {
+        severity: sum(f["severity"] == severity for f in findings) for severity in _SEVERITY_ORDER
+    }
     summary["uncertain"] = sum(f["uncertain"] for f in findings)
     summary["compliant"] = summary["error"] == 0
     return {
@@ -123,12 +130,8 @@ def national_report(
     }
 
 
-def _escape(token: str | int) -> str:
-    return str(token).replace("~", "~0").replace("/", "~1")
-
-
 def _pointer(*tokens: str | int) -> str:
-    return "".join("/" + _escape(t) for t in tokens)
+    return jsonpointer.join(tokens)
 
 
 def _date(value: Any) -> dt.date | None:
@@ -151,8 +154,9 @@ def _sequence(value: Any) -> Sequence[Any]:
 
 
 class _Checker:
-    def __init__(self, record: Mapping[str, Any], whitelist: Whitelist,
-                 calendar: WorkingDays) -> None:
+    def __init__(
+        self, record: Mapping[str, Any], whitelist: Whitelist, calendar: WorkingDays
+    ) -> None:
         self.record = record
         self.battery = _mapping(record.get("battery"))
         self.events = [_mapping(e) for e in _sequence(record.get("events"))]
@@ -196,24 +200,38 @@ class _Checker:
             try:
                 decoded = decode(code)
             except InvalidBatteryCode as exc:
-                yield Finding("code-invalid", f"{pointer}: {exc.detail}", (pointer,),
-                              details={"code": code if isinstance(code, str) else None,
-                                       "problems": exc.extensions.get("errors", [])})
+                yield Finding(
+                    "code-invalid",
+                    f"{pointer}: {exc.detail}",
+                    (pointer,),
+                    details={
+                        "code": code if isinstance(code, str) else None,
+                        "problems": exc.extensions.get("errors", []),
+                    },
+                )
                 continue
             self.decoded[pointer] = decoded
             if decoded.problems:
                 reasons = "; ".join(
-                    f"position {p.position} ({p.segment}): {p.reason}" for p in decoded.problems)
-                yield Finding("code-invalid", f"{pointer}: battery code {code}: {reasons}",
-                              (pointer,), details={
-                                  "code": code,
-                                  "problems": [p.as_dict() for p in decoded.problems]})
+                    f"position {p.position} ({p.segment}): {p.reason}" for p in decoded.problems
+                )
+                yield Finding(
+                    "code-invalid",
+                    f"{pointer}: battery code {code}: {reasons}",
+                    (pointer,),
+                    details={"code": code, "problems": [p.as_dict() for p in decoded.problems]},
+                )
             if decoded.ambiguities:
                 reasons = "; ".join(a.reason for a in decoded.ambiguities)
-                yield Finding("code-ambiguous", f"{pointer}: battery code {code}: {reasons}",
-                              (pointer,), details={
-                                  "code": code,
-                                  "ambiguities": [a.as_dict() for a in decoded.ambiguities]})
+                yield Finding(
+                    "code-ambiguous",
+                    f"{pointer}: battery code {code}: {reasons}",
+                    (pointer,),
+                    details={
+                        "code": code,
+                        "ambiguities": [a.as_dict() for a in decoded.ambiguities],
+                    },
+                )
 
     def manufacturer(self) -> Iterator[Finding]:
         maker = _mapping(self.record.get("manufacturer")).get("code")
@@ -263,8 +281,9 @@ class _Checker:
         for j, _ in enumerate(cells):
             yield from self.child(top, _pointer("battery", "cells", j), "C", "cell")
 
-    def pack_modules(self, pack: BatteryCode,
-                     modules: Sequence[Mapping[str, Any]]) -> Iterator[Finding]:
+    def pack_modules(
+        self, pack: BatteryCode, modules: Sequence[Mapping[str, Any]]
+    ) -> Iterator[Finding]:
         # GB/T 34014 §4 rules live in check_hierarchy; here its pointers (into
         # {"pack", "modules": {code: cells}}) are translated into record pointers.
         tree: dict[str, list[str]] = {}
@@ -275,30 +294,39 @@ class _Checker:
                 continue
             m_pointer = _pointer("battery", "modules", i, "code")
             if code in tree:
-                yield Finding("hierarchy-duplicate",
-                              f"{m_pointer}: module code {code} is listed twice",
-                              (m_pointer,), details={"code": code})
+                yield Finding(
+                    "hierarchy-duplicate",
+                    f"{m_pointer}: module code {code} is listed twice",
+                    (m_pointer,),
+                    details={"code": code},
+                )
                 continue
             cells = [c for c in _sequence(module.get("cells")) if isinstance(c, str)]
             tree[code] = cells
-            key = "/modules/" + _escape(code)
+            key = jsonpointer.child("/modules", code)
             where[key] = m_pointer
             for j in range(len(cells)):
                 where[f"{key}/{j}"] = _pointer("battery", "modules", i, "cells", j)
-        rules = {"level": "hierarchy-level", "duplicate": "hierarchy-duplicate",
-                 "battery-type": "hierarchy-battery-type",
-                 "production-order": "hierarchy-production-order",
-                 "empty-module": "hierarchy-empty-module"}
+        rules = {
+            "level": "hierarchy-level",
+            "duplicate": "hierarchy-duplicate",
+            "battery-type": "hierarchy-battery-type",
+            "production-order": "hierarchy-production-order",
+            "empty-module": "hierarchy-empty-module",
+        }
         for found in check_hierarchy(pack.code, tree):
             rule = rules.get(found["rule"])
             if rule is None:
                 continue  # invalid codes are reported once, by the code check
             pointer = where.get(found["pointer"], found["pointer"])
-            yield Finding(rule, f"{pointer}: {found['code']}: {found['message']}", (pointer,),
-                          details={"code": found["code"]})
+            yield Finding(
+                rule,
+                f"{pointer}: {found['code']}: {found['message']}",
+                (pointer,),
+                details={"code": found["code"]},
+            )
 
-    def child(self, parent: BatteryCode, pointer: str, want: str,
-              name: str) -> Iterator[Finding]:
+    def child(self, parent: BatteryCode, pointer: str, want: str, name: str) -> Iterator[Finding]:
         decoded = self.decoded.get(pointer)
         if decoded is None:
             return
@@ -307,22 +335,28 @@ class _Checker:
                 "hierarchy-level",
                 f"{pointer}: {name} code {decoded.code} has product type "
                 f"{decoded.product_type!r}, expected {want!r}",
-                (pointer,), details={"code": decoded.code, "product_type": decoded.product_type},
+                (pointer,),
+                details={"code": decoded.code, "product_type": decoded.product_type},
             )
         if decoded.battery_type != parent.battery_type:
             yield Finding(
                 "hierarchy-battery-type",
                 f"{pointer}: {decoded.code}: battery type {decoded.battery_type!r} differs "
                 f"from parent's {parent.battery_type!r}",
-                (pointer,), details={"code": decoded.code},
+                (pointer,),
+                details={"code": decoded.code},
             )
-        if (decoded.production_date and parent.production_date
-                and decoded.production_date > parent.production_date):
+        if (
+            decoded.production_date
+            and parent.production_date
+            and decoded.production_date > parent.production_date
+        ):
             yield Finding(
                 "hierarchy-production-order",
                 f"{pointer}: {decoded.code}: produced {decoded.production_date} after its "
                 f"parent ({parent.production_date})",
-                (pointer,), details={"code": decoded.code},
+                (pointer,),
+                details={"code": decoded.code},
             )
 
     def replacements(self) -> Iterator[Finding]:
@@ -350,20 +384,31 @@ class _Checker:
             reasons.append((_pointer("battery", "status"), f"status is {status}"))
         top = self.decoded.get(_pointer("battery", "code"))
         if top is not None and top.kind == "echelon":
-            reasons.append((_pointer("battery", "code"),
-                            "battery.code is in the 19-character echelon-use form"))
+            reasons.append(
+                (
+                    _pointer("battery", "code"),
+                    "battery.code is in the 19-character echelon-use form",
+                )
+            )
         for i, event in enumerate(self.events):
             if event.get("type") != "echelon_use":
                 continue
             new_code = event.get("new_code")
             if new_code is None:
-                reasons.append((_pointer("events", i),
-                                f"echelon_use event /events/{i} gives no new_code, so "
-                                "battery.code is the new product's code"))
+                reasons.append(
+                    (
+                        _pointer("events", i),
+                        f"echelon_use event /events/{i} gives no new_code, so "
+                        "battery.code is the new product's code",
+                    )
+                )
             elif new_code == code:
-                reasons.append((_pointer("events", i, "new_code"),
-                                f"echelon_use event /events/{i} re-coded the product as "
-                                "battery.code"))
+                reasons.append(
+                    (
+                        _pointer("events", i, "new_code"),
+                        f"echelon_use event /events/{i} re-coded the product as battery.code",
+                    )
+                )
         if reasons:
             yield Finding(
                 "echelon-original-code-missing",
@@ -386,21 +431,29 @@ class _Checker:
             report_pointer = _pointer("events", i, "reported_on")
             happened = _date(event.get("date"))
             if happened is None:
-                yield Finding("date-invalid", f"{date_pointer}: event date missing or not "
-                              "YYYY-MM-DD", (date_pointer,))
+                yield Finding(
+                    "date-invalid",
+                    f"{date_pointer}: event date missing or not YYYY-MM-DD",
+                    (date_pointer,),
+                )
                 continue
             late_law = happened >= MEASURES_2026_IN_FORCE
             source = deadline.source
             if late_law:
-                source += ("; the event falls under the 2026 Interim Measures (in force "
-                           "2026-04-01), whose deadlines are not yet known")
+                source += (
+                    "; the event falls under the 2026 Interim Measures (in force "
+                    "2026-04-01), whose deadlines are not yet known"
+                )
             uncertain = deadline.uncertain or late_law
             if deadline.working_days is None:
                 yield Finding(
                     "deadline-unknown",
                     f"/events/{i}: {kind} of {happened}: no confirmed reporting deadline "
                     f"(trigger: {deadline.trigger})",
-                    (report_pointer,), True, {"event_type": kind}, source,
+                    (report_pointer,),
+                    True,
+                    {"event_type": kind},
+                    source,
                 )
                 continue
             start, start_pointer = happened, date_pointer
@@ -412,37 +465,55 @@ class _Checker:
             raw_report = event.get("reported_on")
             reported = _date(raw_report)
             details: dict[str, Any] = {
-                "event_type": kind, "trigger": deadline.trigger,
-                "start": start.isoformat(), "working_days_allowed": allowed,
+                "event_type": kind,
+                "trigger": deadline.trigger,
+                "start": start.isoformat(),
+                "working_days_allowed": allowed,
                 "due_by": due.isoformat(),
             }
             if reported is None:
                 if raw_report is not None:
-                    yield Finding("date-invalid", f"{report_pointer}: {raw_report!r} is not "
-                                  "YYYY-MM-DD", (report_pointer,))
+                    yield Finding(
+                        "date-invalid",
+                        f"{report_pointer}: {raw_report!r} is not YYYY-MM-DD",
+                        (report_pointer,),
+                    )
                     continue
                 yield Finding(
                     "report-missing",
                     f"/events/{i}: {kind} of {happened} has no reported_on; the report was "
                     f"due within {allowed} working days, by {due}",
-                    (report_pointer,), uncertain, details, source,
+                    (report_pointer,),
+                    uncertain,
+                    details,
+                    source,
                 )
                 continue
             covered = self.calendar.covers_span(start, max(reported, due))
             taken = self.calendar.working_days_between(start, reported)
-            details.update(reported_on=reported.isoformat(), working_days_taken=taken,
-                           calendar_covered=covered)
+            details.update(
+                reported_on=reported.isoformat(), working_days_taken=taken, calendar_covered=covered
+            )
             if taken < 0:
-                yield Finding("date-invalid", f"{report_pointer}: reported on {reported}, "
-                              f"before the event ({start})", (report_pointer, start_pointer))
+                yield Finding(
+                    "date-invalid",
+                    f"{report_pointer}: reported on {reported}, before the event ({start})",
+                    (report_pointer, start_pointer),
+                )
             elif taken > allowed:
-                note = "" if covered else (
-                    " (holiday calendar lacks a year of this span: weekends only)")
+                note = (
+                    ""
+                    if covered
+                    else (" (holiday calendar lacks a year of this span: weekends only)")
+                )
                 yield Finding(
                     "report-late",
                     f"/events/{i}: {kind} of {happened} reported on {reported}: {taken} "
                     f"working days after {start}, {allowed} allowed (due by {due}){note}",
-                    (report_pointer, start_pointer), uncertain or not covered, details, source,
+                    (report_pointer, start_pointer),
+                    uncertain or not covered,
+                    details,
+                    source,
                 )
             elif not covered:
                 yield Finding(
@@ -450,7 +521,10 @@ class _Checker:
                     f"/events/{i}: {kind} reported {taken} working days after {start} "
                     f"({allowed} allowed), counted without the holiday arrangement of a year "
                     "the calendar lacks",
-                    (report_pointer,), True, details, source,
+                    (report_pointer,),
+                    True,
+                    details,
+                    source,
                 )
 
     # -- white-list ----------------------------------------------------------------
@@ -461,8 +535,12 @@ class _Checker:
             kind = event.get("type")
             if kind == "handover":
                 recipient = event.get("recipient")
-                yield i, "recipient", _mapping(recipient) if recipient is not None else None, (
-                    _mapping(recipient).get("activity"))
+                yield (
+                    i,
+                    "recipient",
+                    _mapping(recipient) if recipient is not None else None,
+                    (_mapping(recipient).get("activity")),
+                )
             elif kind == "dismantling" and event.get("destination") is not None:
                 destination = _mapping(event["destination"])
                 yield i, "destination", destination, destination.get("activity")
@@ -477,8 +555,11 @@ class _Checker:
             base = _pointer("events", i, member)
             happened = _date(self.events[i].get("date"))
             if party is None:
-                yield Finding("whitelist-recipient-missing",
-                              f"/events/{i}: hand-over names no recipient", (base,))
+                yield Finding(
+                    "whitelist-recipient-missing",
+                    f"/events/{i}: hand-over names no recipient",
+                    (base,),
+                )
                 continue
             if happened is None:
                 continue  # reported by the deadline check
@@ -491,61 +572,96 @@ class _Checker:
             if (verdict is None or verdict.status == "not_listed") and isinstance(name, str):
                 verdict = self.whitelist.check(name, happened, activity)
             if verdict is None:
-                yield Finding("whitelist-recipient-missing",
-                              f"{base}: names neither a licence_no nor a name", (base,))
+                yield Finding(
+                    "whitelist-recipient-missing",
+                    f"{base}: names neither a licence_no nor a name",
+                    (base,),
+                )
                 continue
             who = name or licence
             wanted = activity.replace("_", " ") if activity else "echelon use or recycling"
             fields = (base, _pointer("events", i, "date"))
             listing = verdict.listing
-            details: dict[str, Any] = {"party": who, "activity": activity,
-                                       "date": happened.isoformat(),
-                                       "listing": listing.as_dict() if listing else None}
+            details: dict[str, Any] = {
+                "party": who,
+                "activity": activity,
+                "date": happened.isoformat(),
+                "listing": listing.as_dict() if listing else None,
+            }
             if verdict.status == "not_listed":
                 incomplete = not completeness["complete"]
                 held = f"{completeness['listed']} listings held"
                 if completeness["announced"]:
                     held += f" of at least {completeness['announced']} announced"
-                note = (f"; the white-list table is incomplete ({held}), so add the missing "
-                        "batches before relying on this" if incomplete else "")
-                yield Finding("whitelist-not-listed",
-                              f"{base}: {who} is not on the white-list for {wanted} on "
-                              f"{happened}{note}", fields, incomplete, details)
+                note = (
+                    f"; the white-list table is incomplete ({held}), so add the missing "
+                    "batches before relying on this"
+                    if incomplete
+                    else ""
+                )
+                yield Finding(
+                    "whitelist-not-listed",
+                    f"{base}: {who} is not on the white-list for {wanted} on {happened}{note}",
+                    fields,
+                    incomplete,
+                    details,
+                )
                 continue
             assert listing is not None
             if verdict.status == "other_activity":
-                yield Finding("whitelist-other-activity",
-                              f"{base}: {who} is listed ({listing.licence_no}) for "
-                              f"{listing.type.replace('_', ' ')}, not {wanted}", fields,
-                              details=details)
+                yield Finding(
+                    "whitelist-other-activity",
+                    f"{base}: {who} is listed ({listing.licence_no}) for "
+                    f"{listing.type.replace('_', ' ')}, not {wanted}",
+                    fields,
+                    details=details,
+                )
             elif verdict.status == "not_yet_listed":
-                yield Finding("whitelist-not-yet-listed",
-                              f"{base}: {who} was listed only on {listing.announced_on} "
-                              f"({listing.announcement_no}), after the hand-over on "
-                              f"{happened}", fields, details=details)
+                yield Finding(
+                    "whitelist-not-yet-listed",
+                    f"{base}: {who} was listed only on {listing.announced_on} "
+                    f"({listing.announcement_no}), after the hand-over on "
+                    f"{happened}",
+                    fields,
+                    details=details,
+                )
             elif verdict.status == "removed":
-                yield Finding("whitelist-removed",
-                              f"{base}: {who} was removed from the white-list on "
-                              f"{listing.removed_on}, before the hand-over on {happened}",
-                              fields, details=details)
+                yield Finding(
+                    "whitelist-removed",
+                    f"{base}: {who} was removed from the white-list on "
+                    f"{listing.removed_on}, before the hand-over on {happened}",
+                    fields,
+                    details=details,
+                )
             elif verdict.status == "activity_unknown":
-                yield Finding("whitelist-activity-unconfirmed",
-                              f"{base}: {who} is listed ({listing.licence_no}), but the table "
-                              f"does not record whether for {wanted}", fields,
-                              details=details)
+                yield Finding(
+                    "whitelist-activity-unconfirmed",
+                    f"{base}: {who} is listed ({listing.licence_no}), but the table "
+                    f"does not record whether for {wanted}",
+                    fields,
+                    details=details,
+                )
             yield from self.identity(base, party, listing, verdict.matched_by)
 
-    def identity(self, base: str, party: Mapping[str, Any], listing: Any,
-                 matched_by: str | None) -> Iterator[Finding]:
+    def identity(
+        self, base: str, party: Mapping[str, Any], listing: Any, matched_by: str | None
+    ) -> Iterator[Finding]:
         licence, name = party.get("licence_no"), party.get("name")
-        if matched_by == "licence_no" and isinstance(name, str) and (
-                normalise_name(name) != normalise_name(listing.name)):
-            yield Finding("whitelist-identity-mismatch",
-                          f"{base}: licence_no {licence} is the listing of {listing.name}, "
-                          f"but the recipient is named {name}",
-                          (base + "/name",))
+        if (
+            matched_by == "licence_no"
+            and isinstance(name, str)
+            and (normalise_name(name) != normalise_name(listing.name))
+        ):
+            yield Finding(
+                "whitelist-identity-mismatch",
+                f"{base}: licence_no {licence} is the listing of {listing.name}, "
+                f"but the recipient is named {name}",
+                (base + "/name",),
+            )
         elif matched_by == "name" and isinstance(licence, str) and licence:
-            yield Finding("whitelist-identity-mismatch",
-                          f"{base}: {name} is listed as {listing.licence_no}, but the record "
-                          f"gives licence_no {licence}",
-                          (base + "/licence_no",))
+            yield Finding(
+                "whitelist-identity-mismatch",
+                f"{base}: {name} is listed as {listing.licence_no}, but the record "
+                f"gives licence_no {licence}",
+                (base + "/licence_no",),
+            )

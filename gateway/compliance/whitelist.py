@@ -14,6 +14,11 @@ MIIT announcements with no machine-readable form, so the gateway keeps a dated t
 
 ``licence_no`` is the gateway's stable id of one listing, ``MIIT-<year>-<announcement
 no.>-<nn>`` (MIIT assigns none).
+
+The module stays whole although it is over 500 lines: it is the white-list's one
+reader and writer. The table's columns, :class:`Listing`, the rules a row must meet and
+the lookups over listings share the same fields and dates, and the import merges and
+rewrites the same table; split, every caller would import one table from two places.
 """
 
 from __future__ import annotations
@@ -40,8 +45,16 @@ BATCHES_PATH = DATA_DIR / "whitelist-batches.csv"
 INSTANCE_FILE = "whitelist.csv"
 
 COLUMNS = [
-    "batch", "announcement_no", "announced_on", "province", "name", "name_en", "type",
-    "status", "removed_on", "licence_no",
+    "batch",
+    "announcement_no",
+    "announced_on",
+    "province",
+    "name",
+    "name_en",
+    "type",
+    "status",
+    "removed_on",
+    "licence_no",
 ]
 ACTIVITIES = ("echelon_use", "recycling")
 TYPES = ("echelon_use", "recycling", "both", "unknown")
@@ -153,8 +166,10 @@ class ImportResult:
         return {
             "added": [listing.as_dict() for listing in self.added],
             "changed": [
-                {"licence_no": c.licence_no,
-                 "fields": {k: {"old": old, "new": new} for k, (old, new) in c.fields.items()}}
+                {
+                    "licence_no": c.licence_no,
+                    "fields": {k: {"old": old, "new": new} for k, (old, new) in c.fields.items()},
+                }
                 for c in self.changed
             ],
             "unchanged": list(self.unchanged),
@@ -179,8 +194,9 @@ class Whitelist:
     batches: Mapping[int, Batch] = field(default_factory=dict)
 
     @classmethod
-    def load(cls, path: Path | str | None = None,
-             batches: Mapping[int, Batch] | None = None) -> Whitelist:
+    def load(
+        cls, path: Path | str | None = None, batches: Mapping[int, Batch] | None = None
+    ) -> Whitelist:
         """Read a white-list table (default: the one shipped with the gateway, with the
         shipped batch metadata).
 
@@ -244,8 +260,7 @@ class Whitelist:
         for listing in candidates:
             if listing.listed_on(on):
                 covers = True if activity is None else listing.covers(activity)
-                status = {True: "listed", None: "activity_unknown", False: "other_activity"}[
-                    covers]
+                status = {True: "listed", None: "activity_unknown", False: "other_activity"}[covers]
             elif on < listing.announced_on:
                 status = "not_yet_listed"
             else:
@@ -281,11 +296,17 @@ class Whitelist:
             {"batch": n, "announced": batch.firms, "present": present.get(n, 0)}
             for n, batch in sorted(self.batches.items())
         ]
-        complete = all(r["announced"] is not None and r["present"] >= r["announced"]
-                       for r in rows)
+        complete = all(
+            batch.firms is not None and present.get(n, 0) >= batch.firms
+            for n, batch in self.batches.items()
+        )
         cumulative = [b.cumulative for b in self.batches.values() if b.cumulative is not None]
-        return {"complete": complete, "listed": len(self.listings),
-                "announced": max(cumulative) if cumulative else None, "batches": rows}
+        return {
+            "complete": complete,
+            "listed": len(self.listings),
+            "announced": max(cumulative) if cumulative else None,
+            "batches": rows,
+        }
 
 
 @lru_cache(maxsize=1)
@@ -302,8 +323,9 @@ def _batches() -> Mapping[int, Batch]:
                 out[int(row["batch"])] = Batch(
                     batch=int(row["batch"]),
                     announcement_no=row["announcement_no"],
-                    announced_on=(dt.date.fromisoformat(row["announced_on"])
-                                  if row["announced_on"] else None),
+                    announced_on=(
+                        dt.date.fromisoformat(row["announced_on"]) if row["announced_on"] else None
+                    ),
                     firms=int(row["firms"]) if row["firms"] else None,
                     cumulative=int(row["cumulative"]) if row["cumulative"] else None,
                     confidence=row["confidence"],
@@ -332,8 +354,7 @@ def import_csv(path: Path | str) -> list[Listing]:
     except OSError as exc:
         raise ConfigError(f"{path.name}: cannot read white-list: {exc.strerror}") from exc
     if data is None:
-        raise WhitelistInvalid(f"{path.name}: larger than {_MAX_BYTES} bytes; refused",
-                               errors=[])
+        raise WhitelistInvalid(f"{path.name}: larger than {_MAX_BYTES} bytes; refused", errors=[])
     return parse_csv(data, source=path.name)
 
 
@@ -388,8 +409,11 @@ def parse_csv(data: bytes, *, source: str = "white-list") -> list[Listing]:
             if listing is None:
                 continue
             if listing.licence_no in seen:
-                problem(line, "licence_no",
-                        f"{listing.licence_no} already used on line {seen[listing.licence_no]}")
+                problem(
+                    line,
+                    "licence_no",
+                    f"{listing.licence_no} already used on line {seen[listing.licence_no]}",
+                )
                 continue
             seen[listing.licence_no] = line
             listings.append(listing)
@@ -452,8 +476,11 @@ def _row(row: Mapping[str | None, Any], line: int, problem: Any) -> Listing | No
     if announced and removed and removed < announced:
         bad("removed_on", f"{removed} is before announced_on {announced}")
     if not _LICENCE.fullmatch(values["licence_no"]):
-        bad("licence_no", f"{values['licence_no']!r} is not an id like MIIT-2018-40-01 "
-            "(3-64 characters A-Z, 0-9, '-')")
+        bad(
+            "licence_no",
+            f"{values['licence_no']!r} is not an id like MIIT-2018-40-01 "
+            "(3-64 characters A-Z, 0-9, '-')",
+        )
     if failures or batch is None or announced is None:
         return None
     return Listing(
@@ -487,8 +514,9 @@ def _date(value: str, column: str, bad: Any, *, required: bool) -> dt.date | Non
 # -- importing into an instance -------------------------------------------------------
 
 
-def import_rows(listings: Iterable[Listing], home: Path | str, *,
-                dry_run: bool = False) -> ImportResult:
+def import_rows(
+    listings: Iterable[Listing], home: Path | str, *, dry_run: bool = False
+) -> ImportResult:
     """Merge listings into an instance's white-list (``home/whitelist.csv``).
 
     A listing whose ``licence_no`` is new is added; one that exists (shipped or
@@ -503,8 +531,9 @@ def import_rows(listings: Iterable[Listing], home: Path | str, *,
     """
     home = Path(home)
     local_path = home / INSTANCE_FILE
-    local = {item.licence_no: item for item in (
-        import_csv(local_path) if local_path.is_file() else [])}
+    local = {
+        item.licence_no: item for item in (import_csv(local_path) if local_path.is_file() else [])
+    }
     effective = {item.licence_no: item for item in Whitelist.for_home(home).listings}
     added: list[Listing] = []
     changed: list[Change] = []
@@ -515,8 +544,11 @@ def import_rows(listings: Iterable[Listing], home: Path | str, *,
             added.append(listing)
         elif old != listing:
             before, after = old.as_row(), listing.as_row()
-            diff = {f.name: (before[f.name], after[f.name]) for f in fields(Listing)
-                    if before[f.name] != after[f.name]}
+            diff = {
+                f.name: (before[f.name], after[f.name])
+                for f in fields(Listing)
+                if before[f.name] != after[f.name]
+            }
             changed.append(Change(listing.licence_no, diff))
         else:
             unchanged.append(listing.licence_no)
@@ -531,8 +563,14 @@ def import_rows(listings: Iterable[Listing], home: Path | str, *,
 def _write_atomically(path: Path, listings: Iterable[Listing]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     handle = tempfile.NamedTemporaryFile(
-        "w", encoding="utf-8", newline="", dir=path.parent, prefix=".whitelist-",
-        suffix=".csv", delete=False)
+        "w",
+        encoding="utf-8",
+        newline="",
+        dir=path.parent,
+        prefix=".whitelist-",
+        suffix=".csv",
+        delete=False,
+    )
     try:
         with handle:
             writer = csv.DictWriter(handle, fieldnames=COLUMNS, lineterminator="\n")

@@ -103,9 +103,7 @@ def add_proof(
         proof["@context"] = document["@context"]
         # JCS signs JSON text, but the document must still mean what it says in RDF.
         rdfc.canonicalize(unsecured, loader=loader, fast=fast, untrusted=untrusted)
-    hash_data = _hash_data(
-        unsecured, proof, cryptosuite, loader, fast=fast, untrusted=untrusted
-    )
+    hash_data = _hash_data(unsecured, proof, cryptosuite, loader, fast=fast, untrusted=untrusted)
     proof["proofValue"] = b58btc_encode(private_key.sign(hash_data))
     existing = document.get("proof")
     out = dict(unsecured)
@@ -197,9 +195,8 @@ def _verify_one(
 
     signature = None
     try:
-        signature = b58btc_decode(  # bounded: base58 decoding is quadratic
-            proof.get("proofValue"), max_bytes=64  # type: ignore[arg-type]
-        )
+        # bounded: base58 decoding is quadratic
+        signature = b58btc_decode(proof.get("proofValue"), max_bytes=64)
         if len(signature) != 64:
             raise CredentialError(f"Ed25519 signature must be 64 bytes, got {len(signature)}")
         checks.append(Check("proof.value", True))
@@ -384,5 +381,3 @@ def _is_single_node_template(nquads: str) -> bool:
         and nquads.count(f'"{_PLACEHOLDER}"{_XSD_DATETIME}') == 1
         and nquads.count(_PLACEHOLDER) == 1
     )
-
-

@@ -9,7 +9,6 @@ DID) or given on the command line. The network is used only when
 
 from __future__ import annotations
 
-import base64
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,10 +17,10 @@ from urllib.parse import quote, unquote, urlsplit
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
-from jwcrypto import jwk
+from jwcrypto.jwk import JWK
 
 from gateway import jsontext
-from gateway.credentials import multikey
+from gateway.credentials import base64url, multikey
 from gateway.errors import CredentialError, DidResolutionError
 from gateway.jsontext import JsonTextError
 from gateway.vocab.loader import MULTIKEY_V1
@@ -43,14 +42,10 @@ NETWORK_TIMEOUT_S = 5.0
 _PUBLIC_JWK_MEMBERS = {"OKP": ("kty", "crv", "x"), "EC": ("kty", "crv", "x", "y")}
 
 
-def _b64url(raw: bytes) -> str:
-    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
-
-
 def ed25519_public_jwk(key: Ed25519PublicKey) -> dict[str, str]:
     """The public JWK (RFC 8037) of an Ed25519 key: ``{"kty": "OKP", "crv": "Ed25519", "x"}``."""
     raw = key.public_bytes(Encoding.Raw, PublicFormat.Raw)
-    return {"kty": "OKP", "crv": "Ed25519", "x": _b64url(raw)}
+    return {"kty": "OKP", "crv": "Ed25519", "x": base64url.encode(raw)}
 
 
 def public_jwk(members: Mapping[str, Any]) -> dict[str, str]:
@@ -99,7 +94,8 @@ class VerificationMethod:
         :raises CredentialError: no usable public key in ``obj``.
         """
         if "kty" in obj:
-            kid = obj.get("kid") if isinstance(obj.get("kid"), str) else ""
+            found = obj.get("kid")
+            kid = found if isinstance(found, str) else ""
             controller = kid.partition("#")[0] if kid.startswith("did:") else ""
             return cls(kid if controller else "", controller, public_jwk(obj), kid=kid)
         vm_id = obj.get("id")
@@ -134,9 +130,9 @@ class VerificationMethod:
         controller = self.controller or (reference.partition("#")[0] if "#" in reference else "")
         return VerificationMethod(reference, controller, self.jwk, kid=self.kid)
 
-    def jose_key(self) -> jwk.JWK:
+    def jose_key(self) -> JWK:
         """The key for jwcrypto."""
-        return jwk.JWK(**self.jwk)
+        return JWK(**self.jwk)
 
     def ed25519(self) -> Ed25519PublicKey:
         """The key as an Ed25519 public key (Data Integrity ``eddsa-*`` suites).
@@ -148,10 +144,7 @@ class VerificationMethod:
         x = self.jwk["x"]
         if len(x) != 43:  # 32 bytes in unpadded base64url; checked before decoding
             raise CredentialError(f"verification method {self.id}: Ed25519 x is not 32 bytes")
-        try:
-            raw = base64.urlsafe_b64decode(x + "=")
-        except ValueError as e:
-            raise CredentialError(f"verification method {self.id}: x is not base64url") from e
+        raw = base64url.decode(x, f"verification method {self.id}: x")
         if len(raw) != 32:
             raise CredentialError(f"verification method {self.id}: Ed25519 x is not 32 bytes")
         return Ed25519PublicKey.from_public_bytes(raw)
@@ -205,13 +198,15 @@ def did_web_url(did: str) -> str:
     """
     if not did.startswith("did:web:"):
         raise DidResolutionError(f"{did!r} is not a did:web DID")
-    host, *path = did[len("did:web:"):].split(":")
+    host, *path = did[len("did:web:") :].split(":")
     host = unquote(host)
     tail = "/".join(unquote(p) for p in path) + "/did.json" if path else ".well-known/did.json"
     return f"https://{host}/{tail}"
 
 
-def did_document(did: str, methods: Sequence[VerificationMethod], fmt: str = "multikey") -> dict:
+def did_document(
+    did: str, methods: Sequence[VerificationMethod], fmt: str = "multikey"
+) -> dict[str, Any]:
     """A DID document listing ``methods`` as verification and assertion methods.
 
     Retired keys stay listed so credentials they signed keep verifying; only the
@@ -231,7 +226,7 @@ def did_document(did: str, methods: Sequence[VerificationMethod], fmt: str = "mu
     }
 
 
-def did_key_document(did: str) -> dict:
+def did_key_document(did: str) -> dict[str, Any]:
     """The DID document of an Ed25519 ``did:key`` (did:key 0.7 §3.1.2, Multikey form).
 
     :raises CredentialError: not an Ed25519 did:key.
@@ -305,7 +300,8 @@ class Resolver:
             except JsonTextError as e:
                 where = jsontext.duplicate_pointer(raw) or ""
                 raise DidResolutionError(
-                    f"{path}: {where}{': ' if where else ''}{e.message}") from e
+                    f"{path}: {where}{': ' if where else ''}{e.message}"
+                ) from e
             except OSError as e:
                 raise DidResolutionError(f"{path}: cannot read DID document ({e})") from e
             if not isinstance(doc, Mapping) or not isinstance(doc.get("id"), str):

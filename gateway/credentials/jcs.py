@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from gateway.errors import CredentialError
+from gateway.jsonvalues import is_safe_integer
 
 
 def canonicalize(value: Any) -> bytes:
@@ -40,7 +41,7 @@ def _write(value: Any, out: list[str]) -> None:
         # well-formed string: \b \t \n \f \r \" \\ short forms, other C0 as \u00xx.
         out.append(json.dumps(value, ensure_ascii=False))
     elif isinstance(value, int):
-        out.append(_number(float(value)) if abs(value) >= 2**53 else str(value))
+        out.append(str(value) if is_safe_integer(value) else _number(float(value)))
     elif isinstance(value, float):
         out.append(_number(value))
     elif isinstance(value, Mapping):

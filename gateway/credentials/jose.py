@@ -12,9 +12,6 @@ signature; verification goes through jwcrypto.
 
 from __future__ import annotations
 
-import base64
-import binascii
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -27,12 +24,13 @@ from jwcrypto import jws
 from jwcrypto.common import JWException
 
 from gateway import jsontext
-from gateway.credentials import rdfc
+from gateway.credentials import base64url, rdfc
 from gateway.credentials.checks import Check
 from gateway.credentials.did import Resolver, VerificationMethod
 from gateway.credentials.model import issuer_id
 from gateway.errors import CredentialError, DidResolutionError
 from gateway.jsontext import JsonTextError
+from gateway.jsonvalues import MAX_SAFE_INTEGER, is_safe_integer
 
 MEDIA_TYPE = "vc+jwt"
 CONTENT_TYPE = "vc"
@@ -48,43 +46,24 @@ REGISTERED_CLAIMS = ("iss", "sub", "aud", "exp", "nbf", "iat", "jti", "cnf")
 MAX_JWS_BYTES = 1024 * 1024
 
 
-def _b64url(raw: bytes) -> bytes:
-    return base64.urlsafe_b64encode(raw).rstrip(b"=")
-
-
 #: Largest JWS header accepted, in base64url characters; a header of this gateway is
 #: about 200, one with a long did:web kid well under 2,000.
 MAX_HEADER_CHARS = 4096
 #: An Ed25519 signature is 64 bytes (86 characters), an ES384 one 96 (128 characters).
 MAX_SIGNATURE_CHARS = 128
-#: RFC 7519 §2 NumericDate, kept to integers a JavaScript verifier reads exactly.
-MAX_NUMERIC_DATE = 2**53 - 1
-_B64URL = re.compile(r"[A-Za-z0-9_-]*")
-
-
-def _b64url_decode(part: str, what: str, limit: int) -> bytes:
-    if not part:
-        raise CredentialError(f"JWS {what} is empty")
-    if len(part) > limit:
-        raise CredentialError(f"JWS {what} is longer than {limit} base64url characters")
-    if not _B64URL.fullmatch(part) or len(part) % 4 == 1:
-        raise CredentialError(f"JWS {what} is not base64url without padding")
-    try:
-        return base64.urlsafe_b64decode(part + "=" * (-len(part) % 4))
-    except (binascii.Error, ValueError) as e:
-        raise CredentialError(f"JWS {what} is not base64url ({e})") from e
 
 
 def _numeric_date(value: object) -> bool:
     """An RFC 7519 §2 NumericDate as this verifier accepts it: a JSON integer (not a
-    boolean, not a fraction, not NaN or infinity) within ±(2^53 - 1)."""
-    return type(value) is int and -MAX_NUMERIC_DATE <= value <= MAX_NUMERIC_DATE
+    boolean, not a fraction, not NaN or infinity) that a JavaScript verifier reads
+    exactly: within ±(2^53 - 1)."""
+    return is_safe_integer(value)
 
 
 @lru_cache(maxsize=64)
 def _header(kid: str) -> bytes:
     header = {"alg": "EdDSA", "typ": MEDIA_TYPE, "cty": CONTENT_TYPE, "kid": kid}
-    return _b64url(orjson.dumps(header))
+    return base64url.encode(orjson.dumps(header)).encode("ascii")
 
 
 def sign_jwt(
@@ -122,8 +101,8 @@ def sign_jwt(
     claims: Mapping[str, Any] = credential
     if iat is not None or exp is not None:
         claims = {**credential, **{k: v for k, v in (("iat", iat), ("exp", exp)) if v is not None}}
-    signing_input = _header(kid) + b"." + _b64url(orjson.dumps(claims))
-    return (signing_input + b"." + _b64url(private_key.sign(signing_input))).decode("ascii")
+    signing_input = _header(kid) + b"." + base64url.encode(orjson.dumps(claims)).encode("ascii")
+    return signing_input.decode("ascii") + "." + base64url.encode(private_key.sign(signing_input))
 
 
 def looks_like_jws(text: str) -> bool:
@@ -181,14 +160,12 @@ def verify_jwt(
     if len(parts) != 3:
         return fail("jose.format", "not a compact JWS (three dot-separated parts expected)")
     if len(parts[2]) > MAX_SIGNATURE_CHARS:
-        return fail(
-            "jose.format", f"JWS signature is longer than {MAX_SIGNATURE_CHARS} characters"
-        )
+        return fail("jose.format", f"JWS signature is longer than {MAX_SIGNATURE_CHARS} characters")
     raw = b""
     try:
-        raw = _b64url_decode(parts[0], "header", MAX_HEADER_CHARS)
+        raw = base64url.decode(parts[0], "JWS header", limit=MAX_HEADER_CHARS)
         header = jsontext.loads(raw, what="the JWS header")
-        raw = _b64url_decode(parts[1], "payload", MAX_JWS_BYTES)
+        raw = base64url.decode(parts[1], "JWS payload", limit=MAX_JWS_BYTES)
         payload = jsontext.loads(raw, what="the JWS payload")
     except CredentialError as e:
         return fail("jose.format", str(e))
@@ -264,7 +241,7 @@ def verify_jwt(
         if not _numeric_date(value):
             problems.append(
                 f"/{claim} must be a NumericDate: an integer number of seconds within "
-                f"±{MAX_NUMERIC_DATE} (RFC 7519 §2)"
+                f"±{MAX_SAFE_INTEGER} (RFC 7519 §2)"
             )
         elif claim == "exp" and stamp >= value:
             problems.append(f"the signature expired (exp {value})")

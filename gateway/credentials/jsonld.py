@@ -15,6 +15,7 @@ from typing import Any
 
 from pyld import jsonld as pyld
 
+from gateway import jsonpointer
 from gateway.credentials import safe_mode
 from gateway.credentials.rdfc import (
     RELATIVE_BASE,
@@ -44,7 +45,7 @@ def expand_strict(
     safe_mode.check_document(document, loader)
     processor = StrictProcessor()
     try:
-        expanded = processor.expand(dict(document), pyld_options(loader))
+        expanded: list[Any] = processor.expand(dict(document), pyld_options(loader))
     except pyld.JsonLdError as exc:
         raise unwrap_pyld_error(exc) from exc
     _refuse_relative(expanded, "")
@@ -61,7 +62,7 @@ def _refuse_relative(value: Any, path: str) -> None:
     if "@value" in value:
         return
     for key, item in value.items():
-        at = f"{path}/{_escape(key)}"
+        at = jsonpointer.child(path, key)
         if key.startswith(RELATIVE_BASE):
             _relative(key, at)
         if key in ("@id", "@type"):
@@ -79,8 +80,3 @@ def _relative(iri: str, pointer: str) -> None:
         pointer=pointer,
         rule="relative-iri",
     )
-
-
-def _escape(key: str) -> str:
-    # RFC 6901 §3
-    return key.replace("~", "~0").replace("/", "~1")

@@ -101,8 +101,9 @@ class KeyStore:
         ``did:web:<host>:vc-api``); empty for the passport DID.
     """
 
-    def __init__(self, keys_dir: Path, base_url: str, did_dir: Path | None = None,
-                 did_path: str = "") -> None:
+    def __init__(
+        self, keys_dir: Path, base_url: str, did_dir: Path | None = None, did_path: str = ""
+    ) -> None:
         self.keys_dir = Path(keys_dir)
         self.base_url = base_url
         self.did_dir = did_dir
@@ -116,8 +117,9 @@ class KeyStore:
     @classmethod
     def vc_api(cls, settings: Settings) -> KeyStore:
         """The key store of the generic VC API issue route (its own key and DID)."""
-        return cls(settings.keys_dir / VC_API, settings.base_url, settings.home / "did",
-                   did_path=VC_API)
+        return cls(
+            settings.keys_dir / VC_API, settings.base_url, settings.home / "did", did_path=VC_API
+        )
 
     @property
     def did(self) -> str:
@@ -136,8 +138,14 @@ class KeyStore:
         try:
             rows = json.loads(path.read_text(encoding="utf-8"))["keys"]
             return [
-                KeyRecord(r["kid"], r["controller"], r["created"], r["status"], r["file"],
-                          dict(r["publicJwk"]))
+                KeyRecord(
+                    r["kid"],
+                    r["controller"],
+                    r["created"],
+                    r["status"],
+                    r["file"],
+                    dict(r["publicJwk"]),
+                )
                 for r in rows
             ]
         except (OSError, ValueError, KeyError, TypeError) as e:

@@ -46,9 +46,7 @@ _HIER_PART = (
 )
 _QUERY = f"(?:{_IPCHAR}|[{_IPRIVATE}/?])*"
 _FRAGMENT = f"(?:{_IPCHAR}|[/?])*"
-_IRI = re.compile(
-    f"[A-Za-z][A-Za-z0-9+\\-.]*:(?:{_HIER_PART})(?:\\?{_QUERY})?(?:#{_FRAGMENT})?"
-)
+_IRI = re.compile(f"[A-Za-z][A-Za-z0-9+\\-.]*:(?:{_HIER_PART})(?:\\?{_QUERY})?(?:#{_FRAGMENT})?")
 #: Characters an IRI reference may hold at all (RFC 3987 §2.2); used for references
 #: without a scheme, which the JSON-LD processors resolve against a base.
 _REFERENCE_CHARS = re.compile(f"(?:[{_UNRESERVED}{_SUB_DELIMS}:@/?#\\[\\]{_IPRIVATE}]|{_PCT})*")

@@ -16,16 +16,17 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from gateway import jsonpointer
+from gateway.access_groups import ACCESS_GROUPS, is_access_group
 from gateway.credentials.checks import Check
 from gateway.credentials.lexical import is_absolute_iri
 from gateway.errors import CredentialError
 from gateway.jsontext import MAX_DEPTH
 from gateway.jsonvalues import first_float
-from gateway.vocab.loader import CREDENTIALS_V2, PASSPORT_V1
+from gateway.vocab.loader import CREDENTIALS_V2, current_passport_context, passport_contexts
 
 VC_TYPE = "VerifiableCredential"
 PASSPORT_CREDENTIAL_TYPE = "BatteryPassportCredential"
-ACCESS_GROUPS = ("public", "legitimate_interest", "authorities")
 
 # VC DM 2.0 §4.9 "Representing Time": XMLSCHEMA11-2 dateTimeStamp; the data model's own
 # regex leaves the offset optional and says such values are read as UTC.
@@ -68,7 +69,7 @@ def parse_datetime(value: object, *, field: str = "") -> datetime:
     if tz.startswith("."):
         digits = re.match(r"\.[0-9]+", tz)
         assert digits is not None
-        frac, tz = digits.group(0)[:7], tz[digits.end():]
+        frac, tz = digits.group(0)[:7], tz[digits.end() :]
     if date_part.startswith("-") or len(date_part) > 10:
         raise CredentialError(f"{value!r} is outside the years 0001-9999", pointer=field or None)
     parsed = datetime.fromisoformat(f"{date_part}T{clock}{frac}{tz or 'Z'}")
@@ -102,7 +103,8 @@ def build_credential(
     """Build an unsigned battery passport credential (VC DM 2.0).
 
     :param subject: the passport document of one access group; its ``@context`` is
-        dropped (the credential's contexts define its terms).
+        dropped (the credential's contexts define its terms): the credential uses the
+        passport context version it names, or the newest one.
     :param issuer: the issuer DID (``did:web:...`` or ``did:key:...``).
     :param passport_id: the passport URL; becomes ``credentialSubject.id``, shared by the
         credentials of all access groups.
@@ -116,7 +118,7 @@ def build_credential(
     :raises CredentialError: a parameter breaks VC DM 2.0 or the passport rules; the
         message names the field.
     """
-    if access_group not in ACCESS_GROUPS:
+    if not is_access_group(access_group):
         raise CredentialError(
             f"access group {access_group!r} is not one of {', '.join(ACCESS_GROUPS)}",
             pointer="/accessGroup",
@@ -131,13 +133,16 @@ def build_credential(
     if valid_until is not None and parse_datetime(valid_until, field="/validUntil") < start:
         raise CredentialError("validUntil is before validFrom", pointer="/validUntil")
     body = {k: v for k, v in subject.items() if k != "@context"}
+    # The passport context version the subject was written with defines its terms.
+    named = [c for c in as_list(subject.get("@context")) if c in passport_contexts()]
+    passport_context = named[-1] if named else current_passport_context()
     if body.get("id", passport_id) != passport_id:
         raise CredentialError(
             f"subject id {body['id']!r} differs from the passport id {passport_id!r}",
             pointer="/credentialSubject/id",
         )
     credential: dict[str, Any] = {
-        "@context": [CREDENTIALS_V2, PASSPORT_V1],
+        "@context": [CREDENTIALS_V2, passport_context],
         "id": credential_id or f"urn:uuid:{uuid.uuid4()}",
         "type": [VC_TYPE, PASSPORT_CREDENTIAL_TYPE],
         "issuer": issuer,
@@ -193,7 +198,7 @@ def _node_problems(value: Any, pointer: str, out: list[str], depth: int = 0) -> 
     if not isinstance(value, Mapping):
         return
     for key, item in value.items():
-        at = f"{pointer}/{key.replace('~', '~0').replace('/', '~1')}"
+        at = jsonpointer.child(pointer, key)
         if key in _JSON_LITERALS:
             continue
         if key in ("id", "@id"):
@@ -203,8 +208,10 @@ def _node_problems(value: Any, pointer: str, out: list[str], depth: int = 0) -> 
         if key in ("type", "@type"):
             for j, name in enumerate(as_list(item)):
                 where = f"{at}/{j}" if isinstance(item, list) else at
-                if not isinstance(name, str) or not name or (
-                    ":" in name and not is_absolute_iri(name)
+                if (
+                    not isinstance(name, str)
+                    or not name
+                    or (":" in name and not is_absolute_iri(name))
                 ):
                     out.append(f"{where} must be a term or a URL (VC DM 2.0 §4.5)")
             continue
@@ -253,8 +260,7 @@ def structure_checks(credential: Mapping[str, Any]) -> list[Check]:
         problems.append("/id must be a single URL (VC DM 2.0 §4.4)")
     rule("vc.id", problems)
     problems = []
-    _node_problems({k: v for k, v in credential.items() if k not in ("id", "proof")}, "",
-                   problems)
+    _node_problems({k: v for k, v in credential.items() if k not in ("id", "proof")}, "", problems)
     rule("vc.ids-and-types", problems)
     problems = []
     moments: dict[str, datetime] = {}

@@ -55,13 +55,14 @@ def max_b58_chars(max_bytes: int) -> int:
 MAX_DECODED_BYTES = 64
 
 
-def b58btc_decode(value: str, *, max_bytes: int = MAX_DECODED_BYTES) -> bytes:
+def b58btc_decode(value: object, *, max_bytes: int = MAX_DECODED_BYTES) -> bytes:
     """Decode a multibase base58btc string.
 
     Base58 decoding costs time quadratic in the length, so the length is checked
     against the longest encoding of ``max_bytes`` before anything else.
 
-    :param value: a string starting with ``z``.
+    :param value: a string starting with ``z`` (anything else, e.g. a JSON value read
+        from a proof, is refused).
     :param max_bytes: the most bytes the value may decode to (64 for an Ed25519
         signature, 34 for a Multikey).
     :returns: the decoded bytes.
@@ -146,8 +147,9 @@ def _key_bytes(value: str, prefix: bytes, field: str, kind: str) -> bytes:
     if raw[:2] != prefix:
         raise CredentialError(f"{field} is not {kind} multicodec")
     if len(raw) != 34:
-        raise CredentialError(f"{field} must hold 32 bytes of key after the multicodec prefix, "
-                              f"got {len(raw) - 2}")
+        raise CredentialError(
+            f"{field} must hold 32 bytes of key after the multicodec prefix, got {len(raw) - 2}"
+        )
     return raw[2:]
 
 

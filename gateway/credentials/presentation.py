@@ -46,8 +46,11 @@ class PresentationResult:
     @property
     def verified(self) -> bool:
         """True only when every check of the presentation and of each credential passed."""
-        return bool(self.checks) and all(c.ok for c in self.checks) and all(
-            r.verified for r in self.credentials)
+        return (
+            bool(self.checks)
+            and all(c.ok for c in self.checks)
+            and all(r.verified for r in self.credentials)
+        )
 
     def as_dict(self) -> dict[str, Any]:
         """``{"verified", "checks", "credentialResults": [{"verified", "checks"}]}``."""
@@ -90,16 +93,22 @@ def verify_presentation(
     types = as_list(presentation.get("type"))
     contexts = as_list(presentation.get("@context"))
     if PRESENTATION_TYPE not in types or not contexts or contexts[0] != CREDENTIALS_V2:
-        checks.append(Check("vp.type", False, f"type must include {PRESENTATION_TYPE} and "
-                            f"the first @context be {CREDENTIALS_V2}"))
+        checks.append(
+            Check(
+                "vp.type",
+                False,
+                f"type must include {PRESENTATION_TYPE} and the first @context be {CREDENTIALS_V2}",
+            )
+        )
     else:
         checks.append(Check("vp.type", True, PRESENTATION_TYPE))
     checks.extend(_proof_checks(presentation, resolver, loader, challenge, domain))
     embedded = presentation.get("verifiableCredential", [])
     items = embedded if isinstance(embedded, list) else [embedded]
     if len(items) > MAX_CREDENTIALS:
-        checks.append(Check("vp.credentials", False,
-                            f"{len(items)} credentials; at most {MAX_CREDENTIALS}"))
+        checks.append(
+            Check("vp.credentials", False, f"{len(items)} credentials; at most {MAX_CREDENTIALS}")
+        )
         return PresentationResult(tuple(checks))
     results = []
     for item in items:
@@ -117,10 +126,21 @@ def _proof_checks(
 ) -> list[Check]:
     if "proof" not in presentation:
         if challenge is not None or domain is not None:
-            return [Check("vp.proof", False, "a challenge or domain was given but the "
-                          "presentation has no proof")]
-        return [Check("vp.holder", True, "not evaluated: the presentation has no proof, "
-                      "so its holder is not authenticated", evaluated=False)]
+            return [
+                Check(
+                    "vp.proof",
+                    False,
+                    "a challenge or domain was given but the presentation has no proof",
+                )
+            ]
+        return [
+            Check(
+                "vp.holder",
+                True,
+                "not evaluated: the presentation has no proof, so its holder is not authenticated",
+                evaluated=False,
+            )
+        ]
     methods: dict[str, VerificationMethod] = {}
 
     def resolve(reference: str) -> Any:
@@ -129,8 +149,11 @@ def _proof_checks(
         return method.ed25519()
 
     try:
-        checks = list(data_integrity.verify_proof(
-            presentation, resolve, loader=loader, expected_purpose="authentication"))
+        checks = list(
+            data_integrity.verify_proof(
+                presentation, resolve, loader=loader, expected_purpose="authentication"
+            )
+        )
     except GatewayError as e:
         return [Check("vp.proof", False, e.detail)]
     proofs = [p for p in as_list(presentation.get("proof")) if isinstance(p, Mapping)]
@@ -141,8 +164,9 @@ def _proof_checks(
         if any(wanted == s or (isinstance(s, list) and wanted in s) for s in signed):
             checks.append(Check(f"vp.{name}", True, f"the proof carries the expected {name}"))
         else:
-            checks.append(Check(f"vp.{name}", False,
-                                f"the proof does not carry the expected {name}"))
+            checks.append(
+                Check(f"vp.{name}", False, f"the proof does not carry the expected {name}")
+            )
     holder = _holder_id(presentation)
     controllers = {methods[r].controller for r in methods}
     if holder is None:
@@ -151,6 +175,7 @@ def _proof_checks(
     elif controllers == {holder}:
         checks.append(Check("vp.holder", True, f"{holder} controls the key"))
     else:
-        checks.append(Check("vp.holder", False,
-                            f"holder {holder!r} is not the controller of the proof's key"))
+        checks.append(
+            Check("vp.holder", False, f"holder {holder!r} is not the controller of the proof's key")
+        )
     return checks

@@ -30,6 +30,12 @@ step (§4.4.3 step 5); any other graph goes to pyld with a counter and a deadlin
 Hash N-Degree Quads. A worker process would also bound the Rust code, but costs a
 pickling round trip per credential and a fork to kill; the structural test costs about
 as much as one dict build and turns the bound into a deterministic one.
+
+Why one module of some 700 lines: the two paths must give the same bytes, and what keeps
+them equal is shared here: the sentinels both use to detect dropped terms and relative
+IRIs, the limits, and the rule that decides which path may take a document
+(:func:`fast_path_blocker` lists exactly what pyoxigraph writes differently). Split
+apart, a change to one path's handling could no longer be read beside the other's.
 """
 
 from __future__ import annotations
@@ -52,6 +58,7 @@ from pyld.identifier_issuer import IdentifierIssuer
 from gateway.credentials import safe_mode
 from gateway.credentials.lexical import is_absolute_iri, is_language_tag
 from gateway.errors import ContextError, JsonLdError
+from gateway.jsonvalues import is_safe_integer
 from gateway.vocab.loader import DocumentLoader, default_loader
 
 #: Base IRI given to both processors; an IRI under it was relative in the input.
@@ -61,7 +68,6 @@ UNDEFINED_VOCAB = "https://undefined-term.invalid/#"
 
 #: JSON-LD turns integers at or beyond 1e21 into xsd:double; 2^53 is also where
 #: JavaScript implementations start rounding (DESIGN §5).
-_MAX_SAFE_INT = 2**53
 #: Characters pyld writes raw where RDFC-1.0 §4.3 / N-Quads canonical form escapes them.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 #: Keywords whose RDF output differs between the two processors, or which would defeat
@@ -208,7 +214,7 @@ class _Scan:
         if kind is bool or value is None:
             return None
         if kind is int:
-            return ": integer beyond 2^53" if abs(value) >= _MAX_SAFE_INT else None
+            return None if is_safe_integer(value) else ": integer beyond 2^53 - 1"
         if kind is float:
             return ": JSON float"
         return f": {kind.__name__} is not a JSON value"
@@ -346,7 +352,7 @@ def _canonicalize_oxigraph(
     if limits is not None and not _first_degree_distinct(dataset, limits):
         return None
     dataset.canonicalize(ox.CanonicalizationAlgorithm.RDFC_1_0)
-    text = ox.serialize(dataset, format=ox.RdfFormat.N_QUADS).decode("utf-8")
+    text = _serialized(dataset, ox.RdfFormat.N_QUADS)
     # str.splitlines() would also split on U+2028, U+0085 ... inside literals.
     lines = [line + "\n" for line in text.split("\n") if line]
     if not lines and any(k != "@context" for k in document):
@@ -430,6 +436,15 @@ def _prune(ctx: Any, used: frozenset[str]) -> Any:
     return out
 
 
+def _serialized(dataset: ox.Dataset, fmt: ox.RdfFormat) -> str:
+    """``dataset`` written in ``fmt`` as text (pyoxigraph returns bytes when given no
+    output file)."""
+    data = ox.serialize(dataset, format=fmt)
+    if data is None:
+        raise AssertionError("pyoxigraph wrote to no output")
+    return data.decode("utf-8")
+
+
 def _first_degree_distinct(dataset: ox.Dataset, limits: Limits) -> bool:
     """Whether every blank node has its own first-degree signature (RDFC-1.0 §4.6).
 
@@ -441,7 +456,7 @@ def _first_degree_distinct(dataset: ox.Dataset, limits: Limits) -> bool:
     :raises JsonLdError: more blank nodes than ``limits`` allow.
     """
     try:
-        text = ox.serialize(dataset, format=ox.RdfFormat.N_TRIPLES).decode("utf-8")
+        text = _serialized(dataset, ox.RdfFormat.N_TRIPLES)
     except (ValueError, OSError):
         return False
     signatures: dict[str, list[str]] = {}
@@ -497,7 +512,7 @@ class _ActiveContext(dict):  # type: ignore[type-arg]
         self.pop(key, None)
 
 
-class StrictProcessor(pyld.JsonLdProcessor):
+class StrictProcessor(pyld.JsonLdProcessor):  # type: ignore[misc]  # pyld is untyped
     """pyld's processor in the gateway's safe mode.
 
     A dropped property raises (``on_property_dropped``); a subject, predicate, object or
@@ -546,8 +561,7 @@ def _rdf_object(item: Any) -> None:
         language = item.get("@language")
         if language is not None and not is_language_tag(language):
             raise JsonLdError(
-                f"language tag {language!r} is not well-formed (BCP 47); refusing to "
-                "lose data",
+                f"language tag {language!r} is not well-formed (BCP 47); refusing to lose data",
                 rule="dropped-value",
             )
         datatype = item.get("@type")
@@ -557,7 +571,7 @@ def _rdf_object(item: Any) -> None:
         _rdf_term(item["@id"], "object")
 
 
-class _BoundedURDNA2015(URDNA2015):
+class _BoundedURDNA2015(URDNA2015):  # type: ignore[misc]  # pyld is untyped
     """pyld's URDNA2015 with a work counter and a deadline in Hash N-Degree Quads.
 
     Work is counted per Hash N-Degree Quads call and per permutation tried (each
@@ -587,7 +601,8 @@ class _BoundedURDNA2015(URDNA2015):
                 rule="limit",
             )
         self._budget = self._limits.max_work * len(nodes) + 4096
-        return super().main(dataset, options)
+        canonical: str = super().main(dataset, options)
+        return canonical
 
     def tick(self) -> None:
         """Count one unit of N-degree work; raise when over budget or past the deadline."""
@@ -606,7 +621,7 @@ class _BoundedURDNA2015(URDNA2015):
         return super().hash_n_degree_quads(id_, issuer)
 
 
-class _TickingIssuer(IdentifierIssuer):
+class _TickingIssuer(IdentifierIssuer):  # type: ignore[misc]  # pyld is untyped
     """An identifier issuer whose copies (one per permutation) count as work."""
 
     _tick: Callable[[], None]
@@ -690,5 +705,3 @@ def unwrap_pyld_error(exc: BaseException) -> Exception:
         f"document is not valid JSON-LD: {message}" + (f" ({code})" if code else ""),
         rule="syntax",
     )
-
-

@@ -28,6 +28,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from gateway import jsonpointer
 from gateway.credentials.lexical import has_scheme, is_iri_reference, is_language_tag
 from gateway.errors import JsonLdError
 from gateway.jsontext import MAX_DEPTH
@@ -37,10 +38,22 @@ from gateway.vocab.loader import DocumentLoader
 #: (or shape) RDF. ``@index`` is a keyword but carries no RDF, so it is refused; so is
 #: ``@direction``, which JSON-LD to RDF drops unless an ``rdfDirection`` mode is chosen,
 #: and the implementations do not agree on one (a flipped direction would still verify).
-_BODY_KEYWORDS = frozenset({
-    "@context", "@id", "@type", "@value", "@language", "@graph",
-    "@included", "@list", "@set", "@reverse", "@nest", "@json",
-})
+_BODY_KEYWORDS = frozenset(
+    {
+        "@context",
+        "@id",
+        "@type",
+        "@value",
+        "@language",
+        "@graph",
+        "@included",
+        "@list",
+        "@set",
+        "@reverse",
+        "@nest",
+        "@json",
+    }
+)
 _NO_RDF = "carries no RDF (JSON-LD to RDF drops it)"
 _IRI_KEYWORDS = frozenset({"@id", "@type"})
 _SCALARS = frozenset({str, int, float, bool, type(None)})
@@ -74,11 +87,6 @@ def _refuse(pointer: str, message: str, rule: str = "dropped-value") -> None:
         pointer=pointer or "/",
         rule=rule,
     )
-
-
-def _escape(key: str) -> str:
-    # RFC 6901 §3
-    return key.replace("~", "~0").replace("/", "~1")
 
 
 def _check_iri(value: Any, pointer: str, what: str) -> None:
@@ -132,7 +140,7 @@ def _context_object(
     ctx: Mapping[str, Any], pointer: str, loader: DocumentLoader, out: ContextSummary
 ) -> None:
     for key, definition in ctx.items():
-        at = f"{pointer}/{_escape(key)}"
+        at = jsonpointer.child(pointer, key)
         if key in ("@vocab", "@base"):
             if definition is not None:
                 _check_iri(definition, at, key)
@@ -175,9 +183,7 @@ def _context_object(
         if definition.get("@direction") is not None:
             _refuse(f"{at}/@direction", f"@direction {_NO_RDF}")
         container = definition.get("@container")
-        if container == "@language" or (
-            isinstance(container, list) and "@language" in container
-        ):
+        if container == "@language" or (isinstance(container, list) and "@language" in container):
             out.language_maps.add(key)
         if "@context" in definition:
             out.merge(summarise(definition["@context"], f"{at}/@context", loader))
@@ -224,7 +230,7 @@ class _Walk:
         self.nested: list[tuple[str, Any]] = []
 
     def pointer(self, *more: str | int) -> str:
-        return "".join(f"/{_escape(str(p))}" for p in (*self.path, *more))
+        return jsonpointer.join((*self.path, *more))
 
     def refuse(self, message: str, *more: str | int) -> None:
         _refuse(self.pointer(*more), message)
@@ -243,8 +249,10 @@ class _Walk:
                 if item is None:
                     self.refuse("null carries no RDF", i)
                 item_kind = type(item)
-                if item_kind is dict or item_kind is list or (
-                    item_kind not in _SCALARS and isinstance(item, Mapping)
+                if (
+                    item_kind is dict
+                    or item_kind is list
+                    or (item_kind not in _SCALARS and isinstance(item, Mapping))
                 ):
                     path.append(str(i))
                     self.node(item, depth + 1)
@@ -294,8 +302,10 @@ class _Walk:
                     if texts is None or (type(texts) is list and None in texts):
                         self.refuse("null carries no RDF", key, tag)
                 continue
-            if item_kind is dict or item_kind is list or (
-                item_kind not in _SCALARS and isinstance(item, Mapping)
+            if (
+                item_kind is dict
+                or item_kind is list
+                or (item_kind not in _SCALARS and isinstance(item, Mapping))
             ):
                 path.append(key)
                 self.node(item, depth + 1)

@@ -22,11 +22,15 @@ KINDS = ("did", "domain")
 #: Longest DID or domain accepted in a list (a did:web DID is a URL's host and path).
 MAX_VALUE_LENGTH = 512
 # DID Core §3.1 syntax, method names lower-case; no fragment, query or path.
-_DID = re.compile(r"did:[a-z0-9]+:(?:[A-Za-z0-9._-]|%[0-9A-Fa-f]{2})*"
-                  r"(?::(?:[A-Za-z0-9._-]|%[0-9A-Fa-f]{2})+)*")
+_DID = re.compile(
+    r"did:[a-z0-9]+:(?:[A-Za-z0-9._-]|%[0-9A-Fa-f]{2})*"
+    r"(?::(?:[A-Za-z0-9._-]|%[0-9A-Fa-f]{2})+)*"
+)
 # A host name (RFC 1123 labels) with an optional port.
-_DOMAIN = re.compile(r"(?=.{1,253}(?::|$))(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)*"
-                     r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?::[0-9]{1,5})?")
+_DOMAIN = re.compile(
+    r"(?=.{1,253}(?::|$))(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)*"
+    r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?::[0-9]{1,5})?"
+)
 
 TRUSTED = "trusted"
 UNTRUSTED = "untrusted"
@@ -46,17 +50,16 @@ def check_entry(kind: str, value: str) -> str:
     if kind not in KINDS:
         raise InvalidInput(f"kind must be one of {', '.join(KINDS)}", pointer="/kind")
     if not isinstance(value, str) or not 0 < len(value) <= MAX_VALUE_LENGTH:
-        raise InvalidInput(f"{kind} must be 1 to {MAX_VALUE_LENGTH} characters",
-                           pointer=f"/{kind}")
+        raise InvalidInput(f"{kind} must be 1 to {MAX_VALUE_LENGTH} characters", pointer=f"/{kind}")
     if kind == "did":
         if not _DID.fullmatch(value):
-            raise InvalidInput("did is not a DID (did:<method>:<id>, no fragment or path)",
-                               pointer="/did")
+            raise InvalidInput(
+                "did is not a DID (did:<method>:<id>, no fragment or path)", pointer="/did"
+            )
         return value
     value = value.lower()
     if not _DOMAIN.fullmatch(value):
-        raise InvalidInput("domain is not a host name (with an optional :port)",
-                           pointer="/domain")
+        raise InvalidInput("domain is not a host name (with an optional :port)", pointer="/domain")
     return value
 
 
@@ -64,7 +67,7 @@ def web_domain(did: str) -> str | None:
     """The host (with ``:port``) of a ``did:web`` DID, lower-cased; None for other DIDs."""
     if not did.startswith("did:web:"):
         return None
-    host = did[len("did:web:"):].split(":", 1)[0]
+    host = did[len("did:web:") :].split(":", 1)[0]
     return unquote(host).lower() or None
 
 
@@ -87,17 +90,23 @@ class TrustList:
     @classmethod
     def of(cls, entries: Iterable[str], own: Iterable[str] = (), source: str = "") -> TrustList:
         """A list from plain entries: DIDs (``did:...``) and domains (anything else)."""
-        dids, domains = set(), set()
+        dids: set[str] = set()
+        domains: set[str] = set()
         for entry in entries:
             (dids if entry.startswith("did:") else domains).add(
-                entry if entry.startswith("did:") else entry.lower())
+                entry if entry.startswith("did:") else entry.lower()
+            )
         sources = dict.fromkeys([*dids, *domains], source) if source else {}
         return cls(frozenset(dids), frozenset(domains), frozenset(own), sources)
 
     def merged(self, other: TrustList) -> TrustList:
         """Both lists' entries."""
-        return TrustList(self.dids | other.dids, self.domains | other.domains,
-                         self.own | other.own, {**other.sources, **self.sources})
+        return TrustList(
+            self.dids | other.dids,
+            self.domains | other.domains,
+            self.own | other.own,
+            {**other.sources, **self.sources},
+        )
 
     @property
     def configured(self) -> bool:
@@ -124,9 +133,16 @@ class TrustList:
                 return Check("issuer.trust", True, f"{issuer} is this gateway's passport issuer")
             key = issuer if issuer in self.dids else web_domain(str(issuer)) or ""
             where = self.sources.get(key)
-            return Check("issuer.trust", True, f"{issuer} is on the trust list"
-                         + (f" ({where})" if where else ""))
+            return Check(
+                "issuer.trust",
+                True,
+                f"{issuer} is on the trust list" + (f" ({where})" if where else ""),
+            )
         if verdict == UNKNOWN:
-            return Check("issuer.trust", True, f"not evaluated: no trust list is configured, "
-                         f"so the issuer {issuer} is unknown", evaluated=False)
+            return Check(
+                "issuer.trust",
+                True,
+                f"not evaluated: no trust list is configured, so the issuer {issuer} is unknown",
+                evaluated=False,
+            )
         return Check("issuer.trust", False, f"{issuer} is not on the trust list")

@@ -36,15 +36,13 @@ from gateway.credentials.status_list import (
 from gateway.credentials.trust import TRUSTED, UNKNOWN, UNTRUSTED, TrustList
 from gateway.errors import ContextError, CredentialError, GatewayError
 from gateway.jsontext import JsonTextError
-from gateway.vocab.loader import PASSPORT_V1, document_loader
+from gateway.jsonvalues import DECIMAL_LEXICAL, YEAR_MONTH_LEXICAL, is_safe_integer
+from gateway.vocab.loader import document_loader, passport_contexts
 
 MAX_CREDENTIAL_BYTES = 4 * 1024 * 1024
 PASSPORT_TYPE = "BatteryPassport"
 ENVELOPE_PREFIX = "data:application/vc+jwt,"
-_DECIMAL = re.compile(r"-?[0-9]+(?:\.[0-9]+)?")
-_YEAR_MONTH = re.compile(r"[0-9]{4}-(?:0[1-9]|1[0-2])")
 _IRI = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*:\S+")
-_MAX_SAFE_INTEGER = 2**53 - 1
 
 
 @dataclass(frozen=True)
@@ -84,14 +82,16 @@ class VerificationResult:
         """``{"verified": bool, "checks": [{"id", "ok", "reason"}]}``, plus
         ``issuerTrust`` once the issuer was judged."""
         out: dict[str, Any] = {
-            "verified": self.verified, "checks": [c.as_dict() for c in self.checks]}
+            "verified": self.verified,
+            "checks": [c.as_dict() for c in self.checks],
+        }
         if self.issuer_trust is not None:
             out["issuerTrust"] = self.issuer_trust
         return out
 
 
 def verify(
-    credential: Mapping[str, Any] | str,
+    credential: object,
     *,
     now: datetime | None = None,
     contexts: Mapping[str, Mapping[str, Any]] | None = None,
@@ -104,8 +104,9 @@ def verify(
 ) -> VerificationResult:
     """Verify a credential secured with a Data Integrity proof or as a ``vc+jwt``.
 
-    :param credential: a parsed JSON credential with ``proof``, or text: JSON, a compact
-        JWS, or an ``EnvelopedVerifiableCredential``.
+    :param credential: a parsed JSON credential with ``proof``, or text (or UTF-8 bytes):
+        JSON, a compact JWS, or an ``EnvelopedVerifiableCredential``. Any other JSON
+        value fails the ``format`` check.
     :param now: the time validity is judged at (default: now).
     :param contexts: JSON-LD contexts by URL besides the pinned ones.
     :param proof_only: check the securing mechanism only (signature, key, contexts).
@@ -130,8 +131,9 @@ def verify(
         source = documents_source({**d, "id": url} for url, d in status_lists.items())
     else:
         source = status_lists
-    trust = trusted_issuers if isinstance(trusted_issuers, TrustList) else TrustList.of(
-        trusted_issuers)
+    trust = (
+        trusted_issuers if isinstance(trusted_issuers, TrustList) else TrustList.of(trusted_issuers)
+    )
     verifier = _Verifier(now, dict(contexts or {}), resolver, source, trust, strict)
     verifier.passport_issuer = passport_issuer
     try:
@@ -162,7 +164,7 @@ class _Verifier:
         self.checks: list[Check] = []
         self.methods: dict[str, VerificationMethod] = {}
 
-    def run(self, credential: Mapping[str, Any] | str, proof_only: bool) -> VerificationResult:
+    def run(self, credential: object, proof_only: bool) -> VerificationResult:
         if isinstance(credential, str | bytes):
             if len(credential) > MAX_CREDENTIAL_BYTES:
                 return self._fail("format", f"input larger than {MAX_CREDENTIAL_BYTES} bytes")
@@ -188,7 +190,7 @@ class _Verifier:
         if "EnvelopedVerifiableCredential" in as_list(credential.get("type")):
             inner = credential.get("id")
             if isinstance(inner, str) and inner.startswith(ENVELOPE_PREFIX):
-                return self._jwt(inner[len(ENVELOPE_PREFIX):], proof_only)
+                return self._jwt(inner[len(ENVELOPE_PREFIX) :], proof_only)
             return self._fail("format", f"enveloped credential id must start {ENVELOPE_PREFIX}")
         if "proof" not in credential:
             return self._fail(
@@ -214,8 +216,11 @@ class _Verifier:
         )
         if not proof_only:
             body = {k: v for k, v in doc.items() if k != "proof"}
-            refs = [p.get("verificationMethod") for p in as_list(doc.get("proof"))
-                    if isinstance(p, Mapping)]
+            refs = [
+                p.get("verificationMethod")
+                for p in as_list(doc.get("proof"))
+                if isinstance(p, Mapping)
+            ]
             self._credential_checks(body, [r for r in refs if isinstance(r, str)])
         return VerificationResult(tuple(self.checks), "data-integrity", doc)
 
@@ -255,10 +260,13 @@ class _Verifier:
             self.checks.append(Check("issuer.controller", True, f"{issuer} controls the key"))
         else:
             named = ", ".join(sorted(str(c) for c in controllers))
-            self.checks.append(Check(
-                "issuer.controller", False,
-                f"issuer {issuer!r} is not the controller of the verification method ({named})",
-            ))
+            self.checks.append(
+                Check(
+                    "issuer.controller",
+                    False,
+                    f"issuer {issuer!r} is not the controller of the verification method ({named})",
+                )
+            )
         self.checks.append(self._validity(doc))
         if doc.get("credentialStatus") is None:
             self.checks.append(Check("status", True, "no credentialStatus"))
@@ -314,25 +322,30 @@ def own_passport_check(doc: Mapping[str, Any], base_url: str, did: str) -> Check
     if PASSPORT_CREDENTIAL_TYPE not in as_list(doc.get("type")):
         return None
     prefix = base_url.rstrip("/") + "/passports/"
-    named = [doc.get("id"), *(s.get("id") for s in as_list(doc.get("credentialSubject"))
-                              if isinstance(s, Mapping))]
+    named = [
+        doc.get("id"),
+        *(s.get("id") for s in as_list(doc.get("credentialSubject")) if isinstance(s, Mapping)),
+    ]
     if not any(isinstance(n, str) and n.startswith(prefix) for n in named):
         return None
     issuer = issuer_id(doc)
     if issuer == did:
         return Check("issuer.passport", True, f"a passport of this gateway, issued by {did}")
-    return Check("issuer.passport", False, f"names a passport of this gateway ({prefix}...) "
-                 f"but is not issued by its passport DID {did}")
+    return Check(
+        "issuer.passport",
+        False,
+        f"names a passport of this gateway ({prefix}...) "
+        f"but is not issued by its passport DID {did}",
+    )
 
 
 def _json_type_ok(json_type: str, value: Any) -> bool:
     if json_type == "integer":
-        return isinstance(value, int) and not isinstance(value, bool) \
-            and abs(value) <= _MAX_SAFE_INTEGER
+        return is_safe_integer(value)
     if not isinstance(value, str):
         return False
     if json_type == "decimal-string":
-        return bool(_DECIMAL.fullmatch(value))
+        return bool(DECIMAL_LEXICAL.fullmatch(value))
     if json_type == "date":
         try:
             date.fromisoformat(value)
@@ -340,7 +353,7 @@ def _json_type_ok(json_type: str, value: Any) -> bool:
             return False
         return len(value) == 10
     if json_type == "year-month":
-        return bool(_YEAR_MONTH.fullmatch(value))
+        return bool(YEAR_MONTH_LEXICAL.fullmatch(value))
     if json_type == "uri":
         return bool(_IRI.fullmatch(value))
     return json_type == "string"
@@ -359,18 +372,24 @@ def passport_checks(
     :returns: ``passport.vocabulary`` and ``passport.mapping`` checks.
     """
     contexts = as_list(credential.get("@context"))
-    if PASSPORT_V1 not in contexts or PASSPORT_CREDENTIAL_TYPE not in as_list(
-        credential.get("type")
-    ):
-        return [Check("passport.vocabulary", True, "not a passport credential of this "
-                      "vocabulary; attribute conformance not checked")]
+    passport = set(passport_contexts())
+    versioned = any(isinstance(c, str) and c in passport for c in contexts)
+    if not versioned or PASSPORT_CREDENTIAL_TYPE not in as_list(credential.get("type")):
+        return [
+            Check(
+                "passport.vocabulary",
+                True,
+                "not a passport credential of this vocabulary; attribute conformance not checked",
+            )
+        ]
     from gateway.vocab.catalog import RESERVED_TERMS, load_catalog
 
     catalog = (catalog_loader or load_catalog)()
     problems: list[str] = []
     for i, subject in enumerate(as_list(credential.get("credentialSubject"))):
-        base = "/credentialSubject" + (f"/{i}" if isinstance(
-            credential.get("credentialSubject"), list) else "")
+        base = "/credentialSubject" + (
+            f"/{i}" if isinstance(credential.get("credentialSubject"), list) else ""
+        )
         if not isinstance(subject, Mapping):
             problems.append(f"{base} is not an object")
             continue
@@ -387,14 +406,23 @@ def passport_checks(
                 if not _json_type_ok(attribute.json_type, item):
                     where = f"{base}/{term}" + (f"/{j}" if isinstance(value, list) else "")
                     problems.append(f"{where}: {item!r} is not a JSON {attribute.json_type}")
-    checks = [Check("passport.vocabulary", not problems, "; ".join(problems[:20])
-                    + (f" (+{len(problems) - 20} more)" if len(problems) > 20 else ""))]
+    checks = [
+        Check(
+            "passport.vocabulary",
+            not problems,
+            "; ".join(problems[:20])
+            + (f" (+{len(problems) - 20} more)" if len(problems) > 20 else ""),
+        )
+    ]
     mapping = [credential.get(k) for k in ("mappingSet", "mappingVersion", "mappingHash")]
     if all(isinstance(v, str) and v for v in mapping):
         checks.append(Check("passport.mapping", True, f"{mapping[0]}@{mapping[1]} ({mapping[2]})"))
     else:
-        checks.append(Check(
-            "passport.mapping", False,
-            "mappingSet, mappingVersion and mappingHash must name the mapping used",
-        ))
+        checks.append(
+            Check(
+                "passport.mapping",
+                False,
+                "mappingSet, mappingVersion and mappingHash must name the mapping used",
+            )
+        )
     return checks

@@ -12,8 +12,15 @@ from gateway.mapping.model import MappingRow, MappingSet, canonical_json
 VALUE_FIELDS = ("subject_id", "transform", "params")
 # A change of relation re-classifies a value (filled <-> partial) without changing it.
 RELATION_FIELDS = ("predicate_id",)
-TEXT_FIELDS = ("subject_label", "subject_label_zh", "object_label", "comment",
-               "mapping_justification", "author_id", "reviewer_id")
+TEXT_FIELDS = (
+    "subject_label",
+    "subject_label_zh",
+    "object_label",
+    "comment",
+    "mapping_justification",
+    "author_id",
+    "reviewer_id",
+)
 
 
 @dataclass(frozen=True)
@@ -74,6 +81,7 @@ def diff(base: MappingSet, head: MappingSet) -> MappingDiff:
     selection; the rows left over for an attribute are paired in order, so a row whose
     source changed shows as changed, not as removed and added.
     """
+
     def key(row: MappingRow) -> tuple[str, str, str]:
         return (row.object_id, row.subject_id, canonical_json(row.params.get("where")))
 
@@ -99,12 +107,13 @@ def diff(base: MappingSet, head: MappingSet) -> MappingDiff:
         old = sorted(left_base.get(object_id, []), key=lambda r: r.number)
         new = sorted(left_head.get(object_id, []), key=lambda r: r.number)
         pairs.extend(zip(old, new, strict=False))
-        removed.extend(old[len(new):])
-        added.extend(new[len(old):])
+        removed.extend(old[len(new) :])
+        added.extend(new[len(old) :])
     changed = []
     for before, after in sorted(pairs, key=lambda p: p[1].number):
         fields = tuple(
-            f for f in VALUE_FIELDS + RELATION_FIELDS + TEXT_FIELDS
+            f
+            for f in VALUE_FIELDS + RELATION_FIELDS + TEXT_FIELDS
             if _value(before, f) != _value(after, f)
         )
         if fields:
@@ -152,18 +161,25 @@ def diff_table(result: MappingDiff) -> str:
     """The diff as a readable table (English and Chinese labels of the national field)."""
     lines = [f"{result.base} -> {result.head}: {result.bump} change"]
     for row in result.added:
-        lines.append(f"  + row {row.number:>3}  {row.attribute_term:<34} <- {row.subject_id} "
-                     f"({row.subject_label} / {row.subject_label_zh}) {row.predicate_id}")
+        lines.append(
+            f"  + row {row.number:>3}  {row.attribute_term:<34} <- {row.subject_id} "
+            f"({row.subject_label} / {row.subject_label_zh}) {row.predicate_id}"
+        )
     for row in result.removed:
-        lines.append(f"  - row {row.number:>3}  {row.attribute_term:<34} <- {row.subject_id} "
-                     f"({row.subject_label} / {row.subject_label_zh})")
+        lines.append(
+            f"  - row {row.number:>3}  {row.attribute_term:<34} <- {row.subject_id} "
+            f"({row.subject_label} / {row.subject_label_zh})"
+        )
     for change in result.changed:
         after = change.after
-        lines.append(f"  ~ row {after.number:>3}  {after.attribute_term:<34} "
-                     f"({after.subject_label} / {after.subject_label_zh})")
+        lines.append(
+            f"  ~ row {after.number:>3}  {after.attribute_term:<34} "
+            f"({after.subject_label} / {after.subject_label_zh})"
+        )
         for name in change.fields:
-            lines.append(f"      {name}: {_value(change.before, name)!r} -> "
-                         f"{_value(change.after, name)!r}")
+            lines.append(
+                f"      {name}: {_value(change.before, name)!r} -> {_value(change.after, name)!r}"
+            )
     if len(lines) == 1:
         lines.append("  no differences")
     return "\n".join(lines)

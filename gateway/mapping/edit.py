@@ -13,22 +13,26 @@ EDITABLE = tuple(f.name for f in fields(MappingRow) if f.name != "number")
 
 
 def _renumber(mapping_set: MappingSet, rows: list[MappingRow]) -> MappingSet:
-    return replace(mapping_set, rows=tuple(
-        replace(row, number=i) for i, row in enumerate(rows, start=1)))
+    return replace(
+        mapping_set, rows=tuple(replace(row, number=i) for i, row in enumerate(rows, start=1))
+    )
 
 
 def _cells(values: Mapping[str, Any], *, row: int) -> dict[str, Any]:
     unknown = sorted(set(values) - set(EDITABLE))
     if unknown:
-        raise MappingInvalid(f"row {row}: unknown column(s) {', '.join(unknown)} "
-                             f"(editable: {', '.join(EDITABLE)})", row=row)
+        raise MappingInvalid(
+            f"row {row}: unknown column(s) {', '.join(unknown)} (editable: {', '.join(EDITABLE)})",
+            row=row,
+        )
     if "params" in values and not isinstance(values["params"], Mapping):
         raise MappingInvalid(f"row {row}: params must be an object", row=row)
     return dict(values)
 
 
-def add_row(mapping_set: MappingSet, values: Mapping[str, Any],
-            after: int | None = None) -> MappingSet:
+def add_row(
+    mapping_set: MappingSet, values: Mapping[str, Any], after: int | None = None
+) -> MappingSet:
     """A table with a new row, at the end or after row ``after``."""
     rows = list(mapping_set.rows)
     position = len(rows) if after is None else _index(mapping_set, after) + 1
@@ -57,6 +61,7 @@ def remove_row(mapping_set: MappingSet, number: int) -> MappingSet:
 
 def _index(mapping_set: MappingSet, number: int) -> int:
     if not 1 <= number <= len(mapping_set.rows):
-        raise MappingInvalid(f"no row {number}; the table has rows 1-{len(mapping_set.rows)}",
-                             row=number)
+        raise MappingInvalid(
+            f"no row {number}; the table has rows 1-{len(mapping_set.rows)}", row=number
+        )
     return number - 1

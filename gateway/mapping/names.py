@@ -63,8 +63,9 @@ def parse_ref(ref: str, pointer: str = "mapping") -> tuple[str, str]:
     :raises InvalidInput: not of that form, or either part breaks its rule.
     """
     if not isinstance(ref, str) or len(ref) > MAX_REF_LENGTH or ref.count("@") != 1:
-        raise InvalidInput(f"{pointer} must be SET@VERSION, e.g. cn-trace-to-eu-passport@1.0.0",
-                           pointer=pointer)
+        raise InvalidInput(
+            f"{pointer} must be SET@VERSION, e.g. cn-trace-to-eu-passport@1.0.0", pointer=pointer
+        )
     set_id, _, version = ref.partition("@")
     check_set_name(set_id, pointer)
     check_version(version, pointer)

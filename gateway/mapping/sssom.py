@@ -28,12 +28,21 @@ CURIE_MAP = {
     "sssom": "https://w3id.org/sssom/",
 }
 EXTENSION_DEFINITIONS = [
-    {"slot_name": "subject_label_zh", "property": f"{VOCAB}subjectLabelZh",
-     "type_hint": "http://www.w3.org/2001/XMLSchema#string"},
-    {"slot_name": "transform", "property": f"{VOCAB}transform",
-     "type_hint": "http://www.w3.org/2001/XMLSchema#string"},
-    {"slot_name": "transform_params", "property": f"{VOCAB}transformParams",
-     "type_hint": "http://www.w3.org/2001/XMLSchema#string"},
+    {
+        "slot_name": "subject_label_zh",
+        "property": f"{VOCAB}subjectLabelZh",
+        "type_hint": "http://www.w3.org/2001/XMLSchema#string",
+    },
+    {
+        "slot_name": "transform",
+        "property": f"{VOCAB}transform",
+        "type_hint": "http://www.w3.org/2001/XMLSchema#string",
+    },
+    {
+        "slot_name": "transform_params",
+        "property": f"{VOCAB}transformParams",
+        "type_hint": "http://www.w3.org/2001/XMLSchema#string",
+    },
 ]
 MAPPING_SET_BASE = "https://w3id.org/cn-eu-battery/mappings/"
 
@@ -44,7 +53,8 @@ def read_sssom(text: str) -> MappingSet:
     :raises MappingInvalid: the metadata or a row cannot be read; ``errors`` lists each
         problem with its row number (1-based data rows) and column.
     """
-    meta_lines, body_lines = [], []
+    meta_lines: list[str] = []
+    body_lines: list[str] = []
     for line in text.splitlines():
         if line.startswith("#") and not body_lines:
             meta_lines.append(line[1:])
@@ -59,8 +69,9 @@ def read_sssom(text: str) -> MappingSet:
     set_id, version = _identity(metadata)
     if not body_lines:
         raise MappingInvalid("the table has no header row")
-    reader = csv.DictReader(io.StringIO("\n".join(body_lines)), delimiter="\t",
-                            quoting=csv.QUOTE_NONE)
+    reader = csv.DictReader(
+        io.StringIO("\n".join(body_lines)), delimiter="\t", quoting=csv.QUOTE_NONE
+    )
     header = reader.fieldnames or []
     errors: list[dict[str, Any]] = []
     for required in ("subject_id", "predicate_id", "object_id", "mapping_justification"):
@@ -71,8 +82,13 @@ def read_sssom(text: str) -> MappingSet:
         if column not in COLUMNS:
             errors.append({"row": 0, "column": column, "message": "unknown column"})
         elif column in EXTENSION_COLUMNS and column not in declared:
-            errors.append({"row": 0, "column": column,
-                           "message": "extension column not declared in extension_definitions"})
+            errors.append(
+                {
+                    "row": 0,
+                    "column": column,
+                    "message": "extension column not declared in extension_definitions",
+                }
+            )
     if errors:
         raise MappingInvalid(f"{len(errors)} problem(s) in the header", errors=errors)
     rows = []
@@ -86,12 +102,18 @@ def read_sssom(text: str) -> MappingSet:
             try:
                 params = json.loads(raw_params)
             except json.JSONDecodeError as exc:
-                errors.append({"row": number, "column": "transform_params",
-                               "message": f"not JSON: {exc.msg}"})
+                errors.append(
+                    {"row": number, "column": "transform_params", "message": f"not JSON: {exc.msg}"}
+                )
                 continue
             if not isinstance(params, dict):
-                errors.append({"row": number, "column": "transform_params",
-                               "message": "must be a JSON object"})
+                errors.append(
+                    {
+                        "row": number,
+                        "column": "transform_params",
+                        "message": "must be a JSON object",
+                    }
+                )
                 continue
         rows.append(
             MappingRow(
@@ -137,8 +159,11 @@ def write_sssom(mapping_set: MappingSet) -> str:
         cells = row.cells()
         for column, value in cells.items():
             if "\t" in value or "\n" in value:
-                raise MappingInvalid(f"row {row.number} {column}: tabs and newlines are not "
-                                     "allowed in a cell", row=row.number, column=column)
+                raise MappingInvalid(
+                    f"row {row.number} {column}: tabs and newlines are not allowed in a cell",
+                    row=row.number,
+                    column=column,
+                )
         out.write("\t".join(cells[c] for c in COLUMNS) + "\n")
     return out.getvalue()
 
@@ -151,14 +176,19 @@ def _identity(metadata: Mapping[str, Any]) -> tuple[str, str]:
     set_uri = str(metadata.get("mapping_set_id") or "")
     version = str(metadata.get("mapping_set_version") or "")
     if not set_uri.startswith(MAPPING_SET_BASE):
-        raise MappingInvalid(f"mapping_set_id must start with {MAPPING_SET_BASE}",
-                             pointer="mapping_set_id")
+        raise MappingInvalid(
+            f"mapping_set_id must start with {MAPPING_SET_BASE}", pointer="mapping_set_id"
+        )
     set_id = set_uri.removeprefix(MAPPING_SET_BASE).split("/")[0]
     if not names.SET_NAME.fullmatch(set_id):
-        raise MappingInvalid("the mapping set name in mapping_set_id is not a lowercase slug "
-                             "(letters, digits, single hyphens, at most 64 characters)",
-                             pointer="mapping_set_id")
+        raise MappingInvalid(
+            "the mapping set name in mapping_set_id is not a lowercase slug "
+            "(letters, digits, single hyphens, at most 64 characters)",
+            pointer="mapping_set_id",
+        )
     if not names.VERSION.fullmatch(version):
-        raise MappingInvalid("mapping_set_version is not MAJOR.MINOR.PATCH (no leading zeros)",
-                             pointer="mapping_set_version")
+        raise MappingInvalid(
+            "mapping_set_version is not MAJOR.MINOR.PATCH (no leading zeros)",
+            pointer="mapping_set_version",
+        )
     return set_id, version

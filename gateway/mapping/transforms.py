@@ -13,6 +13,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from gateway.errors import TransformError
+from gateway.jsonvalues import JsonType
 
 Value = Any
 
@@ -28,7 +29,7 @@ class Context:
     record: Mapping[str, Any]
     base_url: str
     decode_code: Callable[[str], Mapping[str, Any]]
-    cache: dict[str, Any] = field(default_factory=dict)
+    cache: dict[str, Mapping[str, Any]] = field(default_factory=dict)
 
     def decoded(self, code: str) -> Mapping[str, Any]:
         if code not in self.cache:
@@ -43,7 +44,7 @@ class Transform:
     params: Mapping[str, type]
     optional: frozenset[str]
     unit_param: str | None
-    outputs: frozenset[str] | None
+    outputs: frozenset[JsonType] | None
     description: str
 
 
@@ -56,7 +57,7 @@ def transform(
     params: Mapping[str, type] | None = None,
     optional: tuple[str, ...] = (),
     unit_param: str | None = None,
-    outputs: tuple[str, ...] | None = None,
+    outputs: tuple[JsonType, ...] | None = None,
 ) -> Callable[[Callable[..., Value]], Callable[..., Value]]:
     """Register a transform under ``name``.
 
@@ -110,7 +111,7 @@ def apply(name: str, value: Value, context: Context, params: Mapping[str, Any]) 
     return spec.function(value, context, **own)
 
 
-DECIMAL = "decimal-string"
+DECIMAL: JsonType = "decimal-string"
 
 # Parameters the engine reads itself (selection of list items), not passed to transforms.
 ENGINE_PARAMS = frozenset({"where", "pick"})
@@ -191,8 +192,7 @@ def quantity(value: Value, context: Context, *, unit: str) -> str:
     return decimal_string(convert_unit(value["value"], value["unit"], unit))
 
 
-@transform("range_bound", params={"bound": str, "unit": str}, unit_param="unit",
-           outputs=(DECIMAL,))
+@transform("range_bound", params={"bound": str, "unit": str}, unit_param="unit", outputs=(DECIMAL,))
 def range_bound(value: Value, context: Context, *, bound: str, unit: str) -> str | None:
     """One end (``min`` or ``max``) of a ``{min, max, unit}`` range, in ``unit``."""
     if bound not in {"min", "max"}:
@@ -202,10 +202,15 @@ def range_bound(value: Value, context: Context, *, bound: str, unit: str) -> str
     return decimal_string(convert_unit(value[bound], value["unit"], unit))
 
 
-@transform("ratio", params={"numerator": str, "denominator": str, "unit": str, "places": int},
-           unit_param="unit", outputs=(DECIMAL,))
-def ratio(value: Value, context: Context, *, numerator: str, denominator: str, unit: str,
-          places: int) -> str | None:
+@transform(
+    "ratio",
+    params={"numerator": str, "denominator": str, "unit": str, "places": int},
+    unit_param="unit",
+    outputs=(DECIMAL,),
+)
+def ratio(
+    value: Value, context: Context, *, numerator: str, denominator: str, unit: str, places: int
+) -> str | None:
     """Ratio of two quantities of an object, e.g. power / energy in W/Wh."""
     top, bottom = value.get(numerator), value.get(denominator)
     if not top or not bottom:
@@ -256,21 +261,28 @@ def passport_url(value: Value, context: Context) -> str:
     return f"{context.base_url.rstrip('/')}/passports/{value}"
 
 
-@transform("join", params={"fields": list, "separator": str}, optional=("separator",),
-           outputs=("string",))
+@transform(
+    "join", params={"fields": list, "separator": str}, optional=("separator",), outputs=("string",)
+)
 def join(value: Value, context: Context, *, fields: list[str], separator: str = ", ") -> str | None:
     """The given fields of an object joined into one text, skipping empty ones."""
     parts = [str(value[f]) for f in fields if value.get(f) not in (None, "")]
     return separator.join(parts) if parts else None
 
 
-@transform("labelled", params={"fields": dict, "separator": str}, optional=("separator",),
-           outputs=("string",))
-def labelled(value: Value, context: Context, *, fields: Mapping[str, str],
-             separator: str = "; ") -> str | None:
+@transform(
+    "labelled",
+    params={"fields": dict, "separator": str},
+    optional=("separator",),
+    outputs=("string",),
+)
+def labelled(
+    value: Value, context: Context, *, fields: Mapping[str, str], separator: str = "; "
+) -> str | None:
     """Fields of an object as ``label: value`` pairs, skipping empty ones."""
-    parts = [f"{label}: {value[f]}" for f, label in fields.items()
-             if value.get(f) not in (None, "")]
+    parts = [
+        f"{label}: {value[f]}" for f, label in fields.items() if value.get(f) not in (None, "")
+    ]
     return separator.join(parts) if parts else None
 
 

@@ -53,6 +53,7 @@ def validate(
     seen: dict[tuple[str, str, str, str], int] = {}
     covered: set[str] = set()
     for row in mapping_set.rows:
+
         def add(column: str | None, message: str, row: int = row.number) -> None:
             problems.append(Problem(row, column, message))
 
@@ -66,8 +67,7 @@ def validate(
         covered.add(attribute.key)
         key = (row.subject_id, row.object_id, row.transform, canonical_json(row.params))
         if key in seen:
-            add("subject_id", f"duplicate of row {seen[key]} ({row.subject_id} -> "
-                              f"{row.object_id})")
+            add("subject_id", f"duplicate of row {seen[key]} ({row.subject_id} -> {row.object_id})")
         seen.setdefault(key, row.number)
 
         if row.subject_id == NO_TERM_FOUND:
@@ -77,8 +77,10 @@ def validate(
                 add("comment", "a sssom:NoTermFound row must say why in its comment")
             continue
         if row.predicate_id not in RELATIONS:
-            add("predicate_id", f"relation {row.predicate_id!r} is not one of "
-                                f"{', '.join(RELATIONS)}")
+            add(
+                "predicate_id",
+                f"relation {row.predicate_id!r} is not one of {', '.join(RELATIONS)}",
+            )
         if not row.subject_id.startswith(SUBJECT_PREFIX):
             add("subject_id", f"source {row.subject_id!r} is not a {SUBJECT_PREFIX} path")
             continue
@@ -86,8 +88,7 @@ def validate(
         if source not in paths:
             add("subject_id", f"source path {source!r} is not in the record model")
         if source.startswith(SUPPLEMENT) and source != SUPPLEMENT + attribute.key:
-            add("subject_id", f"supplement rows read eu_supplement.{attribute.key}, "
-                              f"not {source}")
+            add("subject_id", f"supplement rows read eu_supplement.{attribute.key}, not {source}")
         name = row.transform or "identity"
         for message in check_params(name, row.params):
             add("transform_params" if name in REGISTRY else "transform", message)
@@ -95,13 +96,18 @@ def validate(
         if spec and spec.unit_param and isinstance(row.params.get(spec.unit_param), str):
             unit = row.params[spec.unit_param]
             if attribute.unit and unit != attribute.unit:
-                add("transform_params", f"outputs {unit} but {attribute.key} is in "
-                                        f"{attribute.unit}")
+                add(
+                    "transform_params", f"outputs {unit} but {attribute.key} is in {attribute.unit}"
+                )
         if spec and spec.outputs is not None and attribute.json_type not in spec.outputs:
-            add("transform", f"transform {name!r} gives {'/'.join(sorted(spec.outputs))} "
-                             f"but {attribute.key} is {attribute.json_type}")
+            add(
+                "transform",
+                f"transform {name!r} gives {'/'.join(sorted(spec.outputs))} "
+                f"but {attribute.key} is {attribute.json_type}",
+            )
     for attribute in catalog.attributes:
         if attribute.key not in covered:
-            problems.append(Problem(0, None, f"EU attribute {attribute.key} "
-                                             f"({attribute.term}) has no row"))
+            problems.append(
+                Problem(0, None, f"EU attribute {attribute.key} ({attribute.term}) has no row")
+            )
     return problems

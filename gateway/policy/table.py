@@ -79,13 +79,16 @@ class Policy:
         rules = dict(self.rules)
         for path, cls in overrides.items():
             if cls not in CLASSES:
-                raise PolicyError(f"{path}: class {cls!r} is not one of {', '.join(CLASSES)}",
-                                  pointer=path)
+                raise PolicyError(
+                    f"{path}: class {cls!r} is not one of {', '.join(CLASSES)}", pointer=path
+                )
             current = self.classify(path)
             if _STRICTNESS[cls] < _STRICTNESS[current]:
                 raise PolicyError(
                     f"{path}: a tenant may make the policy stricter, not looser "
-                    f"({current} -> {cls})", pointer=path)
+                    f"({current} -> {cls})",
+                    pointer=path,
+                )
             rules[path] = Rule(path, cls, f"stricter than {self.ref} by tenant policy {name}")
         return Policy(name=name, version=self.version, rules=rules)
 
@@ -100,8 +103,11 @@ class Decision:
     withheld_paths: Mapping[str, str]
 
     def as_dict(self) -> dict[str, Any]:
-        return {"policy": self.policy, "withheld": list(self.withheld),
-                "aggregated": list(self.aggregated)}
+        return {
+            "policy": self.policy,
+            "withheld": list(self.withheld),
+            "aggregated": list(self.aggregated),
+        }
 
 
 def load_policy(ref: str = DEFAULT_POLICY, tables_dir: Path = TABLES_DIR) -> Policy:
@@ -123,10 +129,13 @@ def _load(ref: str, tables_dir: Path) -> Policy:
     with path.open(encoding="utf-8", newline="") as fh:
         for number, row in enumerate(csv.DictReader(fh), start=2):
             if row["class"] not in CLASSES:
-                raise PolicyError(f"{path.name} line {number}: class {row['class']!r} is not "
-                                  f"one of {', '.join(CLASSES)}")
-            rules[row["path"]] = Rule(row["path"], row["class"], row["legal_basis"],
-                                      row.get("note") or "")
+                raise PolicyError(
+                    f"{path.name} line {number}: class {row['class']!r} is not "
+                    f"one of {', '.join(CLASSES)}"
+                )
+            rules[row["path"]] = Rule(
+                row["path"], row["class"], row["legal_basis"], row.get("note") or ""
+            )
     return Policy(name=name, version=version, rules=rules)
 
 
@@ -164,7 +173,8 @@ def apply_policy(record: Mapping[str, Any], policy: Policy) -> tuple[dict[str, A
     kept = walk(record, "")
     reasons = {
         path: f"withheld by {policy.ref}: {rule.legal_basis}"
-        for path, rule in policy.rules.items() if rule.cls == "withhold"
+        for path, rule in policy.rules.items()
+        if rule.cls == "withhold"
     }
     for path in withheld:
         reasons.setdefault(path, f"withheld by {policy.ref}: not classified for export")

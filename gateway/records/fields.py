@@ -17,18 +17,14 @@ from collections.abc import Iterable, Mapping
 from datetime import date, datetime
 from decimal import Decimal
 from functools import cache
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate
 
 from gateway import invisible_chars
+from gateway.jsonvalues import MAX_SAFE_INTEGER
+from gateway.records.platform_fields import PlatformFieldTable, load_platform_fields
 
-if TYPE_CHECKING:
-    from gateway.records.platform_fields import PlatformFieldTable
-
-#: Integers must survive a round trip through an IEEE double (RFC 8259 §6, I-JSON
-#: RFC 7493 §2.2).
-MAX_SAFE_INTEGER = 2**53
 #: Bounds on decimals so that the canonical (exponent-free) form stays short: a JSON
 #: number such as ``1e400`` is a valid ``Decimal`` but no battery quantity.
 MAX_INTEGER_DIGITS = 24
@@ -68,7 +64,7 @@ def canonical_decimal(value: Decimal) -> str:
     return text
 
 
-class Text(fields.Field):
+class Text(fields.Field[str]):
     """A non-empty JSON string without control characters, bidirectional controls or
     zero-width characters (:mod:`gateway.invisible_chars`: any text field may be mapped
     to a public passport attribute, and those would change how its page reads).
@@ -81,7 +77,7 @@ class Text(fields.Field):
         "empty": "must not be empty (leave the field out instead)",
         "control": "contains a control character (U+{code:04X}) at offset {offset}",
         "invisible": "contains a {kind} ({code}) at offset {offset}; invisible formatting "
-                     "characters are not allowed in text",
+        "characters are not allowed in text",
         "too_long": "is longer than {max_length} characters",
     }
 
@@ -196,7 +192,7 @@ class BatteryCode(Text):
         return code
 
 
-class DecimalString(fields.Field):
+class DecimalString(fields.Field[str]):
     """A decimal number, given as a JSON number or a decimal string; loads as a
     canonical decimal string.
 
@@ -269,8 +265,8 @@ class DecimalString(fields.Field):
         return canonical_decimal(number)
 
 
-class SafeInteger(fields.Field):
-    """A JSON integer within ±2^53.
+class SafeInteger(fields.Field[int]):
+    """A JSON integer within ±(2^53 - 1), the limit the verifier applies.
 
     :param minimum: smallest accepted value, if any.
     :param maximum: largest accepted value, if any.
@@ -278,7 +274,7 @@ class SafeInteger(fields.Field):
 
     default_error_messages = {
         "type": "must be an integer (a JSON number without fraction or exponent)",
-        "range": f"is outside ±2^53 ({MAX_SAFE_INTEGER})",
+        "range": f"is outside ±(2^53 - 1) ({MAX_SAFE_INTEGER})",
         "minimum": "must be at least {minimum}",
         "maximum": "must be at most {maximum}",
     }
@@ -302,7 +298,7 @@ class SafeInteger(fields.Field):
         return value
 
 
-class IsoDate(fields.Field):
+class IsoDate(fields.Field[str]):
     """A calendar date written ``YYYY-MM-DD`` (ISO 8601 extended form); loads as that string."""
 
     default_error_messages = {
@@ -323,7 +319,7 @@ class IsoDate(fields.Field):
         return value
 
 
-class YearMonth(fields.Field):
+class YearMonth(fields.Field[str]):
     """A month written ``YYYY-MM`` (``xsd:gYearMonth`` without time zone)."""
 
     default_error_messages = {"invalid": "{input!r} is not a month in the form YYYY-MM"}
@@ -334,7 +330,7 @@ class YearMonth(fields.Field):
         return value
 
 
-class Timestamp(fields.Field):
+class Timestamp(fields.Field[str]):
     """An RFC 3339 date-time with an explicit offset (``Z`` or ``±hh:mm``)."""
 
     default_error_messages = {
@@ -352,7 +348,7 @@ class Timestamp(fields.Field):
         return value
 
 
-class TaggedUnion(fields.Field):
+class TaggedUnion(fields.Field[Any]):
     """An object whose schema is chosen by its ``type`` member (a discriminated union).
 
     :param schemas: schema class per ``type`` value.
@@ -381,14 +377,13 @@ class TaggedUnion(fields.Field):
         if kind is None:
             raise ValidationError({"type": ["required field is missing"]})
         if not isinstance(kind, str) or kind not in self.schemas:
+            message = str(self.error_messages["discriminator"])
             choices = ", ".join(self.schemas)
-            raise ValidationError(
-                {"type": [self.error_messages["discriminator"].format(input=kind, choices=choices)]}
-            )
+            raise ValidationError({"type": [message.format(input=kind, choices=choices)]})
         return self.schema_for(kind).load(value)
 
 
-class StrictBoolean(fields.Field):
+class StrictBoolean(fields.Field[bool]):
     """A JSON ``true`` or ``false``.
 
     marshmallow's ``Boolean`` also accepts ``1``, ``"yes"``, ``"on"`` and more; a record
@@ -403,20 +398,15 @@ class StrictBoolean(fields.Field):
         return value
 
 
-#: Value kinds of the open-ended blocks (``eu_supplement``, ``platform_fields``): the EU
-#: catalog's JSON types plus ``boolean``.
-VALUE_KINDS = ("string", "integer", "decimal-string", "date", "year-month", "uri", "boolean")
-
-
 @cache
-def value_field(kind: str) -> fields.Field:
+def value_field(kind: str) -> fields.Field[Any]:
     """The field that checks values of one kind.
 
-    :param kind: one of :data:`VALUE_KINDS`.
+    :param kind: one of :data:`gateway.jsonvalues.VALUE_KINDS`.
     :returns: a shared field instance.
     :raises KeyError: an unknown kind.
     """
-    return {
+    by_kind: dict[str, fields.Field[Any]] = {
         "string": Text(max_length=2000),
         "integer": SafeInteger(),
         "decimal-string": DecimalString(),
@@ -424,7 +414,8 @@ def value_field(kind: str) -> fields.Field:
         "year-month": YearMonth(),
         "uri": Uri(),
         "boolean": StrictBoolean(),
-    }[kind]
+    }
+    return by_kind[kind]
 
 
 def _check_values(
@@ -449,7 +440,7 @@ def _check_values(
     return out
 
 
-class CatalogValues(fields.Field):
+class CatalogValues(fields.Field[dict[str, Any]]):
     """An object keyed by EU attribute catalog keys, each value checked against the
     attribute's JSON type (``gateway.vocab.catalog``)."""
 
@@ -464,10 +455,10 @@ class CatalogValues(fields.Field):
         if not isinstance(value, dict):
             raise self.make_error("type")
         kinds = {a.key: a.json_type for a in load_catalog()}
-        return _check_values(value, kinds, self.error_messages["unknown"], "catalog type")
+        return _check_values(value, kinds, str(self.error_messages["unknown"]), "catalog type")
 
 
-class PlatformValues(fields.Field):
+class PlatformValues(fields.Field[dict[str, Any]]):
     """An object keyed by the national platform fields of a declared table
     (:mod:`gateway.records.platform_fields`), each value checked against its kind.
 
@@ -486,13 +477,11 @@ class PlatformValues(fields.Field):
     @property
     def table(self) -> PlatformFieldTable:
         """The declared fields this block is checked against."""
-        from gateway.records.platform_fields import load_platform_fields
-
         return self._table if self._table is not None else load_platform_fields()
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
         if not isinstance(value, dict):
             raise self.make_error("type")
         table = self.table
-        unknown = self.error_messages["unknown"].format(version=table.version)
+        unknown = str(self.error_messages["unknown"]).format(version=table.version)
         return _check_values(value, table.kinds, unknown, "platform field kind")

@@ -30,8 +30,10 @@ def parse_json(data: bytes) -> Any:
         and overflowing numbers parse as decimals, which the record schema refuses.)
     """
     try:
-        return loads(data, max_depth=MAX_DEPTH, decimals=True, what="the record",
-                     schema_checks_numbers=True)
+        return loads(
+            data, max_depth=MAX_DEPTH, decimals=True, what="the record", schema_checks_numbers=True
+        )
     except JsonTextError as e:
-        raise InvalidRecord(e.message, pointer=e.pointer,
-                            errors=[{"pointer": e.pointer, "message": e.message}]) from None
+        raise InvalidRecord(
+            e.message, pointer=e.pointer, errors=[{"pointer": e.pointer, "message": e.message}]
+        ) from None

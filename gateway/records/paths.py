@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from functools import cache
 from types import MappingProxyType
+from typing import Any
 
 from marshmallow import Schema, fields
 
@@ -44,7 +45,7 @@ _VALUE_KIND_PATH_KIND = {
 }
 
 
-def _kind(field: fields.Field) -> str:
+def _kind(field: fields.Field[Any]) -> str:
     if isinstance(field, fields.Nested):
         return "quantity" if "quantity" in field.metadata else "object"
     if isinstance(field, fields.List):
@@ -68,14 +69,14 @@ def _kind(field: fields.Field) -> str:
 
 def _walk_schema(
     schema: Schema, prefix: str, sensitivity: str | None
-) -> Iterator[tuple[str, fields.Field, str | None]]:
+) -> Iterator[tuple[str, fields.Field[Any], str | None]]:
     for name, field in schema.fields.items():
         yield from _walk_field(f"{prefix}{name}", field, sensitivity)
 
 
 def _walk_field(
-    path: str, field: fields.Field, sensitivity: str | None
-) -> Iterator[tuple[str, fields.Field, str | None]]:
+    path: str, field: fields.Field[Any], sensitivity: str | None
+) -> Iterator[tuple[str, fields.Field[Any], str | None]]:
     sensitivity = field.metadata.get("sensitivity", sensitivity)
     yield path, field, sensitivity
     if isinstance(field, fields.Nested):
@@ -87,15 +88,13 @@ def _walk_field(
             yield from _walk_schema(field.schema_for(kind), f"{path}.", sensitivity)
 
 
-def _fields() -> Iterator[tuple[str, fields.Field, str | None]]:
+def _fields() -> Iterator[tuple[str, fields.Field[Any], str | None]]:
     yield from _walk_schema(RECORD_SCHEMA, "", None)
 
 
 def _platform_kinds(platform_fields: PlatformFieldTable | None) -> dict[str, str]:
     table = platform_fields if platform_fields is not None else load_platform_fields()
-    return {
-        f"{PLATFORM_FIELDS}.{f.name}": _VALUE_KIND_PATH_KIND[f.kind] for f in table.fields
-    }
+    return {f"{PLATFORM_FIELDS}.{f.name}": _VALUE_KIND_PATH_KIND[f.kind] for f in table.fields}
 
 
 @cache

@@ -22,13 +22,20 @@ from pathlib import Path
 from types import MappingProxyType
 
 from gateway.errors import ConfigError
-from gateway.records.fields import VALUE_KINDS
+from gateway.jsonvalues import VALUE_KINDS
 
 TABLE_DIR = Path(__file__).resolve().parent / "tables" / "platform-fields"
 TABLE_FILE = "platform-fields.csv"
 METADATA_FILE = "metadata.json"
 COLUMNS = [
-    "name", "kind", "label_en", "label_zh", "description", "source", "confidence", "added_in"
+    "name",
+    "kind",
+    "label_en",
+    "label_zh",
+    "description",
+    "source",
+    "confidence",
+    "added_in",
 ]
 #: ``S`` solid; ``P`` and ``U`` provisional (see ``metadata.json``).
 CONFIDENCES = ("S", "P", "U")
@@ -43,7 +50,7 @@ _SEMVER = re.compile(r"(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)")
 class PlatformField:
     """One declared national platform field.
 
-    :ivar kind: one of :data:`gateway.records.fields.VALUE_KINDS`.
+    :ivar kind: one of :data:`gateway.jsonvalues.VALUE_KINDS`.
     :ivar source: the instrument or standard the item comes from.
     :ivar confidence: ``S``, ``P`` or ``U``.
     :ivar added_in: the table version that declared the field.
@@ -74,9 +81,7 @@ class PlatformFieldTable:
 
     version: str
     fields: tuple[PlatformField, ...]
-    by_name: Mapping[str, PlatformField] = field(
-        init=False, compare=False, hash=False, repr=False
-    )
+    by_name: Mapping[str, PlatformField] = field(init=False, compare=False, hash=False, repr=False)
 
     def __post_init__(self) -> None:
         # Derived once; frozen dataclasses set derived members through object.__setattr__.

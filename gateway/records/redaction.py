@@ -17,6 +17,7 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
+from gateway import jsonpointer
 from gateway.policy.table import load_policy
 
 #: What stands in a message where a withheld value was.
@@ -42,7 +43,7 @@ def is_withheld(path: str) -> bool:
 def pointer_path(pointer: str) -> str:
     """The dotted record path of a JSON pointer into a record (list positions dropped):
     ``/events/2/vin`` -> ``events.vin``."""
-    tokens = [t.replace("~1", "/").replace("~0", "~") for t in pointer.split("/")[1:]]
+    tokens = jsonpointer.split(pointer)
     return ".".join(t for t in tokens if t and not _INDEX.fullmatch(t))
 
 
@@ -64,8 +65,7 @@ def xpath_path(xpath: str) -> str:
 def value_at(data: Any, pointer: str) -> Any:
     """The value a JSON pointer names in ``data``, or ``None``."""
     node = data
-    for token in pointer.split("/")[1:]:
-        token = token.replace("~1", "/").replace("~0", "~")
+    for token in jsonpointer.split(pointer):
         if isinstance(node, dict):
             node = node.get(token)
         elif isinstance(node, list) and _INDEX.fullmatch(token) and int(token) < len(node):

@@ -14,6 +14,7 @@ from typing import Any
 
 from marshmallow import ValidationError
 
+from gateway import jsonpointer
 from gateway.errors import InvalidRecord
 from gateway.records import redaction
 from gateway.records.platform_fields import PlatformFieldTable
@@ -34,11 +35,6 @@ _REWORDED = {
 _SCHEMA_KEY = "_schema"
 
 
-def escape_token(token: str | int) -> str:
-    """One reference token of a JSON pointer (RFC 6901 §3: ``~`` -> ``~0``, ``/`` -> ``~1``)."""
-    return str(token).replace("~", "~0").replace("/", "~1")
-
-
 def flatten(messages: Any, pointer: str = "") -> Iterator[tuple[str, str]]:
     """Every ``(pointer, message)`` in a marshmallow error structure.
 
@@ -48,7 +44,7 @@ def flatten(messages: Any, pointer: str = "") -> Iterator[tuple[str, str]]:
     """
     if isinstance(messages, dict):
         for key, value in messages.items():
-            child = pointer if key == _SCHEMA_KEY else f"{pointer}/{escape_token(key)}"
+            child = pointer if key == _SCHEMA_KEY else jsonpointer.child(pointer, key)
             yield from flatten(value, child)
     elif isinstance(messages, list | tuple):
         for item in messages:

@@ -20,9 +20,10 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from lxml import etree
+from lxml import etree  # type: ignore[import-untyped]  # no stubs shipped
 from marshmallow import Schema, fields
 
+from gateway import jsonpointer
 from gateway.errors import InvalidRecord, UnsafeInput
 from gateway.records import redaction
 from gateway.records.fields import (
@@ -37,7 +38,7 @@ from gateway.records.fields import (
 )
 from gateway.records.platform_fields import NAME_PATTERN, PlatformFieldTable
 from gateway.records.schema import RECORD_SCHEMA, EventSchema, RecordSchema, record_schema
-from gateway.records.validation import Problem, escape_token, invalid, validate_record
+from gateway.records.validation import Problem, invalid, validate_record
 
 NAMESPACE = "https://w3id.org/cn-eu-battery/ns/record/1"
 XSD_PATH = Path(__file__).with_name("record.xsd")
@@ -94,7 +95,7 @@ def _walk_items(schema: Schema, out: set[str]) -> set[str]:
     return out
 
 
-def _walk_field_items(field: fields.Field, out: set[str]) -> None:
+def _walk_field_items(field: fields.Field[Any], out: set[str]) -> None:
     if isinstance(field, fields.Nested):
         _walk_items(field.schema, out)
     elif isinstance(field, fields.List):
@@ -209,7 +210,7 @@ class _Reader:
             out[name] = self.value(child, schema.fields.get(name), f"{pointer}/{name}")
         return out
 
-    def value(self, element: etree._Element, field: fields.Field | None, pointer: str) -> Any:
+    def value(self, element: etree._Element, field: fields.Field[Any] | None, pointer: str) -> Any:
         self.where[pointer] = (element, None)
         if isinstance(field, fields.Nested):
             return self.object(element, field.schema, pointer)
@@ -261,7 +262,7 @@ class _Reader:
             if name in out:
                 self.problems.append(self.problem(child, f"field {name!r} appears twice"))
                 continue
-            child_pointer = f"{pointer}/{escape_token(name)}"
+            child_pointer = jsonpointer.child(pointer, name)
             self.where[child_pointer] = (child, None)
             declared = table.by_name.get(name)
             kind = declared.kind if declared is not None else "string"
@@ -278,7 +279,7 @@ class _Reader:
         element: etree._Element,
         pointer: str,
         collapse: bool,
-        field: fields.Field | None = None,
+        field: fields.Field[Any] | None = None,
         *,
         integer: bool = False,
     ) -> Any:
@@ -297,15 +298,14 @@ class _Reader:
         return {"pointer": xpath_of(element), "message": message, "line": element.sourceline}
 
     def locate(self, pointer: str) -> Mapping[str, Any]:
-        tokens = [] if pointer == "/" else pointer[1:].split("/")
-        tokens = [t.replace("~1", "/").replace("~0", "~") for t in tokens]
+        tokens = jsonpointer.split(pointer)
         for cut in range(len(tokens), -1, -1):
-            prefix = "".join(f"/{t}" for t in tokens[:cut])
+            prefix = jsonpointer.join(tokens[:cut])
             hit = self.where.get(prefix)
             if hit is not None:
                 element, attribute = hit
                 path = xpath_of(element) + (f"/@{attribute}" if attribute else "")
-                path += "".join(f"/{t}" for t in tokens[cut:])
+                path += jsonpointer.join(tokens[cut:])
                 return {"pointer": path, "line": element.sourceline}
         return {}
 
@@ -339,7 +339,7 @@ def _write_object(element: etree._Element, data: Mapping[str, Any], schema: Sche
         _write_value(etree.SubElement(element, _q(key)), value, schema.fields[key])
 
 
-def _write_value(element: etree._Element, value: Any, field: fields.Field) -> None:
+def _write_value(element: etree._Element, value: Any, field: fields.Field[Any]) -> None:
     if isinstance(field, fields.Nested):
         _write_object(element, value, field.schema)
     elif isinstance(field, fields.List):
@@ -378,4 +378,5 @@ def write_xml_record(record: Mapping[str, Any]) -> bytes:
     root.set("model_version", record["model_version"])
     rest = {k: v for k, v in record.items() if k not in ROOT_ATTRIBUTES}
     _write_object(root, rest, RECORD_SCHEMA)
-    return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
+    data: bytes = etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
+    return data

@@ -55,13 +55,16 @@ def check_audit(db: Database) -> AuditCheck:
         if broken_id is None:
             return AuditCheck(count, head)
         [broken] = log.entries(after_id=broken_id - 1, limit=1)
-    recomputed = event_hash(broken.prev_hash, broken.at, broken.actor, broken.action,
-                            broken.subject, broken.data)
+    recomputed = event_hash(
+        broken.prev_hash, broken.at, broken.actor, broken.action, broken.subject, broken.data
+    )
     if recomputed != broken.hash:
         reason = "altered: its stored fields no longer give its stored hash"
     else:
-        reason = ("its prev_hash is not the hash of the event before it: an event before "
-                  "it was deleted, inserted or moved")
+        reason = (
+            "its prev_hash is not the hash of the event before it: an event before "
+            "it was deleted, inserted or moved"
+        )
     return AuditCheck(count, head, broken, reason)
 
 

@@ -1,26 +1,27 @@
-"""Record -> passport documents and gap report -> signed credentials."""
+"""Record -> passport documents and gap report -> signed credentials.
+
+The first steps of issuance (policy, map, findings, documents: :func:`draft_passport`)
+and the signing step (:func:`sign_credentials`); storing and auditing follow in
+:mod:`gateway.services.issuance`.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 from gateway.codes import gbt34014
 from gateway.compliance import national_report
 from gateway.compliance.whitelist import Whitelist
-from gateway.credentials import data_integrity, jose
+from gateway.credentials import data_integrity, formats, jose
 from gateway.credentials.keys import SigningKey
 from gateway.credentials.model import (
     build_credential,
     format_datetime,
 )
-from gateway.credentials.status_list import (
-    StatusRegistry,
-)
 from gateway.errors import (
-    CredentialError,
     InvalidBatteryCode,
 )
 from gateway.mapping import loader
@@ -93,37 +94,66 @@ def draft_passport(
     return PassportDraft(conversion, passport_documents(conversion), gaps, decision)
 
 
-PROOF_FORMATS = ("di", "jwt")
+class StatusAllocator(Protocol):
+    """Where status entries come from: a :class:`~gateway.credentials.status_list.
+    StatusRegistry`, or the instance's :class:`~gateway.services.instance.StatusPool`."""
+
+    def allocate(
+        self, purposes: Sequence[str] = ..., count: int = 1
+    ) -> list[list[dict[str, str]]]: ...
 
 
-def sign_passport(
+@dataclass(frozen=True)
+class SignedCredential:
+    """One signed credential of a passport, with the status entries it was given.
+
+    :ivar id: the credential's ``id``.
+    :ivar access_group: the Annex XIII access group it discloses.
+    :ivar credential: a dict for Data Integrity, the compact JWS text for ``vc+jwt``.
+    :ivar status: its ``BitstringStatusListEntry`` objects (none when issued without
+        status lists).
+    """
+
+    id: str
+    access_group: str
+    credential: dict[str, Any] | str
+    status: tuple[Mapping[str, str], ...]
+
+    def entry(self, purpose: str) -> Mapping[str, str] | None:
+        """The status entry of one purpose (``revocation``, ``suspension``), if any."""
+        return next((e for e in self.status if e.get("statusPurpose") == purpose), None)
+
+
+def sign_credentials(
     draft: PassportDraft,
     *,
     key: SigningKey,
-    registry: StatusRegistry,
+    registry: StatusAllocator | None,
     proof_format: str = "di",
     valid_from: datetime | None = None,
-) -> dict[str, dict[str, Any] | str]:
+) -> dict[str, SignedCredential]:
     """Issue one credential per access group of a drafted passport.
 
-    Each gets a revocation and a suspension entry in the issuer's status lists, and
-    names the mapping set, version and hash it was made with.
+    Each names the mapping set, version and hash it was made with and, given a
+    ``registry``, gets a revocation and a suspension entry in the issuer's status lists;
+    what was allocated is returned beside the credential, never read back from it.
 
+    :param registry: where status entries come from; ``None`` issues credentials with no
+        ``credentialStatus`` (nothing could ever revoke them, so none is promised).
     :param proof_format: ``di`` (Data Integrity ``eddsa-rdfc-2022``) or ``jwt``
         (compact ``vc+jwt``).
-    :returns: by access group, the signed credential (a dict for ``di``, the compact
-        JWS text for ``jwt``).
-    :raises CredentialError: an unknown proof format, or a credential that breaks VC 2.0.
+    :returns: by access group, the signed credential and its status entries.
+    :raises InvalidInput: an unknown proof format.
+    :raises CredentialError: a credential that breaks VC 2.0.
     """
-    if proof_format not in PROOF_FORMATS:
-        raise CredentialError(
-            f"proof format {proof_format!r} is not one of {', '.join(PROOF_FORMATS)}",
-            pointer="format",
-        )
+    proof_format = formats.proof_format(proof_format)
     mapping = draft.gaps["mapping"]
     moment = format_datetime(valid_from or datetime.now(UTC))
-    entries = registry.allocate(count=len(draft.documents))
-    signed: dict[str, dict[str, Any] | str] = {}
+    count = len(draft.documents)
+    entries: list[list[dict[str, str]]] = (
+        registry.allocate(count=count) if registry is not None else [[] for _ in range(count)]
+    )
+    signed: dict[str, SignedCredential] = {}
     for (group, document), status in zip(draft.documents.items(), entries, strict=True):
         credential = build_credential(
             document,
@@ -131,15 +161,29 @@ def sign_passport(
             passport_id=draft.conversion.passport_id,
             access_group=group,
             mapping=mapping,
-            status=status,
+            status=list(status) or None,
             valid_from=moment,
         )
+        secured: dict[str, Any] | str
         if proof_format == "di":
-            signed[group] = data_integrity.add_proof(credential, key.private_key, key.kid,
-                                                     created=moment)
+            secured = data_integrity.add_proof(credential, key.private_key, key.kid, created=moment)
         else:
-            signed[group] = jose.sign_jwt(credential, key.private_key, key.kid)
+            secured = jose.sign_jwt(credential, key.private_key, key.kid)
+        signed[group] = SignedCredential(str(credential["id"]), group, secured, tuple(status))
     return signed
 
 
-# The gateway as a service: what the HTTP API does, over the store. ----------------------
+def sign_passport(
+    draft: PassportDraft,
+    *,
+    key: SigningKey,
+    registry: StatusAllocator | None,
+    proof_format: str = "di",
+    valid_from: datetime | None = None,
+) -> dict[str, dict[str, Any] | str]:
+    """The credentials of :func:`sign_credentials` alone, by access group (a dict for
+    ``di``, the compact JWS text for ``jwt``)."""
+    signed = sign_credentials(
+        draft, key=key, registry=registry, proof_format=proof_format, valid_from=valid_from
+    )
+    return {group: s.credential for group, s in signed.items()}

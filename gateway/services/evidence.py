@@ -28,6 +28,7 @@ from typing import Any
 
 from gateway import auth
 from gateway.auth import Principal
+from gateway.credentials.claims import credential_claims, status_entries
 from gateway.errors import Conflict, NotFound
 from gateway.mapping import loader
 from gateway.mapping.sssom import read_sssom
@@ -35,13 +36,7 @@ from gateway.paths import MAPPINGS_DIR
 from gateway.policy.table import TABLES_DIR
 from gateway.services.audit import entry_dict
 from gateway.services.instance import Instance
-from gateway.services.passports import (
-    _credential_of,
-    _entries,
-    actor_of,
-    credential_claims,
-    require,
-)
+from gateway.services.passports import stored_credential
 from gateway.store import AuditLog, MappingVersions, Passports, StatusLists, Tenants
 from gateway.store.passports import StoredPassport
 
@@ -79,8 +74,7 @@ class EvidencePackage:
 
 
 def _json(value: Any) -> bytes:
-    text = json.dumps(value, sort_keys=True, indent=2, ensure_ascii=False,
-                      separators=(",", ": "))
+    text = json.dumps(value, sort_keys=True, indent=2, ensure_ascii=False, separators=(",", ": "))
     return (text + "\n").encode("utf-8")
 
 
@@ -128,8 +122,9 @@ def _policy_file(policy_ref: str | None) -> tuple[str, bytes] | None:
     name, _, version = policy_ref.partition("@")
     path = TABLES_DIR / f"{name}-{version}.csv"
     if not path.is_file():
-        raise NotFound(f"policy table {policy_ref} is not shipped with this gateway",
-                       pointer="/policy")
+        raise NotFound(
+            f"policy table {policy_ref} is not shipped with this gateway", pointer="/policy"
+        )
     return f"policy/{path.name}", path.read_bytes()
 
 
@@ -178,8 +173,7 @@ How to check it
 """.encode()
 
 
-def evidence_package(instance: Instance, code: str, principal: Principal | None
-                     ) -> EvidencePackage:
+def evidence_package(instance: Instance, code: str, principal: Principal | None) -> EvidencePackage:
     """Build the evidence package of a passport, for the issuing exporter, authorities
     and admins, and record the export in the audit log.
 
@@ -187,7 +181,7 @@ def evidence_package(instance: Instance, code: str, principal: Principal | None
     exporting does not change the next package.
 
     :param code: the battery code.
-    :param principal: the caller (:data:`~gateway.services.passports.CONSOLE_ADMIN` from
+    :param principal: the caller (:data:`~gateway.auth.CONSOLE_ADMIN` from
         the console).
     :returns: the package.
     :raises Unauthorized: no caller. :raises Forbidden: anyone else.
@@ -201,14 +195,16 @@ def evidence_package(instance: Instance, code: str, principal: Principal | None
         except NotFound:
             raise NotFound(f"no passport for battery code {code!r}", pointer="code") from None
         sees_all = auth.visible_groups(principal, passport.tenant_id) == auth.OWNER_GROUPS
-        require(principal, sees_all, "export another tenant's evidence package")
+        caller = auth.require(principal, sees_all, "export another tenant's evidence package")
         files = _files(session, passport)
     package = EvidencePackage(passport.id, passport.battery_code, _zip(files))
-    assert principal is not None
     with instance.db.transaction() as session:
-        AuditLog(session).append(actor_of(principal), "evidence.exported",
-                                 f"evidence:{passport.id}",
-                                 {"sha256": package.sha256, "bytes": len(package.data)})
+        AuditLog(session).append(
+            auth.audit_actor(caller),
+            "evidence.exported",
+            f"evidence:{passport.id}",
+            {"sha256": package.sha256, "bytes": len(package.data)},
+        )
     return package
 
 
@@ -216,7 +212,7 @@ def _files(session: Any, passport: StoredPassport) -> list[tuple[str, bytes]]:
     """The package's files in their fixed order, ``manifest.json`` first."""
     tenant = Tenants(session).get_by_id(passport.tenant_id).name
     stored = Passports(session).credentials(passport.id)
-    order = {group: i for i, group in enumerate(auth.ACCESS_GROUPS)}
+    order: dict[str, int] = {group: i for i, group in enumerate(auth.ACCESS_GROUPS)}
     stored.sort(key=lambda c: (order.get(c.access_group, len(order)), c.format, c.id))
     lists = StatusLists(session)
     credential_files: list[tuple[str, bytes]] = []
@@ -225,15 +221,22 @@ def _files(session: Any, passport: StoredPassport) -> list[tuple[str, bytes]]:
         suffix = "vc.jwt" if cred.format == "jwt" else "vc.jsonld"
         name = f"credentials/{cred.access_group}.{suffix}"
         credential_files.append((name, cred.body.encode("utf-8")))
-        listed.append({"id": cred.id, "access_group": cred.access_group,
-                       "format": cred.format, "file": name})
-        for item in _entries(credential_claims(_credential_of(cred))):
+        listed.append(
+            {"id": cred.id, "access_group": cred.access_group, "format": cred.format, "file": name}
+        )
+        for item in status_entries(credential_claims(stored_credential(cred))):
             url, index = str(item["statusListCredential"]), int(item["statusListIndex"])
-            entries.append({"credential": cred.id, "access_group": cred.access_group,
-                            "statusPurpose": item.get("statusPurpose"),
-                            "statusListCredential": url, "statusListIndex": index,
-                            "bit": int(lists.bit(url, index))})
-    events = []
+            entries.append(
+                {
+                    "credential": cred.id,
+                    "access_group": cred.access_group,
+                    "statusPurpose": item.get("statusPurpose"),
+                    "statusListCredential": url,
+                    "statusListIndex": index,
+                    "bit": int(lists.bit(url, index)),
+                }
+            )
+    events: list[dict[str, Any]] = []
     log = AuditLog(session)
     after = 0
     while page := log.entries(subject=passport.id, after_id=after, limit=_PAGE):
@@ -251,18 +254,31 @@ def _files(session: Any, passport: StoredPassport) -> list[tuple[str, bytes]]:
         "superseded_by": passport.superseded_by,
         "predecessor": passport.predecessor_id,
         "created": _time(passport.created_at),
-        "mapping": {"set": passport.mapping_set, "version": passport.mapping_version,
-                    "hash": passport.mapping_hash, "file": mapping_name},
-        "policy": {"ref": policy.get("policy"), "withheld": policy.get("withheld", []),
-                   "aggregated": policy.get("aggregated", []),
-                   "file": policy_file[0] if policy_file else None},
-        "record": {"sha256": passport.record_sha256, "included": False,
-                   "hashed_as": "canonical JSON: keys sorted, separators ',' and ':', "
-                                "UTF-8, non-ASCII characters unescaped"},
+        "mapping": {
+            "set": passport.mapping_set,
+            "version": passport.mapping_version,
+            "hash": passport.mapping_hash,
+            "file": mapping_name,
+        },
+        "policy": {
+            "ref": policy.get("policy"),
+            "withheld": policy.get("withheld", []),
+            "aggregated": policy.get("aggregated", []),
+            "file": policy_file[0] if policy_file else None,
+        },
+        "record": {
+            "sha256": passport.record_sha256,
+            "included": False,
+            "hashed_as": "canonical JSON: keys sorted, separators ',' and ':', "
+            "UTF-8, non-ASCII characters unescaped",
+        },
         "credentials": listed,
     }
-    status = {"status": passport.status, "superseded_by": passport.superseded_by,
-              "entries": entries}
+    status = {
+        "status": passport.status,
+        "superseded_by": passport.superseded_by,
+        "entries": entries,
+    }
     audit = {
         "subject": passport.id,
         "hash": "sha256(prev_hash + canonical JSON of {at, actor, action, subject, data})",
@@ -283,7 +299,9 @@ def _files(session: Any, passport: StoredPassport) -> list[tuple[str, bytes]]:
         "format": EVIDENCE_FORMAT,
         "passport": passport.id,
         "battery_code": passport.battery_code,
-        "files": [{"path": name, "sha256": hashlib.sha256(content).hexdigest(),
-                   "bytes": len(content)} for name, content in files],
+        "files": [
+            {"path": name, "sha256": hashlib.sha256(content).hexdigest(), "bytes": len(content)}
+            for name, content in files
+        ],
     }
     return [("manifest.json", _json(manifest)), *files]

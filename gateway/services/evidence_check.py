@@ -20,6 +20,7 @@ import json
 import sys
 import zipfile
 from pathlib import Path
+from typing import Any
 
 MANIFEST = "manifest.json"
 AUDIT = "audit.json"
@@ -34,13 +35,19 @@ def read_package(target: str | Path) -> dict[str, bytes]:
     target = Path(target)
     if target.is_file():
         with zipfile.ZipFile(target) as archive:
-            return {info.filename: archive.read(info) for info in archive.infolist()
-                    if not info.is_dir()}
-    return {path.relative_to(target).as_posix(): path.read_bytes()
-            for path in sorted(target.rglob("*")) if path.is_file()}
+            return {
+                info.filename: archive.read(info)
+                for info in archive.infolist()
+                if not info.is_dir()
+            }
+    return {
+        path.relative_to(target).as_posix(): path.read_bytes()
+        for path in sorted(target.rglob("*"))
+        if path.is_file()
+    }
 
 
-def audit_hash(entry: dict) -> str:
+def audit_hash(entry: dict[str, Any]) -> str:
     """The hash an audit event must carry: SHA-256 of its ``prev_hash`` followed by the
     canonical JSON (keys sorted, no spaces, UTF-8) of ``at, actor, action, subject, data``.
 
@@ -81,8 +88,10 @@ def check(files: dict[str, bytes]) -> list[str]:
         last_id = 0
         for entry in json.loads(files[AUDIT])["entries"]:
             if audit_hash(entry) != entry["hash"]:
-                problems.append(f"{AUDIT}: event {entry['id']} ({entry['action']}): its "
-                                "fields do not give its hash")
+                problems.append(
+                    f"{AUDIT}: event {entry['id']} ({entry['action']}): its "
+                    "fields do not give its hash"
+                )
             if entry["id"] <= last_id:
                 problems.append(f"{AUDIT}: event {entry['id']} is out of order")
             last_id = entry["id"]
@@ -95,8 +104,10 @@ def main(argv: list[str]) -> int:
     for problem in problems:
         print(problem)
     if not problems:
-        print("evidence package intact: every file matches manifest.json and every audit "
-              "event matches its hash")
+        print(
+            "evidence package intact: every file matches manifest.json and every audit "
+            "event matches its hash"
+        )
     return 1 if problems else 0
 
 

@@ -22,6 +22,7 @@ from gateway.errors import (
 from gateway.mapping.model import MappingSet
 from gateway.settings import Settings
 from gateway.store import Database, init_db
+from gateway.store.db import head_revision
 from gateway.store.status_adapter import DatabaseStatusListStore
 
 #: Where the service's status lists live; the API serves each at this URL.
@@ -63,7 +64,7 @@ class Instance:
         """
         table = self._mappings.get(ref)
         if table is None:
-            from gateway.mapping_workflow import resolve_mapping
+            from gateway.services.mappings import resolve_mapping
 
             table = resolve_mapping(ref, lambda: self.db)
             self._mappings[ref] = table
@@ -94,6 +95,52 @@ def prepare_instance(settings: Settings) -> list[str]:
     return done
 
 
+def signing_key(settings: Settings) -> SigningKey:
+    """The instance's active passport signing key.
+
+    :raises SigningKeyError: the instance has no signing key (run ``gateway init``).
+    """
+    try:
+        return KeyStore.from_settings(settings).signing_key()
+    except SigningKeyError as exc:
+        raise SigningKeyError(
+            f"{exc.detail}. Prepare the instance {settings.home} with `gateway init` first."
+        ) from exc
+
+
+def connect_store(settings: Settings, *, migrate: bool = True) -> Database:
+    """The instance's database, for a console command (the caller disposes of it).
+
+    :param migrate: bring the schema up to date first (``False``: connect only, for
+        commands that must not create or change it).
+    :raises ConfigError: an unsupported database URL.
+    """
+    return init_db(settings) if migrate else Database.connect(settings.db_url)
+
+
+@contextmanager
+def open_store(settings: Settings, *, migrate: bool = True) -> Iterator[Database]:
+    """:func:`connect_store`, disposed of when the block ends."""
+    db = connect_store(settings, migrate=migrate)
+    try:
+        yield db
+    finally:
+        db.dispose()
+
+
+def schema_revisions(
+    settings: Settings, upgrade_to: str | None = None
+) -> tuple[str, str | None, str | None]:
+    """The database's schema revision, after an upgrade to ``upgrade_to`` if given.
+
+    :returns: ``(database URL, its revision or None when empty, newest available)``.
+    """
+    with open_store(settings, migrate=False) as db:
+        if upgrade_to is not None:
+            db.upgrade(upgrade_to)
+        return str(db.url), db.current_revision(), head_revision()
+
+
 def open_instance(settings: Settings) -> Instance:
     """Open a prepared instance: bring its database schema up to date and load its key.
 
@@ -103,17 +150,10 @@ def open_instance(settings: Settings) -> Instance:
     :raises ConfigError: an unsupported database URL.
     """
     keys = KeyStore.from_settings(settings)
-    try:
-        key = keys.signing_key()
-    except SigningKeyError as exc:
-        raise SigningKeyError(
-            f"{exc.detail}. Prepare the instance {settings.home} with `gateway init` first."
-        ) from exc
+    key = signing_key(settings)
     db = init_db(settings)
     keys.write_did_document()
-    resolver = Resolver.from_files(
-        [settings.home / "did"], allow_network=settings.allow_network
-    )
+    resolver = Resolver.from_files([settings.home / "did"], allow_network=settings.allow_network)
     return Instance(settings, db, keys, key, resolver)
 
 
@@ -178,7 +218,9 @@ def local_status_source(settings: Settings) -> Iterator[StatusSource]:
         with db.reading() as session:
             registry = StatusRegistry(
                 DatabaseStatusListStore(session, lock=False),
-                base_url=settings.base_url, issuer="", list_url=STATUS_LIST_URL,
+                base_url=settings.base_url,
+                issuer="",
+                list_url=STATUS_LIST_URL,
             )
             yield registry.source()
     finally:

@@ -30,8 +30,13 @@ from gateway.vocab.catalog import load_catalog
 
 BATCH_PREFIX = "web-batch:"
 #: Upload formats by file suffix.
-UPLOAD_FORMATS = {".json": "json", ".ndjson": "ndjson", ".jsonl": "ndjson", ".xml": "xml",
-                  ".csv": "csv"}
+UPLOAD_FORMATS = {
+    ".json": "json",
+    ".ndjson": "ndjson",
+    ".jsonl": "ndjson",
+    ".xml": "xml",
+    ".csv": "csv",
+}
 _PAGE = 1000
 
 
@@ -72,7 +77,7 @@ def batch_of(passport: StoredPassport) -> str | None:
     key = passport.idempotency_key or ""
     if not key.startswith(BATCH_PREFIX) or "#" not in key:
         return None
-    return key[len(BATCH_PREFIX):].partition("#")[0]
+    return key[len(BATCH_PREFIX) :].partition("#")[0]
 
 
 def _own_passports(instance: Instance, principal: Principal | None) -> Iterator[StoredPassport]:
@@ -129,6 +134,7 @@ def batch(instance: Instance, principal: Principal | None, batch_id: str) -> Bat
 
 
 # -- upload files ---------------------------------------------------------------------
+
 
 def upload_format(filename: str) -> str:
     """The upload format of a file name (by suffix).
@@ -193,11 +199,15 @@ def _csv_value(column: str, kind: str | None, cell: str) -> Any:
 
 
 def _csv_kinds() -> dict[str, str]:
-    kinds = {p: k for p, k in field_kinds().items()
-             if "[]" not in p and k not in ("object", "list", "quantity")}
+    kinds = {
+        p: k
+        for p, k in field_kinds().items()
+        if "[]" not in p and k not in ("object", "list", "quantity")
+    }
     for attribute in load_catalog():
         kinds[f"eu_supplement.{attribute.key}"] = (
-            "integer" if attribute.json_type == "integer" else "string")
+            "integer" if attribute.json_type == "integer" else "string"
+        )
     return kinds
 
 
@@ -217,8 +227,9 @@ def read_csv_records(data: bytes) -> Iterator[Item]:
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise InvalidRecord(f"byte {exc.start}: the CSV file is not UTF-8",
-                            pointer="file") from None
+        raise InvalidRecord(
+            f"byte {exc.start}: the CSV file is not UTF-8", pointer="file"
+        ) from None
     reader = csv.reader(io.StringIO(text, newline=""))
     header = next(reader, None)
     if not header:
@@ -238,9 +249,13 @@ def read_csv_records(data: bytes) -> Iterator[Item]:
         if not any(c.strip() for c in cells):
             continue
         if len(cells) != len(columns):
-            yield number, InvalidRecord(
-                f"row {number} has {len(cells)} cells; the header has {len(columns)}",
-                pointer=f"row {number}")
+            yield (
+                number,
+                InvalidRecord(
+                    f"row {number} has {len(cells)} cells; the header has {len(columns)}",
+                    pointer=f"row {number}",
+                ),
+            )
             continue
         record: dict[str, Any] = {}
         for column, cell in zip(columns, cells, strict=True):
@@ -259,7 +274,9 @@ def read_csv_records(data: bytes) -> Iterator[Item]:
         yield item
 
 
-def gap_rows(passports: tuple[StoredPassport, ...] | list[StoredPassport]) -> Iterator[dict]:
+def gap_rows(
+    passports: tuple[StoredPassport, ...] | list[StoredPassport],
+) -> Iterator[dict[str, Any]]:
     """The gap reports of passports as flat rows (one per passport and EU attribute),
     for the CSV download."""
     for passport in passports:
@@ -273,4 +290,3 @@ def gap_rows(passports: tuple[StoredPassport, ...] | list[StoredPassport]) -> It
                 "status": attribute["status"],
                 "reason": attribute.get("reason", ""),
             }
-

@@ -82,13 +82,20 @@ def import_whitelist(
     with db.transaction() as session:
         planned = import_rows(listings, home, dry_run=True)
         if planned.added or planned.changed:
-            AuditLog(session).append(actor, "whitelist.imported", "whitelist", {
-                "source": source,
-                "sha256": hashlib.sha256(data).hexdigest(),
-                "added": [listing.licence_no for listing in planned.added],
-                "changed": [{"licence_no": c.licence_no, "fields": sorted(c.fields)}
-                            for c in planned.changed],
-                "unchanged": len(planned.unchanged),
-            })
+            AuditLog(session).append(
+                actor,
+                "whitelist.imported",
+                "whitelist",
+                {
+                    "source": source,
+                    "sha256": hashlib.sha256(data).hexdigest(),
+                    "added": [listing.licence_no for listing in planned.added],
+                    "changed": [
+                        {"licence_no": c.licence_no, "fields": sorted(c.fields)}
+                        for c in planned.changed
+                    ],
+                    "unchanged": len(planned.unchanged),
+                },
+            )
         result = import_rows(listings, home)
     return result

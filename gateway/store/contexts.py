@@ -65,25 +65,37 @@ def check_context(url: str, data: bytes, shipped: Mapping[str, Any]) -> Any:
     :raises Conflict: the URL is one of the shipped contexts.
     """
     parts = urlsplit(url) if isinstance(url, str) else None
-    if (parts is None or parts.scheme != "https" or not parts.hostname or parts.fragment
-            or len(url) > MAX_URL_LENGTH or not url.isascii() or any(c.isspace() for c in url)):
+    if (
+        parts is None
+        or parts.scheme != "https"
+        or not parts.hostname
+        or parts.fragment
+        or len(url) > MAX_URL_LENGTH
+        or not url.isascii()
+        or any(c.isspace() for c in url)
+    ):
         raise InvalidInput(
             f"url must be an absolute https URL of at most {MAX_URL_LENGTH} characters "
-            "without a fragment", pointer="/url")
+            "without a fragment",
+            pointer="/url",
+        )
     if url in shipped:
-        raise Conflict("that context is shipped with the gateway and pinned already",
-                       pointer="/url")
+        raise Conflict(
+            "that context is shipped with the gateway and pinned already", pointer="/url"
+        )
     if len(data) > MAX_CONTEXT_BYTES:
-        raise InvalidInput(f"a context document is at most {MAX_CONTEXT_BYTES} bytes",
-                           pointer="/document")
+        raise InvalidInput(
+            f"a context document is at most {MAX_CONTEXT_BYTES} bytes", pointer="/document"
+        )
     try:
         document = jsontext.loads(data, what="the context document")
     except jsontext.JsonTextError as e:
         raise InvalidInput(str(e), pointer="/document") from None
-    if not isinstance(document, dict) or not isinstance(document.get("@context"),
-                                                          dict | list):
-        raise InvalidInput("a context document is a JSON object with an @context object "
-                           "or array", pointer="/document/@context")
+    if not isinstance(document, dict) or not isinstance(document.get("@context"), dict | list):
+        raise InvalidInput(
+            "a context document is a JSON object with an @context object or array",
+            pointer="/document/@context",
+        )
     return document
 
 
@@ -96,12 +108,17 @@ class PinnedContexts:
     def __init__(self, session: Session) -> None:
         self.session = session
 
-    def list(self) -> list[PinnedContextEntry]:
+    def listing(self) -> list[PinnedContextEntry]:
         """Every extra context, by URL."""
-        rows = self.session.scalars(select(tables.PinnedContext).order_by(
-            tables.PinnedContext.url)).all()
-        return [PinnedContextEntry(r.url, r.sha256, len(r.document.encode("utf-8")),
-                                   r.added_by, r.added_at) for r in rows]
+        rows = self.session.scalars(
+            select(tables.PinnedContext).order_by(tables.PinnedContext.url)
+        ).all()
+        return [
+            PinnedContextEntry(
+                r.url, r.sha256, len(r.document.encode("utf-8")), r.added_by, r.added_at
+            )
+            for r in rows
+        ]
 
     def documents(self) -> dict[str, Any]:
         """Every extra context, parsed, by URL (for the verifier's document loader).
@@ -112,13 +129,16 @@ class PinnedContexts:
         for row in self.session.scalars(select(tables.PinnedContext)).all():
             raw = row.document.encode("utf-8")
             if hashlib.sha256(raw).hexdigest() != row.sha256:
-                raise InvalidInput(f"pinned context {row.url} does not match its recorded "
-                                   "SHA-256; re-pin it", pointer="/url")
+                raise InvalidInput(
+                    f"pinned context {row.url} does not match its recorded SHA-256; re-pin it",
+                    pointer="/url",
+                )
             out[row.url] = jsontext.loads(raw, what=f"pinned context {row.url}")
         return out
 
-    def add(self, url: str, data: bytes, *, shipped: Mapping[str, Any], actor: str
-            ) -> PinnedContextEntry:
+    def add(
+        self, url: str, data: bytes, *, shipped: Mapping[str, Any], actor: str
+    ) -> PinnedContextEntry:
         """Pin a context (audited).
 
         :raises InvalidInput: see :func:`check_context`. :raises Conflict: already pinned,
@@ -127,14 +147,15 @@ class PinnedContexts:
         check_context(url, data, shipped)
         text = data.decode("utf-8-sig")
         if self.session.get(tables.PinnedContext, url) is not None:
-            raise Conflict("that context URL is pinned already; unpin it first to replace it",
-                           pointer="/url")
+            raise Conflict(
+                "that context URL is pinned already; unpin it first to replace it", pointer="/url"
+            )
         if len(self.session.scalars(select(tables.PinnedContext.url)).all()) >= MAX_CONTEXTS:
-            raise Conflict(f"at most {MAX_CONTEXTS} extra contexts can be pinned",
-                           pointer="/url")
+            raise Conflict(f"at most {MAX_CONTEXTS} extra contexts can be pinned", pointer="/url")
         digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
-        row = tables.PinnedContext(url=url, sha256=digest, document=text, added_by=actor,
-                                   added_at=utcnow())
+        row = tables.PinnedContext(
+            url=url, sha256=digest, document=text, added_by=actor, added_at=utcnow()
+        )
         self.session.add(row)
         self.session.flush()
         AuditLog(self.session).append(actor, "context.pinned", url, {"sha256": digest})

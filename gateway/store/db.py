@@ -219,8 +219,10 @@ class Database:
         """
         # The writing engine: on SQLite, BEGIN IMMEDIATE makes a second process wait for
         # the first one's migration instead of failing on a stale snapshot.
-        with (_busy_is_unavailable(),
-              self.engine.execution_options(**{_WRITE: True}).connect() as conn):
+        with (
+            _busy_is_unavailable(),
+            self.engine.execution_options(**{_WRITE: True}).connect() as conn,
+        ):
             command.upgrade(alembic_config(conn), revision)
             conn.commit()
 

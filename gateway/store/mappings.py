@@ -121,7 +121,7 @@ class MappingVersions:
             raise MappingNotFound(f"no mapping {mapping_set}@{version}")
         return _info(row)
 
-    def list(
+    def listing(
         self, mapping_set: str | None = None, status: str | None = None
     ) -> list[MappingVersionInfo]:
         """Versions, by set then creation.

@@ -17,7 +17,8 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from gateway.auth import ACCESS_GROUPS
+from gateway.access_groups import ACCESS_GROUPS
+from gateway.credentials.formats import PROOF_FORMATS
 from gateway.errors import Conflict, InvalidInput, NotFound
 from gateway.store import tables
 from gateway.store.audit import AuditLog, canonical_json
@@ -179,9 +180,9 @@ def _check_credentials(credentials: Sequence[NewCredential]) -> None:
                 f"access group must be one of {', '.join(ACCESS_GROUPS)}",
                 pointer=f"/credentials/{i}/access_group",
             )
-        if cred.format not in tables.CREDENTIAL_FORMATS:
+        if cred.format not in PROOF_FORMATS:
             raise InvalidInput(
-                f"credential format must be one of {', '.join(tables.CREDENTIAL_FORMATS)}",
+                f"credential format must be one of {', '.join(PROOF_FORMATS)}",
                 pointer=f"/credentials/{i}/format",
             )
         if (cred.status_list_id is None) != (cred.status_index is None):
@@ -322,7 +323,7 @@ class Passports:
         )
         return [_credential(r) for r in rows]
 
-    def list(
+    def listing(
         self,
         tenant_id: int | None,
         *,

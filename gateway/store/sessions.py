@@ -34,10 +34,12 @@ class WebSessions:
         :param key_id: the API key the visitor signed in with.
         :param expires_at: when the session ends at the latest.
         """
-        self.session.execute(delete(tables.WebSession)
-                             .where(tables.WebSession.expires_at <= utcnow()))
-        self.session.add(tables.WebSession(token_hash=token_hash(token), key_id=key_id,
-                                           expires_at=expires_at))
+        self.session.execute(
+            delete(tables.WebSession).where(tables.WebSession.expires_at <= utcnow())
+        )
+        self.session.add(
+            tables.WebSession(token_hash=token_hash(token), key_id=key_id, expires_at=expires_at)
+        )
 
     def principal(self, token: str) -> auth.Principal | None:
         """Who a session token stands for, while the session lasts and its key is live.
@@ -49,17 +51,21 @@ class WebSessions:
             select(tables.ApiKey, tables.Tenant.name)
             .join(tables.WebSession, tables.WebSession.key_id == tables.ApiKey.id)
             .join(tables.Tenant, tables.Tenant.id == tables.ApiKey.tenant_id)
-            .where(tables.WebSession.token_hash == token_hash(token),
-                   tables.WebSession.expires_at > utcnow(),
-                   tables.ApiKey.revoked_at.is_(None))
+            .where(
+                tables.WebSession.token_hash == token_hash(token),
+                tables.WebSession.expires_at > utcnow(),
+                tables.ApiKey.revoked_at.is_(None),
+            )
         ).first()
         if row is None:
             return None
         key, tenant_name = row
-        return auth.Principal(tenant_id=key.tenant_id, tenant_name=tenant_name,
-                              role=key.role, key_id=key.id)
+        return auth.Principal(
+            tenant_id=key.tenant_id, tenant_name=tenant_name, role=key.role, key_id=key.id
+        )
 
     def close(self, token: str) -> None:
         """End a session (a no-op for an unknown one)."""
-        self.session.execute(delete(tables.WebSession)
-                             .where(tables.WebSession.token_hash == token_hash(token)))
+        self.session.execute(
+            delete(tables.WebSession).where(tables.WebSession.token_hash == token_hash(token))
+        )

@@ -30,11 +30,12 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from gateway.auth import ACCESS_GROUPS, ROLES
+from gateway.access_groups import ACCESS_GROUPS
+from gateway.auth import ROLES
+from gateway.credentials.formats import PROOF_FORMATS
 from gateway.errors import Conflict
 
 PASSPORT_STATUSES = ("active", "revoked", "suspended", "superseded")
-CREDENTIAL_FORMATS = ("di", "jwt")
 STATUS_PURPOSES = ("revocation", "suspension")
 MAPPING_STATUSES = ("draft", "published", "deprecated")
 TRUST_KINDS = ("did", "domain")
@@ -171,7 +172,7 @@ class Credential(Base):
     __tablename__ = "credentials"
     __table_args__ = (
         CheckConstraint(_one_of("access_group", ACCESS_GROUPS), name="access_group"),
-        CheckConstraint(_one_of("format", CREDENTIAL_FORMATS), name="format"),
+        CheckConstraint(_one_of("format", PROOF_FORMATS), name="format"),
         UniqueConstraint("passport_id", "access_group", "format"),
         UniqueConstraint("status_list_id", "status_index"),
     )

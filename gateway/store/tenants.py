@@ -146,7 +146,7 @@ class Tenants:
             raise NotFound(f"no tenant with id {tenant_id}")
         return _tenant(row)
 
-    def list(self) -> list[Tenant]:
+    def listing(self) -> list[Tenant]:
         """All tenants, by name.
 
         :returns: the tenants.

@@ -58,20 +58,25 @@ class TrustedIssuers:
         self.session = session
 
     def _entries(self, rows: list[tuple[tables.TrustedIssuer, str | None]]) -> list[TrustEntry]:
-        return [TrustEntry(r.id, name, r.kind, r.value, r.added_by, r.added_at)
-                for r, name in rows]
+        return [TrustEntry(r.id, name, r.kind, r.value, r.added_by, r.added_at) for r, name in rows]
 
-    def list(self, tenant_id: int | None = None, *, every_tenant: bool = False
-             ) -> list[TrustEntry]:
+    def listing(
+        self, tenant_id: int | None = None, *, every_tenant: bool = False
+    ) -> list[TrustEntry]:
         """Instance-wide entries and those of ``tenant_id`` (or of every tenant).
 
         :returns: the entries, oldest first.
         """
         query = select(tables.TrustedIssuer, tables.Tenant.name).outerjoin(
-            tables.Tenant, tables.Tenant.id == tables.TrustedIssuer.tenant_id)
+            tables.Tenant, tables.Tenant.id == tables.TrustedIssuer.tenant_id
+        )
         if not every_tenant:
-            query = query.where(or_(tables.TrustedIssuer.tenant_id.is_(None),
-                                    tables.TrustedIssuer.tenant_id == tenant_id))
+            query = query.where(
+                or_(
+                    tables.TrustedIssuer.tenant_id.is_(None),
+                    tables.TrustedIssuer.tenant_id == tenant_id,
+                )
+            )
         rows = self.session.execute(query.order_by(tables.TrustedIssuer.id)).all()
         return self._entries([(r, n) for r, n in rows])
 
@@ -80,10 +85,11 @@ class TrustedIssuers:
         dids: set[str] = set()
         domains: set[str] = set()
         sources: dict[str, str] = {}
-        for entry in self.list(tenant_id):
+        for entry in self.listing(tenant_id):
             (dids if entry.kind == "did" else domains).add(entry.value)
-            sources.setdefault(entry.value,
-                               f"tenant {entry.tenant}" if entry.tenant else "instance-wide")
+            sources.setdefault(
+                entry.value, f"tenant {entry.tenant}" if entry.tenant else "instance-wide"
+            )
         return TrustList(frozenset(dids), frozenset(domains), frozenset(own), sources)
 
     def add(self, kind: str, value: str, *, tenant_id: int | None, actor: str) -> TrustEntry:
@@ -95,24 +101,31 @@ class TrustedIssuers:
         value = check_entry(kind, value)
         scope = tables.TrustedIssuer.tenant_id
         same_scope = scope.is_(None) if tenant_id is None else scope == tenant_id
-        existing = self.session.scalars(select(tables.TrustedIssuer).where(
-            same_scope, tables.TrustedIssuer.kind == kind,
-            tables.TrustedIssuer.value == value)).first()
+        existing = self.session.scalars(
+            select(tables.TrustedIssuer).where(
+                same_scope, tables.TrustedIssuer.kind == kind, tables.TrustedIssuer.value == value
+            )
+        ).first()
         if existing is not None:
-            raise Conflict(f"that {kind} is already on this trust list (entry {existing.id})",
-                           pointer=f"/{kind}")
-        count = len(self.session.scalars(select(tables.TrustedIssuer.id).where(same_scope))
-                    .all())
+            raise Conflict(
+                f"that {kind} is already on this trust list (entry {existing.id})",
+                pointer=f"/{kind}",
+            )
+        count = len(self.session.scalars(select(tables.TrustedIssuer.id).where(same_scope)).all())
         if count >= MAX_ENTRIES:
-            raise Conflict(f"a trust list holds at most {MAX_ENTRIES} entries",
-                           pointer=f"/{kind}")
-        row = tables.TrustedIssuer(tenant_id=tenant_id, kind=kind, value=value,
-                                   added_by=actor, added_at=utcnow())
+            raise Conflict(f"a trust list holds at most {MAX_ENTRIES} entries", pointer=f"/{kind}")
+        row = tables.TrustedIssuer(
+            tenant_id=tenant_id, kind=kind, value=value, added_by=actor, added_at=utcnow()
+        )
         self.session.add(row)
         self.session.flush()
         name = self._tenant_name(tenant_id)
-        AuditLog(self.session).append(actor, "trust.added", f"trust:{row.id}", {
-            "scope": f"tenant:{name}" if name else "instance", "kind": kind, "value": value})
+        AuditLog(self.session).append(
+            actor,
+            "trust.added",
+            f"trust:{row.id}",
+            {"scope": f"tenant:{name}" if name else "instance", "kind": kind, "value": value},
+        )
         return TrustEntry(row.id, name, kind, value, actor, row.added_at)
 
     def get(self, entry_id: int) -> TrustEntry:
@@ -123,8 +136,14 @@ class TrustedIssuers:
         row = self.session.get(tables.TrustedIssuer, entry_id)
         if row is None:
             raise NotFound(f"no trust list entry {entry_id}", pointer="id")
-        return TrustEntry(row.id, self._tenant_name(row.tenant_id), row.kind, row.value,
-                          row.added_by, row.added_at)
+        return TrustEntry(
+            row.id,
+            self._tenant_name(row.tenant_id),
+            row.kind,
+            row.value,
+            row.added_by,
+            row.added_at,
+        )
 
     def remove(self, entry_id: int, *, actor: str) -> TrustEntry:
         """Remove an entry (audited).
@@ -135,9 +154,16 @@ class TrustedIssuers:
         row = self.session.get(tables.TrustedIssuer, entry_id)
         self.session.delete(row)
         self.session.flush()
-        AuditLog(self.session).append(actor, "trust.removed", f"trust:{entry_id}", {
-            "scope": f"tenant:{entry.tenant}" if entry.tenant else "instance",
-            "kind": entry.kind, "value": entry.value})
+        AuditLog(self.session).append(
+            actor,
+            "trust.removed",
+            f"trust:{entry_id}",
+            {
+                "scope": f"tenant:{entry.tenant}" if entry.tenant else "instance",
+                "kind": entry.kind,
+                "value": entry.value,
+            },
+        )
         return entry
 
     def tenant_of(self, entry_id: int) -> int | None:

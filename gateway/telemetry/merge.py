@@ -21,9 +21,9 @@ from typing import Any
 
 from gateway.errors import InvalidRecord
 from gateway.records.validation import validate_record
-from gateway.telemetry.aggregate import Parameters, UsageAggregate
+from gateway.telemetry.battery import Parameters, UsageAggregate
 
-_SCALE = {"Ah": 1, "mAh": Decimal("0.001"), "V": 1, "mV": Decimal("0.001")}
+_SCALE = {"Ah": Decimal(1), "mAh": Decimal("0.001"), "V": Decimal(1), "mV": Decimal("0.001")}
 
 
 def _quantity(specs: Mapping[str, Any], name: str) -> float | None:
@@ -59,8 +59,9 @@ def parameters_from_record(record: Mapping[str, Any], **overrides: Any) -> Param
     return Parameters(**values)
 
 
-def merge_usage(record: Mapping[str, Any],
-                aggregates: UsageAggregate | Mapping[str, Any]) -> dict[str, Any]:
+def merge_usage(
+    record: Mapping[str, Any], aggregates: UsageAggregate | Mapping[str, Any]
+) -> dict[str, Any]:
     """A copy of ``record`` with telemetry aggregates merged into its ``usage`` block.
 
     :param record: a validated record.
@@ -69,6 +70,8 @@ def merge_usage(record: Mapping[str, Any],
     :raises InvalidRecord: the aggregates belong to another battery (``/battery/code``),
         or the merged usage block breaks the record model.
     """
+    code: str | None
+    usage: Mapping[str, Any]
     if isinstance(aggregates, UsageAggregate):
         code, usage = aggregates.battery_code, aggregates.usage
     elif "usage" in aggregates:
@@ -78,7 +81,9 @@ def merge_usage(record: Mapping[str, Any],
     if code is not None and code != record["battery"]["code"]:
         raise InvalidRecord(
             f"/battery/code: the telemetry aggregates are of battery {code}, the record "
-            f"is of {record['battery']['code']}", pointer="/battery/code")
+            f"is of {record['battery']['code']}",
+            pointer="/battery/code",
+        )
     merged = copy.deepcopy(dict(record))
     own = dict(merged.get("usage") or {})
     result = dict(own)

@@ -2,9 +2,9 @@
 
 The Battery Pass consortium's data model (``vocab/batterypass/``, CC-BY-4.0) splits a
 passport into seven aspects, each with a generated JSON schema (Draft 4). The table in
-``vocab/batterypass/projection.json`` says which catalog attribute fills which property
-of which aspect and how the value is converted; ``docs/batterypass.md`` is its
-human-readable form.
+``vocab/batterypass/projection.json`` (read by :mod:`gateway.transform.batterypass_table`)
+says which catalog attribute fills which property of which aspect and how the value is
+converted; ``docs/batterypass.md`` is its human-readable form.
 
 What an export promises: an aspect is emitted only when every property its schema
 requires is filled from the attributes, and then it validates against the schema.
@@ -21,98 +21,32 @@ become JSON numbers (DESIGN §5 keeps floats out of credentials only).
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Collection, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from functools import cache
-from types import MappingProxyType
 from typing import Any
 
-from jsonschema import Draft4Validator
+from jsonschema import Draft4Validator  # type: ignore[import-untyped]  # no stubs shipped
 
-from gateway.errors import ConfigError, TransformError
-from gateway.paths import VOCAB_DIR
-from gateway.vocab.catalog import ACCESS_GROUPS, AccessGroup, load_catalog
-
-BATTERYPASS_DIR = VOCAB_DIR / "batterypass"
-PROJECTION_PATH = BATTERYPASS_DIR / "projection.json"
-
-#: The aspects in the order of the Battery Pass data model's folders.
-ASPECTS = (
-    "GeneralProductInformation",
-    "Labels",
-    "CarbonFootprint",
-    "SupplyChainDueDiligence",
-    "MaterialComposition",
-    "Circularity",
-    "Performance",
+from gateway.access_groups import ACCESS_GROUPS, PUBLIC, AccessGroup
+from gateway.errors import TransformError
+from gateway.jsonvalues import DECIMAL_LEXICAL, YEAR_MONTH_LEXICAL, is_safe_integer
+from gateway.transform.batterypass_table import (
+    ASPECTS,
+    Projection,
+    Rule,
+    node_at,
+    projection,
+    resolve,
 )
-CONVERSIONS = frozenset(
-    {
-        "text",
-        "text-list",
-        "language-text",
-        "number",
-        "integer",
-        "share-of",
-        "date-time",
-        "enum",
-        "chemistry-name",
-    }
-)
-EACH = frozenset({"value", "element", "position", "all"})
+from gateway.vocab.catalog import load_catalog
 
-_DECIMAL = re.compile(r"-?\d+(\.\d+)?")
-_YEAR_MONTH = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
 _DATE = re.compile(r"\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])")
 #: A JSON number in a Battery Pass payload is an IEEE double; beyond 15 significant
 #: digits a decimal no longer survives the round trip.
 _DOUBLE_DIGITS = 15
-
-
-@dataclass(frozen=True)
-class Rule:
-    """One catalog attribute feeding one Battery Pass property.
-
-    :ivar path: dotted property path in the aspect payload; ``a[].b`` is property ``b``
-        of the elements of array ``a``.
-    :ivar each: ``value`` (plain property), ``element`` (the array element whose
-        ``constants`` match), ``position`` (one element per value, joined by position with
-        the other ``position`` rules of the array) or ``all`` (every element present).
-    """
-
-    key: str
-    aspect: str
-    path: str
-    convert: str
-    each: str = "value"
-    constants: Mapping[str, Any] = field(default_factory=dict, hash=False)
-    values: Mapping[str, str] = field(default_factory=dict, hash=False)
-    scale: Decimal = Decimal(1)
-    total: str | None = None
-    language: str | None = None
-
-
-@dataclass(frozen=True)
-class Unprojectable:
-    """Battery Pass properties that no catalog attribute can fill, and why."""
-
-    key: str | None
-    aspect: str
-    paths: tuple[str, ...]
-    reason: str
-
-
-@dataclass(frozen=True)
-class Projection:
-    """The projection table and the aspect schemas it targets."""
-
-    rules: tuple[Rule, ...]
-    unprojectable: tuple[Unprojectable, ...]
-    schemas: Mapping[str, Mapping[str, Any]] = field(hash=False)
-    models: Mapping[str, str] = field(hash=False)
 
 
 @dataclass(frozen=True)
@@ -139,110 +73,6 @@ class _Unfit(Exception):
     """A well-formed attribute value that the Battery Pass property cannot carry."""
 
 
-def _resolve(schema: Mapping[str, Any], node: Mapping[str, Any]) -> Mapping[str, Any]:
-    # The generated schemas reference only "#/components/schemas/<Name>" and wrap
-    # entities in a one-item allOf; following both gives the node that holds the type.
-    while True:
-        if "$ref" in node:
-            node = schema["components"]["schemas"][node["$ref"].rsplit("/", 1)[-1]]
-        elif "allOf" in node and "properties" not in node:
-            node = node["allOf"][0]
-        else:
-            return node
-
-
-def _node_at(schema: Mapping[str, Any], path: str) -> Mapping[str, Any]:
-    """The schema node of a Battery Pass path (``a[].b`` steps into array items).
-
-    :raises KeyError: the path names a property the schema does not have.
-    """
-    node = _resolve(schema, schema)
-    for step in path.split("."):
-        name, is_array = (step[:-2], True) if step.endswith("[]") else (step, False)
-        node = _resolve(schema, node["properties"][name])
-        if is_array:
-            if node.get("type") != "array":
-                raise KeyError(f"{step} is not an array")
-            node = _resolve(schema, node["items"])
-    return node
-
-
-def _load_projection() -> Projection:
-    try:
-        table = json.loads(PROJECTION_PATH.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as e:
-        raise ConfigError(f"{PROJECTION_PATH.name}: {e}") from e
-    catalog = load_catalog()
-    schemas: dict[str, Mapping[str, Any]] = {}
-    models: dict[str, str] = {}
-    for aspect in ASPECTS:
-        entry = table["aspects"][aspect]
-        path = BATTERYPASS_DIR / entry["schema"]
-        schemas[aspect] = json.loads(path.read_text(encoding="utf-8"))
-        models[aspect] = entry["model"]
-
-    def bad(where: str, rule: str) -> ConfigError:
-        return ConfigError(f"{PROJECTION_PATH.name}, {where}: {rule}")
-
-    rules = []
-    for n, raw in enumerate(table["rules"]):
-        where = f"/rules/{n}"
-        try:
-            rule = Rule(
-                key=raw["key"],
-                aspect=raw["aspect"],
-                path=raw["path"],
-                convert=raw["convert"],
-                each=raw.get("each", "value"),
-                constants=MappingProxyType(dict(raw.get("constants", {}))),
-                values=MappingProxyType(dict(raw.get("values", {}))),
-                scale=Decimal(raw.get("scale", "1")),
-                total=raw.get("total"),
-                language=raw.get("language"),
-            )
-        except KeyError as e:
-            raise bad(where, f"member {e} is missing") from e
-        except InvalidOperation as e:
-            raise bad(where, f"scale {raw.get('scale')!r} is not a decimal") from e
-        if rule.key not in catalog.by_key:
-            raise bad(where, f"key {rule.key!r} is not in the attribute catalog")
-        if rule.aspect not in schemas:
-            raise bad(where, f"aspect {rule.aspect!r} is not a Battery Pass aspect")
-        if rule.convert not in CONVERSIONS:
-            raise bad(where, f"conversion {rule.convert!r} is not one of {sorted(CONVERSIONS)}")
-        if rule.each not in EACH:
-            raise bad(where, f"each {rule.each!r} is not one of {sorted(EACH)}")
-        if (rule.each == "value") == ("[]." in rule.path):
-            raise bad(where, "an array path needs 'each', a plain path must not have it")
-        if rule.convert == "share-of" and rule.total not in catalog.by_key:
-            raise bad(where, "a share-of conversion names its total's catalog key")
-        try:
-            _node_at(schemas[rule.aspect], rule.path)
-            for constant in rule.constants:
-                _node_at(schemas[rule.aspect], f"{rule.path.rsplit('[].', 1)[0]}[].{constant}")
-        except KeyError as e:
-            raise bad(where, f"path {rule.path!r} is not in the {rule.aspect} schema ({e})") from e
-        rules.append(rule)
-    unprojectable = tuple(
-        Unprojectable(raw.get("key"), raw["aspect"], tuple(raw["paths"]), raw["reason"])
-        for raw in table["unprojectable"]
-    )
-    # Rules that fill every element run last, once the other rules have made the elements.
-    rules.sort(key=lambda r: r.each == "all")
-    return Projection(
-        tuple(rules), unprojectable, MappingProxyType(schemas), MappingProxyType(models)
-    )
-
-
-@cache
-def projection() -> Projection:
-    """The shipped projection table, read and checked once.
-
-    :raises ConfigError: the table names an unknown attribute, aspect, conversion or path.
-    """
-    return _load_projection()
-
-
 @cache
 def _validator(aspect: str) -> Draft4Validator:
     # Every schema declares draft-04 ("$schema"); format checking is on so that "uri"
@@ -255,7 +85,7 @@ def _validator(aspect: str) -> Draft4Validator:
 @cache
 def _leaf_validator(aspect: str, path: str) -> Draft4Validator:
     schema = projection().schemas[aspect]
-    node = dict(_node_at(schema, path))
+    node = dict(node_at(schema, path))
     # Keep the components so that the leaf's own $refs (array items) still resolve.
     node["components"] = schema["components"]
     return Draft4Validator(node, format_checker=Draft4Validator.FORMAT_CHECKER)
@@ -275,7 +105,7 @@ def _contract(key: str, rule: str) -> TransformError:
 def _decimal(key: str, value: Any) -> Decimal:
     if isinstance(value, int) and not isinstance(value, bool):
         return Decimal(value)
-    if isinstance(value, str) and _DECIMAL.fullmatch(value):
+    if isinstance(value, str) and DECIMAL_LEXICAL.fullmatch(value):
         try:
             return Decimal(value)
         except InvalidOperation:  # pragma: no cover - the pattern admits only decimals
@@ -286,7 +116,7 @@ def _decimal(key: str, value: Any) -> Decimal:
 def _json_number(number: Decimal) -> int | float:
     if number == number.to_integral_value():
         integral = int(number)
-        if abs(integral) < 2**53:
+        if is_safe_integer(integral):
             return integral
     if len(number.normalize().as_tuple().digits) > _DOUBLE_DIGITS:
         raise _Unfit(f"{number} has more digits than a JSON number here carries exactly")
@@ -321,14 +151,14 @@ def _convert(rule: Rule, value: Any, attributes: Mapping[str, Any]) -> Any:
             # Battery Pass gives each life-cycle stage in kgCO2e/kWh (the unit of its
             # model); the catalog gives the stage's share in % of the total (Art. 7(1)).
             total = attributes.get(rule.total) if rule.total else None
-            if total is None:
+            if rule.total is None or total is None:
                 raise _Unfit(f"needs {rule.total} to turn a share in % into kgCO2e/kWh")
             return _json_number(_decimal(key, value) * _decimal(rule.total, total) / 100)
         case "date-time":
             text = _text(key, value)
             # DIN DKE SPEC 99100 6.1.3.2 gives month and year; Battery Pass wants an
             # xsd:dateTimeStamp, so the month is stated as its first instant in UTC.
-            if _YEAR_MONTH.fullmatch(text):
+            if YEAR_MONTH_LEXICAL.fullmatch(text):
                 return f"{text}-01T00:00:00Z"
             if _DATE.fullmatch(text):
                 return f"{text}T00:00:00Z"
@@ -360,7 +190,8 @@ def _array(target: dict[str, Any], path: str) -> list[dict[str, Any]]:
     *parents, leaf = path.split(".")
     for step in parents:
         target = target.setdefault(step, {})
-    return target.setdefault(leaf, [])
+    elements: list[dict[str, Any]] = target.setdefault(leaf, [])
+    return elements
 
 
 def _place(payload: dict[str, Any], rule: Rule, value: Any, index: int = 0) -> None:
@@ -374,13 +205,14 @@ def _place(payload: dict[str, Any], rule: Rule, value: Any, index: int = 0) -> N
             _set(element, tail, value)
         return
     if rule.each == "element":
-        element = next(
+        found = next(
             (e for e in elements if all(e.get(k) == v for k, v in rule.constants.items())),
             None,
         )
-        if element is None:
-            element = dict(rule.constants)
-            elements.append(element)
+        if found is None:
+            found = dict(rule.constants)
+            elements.append(found)
+        element = found
     else:
         while len(elements) <= index:
             elements.append({})
@@ -406,14 +238,14 @@ def _element_label(
 
 def _leaves(schema: Mapping[str, Any], node: Mapping[str, Any], path: str) -> list[str]:
     """The required leaf paths under an absent property."""
-    node = _resolve(schema, node)
+    node = resolve(schema, node)
     if node.get("type") == "object" and "properties" in node:
         out: list[str] = []
         for name in node.get("required", []):
             out += _leaves(schema, node["properties"][name], f"{path}.{name}")
         return out or [path]
     if node.get("type") == "array":
-        items = _resolve(schema, node["items"])
+        items = resolve(schema, node["items"])
         if items.get("type") == "object":
             return _leaves(schema, items, f"{path}[]")
     return [path]
@@ -423,7 +255,7 @@ def _missing(
     projection_: Projection, aspect: str, node: Mapping[str, Any], data: Any, path: str
 ) -> list[str]:
     schema = projection_.schemas[aspect]
-    node = _resolve(schema, node)
+    node = resolve(schema, node)
     prefix = f"{path}." if path else ""
     if node.get("type") == "object" and "properties" in node and isinstance(data, dict):
         out: list[str] = []
@@ -447,7 +279,7 @@ def _missing(
 
 
 def export(
-    attributes: Mapping[str, object], *, groups: Collection[AccessGroup] = ("public",)
+    attributes: Mapping[str, object], *, groups: Collection[AccessGroup] = (PUBLIC,)
 ) -> BatteryPassExport:
     """Project passport attributes onto the Battery Pass 1.2 aspects.
 
@@ -520,7 +352,7 @@ def export(
 
 
 def project(
-    attributes: Mapping[str, object], *, groups: Collection[AccessGroup] = ("public",)
+    attributes: Mapping[str, object], *, groups: Collection[AccessGroup] = (PUBLIC,)
 ) -> dict[str, dict[str, Any]]:
     """The complete Battery Pass aspect payloads of a passport.
 
@@ -534,7 +366,7 @@ def project(
 
 
 def missing_required(
-    attributes: Mapping[str, object], *, groups: Collection[AccessGroup] = ("public",)
+    attributes: Mapping[str, object], *, groups: Collection[AccessGroup] = (PUBLIC,)
 ) -> dict[str, list[str]]:
     """What keeps each incomplete aspect out of :func:`project`.
 

@@ -14,27 +14,18 @@ What the status of an attribute means (DESIGN §5, gap categories):
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from gateway.errors import TransformError
+from gateway.jsonvalues import WRITTEN_FORMS, is_safe_integer
 from gateway.mapping import transforms
 from gateway.mapping.model import NO_TERM_FOUND, MappingRow, MappingSet
 from gateway.transform.paths import resolve
 from gateway.vocab.catalog import Attribute, Catalog
 
 STATUSES = ("filled", "partial", "missing_data", "unmappable", "withheld", "not_applicable")
-_STRING_FORMS = {
-    "decimal-string": re.compile(r"^-?(0|[1-9]\d*)(\.\d*[1-9])?$"),
-    "date": re.compile(r"^\d{4}-\d{2}-\d{2}$"),
-    "year-month": re.compile(r"^\d{4}-(0[1-9]|1[0-2])$"),
-    "uri": re.compile(r"^(https?|urn|did):\S+$"),
-    # No control characters: pyld and jsonld.js canonicalize them differently.
-    "string": re.compile(r"^[^\x00-\x1f\x7f]*$"),
-}
-MAX_SAFE_INTEGER = 2**53
 
 
 @dataclass(frozen=True)
@@ -89,8 +80,9 @@ def convert(
     context = transforms.Context(record=record, base_url=base_url, decode_code=decode_code)
     category = record["battery"]["category"]
     results = tuple(
-        _resolve_attribute(attribute, mapping_set.rows_for(attribute.term), category,
-                           context, withheld or {})
+        _resolve_attribute(
+            attribute, mapping_set.rows_for(attribute.term), category, context, withheld or {}
+        )
         for attribute in catalog.attributes
     )
     code = record["battery"]["code"]
@@ -112,8 +104,12 @@ def _resolve_attribute(
 ) -> AttributeResult:
     obligation = attribute.obligation(category)
     if obligation == "not_applicable":
-        return AttributeResult(attribute, "not_applicable", obligation,
-                               reason=f"does not apply to {category} batteries")
+        return AttributeResult(
+            attribute,
+            "not_applicable",
+            obligation,
+            reason=f"does not apply to {category} batteries",
+        )
     first_withheld: tuple[MappingRow, str] | None = None
     for row in rows:
         if row.subject_id == NO_TERM_FOUND:
@@ -141,27 +137,48 @@ def _resolve_attribute(
         )
     if first_withheld:
         row, policy_reason = first_withheld
-        return AttributeResult(attribute, "withheld", obligation, source=row.source_path,
-                               relation=row.predicate_id, row=row.number, reason=policy_reason,
-                               source_label=row.subject_label,
-                               source_label_zh=row.subject_label_zh)
+        return AttributeResult(
+            attribute,
+            "withheld",
+            obligation,
+            source=row.source_path,
+            relation=row.predicate_id,
+            row=row.number,
+            reason=policy_reason,
+            source_label=row.subject_label,
+            source_label_zh=row.subject_label_zh,
+        )
     if not rows:
         return AttributeResult(attribute, "unmappable", obligation, reason="no mapping row")
     first = rows[0]
     if first.subject_id == NO_TERM_FOUND:
-        return AttributeResult(attribute, "unmappable", obligation, relation=NO_TERM_FOUND,
-                               row=first.number, reason=first.comment)
+        return AttributeResult(
+            attribute,
+            "unmappable",
+            obligation,
+            relation=NO_TERM_FOUND,
+            row=first.number,
+            reason=first.comment,
+        )
     national = [r.source_path for r in rows if r.source_path and not r.from_supplement]
     if not national:
         return AttributeResult(
-            attribute, "unmappable", obligation, source=first.source_path,
-            relation=first.predicate_id, row=first.number,
+            attribute,
+            "unmappable",
+            obligation,
+            source=first.source_path,
+            relation=first.predicate_id,
+            row=first.number,
             reason=f"no national counterpart; supply {first.source_path}",
         )
     national_row = next(r for r in rows if r.source_path and not r.from_supplement)
     return AttributeResult(
-        attribute, "missing_data", obligation, source=national[0],
-        relation=national_row.predicate_id, row=national_row.number,
+        attribute,
+        "missing_data",
+        obligation,
+        source=national[0],
+        relation=national_row.predicate_id,
+        row=national_row.number,
         reason="record has no " + " or ".join(dict.fromkeys(national)),
         source_label=national_row.subject_label,
         source_label_zh=national_row.subject_label_zh,
@@ -175,8 +192,9 @@ def _withheld_reason(path: str, withheld: Mapping[str, str]) -> str | None:
     return None
 
 
-def _row_value(row: MappingRow, path: str, attribute: Attribute,
-               context: transforms.Context) -> Any:
+def _row_value(
+    row: MappingRow, path: str, attribute: Attribute, context: transforms.Context
+) -> Any:
     found = resolve(context.record, path, row.params.get("where"))
     pick = row.params.get("pick", "all")
     if found and pick == "first":
@@ -207,13 +225,13 @@ def _checked(value: Any, attribute: Attribute, row: MappingRow, path: str) -> An
     """Refuse a value whose JSON type breaks the attribute's (DESIGN §5: no floats)."""
     kind = attribute.json_type
     if kind == "integer":
-        ok = isinstance(value, int) and not isinstance(value, bool) and (
-            abs(value) <= MAX_SAFE_INTEGER)
+        ok = is_safe_integer(value)
     else:
-        ok = isinstance(value, str) and bool(_STRING_FORMS[kind].match(value))
+        ok = isinstance(value, str) and bool(WRITTEN_FORMS[kind].match(value))
     if not ok:
         raise TransformError(
-            f"mapping row {row.number} gives {value!r} for {attribute.key}, which must be "
-            f"{kind}", pointer="/" + path.replace(".", "/"), row=row.number,
+            f"mapping row {row.number} gives {value!r} for {attribute.key}, which must be {kind}",
+            pointer="/" + path.replace(".", "/"),
+            row=row.number,
         )
     return value

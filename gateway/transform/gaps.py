@@ -6,8 +6,8 @@ from collections import Counter
 from collections.abc import Mapping
 from typing import Any
 
+from gateway.access_groups import ACCESS_GROUPS
 from gateway.transform.engine import STATUSES, Conversion
-from gateway.vocab.catalog import ACCESS_GROUPS
 
 GAP_REPORT_VERSION = "gaps/1"
 
@@ -47,9 +47,9 @@ def gap_report(conversion: Conversion, policy: Mapping[str, Any] | None = None) 
             "reason": result.reason,
         }
         attributes.append(entry)
-    mandatory = by_obligation["mandatory"]
-    applicable = sum(mandatory.values()) - mandatory["not_applicable"]
-    filled = mandatory["filled"]
+    mandatory_counts = by_obligation["mandatory"]
+    applicable = sum(mandatory_counts.values()) - mandatory_counts["not_applicable"]
+    filled = mandatory_counts["filled"]
     return {
         "report": GAP_REPORT_VERSION,
         "passport_id": conversion.passport_id,
@@ -87,38 +87,58 @@ def gap_table(report: dict[str, Any], *, all_rows: bool = False) -> str:
     :param all_rows: list every attribute, one per line.
     """
     mandatory_gaps = [
-        a for a in report["attributes"]
+        a
+        for a in report["attributes"]
         if a["mandatory"] and a["status"] not in ("filled", "not_applicable")
     ]
-    supplement = [] if all_rows else [
-        a["key"] for a in mandatory_gaps
-        if a["status"] == "unmappable" and (a["source"] or "").startswith("eu_supplement.")]
-    listed = report["attributes"] if all_rows else [
-        a for a in mandatory_gaps if a["key"] not in supplement]
-    lines = [f"{report['battery_code']}  {report['category']}  "
-             f"mapping {report['mapping']['set']}@{report['mapping']['version']}"]
+    supplement = (
+        []
+        if all_rows
+        else [
+            a["key"]
+            for a in mandatory_gaps
+            if a["status"] == "unmappable" and (a["source"] or "").startswith("eu_supplement.")
+        ]
+    )
+    listed = (
+        report["attributes"]
+        if all_rows
+        else [a for a in mandatory_gaps if a["key"] not in supplement]
+    )
+    lines = [
+        f"{report['battery_code']}  {report['category']}  "
+        f"mapping {report['mapping']['set']}@{report['mapping']['version']}"
+    ]
     if listed:
         width = max(len(a["key"]) for a in listed)
         lines.append(f"  {'attribute':<{width}}  {'status':<14} {'group':<19} source / reason")
         for a in listed:
             note = a["reason"] or a["source"] or ""
-            lines.append(f"  {a['key']:<{width}}  {a['status']:<14} {a['access_group']:<19} "
-                         f"{note[:80]}")
+            lines.append(
+                f"  {a['key']:<{width}}  {a['status']:<14} {a['access_group']:<19} {note[:80]}"
+            )
     if supplement:
-        lines.append(f"  unmappable, supply in eu_supplement ({len(supplement)}): "
-                     + ", ".join(supplement))
+        lines.append(
+            f"  unmappable, supply in eu_supplement ({len(supplement)}): " + ", ".join(supplement)
+        )
     summary = report["summary"]
     counts = ", ".join(f"{k} {v}" for k, v in summary["by_status"].items() if v)
     lines.append(f"  {counts}")
-    lines.append(f"  readiness {summary['readiness']:.1%} "
-                 f"({summary['mandatory_filled']}/{summary['mandatory_applicable']} "
-                 "applicable mandatory attributes filled)")
+    lines.append(
+        f"  readiness {summary['readiness']:.1%} "
+        f"({summary['mandatory_filled']}/{summary['mandatory_applicable']} "
+        "applicable mandatory attributes filled)"
+    )
     national = report.get("national")
     if national:
         counts = national["summary"]
-        lines.append(f"  national findings: {counts['error']} error, {counts['warning']} "
-                     f"warning, {counts['info']} info"
-                     + ("" if counts["compliant"] else " (not compliant)"))
-        lines += [f"    {f['severity']:<7} {f['rule']}: {f['message'][:100]}"
-                  for f in national["findings"] if f["severity"] == "error"]
+        lines.append(
+            f"  national findings: {counts['error']} error, {counts['warning']} "
+            f"warning, {counts['info']} info" + ("" if counts["compliant"] else " (not compliant)")
+        )
+        lines += [
+            f"    {f['severity']:<7} {f['rule']}: {f['message'][:100]}"
+            for f in national["findings"]
+            if f["severity"] == "error"
+        ]
     return "\n".join(lines)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from gateway.access_groups import ACCESS_GROUPS
 from gateway.transform.engine import Conversion
-from gateway.vocab.catalog import ACCESS_GROUPS
-from gateway.vocab.loader import PASSPORT_V1
+from gateway.vocab.loader import current_passport_context
 
 
 def passport_documents(conversion: Conversion) -> dict[str, dict[str, Any]]:
@@ -24,7 +24,7 @@ def passport_documents(conversion: Conversion) -> dict[str, dict[str, Any]]:
         }
         if values:
             documents[group] = {
-                "@context": [PASSPORT_V1],
+                "@context": [current_passport_context()],
                 "id": conversion.passport_id,
                 "type": "BatteryPassport",
                 "accessGroup": group,

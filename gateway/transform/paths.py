@@ -10,8 +10,9 @@ from collections.abc import Mapping
 from typing import Any
 
 
-def resolve(record: Mapping[str, Any], path: str,
-            where: Mapping[str, Any] | None = None) -> list[Any]:
+def resolve(
+    record: Mapping[str, Any], path: str, where: Mapping[str, Any] | None = None
+) -> list[Any]:
     """Every value at ``path``; empty when the record has none.
 
     Empty strings, empty lists and nulls count as absent.

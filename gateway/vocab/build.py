@@ -3,13 +3,19 @@
 ``python -m gateway.vocab.build`` writes, from ``vocab/catalog/eu-passport-attributes.csv``:
 
 - ``vocab/cn-eu-battery.ttl``: the RDF vocabulary (one ``rdf:Property`` per attribute);
-- ``vocab/contexts/passport-v1.jsonld``: the protected JSON-LD 1.1 passport context;
+- ``vocab/contexts/passport-v<n>.jsonld``: the protected JSON-LD 1.1 passport context;
 - ``vocab/shapes.ttl``: SHACL shapes for a passport document;
-- ``vocab/contexts/index.json``: the pinned-context index with the new context's SHA-256.
+- ``vocab/contexts/index.json``: the pinned-context index with each context's SHA-256.
+
+A published passport context never changes: credentials pin it by URL and hash. When
+the catalog gives a context that differs from the newest published version, the build
+writes it as the next version (``passport-v2.jsonld`` beside ``passport-v1.jsonld``)
+and adds it to the index; the older files and their index entries stay as they are.
 
 ``--check`` writes nothing and exits 1 if any file on disk differs from what the
-catalog gives. Output is byte-for-byte deterministic: subjects, predicates and objects
-are sorted by rdflib's Turtle serializer, context terms follow the catalog order.
+catalog gives, a new context version is due, or a published context was edited.
+Output is byte-for-byte deterministic: subjects, predicates and objects are sorted by
+rdflib's Turtle serializer, context terms follow the catalog order.
 """
 
 from __future__ import annotations
@@ -26,18 +32,18 @@ from rdflib import OWL, RDF, RDFS, SH, SKOS, XSD, BNode, Graph, Literal, Namespa
 from rdflib.collection import Collection
 from rdflib.namespace import DCTERMS
 
+from gateway.access_groups import ACCESS_GROUPS
 from gateway.errors import ContextError
+from gateway.jsonvalues import MAX_SAFE_INTEGER
 from gateway.paths import CONTEXTS_DIR, VOCAB_DIR
 from gateway.vocab.catalog import (
-    ACCESS_GROUPS,
     CATEGORIES,
-    MAX_SAFE_INTEGER,
     VOCAB_NS,
     Attribute,
     Catalog,
     load_catalog,
 )
-from gateway.vocab.loader import PASSPORT_V1
+from gateway.vocab.loader import passport_context_url, passport_context_version
 
 VOCAB = Namespace(VOCAB_NS)
 VOCAB_IRI = URIRef(VOCAB_NS.rstrip("#"))
@@ -46,7 +52,6 @@ CRED = Namespace("https://www.w3.org/2018/credentials#")
 
 VOCAB_FILE = "cn-eu-battery.ttl"
 SHAPES_FILE = "shapes.ttl"
-CONTEXT_FILE = "passport-v1.jsonld"
 INDEX_FILE = "index.json"
 
 _YEAR_MONTH = r"^-?[0-9]{4,}-(0[1-9]|1[0-2])"
@@ -355,19 +360,30 @@ def _json(document: Any) -> bytes:
     return (json.dumps(document, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
 
 
-def pinned_index(context_bytes: bytes, contexts_dir: Path = CONTEXTS_DIR) -> dict[str, Any]:
-    """The context index: the pinned third-party entries unchanged, plus the passport context.
+def context_file(version: int) -> str:
+    """The file name of passport context version ``version`` under ``vocab/contexts/``."""
+    return f"passport-v{version}.jsonld"
 
-    The third-party files are copies that must never change, so their hashes are kept
-    from the existing index and checked, never recomputed.
 
+def pinned_index(
+    context_bytes: bytes, contexts_dir: Path = CONTEXTS_DIR
+) -> tuple[dict[str, Any], int]:
+    """The context index with the catalog's passport context pinned, and its version.
+
+    Every published entry is kept unchanged: the third-party copies (checked against
+    their hashes, never recomputed) and every passport context version. The catalog's
+    context is the newest published version when its SHA-256 equals that version's pin,
+    otherwise the next version, added to the index.
+
+    :returns: ``(index, version of the catalog's context)``.
     :raises ContextError: a pinned third-party file no longer matches its hash.
     """
     current = json.loads((contexts_dir / INDEX_FILE).read_text(encoding="utf-8"))
     index: dict[str, Any] = {}
     for url, entry in current.items():
-        if url == PASSPORT_V1:
-            continue
+        index[url] = {"file": entry["file"], "sha256": entry["sha256"]}
+        if passport_context_version(url) is not None:
+            continue  # checked by published_problems(); may be rebuilt below
         digest = hashlib.sha256((contexts_dir / entry["file"]).read_bytes()).hexdigest()
         if digest != entry["sha256"]:
             raise ContextError(
@@ -375,49 +391,83 @@ def pinned_index(context_bytes: bytes, contexts_dir: Path = CONTEXTS_DIR) -> dic
                 "pinned copies are never edited",
                 context=url,
             )
-        index[url] = {"file": entry["file"], "sha256": entry["sha256"]}
-    index[PASSPORT_V1] = {
-        "file": CONTEXT_FILE,
-        "sha256": hashlib.sha256(context_bytes).hexdigest(),
-    }
-    return dict(sorted(index.items()))
+    versions = [v for url in index if (v := passport_context_version(url)) is not None]
+    newest = max(versions, default=0)
+    digest = hashlib.sha256(context_bytes).hexdigest()
+    if newest and index[passport_context_url(newest)]["sha256"] == digest:
+        return dict(sorted(index.items())), newest
+    version = newest + 1
+    index[passport_context_url(version)] = {"file": context_file(version), "sha256": digest}
+    return dict(sorted(index.items())), version
 
 
-def artifacts(catalog: Catalog | None = None) -> dict[str, bytes]:
+def published_problems(contexts_dir: Path = CONTEXTS_DIR) -> list[str]:
+    """The published passport context files (relative to ``vocab/``) that are missing
+    or no longer match the hash their index entry pins."""
+    index = json.loads((contexts_dir / INDEX_FILE).read_text(encoding="utf-8"))
+    out: list[str] = []
+    for url, entry in index.items():
+        if passport_context_version(url) is None:
+            continue
+        path = contexts_dir / entry["file"]
+        if not path.is_file() or hashlib.sha256(path.read_bytes()).hexdigest() != entry["sha256"]:
+            out.append(f"contexts/{entry['file']}")
+    return out
+
+
+def artifacts(catalog: Catalog | None = None, vocab_dir: Path = VOCAB_DIR) -> dict[str, bytes]:
     """Every generated file, by path relative to ``vocab/``.
 
     :param catalog: the catalog to build from; the shipped one by default.
+    :param vocab_dir: the vocabulary folder whose published contexts are kept.
     """
     catalog = catalog or load_catalog()
     context = _json(passport_context(catalog))
+    index, version = pinned_index(context, vocab_dir / "contexts")
     return {
         VOCAB_FILE: _turtle(vocabulary_graph(catalog)),
         SHAPES_FILE: _turtle(shapes_graph(catalog)),
-        f"contexts/{CONTEXT_FILE}": context,
-        f"contexts/{INDEX_FILE}": _json(pinned_index(context)),
+        f"contexts/{context_file(version)}": context,
+        f"contexts/{INDEX_FILE}": _json(index),
     }
 
 
-def build(out_dir: Path = VOCAB_DIR) -> list[str]:
-    """Write the generated files under ``out_dir``.
+def build(out_dir: Path = VOCAB_DIR, catalog: Catalog | None = None) -> list[str]:
+    """Write the generated files under ``out_dir`` (a vocabulary folder with its
+    ``contexts/index.json``), leaving every published context file as it is.
 
-    :returns: the relative paths written.
+    :param catalog: the catalog to build from; the shipped one by default.
+    :returns: the relative paths written; a file already holding the generated bytes
+        is left alone and not listed.
+    :raises ContextError: a published context file is missing or was edited.
     """
-    files = artifacts()
+    files = artifacts(catalog, out_dir)
+    for rel in published_problems(out_dir / "contexts"):
+        if rel not in files:
+            raise ContextError(
+                f"vocab/{rel} no longer matches its pinned hash; a published context is "
+                "never edited (restore it from version control)"
+            )
+    written = []
     for rel, data in files.items():
         path = out_dir / rel
+        if path.is_file() and path.read_bytes() == data:
+            continue
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(data)
-    return list(files)
+        written.append(rel)
+    return written
 
 
-def stale(vocab_dir: Path = VOCAB_DIR) -> list[str]:
-    """The generated files that are missing or differ from what the catalog gives."""
-    return [
+def stale(vocab_dir: Path = VOCAB_DIR, catalog: Catalog | None = None) -> list[str]:
+    """The files that are missing or differ from what the catalog gives, including a
+    passport context version that is due but not built, and published contexts edited."""
+    out = [
         rel
-        for rel, data in artifacts().items()
+        for rel, data in artifacts(catalog, vocab_dir).items()
         if not (vocab_dir / rel).is_file() or (vocab_dir / rel).read_bytes() != data
     ]
+    return out + [rel for rel in published_problems(vocab_dir / "contexts") if rel not in out]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -432,8 +482,11 @@ def main(argv: list[str] | None = None) -> int:
         for rel in differing:
             print(f"vocab/{rel} is out of date; run `make vocab`", file=sys.stderr)
         return 1 if differing else 0
-    for rel in build():
+    written = build()
+    for rel in written:
         print(f"wrote vocab/{rel}")
+    if not written:
+        print("vocab/ is up to date")
     return 0
 
 

@@ -19,7 +19,10 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Literal
 
+from gateway.access_groups import ACCESS_GROUPS as ACCESS_GROUPS  # re-exported for pages
+from gateway.access_groups import AccessGroup
 from gateway.errors import CatalogInvalid
+from gateway.jsonvalues import JsonType
 from gateway.paths import VOCAB_DIR
 
 VOCAB_NS = "https://w3id.org/cn-eu-battery/vocab#"
@@ -32,11 +35,8 @@ Category = Literal["ev", "lmt", "industrial", "stationary"]
 CATEGORIES: tuple[Category, ...] = ("ev", "lmt", "industrial", "stationary")
 OBLIGATIONS = ("mandatory", "voluntary", "conditional", "not_applicable", "none")
 
-AccessGroup = Literal["public", "legitimate_interest", "authorities"]
-#: Annex XIII: point 1 is public, points 2 and 3 are for persons with a legitimate
-#: interest and the Commission, point 4 for notified bodies, market surveillance
-#: authorities and the Commission.
-ACCESS_GROUPS: tuple[AccessGroup, ...] = ("public", "legitimate_interest", "authorities")
+#: The catalog's access column -> the access group (``gateway.access_groups``) whose
+#: credential carries the attribute.
 _ACCESS_TO_GROUP: Mapping[str, AccessGroup] = {
     "public": "public",
     "legitimate_interest": "legitimate_interest",
@@ -46,10 +46,6 @@ _ACCESS_TO_GROUP: Mapping[str, AccessGroup] = {
     "authorities": "authorities",
 }
 
-#: DESIGN §5: integers in passports stay within what every JSON parser keeps exact.
-MAX_SAFE_INTEGER = 2**53 - 1
-
-JsonType = Literal["string", "integer", "decimal-string", "date", "year-month", "uri"]
 
 #: Units that make a catalog "Integer" a real-valued physical quantity. The catalog's
 #: ``data_type`` follows the DIN DKE SPEC 99100 longlist, which says "Integer" for

@@ -17,12 +17,48 @@ from gateway.errors import ContextError
 from gateway.paths import CONTEXTS_DIR
 
 CREDENTIALS_V2 = "https://www.w3.org/ns/credentials/v2"
-PASSPORT_V1 = "https://w3id.org/cn-eu-battery/contexts/passport/v1"
+#: Passport context versions are ``<prefix><n>`` (``.../passport/v1``, ``.../v2``): a
+#: published version never changes, a changed vocabulary gets the next number.
+PASSPORT_CONTEXT_PREFIX = "https://w3id.org/cn-eu-battery/contexts/passport/v"
+PASSPORT_V1 = PASSPORT_CONTEXT_PREFIX + "1"
 STATUS_V1 = "https://www.w3.org/ns/credentials/status/v1"
 DATA_INTEGRITY_V2 = "https://w3id.org/security/data-integrity/v2"
 MULTIKEY_V1 = "https://w3id.org/security/multikey/v1"
 
 DocumentLoader = Callable[[str, Any], dict[str, Any]]
+
+
+def passport_context_url(version: int) -> str:
+    """The URL of passport context version ``version`` (1, 2, ...)."""
+    return f"{PASSPORT_CONTEXT_PREFIX}{version}"
+
+
+def passport_context_version(url: str) -> int | None:
+    """The version number of a passport context URL, or None for any other URL."""
+    tail = url.removeprefix(PASSPORT_CONTEXT_PREFIX)
+    if tail == url or not tail.isascii() or not tail.isdigit() or tail.startswith("0"):
+        return None
+    return int(tail)
+
+
+@cache
+def passport_contexts() -> tuple[str, ...]:
+    """The URLs of every pinned passport context version, oldest first.
+
+    Credentials pinned to any of them verify; new passports use the newest
+    (:func:`current_passport_context`).
+    """
+    versions = sorted(
+        (version, url)
+        for url in pinned_contexts()
+        if (version := passport_context_version(url)) is not None
+    )
+    return tuple(url for _, url in versions)
+
+
+def current_passport_context() -> str:
+    """The URL of the newest pinned passport context: the one new passports use."""
+    return passport_contexts()[-1]
 
 
 @cache

@@ -22,8 +22,9 @@ from rdflib import RDF, SH, XSD, BNode, Graph, Literal, URIRef
 from rdflib.term import Node
 
 from gateway.errors import JsonLdError
+from gateway.jsonvalues import MAX_SAFE_INTEGER
 from gateway.paths import VOCAB_DIR
-from gateway.vocab.catalog import MAX_SAFE_INTEGER, VOCAB_NS, load_catalog
+from gateway.vocab.catalog import VOCAB_NS, load_catalog
 from gateway.vocab.loader import document_loader
 
 SHAPES_PATH = VOCAB_DIR / "shapes.ttl"

@@ -24,12 +24,11 @@ from gateway.web import (  # noqa: F401 (the modules that are not named hold rou
     verify,
 )
 from gateway.web.common import bp
-from gateway.web.passport import passport_page, wants_html
 
 #: The file in the instance folder holding the key that signs page session cookies.
 SECRET_FILE = "web-session.key"
 
-__all__ = ["passport_page", "register", "wants_html"]
+__all__ = ["register"]
 
 
 def session_secret(settings: Settings) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 
 from flask import Response, redirect, request, session, url_for
+from werkzeug.wrappers import Response as BaseResponse
 
 from gateway import auth, services
 from gateway.errors import InvalidInput
@@ -35,7 +36,7 @@ def _home_of(role: str) -> str:
 
 
 @bp.post("/login")
-def login() -> Response:
+def login() -> BaseResponse:
     secret = request.form.get("api_key", "").strip()
     target = request.form.get("next", "")
     found = None
@@ -53,7 +54,7 @@ def login() -> Response:
 
 
 @bp.post("/logout")
-def logout() -> Response:
+def logout() -> BaseResponse:
     # Ended on the server: a copy of the cookie kept from before opens nothing.
     token = session.get("sid")
     if isinstance(token, str):
@@ -63,13 +64,17 @@ def logout() -> Response:
 
 
 @bp.get("/language/<code>")
-def language(code: str) -> Response:
+def language(code: str) -> BaseResponse:
     if code not in i18n.LANGUAGES:
-        raise InvalidInput(f"language must be one of {', '.join(i18n.LANGUAGES)}",
-                           pointer="code")
+        raise InvalidInput(f"language must be one of {', '.join(i18n.LANGUAGES)}", pointer="code")
     response = redirect(safe_next(request.args.get("next"), url_for("web.index")), 303)
     behind_tls = security.behind_tls(instance().settings) or request.is_secure
-    response.set_cookie(i18n.COOKIE, code, max_age=LANGUAGE_MAX_AGE, samesite="Lax",
-                        httponly=True, secure=behind_tls)
+    response.set_cookie(
+        i18n.COOKIE,
+        code,
+        max_age=LANGUAGE_MAX_AGE,
+        samesite="Lax",
+        httponly=True,
+        secure=behind_tls,
+    )
     return response
-

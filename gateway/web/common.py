@@ -31,6 +31,7 @@ from flask import (
     session,
     url_for,
 )
+from werkzeug.wrappers import Response as BaseResponse
 
 from gateway import auth, services
 from gateway.auth import Principal
@@ -38,8 +39,9 @@ from gateway.errors import CsrfRejected, Forbidden, GatewayError, Unauthorized
 from gateway.services import sessions
 from gateway.web import i18n
 
-bp = Blueprint("web", __name__, template_folder="templates", static_folder="static",
-               static_url_path="/assets")
+bp = Blueprint(
+    "web", __name__, template_folder="templates", static_folder="static", static_url_path="/assets"
+)
 
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "X-CSRF-Token"
@@ -50,7 +52,8 @@ CSRF_EXEMPT = frozenset({"web.verify_submit"})
 
 def instance() -> services.Instance:
     """The running gateway."""
-    return current_app.extensions["gateway.instance"]
+    running: services.Instance = current_app.extensions["gateway.instance"]
+    return running
 
 
 def principal() -> Principal | None:
@@ -59,26 +62,23 @@ def principal() -> Principal | None:
     :raises Unauthorized: an ``Authorization`` header that is not a live bearer key.
     """
     if "web_principal" in g:
-        return g.web_principal
+        known: Principal | None = g.web_principal
+        return known
     found = None
     header = request.headers.get("Authorization")
     if header is not None:
         secret = auth.bearer_secret(header)
         found = services.authenticate(instance(), secret) if secret else None
         if found is None:
-            raise Unauthorized("the API key is unknown, revoked or not a bearer token",
-                               pointer="Authorization")
+            raise Unauthorized(
+                "the API key is unknown, revoked or not a bearer token", pointer="Authorization"
+            )
     elif isinstance(session.get("sid"), str):
         found = sessions.session_principal(instance(), session["sid"])
         if found is None:
             session.clear()
     g.web_principal = found
     return found
-
-
-def actor(caller: Principal) -> str:
-    """How the audit log names a page caller."""
-    return f"tenant:{caller.tenant_name}/key:{caller.key_id}/web"
 
 
 def require(allowed: Any, what: str) -> Principal:
@@ -110,9 +110,11 @@ def check_csrf() -> None:
     sent = request.form.get(CSRF_FIELD) or request.headers.get(CSRF_HEADER) or ""
     expected = session.get("csrf") or ""
     if not expected or not hmac.compare_digest(sent.encode(), expected.encode()):
-        raise CsrfRejected("the form expired or did not come from this site (CSRF token "
-                           f"missing or wrong in {CSRF_FIELD!r}); reload the page and try again",
-                           pointer=CSRF_FIELD)
+        raise CsrfRejected(
+            "the form expired or did not come from this site (CSRF token "
+            f"missing or wrong in {CSRF_FIELD!r}); reload the page and try again",
+            pointer=CSRF_FIELD,
+        )
 
 
 #: Characters never accepted in a redirect target: controls (CR/LF would split the
@@ -135,8 +137,7 @@ def safe_next(target: str | None, default: str) -> str:
 
 def page(template: str, status: int = 200, **context: Any) -> Response:
     """Render a page template as an HTML response."""
-    response = Response(render_template(template, **context), status=status,
-                        mimetype="text/html")
+    response = Response(render_template(template, **context), status=status, mimetype="text/html")
     response.headers["Content-Language"] = i18n.language()
     response.headers["Vary"] = "Accept, Accept-Language, Cookie"
     return response
@@ -162,7 +163,7 @@ def _quiet_principal() -> Principal | None:
 
 
 @bp.errorhandler(GatewayError)
-def gateway_error(exc: GatewayError) -> Response:
+def gateway_error(exc: GatewayError) -> BaseResponse:
     if isinstance(exc, Unauthorized) and request.method == "GET":
         return redirect(url_for("web.login_form", next=request.full_path.rstrip("?")), 303)
     response = page("error.html", exc.status, title=exc.title, detail=str(exc))
@@ -170,4 +171,3 @@ def gateway_error(exc: GatewayError) -> Response:
     if exc.status == 503 and retry_after is not None:
         response.headers["Retry-After"] = str(retry_after)
     return response
-

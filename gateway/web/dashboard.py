@@ -1,16 +1,15 @@
 """The exporter's dashboard: upload a batch of records, follow its progress, read each
 batch's gap heatmap, readiness and national compliance findings, download the results.
 
-An upload goes through ``services.issue_passport`` record by record, exactly as the
-API's ``POST /passports/batch`` does. A browser with scripts reads the outcome of each
-record as a streamed NDJSON line while the batch runs; without scripts the form posts
-normally and the result page lists every outcome.
+An upload goes through ``services.issue_many``, exactly as the API's
+``POST /passports/batch`` and ``gateway convert --sign --store`` do. A browser with
+scripts reads the outcome of each record as a streamed NDJSON line while the batch runs;
+without scripts the form posts normally and the result page lists every outcome.
 """
 
 from __future__ import annotations
 
 import json
-import logging
 from collections.abc import Iterator
 from typing import Any
 
@@ -24,16 +23,18 @@ from gateway.services import web as web_services
 from gateway.vocab.catalog import ACCESS_GROUPS, load_catalog
 from gateway.web.common import bp, instance, page, require
 
-log = logging.getLogger(__name__)
 NDJSON = "application/x-ndjson"
 #: Gap statuses in the order the heatmap legend lists them, with a one-letter code so
 #: the map does not rely on colour alone (WCAG 1.4.1).
 STATUSES = (
-    ("filled", "F"), ("partial", "P"), ("missing_data", "M"), ("unmappable", "U"),
-    ("withheld", "W"), ("not_applicable", "–"),
+    ("filled", "F"),
+    ("partial", "P"),
+    ("missing_data", "M"),
+    ("unmappable", "U"),
+    ("withheld", "W"),
+    ("not_applicable", "–"),
 )
-GAP_CSV_COLUMNS = ("battery_code", "key", "label", "access_group", "obligation", "status",
-                   "reason")
+GAP_CSV_COLUMNS = ("battery_code", "key", "label", "access_group", "obligation", "status", "reason")
 
 
 def _exporter() -> Principal:
@@ -47,47 +48,59 @@ def dashboard() -> Response:
     rows = []
     for batch in found:
         readiness = [p.gaps["summary"]["readiness"] for p in batch.passports]
-        rows.append({"id": batch.id, "created_at": batch.created_at,
-                     "count": len(batch.passports),
-                     "readiness": sum(readiness) / len(readiness)})
+        rows.append(
+            {
+                "id": batch.id,
+                "created_at": batch.created_at,
+                "count": len(batch.passports),
+                "readiness": sum(readiness) / len(readiness),
+            }
+        )
     return page("dashboard.html", batches=rows, formats=services.PROOF_FORMATS)
 
 
-def _outcomes(records: Iterator[web_services.Item], batch_id: str, caller: Any,
-              proof_format: str) -> Iterator[dict[str, Any]]:
-    gateway = instance()
-    pool = services.StatusPool(gateway, chunk=services.BULK_STATUS_CHUNK)
-    for number, item in records:
-        try:
-            if isinstance(item, GatewayError):
-                raise item
-            issued = services.issue_passport(
-                gateway, item, principal=caller, proof_format=proof_format,
-                idempotency_key=web_services.batch_item_key(batch_id, number), pool=pool)
-        except GatewayError as exc:
-            yield {"item": number, "outcome": "refused", "title": exc.title,
-                   "detail": str(exc)}
-            continue
-        except Exception:  # one record's failure must not end the others
-            log.exception("upload %s: item %d failed", batch_id, number)
-            yield {"item": number, "outcome": "refused", "title": "Internal error",
-                   "detail": "this record failed inside the gateway; the error was logged"}
-            continue
-        passport = issued.passport
-        yield {"item": number, "outcome": "created" if issued.created else "repeated",
-               "batteryCode": passport.battery_code,
-               "readiness": passport.gaps["summary"]["readiness"],
-               "url": url_for("web.batch_page", batch_id=batch_id)
-               + f"#p-{passport.battery_code}"}
+def _outcomes(
+    records: Iterator[web_services.Item], batch_id: str, caller: Principal, proof_format: str
+) -> Iterator[dict[str, Any]]:
+    """Each record's outcome, as :func:`services.issue_many` issues them."""
+    outcomes = services.issue_many(
+        instance(),
+        records,
+        principal=caller,
+        proof_format=proof_format,
+        idempotency_key=lambda number: web_services.batch_item_key(batch_id, number),
+    )
+    for outcome in outcomes:
+        yield _item(outcome, batch_id)
+
+
+def _item(outcome: services.Outcome, batch_id: str) -> dict[str, Any]:
+    """One record's outcome as the upload page and its script show it."""
+    issued = outcome.issued
+    if issued is None:
+        problem = outcome.problem or {}
+        # The detail as the page words it: led by the field's pointer, if any.
+        detail = str(outcome.error) if outcome.error else problem.get("detail")
+        return {
+            "item": outcome.number,
+            "outcome": outcome.outcome,
+            "title": problem.get("title"),
+            "detail": detail,
+        }
+    passport = issued.passport
+    return {
+        "item": outcome.number,
+        "outcome": outcome.outcome,
+        "batteryCode": passport.battery_code,
+        "readiness": passport.gaps["summary"]["readiness"],
+        "url": url_for("web.batch_page", batch_id=batch_id) + f"#p-{passport.battery_code}",
+    }
 
 
 @bp.post("/dashboard/upload")
 def upload() -> Response:
     caller = _exporter()
-    proof_format = request.form.get("format", "di")
-    if proof_format not in services.PROOF_FORMATS:
-        raise InvalidInput(f"format must be one of {', '.join(services.PROOF_FORMATS)}",
-                           pointer="format")
+    proof_format = services.proof_format(request.form.get("format", "di"))
     upload_file = request.files.get("file")
     if upload_file is None or not upload_file.filename:
         raise InvalidInput("choose a file to upload", pointer="file")
@@ -99,21 +112,27 @@ def upload() -> Response:
     records = web_services.read_upload(data, fmt)
     batch_url = url_for("web.batch_page", batch_id=batch_id)
     if request.accept_mimetypes.best == NDJSON:
+
         def stream() -> Iterator[bytes]:
             yield _line({"batch": batch_id, "url": batch_url})
             try:
                 for outcome in _outcomes(records, batch_id, caller, proof_format):
                     yield _line(outcome)
             except GatewayError as exc:  # the file as a whole is unreadable
-                yield _line({"item": 0, "outcome": "refused", "title": exc.title,
-                             "detail": str(exc)})
+                whole = services.Outcome(0, problem=exc.to_problem(), error=exc)
+                yield _line(_item(whole, batch_id))
             yield _line({"done": True, "url": batch_url})
 
         return Response(stream_with_context(stream()), mimetype=NDJSON)
     outcomes = list(_outcomes(records, batch_id, caller, proof_format))
     created = sum(1 for o in outcomes if o["outcome"] != "refused")
-    return page("upload_result.html", outcomes=outcomes, batch_id=batch_id,
-                batch_url=batch_url if created else None, created=created)
+    return page(
+        "upload_result.html",
+        outcomes=outcomes,
+        batch_id=batch_id,
+        batch_url=batch_url if created else None,
+        created=created,
+    )
 
 
 def _line(value: dict[str, Any]) -> bytes:
@@ -146,10 +165,16 @@ def batch_page(batch_id: str) -> Response:
     for passport in batch.passports:
         for status, n in passport.gaps["summary"]["by_status"].items():
             counts[status] = counts.get(status, 0) + n
-    return page("batch.html", batch=batch, heatmap=_heatmap(batch.passports, only_mandatory,
-                                                            group),
-                statuses=STATUSES, counts=counts, only_mandatory=only_mandatory,
-                group=group, groups=ACCESS_GROUPS)
+    return page(
+        "batch.html",
+        batch=batch,
+        heatmap=_heatmap(batch.passports, only_mandatory, group),
+        statuses=STATUSES,
+        counts=counts,
+        only_mandatory=only_mandatory,
+        group=group,
+        groups=ACCESS_GROUPS,
+    )
 
 
 def _download(body: str | bytes, mimetype: str, filename: str) -> Response:
@@ -165,10 +190,15 @@ def batch_passports_json(batch_id: str) -> Response:
     items = []
     for stored in batch.passports:
         _, credentials = services.passport_credentials(instance(), stored.battery_code, caller)
-        items.append({"id": stored.id, "batteryCode": stored.battery_code,
-                      "status": stored.status,
-                      "mapping": f"{stored.mapping_set}@{stored.mapping_version}",
-                      "credentials": credentials})
+        items.append(
+            {
+                "id": stored.id,
+                "batteryCode": stored.battery_code,
+                "status": stored.status,
+                "mapping": f"{stored.mapping_set}@{stored.mapping_version}",
+                "credentials": credentials,
+            }
+        )
     body = json.dumps({"batch": batch.id, "passports": items}, ensure_ascii=False, indent=1)
     return _download(body, "application/json", f"batch-{batch.id}-passports.json")
 
@@ -177,8 +207,7 @@ def batch_passports_json(batch_id: str) -> Response:
 def batch_gaps_json(batch_id: str) -> Response:
     caller = _exporter()
     batch = web_services.batch(instance(), caller, batch_id)
-    reports = [services.passport_gaps(instance(), p.battery_code, caller)
-               for p in batch.passports]
+    reports = [services.passport_gaps(instance(), p.battery_code, caller) for p in batch.passports]
     body = json.dumps({"batch": batch.id, "reports": reports}, ensure_ascii=False, indent=1)
     return _download(body, "application/json", f"batch-{batch.id}-gaps.json")
 

@@ -28,7 +28,10 @@ def catalog(language: str) -> dict[str, str]:
 
     :param language: one of :data:`LANGUAGES`.
     """
-    return json.loads((CATALOG_DIR / f"{language}.json").read_text(encoding="utf-8"))
+    messages: dict[str, str] = json.loads(
+        (CATALOG_DIR / f"{language}.json").read_text(encoding="utf-8")
+    )
+    return messages
 
 
 def language() -> str:
@@ -38,7 +41,8 @@ def language() -> str:
     if picked in LANGUAGES:
         return picked
     best = request.accept_languages.best_match(
-        ["en", "zh", "zh-CN", "zh-Hans", "zh-TW", "zh-Hant"], default=DEFAULT)
+        ["en", "zh", "zh-CN", "zh-Hans", "zh-TW", "zh-Hant"], default=DEFAULT
+    )
     return "zh" if best.startswith("zh") else "en"
 
 

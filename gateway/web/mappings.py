@@ -1,7 +1,7 @@
 """The mapping editor for standards teams: sets and versions, the table with filters,
 row edits on drafts with each row's validation messages, diff, impact and publish.
 
-Every action goes through :class:`gateway.mapping_workflow.MappingWorkflow`, the same
+Every action goes through :class:`gateway.services.mappings.MappingWorkflow`, the same
 workflow the mapping API and ``gateway mappings`` use.
 """
 
@@ -11,18 +11,26 @@ import json
 from typing import Any
 
 from flask import Response, redirect, request, url_for
+from werkzeug.wrappers import Response as BaseResponse
 
 from gateway import auth
 from gateway.auth import Principal
 from gateway.errors import GatewayError, InvalidInput
 from gateway.mapping.model import NO_TERM_FOUND, RELATIONS, MappingRow
-from gateway.mapping_workflow import MappingWorkflow
+from gateway.services.mappings import MappingWorkflow
 from gateway.vocab.catalog import ACCESS_GROUPS, load_catalog
-from gateway.web.common import actor, bp, instance, page, require
+from gateway.web.common import bp, instance, page, require
 
 #: The columns an editor changes on the page; provenance columns stay in SSSOM files.
-EDIT_FIELDS = ("subject_id", "predicate_id", "transform", "transform_params", "subject_label",
-               "subject_label_zh", "comment")
+EDIT_FIELDS = (
+    "subject_id",
+    "predicate_id",
+    "transform",
+    "transform_params",
+    "subject_label",
+    "subject_label_zh",
+    "comment",
+)
 ROW_STATES = ("mapped", "unmapped", "problem")
 
 
@@ -31,7 +39,7 @@ def _editor() -> Principal:
 
 
 def _workflow(caller: Principal) -> MappingWorkflow:
-    return MappingWorkflow(instance().db, actor=actor(caller))
+    return MappingWorkflow(instance().db, actor=auth.audit_actor(caller))
 
 
 @bp.get("/mapping-editor")
@@ -44,14 +52,15 @@ def mappings_index() -> Response:
 
 
 @bp.post("/mapping-editor/drafts")
-def create_draft() -> Response:
+def create_draft() -> BaseResponse:
     workflow = _workflow(_editor())
     set_id = request.form.get("set", "").strip()
     base = request.form.get("base_version", "").strip()
     version = request.form.get("version", "").strip()
     if not (set_id and base and version):
-        raise InvalidInput("a draft needs a set, a base version and a new version",
-                           pointer="version")
+        raise InvalidInput(
+            "a draft needs a set, a base version and a new version", pointer="version"
+        )
     workflow.create_draft(set_id, version, base)
     return redirect(url_for("web.mapping_version", set_id=set_id, version=version), 303)
 
@@ -78,10 +87,14 @@ def _matches(row: MappingRow, state: str, filters: dict[str, str]) -> bool:
 
 
 def _filters() -> dict[str, str]:
-    filters = {name: request.args.get(name, "").strip()
-               for name in ("status", "relation", "group", "q")}
-    for name, allowed in (("status", ROW_STATES), ("relation", RELATIONS),
-                          ("group", ACCESS_GROUPS)):
+    filters = {
+        name: request.args.get(name, "").strip() for name in ("status", "relation", "group", "q")
+    }
+    for name, allowed in (
+        ("status", ROW_STATES),
+        ("relation", RELATIONS),
+        ("group", ACCESS_GROUPS),
+    ):
         if filters[name] and filters[name] not in allowed:
             raise InvalidInput(f"{name} must be one of {', '.join(allowed)}", pointer=name)
     return filters
@@ -98,8 +111,9 @@ def _problems_by_row(problems: list[Any]) -> dict[int, list[str]]:
 NO_FILTERS = {"status": "", "relation": "", "group": "", "q": ""}
 
 
-def _table_context(workflow: MappingWorkflow, ref: str,
-                   filters: dict[str, str] | None = None) -> dict[str, Any]:
+def _table_context(
+    workflow: MappingWorkflow, ref: str, filters: dict[str, str] | None = None
+) -> dict[str, Any]:
     info = workflow.info(ref)
     table = workflow.table(ref)
     problems = _problems_by_row(workflow.validate(ref))
@@ -110,13 +124,28 @@ def _table_context(workflow: MappingWorkflow, ref: str,
         state = _state(row, problems)
         if _matches(row, state, filters):
             attribute = catalog.by_term.get(row.attribute_term)
-            rows.append({"row": row, "cells": row.cells(), "state": state,
-                         "problems": problems.get(row.number, []),
-                         "group": attribute.access_group if attribute else ""})
-    return {"info": info, "table": table, "rows": rows, "filters": filters,
-            "table_problems": problems.get(0, []), "total": len(table.rows),
-            "relations": RELATIONS, "groups": ACCESS_GROUPS, "states": ROW_STATES,
-            "edit_fields": EDIT_FIELDS, "is_draft": info.status == "draft"}
+            rows.append(
+                {
+                    "row": row,
+                    "cells": row.cells(),
+                    "state": state,
+                    "problems": problems.get(row.number, []),
+                    "group": attribute.access_group if attribute else "",
+                }
+            )
+    return {
+        "info": info,
+        "table": table,
+        "rows": rows,
+        "filters": filters,
+        "table_problems": problems.get(0, []),
+        "total": len(table.rows),
+        "relations": RELATIONS,
+        "groups": ACCESS_GROUPS,
+        "states": ROW_STATES,
+        "edit_fields": EDIT_FIELDS,
+        "is_draft": info.status == "draft",
+    }
 
 
 @bp.get("/mapping-editor/<set_id>/<version>")
@@ -135,18 +164,18 @@ def _row_values(form: Any) -> dict[str, Any]:
             try:
                 parsed = json.loads(value) if value else {}
             except ValueError as exc:
-                raise InvalidInput(f"transform_params is not JSON: {exc}",
-                                   pointer="transform_params") from None
+                raise InvalidInput(
+                    f"transform_params is not JSON: {exc}", pointer="transform_params"
+                ) from None
             if not isinstance(parsed, dict):
-                raise InvalidInput("transform_params is a JSON object",
-                                   pointer="transform_params")
+                raise InvalidInput("transform_params is a JSON object", pointer="transform_params")
             value = parsed
         values[name] = value
     return values
 
 
 @bp.post("/mapping-editor/<set_id>/<version>/rows/<int:number>")
-def edit_row(set_id: str, version: str, number: int) -> Response:
+def edit_row(set_id: str, version: str, number: int) -> BaseResponse:
     """Change one row of a draft. A script asks for the re-rendered row only
     (``X-Fragment: row``); a plain form post returns to the table at that row."""
     caller = _editor()
@@ -161,8 +190,13 @@ def edit_row(set_id: str, version: str, number: int) -> Response:
         # The row is shown even when the page's filters would now hide it.
         context = _table_context(workflow, ref, NO_FILTERS)
         found = [r for r in context["rows"] if r["row"].number == number]
-        return page("mapping_row.html", 422 if error else 200, item=found[0], error=error,
-                    **{k: v for k, v in context.items() if k != "rows"})
+        return page(
+            "mapping_row.html",
+            422 if error else 200,
+            item=found[0],
+            error=error,
+            **{k: v for k, v in context.items() if k != "rows"},
+        )
     if error:
         context = _table_context(workflow, ref)
         return page("mapping_version.html", 422, error=error, error_row=number, **context)
@@ -180,8 +214,15 @@ def mapping_diff(set_id: str, version: str) -> Response:
     base = workflow.base_of(ref)
     change = workflow.diff(base, ref).as_dict()
     required = workflow.required_version(ref) if change["bump"] != "none" else None
-    return page("mapping_diff.html", ref=ref, base=base, diff=change, required=required,
-                set_id=set_id, version=version)
+    return page(
+        "mapping_diff.html",
+        ref=ref,
+        base=base,
+        diff=change,
+        required=required,
+        set_id=set_id,
+        version=version,
+    )
 
 
 @bp.get("/mapping-editor/<set_id>/<version>/impact")
@@ -191,11 +232,13 @@ def mapping_impact(set_id: str, version: str) -> Response:
     caller = _editor()
     workflow = _workflow(caller)
     ref = f"{set_id}@{version}"
-    impact = workflow.impact(ref, base_url=instance().base_url,
-                             tenant_id=auth.list_scope(caller),
-                             after=request.args.get("after") or None)
-    return page("mapping_impact.html", ref=ref, impact=impact, set_id=set_id,
-                version=version)
+    impact = workflow.impact(
+        ref,
+        base_url=instance().base_url,
+        tenant_id=auth.list_scope(caller),
+        after=request.args.get("after") or None,
+    )
+    return page("mapping_impact.html", ref=ref, impact=impact, set_id=set_id, version=version)
 
 
 def _publish_context(workflow: MappingWorkflow, ref: str) -> dict[str, Any]:
@@ -205,8 +248,7 @@ def _publish_context(workflow: MappingWorkflow, ref: str) -> dict[str, Any]:
     if info.base_version:
         bump = workflow.diff(workflow.base_of(ref), ref).bump
         required = workflow.required_version(ref) if bump != "none" else None
-    return {"info": info, "problems": problems, "bump": bump, "required": required,
-            "ref": ref}
+    return {"info": info, "problems": problems, "bump": bump, "required": required, "ref": ref}
 
 
 @bp.get("/mapping-editor/<set_id>/<version>/publish")
@@ -216,15 +258,20 @@ def publish_form(set_id: str, version: str) -> Response:
 
 
 @bp.post("/mapping-editor/<set_id>/<version>/publish")
-def publish(set_id: str, version: str) -> Response:
+def publish(set_id: str, version: str) -> BaseResponse:
     workflow = _workflow(_editor())
     ref = f"{set_id}@{version}"
     if request.form.get("confirm") != "yes":
-        return page("mapping_publish.html", 422, error="tick the box to confirm publishing",
-                    **_publish_context(workflow, ref))
+        return page(
+            "mapping_publish.html",
+            422,
+            error="tick the box to confirm publishing",
+            **_publish_context(workflow, ref),
+        )
     try:
         workflow.publish(ref)
     except GatewayError as exc:
-        return page("mapping_publish.html", exc.status, error=str(exc),
-                    **_publish_context(workflow, ref))
+        return page(
+            "mapping_publish.html", exc.status, error=str(exc), **_publish_context(workflow, ref)
+        )
     return redirect(url_for("web.mapping_version", set_id=set_id, version=version), 303)

@@ -1,8 +1,9 @@
 """The public passport page behind the QR code, its QR images and its printable label.
 
 The page is served at the passport URL itself (``GET /passports/{code}``): the API's
-handler asks :func:`wants_html` and hands browsers to :func:`passport_page`, so both
-representations come from the same stored credentials (``services.passport_credentials``).
+handler hands browsers to :func:`passport_page` (wired in by
+:func:`gateway.app.create_app`), so both representations come from the same stored
+credentials (``services.passport_credentials``).
 """
 
 from __future__ import annotations
@@ -13,9 +14,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import segno
-from flask import Response, request
+from flask import Response
 
 from gateway import invisible_chars, services
+from gateway.credentials.claims import credential_claims
 from gateway.errors import NotFound
 from gateway.vocab.catalog import ACCESS_GROUPS, Attribute, load_catalog
 from gateway.web.common import bp, instance, page, principal
@@ -34,16 +36,26 @@ CLUSTERS: tuple[tuple[str, tuple[str, ...]], ...] = (
 )
 #: The facts a reader looks for first, by JSON-LD term, shown above the clusters.
 KEY_FACTS = (
-    "manufacturerName", "batteryModelIdentifier", "batteryCategory", "batteryChemistry",
-    "ratedCapacity", "nominalVoltage", "minimumVoltage", "maximumVoltage",
-    "carbonFootprintPerFu", "cfPerformanceClass", "recycledCobaltPreConsumerShare",
-    "recycledNickelPreConsumerShare", "recycledLithiumPreConsumerShare",
-    "recycledLeadPreConsumerShare", "hazardousSubstances", "batteryStatus",
+    "manufacturerName",
+    "batteryModelIdentifier",
+    "batteryCategory",
+    "batteryChemistry",
+    "ratedCapacity",
+    "nominalVoltage",
+    "minimumVoltage",
+    "maximumVoltage",
+    "carbonFootprintPerFu",
+    "cfPerformanceClass",
+    "recycledCobaltPreConsumerShare",
+    "recycledNickelPreConsumerShare",
+    "recycledLithiumPreConsumerShare",
+    "recycledLeadPreConsumerShare",
+    "hazardousSubstances",
+    "batteryStatus",
 )
 #: Annex VI Part A: what the label of a battery shows (Art. 13(1)).
 LABEL_MARK = "Annex VI Part A"
 SKIP_TERMS = frozenset({"id", "type", "@context", "accessGroup"})
-LD_JSON = "application/ld+json"
 QR_SCALE = 6
 
 
@@ -74,8 +86,11 @@ def _field(term: str, value: Any) -> Field:
     attribute = load_catalog().by_term.get(term)
     if attribute is None:
         return Field(term, term, value, "", "", False)
-    link = (attribute.json_type == "uri" and isinstance(value, str)
-            and value.startswith(("https://", "http://")))
+    link = (
+        attribute.json_type == "uri"
+        and isinstance(value, str)
+        and value.startswith(("https://", "http://"))
+    )
     return Field(term, attribute.label, value, attribute.unit, attribute.legal_ref, link)
 
 
@@ -85,18 +100,14 @@ def clustered(subject: Mapping[str, Any]) -> list[tuple[str, list[Field]]]:
     catalog = load_catalog()
     order = {a.term: a.n for a in catalog}
     groups: dict[str, list[Field]] = {name: [] for name, _ in CLUSTERS}
-    for term in sorted((t for t in subject if t not in SKIP_TERMS),
-                       key=lambda t: order.get(t, 10_000)):
+    for term in sorted(
+        (t for t in subject if t not in SKIP_TERMS), key=lambda t: order.get(t, 10_000)
+    ):
         attribute = catalog.by_term.get(term)
         groups[cluster_of(attribute) if attribute else "passport"].append(
-            _field(term, subject[term]))
+            _field(term, subject[term])
+        )
     return [(name, fields) for name, fields in groups.items() if fields]
-
-
-def wants_html() -> bool:
-    """Whether the request prefers a page to JSON-LD (HTTP content negotiation)."""
-    best = request.accept_mimetypes.best_match([LD_JSON, "application/json", "text/html"])
-    return best == "text/html"
 
 
 def _verification(credential: dict[str, Any] | str) -> dict[str, Any]:
@@ -117,8 +128,9 @@ def _verification(credential: dict[str, Any] | str) -> dict[str, Any]:
 
 
 def _subjects(credentials: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
-    return {group: services.credential_claims(c).get("credentialSubject", {})
-            for group, c in credentials.items()}
+    return {
+        group: credential_claims(c).get("credentialSubject", {}) for group, c in credentials.items()
+    }
 
 
 def passport_page(code: str) -> Response:
@@ -135,11 +147,14 @@ def passport_page(code: str) -> Response:
     for group in ACCESS_GROUPS:
         merged.update(subjects.get(group, {}))
     facts = [_field(term, merged[term]) for term in KEY_FACTS if term in merged]
-    sections = [(group, clustered(subjects[group])) for group in ACCESS_GROUPS
-                if group in subjects]
+    sections = [(group, clustered(subjects[group])) for group in ACCESS_GROUPS if group in subjects]
     badge = _verification(credentials["public"]) if "public" in credentials else None
     response = page(
-        "passport.html", passport=passport, facts=facts, sections=sections, badge=badge,
+        "passport.html",
+        passport=passport,
+        facts=facts,
+        sections=sections,
+        badge=badge,
         public=public,
     )
     response.headers["Vary"] = "Accept, Accept-Language, Authorization, Cookie"
@@ -147,6 +162,7 @@ def passport_page(code: str) -> Response:
 
 
 # -- QR code and label -----------------------------------------------------------------
+
 
 def _qr(code: str) -> segno.QRCode:
     passport = services.find_passport(instance(), code)
@@ -157,8 +173,14 @@ def _qr(code: str) -> segno.QRCode:
 @bp.get("/passports/<code>/qr.svg")
 def qr_svg(code: str) -> Response:
     out = io.BytesIO()
-    _qr(code).save(out, kind="svg", scale=QR_SCALE, border=4, xmldecl=False,
-                   title=f"QR code of the battery passport {code}")
+    _qr(code).save(
+        out,
+        kind="svg",
+        scale=QR_SCALE,
+        border=4,
+        xmldecl=False,
+        title=f"QR code of the battery passport {code}",
+    )
     response = Response(out.getvalue(), mimetype="image/svg+xml")
     response.headers["Cache-Control"] = "max-age=86400"
     return response
@@ -179,7 +201,9 @@ def label(code: str) -> Response:
     the public passport holds."""
     passport, credentials = services.passport_credentials(instance(), code, None)
     public = _subjects(credentials).get("public", {})
-    fields = [_field(a.term, public[a.term]) for a in load_catalog()
-              if LABEL_MARK in a.legal_ref and a.term in public]
+    fields = [
+        _field(a.term, public[a.term])
+        for a in load_catalog()
+        if LABEL_MARK in a.legal_ref and a.term in public
+    ]
     return page("label.html", passport=passport, fields=fields)
-

@@ -30,16 +30,20 @@ from gateway.settings import Settings
 
 #: One year, the HSTS preload lists' minimum.
 HSTS_MAX_AGE = 365 * 24 * 3600
-PAGE_POLICY = ("default-src 'none'; script-src 'nonce-{nonce}'; style-src 'self'; "
-               "img-src 'self'; connect-src 'self'; form-action 'self'; base-uri 'none'; "
-               "frame-ancestors 'none'")
+PAGE_POLICY = (
+    "default-src 'none'; script-src 'nonce-{nonce}'; style-src 'self'; "
+    "img-src 'self'; connect-src 'self'; form-action 'self'; base-uri 'none'; "
+    "frame-ancestors 'none'"
+)
 #: Swagger UI's logo colours, ``.logo_small_svg__cls-2{fill:#fff}...`` (the browser
 #: tests fail on any refusal, so a Swagger UI upgrade that changes them shows).
 SWAGGER_LOGO_STYLE = "'sha256-RL3ie0nH+Lzz2YNqQN83mnU0J1ot4QL7b99vMdIX99w='"
-DOCS_POLICY = ("default-src 'none'; script-src 'self' {hashes}; "
-               f"style-src 'self' {SWAGGER_LOGO_STYLE}; "
-               "img-src 'self' data:; connect-src 'self'; base-uri 'none'; "
-               "form-action 'none'; frame-ancestors 'none'")
+DOCS_POLICY = (
+    "default-src 'none'; script-src 'self' {hashes}; "
+    f"style-src 'self' {SWAGGER_LOGO_STYLE}; "
+    "img-src 'self' data:; connect-src 'self'; base-uri 'none'; "
+    "form-action 'none'; frame-ancestors 'none'"
+)
 OTHER_POLICY = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
 _INLINE_SCRIPT = re.compile(rb"<script>(.*?)</script>", re.DOTALL)
 
@@ -60,7 +64,8 @@ def csp_nonce() -> str:
 def _script_hashes(body: bytes) -> str:
     return " ".join(
         "'sha256-" + base64.b64encode(hashlib.sha256(script).digest()).decode("ascii") + "'"
-        for script in _INLINE_SCRIPT.findall(body))
+        for script in _INLINE_SCRIPT.findall(body)
+    )
 
 
 def _policy(response: Response) -> str:

@@ -12,7 +12,8 @@ from typing import Any
 from flask import Response, request
 
 from gateway import jsontext, services
-from gateway.errors import InvalidInput
+from gateway.credentials.claims import credential_claims
+from gateway.errors import GatewayError, InvalidInput
 from gateway.web.common import bp, instance, page
 
 ENVELOPE_PREFIX = "data:application/vc+jwt,"
@@ -38,22 +39,24 @@ def parse_submission(text: str) -> dict[str, Any] | str:
             if isinstance(value, list) and len(value) == 1:
                 value = value[0]
         if isinstance(value, dict) and str(value.get("id", "")).startswith(ENVELOPE_PREFIX):
-            return str(value["id"])[len(ENVELOPE_PREFIX):]
+            return str(value["id"])[len(ENVELOPE_PREFIX) :]
         if not isinstance(value, dict):
             raise InvalidInput("a credential is one JSON object", pointer="credential")
         return value
     if text.startswith(ENVELOPE_PREFIX):
-        text = text[len(ENVELOPE_PREFIX):]
+        text = text[len(ENVELOPE_PREFIX) :]
     if text.count(".") == 2 and text.isascii() and " " not in text:
         return text
-    raise InvalidInput("the text is neither a JSON credential nor a compact JWS "
-                       "(header.payload.signature)", pointer="credential")
+    raise InvalidInput(
+        "the text is neither a JSON credential nor a compact JWS (header.payload.signature)",
+        pointer="credential",
+    )
 
 
 def _trusted() -> list[dict[str, Any]]:
     """The instance-wide trust list the page judges issuers by (the page acts for nobody,
     so no tenant's list applies)."""
-    return services.trusted_issuers(instance(), None)
+    return services.trusted_issuers(instance().db, None)
 
 
 @bp.get("/verify")
@@ -69,18 +72,23 @@ def verify_submit() -> Response:
         try:
             text = upload.read().decode("utf-8")
         except UnicodeDecodeError:
-            return page("verify.html", 422, error="the file is not UTF-8 text", pasted="",
-                        trusted=_trusted())
+            return page(
+                "verify.html",
+                422,
+                error="the file is not UTF-8 text",
+                pasted="",
+                trusted=_trusted(),
+            )
     try:
         credential = parse_submission(text)
     except InvalidInput as exc:
-        return page("verify.html", 422, error=exc.detail, pasted=text[:20000],
-                    trusted=_trusted())
+        return page("verify.html", 422, error=exc.detail, pasted=text[:20000], trusted=_trusted())
     result = services.verify_credential(instance(), credential)
     claims: dict[str, Any] = {}
     try:
-        claims = services.credential_claims(credential)
-    except (ValueError, IndexError):
+        claims = credential_claims(credential)
+    except (ValueError, IndexError, GatewayError):  # not a credential: no claims to show
         pass
-    return page("verify.html", result=result, claims=claims, pasted=text[:20000],
-                trusted=_trusted())
+    return page(
+        "verify.html", result=result, claims=claims, pasted=text[:20000], trusted=_trusted()
+    )

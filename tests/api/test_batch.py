@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from tests.api.conftest import RECORDS
+from tests.helpers import RECORDS
 
 NDJSON = "application/x-ndjson"
 GOOD = ["ncm-ev-pack.json", "sparse-pack.json", "lfp-storage-pack.json"]
@@ -15,8 +15,12 @@ def _line(name: str) -> bytes:
 
 
 def _batch(api, keys, body: bytes, **headers):
-    response = api.post("/passports/batch?format=jwt", data=body, content_type=NDJSON,
-                        headers={**keys["exporter"], **headers})
+    response = api.post(
+        "/passports/batch?format=jwt",
+        data=body,
+        content_type=NDJSON,
+        headers={**keys["exporter"], **headers},
+    )
     assert response.status_code == 200 and response.mimetype == NDJSON
     return [json.loads(line) for line in response.get_data().splitlines()]
 
@@ -24,14 +28,26 @@ def _batch(api, keys, body: bytes, **headers):
 def test_a_bad_line_is_refused_and_the_others_created(api, keys) -> None:
     bad = json.loads((RECORDS / "sparse-pack.json").read_text())
     bad["battery"]["code"] = "NOT-A-CODE"
-    body = (_line(GOOD[0]) + b"{not json\n" + json.dumps(bad).encode() + b"\n\n"
-            + _line(GOOD[1]) + _line(GOOD[2]))
+    body = (
+        _line(GOOD[0])
+        + b"{not json\n"
+        + json.dumps(bad).encode()
+        + b"\n\n"
+        + _line(GOOD[1])
+        + _line(GOOD[2])
+    )
     outcomes = _batch(api, keys, body)
     assert [(o["line"], o["outcome"]) for o in outcomes] == [
-        (1, "created"), (2, "refused"), (3, "refused"), (5, "created"), (6, "created")]
+        (1, "created"),
+        (2, "refused"),
+        (3, "refused"),
+        (5, "created"),
+        (6, "created"),
+    ]
     assert outcomes[1]["problem"]["status"] in (400, 422)
-    assert outcomes[2]["problem"]["type"].endswith("/invalid-record") or \
-        outcomes[2]["problem"]["type"].endswith("/invalid-battery-code")
+    assert outcomes[2]["problem"]["type"].endswith("/invalid-record") or outcomes[2]["problem"][
+        "type"
+    ].endswith("/invalid-battery-code")
     assert outcomes[2]["problem"]["pointer"].startswith("/battery/code")
     assert set(outcomes[0]["credentials"]) == {"public", "legitimate_interest", "authorities"}
     listed = api.get("/passports", headers=keys["exporter"]).json["items"]
@@ -57,7 +73,7 @@ def test_repeating_with_the_same_key_makes_no_duplicates(api, keys) -> None:
 
 
 def test_a_line_over_the_limit_is_refused_alone(tmp_path) -> None:
-    from tests.api.conftest import issue_keys, make_app
+    from tests.helpers import issue_keys, make_app
 
     app = make_app(tmp_path / "instance", max_body_bytes=8000)
     keys = issue_keys(app.extensions["gateway.settings"])
@@ -70,10 +86,12 @@ def test_a_line_over_the_limit_is_refused_alone(tmp_path) -> None:
 
 
 def test_batch_needs_ndjson_and_an_issuer(api, keys) -> None:
-    response = api.post("/passports/batch", data=b"{}", content_type="application/json",
-                        headers=keys["exporter"])
+    response = api.post(
+        "/passports/batch", data=b"{}", content_type="application/json", headers=keys["exporter"]
+    )
     assert response.status_code == 415
-    response = api.post("/passports/batch", data=b"{}\n", content_type=NDJSON,
-                        headers=keys["importer"])
+    response = api.post(
+        "/passports/batch", data=b"{}\n", content_type=NDJSON, headers=keys["importer"]
+    )
     assert response.status_code == 403
     assert api.post("/passports/batch", data=b"{}\n", content_type=NDJSON).status_code == 401

@@ -11,14 +11,14 @@ from hypothesis import HealthCheck, given, settings
 from schemathesis import checks
 
 from gateway.api.contract import spec
-from tests.api.conftest import issue_keys, make_app
+from tests.helpers import issue_keys, make_app
 
 # Flask's own static route is not part of the API.
 IGNORED = {"/static/<path:filename>"}
 
 
 def _openapi_path(rule: str) -> str:
-    return re.sub(r"<(?:[a-z]+:)?([a-z_]+)>", r"{\1}", rule)
+    return re.sub(r"<(?:[a-z]+(?:\([^)]*\))?:)?([a-z_]+)>", r"{\1}", rule)
 
 
 def test_every_route_is_in_the_contract_and_back(api_app) -> None:
@@ -28,7 +28,8 @@ def test_every_route_is_in_the_contract_and_back(api_app) -> None:
         if rule.rule in IGNORED:
             continue
         routes.setdefault(_openapi_path(rule.rule), set()).update(
-            m.lower() for m in rule.methods - {"HEAD", "OPTIONS"})
+            m.lower() for m in rule.methods - {"HEAD", "OPTIONS"}
+        )
     documented = {path: set(ops) - {"parameters"} for path, ops in paths.items()}
     assert routes == documented
 
@@ -80,8 +81,13 @@ def test_no_server_errors_and_no_response_off_contract(fuzz_schema, fuzz_app, me
 
     # As an admin, so generated requests get past authentication into the handlers.
     @given(case=operation.as_strategy())
-    @settings(max_examples=20, derandomize=True, deadline=None, database=None,
-              suppress_health_check=list(HealthCheck))
+    @settings(
+        max_examples=20,
+        derandomize=True,
+        deadline=None,
+        database=None,
+        suppress_health_check=list(HealthCheck),
+    )
     def check(case) -> None:
         case.call_and_validate(headers=headers, checks=CHECKS)
 
@@ -102,8 +108,9 @@ HOSTILE_BODIES = {
     "lone-surrogate": b'{"reason": "\\ud800", "verifiableCredential": {"id": "\\udfff"}}',
     "control-characters": b'{"reason": "a\\u0000\\r\\nSet-Cookie: x=1"}',
     # A compact JWS whose payload is nested arrays (vc+jwt bodies).
-    "jws-nested-payload": b"eyJhbGciOiJFZERTQSJ9." + base64.urlsafe_b64encode(
-        b"[" * 5000 + b"]" * 5000).rstrip(b"=") + b".c2ln",
+    "jws-nested-payload": b"eyJhbGciOiJFZERTQSJ9."
+    + base64.urlsafe_b64encode(b"[" * 5000 + b"]" * 5000).rstrip(b"=")
+    + b".c2ln",
 }
 BODY_OPERATIONS = [
     (method, path, media_type)
@@ -113,8 +120,13 @@ BODY_OPERATIONS = [
     for media_type in (operation.get("requestBody") or {}).get("content", {})
 ]
 # The same for query parameters that name a redirect target (CR/LF, other sites).
-HOSTILE_TARGETS = ["/x\r\nSet-Cookie: stolen=1", "/\\evil.example", "//evil.example",
-                   "https://evil.example/", "/" + "a" * 10_000]
+HOSTILE_TARGETS = [
+    "/x\r\nSet-Cookie: stolen=1",
+    "/\\evil.example",
+    "//evil.example",
+    "https://evil.example/",
+    "/" + "a" * 10_000,
+]
 
 
 def _path_parameters(operation) -> dict[str, str]:
@@ -123,8 +135,9 @@ def _path_parameters(operation) -> dict[str, str]:
 
 @pytest.mark.parametrize(("method", "path", "media_type"), BODY_OPERATIONS)
 @pytest.mark.parametrize("hostile", sorted(HOSTILE_BODIES))
-def test_hostile_bodies_get_no_server_error(fuzz_schema, fuzz_app, method, path, media_type,
-                                            hostile) -> None:
+def test_hostile_bodies_get_no_server_error(
+    fuzz_schema, fuzz_app, method, path, media_type, hostile
+) -> None:
     operation = fuzz_schema[path][method.upper()]
     case = operation.Case(path_parameters=_path_parameters(operation), media_type=media_type)
     headers = {**fuzz_app.config["fuzz_keys"]["admin"], "Content-Type": media_type}
@@ -134,16 +147,25 @@ def test_hostile_bodies_get_no_server_error(fuzz_schema, fuzz_app, method, path,
     assert b"Traceback" not in response.content
 
 
-@pytest.mark.parametrize("path", [p for p in spec()["paths"]
-                                  if any(q.get("name") == "next"
-                                         for op in spec()["paths"][p].values()
-                                         if isinstance(op, dict)
-                                         for q in op.get("parameters", []))])
+@pytest.mark.parametrize(
+    "path",
+    [
+        p
+        for p in spec()["paths"]
+        if any(
+            q.get("name") == "next"
+            for op in spec()["paths"][p].values()
+            if isinstance(op, dict)
+            for q in op.get("parameters", [])
+        )
+    ],
+)
 @pytest.mark.parametrize("target", HOSTILE_TARGETS)
 def test_hostile_redirect_targets_stay_on_the_site(fuzz_schema, path, target) -> None:
     operation = fuzz_schema[path]["GET"]
-    case = operation.Case(path_parameters={p.name: "zh" for p in operation.path_parameters},
-                          query={"next": target})
+    case = operation.Case(
+        path_parameters={p.name: "zh" for p in operation.path_parameters}, query={"next": target}
+    )
     response = case.call()
     case.validate_response(response, checks=[checks.not_a_server_error])
     location = response.headers.get("Location", [""])
@@ -172,12 +194,16 @@ FORM_OPERATIONS = [
 
 @pytest.mark.parametrize(("path", "fields"), FORM_OPERATIONS)
 @pytest.mark.parametrize("hostile", sorted(HOSTILE_FIELDS))
-def test_hostile_form_fields_get_no_server_error(fuzz_schema, fuzz_app, path, fields,
-                                                 hostile) -> None:
+def test_hostile_form_fields_get_no_server_error(
+    fuzz_schema, fuzz_app, path, fields, hostile
+) -> None:
     operation = fuzz_schema[path]["POST"]
-    case = operation.Case(path_parameters=_path_parameters(operation),
-                          media_type="application/x-www-form-urlencoded")
-    response = case.call(headers=fuzz_app.config["fuzz_keys"]["admin"],
-                         data={name: HOSTILE_FIELDS[hostile] for name in fields})
+    case = operation.Case(
+        path_parameters=_path_parameters(operation), media_type="application/x-www-form-urlencoded"
+    )
+    response = case.call(
+        headers=fuzz_app.config["fuzz_keys"]["admin"],
+        data={name: HOSTILE_FIELDS[hostile] for name in fields},
+    )
     case.validate_response(response, checks=[checks.not_a_server_error])
     assert "stolen" not in str(response.headers)

@@ -11,7 +11,6 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from gateway.credentials import multikey
-from tests.api.conftest import assert_problem
 from tests.credentials.tampering import (
     TAMPERINGS,
     duplicate_member_text,
@@ -19,6 +18,7 @@ from tests.credentials.tampering import (
     jwt_credential_text,
     tampered,
 )
+from tests.helpers import assert_problem
 
 V2 = "https://www.w3.org/ns/credentials/v2"
 
@@ -26,8 +26,9 @@ V2 = "https://www.w3.org/ns/credentials/v2"
 @pytest.fixture
 def passport(api, keys, record_json) -> dict:
     """The public credential of a passport the gateway issued."""
-    created = api.post("/passports", data=record_json, content_type="application/json",
-                       headers=keys["exporter"])
+    created = api.post(
+        "/passports", data=record_json, content_type="application/json", headers=keys["exporter"]
+    )
     assert created.status_code == 201, created.json
     return created.json["credentials"]["public"]
 
@@ -62,8 +63,11 @@ def test_unsigned_content_never_verifies(api, passport, name) -> None:
 
 def test_duplicate_members_are_refused(api, passport) -> None:
     text = duplicate_member_text(passport)
-    response = api.post("/credentials/verify", data='{"verifiableCredential": ' + text + "}",
-                        content_type="application/json")
+    response = api.post(
+        "/credentials/verify",
+        data='{"verifiableCredential": ' + text + "}",
+        content_type="application/json",
+    )
     body = assert_problem(response, 400)
     assert "manufacturerName" in body["detail"] and "Evil" not in body["detail"]
 
@@ -88,8 +92,9 @@ def did_key_issuer():
 )
 def test_hostile_jwt_payloads_are_failed_checks(api, did_key_issuer, claims, reason) -> None:
     key, did, kid = did_key_issuer
-    token = forged_jwt(key, {"alg": "EdDSA", "typ": "vc+jwt", "kid": kid},
-                       jwt_credential_text(did, claims))
+    token = forged_jwt(
+        key, {"alg": "EdDSA", "typ": "vc+jwt", "kid": kid}, jwt_credential_text(did, claims)
+    )
     for response in (
         api.post("/credentials/verify", data=token, content_type="application/vc+jwt"),
         _verify(api, token),
@@ -107,8 +112,9 @@ def test_oversized_encodings_are_refused_with_a_reason(api, passport, did_key_is
     doc["proof"]["verificationMethod"] = "did:key:z" + "2" * 1000 + "#z" + "2" * 1000
     assert "at most 47" in _failed(_verdict(_verify(api, doc)))["proof.verificationMethod"]
     key, did, _ = did_key_issuer
-    token = forged_jwt(key, {"alg": "EdDSA", "kid": "did:key:z" + "2" * 200_000},
-                       jwt_credential_text(did))
+    token = forged_jwt(
+        key, {"alg": "EdDSA", "kid": "did:key:z" + "2" * 200_000}, jwt_credential_text(did)
+    )
     assert "longer than" in _failed(_verdict(_verify(api, token)))["jose.format"]
 
 
@@ -116,29 +122,49 @@ def test_oversized_encodings_are_refused_with_a_reason(api, passport, did_key_is
 
 
 def _issue(api, keys, credential, fmt="di"):
-    return api.post("/credentials/issue",
-                    json={"credential": credential, "options": {"format": fmt}},
-                    headers=keys["exporter"])
+    return api.post(
+        "/credentials/issue",
+        json={"credential": credential, "options": {"format": fmt}},
+        headers=keys["exporter"],
+    )
 
 
 def _credential(**members) -> dict:
-    return {"@context": [V2], "type": ["VerifiableCredential"],
-            "credentialSubject": {"id": "https://things.example/1"}, **members}
+    return {
+        "@context": [V2],
+        "type": ["VerifiableCredential"],
+        "credentialSubject": {"id": "https://things.example/1"},
+        **members,
+    }
 
 
 @pytest.mark.parametrize(
     "credential",
     [
-        pytest.param(_credential(**{
-            "@context": [V2, {"Recalled": "https ://not-a-url#Recalled"}],
-            "type": ["VerifiableCredential", "Recalled"]}), id="type IRI"),
-        pytest.param(_credential(credentialStatus={
-            "id": "not a url", "type": "BitstringStatusListEntry"}), id="status id"),
+        pytest.param(
+            _credential(
+                **{
+                    "@context": [V2, {"Recalled": "https ://not-a-url#Recalled"}],
+                    "type": ["VerifiableCredential", "Recalled"],
+                }
+            ),
+            id="type IRI",
+        ),
+        pytest.param(
+            _credential(credentialStatus={"id": "not a url", "type": "BitstringStatusListEntry"}),
+            id="status id",
+        ),
         pytest.param(_credential(**{"@comment": "RECALLED"}), id="@comment"),
         pytest.param(_credential(name={"@value": "x", "@language": "en US"}), id="language"),
-        pytest.param(_credential(credentialSubject=[
-            {"id": "https://things.example/1"},
-            {"id": "https ://attacker.example/X", "name": "x"}]), id="subject id"),
+        pytest.param(
+            _credential(
+                credentialSubject=[
+                    {"id": "https://things.example/1"},
+                    {"id": "https ://attacker.example/X", "name": "x"},
+                ]
+            ),
+            id="subject id",
+        ),
         pytest.param(_credential(name="\ud800"), id="lone surrogate"),
     ],
 )
@@ -162,25 +188,35 @@ def test_a_blank_node_clique_is_refused_on_issue(api, keys) -> None:
     # and signed it. Blank node ids are no URLs (VC DM 2.0 §4.4), so the route refuses it
     # before canonicalizing; the caps behind that are tested on add_proof itself.
     n = 8
-    credential = _credential(**{
-        "@context": [V2, {"ex": "https://ex.example/#"}],
-        "credentialSubject": [
-            {"@id": f"_:b{i}", "ex:link": [{"@id": f"_:b{j}"} for j in range(n) if j != i]}
-            for i in range(n)],
-    })
+    credential = _credential(
+        **{
+            "@context": [V2, {"ex": "https://ex.example/#"}],
+            "credentialSubject": [
+                {"@id": f"_:b{i}", "ex:link": [{"@id": f"_:b{j}"} for j in range(n) if j != i]}
+                for i in range(n)
+            ],
+        }
+    )
     assert_problem(_issue(api, keys, credential), 422)
 
 
 def test_verify_refuses_a_blank_node_clique_without_error(api, did_key_issuer) -> None:
     n = 8
-    doc = _credential(**{
-        "@context": [V2, {"ex": "https://ex.example/#"}],
-        "credentialSubject": [
-            {"@id": f"_:b{i}", "ex:link": [{"@id": f"_:b{j}"} for j in range(n) if j != i]}
-            for i in range(n)],
-        "proof": {"type": "DataIntegrityProof", "cryptosuite": "eddsa-rdfc-2022",
-                  "proofPurpose": "assertionMethod", "verificationMethod": did_key_issuer[2],
-                  "proofValue": "z" + "2" * 80},
-    })
+    doc = _credential(
+        **{
+            "@context": [V2, {"ex": "https://ex.example/#"}],
+            "credentialSubject": [
+                {"@id": f"_:b{i}", "ex:link": [{"@id": f"_:b{j}"} for j in range(n) if j != i]}
+                for i in range(n)
+            ],
+            "proof": {
+                "type": "DataIntegrityProof",
+                "cryptosuite": "eddsa-rdfc-2022",
+                "proofPurpose": "assertionMethod",
+                "verificationMethod": did_key_issuer[2],
+                "proofValue": "z" + "2" * 80,
+            },
+        }
+    )
     body = _verdict(_verify(api, json.loads(json.dumps(doc))))
     assert body["verified"] is False

@@ -17,8 +17,7 @@ from gateway.paths import MAPPINGS_DIR
 from gateway.policy.table import TABLES_DIR
 from gateway.records.reader import read_record_file
 from gateway.services.evidence_check import check
-from tests.api.conftest import RECORDS, assert_problem, issue_keys, make_app
-from tests.test_no_leaks import assert_no_leak
+from tests.helpers import RECORDS, assert_no_leak, assert_problem, issue_keys, make_app
 
 VIN_RECORD = RECORDS / "vin-repair-pack.json"
 CODE = "4A6PCPM27KLPCLE742946319"
@@ -27,8 +26,12 @@ PASSPORT = f"https://gw.example/passports/{CODE}"
 
 @pytest.fixture
 def issued(api, keys) -> dict:
-    created = api.post("/passports", data=VIN_RECORD.read_bytes(),
-                       content_type="application/json", headers=keys["exporter"])
+    created = api.post(
+        "/passports",
+        data=VIN_RECORD.read_bytes(),
+        content_type="application/json",
+        headers=keys["exporter"],
+    )
     assert created.status_code == 201, created.json
     return created.json
 
@@ -51,8 +54,9 @@ def test_who_may_export(api, keys, issued) -> None:
     for role in ("importer", "editor", "beta"):
         assert_problem(api.get(f"/passports/{CODE}/evidence", headers=keys[role]), 403)
     assert_problem(api.get(f"/passports/{CODE}/evidence"), 401)
-    assert_problem(api.get("/passports/Z9ZPEN8K52S96AE740000319/evidence",
-                           headers=keys["admin"]), 404)
+    assert_problem(
+        api.get("/passports/Z9ZPEN8K52S96AE740000319/evidence", headers=keys["admin"]), 404
+    )
 
 
 def test_same_passport_same_bytes_and_every_checksum_holds(api, keys, issued) -> None:
@@ -65,8 +69,15 @@ def test_same_passport_same_bytes_and_every_checksum_holds(api, keys, issued) ->
     with zipfile.ZipFile(io.BytesIO(first)) as archive:
         infos = archive.infolist()
     names = [i.filename for i in infos]
-    assert names[:7] == ["manifest.json", "README.txt", "check.py", "passport.json",
-                         "status.json", "gaps.json", "audit.json"]
+    assert names[:7] == [
+        "manifest.json",
+        "README.txt",
+        "check.py",
+        "passport.json",
+        "status.json",
+        "gaps.json",
+        "audit.json",
+    ]
     for info in infos:
         assert info.date_time == (1980, 1, 1, 0, 0, 0)
         assert info.external_attr >> 16 == 0o100644
@@ -86,16 +97,19 @@ def test_contents_match_what_was_issued(api, keys, issued) -> None:
     record = read_record_file(VIN_RECORD)
     canonical = json.dumps(record, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     assert passport["record"] == {
-        "sha256": hashlib.sha256(canonical.encode("utf-8")).hexdigest(), "included": False,
-        "hashed_as": passport["record"]["hashed_as"]}
+        "sha256": hashlib.sha256(canonical.encode("utf-8")).hexdigest(),
+        "included": False,
+        "hashed_as": passport["record"]["hashed_as"],
+    }
     assert passport["policy"]["ref"] == "cn-export@1.0.0"
     assert "vehicle" in passport["policy"]["withheld"]
     mapping = "mapping/cn-trace-to-eu-passport/1.0.0.sssom.tsv"
     assert passport["mapping"]["file"] == mapping
-    assert files[mapping] == (MAPPINGS_DIR / "cn-trace-to-eu-passport" /
-                              "1.0.0.sssom.tsv").read_bytes()
-    assert files["policy/cn-export-1.0.0.csv"] == (TABLES_DIR / "cn-export-1.0.0.csv"
-                                                   ).read_bytes()
+    assert (
+        files[mapping]
+        == (MAPPINGS_DIR / "cn-trace-to-eu-passport" / "1.0.0.sssom.tsv").read_bytes()
+    )
+    assert files["policy/cn-export-1.0.0.csv"] == (TABLES_DIR / "cn-export-1.0.0.csv").read_bytes()
     for group, credential in issued["credentials"].items():
         assert json.loads(files[f"credentials/{group}.vc.jsonld"]) == credential
     gaps = json.loads(files["gaps.json"])
@@ -120,8 +134,9 @@ def test_no_vin_owner_or_coordinates_in_any_file(api, keys, issued) -> None:
 
 def test_a_status_change_shows_in_the_next_package(api, keys, issued) -> None:
     before = _evidence(api, keys)
-    revoked = api.post(f"/passports/{CODE}/revoke", json={"reason": "recall"},
-                       headers=keys["exporter"])
+    revoked = api.post(
+        f"/passports/{CODE}/revoke", json={"reason": "recall"}, headers=keys["exporter"]
+    )
     assert revoked.status_code == 200
     after = _evidence(api, keys)
     assert after != before and after == _evidence(api, keys)
@@ -171,8 +186,12 @@ def test_each_backend_gives_the_same_kind_of_package(tmp_path: Path, backend_url
     try:
         api = app.test_client()
         keys = issue_keys(app.extensions["gateway.settings"])
-        created = api.post("/passports", data=VIN_RECORD.read_bytes(),
-                           content_type="application/json", headers=keys["exporter"])
+        created = api.post(
+            "/passports",
+            data=VIN_RECORD.read_bytes(),
+            content_type="application/json",
+            headers=keys["exporter"],
+        )
         assert created.status_code == 201, created.json
         assert api.post(f"/passports/{CODE}/suspend", headers=keys["exporter"]).status_code == 200
         first = _evidence(api, keys)
@@ -181,6 +200,8 @@ def test_each_backend_gives_the_same_kind_of_package(tmp_path: Path, backend_url
         assert check(files) == []
         status = json.loads(files["status.json"])
         assert {(e["statusPurpose"], e["bit"]) for e in status["entries"]} == {
-            ("revocation", 0), ("suspension", 1)}
+            ("revocation", 0),
+            ("suspension", 1),
+        }
     finally:
         app.extensions["gateway.instance"].db.dispose()

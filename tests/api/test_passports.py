@@ -6,14 +6,19 @@ import json
 
 import pytest
 
-from tests.api.conftest import RECORDS, assert_problem, issue_keys, make_app
+from tests.helpers import RECORDS, assert_problem, issue_keys, make_app
 
 CODE = "Z9ZPEN8K52S96AE740000319"
 
 
 def _create(api, keys, body, role="exporter", **kw):
-    return api.post("/passports", data=body, content_type="application/json",
-                    headers={**keys[role], **kw.pop("headers", {})}, **kw)
+    return api.post(
+        "/passports",
+        data=body,
+        content_type="application/json",
+        headers={**keys[role], **kw.pop("headers", {})},
+        **kw,
+    )
 
 
 def test_create_verify_revoke(tmp_path, backend_url) -> None:
@@ -39,23 +44,29 @@ def test_create_verify_revoke(tmp_path, backend_url) -> None:
             assert document["proof"]["cryptosuite"] == "eddsa-rdfc-2022"
         verdict = api.post("/credentials/verify", json={"verifiableCredential": public})
         assert verdict.status_code == 200 and verdict.json["verified"], verdict.json
-        revoked = api.post(f"/passports/{CODE}/revoke", json={"reason": "recall"},
-                           headers=keys["exporter"])
+        revoked = api.post(
+            f"/passports/{CODE}/revoke", json={"reason": "recall"}, headers=keys["exporter"]
+        )
         assert revoked.status_code == 200 and revoked.json["status"] == "revoked"
         verdict = api.post("/credentials/verify", json={"verifiableCredential": public})
         body = assert_problem(verdict, 400, "verification-failed")
         assert body["verified"] is False
         failed = {c["id"] for c in body["checks"] if not c["ok"]}
         assert failed == {"status.revocation", "status.suspension"}
-        assert_problem(api.post(f"/passports/{CODE}/unsuspend", headers=keys["exporter"]),
-                       409, "conflict")
+        assert_problem(
+            api.post(f"/passports/{CODE}/unsuspend", headers=keys["exporter"]), 409, "conflict"
+        )
     finally:
         app.extensions["gateway.instance"].db.dispose()
 
 
 def test_xml_record_and_jwt_format(api, keys) -> None:
-    created = api.post("/passports?format=jwt", data=(RECORDS / "ncm-ev-pack.xml").read_bytes(),
-                       content_type="application/xml", headers=keys["exporter"])
+    created = api.post(
+        "/passports?format=jwt",
+        data=(RECORDS / "ncm-ev-pack.xml").read_bytes(),
+        content_type="application/xml",
+        headers=keys["exporter"],
+    )
     assert created.status_code == 201, created.json
     token = created.json["credentials"]["public"]
     assert isinstance(token, str) and token.count(".") == 2
@@ -152,16 +163,23 @@ def test_suspend_unsuspend_and_supersede(api, keys, record_json) -> None:
         # A failed verification is a 400 problem that still carries the checks.
         return api.post("/credentials/verify", json={"verifiableCredential": public}).json
 
-    assert api.post(f"/passports/{CODE}/suspend", headers=keys["exporter"]).json["status"] == \
-        "suspended"
+    assert (
+        api.post(f"/passports/{CODE}/suspend", headers=keys["exporter"]).json["status"]
+        == "suspended"
+    )
     assert [c["id"] for c in verified()["checks"] if not c["ok"]] == ["status.suspension"]
     assert api.post(f"/passports/{CODE}/unsuspend", headers=keys["admin"]).status_code == 200
     assert verified()["verified"]
-    assert_problem(api.post(f"/passports/{CODE}/supersede", json={},
-                            headers=keys["exporter"]), 422, "invalid-input")
-    changed = api.post(f"/passports/{CODE}/supersede",
-                       json={"successor": successor.json["batteryCode"]},
-                       headers=keys["exporter"])
+    assert_problem(
+        api.post(f"/passports/{CODE}/supersede", json={}, headers=keys["exporter"]),
+        422,
+        "invalid-input",
+    )
+    changed = api.post(
+        f"/passports/{CODE}/supersede",
+        json={"successor": successor.json["batteryCode"]},
+        headers=keys["exporter"],
+    )
     assert changed.status_code == 200 and changed.json["supersededBy"] == successor.json["id"]
     reasons = [c["reason"] for c in verified()["checks"] if c["id"] == "status.revocation"]
     assert "superseded by " + successor.json["id"] in reasons[0]

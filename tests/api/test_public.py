@@ -41,15 +41,19 @@ def test_issue_and_verify_a_credential(api, keys) -> None:
         "credentialSubject": {"id": "https://gw.example/things/1"},
     }
     for fmt in ("di", "jwt"):
-        response = api.post("/credentials/issue",
-                            json={"credential": credential, "options": {"format": fmt}},
-                            headers=keys["exporter"])
+        response = api.post(
+            "/credentials/issue",
+            json={"credential": credential, "options": {"format": fmt}},
+            headers=keys["exporter"],
+        )
         assert response.status_code == 201, response.json
         secured = response.json["verifiableCredential"]
         verdict = api.post("/credentials/verify", json={"verifiableCredential": secured})
         assert verdict.json["verified"], verdict.json
     assert api.post("/credentials/issue", json={"credential": credential}).status_code == 401
-    response = api.post("/credentials/issue",
-                        json={"credential": {**credential, "issuer": "did:key:zOther"}},
-                        headers=keys["admin"])
+    response = api.post(
+        "/credentials/issue",
+        json={"credential": {**credential, "issuer": "did:key:zOther"}},
+        headers=keys["admin"],
+    )
     assert response.status_code == 422 and response.json["pointer"] == "/credential/issuer"

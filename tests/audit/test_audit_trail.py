@@ -11,33 +11,38 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner
 from flask.testing import FlaskClient
 
-from gateway.cli import main
 from gateway.compliance.whitelist import COLUMNS
 from gateway.records.reader import read_record_file
-from tests.api.conftest import RECORDS, assert_problem, issue_keys, make_app
-from tests.test_no_leaks import assert_no_leak
+from tests.helpers import (
+    RECORDS,
+    GatewayRunner,
+    assert_no_leak,
+    assert_problem,
+    issue_keys,
+    make_app,
+)
 
 BASE = "https://gw.example"
 NCM = "Z9ZPEN8K52S96AE740000319"
 VIN = "4A6PCPM27KLPCLE742946319"
-WHITELIST_ROW = ("5,公告2024年第X号,2024-01-17,江苏,甲梯次利用有限公司,,echelon_use,listed,,"
-                 "MIIT-2024-X-01\n")
+WHITELIST_ROW = (
+    "5,公告2024年第X号,2024-01-17,江苏,甲梯次利用有限公司,,echelon_use,listed,,MIIT-2024-X-01\n"
+)
 
 
 class Instance:
     """One instance folder served by the API and used by the CLI at the same time."""
 
-    def __init__(self, home: Path, client: FlaskClient, keys: dict[str, dict[str, str]]):
-        self.home = home
+    def __init__(self, runner: GatewayRunner, client: FlaskClient, keys: dict[str, dict[str, str]]):
+        self.home = runner.home
         self.api = client
         self.keys = keys
-        self.runner = CliRunner()
+        self.runner = runner
 
     def cli(self, *args: object, code: int = 0) -> Any:
-        result = self.runner.invoke(main, [str(a) for a in args])
+        result = self.runner.invoke(args=args)
         assert result.exit_code == code, result.output
         return result
 
@@ -46,19 +51,21 @@ class Instance:
         return json.loads(self.cli("audit", "list", "--json", *options).stdout)
 
     def issue(self, record: Path, role: str = "exporter") -> Any:
-        return self.api.post("/passports", data=record.read_bytes(),
-                             content_type="application/json", headers=self.keys[role])
+        return self.api.post(
+            "/passports",
+            data=record.read_bytes(),
+            content_type="application/json",
+            headers=self.keys[role],
+        )
 
 
 @pytest.fixture
-def instance(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Instance]:
-    home = tmp_path / "instance"
-    app = make_app(home)
-    monkeypatch.setenv("GATEWAY_HOME", str(home))
+def instance(runner: GatewayRunner, monkeypatch: pytest.MonkeyPatch) -> Iterator[Instance]:
+    app = make_app(runner.home)
     monkeypatch.setenv("GATEWAY_BASE_URL", BASE)
     monkeypatch.delenv("DATABASE_URL", raising=False)
     try:
-        yield Instance(home, app.test_client(), issue_keys(app.extensions["gateway.settings"]))
+        yield Instance(runner, app.test_client(), issue_keys(app.extensions["gateway.settings"]))
     finally:
         app.extensions["gateway.instance"].db.dispose()
 
@@ -68,16 +75,24 @@ def test_issuance_and_status_changes_are_recorded_without_values(instance: Insta
     assert created.status_code == 201, created.json
     assert instance.issue(RECORDS / "ncm-ev-pack.json").status_code == 201
     passport = f"{BASE}/passports/{VIN}"
-    for action, body in (("suspend", {}), ("unsuspend", {}),
-                         ("supersede", {"successor": NCM, "reason": "repurposed"})):
-        response = instance.api.post(f"/passports/{VIN}/{action}", json=body,
-                                     headers=instance.keys["exporter"])
+    for action, body in (
+        ("suspend", {}),
+        ("unsuspend", {}),
+        ("supersede", {"successor": NCM, "reason": "repurposed"}),
+    ):
+        response = instance.api.post(
+            f"/passports/{VIN}/{action}", json=body, headers=instance.keys["exporter"]
+        )
         assert response.status_code == 200, response.json
 
     events = instance.events(passport)
     assert [e["action"] for e in events] == [
-        "passport.issued", "passport.disclosure", "passport.suspended", "passport.active",
-        "passport.superseded"]
+        "passport.issued",
+        "passport.disclosure",
+        "passport.suspended",
+        "passport.active",
+        "passport.superseded",
+    ]
     issued, disclosure = events[0]["data"], events[1]["data"]
     record = read_record_file(RECORDS / "vin-repair-pack.json")
     canonical = json.dumps(record, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
@@ -90,7 +105,8 @@ def test_issuance_and_status_changes_are_recorded_without_values(instance: Insta
     assert disclosure["policy"] == "cn-export@1.0.0"
     assert {"vehicle", "events.vin"} <= set(disclosure["withheld"])
     assert {(c["access_group"], c["format"]) for c in disclosure["credentials"]} == {
-        (group, "di") for group in credentials}
+        (group, "di") for group in credentials
+    }
     assert events[0]["actor"].startswith("tenant:acme/key:")
     assert [e["data"].get("to") for e in events[2:]] == ["suspended", "active", "superseded"]
     assert events[4]["data"]["superseded_by"] == f"{BASE}/passports/{NCM}"
@@ -98,17 +114,25 @@ def test_issuance_and_status_changes_are_recorded_without_values(instance: Insta
     assert_no_leak(json.dumps(instance.events()), record)
 
 
-@pytest.mark.parametrize(("tamper", "named", "reason"), [
-    ("UPDATE audit_events SET actor = 'someone-else' WHERE id = 4", 4, "altered"),
-    ("UPDATE audit_events SET data = '{\"role\":\"admin\"}' WHERE id = 4", 4, "altered"),
-    ("DELETE FROM audit_events WHERE id = 4", 5, "deleted, inserted or moved"),
-    # Rows 4 and 5 swap places.
-    ("UPDATE audit_events SET id = -4 WHERE id = 4; "
-     "UPDATE audit_events SET id = 4 WHERE id = 5; "
-     "UPDATE audit_events SET id = 5 WHERE id = -4", 4, "deleted, inserted or moved"),
-])
-def test_verify_names_the_first_broken_event(instance: Instance, tamper: str, named: int,
-                                             reason: str) -> None:
+@pytest.mark.parametrize(
+    ("tamper", "named", "reason"),
+    [
+        ("UPDATE audit_events SET actor = 'someone-else' WHERE id = 4", 4, "altered"),
+        ('UPDATE audit_events SET data = \'{"role":"admin"}\' WHERE id = 4', 4, "altered"),
+        ("DELETE FROM audit_events WHERE id = 4", 5, "deleted, inserted or moved"),
+        # Rows 4 and 5 swap places.
+        (
+            "UPDATE audit_events SET id = -4 WHERE id = 4; "
+            "UPDATE audit_events SET id = 4 WHERE id = 5; "
+            "UPDATE audit_events SET id = 5 WHERE id = -4",
+            4,
+            "deleted, inserted or moved",
+        ),
+    ],
+)
+def test_verify_names_the_first_broken_event(
+    instance: Instance, tamper: str, named: int, reason: str
+) -> None:
     intact = instance.cli("audit", "verify")
     assert "audit chain intact: 8 events, head 8 " in intact.stdout
     with sqlite3.connect(instance.home / "gateway.sqlite") as conn:
@@ -127,35 +151,52 @@ def test_whitelist_imports_are_recorded(instance: Instance, tmp_path: Path) -> N
     [by_cli] = instance.events("whitelist")
     assert by_cli["action"] == "whitelist.imported" and by_cli["actor"] == "console"
     assert by_cli["data"] == {
-        "source": "batch5.csv", "sha256": hashlib.sha256(source.read_bytes()).hexdigest(),
-        "added": ["MIIT-2024-X-01"], "changed": [], "unchanged": 0}
+        "source": "batch5.csv",
+        "sha256": hashlib.sha256(source.read_bytes()).hexdigest(),
+        "added": ["MIIT-2024-X-01"],
+        "changed": [],
+        "unchanged": 0,
+    }
 
     changed = ",".join(COLUMNS) + "\n" + WHITELIST_ROW.replace("江苏", "浙江")
-    post = instance.api.post("/whitelist", data=changed.encode(), content_type="text/csv",
-                             headers=instance.keys["admin"])
+    post = instance.api.post(
+        "/whitelist", data=changed.encode(), content_type="text/csv", headers=instance.keys["admin"]
+    )
     assert post.status_code == 200, post.json
-    assert post.json["changed"] == [{"licence_no": "MIIT-2024-X-01",
-                                     "fields": {"province": {"old": "江苏", "new": "浙江"}}}]
-    again = instance.api.post("/whitelist", data=changed.encode(), content_type="text/csv",
-                              headers=instance.keys["admin"])
+    assert post.json["changed"] == [
+        {"licence_no": "MIIT-2024-X-01", "fields": {"province": {"old": "江苏", "new": "浙江"}}}
+    ]
+    again = instance.api.post(
+        "/whitelist", data=changed.encode(), content_type="text/csv", headers=instance.keys["admin"]
+    )
     assert again.json["unchanged"] == ["MIIT-2024-X-01"]
-    assert_problem(instance.api.post("/whitelist", data=changed.encode(),
-                                     content_type="text/csv",
-                                     headers=instance.keys["exporter"]), 403)
-    assert_problem(instance.api.post("/whitelist", data=changed.encode(),
-                                     content_type="text/csv"), 401)
-    assert_problem(instance.api.post("/whitelist", json={"x": 1},
-                                     headers=instance.keys["admin"]), 415)
+    assert_problem(
+        instance.api.post(
+            "/whitelist",
+            data=changed.encode(),
+            content_type="text/csv",
+            headers=instance.keys["exporter"],
+        ),
+        403,
+    )
+    assert_problem(
+        instance.api.post("/whitelist", data=changed.encode(), content_type="text/csv"), 401
+    )
+    assert_problem(
+        instance.api.post("/whitelist", json={"x": 1}, headers=instance.keys["admin"]), 415
+    )
     bad = changed.replace("2024-01-17", "2024-13-40")
-    problem = assert_problem(instance.api.post("/whitelist", data=bad.encode(),
-                                               content_type="text/csv",
-                                               headers=instance.keys["admin"]), 422)
+    problem = assert_problem(
+        instance.api.post(
+            "/whitelist", data=bad.encode(), content_type="text/csv", headers=instance.keys["admin"]
+        ),
+        422,
+    )
     assert problem["errors"][0]["line"] == 2
     by_cli, by_api = instance.events("whitelist")  # nothing recorded for the refusals
     assert by_api["actor"].startswith("tenant:acme/key:")
     assert by_api["data"]["source"] == "api"
-    assert by_api["data"]["changed"] == [{"licence_no": "MIIT-2024-X-01",
-                                          "fields": ["province"]}]
+    assert by_api["data"]["changed"] == [{"licence_no": "MIIT-2024-X-01", "fields": ["province"]}]
     assert "MIIT-2024-X-01\t" in instance.cli("whitelist", "list").stdout
     assert instance.cli("audit", "verify").exit_code == 0
 
@@ -163,8 +204,17 @@ def test_whitelist_imports_are_recorded(instance: Instance, tmp_path: Path) -> N
 def test_cli_issues_into_the_api_store(instance: Instance, tmp_path: Path) -> None:
     record = RECORDS / "ncm-ev-pack.json"
     instance.cli("convert", record, "--store", "--tenant", "acme", code=2)  # needs --sign
-    stored = instance.cli("convert", record, "--sign", "--store", "--tenant", "acme",
-                          "--quiet", "--out", tmp_path / "out")
+    stored = instance.cli(
+        "convert",
+        record,
+        "--sign",
+        "--store",
+        "--tenant",
+        "acme",
+        "--quiet",
+        "--out",
+        tmp_path / "out",
+    )
     assert f"stored {BASE}/passports/{NCM} (3 credentials, di, " in stored.stdout
     assert (tmp_path / "out" / NCM / "passport-public.vc.jsonld").is_file()
 
@@ -178,8 +228,9 @@ def test_cli_issues_into_the_api_store(instance: Instance, tmp_path: Path) -> No
     assert_problem(instance.issue(record), 409, "conflict")
     listed_api = instance.api.get("/passports", headers=instance.keys["exporter"]).json
     assert [p["batteryCode"] for p in listed_api["items"]] == [NCM]
-    credential = json.loads((tmp_path / "out" / NCM / "passport-public.vc.jsonld"
-                             ).read_text(encoding="utf-8"))
+    credential = json.loads(
+        (tmp_path / "out" / NCM / "passport-public.vc.jsonld").read_text(encoding="utf-8")
+    )
     verdict = instance.api.post("/credentials/verify", json={"verifiableCredential": credential})
     assert verdict.json["verified"], verdict.json
     again = instance.cli("convert", record, "--sign", "--store", "--tenant", "acme", code=1)
@@ -195,8 +246,7 @@ def test_cli_issues_into_the_api_store(instance: Instance, tmp_path: Path) -> No
 
 
 def test_cli_store_needs_a_named_tenant_when_there_are_several(instance: Instance) -> None:
-    result = instance.cli("convert", RECORDS / "ncm-ev-pack.json", "--sign", "--store",
-                          code=1)
+    result = instance.cli("convert", RECORDS / "ncm-ev-pack.json", "--sign", "--store", code=1)
     assert "name the tenant with --tenant (one of acme, beta)" in result.output
 
 
@@ -213,5 +263,7 @@ def test_cli_evidence_is_the_api_package(instance: Instance, tmp_path: Path) -> 
     exports = instance.events(f"evidence:{BASE}/passports/{VIN}")
     assert [e["actor"] for e in exports] == ["console", "console", exports[2]["actor"]]
     assert {e["data"]["sha256"] for e in exports} == {digest}
-    assert "no passport for battery code" in instance.cli("evidence", NCM, "--out", first,
-                                                          code=1).output
+    assert (
+        "no passport for battery code"
+        in instance.cli("evidence", NCM, "--out", first, code=1).output
+    )

@@ -4,24 +4,30 @@ from __future__ import annotations
 
 import json
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
-from click.testing import CliRunner
+import pytest
+from click.testing import Result
 
-from gateway.cli import main
 from gateway.codes.tables import TABLES_DIR
 from gateway.paths import FIXTURES_DIR
+from tests.helpers import GatewayRunner
 
 REFERENCE = FIXTURES_DIR / "reference" / "cn"
 CODES = json.loads((REFERENCE / "gbt34014_codes.json").read_text(encoding="utf-8"))
 FRAMES = json.loads((REFERENCE / "gbt32960_2016_vectors.json").read_text(encoding="utf-8"))
 
 
-def run(*args: str, stdin: str | None = None):
-    return CliRunner().invoke(main, list(args), input=stdin)
+@pytest.fixture
+def run(runner: GatewayRunner) -> Callable[..., Result]:
+    def invoke(*args: str, stdin: str | None = None) -> Result:
+        return runner.invoke(args=args, input=stdin)
+
+    return invoke
 
 
-def test_decode_prints_one_json_line_per_code() -> None:
+def test_decode_prints_one_json_line_per_code(run) -> None:
     result = run("codes", "decode", "Z9ZPBA10000001F3F0000123", "X12MCPM27KLPCLX2M2382320")
     assert result.exit_code == 0, result.output
     lines = [json.loads(line) for line in result.stdout.splitlines()]
@@ -29,12 +35,12 @@ def test_decode_prints_one_json_line_per_code() -> None:
     assert lines[1]["ambiguities"]
 
 
-def test_decode_keeps_chinese_names_readable() -> None:
+def test_decode_keeps_chinese_names_readable(run) -> None:
     result = run("codes", "decode", "Z9ZPBA10000001F3F0000123")
     assert '"battery_type_name_zh": "磷酸铁锂"' in result.stdout
 
 
-def test_invalid_code_goes_to_stderr_others_still_decode() -> None:
+def test_invalid_code_goes_to_stderr_others_still_decode(run) -> None:
     result = run("codes", "decode", "Z9ZXBA10000001F3F0000123", "Z9ZPBA10000001F3F0000123")
     assert result.exit_code == 2
     assert len(result.stdout.splitlines()) == 1
@@ -42,7 +48,7 @@ def test_invalid_code_goes_to_stderr_others_still_decode() -> None:
     assert line.startswith("Z9ZXBA10000001F3F0000123: position 4 (product_type)")
 
 
-def test_impossible_date_warns_and_strict_refuses() -> None:
+def test_impossible_date_warns_and_strict_refuses(run) -> None:
     code = "Z9ZMEB2ABC1234H9Y0000001"
     lenient = run("codes", "decode", code)
     assert lenient.exit_code == 0
@@ -53,7 +59,7 @@ def test_impossible_date_warns_and_strict_refuses() -> None:
     assert "position 17 (production_date_code)" in strict.stderr
 
 
-def test_decode_with_a_table_folder(tmp_path: Path) -> None:
+def test_decode_with_a_table_folder(run, tmp_path: Path) -> None:
     folder = tmp_path / "tables"
     shutil.copytree(TABLES_DIR, folder)
     with (folder / "battery_type.csv").open("a", encoding="utf-8") as handle:
@@ -63,20 +69,21 @@ def test_decode_with_a_table_folder(tmp_path: Path) -> None:
     assert json.loads(result.stdout)["battery_type_name"] == "sodium-ion (probable, unverified)"
 
 
-def test_hierarchy_command() -> None:
+def test_hierarchy_command(run) -> None:
     example = CODES["hierarchy_example"]
     document = json.dumps({"pack": example["pack"], "modules": example["modules"]})
     ok = run("codes", "hierarchy", "-", stdin=document)
     assert ok.exit_code == 0 and ok.stdout == ""
     module = next(iter(example["modules"]))
-    bad = run("codes", "hierarchy", "-",
-              stdin=json.dumps({"pack": module, "modules": example["modules"]}))
+    bad = run(
+        "codes", "hierarchy", "-", stdin=json.dumps({"pack": module, "modules": example["modules"]})
+    )
     assert bad.exit_code == 2
     assert json.loads(bad.stdout.splitlines()[0])["rule"] == "level"
     assert run("codes", "hierarchy", "-", stdin="[1]").exit_code == 1
 
 
-def test_telemetry_decode_prints_the_frame() -> None:
+def test_telemetry_decode_prints_the_frame(run) -> None:
     login = FRAMES["frames"][0]["hex"]
     result = run("telemetry", "decode", login)
     assert result.exit_code == 0, result.output
@@ -84,7 +91,7 @@ def test_telemetry_decode_prints_the_frame() -> None:
     assert frame["data"]["ress_codes"] == ["Z9ZPBA10000001F3F0000123"]
 
 
-def test_telemetry_bad_frame_names_the_offset() -> None:
+def test_telemetry_bad_frame_names_the_offset(run) -> None:
     heartbeat = FRAMES["frames"][5]["hex"]
     broken = heartbeat[:-2] + "00"
     result = run("telemetry", "decode", broken, heartbeat, "zz")

@@ -13,21 +13,28 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gateway.codes.gbt32960 import bcc, iter_frames, parse_frame, parse_info_units
+from gateway.codes.gbt32960 import bcc, iter_frames, parse_frame
+from gateway.codes.gbt32960_units import parse_info_units
 from gateway.errors import InvalidFrame
 from gateway.paths import FIXTURES_DIR
 
 VECTORS = json.loads(
-    (FIXTURES_DIR / "reference" / "cn" / "gbt32960_2016_vectors.json").read_text(
-        encoding="utf-8")
+    (FIXTURES_DIR / "reference" / "cn" / "gbt32960_2016_vectors.json").read_text(encoding="utf-8")
 )
 FRAMES = VECTORS["frames"]
 BODIES = VECTORS["info_unit_bodies"]
 VIN = b"LNBSCTEST00000001"
 
 
-def build(command: int, data: bytes, *, start: bytes = b"##", response: int = 0xFE,
-          encryption: int = 0x01, vin: bytes = VIN) -> bytes:
+def build(
+    command: int,
+    data: bytes,
+    *,
+    start: bytes = b"##",
+    response: int = 0xFE,
+    encryption: int = 0x01,
+    vin: bytes = VIN,
+) -> bytes:
     """A frame with a correct length and BCC, computed independently of the parser."""
     body = bytes([command, response]) + vin + bytes([encryption]) + struct.pack(">H", len(data))
     body += data
@@ -110,8 +117,13 @@ def test_reference_info_unit_bodies(case: dict) -> None:
         assert unit["physical"]["general_alarm_flags"] == case["expected_flags_lsb_bit0"]
     if "strict_validation" in case:
         # every field the reference calls out of range is withheld, not reported
-        for field in ("vehicle_status", "charging_status", "run_mode", "dcdc_status",
-                      "max_alarm_level"):
+        for field in (
+            "vehicle_status",
+            "charging_status",
+            "run_mode",
+            "dcdc_status",
+            "max_alarm_level",
+        ):
             if field in case["strict_validation"]:
                 assert unit["physical"][field] is None
                 assert unit["markers"][f"/{field}"] == "undefined"
@@ -127,9 +139,7 @@ def realtime(units: bytes) -> bytes:
     return build(0x02, bytes([25, 3, 15, 8, 30, 10]) + units)
 
 
-VEHICLE = bytes.fromhex(
-    "01" "010301" "0258" "0001E240" "0092" "2616" "50" "01" "2E" "1388" "14" "00"
-)
+VEHICLE = bytes.fromhex("0101030102580001E2400092261650012E13881400")
 
 
 def test_markers_replace_values_never_invent_them() -> None:
@@ -138,9 +148,8 @@ def test_markers_replace_values_never_invent_them() -> None:
     vehicle[10:12] = b"\xff\xfe"  # total voltage abnormal
     vehicle[14] = 0xFE  # SOC abnormal
     vehicle[17:19] = struct.pack(">H", 60_001)  # insulation out of range
-    cells = bytes.fromhex("08" "01" "01" "0092" "2616" "0004" "0001" "04"
-                          "0E42" "FFFF" "FFFE" "3A99")
-    temps = bytes.fromhex("09" "01" "01" "0003" "47" "FF" "FB")
+    cells = bytes.fromhex("0801010092261600040001040E42FFFFFFFE3A99")
+    temps = bytes.fromhex("090101000347FFFB")
     units = parse_frame(realtime(bytes(vehicle) + cells + temps)).data["info_units"]
     v, c, t = units
     assert v["physical"]["speed_kmh"] is None and v["markers"]["/speed_kmh"] == "invalid"
@@ -156,27 +165,28 @@ def test_markers_replace_values_never_invent_them() -> None:
         "/subsystems/0/cell_voltages_V/3": "out_of_range",  # 15.001 V > 15 V
     }
     assert t["physical"]["subsystems"][0]["probe_temps_C"] == [31, None, None]
-    assert t["markers"] == {"/subsystems/0/probe_temps_C/1": "invalid",
-                            "/subsystems/0/probe_temps_C/2": "out_of_range"}
+    assert t["markers"] == {
+        "/subsystems/0/probe_temps_C/1": "invalid",
+        "/subsystems/0/probe_temps_C/2": "out_of_range",
+    }
 
 
 def test_alarm_reserved_bits_and_marked_counts() -> None:
-    alarm = bytes.fromhex("07" "03" "80040000" "FF" "01" "00000007" "00" "00")
+    alarm = bytes.fromhex("070380040000FF01000000070000")
     (unit,) = parse_info_units(alarm)
     assert unit["physical"]["max_alarm_level"].startswith("level 3")
-    assert unit["physical"]["general_alarm_flags"] == ["bit18:ress_overcharge",
-                                                       "bit31:reserved"]
+    assert unit["physical"]["general_alarm_flags"] == ["bit18:ress_overcharge", "bit31:reserved"]
     assert unit["raw"]["ress_fault_codes"] == [] and unit["markers"] == {
-        "/ress_fault_codes": "invalid"}
+        "/ress_fault_codes": "invalid"
+    }
     assert unit["raw"]["motor_fault_codes"] == [7]
 
 
 def test_units_before_the_battery_ones_are_walked() -> None:
-    motors = bytes.fromhex("02" "01" "01" "01" "41" "4E20" "4E20" "41" "1388" "2710")
-    engine = bytes.fromhex("04" "01" "0BB8" "0010")
-    position = bytes.fromhex("05" "00" "06CA8C20" "0225D7A0")
-    fuel = bytes.fromhex("03" "0100" "0200" "0010" "0002" "3C3D" "0050" "01" "0010" "02"
-                         "0020" "03" "01")
+    motors = bytes.fromhex("02010101414E204E204113882710")
+    engine = bytes.fromhex("04010BB80010")
+    position = bytes.fromhex("050006CA8C200225D7A0")
+    fuel = bytes.fromhex("0301000200001000023C3D00500100100200200301")
     extreme = bytes.fromhex("061115007B07090008321242113206")
     units = parse_info_units(motors + engine + position + fuel + extreme)
     assert [u["type"] for u in units] == [2, 4, 5, 3, 6]
@@ -186,17 +196,19 @@ def test_units_before_the_battery_ones_are_walked() -> None:
 
 
 def test_oem_unit_keeps_the_rest_undecoded() -> None:
-    units = parse_info_units(bytes.fromhex("061115007B07090008321242113206" "80" "0102"))
-    assert units[1] == {"type": 0x80, "type_name": "oem-defined", "offset": 15,
-                        "raw_hex": "0102"}
+    units = parse_info_units(bytes.fromhex("061115007B07090008321242113206800102"))
+    assert units[1] == {"type": 0x80, "type_name": "oem-defined", "offset": 15, "raw_hex": "0102"}
 
 
-@pytest.mark.parametrize("mutate,offset,words", [
-    (lambda f: b"#$" + f[2:], 0, "start bytes"),
-    (lambda f: f[:-1] + bytes([f[-1] ^ 1]), 32, "BCC"),
-    (lambda f: f[:20], 20, "truncated"),
-    (lambda f: f + b"\x00", 33, "after the BCC"),
-])
+@pytest.mark.parametrize(
+    "mutate,offset,words",
+    [
+        (lambda f: b"#$" + f[2:], 0, "start bytes"),
+        (lambda f: f[:-1] + bytes([f[-1] ^ 1]), 32, "BCC"),
+        (lambda f: f[:20], 20, "truncated"),
+        (lambda f: f + b"\x00", 33, "after the BCC"),
+    ],
+)
 def test_bad_frames_name_the_offset(mutate, offset: int, words: str) -> None:
     good = bytes.fromhex(FRAMES[2]["hex"])  # logout, 33 bytes
     with pytest.raises(InvalidFrame) as caught:
@@ -206,16 +218,19 @@ def test_bad_frames_name_the_offset(mutate, offset: int, words: str) -> None:
     assert caught.value.status == 422
 
 
-@pytest.mark.parametrize("frame,offset,words", [
-    (realtime(bytes.fromhex("0A00")), 30, "information type 0x0A"),
-    (realtime(VEHICLE[:10]), 40, "vehicle data"),
-    (build(0x0C, b""), 2, "command 0x0C"),
-    (build(0x07, b"", response=0x09), 3, "response flag"),
-    (build(0x07, b"", encryption=0x07), 21, "encryption"),
-    (build(0x04, bytes([25, 2, 30, 0, 0, 0, 0, 1])), 24, "not a date"),
-    (build(0x04, bytes([25, 2, 3, 0, 0, 0, 0, 1, 9])), 32, "unexpected"),
-    (build(0x07, b"", vin=b"LNBSCTEST0000000\x80"), 20, "printable"),
-])
+@pytest.mark.parametrize(
+    "frame,offset,words",
+    [
+        (realtime(bytes.fromhex("0A00")), 30, "information type 0x0A"),
+        (realtime(VEHICLE[:10]), 40, "vehicle data"),
+        (build(0x0C, b""), 2, "command 0x0C"),
+        (build(0x07, b"", response=0x09), 3, "response flag"),
+        (build(0x07, b"", encryption=0x07), 21, "encryption"),
+        (build(0x04, bytes([25, 2, 30, 0, 0, 0, 0, 1])), 24, "not a date"),
+        (build(0x04, bytes([25, 2, 3, 0, 0, 0, 0, 1, 9])), 32, "unexpected"),
+        (build(0x07, b"", vin=b"LNBSCTEST0000000\x80"), 20, "printable"),
+    ],
+)
 def test_structure_errors_name_the_offset(frame: bytes, offset: int, words: str) -> None:
     with pytest.raises(InvalidFrame) as caught:
         parse_frame(frame)
@@ -266,8 +281,7 @@ def test_arbitrary_bytes_parse_or_raise_invalid_frame(data: bytes) -> None:
 
 
 @settings(max_examples=400)
-@given(st.sampled_from([0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08]),
-       st.binary(max_size=200))
+@given(st.sampled_from([0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08]), st.binary(max_size=200))
 def test_arbitrary_data_units_parse_or_raise_invalid_frame(command: int, data: bytes) -> None:
     # A well-formed envelope with random content reaches every data-unit decoder.
     for payload in (data, bytes([25, 3, 15, 8, 30, 10]) + data):

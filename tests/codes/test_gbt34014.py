@@ -120,30 +120,41 @@ def test_hierarchy_warns_on_mixed_battery_types() -> None:
 def test_echelon_19_character_form() -> None:
     example = REFERENCE["echelon_use_examples"][0]
     regex = re.compile(REFERENCE["assumptions"]["echelon_use_19char_regex_per_catenax"])
-    assert bool(regex.fullmatch(example["code"])) == example["expected"][
-        "matches_catenax_echelon_regex"]
+    assert (
+        bool(regex.fullmatch(example["code"]))
+        == example["expected"]["matches_catenax_echelon_regex"]
+    )
     decoded = decode(example["code"])
     data = decoded.as_dict()
     assert data["length"] == example["expected"]["length"]
     assert data["kind"] == "echelon"
     assert data["traceability_code"] is None
     assert data["echelon_suffix"] == "RP"
-    assert (data["manufacturer_code"], data["product_type"], data["battery_type"],
-            data["spec_code"], data["production_date"], data["serial_number"]) == (
-        "Z9Z", "M", "B", "01", "2025-03-15", "0000042")
-    assert any(a["segment"] == "echelon_suffix" and a["position"] == 18
-               for a in data["ambiguities"])
+    assert (
+        data["manufacturer_code"],
+        data["product_type"],
+        data["battery_type"],
+        data["spec_code"],
+        data["production_date"],
+        data["serial_number"],
+    ) == ("Z9Z", "M", "B", "01", "2025-03-15", "0000042")
+    assert any(
+        a["segment"] == "echelon_suffix" and a["position"] == 18 for a in data["ambiguities"]
+    )
 
 
 def test_echelon_product_may_carry_a_standard_24_character_code() -> None:
     assert decode("Z9ZPBA10000001F3F0000123").kind == "standard"
 
 
-@pytest.mark.parametrize("code,position", [
-    ("Z9ZMB01F3F0000042XP", 18),  # marker not R
-    ("Z9ZMB01F3F0000042RX", 19),  # level not P/M/C
-    ("Z9ZMB01F3F00000A2RP", 16),  # serial not digits
-])
+@pytest.mark.parametrize(
+    "code,position",
+    [
+        ("Z9ZMB01F3F0000042XP", 18),  # marker not R
+        ("Z9ZMB01F3F0000042RX", 19),  # level not P/M/C
+        ("Z9ZMB01F3F00000A2RP", 16),  # serial not digits
+    ],
+)
 def test_echelon_form_refusals_name_the_position(code: str, position: int) -> None:
     with pytest.raises(InvalidBatteryCode) as caught:
         decode(code)
@@ -207,16 +218,20 @@ def test_shipped_tables_are_versioned_and_cover_the_reference_alphabet() -> None
     assert tables.letters("day") == alphabet
     assert tables.letters("month") == "123456789ABC"
     names = REFERENCE["assumptions"]["battery_type_map"]
-    assert {row.letter: tables.qualified_name(row)
-            for row in tables.tables["battery_type"].values()} == names
+    assert {
+        row.letter: tables.qualified_name(row) for row in tables.tables["battery_type"].values()
+    } == names
 
 
-@pytest.mark.parametrize("table,row,message", [
-    ("battery_type", "B,lfp,LFP,磷酸铁锂,S", "repeated"),
-    ("year", "Z,1800,,,U", "integer"),
-    ("day", "Z,12,,,X", "confidence"),
-    ("product_type", "pp,pack,pack,电池包,S", "letter"),
-])
+@pytest.mark.parametrize(
+    "table,row,message",
+    [
+        ("battery_type", "B,lfp,LFP,磷酸铁锂,S", "repeated"),
+        ("year", "Z,1800,,,U", "integer"),
+        ("day", "Z,12,,,X", "confidence"),
+        ("product_type", "pp,pack,pack,电池包,S", "letter"),
+    ],
+)
 def test_bad_table_rows_are_named(tmp_path: Path, table: str, row: str, message: str) -> None:
     tables_dir = tmp_path / "gbt34014"
     shutil.copytree(TABLES_DIR, tables_dir)

@@ -99,8 +99,9 @@ def test_make_up_days_are_weekends(calendar: WorkingDays) -> None:
 )
 def test_bad_table_names_line_and_column(tmp_path: Path, row: str, column: str) -> None:
     path = tmp_path / "h.csv"
-    path.write_text("date,kind,name,arrangement\n2024-09-29,workday,x,2024\n" + row + "\n",
-                    encoding="utf-8")
+    path.write_text(
+        "date,kind,name,arrangement\n2024-09-29,workday,x,2024\n" + row + "\n", encoding="utf-8"
+    )
     with pytest.raises(ConfigError, match=f"line 3, column {column}"):
         WorkingDays.load(path)
 
@@ -109,8 +110,7 @@ def test_bad_table_names_line_and_column(tmp_path: Path, row: str, column: str) 
 def test_count_matches_day_by_day(start: dt.date, span: int) -> None:
     calendar = WorkingDays.load()
     end = start + dt.timedelta(days=span)
-    by_day = sum(calendar.is_working_day(start + dt.timedelta(days=k))
-                 for k in range(1, span + 1))
+    by_day = sum(calendar.is_working_day(start + dt.timedelta(days=k)) for k in range(1, span + 1))
     assert calendar.working_days_between(start, end) == by_day
     if by_day:
         assert calendar.add_working_days(start, by_day) <= end

@@ -3,39 +3,34 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
-import click
 import pytest
-from click.testing import CliRunner
+from click.testing import Result
 
-from gateway.cli.whitelist import whitelist
 from gateway.compliance.whitelist import COLUMNS
+from tests.helpers import GatewayRunner
 
 HEADER = ",".join(COLUMNS) + "\n"
 ROW = "5,公告2024年第X号,2024-01-17,江苏,甲梯次利用有限公司,,echelon_use,listed,,MIIT-2024-X-01\n"
+Invoke = Callable[..., Result]
 
 
 @pytest.fixture
-def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("GATEWAY_HOME", str(tmp_path / "instance"))
-    return tmp_path / "instance"
+def home(runner: GatewayRunner) -> Path:
+    return runner.home
 
 
-def command() -> click.Group:
-    # Through the `gateway` entry point once "whitelist" is in its registry.
-    from gateway.cli import COMMANDS, main
+@pytest.fixture
+def invoke(runner: GatewayRunner) -> Invoke:
+    def run(*args: str) -> Result:
+        return runner.invoke(args=["whitelist", *args])
 
-    return main if "whitelist" in COMMANDS else whitelist
-
-
-def invoke(*args: str) -> object:
-    group = command()
-    prefix = ("whitelist",) if group is not whitelist else ()
-    return CliRunner().invoke(group, [*prefix, *args])
+    return run
 
 
-def test_import_then_list(home: Path, tmp_path: Path) -> None:
+def test_import_then_list(invoke: Invoke, home: Path, tmp_path: Path) -> None:
     source = tmp_path / "batch5.csv"
     source.write_text(HEADER + ROW, encoding="utf-8")
     result = invoke("import", str(source))
@@ -57,7 +52,7 @@ def test_import_then_list(home: Path, tmp_path: Path) -> None:
     assert "MIIT-2018-40-04" in text.output
 
 
-def test_import_refuses_bad_rows(home: Path, tmp_path: Path) -> None:
+def test_import_refuses_bad_rows(invoke: Invoke, home: Path, tmp_path: Path) -> None:
     source = tmp_path / "bad.csv"
     source.write_text(HEADER + ROW.replace("2024-01-17", "17/01/2024"), encoding="utf-8")
     result = invoke("import", str(source))
@@ -66,7 +61,7 @@ def test_import_refuses_bad_rows(home: Path, tmp_path: Path) -> None:
     assert not (home / "whitelist.csv").exists()
 
 
-def test_dry_run_json(home: Path, tmp_path: Path) -> None:
+def test_dry_run_json(invoke: Invoke, home: Path, tmp_path: Path) -> None:
     source = tmp_path / "batch5.csv"
     source.write_text(HEADER + ROW, encoding="utf-8")
     result = invoke("import", "--dry-run", "--json", str(source))

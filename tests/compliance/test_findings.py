@@ -22,12 +22,16 @@ FINDING_KEYS = {"rule", "severity", "message", "fields", "source", "uncertain", 
 EXPECTED = {
     "clean.json": {("info", "deadline-unknown"), ("warning", "whitelist-activity-unconfirmed")},
     "late-report.json": {("error", "report-late")},
-    "non-whitelisted-recycler.json": {("error", "whitelist-not-listed"),
-                                      ("info", "deadline-unknown")},
+    "non-whitelisted-recycler.json": {
+        ("error", "whitelist-not-listed"),
+        ("info", "deadline-unknown"),
+    },
     "broken-hierarchy.json": {("error", "hierarchy-level")},
     "ambiguous-code.json": {("warning", "code-ambiguous")},
-    "echelon-missing-original.json": {("error", "echelon-original-code-missing"),
-                                      ("warning", "code-ambiguous")},
+    "echelon-missing-original.json": {
+        ("error", "echelon-original-code-missing"),
+        ("warning", "code-ambiguous"),
+    },
 }
 
 
@@ -75,8 +79,11 @@ def test_late_report_counts_working_days() -> None:
 
 
 def test_not_listed_is_uncertain_while_the_list_is_incomplete() -> None:
-    finding = next(f for f in national_findings(load("non-whitelisted-recycler.json"))
-                   if f["rule"] == "whitelist-not-listed")
+    finding = next(
+        f
+        for f in national_findings(load("non-whitelisted-recycler.json"))
+        if f["rule"] == "whitelist-not-listed"
+    )
     assert finding["uncertain"] is True
     assert finding["fields"] == ["/events/1/recipient", "/events/1/date"]
 
@@ -121,8 +128,14 @@ def test_cell_level_mismatch_and_duplicates() -> None:
 
 def test_invalid_and_ambiguous_codes_everywhere() -> None:
     rec = record(original_code="4A6PEPM27KLPCLH9Y1000001")  # 2027-09-31: no such day
-    rec["events"] = [{"type": "echelon_use", "date": "2025-03-03", "reported_on": "2025-03-05",
-                      "new_code": "4A6PEPM27KLPCLJ111000001"}]  # year letter J (2028?)
+    rec["events"] = [
+        {
+            "type": "echelon_use",
+            "date": "2025-03-03",
+            "reported_on": "2025-03-05",
+            "new_code": "4A6PEPM27KLPCLJ111000001",
+        }
+    ]  # year letter J (2028?)
     rec["battery"]["modules"][0]["cells"][1] = "x12CEPM27KLPCLE623000012"  # lower case
     findings = national_findings(rec)
     by_pointer = {(f["rule"], f["fields"][0]) for f in findings}
@@ -147,16 +160,27 @@ def test_echelon_use_keeps_original_code() -> None:
     rec["events"][0]["new_code"] = "Z9ZPBA1E370000123RP"
     assert "echelon-original-code-missing" not in rules(national_findings(rec))
     # The echelon product's own record with its original code: fine.
-    rec = record(code="Z9ZPBA1E370000123RP", status="repurposed",
-                 original_code=load("clean.json")["battery"]["code"], modules=[])
+    rec = record(
+        code="Z9ZPBA1E370000123RP",
+        status="repurposed",
+        original_code=load("clean.json")["battery"]["code"],
+        modules=[],
+    )
     rec["manufacturer"]["code"] = "Z9Z"
     assert "echelon-original-code-missing" not in rules(national_findings(rec))
 
 
 @pytest.mark.parametrize(
     ("event_type", "allowed"),
-    [("repair", 30), ("replacement", 30), ("handover", 30), ("dismantling", 15),
-     ("echelon_use", 15), ("recycling", 30), ("sale", 7)],
+    [
+        ("repair", 30),
+        ("replacement", 30),
+        ("handover", 30),
+        ("dismantling", 15),
+        ("echelon_use", 15),
+        ("recycling", 30),
+        ("sale", 7),
+    ],
 )
 def test_deadline_per_stage(event_type: str, allowed: int) -> None:
     from gateway.compliance.calendar import WorkingDays
@@ -166,10 +190,10 @@ def test_deadline_per_stage(event_type: str, allowed: int) -> None:
     on_time = calendar.add_working_days(start, allowed)
     late = calendar.add_working_days(start, allowed + 1)
     rec = record()
-    rec["events"] = [{"type": event_type, "date": start.isoformat(),
-                      "reported_on": on_time.isoformat()},
-                     {"type": event_type, "date": start.isoformat(),
-                      "reported_on": late.isoformat()}]
+    rec["events"] = [
+        {"type": event_type, "date": start.isoformat(), "reported_on": on_time.isoformat()},
+        {"type": event_type, "date": start.isoformat(), "reported_on": late.isoformat()},
+    ]
     lates = [f for f in national_findings(rec) if f["rule"] == "report-late"]
     assert [f["fields"][0] for f in lates] == ["/events/1/reported_on"]
     assert lates[0]["details"]["working_days_taken"] == allowed + 1
@@ -178,19 +202,29 @@ def test_deadline_per_stage(event_type: str, allowed: int) -> None:
 
 def test_sale_deadline_counts_from_the_certificate() -> None:
     rec = record()
-    rec["events"] = [{"type": "sale", "date": "2025-03-20", "coc_date": "2025-03-03",
-                      "reported_on": "2025-03-21"}]
+    rec["events"] = [
+        {
+            "type": "sale",
+            "date": "2025-03-20",
+            "coc_date": "2025-03-03",
+            "reported_on": "2025-03-21",
+        }
+    ]
     (late,) = [f for f in national_findings(rec) if f["rule"] == "report-late"]
     assert late["fields"] == ["/events/0/reported_on", "/events/0/coc_date"]
 
 
 def test_missing_report_and_unknown_deadline() -> None:
     rec = record()
-    rec["events"] = [{"type": "repair", "date": "2025-03-03"},
-                     {"type": "production", "date": "2025-03-03", "reported_on": "2025-06-03"}]
+    rec["events"] = [
+        {"type": "repair", "date": "2025-03-03"},
+        {"type": "production", "date": "2025-03-03", "reported_on": "2025-06-03"},
+    ]
     findings = national_findings(rec)
     assert {(f["rule"], f["uncertain"]) for f in findings} == {
-        ("report-missing", False), ("deadline-unknown", True)}
+        ("report-missing", False),
+        ("deadline-unknown", True),
+    }
 
 
 def test_events_under_the_2026_measures_are_uncertain() -> None:
@@ -214,7 +248,8 @@ def custom(tmp_path: Path) -> Whitelist:
         "2,公告2020年第1号,2020-12-01,江苏,甲梯次利用有限公司,,echelon_use,listed,,T-2-01\n"
         "2,公告2020年第1号,2020-12-01,江苏,乙再生利用有限公司,,recycling,removed,2024-06-30,"
         "T-2-02\n",
-        encoding="utf-8")
+        encoding="utf-8",
+    )
     return Whitelist.load(path)
 
 
@@ -225,21 +260,37 @@ def handover(recipient: dict[str, Any], date: str = "2025-03-03") -> dict[str, A
 @pytest.mark.parametrize(
     ("recipient", "date", "expected"),
     [
-        ({"name": "甲梯次利用有限公司", "licence_no": "T-2-01", "activity": "echelon_use"},
-         "2025-03-03", set()),
-        ({"name": "甲梯次利用有限公司", "activity": "recycling"}, "2025-03-03",
-         {"whitelist-other-activity"}),
-        ({"name": "甲梯次利用有限公司", "licence_no": "T-2-01"}, "2020-11-30",
-         {"whitelist-not-yet-listed"}),
-        ({"name": "乙再生利用有限公司", "licence_no": "T-2-02", "activity": "recycling"},
-         "2025-03-03", {"whitelist-removed"}),
+        (
+            {"name": "甲梯次利用有限公司", "licence_no": "T-2-01", "activity": "echelon_use"},
+            "2025-03-03",
+            set(),
+        ),
+        (
+            {"name": "甲梯次利用有限公司", "activity": "recycling"},
+            "2025-03-03",
+            {"whitelist-other-activity"},
+        ),
+        (
+            {"name": "甲梯次利用有限公司", "licence_no": "T-2-01"},
+            "2020-11-30",
+            {"whitelist-not-yet-listed"},
+        ),
+        (
+            {"name": "乙再生利用有限公司", "licence_no": "T-2-02", "activity": "recycling"},
+            "2025-03-03",
+            {"whitelist-removed"},
+        ),
         ({"name": "丙公司", "activity": "recycling"}, "2025-03-03", {"whitelist-not-listed"}),
-        ({"name": "丙公司", "licence_no": "T-2-01", "activity": "echelon_use"}, "2025-03-03",
-         {"whitelist-identity-mismatch"}),
+        (
+            {"name": "丙公司", "licence_no": "T-2-01", "activity": "echelon_use"},
+            "2025-03-03",
+            {"whitelist-identity-mismatch"},
+        ),
     ],
 )
-def test_handover_against_the_whitelist(custom: Whitelist, recipient: dict[str, Any],
-                                        date: str, expected: set[str]) -> None:
+def test_handover_against_the_whitelist(
+    custom: Whitelist, recipient: dict[str, Any], date: str, expected: set[str]
+) -> None:
     rec = record()
     rec["events"] = [handover(recipient, date)]
     found = national_findings(rec, whitelist=custom)
@@ -251,10 +302,18 @@ def test_handover_against_the_whitelist(custom: Whitelist, recipient: dict[str, 
 def test_other_handover_parties(custom: Whitelist) -> None:
     rec = record()
     rec["events"] = [
-        {"type": "dismantling", "date": "2025-03-03", "reported_on": "2025-03-04",
-         "destination": {"name": "丙公司", "activity": "recycling"}},
-        {"type": "recycling", "date": "2025-03-03", "reported_on": "2025-03-04",
-         "party": {"name": "甲梯次利用有限公司", "licence_no": "T-2-01"}},
+        {
+            "type": "dismantling",
+            "date": "2025-03-03",
+            "reported_on": "2025-03-04",
+            "destination": {"name": "丙公司", "activity": "recycling"},
+        },
+        {
+            "type": "recycling",
+            "date": "2025-03-03",
+            "reported_on": "2025-03-04",
+            "party": {"name": "甲梯次利用有限公司", "licence_no": "T-2-01"},
+        },
         {"type": "handover", "date": "2025-03-03", "reported_on": "2025-03-04"},
     ]
     found = {(f["rule"], f["fields"][0]) for f in national_findings(rec, whitelist=custom)}
@@ -272,8 +331,12 @@ def test_docs_describe_every_rule() -> None:
 
 @pytest.mark.parametrize(
     "broken",
-    [{}, {"battery": 5, "events": [1, {"type": 3}]}, {"battery": {"code": "A" * 5000}},
-     {"battery": {"code": 7}, "events": [{"type": "repair", "date": "2025-02-30"}]}],
+    [
+        {},
+        {"battery": 5, "events": [1, {"type": 3}]},
+        {"battery": {"code": "A" * 5000}},
+        {"battery": {"code": 7}, "events": [{"type": "repair", "date": "2025-02-30"}]},
+    ],
 )
 def test_malformed_records_are_reported_not_raised(broken: dict[str, Any]) -> None:
     findings = national_findings(broken)

@@ -36,15 +36,23 @@ def test_shipped_first_batch() -> None:
     shipped = Whitelist.load()
     names = [item.name for item in shipped.listings]
     assert names == [
-        "衢州华友钴新材料有限公司", "赣州市豪鹏科技有限公司", "荆门市格林美新材料有限公司",
-        "湖南邦普循环科技有限公司", "广东光华科技股份有限公司",
+        "衢州华友钴新材料有限公司",
+        "赣州市豪鹏科技有限公司",
+        "荆门市格林美新材料有限公司",
+        "湖南邦普循环科技有限公司",
+        "广东光华科技股份有限公司",
     ]
     assert {item.announced_on for item in shipped.listings} == {D(2018, 9, 3)}
     assert {item.type for item in shipped.listings} == {"unknown"}
     state = shipped.completeness()
     assert not state["complete"]
     assert {b["batch"]: b["announced"] for b in state["batches"]} == {
-        1: 5, 2: None, 3: None, 4: 41, 5: 68}
+        1: 5,
+        2: None,
+        3: None,
+        4: 41,
+        5: 68,
+    }
 
 
 def test_lookup_by_licence_and_name(custom: Whitelist) -> None:
@@ -68,8 +76,9 @@ def test_lookup_by_licence_and_name(custom: Whitelist) -> None:
         ("T-7-09", D(2030, 5, 1), None, "not_listed"),
     ],
 )
-def test_dated_status(custom: Whitelist, key: str, on: dt.date, activity: str | None,
-                      status: str) -> None:
+def test_dated_status(
+    custom: Whitelist, key: str, on: dt.date, activity: str | None, status: str
+) -> None:
     assert custom.check(key, on, activity).status == status
 
 
@@ -94,8 +103,14 @@ def test_validation_names_every_line_and_column(tmp_path: Path) -> None:
     with pytest.raises(WhitelistInvalid) as caught:
         import_csv(path)
     found = {(e["line"], e["column"]) for e in caught.value.extensions["errors"]}
-    assert found == {(2, "batch"), (2, "licence_no"), (3, "announced_on"), (3, "type"),
-                     (4, "name"), (4, "removed_on")}
+    assert found == {
+        (2, "batch"),
+        (2, "licence_no"),
+        (3, "announced_on"),
+        (3, "type"),
+        (4, "name"),
+        (4, "removed_on"),
+    }
     assert str(caught.value).startswith("bad.csv line 2, column batch:")
 
 
@@ -115,13 +130,17 @@ def test_import_merges_atomically(tmp_path: Path) -> None:
     assert not list(home.glob(".whitelist-*"))  # no temporary file left behind
 
     # Change one row, repeat one, and confirm a shipped listing's type.
-    again = parse_csv((
-        HEADER
-        + ROWS.splitlines()[0].replace("echelon_use", "both") + "\n"
-        + ROWS.splitlines()[1] + "\n"
-        + "1,工业和信息化部公告2018年第40号,2018-09-03,湖南,湖南邦普循环科技有限公司,"
-          "Hunan Brunp Recycling Technology Co. Ltd.,recycling,listed,,MIIT-2018-40-04\n"
-    ).encode())
+    again = parse_csv(
+        (
+            HEADER
+            + ROWS.splitlines()[0].replace("echelon_use", "both")
+            + "\n"
+            + ROWS.splitlines()[1]
+            + "\n"
+            + "1,工业和信息化部公告2018年第40号,2018-09-03,湖南,湖南邦普循环科技有限公司,"
+            "Hunan Brunp Recycling Technology Co. Ltd.,recycling,listed,,MIIT-2018-40-04\n"
+        ).encode()
+    )
     result = import_rows(again, home)
     assert result.added == ()
     assert [(c.licence_no, dict(c.fields)) for c in result.changed] == [

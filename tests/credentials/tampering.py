@@ -48,8 +48,11 @@ def signed_passport(key: Ed25519PrivateKey | None = None) -> dict[str, Any]:
 def _second_subject(doc: dict[str, Any]) -> None:
     doc["credentialSubject"] = [
         doc["credentialSubject"],
-        {"id": "https ://attacker.example/passports/X", "type": "BatteryPassport",
-         "batteryMass": "1.0"},
+        {
+            "id": "https ://attacker.example/passports/X",
+            "type": "BatteryPassport",
+            "batteryMass": "1.0",
+        },
     ]
 
 
@@ -68,7 +71,8 @@ def _comment(doc: dict[str, Any]) -> None:
 
 def _status_id(doc: dict[str, Any]) -> None:
     doc["credentialStatus"] = {
-        "id": "https ://status.example/1#7", "type": "BitstringStatusListEntry",
+        "id": "https ://status.example/1#7",
+        "type": "BitstringStatusListEntry",
     }
 
 
@@ -112,10 +116,12 @@ def forged_jwt(key: Ed25519PrivateKey, header: Mapping[str, Any], payload_text: 
 
 def jwt_credential_text(did: str, claims: str = "") -> str:
     """An unsigned credential as JSON text, with extra raw members (e.g. ``"exp": NaN``)."""
-    body = json.dumps({
-        "@context": ["https://www.w3.org/ns/credentials/v2"],
-        "type": ["VerifiableCredential"],
-        "issuer": did,
-        "credentialSubject": {"id": "urn:uuid:6f1c2a34-0b7d-4c1e-9a55-3e0f1d2c4b6a"},
-    })
+    body = json.dumps(
+        {
+            "@context": ["https://www.w3.org/ns/credentials/v2"],
+            "type": ["VerifiableCredential"],
+            "issuer": did,
+            "credentialSubject": {"id": "urn:uuid:6f1c2a34-0b7d-4c1e-9a55-3e0f1d2c4b6a"},
+        }
+    )
     return body[:-1] + (", " + claims if claims else "") + "}"

@@ -8,10 +8,8 @@ import json
 
 import pytest
 import rfc3987_syntax
-from click.testing import CliRunner
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from gateway.cli import main
 from gateway.credentials import data_integrity, multikey, rdfc
 from gateway.credentials.did import Resolver
 from gateway.credentials.jose import verify_jwt
@@ -88,8 +86,10 @@ def test_the_issuer_refuses_what_it_cannot_represent_whole(signed, name) -> None
 def test_members_without_rdf_are_refused(signed, member, pointer) -> None:
     doc = {**copy.deepcopy(signed), **member}
     if "title" in member:
-        doc["@context"] = [*doc["@context"], {"title": {
-            "@id": "https://schema.org/name", "@container": "@language"}}]
+        doc["@context"] = [
+            *doc["@context"],
+            {"title": {"@id": "https://schema.org/name", "@container": "@language"}},
+        ]
     failed = _failed(verify(doc))
     assert failed["jsonld.terms"].startswith(pointer + ": "), failed
 
@@ -103,10 +103,12 @@ def test_json_literals_and_value_objects_stay_allowed() -> None:
         "title": {"en": "Pack", "zh-Hans": "电池包", "@none": "Pack"},
         "credentialSubject": {"id": "urn:uuid:1", "data": {"kty": "OKP", "@odd": None}},
     }
-    doc["@context"].append({
-        "data": {"@id": "https://x.example/data", "@type": "@json"},
-        "title": {"@id": "https://schema.org/name", "@container": "@language"},
-    })
+    doc["@context"].append(
+        {
+            "data": {"@id": "https://x.example/data", "@type": "@json"},
+            "title": {"@id": "https://schema.org/name", "@container": "@language"},
+        }
+    )
     assert rdfc.canonicalize(doc) == rdfc.canonicalize(doc, fast=False)
 
 
@@ -114,8 +116,7 @@ def test_pyoxigraph_empty_dataset_goes_to_pyld() -> None:
     # pyoxigraph answers an empty dataset for one bad @id; that must not pass as the
     # canonical form of the document.
     doc = {"@context": {"@vocab": "https://v.example/"}, "@id": "https ://x", "p": "1"}
-    assert rdfc._canonicalize_oxigraph(doc, default_loader(), None, deep=False,
-                                       used={"p"}) is None
+    assert rdfc._canonicalize_oxigraph(doc, default_loader(), None, deep=False, used={"p"}) is None
     with pytest.raises(JsonLdError, match="subject"):
         rdfc._canonicalize_pyld(doc, default_loader(), None)
 
@@ -130,13 +131,18 @@ def test_vocab_null_is_processed_not_a_crash() -> None:
         "credentialSubject": {"id": "urn:uuid:1"},
     }
     assert rdfc.canonicalize(doc, fast=False) == rdfc.canonicalize(
-        {**doc, "@context": doc["@context"][:1]}, fast=False)
+        {**doc, "@context": doc["@context"][:1]}, fast=False
+    )
     secured = data_integrity.add_proof(
-        doc, key, multikey.did_key_verification_method(key.public_key()), untrusted=True)
+        doc, key, multikey.did_key_verification_method(key.public_key()), untrusted=True
+    )
     assert verify(secured).verified
     # @vocab null really removes the vocabulary mapping: an undefined term is refused
-    undefined = {**doc, "@context": [{"@vocab": "https://v.example/"}, {"@vocab": None}],
-                 "anything": "x"}
+    undefined = {
+        **doc,
+        "@context": [{"@vocab": "https://v.example/"}, {"@vocab": None}],
+        "anything": "x",
+    }
     with pytest.raises(JsonLdError, match="anything"):
         rdfc.canonicalize(undefined, fast=False)
 
@@ -144,7 +150,7 @@ def test_vocab_null_is_processed_not_a_crash() -> None:
 # -- duplicate members ----------------------------------------------------------------
 
 
-def test_duplicate_members_are_refused(signed, tmp_path, monkeypatch) -> None:
+def test_duplicate_members_are_refused(runner, signed, tmp_path) -> None:
     text = duplicate_member_text(signed)
     assert verify(json.loads(text)).verified  # what a last-wins parser sees is signed
     result = verify(text)
@@ -153,8 +159,7 @@ def test_duplicate_members_are_refused(signed, tmp_path, monkeypatch) -> None:
     assert reason.startswith("/credentialSubject/manufacturerName: ") and "Evil" not in reason
     path = tmp_path / "dup.json"
     path.write_text(text, encoding="utf-8")
-    monkeypatch.setenv("GATEWAY_HOME", str(tmp_path / "instance"))
-    out = CliRunner().invoke(main, ["verify", str(path)])
+    out = runner.invoke(args=["verify", str(path)])
     assert out.exit_code == 1 and "/credentialSubject/manufacturerName" in out.output, out.output
 
 
@@ -171,11 +176,10 @@ def test_duplicate_members_in_did_documents_are_refused(tmp_path) -> None:
 
 
 @pytest.mark.parametrize("name", sorted(TAMPERINGS))
-def test_gateway_verify_refuses_tampered_files(signed, name, tmp_path, monkeypatch) -> None:
-    monkeypatch.setenv("GATEWAY_HOME", str(tmp_path / "instance"))
+def test_gateway_verify_refuses_tampered_files(runner, signed, name, tmp_path) -> None:
     path = tmp_path / "credential.json"
     path.write_text(json.dumps(tampered(signed, name)), encoding="utf-8")
-    out = CliRunner().invoke(main, ["verify", "--json", str(path)])
+    out = runner.invoke(args=["verify", "--json", str(path)])
     assert out.exit_code == 1, out.output
     [verdict] = json.loads(out.output)
     failed = {c["id"]: c.get("reason", "") for c in verdict["checks"] if not c["ok"]}
@@ -209,8 +213,9 @@ def jwt_issuer():
 )
 def test_numeric_dates_are_finite_integers(jwt_issuer, claims, reason) -> None:
     key, did, kid = jwt_issuer
-    token = forged_jwt(key, {"alg": "EdDSA", "typ": "vc+jwt", "kid": kid},
-                       jwt_credential_text(did, claims))
+    token = forged_jwt(
+        key, {"alg": "EdDSA", "typ": "vc+jwt", "kid": kid}, jwt_credential_text(did, claims)
+    )
     result = verify(token)
     assert not result.verified
     assert any(reason in c.reason for c in result.failures), result.failures
@@ -218,8 +223,11 @@ def test_numeric_dates_are_finite_integers(jwt_issuer, claims, reason) -> None:
 
 def test_integer_exp_in_the_future_verifies(jwt_issuer) -> None:
     key, did, kid = jwt_issuer
-    token = forged_jwt(key, {"alg": "EdDSA", "typ": "vc+jwt", "kid": kid},
-                       jwt_credential_text(did, '"exp": 4102444800, "iat": 1700000000'))
+    token = forged_jwt(
+        key,
+        {"alg": "EdDSA", "typ": "vc+jwt", "kid": kid},
+        jwt_credential_text(did, '"exp": 4102444800, "iat": 1700000000'),
+    )
     assert verify(token).verified
 
 
@@ -240,8 +248,11 @@ def test_duplicate_header_member_is_refused(jwt_issuer) -> None:
 def test_nested_arrays_in_a_jwt_payload_are_a_failed_check(jwt_issuer) -> None:
     key, did, kid = jwt_issuer
     deep = "[" * 5000 + "]" * 5000
-    token = forged_jwt(key, {"alg": "EdDSA", "typ": "vc+jwt", "kid": kid},
-                       jwt_credential_text(did, f'"evidence": {deep}'))
+    token = forged_jwt(
+        key,
+        {"alg": "EdDSA", "typ": "vc+jwt", "kid": kid},
+        jwt_credential_text(did, f'"evidence": {deep}'),
+    )
     result = verify(token)
     assert not result.verified and "deeper than" in result.failures[0].reason
 
@@ -252,9 +263,13 @@ def test_deeply_nested_credentials_are_a_failed_check() -> None:
     for _ in range(300):  # beyond orjson's 254 levels and the walk's limit
         node["credentialSubject"] = {}
         node = node["credentialSubject"]
-    doc["proof"] = {"type": "DataIntegrityProof", "cryptosuite": "eddsa-rdfc-2022",
-                    "proofPurpose": "assertionMethod", "proofValue": "z1",
-                    "verificationMethod": "did:key:z6Mk#z6Mk"}
+    doc["proof"] = {
+        "type": "DataIntegrityProof",
+        "cryptosuite": "eddsa-rdfc-2022",
+        "proofPurpose": "assertionMethod",
+        "proofValue": "z1",
+        "verificationMethod": "did:key:z6Mk#z6Mk",
+    }
     result = verify(doc)
     assert not result.verified
     with pytest.raises(JsonLdError):
@@ -290,8 +305,9 @@ def test_huge_proof_value_and_kid_are_refused_at_once(signed, jwt_issuer) -> Non
     doc["proof"]["verificationMethod"] = "did:key:z" + "2" * 1000 + "#z" + "2" * 1000
     assert "at most 47" in _failed(verify(doc))["proof.verificationMethod"]
     key, did, _ = jwt_issuer
-    token = forged_jwt(key, {"alg": "EdDSA", "kid": "did:key:z" + "2" * 200_000},
-                       jwt_credential_text(did))
+    token = forged_jwt(
+        key, {"alg": "EdDSA", "kid": "did:key:z" + "2" * 200_000}, jwt_credential_text(did)
+    )
     assert "header is longer than 4096" in _failed(verify(token))["jose.format"]
     long_kid = "did:key:z" + "2" * 1000 + "#z" + "2" * 1000  # within the header bound
     token = forged_jwt(key, {"alg": "EdDSA", "kid": long_kid}, jwt_credential_text(did))
@@ -300,13 +316,14 @@ def test_huge_proof_value_and_kid_are_refused_at_once(signed, jwt_issuer) -> Non
 
 def test_jws_segments_are_bounded(jwt_issuer) -> None:
     key, did, kid = jwt_issuer
-    token = forged_jwt(key, {"alg": "EdDSA", "kid": kid, "pad": "x" * 5000},
-                       jwt_credential_text(did))
+    token = forged_jwt(
+        key, {"alg": "EdDSA", "kid": kid, "pad": "x" * 5000}, jwt_credential_text(did)
+    )
     assert "header is longer than" in _failed(verify(token))["jose.format"]
-    head, payload, _ = forged_jwt(key, {"alg": "EdDSA", "kid": kid},
-                                  jwt_credential_text(did)).split(".")
-    assert "signature is longer" in _failed(verify(f"{head}.{payload}.{'A' * 500}"))[
-        "jose.format"]
+    head, payload, _ = forged_jwt(
+        key, {"alg": "EdDSA", "kid": kid}, jwt_credential_text(did)
+    ).split(".")
+    assert "signature is longer" in _failed(verify(f"{head}.{payload}.{'A' * 500}"))["jose.format"]
 
 
 # -- VC DM 2.0 structure: ids, type IRIs, credentialStatus / Schema / evidence -----------
@@ -315,8 +332,10 @@ def test_jws_segments_are_bounded(jwt_issuer) -> None:
 @pytest.mark.parametrize(
     "member, pointer",
     [
-        ({"credentialStatus": {"id": "not a url", "type": "BitstringStatusListEntry"}},
-         "/credentialStatus/id"),
+        (
+            {"credentialStatus": {"id": "not a url", "type": "BitstringStatusListEntry"}},
+            "/credentialStatus/id",
+        ),
         ({"credentialSchema": {"id": "schema 1", "type": "JsonSchema"}}, "/credentialSchema"),
         ({"evidence": [{"id": "https ://e.example/1", "type": "Evidence"}]}, "/evidence/0/id"),
         ({"type": ["VerifiableCredential", "https ://not-a-url#T"]}, "/type/1"),
@@ -338,11 +357,25 @@ def test_structure_checks_validate_ids_and_types(member, pointer) -> None:
 
 def test_lexical_forms_agree_with_the_rfc3987_grammar() -> None:
     samples = [
-        "https://a.example/x?y#z", "urn:uuid:6f1c2a34-0b7d-4c1e-9a55-3e0f1d2c4b6a",
-        "did:key:z6Mk#z6Mk", "did:web:gw.example%3A8443:eu", "mailto:x@y", "x:",
-        "http://例え.jp/パス", "data:application/vc+jwt,eyJ.a.b", "http://[v1.x]/",
-        "https ://x", "http://a b", "http://a%zz", "http://a/<b>", "https://x/#a#b",
-        "http://a:80x/", "https://a/{x}", "", "no-scheme", "http://a/\u0007",
+        "https://a.example/x?y#z",
+        "urn:uuid:6f1c2a34-0b7d-4c1e-9a55-3e0f1d2c4b6a",
+        "did:key:z6Mk#z6Mk",
+        "did:web:gw.example%3A8443:eu",
+        "mailto:x@y",
+        "x:",
+        "http://例え.jp/パス",
+        "data:application/vc+jwt,eyJ.a.b",
+        "http://[v1.x]/",
+        "https ://x",
+        "http://a b",
+        "http://a%zz",
+        "http://a/<b>",
+        "https://x/#a#b",
+        "http://a:80x/",
+        "https://a/{x}",
+        "",
+        "no-scheme",
+        "http://a/\u0007",
     ]
     for iri in samples:
         assert is_absolute_iri(iri) == rfc3987_syntax.is_valid_syntax_iri(iri), iri
@@ -372,7 +405,8 @@ def test_issue_side_canonicalization_applies_the_verifier_caps() -> None:
         "issuer": "did:example:issuer",
         "credentialSubject": [
             {"@id": f"_:b{i}", "ex:link": [{"@id": f"_:b{j}"} for j in range(n) if j != i]}
-            for i in range(n)],
+            for i in range(n)
+        ],
     }
     key = Ed25519PrivateKey.generate()
     vm = multikey.did_key_verification_method(key.public_key())
@@ -382,5 +416,7 @@ def test_issue_side_canonicalization_applies_the_verifier_caps() -> None:
     with pytest.raises(JsonLdError, match="limit|interlinked"):
         data_integrity.add_proof(doc, key, vm, untrusted=True, cryptosuite="eddsa-jcs-2022")
     doc["credentialSubject"] = [  # two linked blank nodes: signed as before
-        {"@id": "_:b0", "ex:link": {"@id": "_:b1"}}, {"@id": "_:b1", "ex:v": "1"}]
+        {"@id": "_:b0", "ex:link": {"@id": "_:b1"}},
+        {"@id": "_:b1", "ex:v": "1"},
+    ]
     assert "proof" in data_integrity.add_proof(doc, key, vm, untrusted=True)

@@ -4,10 +4,8 @@ import json
 import stat
 
 import pytest
-from click.testing import CliRunner
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from gateway.cli import main
 from gateway.credentials import multikey
 from gateway.credentials.did import (
     Resolver,
@@ -79,8 +77,12 @@ def test_generate_rotate_and_did_document(tmp_path) -> None:
     resolver = Resolver.from_files([tmp_path / "did"])
     old = resolver.resolve(first.kid)
     assert old.controller == "did:web:gw.example"
-    assert old.ed25519().public_bytes_raw() == VerificationMethod(
-        first.kid, first.controller, first.public_jwk).ed25519().public_bytes_raw()
+    assert (
+        old.ed25519().public_bytes_raw()
+        == VerificationMethod(first.kid, first.controller, first.public_jwk)
+        .ed25519()
+        .public_bytes_raw()
+    )
 
 
 def test_did_key_method(tmp_path) -> None:
@@ -99,36 +101,37 @@ def test_did_web_needs_a_pinned_document_without_network() -> None:
 def test_method_not_listed_for_assertion_is_refused() -> None:
     key = Ed25519PrivateKey.generate().public_key()
     vm = VerificationMethod.from_ed25519("did:web:a.example#k", "did:web:a.example", key)
-    doc = {"id": "did:web:a.example", "verificationMethod": [vm.as_json()],
-           "authentication": ["#k"]}
+    doc = {
+        "id": "did:web:a.example",
+        "verificationMethod": [vm.as_json()],
+        "authentication": ["#k"],
+    }
     resolver = Resolver(documents={doc["id"]: doc})
     assert resolver.resolve("did:web:a.example#k", purpose="authentication").id == vm.id
     with pytest.raises(DidResolutionError, match="assertionMethod"):
         resolver.resolve("did:web:a.example#k")
 
 
-def test_cli_keys_generate_list_did(tmp_path, monkeypatch) -> None:
-    monkeypatch.setenv("GATEWAY_HOME", str(tmp_path / "instance"))
+def test_cli_keys_generate_list_did(runner, tmp_path, monkeypatch) -> None:
     monkeypatch.setenv("GATEWAY_BASE_URL", "https://gw.example:8443")
-    runner = CliRunner()
-    result = runner.invoke(main, ["init"])
+    result = runner.invoke(args=["init"])
     assert result.exit_code == 0, result.output
     assert "signing key created: did:web:gw.example%3A8443#" in result.output
-    assert "signing key created" not in runner.invoke(main, ["init"]).output
-    assert runner.invoke(main, ["keys", "generate"]).exit_code == 0
-    listed = runner.invoke(main, ["keys", "list", "--json"])
+    assert "signing key created" not in runner.invoke(args=["init"]).output
+    assert runner.invoke(args=["keys", "generate"]).exit_code == 0
+    listed = runner.invoke(args=["keys", "list", "--json"])
     rows = json.loads(listed.output)
     assert [r["status"] for r in rows if r["use"] == "passport"] == ["retired", "active"]
     # The generic issue route's key: its own DID, rotated on its own.
     [vc_api] = [r for r in rows if r["use"] == "vc-api"]
     assert vc_api["controller"] == "did:web:gw.example%3A8443:vc-api"
-    assert runner.invoke(main, ["keys", "generate", "--vc-api"]).exit_code == 0
-    rows = json.loads(runner.invoke(main, ["keys", "list", "--json"]).output)
+    assert runner.invoke(args=["keys", "generate", "--vc-api"]).exit_code == 0
+    rows = json.loads(runner.invoke(args=["keys", "list", "--json"]).output)
     assert [r["status"] for r in rows if r["use"] == "vc-api"] == ["retired", "active"]
     assert [r["status"] for r in rows if r["use"] == "passport"] == ["retired", "active"]
-    vc_doc = json.loads(runner.invoke(main, ["keys", "did", "--vc-api"]).output)
+    vc_doc = json.loads(runner.invoke(args=["keys", "did", "--vc-api"]).output)
     assert vc_doc["id"] == "did:web:gw.example%3A8443:vc-api"
     assert len(vc_doc["verificationMethod"]) == 2
-    doc = json.loads(runner.invoke(main, ["keys", "did", "--format", "jwk"]).output)
+    doc = json.loads(runner.invoke(args=["keys", "did", "--format", "jwk"]).output)
     assert doc["id"] == "did:web:gw.example%3A8443"
     assert {vm["type"] for vm in doc["verificationMethod"]} == {"JsonWebKey"}

@@ -21,8 +21,9 @@ def _build(**kw):
         valid_from="2025-01-01T00:00:00Z",
     )
     args.update(kw)
-    subject = kw.pop("subject", {"@context": ["x"], "type": "BatteryPassport",
-                                 "batteryMass": "450.5"})
+    subject = kw.pop(
+        "subject", {"@context": ["x"], "type": "BatteryPassport", "batteryMass": "450.5"}
+    )
     args.pop("subject", None)
     return build_credential(subject, **args)
 
@@ -34,10 +35,16 @@ def test_build_credential_shape() -> None:
         "https://w3id.org/cn-eu-battery/contexts/passport/v1",
     ]
     assert vc["type"] == ["VerifiableCredential", "BatteryPassportCredential"]
-    assert vc["credentialSubject"] == {"id": PASSPORT, "type": "BatteryPassport",
-                                       "batteryMass": "450.5"}
+    assert vc["credentialSubject"] == {
+        "id": PASSPORT,
+        "type": "BatteryPassport",
+        "batteryMass": "450.5",
+    }
     assert (vc["mappingSet"], vc["mappingVersion"], vc["mappingHash"]) == (
-        "cn-trace-to-eu-passport", "1.0.0", "sha256:abc")
+        "cn-trace-to-eu-passport",
+        "1.0.0",
+        "sha256:abc",
+    )
     assert vc["accessGroup"] == "public" and "credentialStatus" not in vc
     assert all(c.ok for c in structure_checks(vc))
 

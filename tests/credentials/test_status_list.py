@@ -151,6 +151,7 @@ def test_verifier_refuses_purpose_mismatch_issuer_mismatch_and_missing_list() ->
         "statusListIndex": "5",
         "statusListCredential": doc["id"],
     }
+
     def reason(credential):
         [check] = check_status(credential, source, now=NOW, verify_list=lambda d: [])
         assert not check.ok

@@ -13,9 +13,7 @@ import json
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
-from gateway.cli import main
 from gateway.paths import FIXTURES_DIR
 
 MANIFESTS = [
@@ -49,9 +47,8 @@ def cli_args(folder: Path, case: dict) -> list[str]:
 
 
 @pytest.mark.parametrize(("folder", "case"), _cases())
-def test_expected_verdict(folder: Path, case: dict, tmp_path: Path, monkeypatch) -> None:
-    monkeypatch.setenv("GATEWAY_HOME", str(tmp_path / "instance"))
-    result = CliRunner().invoke(main, cli_args(folder, case))
+def test_expected_verdict(runner, folder: Path, case: dict, tmp_path: Path) -> None:
+    result = runner.invoke(args=cli_args(folder, case))
     assert result.exit_code in (0, 1), result.output
     [verdict] = json.loads(result.output)
     failed = [c for c in verdict["checks"] if not c["ok"]]

@@ -85,9 +85,16 @@ def test_data_integrity_passport_verifies(issuer) -> None:
     result = issuer.verify(issuer.sign(issuer.credential()))
     assert result.verified, failed(result)
     ids = [c.id for c in result.checks]
-    for expected in ("proof.signature", "issuer.controller", "validity", "status.revocation",
-                     "status.suspension", "issuer.trust", "passport.vocabulary",
-                     "passport.mapping"):
+    for expected in (
+        "proof.signature",
+        "issuer.controller",
+        "validity",
+        "status.revocation",
+        "status.suspension",
+        "issuer.trust",
+        "passport.vocabulary",
+        "passport.mapping",
+    ):
         assert expected in ids
     # No trust list: the issuer check is not evaluated, never a pass, and says so.
     trust = next(c for c in result.checks if c.id == "issuer.trust")
@@ -95,7 +102,8 @@ def test_data_integrity_passport_verifies(issuer) -> None:
     assert result.as_dict()["verified"] is True
     assert result.as_dict()["issuerTrust"] == "unknown"
     assert {"id": "issuer.trust", "ok": True, "evaluated": False} == {
-        k: v for k, v in trust.as_dict().items() if k != "reason"}
+        k: v for k, v in trust.as_dict().items() if k != "reason"
+    }
 
 
 def test_vc_jwt_passport_verifies(issuer) -> None:
@@ -210,8 +218,10 @@ def test_signed_status_list_credential_from_elsewhere(issuer) -> None:
     assert issuer.verify(secured, status_lists=lists).verified
     url = credential["credentialStatus"][0]["statusListCredential"]
     lists[url] = issuer.registry.store.load(url).credential()  # unsigned
-    assert "STATUS_VERIFICATION_ERROR" in failed(issuer.verify(secured, status_lists=lists))[
-        "status.revocation"]
+    assert (
+        "STATUS_VERIFICATION_ERROR"
+        in failed(issuer.verify(secured, status_lists=lists))["status.revocation"]
+    )
 
 
 def test_vocabulary_conformance(issuer) -> None:

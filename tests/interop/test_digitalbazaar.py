@@ -14,15 +14,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from gateway.cli import main
 from gateway.credentials import data_integrity, multikey, safe_mode
 from gateway.credentials.model import build_credential
 from gateway.credentials.status_list import StatusList
 from gateway.credentials.verify import verify
 from tests.credentials.tampering import TAMPERINGS, signed_passport, tampered
+from tests.helpers import GatewayRunner
 
 pytestmark = pytest.mark.interop
 
@@ -52,10 +51,16 @@ def node(tmp_path_factory) -> Path:
     (folder / "package.json").write_text('{"name": "interop", "private": true}\n')
     subprocess.run(
         ["npm", "install", "--no-audit", "--no-fund", "--loglevel=error", *PACKAGES],
-        cwd=folder, check=True, capture_output=True, timeout=600,
+        cwd=folder,
+        check=True,
+        capture_output=True,
+        timeout=600,
     )
     shutil.copy(SCRIPT, folder / SCRIPT.name)
-    result = CliRunner().invoke(main, ["contexts", "export", str(folder / "contexts")])
+    # Module-scoped, so not the per-test ``runner`` fixture: the same runner, made here.
+    result = GatewayRunner(folder / "instance").invoke(
+        args=["contexts", "export", folder / "contexts"]
+    )
     assert result.exit_code == 0, result.output
     return folder
 
@@ -65,7 +70,11 @@ def run_js(node: Path, mode: str, document: dict) -> str:
     path.write_text(json.dumps(document, ensure_ascii=False), encoding="utf-8")
     done = subprocess.run(
         ["node", SCRIPT.name, mode, "contexts", path.name],
-        cwd=node, check=True, capture_output=True, text=True, timeout=120,
+        cwd=node,
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     return done.stdout
 
@@ -136,12 +145,25 @@ def test_tampered_credentials_are_refused_by_both(node: Path, name: str) -> None
 @pytest.mark.parametrize(
     "member",
     [
-        pytest.param({"@context": ["https://www.w3.org/ns/credentials/v2",
-                                   {"Recalled": "https ://not-a-url#Recalled"}],
-                      "type": ["VerifiableCredential", "Recalled"]}, id="type IRI"),
-        pytest.param({"credentialStatus": {"id": "https ://status.example/1#7",
-                                           "type": "BitstringStatusListEntry"}},
-                     id="status id"),
+        pytest.param(
+            {
+                "@context": [
+                    "https://www.w3.org/ns/credentials/v2",
+                    {"Recalled": "https ://not-a-url#Recalled"},
+                ],
+                "type": ["VerifiableCredential", "Recalled"],
+            },
+            id="type IRI",
+        ),
+        pytest.param(
+            {
+                "credentialStatus": {
+                    "id": "https ://status.example/1#7",
+                    "type": "BitstringStatusListEntry",
+                }
+            },
+            id="status id",
+        ),
     ],
 )
 def test_what_the_issuer_used_to_sign_is_refused_by_both(node: Path, member, monkeypatch) -> None:
@@ -160,7 +182,8 @@ def test_what_the_issuer_used_to_sign_is_refused_by_both(node: Path, member, mon
     with monkeypatch.context() as patched:
         patched.setattr(safe_mode, "check_document", lambda *args: None)
         signed = data_integrity.add_proof(
-            document, key, multikey.did_key_verification_method(key.public_key()))
+            document, key, multikey.did_key_verification_method(key.public_key())
+        )
     assert not verify(signed, now=datetime.now(UTC)).verified
     assert json.loads(run_js(node, "verify", signed))["verified"] is False
 

@@ -6,8 +6,9 @@ from gateway.errors import TransformError
 from gateway.mapping import transforms
 from gateway.mapping.transforms import check_params, decimal_string
 
-CONTEXT = transforms.Context(record={}, base_url="https://gw.example/",
-                             decode_code=lambda code: {"battery_type_name": "LFP"})
+CONTEXT = transforms.Context(
+    record={}, base_url="https://gw.example/", decode_code=lambda code: {"battery_type_name": "LFP"}
+)
 
 
 def run(name, value, **params):
@@ -16,8 +17,14 @@ def run(name, value, **params):
 
 @pytest.mark.parametrize(
     ("value", "text"),
-    [("350.40", "350.4"), ("150", "150"), (Decimal("1.5E+2"), "150"), ("0.0007", "0.0007"),
-     ("-0", "0"), (3000, "3000")],
+    [
+        ("350.40", "350.4"),
+        ("150", "150"),
+        (Decimal("1.5E+2"), "150"),
+        ("0.0007", "0.0007"),
+        ("-0", "0"),
+        (3000, "3000"),
+    ],
 )
 def test_decimal_text_has_no_exponent_and_no_trailing_zeros(value, text):
     assert decimal_string(value) == text
@@ -35,24 +42,32 @@ def test_quantity_refuses_a_unit_of_another_dimension():
 
 
 def test_ratio_and_range_bound():
-    specs = {"power": {"value": "150", "unit": "kW"}, "rated_energy": {"value": "52.56",
-                                                                        "unit": "kWh"}}
-    assert run("ratio", specs, numerator="power", denominator="rated_energy", unit="W/Wh",
-               places=3) == "2.854"
-    assert run("range_bound", {"min": "-20", "max": "55", "unit": "°C"}, bound="min",
-               unit="°C") == "-20"
+    specs = {
+        "power": {"value": "150", "unit": "kW"},
+        "rated_energy": {"value": "52.56", "unit": "kWh"},
+    }
+    assert (
+        run("ratio", specs, numerator="power", denominator="rated_energy", unit="W/Wh", places=3)
+        == "2.854"
+    )
+    assert (
+        run("range_bound", {"min": "-20", "max": "55", "unit": "°C"}, bound="min", unit="°C")
+        == "-20"
+    )
 
 
 def test_enum_refuses_unlisted_codes():
     assert run("enum", "ev", values={"ev": "electric vehicle battery"}) == (
-        "electric vehicle battery")
+        "electric vehicle battery"
+    )
     with pytest.raises(TransformError, match="not in the enumeration map"):
         run("enum", "bus", values={"ev": "electric vehicle battery"})
 
 
 def test_passport_url_and_code_segment():
     assert run("passport_url", "Z9ZPBA10000001F3F0000123") == (
-        "https://gw.example/passports/Z9ZPBA10000001F3F0000123")
+        "https://gw.example/passports/Z9ZPBA10000001F3F0000123"
+    )
     assert run("code_segment", "Z9ZPBA10000001F3F0000123", segment="battery_type_name") == "LFP"
 
 

@@ -4,24 +4,21 @@ import json
 import warnings
 
 import pytest
-from click.testing import CliRunner
 
-from gateway.cli import main
 from gateway.paths import FIXTURES_DIR
-from tests.mapping_rows import NEW_ROW
+from tests.helpers import NEW_ROW
 
 BASE = "cn-trace-to-eu-passport@1.0.0"
 DRAFT = "cn-trace-to-eu-passport@1.1.0"
 
 
 @pytest.fixture
-def run(tmp_path, monkeypatch):
-    monkeypatch.setenv("GATEWAY_HOME", str(tmp_path / "instance"))
+def run(runner, monkeypatch):
     monkeypatch.delenv("DATABASE_URL", raising=False)
-    (tmp_path / "instance").mkdir()
+    runner.home.mkdir()
 
     def invoke(*args, ok=True):
-        result = CliRunner().invoke(main, [str(a) for a in args])
+        result = runner.invoke(args=args)
         if ok:
             assert result.exit_code == 0, result.output
         return result
@@ -31,8 +28,17 @@ def run(tmp_path, monkeypatch):
 
 def test_draft_edit_diff_impact_publish_convert(run, tmp_path):
     run("mappings", "draft", DRAFT, "--from", "1.0.0")
-    edited = run("mappings", "edit", DRAFT, "--set", "15", "predicate_id=skos:exactMatch",
-                 "--add", json.dumps(NEW_ROW), "--json")
+    edited = run(
+        "mappings",
+        "edit",
+        DRAFT,
+        "--set",
+        "15",
+        "predicate_id=skos:exactMatch",
+        "--add",
+        json.dumps(NEW_ROW),
+        "--json",
+    )
     assert json.loads(edited.output) == []
 
     change = json.loads(run("mappings", "diff", BASE, DRAFT, "--json").output)
@@ -41,13 +47,17 @@ def test_draft_edit_diff_impact_publish_convert(run, tmp_path):
     assert change["added"][0]["subject_label_zh"] == "模块内阻"
     assert [c["attribute"] for c in change["changed"]] == ["manufacturingPlace"]
     assert change["changed"][0]["fields"] == {
-        "predicate_id": ["skos:closeMatch", "skos:exactMatch"]}
+        "predicate_id": ["skos:closeMatch", "skos:exactMatch"]
+    }
     assert change["removed"] == []
     assert "manufacturingPlace" in run("mappings", "diff", BASE, DRAFT).output
 
     effect = json.loads(run("mappings", "impact", DRAFT, "--json").output)
-    with_plant = [r for r in effect["records"]
-                  if any(c["key"] == "manufacturing_place" for c in r["status_changes"])]
+    with_plant = [
+        r
+        for r in effect["records"]
+        if any(c["key"] == "manufacturing_place" for c in r["status_changes"])
+    ]
     assert effect["attributes"]["manufacturing_place"] == {"partial -> filled": len(with_plant)}
     assert len(with_plant) >= 2
     ncm = next(r for r in effect["records"] if r["record"].endswith("ncm-ev-pack.json"))
@@ -63,8 +73,15 @@ def test_draft_edit_diff_impact_publish_convert(run, tmp_path):
     assert again.exit_code == 1 and "cannot change" in again.output
 
     out = tmp_path / "out"
-    run("convert", FIXTURES_DIR / "records" / "ncm-ev-pack.json", "--out", out,
-        "--mapping", DRAFT, "--quiet")
+    run(
+        "convert",
+        FIXTURES_DIR / "records" / "ncm-ev-pack.json",
+        "--out",
+        out,
+        "--mapping",
+        DRAFT,
+        "--quiet",
+    )
     gaps = json.loads(next(out.glob("*/gaps.json")).read_text(encoding="utf-8"))
     assert gaps["mapping"]["version"] == "1.1.0"
     statuses = {a["key"]: a["status"] for a in gaps["attributes"]}
@@ -83,11 +100,25 @@ def test_a_breaking_change_needs_a_major_version(run):
 def test_an_invalid_draft_lists_every_problem_and_cannot_be_published(run):
     run("mappings", "draft", DRAFT, "--from", "1.0.0")
     bad_row = dict(NEW_ROW, object_id="eubp:noSuchAttribute")
-    problems = json.loads(run(
-        "mappings", "edit", DRAFT, "--set", "3", "transform=no_such_transform",
-        "--set", "18", "transform_params={\"unit\": \"V\"}",
-        "--set", "20", "subject_id=cntrace:specs.no_such_field",
-        "--add", json.dumps(bad_row), "--json").output)
+    problems = json.loads(
+        run(
+            "mappings",
+            "edit",
+            DRAFT,
+            "--set",
+            "3",
+            "transform=no_such_transform",
+            "--set",
+            "18",
+            'transform_params={"unit": "V"}',
+            "--set",
+            "20",
+            "subject_id=cntrace:specs.no_such_field",
+            "--add",
+            json.dumps(bad_row),
+            "--json",
+        ).output
+    )
     by_row = {(p["row"], p["column"]) for p in problems}
     assert (3, "transform") in by_row
     assert (18, "transform_params") in by_row
@@ -113,8 +144,11 @@ def test_export_then_import_keeps_the_content_hash(run, tmp_path):
 
     exported = tmp_path / "exported.sssom.tsv"
     run("mappings", "export", BASE, exported)
-    text = exported.read_text(encoding="utf-8").replace("/1.0.0\n", "/1.0.1\n").replace(
-        "mapping_set_version: 1.0.0", "mapping_set_version: 1.0.1")
+    text = (
+        exported.read_text(encoding="utf-8")
+        .replace("/1.0.0\n", "/1.0.1\n")
+        .replace("mapping_set_version: 1.0.0", "mapping_set_version: 1.0.1")
+    )
     exported.write_text(text, encoding="utf-8")
     imported = run("mappings", "import", exported, "--base", "1.0.0")
     listed = json.loads(run("mappings", "list", "--json").output)

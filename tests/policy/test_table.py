@@ -6,8 +6,15 @@ from gateway.policy.table import apply_policy, load_policy
 RECORD = {
     "battery": {"code": "Z9ZPBA10000001F3F0000123", "category": "ev"},
     "vehicle": {"vin": "LNBSCTEST00000001", "last_location": {"lat": "30.5", "lon": "104.0"}},
-    "events": [{"type": "sale", "date": "2025-04-01", "vin": "LNBSCTEST00000001",
-                "region": "510100", "party": {"name": "Example Auto"}}],
+    "events": [
+        {
+            "type": "sale",
+            "date": "2025-04-01",
+            "vin": "LNBSCTEST00000001",
+            "region": "510100",
+            "party": {"name": "Example Auto"},
+        }
+    ],
     "usage": {"soh": "97", "cycles": 120},
 }
 

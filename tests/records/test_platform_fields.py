@@ -12,13 +12,13 @@ from typing import Any
 import pytest
 
 from gateway.errors import ConfigError, InvalidRecord
+from gateway.jsonvalues import VALUE_KINDS
 from gateway.mapping.sssom import read_sssom
 from gateway.mapping.validate import validate
 from gateway.paths import MAPPINGS_DIR
 from gateway.policy.table import TABLES_DIR as POLICY_DIR
 from gateway.policy.table import apply_policy, load_policy
 from gateway.records import field_paths, read_record
-from gateway.records.fields import VALUE_KINDS
 from gateway.records.paths import field_kinds
 from gateway.records.platform_fields import (
     COLUMNS,
@@ -204,8 +204,9 @@ def test_unknown_and_ill_typed_fields_are_named() -> None:
         "/platform_fields/digital_id",
         "/platform_fields/carbon_footprint_declared",
     }
-    assert "not a national platform field declared in platform-fields 1.0.0" in (
-        found["/platform_fields/colour"]["message"]
+    assert (
+        "not a national platform field declared in platform-fields 1.0.0"
+        in (found["/platform_fields/colour"]["message"])
     )
     assert found["/platform_fields/digital_id"]["message"] == (
         "must be a string (platform field kind string)"
@@ -259,8 +260,7 @@ def test_xsd_requires_the_name_attribute() -> None:
 def test_boolean_fields_take_json_booleans_and_xsd_lexical_forms(tmp_path: Path) -> None:
     flag = {**NEW_FIELD, "name": "recycled", "kind": "boolean"}
     table = load_platform_fields(copy_table(tmp_path, flag))
-    loaded = read_record(as_json(record(recycled=True)), "application/json",
-                         platform_fields=table)
+    loaded = read_record(as_json(record(recycled=True)), "application/json", platform_fields=table)
     assert loaded["platform_fields"] == {"recycled": True}
     for refused in ("true", 1):
         found = problems(as_json(record(recycled=refused)), platform_fields=table)
@@ -268,8 +268,9 @@ def test_boolean_fields_take_json_booleans_and_xsd_lexical_forms(tmp_path: Path)
     written = write_xml_record(loaded)
     assert b'<field name="recycled">true</field>' in written
     xml_zero = written.replace(b">true<", b"> 0 <")
-    assert read_record(xml_zero, "application/xml", platform_fields=table)[
-        "platform_fields"] == {"recycled": False}
+    assert read_record(xml_zero, "application/xml", platform_fields=table)["platform_fields"] == {
+        "recycled": False
+    }
 
 
 # -- a new field: data only -------------------------------------------------------------
@@ -306,9 +307,7 @@ def test_a_mapping_row_may_read_the_new_field(table) -> None:
     assert problem.column == "subject_id" and NEW_PATH in problem.message
 
 
-def test_a_new_field_stays_withheld_until_a_policy_row_classifies_it(
-    table, tmp_path: Path
-) -> None:
+def test_a_new_field_stays_withheld_until_a_policy_row_classifies_it(table, tmp_path: Path) -> None:
     data = record(assurance_scheme="RMAP")
     loaded = read_record(as_json(data), "application/json", platform_fields=table)
     draft = draft_passport(
@@ -318,8 +317,6 @@ def test_a_new_field_stays_withheld_until_a_policy_row_classifies_it(
     assert entry["status"] == "withheld"
     assert entry["source"] == NEW_PATH
     assert "third_party_assurances" not in draft.conversion.attributes
-
-
 
 
 def test_a_policy_row_lets_a_new_field_leave(table, tmp_path: Path) -> None:

@@ -85,10 +85,7 @@ def test_fixtures_together_use_every_field_of_the_model() -> None:
     for path in GOOD:
         seen |= source_paths(read_record_file(path))
     # The open-ended blocks are covered by their own tests (test_platform_fields.py).
-    model = {
-        p for p in field_paths()
-        if not p.startswith(("eu_supplement.", "platform_fields"))
-    }
+    model = {p for p in field_paths() if not p.startswith(("eu_supplement.", "platform_fields"))}
     assert model - seen == set()
     assert seen - field_paths() == set()
 

@@ -12,7 +12,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from gateway.errors import InvalidRecord
-from gateway.records.fields import MAX_SAFE_INTEGER, canonical_decimal
+from gateway.jsonvalues import MAX_SAFE_INTEGER
+from gateway.records.fields import canonical_decimal
 from gateway.records.reader import read_record
 from gateway.records.validation import validate_record
 

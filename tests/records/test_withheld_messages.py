@@ -7,9 +7,7 @@ import json
 from typing import Any
 
 import pytest
-from click.testing import CliRunner
 
-from gateway.cli import main
 from gateway.errors import InvalidRecord
 from gateway.paths import FIXTURES_DIR
 from gateway.records import read_record
@@ -69,12 +67,16 @@ def test_exported_fields_still_quote_the_value() -> None:
 
 def test_xml_schema_messages_about_withheld_fields_do_not_quote_the_value() -> None:
     xml = (RECORDS / "ncm-ev-pack.xml").read_text(encoding="utf-8")
-    vehicle = (f"<vehicle><vin>{BAD_VIN}</vin><last_location><lat>30.1</lat><lon>104.1</lon>"
-               f"<time>{BAD_TIME}</time></last_location></vehicle>\n  <usage>")
+    vehicle = (
+        f"<vehicle><vin>{BAD_VIN}</vin><last_location><lat>30.1</lat><lon>104.1</lon>"
+        f"<time>{BAD_TIME}</time></last_location></vehicle>\n  <usage>"
+    )
     error = _problems(xml.replace("<usage>", vehicle, 1).encode(), "application/xml")
     _assert_silent(json.dumps(error.to_problem(), ensure_ascii=False))
-    assert any("dateTime" in p["message"] and p["pointer"].endswith("last_location/time")
-               for p in error.extensions["errors"])
+    assert any(
+        "dateTime" in p["message"] and p["pointer"].endswith("last_location/time")
+        for p in error.extensions["errors"]
+    )
 
 
 def test_record_paths_and_redaction_rules() -> None:
@@ -82,24 +84,31 @@ def test_record_paths_and_redaction_rules() -> None:
 
     assert pointer_path("/events/2/vin") == "events.vin"
     assert xpath_path("/record/events/event[2]/vin") == "events.vin"
-    assert xpath_path("/record/platform_fields/field[@name='digital_id']") == \
-        "platform_fields.digital_id"
+    assert (
+        xpath_path("/record/platform_fields/field[@name='digital_id']")
+        == "platform_fields.digital_id"
+    )
     assert is_withheld("events.vin") and is_withheld("vehicle.owner.name")
     assert is_withheld("usage.soh") and not is_withheld("battery.code")
-    assert redact("'ABC123' is not X", "ABC123") == \
-        "the value is not X (value not shown: the cross-border policy withholds this field)"
+    assert (
+        redact("'ABC123' is not X", "ABC123")
+        == "the value is not X (value not shown: the cross-border policy withholds this field)"
+    )
     assert redact("must be at most 3", 5) == "must be at most 3"
 
 
 def test_api_problem_body_does_not_echo_withheld_values(tmp_path) -> None:
-    from tests.api.conftest import issue_keys, make_app
+    from tests.helpers import issue_keys, make_app
 
     app = make_app(tmp_path / "instance")
     try:
         keys = issue_keys(app.extensions["gateway.settings"])
-        refused = app.test_client().post("/passports", data=json.dumps(_bad_record()),
-                                         content_type="application/json",
-                                         headers=keys["exporter"])
+        refused = app.test_client().post(
+            "/passports",
+            data=json.dumps(_bad_record()),
+            content_type="application/json",
+            headers=keys["exporter"],
+        )
         assert refused.status_code == 422
         _assert_silent(refused.get_data(as_text=True))
         assert refused.get_json()["pointer"] == "/vehicle/vin"
@@ -107,11 +116,10 @@ def test_api_problem_body_does_not_echo_withheld_values(tmp_path) -> None:
         app.extensions["gateway.instance"].db.dispose()
 
 
-def test_cli_output_does_not_echo_withheld_values(tmp_path, monkeypatch) -> None:
-    monkeypatch.setenv("GATEWAY_HOME", str(tmp_path / "instance"))
+def test_cli_output_does_not_echo_withheld_values(runner, tmp_path) -> None:
     path = tmp_path / "bad.json"
     path.write_text(json.dumps(_bad_record()), encoding="utf-8")
-    result = CliRunner().invoke(main, ["convert", str(path), "--out", str(tmp_path / "out")])
+    result = runner.invoke(args=["convert", str(path), "--out", str(tmp_path / "out")])
     assert result.exit_code != 0
     assert "/vehicle/vin" in result.output
     _assert_silent(result.output)

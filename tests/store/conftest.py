@@ -8,27 +8,14 @@ skipped, except under CI (``CI=true``), where a missing database fails them.
 
 from __future__ import annotations
 
-import os
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine
 
 from gateway.settings import Settings
-from gateway.store.db import Database, init_db, normalise_url
-
-
-def _postgres_url() -> str:
-    url = os.environ.get("DATABASE_URL_TEST", "")
-    if not url:
-        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
-            pytest.fail(
-                "CI=true but DATABASE_URL_TEST is not set: the PostgreSQL store tests must run"
-            )
-        pytest.skip("PostgreSQL store tests need DATABASE_URL_TEST")
-    return url
+from gateway.store.db import Database, init_db
+from tests.helpers import postgres_schema
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
@@ -37,18 +24,8 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'instance' / 'gateway.sqlite'}"
         return
-    base = normalise_url(_postgres_url())
-    schema = f"t_{uuid.uuid4().hex[:16]}"
-    admin = create_engine(base, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f"CREATE SCHEMA {schema}")
-    url = base.update_query_dict({"options": f"-csearch_path={schema}"})
-    try:
-        yield url.render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
-        admin.dispose()
+    with postgres_schema() as url:
+        yield url
 
 
 @pytest.fixture

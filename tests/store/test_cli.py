@@ -5,22 +5,19 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
-from gateway.cli import main
 from gateway.store.db import Database, head_revision
 from gateway.store.tenants import Tenants
+from tests.helpers import GatewayRunner
 
 
 @pytest.fixture
-def run(db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+def run(db_url: str, runner: GatewayRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("GATEWAY_HOME", str(tmp_path / "instance"))
     monkeypatch.setenv("DATABASE_URL", db_url)
-    runner = CliRunner()
 
     def invoke(*args: str, ok: bool = True):
-        result = runner.invoke(main, list(args))
+        result = runner.invoke(args=args)
         assert (result.exit_code == 0) is ok, result.output
         return result
 

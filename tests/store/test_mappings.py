@@ -30,7 +30,7 @@ def test_draft_lifecycle(db: Database) -> None:
         repo = MappingVersions(s)
         assert repo.get(SET, "1.0.0") == published
         assert repo.latest_published(SET) == published
-        assert repo.list(SET, "draft") == []
+        assert repo.listing(SET, "draft") == []
         assert [e.action for e in AuditLog(s).entries()] == [
             "mapping.drafted",
             "mapping.edited",
@@ -79,7 +79,7 @@ def test_delete_draft(db: Database) -> None:
     with db.transaction() as s:
         MappingVersions(s).create_draft(SET, "1.0.0", TSV)
         MappingVersions(s).delete_draft(SET, "1.0.0")
-        assert MappingVersions(s).list() == []
+        assert MappingVersions(s).listing() == []
         with pytest.raises(MappingNotFound):
             MappingVersions(s).delete_draft(SET, "1.0.0")
 

@@ -151,9 +151,9 @@ def test_tenant_isolation(db: Database, tenants: dict[str, int]) -> None:
     mine_id = make_passport(acme, 1).id
     with db.reading() as s:
         repo = Passports(s)
-        assert [p.tenant_id for p in repo.list(acme)] == [acme] * 3
-        assert [p.tenant_id for p in repo.list(rival)] == [rival]
-        assert len(repo.list(None)) == 4
+        assert [p.tenant_id for p in repo.listing(acme)] == [acme] * 3
+        assert [p.tenant_id for p in repo.listing(rival)] == [rival]
+        assert len(repo.listing(None)) == 4
         assert repo.get(mine_id, tenant_id=acme).id == mine_id
         with pytest.raises(NotFound):
             repo.get(mine_id, tenant_id=rival)
@@ -171,16 +171,16 @@ def test_list_paging_and_filters(db: Database, tenants: dict[str, int]) -> None:
         Passports(s).set_status(make_passport(acme, 2).id, "revoked", "a")
     with db.reading() as s:
         repo = Passports(s)
-        page1 = repo.list(acme, limit=2)
-        page2 = repo.list(acme, limit=2, after=page1[-1].id)
-        page3 = repo.list(acme, limit=2, after=page2[-1].id)
+        page1 = repo.listing(acme, limit=2)
+        page2 = repo.listing(acme, limit=2, after=page1[-1].id)
+        page3 = repo.listing(acme, limit=2, after=page2[-1].id)
         ids = [p.id for p in page1 + page2 + page3]
         assert ids == sorted(make_passport(acme, n).id for n in range(1, 6))
-        assert [p.id for p in repo.list(acme, status="revoked")] == [make_passport(acme, 2).id]
+        assert [p.id for p in repo.listing(acme, status="revoked")] == [make_passport(acme, 2).id]
         code = make_passport(acme, 3).battery_code
-        assert [p.battery_code for p in repo.list(None, battery_code=code)] == [code]
+        assert [p.battery_code for p in repo.listing(None, battery_code=code)] == [code]
         with pytest.raises(InvalidInput):
-            repo.list(acme, limit=0)
+            repo.listing(acme, limit=0)
 
 
 def test_status_changes_flip_bits(db: Database, tenants: dict[str, int]) -> None:

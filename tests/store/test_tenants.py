@@ -17,7 +17,7 @@ def test_create_and_list(db: Database) -> None:
         Tenants(s).create("Ningde Cells 2")
         Tenants(s).create("acme")
     with db.reading() as s:
-        assert [t.name for t in Tenants(s).list()] == ["Ningde Cells 2", "acme"]
+        assert [t.name for t in Tenants(s).listing()] == ["Ningde Cells 2", "acme"]
         assert Tenants(s).get("acme").id != Tenants(s).get("Ningde Cells 2").id
 
 

@@ -1,5 +1,5 @@
 """Usage aggregates of a synthetic four-hour stream, checked against the phase table
-(see conftest.py), and the stream's hazards: gaps, markers, re-issued and late frames,
+(see stream.py), and the stream's hazards: gaps, markers, re-issued and late frames,
 bad frames, several vehicles, frames of a vehicle that never logged in."""
 
 from __future__ import annotations
@@ -29,9 +29,13 @@ def close(text: str, value: float, places: int) -> bool:
 def result_a(scenario):
     bad = []
     result = aggregate_frames(
-        scenario.stream.lines, battery_code=scenario.code_a,
-        rated_capacity_ah=scenario.rated_ah, temp_min=scenario.temp_min,
-        temp_max=scenario.temp_max, on_bad=bad.append)
+        scenario.stream.lines,
+        battery_code=scenario.code_a,
+        rated_capacity_ah=scenario.rated_ah,
+        temp_min=scenario.temp_min,
+        temp_max=scenario.temp_max,
+        on_bad=bad.append,
+    )
     return result, bad
 
 
@@ -44,8 +48,7 @@ def test_usage_block_matches_the_phase_table(result_a, scenario):
     assert usage["cycles"] == int(throughput_ah // (2 * scenario.rated_ah))
     assert usage["cycles"] == 1
     assert usage["energy_throughput"]["unit"] == "kWh"
-    assert close(usage["energy_throughput"]["value"],
-                 want["charge_kwh"] + want["discharge_kwh"], 3)
+    assert close(usage["energy_throughput"]["value"], want["charge_kwh"] + want["discharge_kwh"], 3)
     assert usage["capacity_throughput"]["unit"] == "Ah"
     assert close(usage["capacity_throughput"]["value"], throughput_ah, 2)
     assert usage["time_above_max_temp_minutes"] == want["above_min"] == 60
@@ -69,8 +72,11 @@ def test_statistics_match_the_phase_table(result_a, scenario):
     assert close(stats["energy_kwh"]["discharged"], want["discharge_kwh"], 3)
     assert close(stats["capacity_ah"]["charged"], want["charge_ah"], 2)
     assert close(stats["capacity_ah"]["discharged"], want["discharge_ah"], 2)
-    assert close(stats["equivalent_full_cycles"],
-                 (want["charge_ah"] + want["discharge_ah"]) / (2 * scenario.rated_ah), 2)
+    assert close(
+        stats["equivalent_full_cycles"],
+        (want["charge_ah"] + want["discharge_ah"]) / (2 * scenario.rated_ah),
+        2,
+    )
     soc = stats["soc_pct"]
     assert (soc["min"], soc["max"]) == (str(want["soc_min"]), str(want["soc_max"]))
     assert close(soc["mean"], want["soc_mean"], 2)
@@ -118,9 +124,13 @@ def test_output_is_float_free_and_names_no_vehicle(result_a, scenario):
 
 
 def test_two_vehicles_are_kept_apart(scenario):
-    aggregator = UsageAggregator(Parameters(temp_min=scenario.temp_min,
-                                            temp_max=scenario.temp_max,
-                                            rated_capacity_ah=scenario.rated_ah))
+    aggregator = UsageAggregator(
+        Parameters(
+            temp_min=scenario.temp_min,
+            temp_max=scenario.temp_max,
+            rated_capacity_ah=scenario.rated_ah,
+        )
+    )
     for line in scenario.stream.lines:
         try:
             aggregator.add_hex(line)
@@ -173,12 +183,18 @@ def test_late_frame_beyond_the_window_is_counted_not_integrated():
     frames = [enc.login(vin, start, [code])]
     for i in range(10):
         moment = start + dt.timedelta(seconds=10 * i)
-        frames.append(enc.realtime(vin, moment, [enc.vehicle_unit(soc=50, voltage=100,
-                                                                  current=36)]))
-    frames.append(enc.realtime(vin, start + dt.timedelta(seconds=5), [enc.vehicle_unit(
-        soc=50, voltage=100, current=36)], reissued=True))
-    result = aggregate_frames([f.hex() for f in frames], battery_code=code,
-                              reorder_window_s=0)
+        frames.append(
+            enc.realtime(vin, moment, [enc.vehicle_unit(soc=50, voltage=100, current=36)])
+        )
+    frames.append(
+        enc.realtime(
+            vin,
+            start + dt.timedelta(seconds=5),
+            [enc.vehicle_unit(soc=50, voltage=100, current=36)],
+            reissued=True,
+        )
+    )
+    result = aggregate_frames([f.hex() for f in frames], battery_code=code, reorder_window_s=0)
     assert result.statistics["frames"]["late"] == 1
     # 9 intervals of 10 s at 3.6 kW: 0.09 kWh.
     assert result.usage["energy_throughput"]["value"] == "0.09"
@@ -189,12 +205,23 @@ def test_logout_ends_the_session_and_unbinds():
     start = dt.datetime(2025, 6, 1, 8, tzinfo=BEIJING)
 
     def data(seconds):
-        return enc.realtime(vin, start + dt.timedelta(seconds=seconds),
-                            [enc.vehicle_unit(soc=50, voltage=100, current=36)])
+        return enc.realtime(
+            vin,
+            start + dt.timedelta(seconds=seconds),
+            [enc.vehicle_unit(soc=50, voltage=100, current=36)],
+        )
 
-    frames = [enc.login(vin, start, [code]), data(0), data(10), data(20),
-              enc.logout(vin, start + dt.timedelta(seconds=25)), data(30),
-              enc.login(vin, start + dt.timedelta(seconds=40), [code]), data(40), data(50)]
+    frames = [
+        enc.login(vin, start, [code]),
+        data(0),
+        data(10),
+        data(20),
+        enc.logout(vin, start + dt.timedelta(seconds=25)),
+        data(30),
+        enc.login(vin, start + dt.timedelta(seconds=40), [code]),
+        data(40),
+        data(50),
+    ]
     result = aggregate_frames([f.hex() for f in frames], battery_code=code)
     assert result.statistics["sessions"] == 2
     assert result.statistics["frames"]["unbound"] == 1
@@ -208,10 +235,17 @@ def test_multi_pack_vehicle_uses_per_subsystem_units():
     frames = [enc.login(vin, start, codes)]
     for i in range(7):
         moment = start + dt.timedelta(seconds=10 * i)
-        frames.append(enc.realtime(vin, moment, [
-            enc.vehicle_unit(soc=50, voltage=360, current=100),
-            enc.voltages_unit([(360, 60), (360, 40)]),
-            enc.temperatures_unit([[20, 50, 30], [10, 12]])]))
+        frames.append(
+            enc.realtime(
+                vin,
+                moment,
+                [
+                    enc.vehicle_unit(soc=50, voltage=360, current=100),
+                    enc.voltages_unit([(360, 60), (360, 40)]),
+                    enc.temperatures_unit([[20, 50, 30], [10, 12]]),
+                ],
+            )
+        )
     aggregator = UsageAggregator(Parameters(temp_min=-20, temp_max=45))
     for frame in frames:
         aggregator.add(parse_frame(frame))
@@ -223,8 +257,9 @@ def test_multi_pack_vehicle_uses_per_subsystem_units():
 
 
 def test_a_battery_without_frames_gets_an_empty_usage_block(scenario):
-    result = aggregate_frames(scenario.stream.lines[:3], battery_code="4A6PCPM27KLPCLE7C2940000",
-                              on_bad=lambda bad: None)
+    result = aggregate_frames(
+        scenario.stream.lines[:3], battery_code="4A6PCPM27KLPCLE7C2940000", on_bad=lambda bad: None
+    )
     assert result.usage == {}
     assert result.statistics["samples"] == 0
 
@@ -241,10 +276,18 @@ def test_parameters_refuse_nonsense():
 
 def test_encoder_round_trips_through_the_parser():
     moment = dt.datetime(2025, 6, 1, 8, 0, 5, tzinfo=BEIJING)
-    frame = parse_frame(enc.realtime("LNBSCTEST00000001", moment, [
-        enc.vehicle_unit(soc=42, voltage=371.5, current=-123.4, charging="parked charging"),
-        enc.extreme_unit(max_temp=-3, min_temp=-7),
-        enc.alarm_unit(2, ["soc_jump", "ress_overcharge"])], reissued=True))
+    frame = parse_frame(
+        enc.realtime(
+            "LNBSCTEST00000001",
+            moment,
+            [
+                enc.vehicle_unit(soc=42, voltage=371.5, current=-123.4, charging="parked charging"),
+                enc.extreme_unit(max_temp=-3, min_temp=-7),
+                enc.alarm_unit(2, ["soc_jump", "ress_overcharge"]),
+            ],
+            reissued=True,
+        )
+    )
     assert frame.command == 0x03
     vehicle, extreme, alarm = frame.data["info_units"]
     assert vehicle["physical"]["soc_pct"] == 42
@@ -258,7 +301,11 @@ def test_encoder_round_trips_through_the_parser():
 
 
 def test_without_a_reorder_window_the_late_reissued_frame_is_dropped(scenario):
-    result = aggregate_frames(scenario.stream.lines, battery_code=scenario.code_a,
-                              reorder_window_s=0, on_bad=lambda bad: None)
+    result = aggregate_frames(
+        scenario.stream.lines,
+        battery_code=scenario.code_a,
+        reorder_window_s=0,
+        on_bad=lambda bad: None,
+    )
     assert result.statistics["frames"]["late"] == 1
     assert result.statistics["samples"] == scenario.expected["samples"] - 1

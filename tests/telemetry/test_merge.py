@@ -23,14 +23,26 @@ def record():
 
 
 def test_record_values_win_and_telemetry_fills_the_rest(record):
-    merged = merge_usage(record, aggregate(
-        as_of="2025-11-20", soc="80", cycles=3,
-        energy_throughput={"value": "82.933", "unit": "kWh"},
-        capacity_throughput={"value": "223.14", "unit": "Ah"},
-        time_above_max_temp_minutes=60, overcharge_events=1,
-        alarms=[{"type": "insulation", "level": 3, "time": "2025-10-29T07:55:31+08:00"},
-                {"type": "battery_high_temperature", "level": 3,
-                 "time": "2025-11-20T09:00:00+08:00"}]))
+    merged = merge_usage(
+        record,
+        aggregate(
+            as_of="2025-11-20",
+            soc="80",
+            cycles=3,
+            energy_throughput={"value": "82.933", "unit": "kWh"},
+            capacity_throughput={"value": "223.14", "unit": "Ah"},
+            time_above_max_temp_minutes=60,
+            overcharge_events=1,
+            alarms=[
+                {"type": "insulation", "level": 3, "time": "2025-10-29T07:55:31+08:00"},
+                {
+                    "type": "battery_high_temperature",
+                    "level": 3,
+                    "time": "2025-11-20T09:00:00+08:00",
+                },
+            ],
+        ),
+    )
     usage = merged["usage"]
     own = record["usage"]
     for key in ("soc", "cycles", "energy_throughput", "overcharge_events", "soh"):
@@ -40,7 +52,10 @@ def test_record_values_win_and_telemetry_fills_the_rest(record):
     assert usage["as_of"] == "2025-11-20"
     # The record's insulation alarm is not repeated; the new one is added in time order.
     assert [a["type"] for a in usage["alarms"]] == [
-        "temperature_difference", "insulation", "battery_high_temperature"]
+        "temperature_difference",
+        "insulation",
+        "battery_high_temperature",
+    ]
     assert record["usage"]["soc"] == own["soc"]  # the input is not modified
 
 
@@ -51,8 +66,9 @@ def test_nothing_filled_keeps_the_record_date(record):
 
 def test_a_record_without_usage_gets_the_aggregates_and_no_soh(record):
     del record["usage"]
-    merged = merge_usage(record, {"battery_code": CODE, "usage": {"as_of": "2025-06-01",
-                                                                   "soc": "95"}})
+    merged = merge_usage(
+        record, {"battery_code": CODE, "usage": {"as_of": "2025-06-01", "soc": "95"}}
+    )
     assert merged["usage"] == {"as_of": "2025-06-01", "soc": "95"}
 
 

@@ -24,17 +24,30 @@ def test_aggregates_become_passport_attributes_and_soh_stays_a_gap():
     # 20 minutes charging at 55 °C (above the record's 50 °C limit), 100 A at 400 V.
     for i in range(121):
         moment = start + dt.timedelta(seconds=10 * i)
-        frames.append(enc.realtime("LNBSCTEST00000009", moment, [
-            enc.vehicle_unit(soc=50, voltage=400, current=-100, charging="parked charging"),
-            enc.extreme_unit(max_temp=55, min_temp=40)]))
+        frames.append(
+            enc.realtime(
+                "LNBSCTEST00000009",
+                moment,
+                [
+                    enc.vehicle_unit(soc=50, voltage=400, current=-100, charging="parked charging"),
+                    enc.extreme_unit(max_temp=55, min_temp=40),
+                ],
+            )
+        )
     params = parameters_from_record(record)
     assert (params.temp_min, params.temp_max) == (float(limits["min"]), float(limits["max"]))
-    aggregates = aggregate_frames([f.hex() for f in frames], battery_code=code,
-                                  rated_capacity_ah=params.rated_capacity_ah,
-                                  temp_min=params.temp_min, temp_max=params.temp_max)
-    draft = draft_passport(merge_usage(record, aggregates),
-                           mapping="cn-trace-to-eu-passport@1.0.0",
-                           base_url="https://passports.example.com")
+    aggregates = aggregate_frames(
+        [f.hex() for f in frames],
+        battery_code=code,
+        rated_capacity_ah=params.rated_capacity_ah,
+        temp_min=params.temp_min,
+        temp_max=params.temp_max,
+    )
+    draft = draft_passport(
+        merge_usage(record, aggregates),
+        mapping="cn-trace-to-eu-passport@1.0.0",
+        base_url="https://passports.example.com",
+    )
     document = draft.documents["legitimate_interest"]
     assert document["timeExtremeTempAbove"] == 20
     assert document["timeChargingExtremeTempAbove"] == 20

@@ -14,10 +14,12 @@ import re
 import pytest
 from jsonschema import Draft4Validator
 
+from gateway.access_groups import ACCESS_GROUPS
 from gateway.errors import ConfigError, TransformError
 from gateway.paths import FIXTURES_DIR, ROOT
 from gateway.transform import batterypass as bp
-from gateway.vocab.catalog import ACCESS_GROUPS, load_catalog
+from gateway.transform import batterypass_table as bp_table
+from gateway.vocab.catalog import load_catalog
 
 EXAMPLES = FIXTURES_DIR / "batterypass"
 CAS_DEFECT = (
@@ -127,14 +129,13 @@ def test_every_rule_targets_a_path_the_catalog_names_for_its_attribute() -> None
     assert stray == []
 
 
-def test_a_broken_table_is_refused(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
-    table = json.loads(bp.PROJECTION_PATH.read_text(encoding="utf-8"))
+def test_a_broken_table_is_refused(tmp_path) -> None:
+    table = json.loads(bp_table.PROJECTION_PATH.read_text(encoding="utf-8"))
     table["rules"][0]["path"] = "batteryPassportIdentifer"
     broken = tmp_path / "projection.json"
     broken.write_text(json.dumps(table), encoding="utf-8")
-    monkeypatch.setattr(bp, "PROJECTION_PATH", broken)
     with pytest.raises(ConfigError, match=r"/rules/0: path 'batteryPassportIdentifer'"):
-        bp._load_projection()
+        bp_table.load_projection(broken)
 
 
 # -- projection -----------------------------------------------------------------------------

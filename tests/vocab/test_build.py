@@ -1,6 +1,8 @@
 """The generated vocabulary agrees with the catalog CSV."""
 
+import hashlib
 import json
+import shutil
 import subprocess
 import sys
 
@@ -8,10 +10,17 @@ import pyoxigraph as ox
 import pytest
 from rdflib import RDF, SH, SKOS, XSD, Graph, Literal, Namespace, URIRef
 
+from gateway.errors import ContextError
 from gateway.paths import CONTEXTS_DIR, ROOT, VOCAB_DIR
 from gateway.vocab import build
-from gateway.vocab.catalog import load_catalog
-from gateway.vocab.loader import PASSPORT_V1, pinned_contexts
+from gateway.vocab.catalog import Catalog, load_catalog
+from gateway.vocab.loader import (
+    PASSPORT_V1,
+    passport_context_url,
+    passport_context_version,
+    passport_contexts,
+    pinned_contexts,
+)
 
 CNB = Namespace("https://w3id.org/cn-eu-battery/vocab#")
 
@@ -19,8 +28,9 @@ CNB = Namespace("https://w3id.org/cn-eu-battery/vocab#")
 @pytest.fixture(scope="module")
 def built(tmp_path_factory):
     out = tmp_path_factory.mktemp("vocab")
-    written = build.build(out)
-    return out, written
+    shutil.copytree(CONTEXTS_DIR, out / "contexts")  # the published contexts
+    build.build(out)
+    return out, list(build.artifacts(vocab_dir=out))
 
 
 def test_vocab_agrees_with_the_csv(built):
@@ -36,10 +46,8 @@ def test_vocab_agrees_with_the_csv(built):
 
 
 def test_check_reports_a_stale_file(built, tmp_path):
-    out, written = built
-    for rel in written:
-        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
-        (tmp_path / rel).write_bytes((out / rel).read_bytes())
+    out, _ = built
+    shutil.copytree(out, tmp_path, dirs_exist_ok=True)
     assert build.stale(tmp_path) == []
     (tmp_path / "shapes.ttl").write_text("# edited by hand\n", encoding="utf-8")
     (tmp_path / "contexts/passport-v1.jsonld").unlink()
@@ -50,7 +58,7 @@ def test_vocabulary_has_every_row():
     catalog = load_catalog()
     g = Graph().parse(VOCAB_DIR / "cn-eu-battery.ttl", format="turtle")
     keys = {str(o) for o in g.objects(None, CNB.catalogKey)}
-    assert keys == {a.key for a in catalog} and len(keys) == 119
+    assert keys == {a.key for a in catalog} and len(keys) == len(catalog.attributes)
     for a in catalog:
         p = URIRef(a.iri)
         assert (p, RDF.type, RDF.Property) in g
@@ -87,7 +95,7 @@ def test_context_has_every_row():
         expected = a.xsd.replace(str(XSD), "xsd:") if a.xsd else None
         assert terms[a.term].get("@type") == expected
     attribute_terms = [t for t in terms if t in catalog.by_term]
-    assert len(attribute_terms) == 119
+    assert len(attribute_terms) == len(catalog.attributes)
 
 
 def test_shapes_have_every_row():
@@ -96,11 +104,12 @@ def test_shapes_have_every_row():
     assert g.value(node, SH.targetClass) == CNB.BatteryPassport
     assert g.value(node, SH.closed) == Literal(True)
     paths = {g.value(shape, SH.path): shape for shape in g.objects(node, SH.property)}
-    for a in load_catalog():
+    catalog = load_catalog()
+    for a in catalog:
         shape = paths[URIRef(a.iri)]
         assert g.value(shape, SH.datatype) == URIRef(a.xsd or XSD.string)
         assert g.value(shape, SH.nodeKind) == SH.Literal
-    assert len(paths) == 119 + len(build.STRUCTURAL_TERMS)
+    assert len(paths) == len(catalog.attributes) + len(build.STRUCTURAL_TERMS)
 
 
 def test_index_pins_the_generated_context():
@@ -125,3 +134,55 @@ def test_build_check_is_stable_across_hash_seeds():
             check=False,
         )
         assert result.returncode == 0, result.stderr
+
+
+def _sha256(path):
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_a_changed_vocabulary_gets_a_new_context_version(tmp_path):
+    shutil.copytree(CONTEXTS_DIR, tmp_path / "contexts")
+    v1 = tmp_path / "contexts" / "passport-v1.jsonld"
+    v1_bytes, v1_pin = v1.read_bytes(), _sha256(v1)
+    shipped = load_catalog()
+    changed = Catalog.of(shipped.attributes[:-1])  # one attribute withdrawn
+
+    written = build.build(tmp_path, catalog=changed)
+
+    assert "contexts/passport-v2.jsonld" in written
+    assert "contexts/passport-v1.jsonld" not in written
+    assert v1.read_bytes() == v1_bytes
+    index = json.loads((tmp_path / "contexts" / "index.json").read_text(encoding="utf-8"))
+    assert index[PASSPORT_V1] == {"file": "passport-v1.jsonld", "sha256": v1_pin}
+    v2 = tmp_path / "contexts" / "passport-v2.jsonld"
+    assert index[passport_context_url(2)] == {"file": v2.name, "sha256": _sha256(v2)}
+    terms = json.loads(v2.read_text(encoding="utf-8"))["@context"]
+    assert shipped.attributes[-1].term not in terms
+    assert shipped.attributes[0].term in terms
+    # Built again from the same catalog: up to date, and no third version.
+    assert build.stale(tmp_path, catalog=changed) == []
+    assert build.build(tmp_path, catalog=changed) == []
+    assert not (tmp_path / "contexts" / "passport-v3.jsonld").exists()
+
+
+def test_an_edited_published_context_is_refused(tmp_path):
+    shutil.copytree(CONTEXTS_DIR, tmp_path / "contexts")
+    changed = Catalog.of(load_catalog().attributes[:-1])
+    build.build(tmp_path, catalog=changed)  # v2 is now the newest
+    v1 = tmp_path / "contexts" / "passport-v1.jsonld"
+    v1.write_bytes(v1.read_bytes().replace(b"@protected", b"@protected "))
+    assert build.stale(tmp_path, catalog=changed) == ["contexts/passport-v1.jsonld"]
+    with pytest.raises(ContextError, match="passport-v1.jsonld"):
+        build.build(tmp_path, catalog=changed)
+
+
+def test_passport_context_versions():
+    assert passport_contexts()[0] == PASSPORT_V1
+    assert passport_context_version(PASSPORT_V1) == 1
+    assert passport_context_version(passport_context_url(12)) == 12
+    for url in (
+        "https://w3id.org/cn-eu-battery/contexts/passport/v01",
+        "https://w3id.org/cn-eu-battery/contexts/passport/vx",
+        "https://www.w3.org/ns/credentials/v2",
+    ):
+        assert passport_context_version(url) is None

@@ -18,8 +18,7 @@ def test_swagger_ui_renders_the_contract_under_its_policy(pages) -> None:
     assert "Battery Passport Gateway API" in page.title()
 
 
-@pytest.mark.parametrize("path", ["/dashboard", "/mapping-editor", "/verify", "/login",
-                                  "/docs/"])
+@pytest.mark.parametrize("path", ["/dashboard", "/mapping-editor", "/verify", "/login", "/docs/"])
 def test_pages_refuse_to_be_framed(pages, server, path) -> None:
     browser = pages()
     page = browser.page

@@ -14,11 +14,27 @@ from gateway import services
 from gateway.errors import InvalidRecord
 from gateway.invisible_chars import INVISIBLE, neutralise
 from gateway.records import read_record, read_record_file
-from tests.api.conftest import RECORDS, issue_keys, make_app
+from tests.helpers import RECORDS, issue_keys, make_app
 
-CODE_POINTS = ["\u202a", "\u202b", "\u202c", "\u202d", "\u202e", "\u2066", "\u2067", "\u2068",
-               "\u2069", "\u200e", "\u200f", "\u061c", "\u200b", "\u200c", "\u200d", "\u2060",
-               "\ufeff"]
+CODE_POINTS = [
+    "\u202a",
+    "\u202b",
+    "\u202c",
+    "\u202d",
+    "\u202e",
+    "\u2066",
+    "\u2067",
+    "\u2068",
+    "\u2069",
+    "\u200e",
+    "\u200f",
+    "\u061c",
+    "\u200b",
+    "\u200c",
+    "\u200d",
+    "\u2060",
+    "\ufeff",
+]
 
 
 @pytest.fixture
@@ -61,8 +77,11 @@ def test_eu_supplement_and_xml_text_are_refused_too():
 def test_api_answers_422_naming_field_and_code_point(app):
     keys = issue_keys(app.extensions["gateway.settings"])
     refused = app.test_client().post(
-        "/passports", data=json.dumps(_record_with("ACME\u202eslleC")),
-        content_type="application/json", headers=keys["exporter"])
+        "/passports",
+        data=json.dumps(_record_with("ACME\u202eslleC")),
+        content_type="application/json",
+        headers=keys["exporter"],
+    )
     assert refused.status_code == 422
     body = refused.get_json()
     assert body["pointer"] == "/manufacturer/name" and "U+202E" in body["detail"]

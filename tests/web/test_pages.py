@@ -23,9 +23,14 @@ CODE = "Z9ZPEN8K52S96AE740000319"  # fixtures/records/ncm-ev-pack.json
 
 def _issue(server, record: str, fmt: str = "di") -> dict:
     response = requests.post(
-        f"{server.url}/passports?format={fmt}", data=(RECORDS / record).read_bytes(),
-        headers={"Authorization": f"Bearer {server.keys['exporter']}",
-                 "Content-Type": "application/json"}, timeout=60)
+        f"{server.url}/passports?format={fmt}",
+        data=(RECORDS / record).read_bytes(),
+        headers={
+            "Authorization": f"Bearer {server.keys['exporter']}",
+            "Content-Type": "application/json",
+        },
+        timeout=60,
+    )
     assert response.status_code in (200, 201), response.text
     return response.json()
 
@@ -45,8 +50,13 @@ def test_qr_code_opens_the_public_passport(server, issued, pages) -> None:
     # Same symbol as encoding the passport URL afresh: the QR code holds that URL.
     expected = io.BytesIO()
     segno.make(passport_url, error="m", micro=False).save(
-        expected, kind="svg", scale=6, border=4, xmldecl=False,
-        title=f"QR code of the battery passport {CODE}")
+        expected,
+        kind="svg",
+        scale=6,
+        border=4,
+        xmldecl=False,
+        title=f"QR code of the battery passport {CODE}",
+    )
     assert svg == expected.getvalue().decode()
 
     anonymous = pages()
@@ -54,12 +64,25 @@ def test_qr_code_opens_the_public_passport(server, issued, pages) -> None:
     page = anonymous.page
     text = page.inner_text("main")
     assert CODE in text
-    for public in ("Mindong Example Power Battery Co., Ltd.", "NCM811", "Rated capacity",
-                   "350.4", "Carbon footprint", "0.047", "Verified", "Public information"):
+    for public in (
+        "Mindong Example Power Battery Co., Ltd.",
+        "NCM811",
+        "Rated capacity",
+        "350.4",
+        "Carbon footprint",
+        "0.047",
+        "Verified",
+        "Public information",
+    ):
         assert public in text, public
     # Legitimate-interest and authority data stay hidden from anonymous readers.
-    for restricted in ("LiNi0.8Co0.1Mn0.1O2", "legitimate interest", "For authorities",
-                       "State of health", "96.8"):
+    for restricted in (
+        "LiNi0.8Co0.1Mn0.1O2",
+        "legitimate interest",
+        "For authorities",
+        "State of health",
+        "96.8",
+    ):
         assert restricted not in text, restricted
     anonymous.measure("passport")
     anonymous.check_accessibility("passport")
@@ -88,8 +111,9 @@ def test_qr_code_opens_the_public_passport(server, issued, pages) -> None:
 
 
 def test_verify_good_and_tampered_credentials(server, issued, pages) -> None:
-    presentation = requests.get(f"{server.url}/passports/{CODE}",
-                                headers={"Accept": "application/ld+json"}, timeout=10).json()
+    presentation = requests.get(
+        f"{server.url}/passports/{CODE}", headers={"Accept": "application/ld+json"}, timeout=10
+    ).json()
     credential = presentation["verifiableCredential"][0]
     visitor = pages()
     visitor.goto("/verify")
@@ -115,8 +139,9 @@ def test_verify_good_and_tampered_credentials(server, issued, pages) -> None:
     # A vc+jwt credential uploaded as a file.
     jwt = _issue(server, "lfp-storage-pack.json", fmt="jwt")["credentials"]["public"]
     visitor.goto("/verify")
-    visitor.page.set_input_files("#file", files=[{
-        "name": "passport.jwt", "mimeType": "text/plain", "buffer": jwt.encode()}])
+    visitor.page.set_input_files(
+        "#file", files=[{"name": "passport.jwt", "mimeType": "text/plain", "buffer": jwt.encode()}]
+    )
     visitor.submit("Verify")
     assert "The credential is valid" in visitor.page.locator("#result").inner_text()
 
@@ -139,7 +164,8 @@ def test_dashboard_upload_shows_gaps(server, pages) -> None:
     log = page.inner_text("#progress-log")
     assert "Z9ZPEB3SPRS001E9R0000457" in log and "NOT-A-CODE" in log
     assert "2 / 3" in page.inner_text("#progress-text") or "3 / 3" in page.inner_text(
-        "#progress-text")
+        "#progress-text"
+    )
     page.click("#batch-link")
     page.wait_for_load_state("load")
     batch_url = page.url
@@ -150,7 +176,8 @@ def test_dashboard_upload_shows_gaps(server, pages) -> None:
     assert row.locator("td").first.inner_text().strip().startswith("F")
     assert "filled" in row.locator("td").first.get_attribute("class")
     footprint = heat.locator(
-        "tbody tr", has=page.locator("th", has_text="Battery carbon footprint per functional"))
+        "tbody tr", has=page.locator("th", has_text="Battery carbon footprint per functional")
+    )
     statuses = [c.get_attribute("class") for c in footprint.locator("td").all()]
     assert "st-filled" in statuses[0] and "st-filled" not in statuses[1]
     assert "National compliance findings" in main
@@ -160,8 +187,10 @@ def test_dashboard_upload_shows_gaps(server, pages) -> None:
     gaps = page.request.get(batch_url + "/gaps.csv")
     rows = list(csv.DictReader(io.StringIO(gaps.text().lstrip("\ufeff"))))
     chemistry = [r for r in rows if r["key"] == "battery_chemistry"]
-    assert {r["battery_code"] for r in chemistry} == {"Z9ZPEB3SPRS001E9R0000457",
-                                                       "Z9ZPEB3SPRS001E9R0000458"}
+    assert {r["battery_code"] for r in chemistry} == {
+        "Z9ZPEB3SPRS001E9R0000457",
+        "Z9ZPEB3SPRS001E9R0000458",
+    }
     assert {r["status"] for r in chemistry} == {"filled"}
     passports = page.request.get(batch_url + "/passports.json").json()
     assert len(passports["passports"]) == 2
@@ -170,18 +199,24 @@ def test_dashboard_upload_shows_gaps(server, pages) -> None:
     plain = pages(java_script_enabled=False)
     plain.sign_in("exporter")
     ndjson = (RECORDS / "end-of-life-pack.json").read_bytes().replace(b"\n", b"") + b"\n"
-    plain.page.set_input_files("#file", files=[{
-        "name": "records.ndjson", "mimeType": "application/x-ndjson", "buffer": ndjson}])
+    plain.page.set_input_files(
+        "#file",
+        files=[{"name": "records.ndjson", "mimeType": "application/x-ndjson", "buffer": ndjson}],
+    )
     plain.submit("Upload and issue")
     assert "1 of 1 records became passports" in plain.page.inner_text("main")
     plain.measure("upload-result")
 
     # axe needs scripts: the same result page, the form cloned without its listener.
     exporter.goto("/dashboard")
-    page.evaluate("() => { const f = document.getElementById('upload-form');"
-                  " f.replaceWith(f.cloneNode(true)); }")
-    page.set_input_files("#file", files=[{
-        "name": "records.ndjson", "mimeType": "application/x-ndjson", "buffer": ndjson}])
+    page.evaluate(
+        "() => { const f = document.getElementById('upload-form');"
+        " f.replaceWith(f.cloneNode(true)); }"
+    )
+    page.set_input_files(
+        "#file",
+        files=[{"name": "records.ndjson", "mimeType": "application/x-ndjson", "buffer": ndjson}],
+    )
     exporter.submit("Upload and issue")
     assert "already uploaded" in page.inner_text("main") or "refused" in page.inner_text("main")
     exporter.check_accessibility("upload-result")

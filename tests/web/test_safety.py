@@ -11,24 +11,16 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from gateway.app import create_app
-from gateway.services import prepare_instance
 from gateway.services.sessions import SESSION_LIFETIME
-from gateway.settings import Settings
 from gateway.store import Tenants, init_db
 from gateway.store import sessions as store_sessions
-
-
-def _app(home: Path, base_url: str) -> Flask:
-    overrides = {"home": home, "base_url": base_url}
-    prepare_instance(Settings.load(overrides))
-    return create_app(overrides)
+from tests.helpers import PLAIN_URL, make_app
 
 
 @pytest.fixture
 def tls_app(tmp_path: Path):
     """An app served (as its base URL says) over TLS."""
-    app = _app(tmp_path / "instance", "https://gw.example")
+    app = make_app(tmp_path / "instance", base_url="https://gw.example")
     yield app
     app.extensions["gateway.instance"].db.dispose()
 
@@ -38,7 +30,7 @@ def _key(app: Flask, role: str) -> str:
     try:
         with db.transaction() as session:
             tenants = Tenants(session)
-            if not any(t.name == "acme" for t in tenants.list()):
+            if not any(t.name == "acme" for t in tenants.listing()):
                 tenants.create("acme")
             return tenants.issue_key("acme", role).secret
     finally:
@@ -55,16 +47,19 @@ def _sign_in(client: FlaskClient, secret: str) -> None:
     assert signed.status_code == 303
 
 
-@pytest.mark.parametrize("target", [
-    "/dashboard\r\nSet-Cookie: stolen=1",
-    "/dashboard\nX-Injected: 1",
-    "/%0d%0a\r\n",
-    "/\\evil.example/",
-    "\\\\evil.example",
-    "//evil.example/",
-    "https://evil.example/",
-    "/" + "a" * 5000,
-])
+@pytest.mark.parametrize(
+    "target",
+    [
+        "/dashboard\r\nSet-Cookie: stolen=1",
+        "/dashboard\nX-Injected: 1",
+        "/%0d%0a\r\n",
+        "/\\evil.example/",
+        "\\\\evil.example",
+        "//evil.example/",
+        "https://evil.example/",
+        "/" + "a" * 5000,
+    ],
+)
 def test_language_switch_redirects_only_to_paths_on_this_site(client, target) -> None:
     response = client.get("/language/zh", query_string={"next": target})
     assert response.status_code == 303
@@ -77,8 +72,10 @@ def test_sign_in_redirects_only_to_paths_on_this_site(app, client) -> None:
     form = client.get("/login", query_string={"next": "/verify\r\nSet-Cookie: x=1"})
     assert form.status_code == 200 and "Set-Cookie: x=1" not in form.get_data(as_text=True)
     token = _token(form.get_data(as_text=True))
-    signed = client.post("/login", data={"api_key": secret, "csrf_token": token,
-                                         "next": "/verify\r\nSet-Cookie: x=1"})
+    signed = client.post(
+        "/login",
+        data={"api_key": secret, "csrf_token": token, "next": "/verify\r\nSet-Cookie: x=1"},
+    )
     assert signed.status_code == 303 and signed.location == "/dashboard"
     kept = client.get("/login", query_string={"next": "/verify?x=1"})
     assert 'value="/verify?x=1"' in kept.get_data(as_text=True)
@@ -134,9 +131,12 @@ def test_script_nonces_differ_per_response(client) -> None:
 
 
 def test_api_answers_problems_and_docs_carry_the_headers(client) -> None:
-    for response in (client.get("/health"), client.get("/no/such/route"),
-                     client.post("/credentials/verify", data=b"{", content_type="application/json"),
-                     client.get("/openapi.yaml")):
+    for response in (
+        client.get("/health"),
+        client.get("/no/such/route"),
+        client.post("/credentials/verify", data=b"{", content_type="application/json"),
+        client.get("/openapi.yaml"),
+    ):
         assert response.headers["Content-Security-Policy"].startswith("default-src 'none'")
         assert response.headers["X-Content-Type-Options"] == "nosniff"
         assert response.headers["X-Frame-Options"] == "DENY"
@@ -163,9 +163,9 @@ def test_behind_tls_every_cookie_is_secure_and_hsts_is_sent(tls_app) -> None:
 def test_signing_out_on_one_instance_ends_the_session_on_another(tmp_path, backend_url) -> None:
     """Two gateway processes over one database (and one instance folder, as
     docs/operations.md asks): a session ended by one is refused by the other."""
-    overrides = {"home": tmp_path / "instance", "database_url": backend_url}
-    prepare_instance(Settings.load(overrides))
-    first, second = create_app(overrides), create_app(overrides)
+    home = tmp_path / "instance"
+    first = make_app(home, backend_url, base_url=PLAIN_URL)
+    second = make_app(home, backend_url, base_url=PLAIN_URL)
     try:
         client = first.test_client()
         _sign_in(client, _key(first, "editor"))

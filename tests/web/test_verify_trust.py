@@ -15,11 +15,16 @@ from gateway.store.trust import TrustedIssuers
 def _credential() -> dict:
     key = Ed25519PrivateKey.generate()
     did = multikey.did_key(key.public_key())
-    return data_integrity.add_proof({
-        "@context": ["https://www.w3.org/ns/credentials/v2"],
-        "type": ["VerifiableCredential"], "issuer": did,
-        "credentialSubject": {"id": "https://maker.example/things/1"},
-    }, key, multikey.did_key_verification_method(key.public_key()))
+    return data_integrity.add_proof(
+        {
+            "@context": ["https://www.w3.org/ns/credentials/v2"],
+            "type": ["VerifiableCredential"],
+            "issuer": did,
+            "credentialSubject": {"id": "https://maker.example/things/1"},
+        },
+        key,
+        multikey.did_key_verification_method(key.public_key()),
+    )
 
 
 def test_no_trust_list_shows_not_evaluated_and_issuer_unknown(client) -> None:
@@ -31,7 +36,7 @@ def test_no_trust_list_shows_not_evaluated_and_issuer_unknown(client) -> None:
     assert "The credential is valid" in text
     assert 'id="issuer-unknown"' in text and "Issuer unknown" in text
     at = text.index('<code class="small">issuer.trust</code>')
-    row = text[text.rindex("<tr", 0, at):text.index("</tr>", at)]
+    row = text[text.rindex("<tr", 0, at) : text.index("</tr>", at)]
     assert 'class="na"' in row and "not evaluated" in row and "✓" not in row
 
 
@@ -44,8 +49,10 @@ def test_trust_list_is_shown_and_applied(app, client) -> None:
     form = client.get("/verify").get_data(as_text=True)
     assert "maker.example" in form and "added by cli" in form
     text = client.post("/verify", data={"credential": json.dumps(credential)}).get_data(
-        as_text=True)
+        as_text=True
+    )
     assert "did not verify" in text and "is not on the trust list" in text
-    zh = client.post("/verify", data={"credential": json.dumps(credential)},
-                     headers={"Accept-Language": "zh-CN"}).get_data(as_text=True)
+    zh = client.post(
+        "/verify", data={"credential": json.dumps(credential)}, headers={"Accept-Language": "zh-CN"}
+    ).get_data(as_text=True)
     assert "受信任的签发方" in zh

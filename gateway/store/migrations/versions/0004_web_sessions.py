@@ -26,8 +26,9 @@ def upgrade() -> None:
         sa.Column("key_id", sa.Integer(), nullable=False),
         sa.Column("created_at", TIMESTAMP, nullable=False),
         sa.Column("expires_at", TIMESTAMP, nullable=False),
-        sa.ForeignKeyConstraint(["key_id"], ["api_keys.id"],
-                                name="fk_web_sessions_key_id_api_keys"),
+        sa.ForeignKeyConstraint(
+            ["key_id"], ["api_keys.id"], name="fk_web_sessions_key_id_api_keys"
+        ),
         sa.PrimaryKeyConstraint("token_hash", name="pk_web_sessions"),
     )
     op.create_index("ix_web_sessions_key_id", "web_sessions", ["key_id"])

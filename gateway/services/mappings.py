@@ -15,6 +15,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from gateway.auth import SYSTEM_ACTOR
 from gateway.errors import (
     Conflict,
     GatewayError,
@@ -28,7 +29,8 @@ from gateway.mapping.model import MappingSet
 from gateway.mapping.sssom import read_sssom, write_sssom
 from gateway.mapping.validate import Problem
 from gateway.paths import FIXTURES_DIR, MAPPINGS_DIR
-from gateway.store.db import Database
+from gateway.settings import Settings
+from gateway.store.db import Database, init_db
 from gateway.store.mappings import MappingVersionInfo, MappingVersions
 from gateway.store.passports import Passports, StoredPassport
 
@@ -44,10 +46,10 @@ class MappingWorkflow:
     """Mapping versions in one instance's store.
 
     :param db: the instance's database.
-    :param actor: who acts, for the audit log.
+    :param actor: who acts, for the audit log (see :func:`gateway.auth.audit_actor`).
     """
 
-    def __init__(self, db: Database, actor: str = "system") -> None:
+    def __init__(self, db: Database, actor: str = SYSTEM_ACTOR) -> None:
         self.db = db
         self.actor = actor
 
@@ -70,10 +72,16 @@ class MappingWorkflow:
                 try:
                     with self.db.transaction() as session:
                         versions = MappingVersions(session)
-                        versions.create_draft(table.set_id, table.version, write_sssom(table),
-                                              content_hash=table.content_hash, actor=self.actor)
-                        versions.publish(table.set_id, table.version, table.content_hash,
-                                         actor=self.actor)
+                        versions.create_draft(
+                            table.set_id,
+                            table.version,
+                            write_sssom(table),
+                            content_hash=table.content_hash,
+                            actor=self.actor,
+                        )
+                        versions.publish(
+                            table.set_id, table.version, table.content_hash, actor=self.actor
+                        )
                     added.append(ref)
                     continue
                 except Conflict:
@@ -81,13 +89,15 @@ class MappingWorkflow:
                     with self.db.reading() as session:
                         stored = MappingVersions(session).get(set_id, version)
             if stored.content_hash != table.content_hash:
-                raise Conflict(f"{ref}: the stored version's hash {stored.content_hash} "
-                               f"differs from mappings/ ({table.content_hash})")
+                raise Conflict(
+                    f"{ref}: the stored version's hash {stored.content_hash} "
+                    f"differs from mappings/ ({table.content_hash})"
+                )
         return added
 
     def versions(self, set_id: str | None = None) -> list[dict[str, Any]]:
         with self.db.reading() as session:
-            rows = MappingVersions(session).list(set_id)
+            rows = MappingVersions(session).listing(set_id)
         return [_summary(info) for info in rows]
 
     def info(self, ref: str) -> MappingVersionInfo:
@@ -135,8 +145,13 @@ class MappingWorkflow:
         draft = replace(base, version=version)
         with self.db.transaction() as session:
             MappingVersions(session).create_draft(
-                set_id, version, write_sssom(draft), base_version=base_version,
-                content_hash=draft.content_hash, actor=self.actor)
+                set_id,
+                version,
+                write_sssom(draft),
+                base_version=base_version,
+                content_hash=draft.content_hash,
+                actor=self.actor,
+            )
         return draft
 
     def import_draft(self, text: str, base_version: str | None = None) -> MappingSet:
@@ -144,8 +159,13 @@ class MappingWorkflow:
         draft = read_sssom(text)
         with self.db.transaction() as session:
             MappingVersions(session).create_draft(
-                draft.set_id, draft.version, write_sssom(draft), base_version=base_version,
-                content_hash=draft.content_hash, actor=self.actor)
+                draft.set_id,
+                draft.version,
+                write_sssom(draft),
+                base_version=base_version,
+                content_hash=draft.content_hash,
+                actor=self.actor,
+            )
         return draft
 
     def edit(
@@ -175,8 +195,12 @@ class MappingWorkflow:
             table = edit.add_row(table, _row_values(values), after=after)
         with self.db.transaction() as session:
             MappingVersions(session).update_draft(
-                table.set_id, table.version, write_sssom(table),
-                content_hash=table.content_hash, actor=self.actor)
+                table.set_id,
+                table.version,
+                write_sssom(table),
+                content_hash=table.content_hash,
+                actor=self.actor,
+            )
         return table, loader.check(table)
 
     def validate(self, ref: str) -> list[Problem]:
@@ -217,10 +241,14 @@ class MappingWorkflow:
             if wanted != table.version:
                 raise MappingInvalid(
                     f"{ref}: the change since {info.base_version} is {change.bump}, so the "
-                    f"version must be {wanted}", pointer="/version", required_version=wanted)
+                    f"version must be {wanted}",
+                    pointer="/version",
+                    required_version=wanted,
+                )
         with self.db.transaction() as session:
-            MappingVersions(session).publish(table.set_id, table.version, table.content_hash,
-                                             actor=self.actor)
+            MappingVersions(session).publish(
+                table.set_id, table.version, table.content_hash, actor=self.actor
+            )
         return table
 
     def deprecate(self, ref: str) -> None:
@@ -242,10 +270,18 @@ class MappingWorkflow:
 
     # -- impact ----------------------------------------------------------------------
 
-    def impact(self, ref: str, base_ref: str | None = None, *, base_url: str,
-               tenant_id: int | None, passports: bool = True, after: str | None = None,
-               limit: int = IMPACT_PAGE, fixtures: Path = FIXTURES_DIR / "records",
-               ) -> dict[str, Any]:
+    def impact(
+        self,
+        ref: str,
+        base_ref: str | None = None,
+        *,
+        base_url: str,
+        tenant_id: int | None,
+        passports: bool = True,
+        after: str | None = None,
+        limit: int = IMPACT_PAGE,
+        fixtures: Path = FIXTURES_DIR / "records",
+    ) -> dict[str, Any]:
         """What a draft would change: run it and its base over the fixture records and
         over the records behind one page of stored passports.
 
@@ -269,31 +305,31 @@ class MappingWorkflow:
         from gateway.records.reader import read_record_file
 
         if not 1 <= limit <= MAX_IMPACT_PAGE:
-            raise InvalidInput(f"limit must be between 1 and {MAX_IMPACT_PAGE}",
-                               pointer="limit")
+            raise InvalidInput(f"limit must be between 1 and {MAX_IMPACT_PAGE}", pointer="limit")
         if after is not None and not _CURSOR.fullmatch(after):
-            raise InvalidInput("after must be the next value of the previous page",
-                               pointer="after")
+            raise InvalidInput("after must be the next value of the previous page", pointer="after")
         head = self.table(ref)
         base = self.table(base_ref or self.base_of(ref))
         inputs: list[tuple[str, dict[str, Any], str | None]] = []
         if after is None:
             for path in sorted(fixtures.glob("*")):
                 if path.suffix in {".json", ".xml"}:
-                    inputs.append((f"fixtures/records/{path.name}", read_record_file(path),
-                                   None))
+                    inputs.append((f"fixtures/records/{path.name}", read_record_file(path), None))
         stored: list[StoredPassport] = []
         total = 0
         if passports:
             root = base_url.rstrip("/")
             with self.db.reading() as session:
                 found = Passports(session)
-                stored = found.list(tenant_id, limit=limit,
-                                    after=f"{root}/passports/{after}" if after else None)
+                stored = found.listing(
+                    tenant_id, limit=limit, after=f"{root}/passports/{after}" if after else None
+                )
                 total = found.count(tenant_id)
         inputs.extend((p.id, p.record, p.id) for p in stored)
         changed = _changed_attributes(base, head)
-        records, by_attribute, affected = [], {}, []
+        records: list[dict[str, Any]] = []
+        by_attribute: dict[str, dict[str, int]] = {}
+        affected: list[dict[str, Any]] = []
         for name, record, passport_id in inputs:
             try:
                 base_run, head_run = _outcomes(record, base, head, changed, base_url)
@@ -303,21 +339,32 @@ class MappingWorkflow:
             changes = []
             for old, new in zip(base_run.results, head_run.results, strict=True):
                 if old.status != new.status:
-                    changes.append({"key": new.attribute.key, "label": new.attribute.label,
-                                    "before": old.status, "after": new.status})
+                    changes.append(
+                        {
+                            "key": new.attribute.key,
+                            "label": new.attribute.label,
+                            "before": old.status,
+                            "after": new.status,
+                        }
+                    )
                     counts = by_attribute.setdefault(new.attribute.key, {})
                     move = f"{old.status} -> {new.status}"
                     counts[move] = counts.get(move, 0) + 1
-            records.append({
-                "record": name,
-                "battery_code": head_run.battery_code,
-                "readiness_before": base_run.readiness,
-                "readiness_after": head_run.readiness,
-                "status_changes": changes,
-            })
+            records.append(
+                {
+                    "record": name,
+                    "battery_code": head_run.battery_code,
+                    "readiness_before": base_run.readiness,
+                    "readiness_after": head_run.readiness,
+                    "status_changes": changes,
+                }
+            )
             if passport_id:
-                groups = sorted(g for g in set(base_run.documents) | set(head_run.documents)
-                                if base_run.documents.get(g) != head_run.documents.get(g))
+                groups = sorted(
+                    g
+                    for g in set(base_run.documents) | set(head_run.documents)
+                    if base_run.documents.get(g) != head_run.documents.get(g)
+                )
                 if groups:
                     affected.append({"passport_id": passport_id, "groups": groups})
         return {
@@ -356,12 +403,14 @@ def _changed_attributes(base: MappingSet, head: MappingSet) -> Any:
         return [{**r.cells(), "params": dict(r.params)} for r in table.rows_for(term)]
 
     catalog = load_catalog()
-    return Catalog.of(tuple(a for a in catalog.attributes
-                            if rows(base, a.term) != rows(head, a.term)))
+    return Catalog.of(
+        tuple(a for a in catalog.attributes if rows(base, a.term) != rows(head, a.term))
+    )
 
 
-def _outcomes(record: Mapping[str, Any], base: MappingSet, head: MappingSet,
-              changed: Any, base_url: str) -> tuple[_Outcome, _Outcome]:
+def _outcomes(
+    record: Mapping[str, Any], base: MappingSet, head: MappingSet, changed: Any, base_url: str
+) -> tuple[_Outcome, _Outcome]:
     """Convert one record with the base and the head table: the conversion steps of
     issuance, without the national findings (they do not depend on the mapping), with
     the policy applied once, and with the head converting only the ``changed``
@@ -381,18 +430,36 @@ def _outcomes(record: Mapping[str, Any], base: MappingSet, head: MappingSet,
         exc.pointer = "/battery/code"
         raise
     exportable, decision = apply_policy(record, load_policy())
-    before = convert(exportable, base, load_catalog(), base_url=base_url,
-                     decode_code=decode_code, withheld=decision.withheld_paths)
-    redone = {r.attribute.term: r for r in convert(
-        exportable, head, changed, base_url=base_url, decode_code=decode_code,
-        withheld=decision.withheld_paths).results}
-    after = replace(before, mapping=head, results=tuple(
-        redone.get(r.attribute.term, r) for r in before.results))
+    before = convert(
+        exportable,
+        base,
+        load_catalog(),
+        base_url=base_url,
+        decode_code=decode_code,
+        withheld=decision.withheld_paths,
+    )
+    redone = {
+        r.attribute.term: r
+        for r in convert(
+            exportable,
+            head,
+            changed,
+            base_url=base_url,
+            decode_code=decode_code,
+            withheld=decision.withheld_paths,
+        ).results
+    }
+    after = replace(
+        before, mapping=head, results=tuple(redone.get(r.attribute.term, r) for r in before.results)
+    )
 
     def outcome(conversion: Any) -> _Outcome:
-        return _Outcome(conversion.results, passport_documents(conversion),
-                        gap_report(conversion)["summary"]["readiness"],
-                        conversion.battery_code)
+        return _Outcome(
+            conversion.results,
+            passport_documents(conversion),
+            gap_report(conversion)["summary"]["readiness"],
+            conversion.battery_code,
+        )
 
     return outcome(before), outcome(after)
 
@@ -418,6 +485,27 @@ def _summary(info: MappingVersionInfo) -> dict[str, Any]:
     }
 
 
+def published_mapping(settings: Settings, ref: str) -> MappingSet:
+    """The published table ``SET@VERSION`` for a conversion outside a running gateway
+    (``gateway convert``): a shipped file, else one published in the instance's store.
+
+    :raises MappingNotFound: neither has it.
+    """
+    opened: list[Database] = []
+
+    def open_db() -> Database | None:
+        if settings.has_store:
+            opened.append(init_db(settings))
+            return opened[-1]
+        return None
+
+    try:
+        return resolve_mapping(ref, open_db)
+    finally:
+        for db in opened:
+            db.dispose()
+
+
 def resolve_mapping(ref: str, open_db: Callable[[], Database | None]) -> MappingSet:
     """The published table ``SET@VERSION``: a shipped file, else a version published
     through the store (opened only when the files do not have it).
@@ -434,6 +522,7 @@ def resolve_mapping(ref: str, open_db: Callable[[], Database | None]) -> Mapping
         table = MappingWorkflow(db).published(ref)
     except MappingNotFound:
         known = ", ".join(loader.available()) or "none"
-        raise MappingNotFound(f"no published mapping {ref}; shipped: {known}",
-                              pointer="mapping") from None
+        raise MappingNotFound(
+            f"no published mapping {ref}; shipped: {known}", pointer="mapping"
+        ) from None
     return table

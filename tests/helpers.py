@@ -1,0 +1,255 @@
+"""What many test folders share: the one app factory, API keys, the problem check, the
+CLI runner, the leak check, a PostgreSQL schema per test and the mapping row the editor
+stories add.
+
+Fixtures live in the ``conftest.py`` files and are built from these; test modules import
+from here, never from a ``conftest.py``.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import re
+import uuid
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import click
+import pytest
+from click.testing import CliRunner, Result
+from flask import Flask
+from sqlalchemy import create_engine
+
+from gateway.app import create_app
+from gateway.cli import main
+from gateway.services import prepare_instance
+from gateway.settings import Settings
+from gateway.store import Tenants, init_db
+from gateway.store.db import normalise_url
+
+ROOT = Path(__file__).resolve().parent.parent
+RECORDS = ROOT / "fixtures" / "records"
+#: The roles :func:`issue_keys` gives a key of to tenant ``acme``.
+ROLES = ("exporter", "importer", "authority", "editor", "admin")
+#: The base URL of the apps :func:`make_app` builds (passport ids live under it).
+BASE_URL = "https://gw.example"
+#: The base URL ``gateway serve`` has by default: plain HTTP, so cookies carry no
+#: ``Secure`` and the test client sends them back.
+PLAIN_URL = Settings().base_url
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+# -- apps and keys -----------------------------------------------------------------------
+
+
+def make_app(home: Path, database_url: str = "", **settings: object) -> Flask:
+    """The gateway app of a fresh (or existing) instance folder, as the tests build it.
+
+    :param home: the instance folder; prepared (keys, database) if new.
+    :param database_url: the store; ``""`` for SQLite in ``home``.
+    :param settings: further :class:`Settings` fields; ``base_url`` defaults to
+        :data:`BASE_URL`.
+    """
+    overrides = {"home": home, "database_url": database_url, "base_url": BASE_URL, **settings}
+    prepare_instance(Settings.load(overrides))
+    return create_app(overrides)
+
+
+def issue_secrets(
+    settings: Settings, roles: Mapping[str, Sequence[str]]
+) -> dict[str, dict[str, str]]:
+    """Create the tenants, then give each a key of each of its roles.
+
+    :param roles: the roles to issue keys of, by tenant name.
+    :returns: the keys' secrets, by tenant then role.
+    """
+    db = init_db(settings)
+    try:
+        with db.transaction() as session:
+            tenants = Tenants(session)
+            for tenant in roles:
+                tenants.create(tenant)
+            return {
+                tenant: {role: tenants.issue_key(tenant, role).secret for role in wanted}
+                for tenant, wanted in roles.items()
+            }
+    finally:
+        db.dispose()
+
+
+def issue_keys(settings: Settings) -> dict[str, dict[str, str]]:
+    """Bearer headers: ``acme`` (each role of :data:`ROLES`) and ``beta`` (a second
+    exporter tenant)."""
+    secrets = issue_secrets(settings, {"acme": ROLES, "beta": ("exporter",)})
+    headers = {role: f"Bearer {secret}" for role, secret in secrets["acme"].items()}
+    headers["beta"] = f"Bearer {secrets['beta']['exporter']}"
+    return {name: {"Authorization": value} for name, value in headers.items()}
+
+
+def assert_problem(response: Any, status: int, slug: str | None = None) -> dict[str, Any]:
+    """An RFC 9457 problem of this status (and type), with no stack trace in it."""
+    assert response.status_code == status, response.get_data(as_text=True)
+    assert response.mimetype == "application/problem+json"
+    body: dict[str, Any] = response.get_json()
+    assert body["status"] == status
+    assert body["type"].startswith("https://w3id.org/cn-eu-battery/problems/")
+    assert isinstance(body["title"], str) and body["title"]
+    assert "Traceback" not in response.get_data(as_text=True)
+    if slug is not None:
+        assert body["type"].endswith("/" + slug), body
+    return body
+
+
+# -- the command line --------------------------------------------------------------------
+
+
+class GatewayRunner(CliRunner):
+    """Click's test runner for the ``gateway`` command, on one instance folder.
+
+    Every command it runs sees ``GATEWAY_HOME`` set to ``home``; the ``runner`` fixture
+    also sets it for the test itself.
+
+    :param home: the instance folder the commands use.
+    :param env: further environment variables for every command.
+    """
+
+    def __init__(
+        self, home: Path, env: Mapping[str, str | None] | None = None, **kwargs: Any
+    ) -> None:
+        super().__init__(env={"GATEWAY_HOME": str(home), **(env or {})}, **kwargs)
+        self.home = home
+
+    def invoke(
+        self,
+        cli: click.Command | None = None,
+        args: Sequence[object] | str | None = None,
+        **kwargs: Any,
+    ) -> Result:
+        """Run ``gateway`` (or ``cli``) with ``args``; paths and numbers may be given as
+        they are, each becomes one argument.
+
+        :param kwargs: as :meth:`click.testing.CliRunner.invoke` (``input``,
+            ``catch_exceptions``, ``env`` ...).
+        """
+        words = args if args is None or isinstance(args, str) else [str(a) for a in args]
+        return super().invoke(main if cli is None else cli, words, **kwargs)
+
+
+# -- databases ---------------------------------------------------------------------------
+
+
+def skip_or_fail(reason: str) -> None:
+    """Skip a test that needs what is missing; under CI (``CI=true``) fail it instead."""
+    if IN_CI:
+        pytest.fail(f"CI=true but {reason}")
+    pytest.skip(reason)
+
+
+@contextmanager
+def postgres_schema() -> Iterator[str]:
+    """A URL of ``DATABASE_URL_TEST`` on a schema of its own, dropped afterwards.
+
+    Skips the test when ``DATABASE_URL_TEST`` is unset (fails it under CI).
+    """
+    url = os.environ.get("DATABASE_URL_TEST", "")
+    if not url:
+        skip_or_fail("DATABASE_URL_TEST is not set: the PostgreSQL cases need it")
+    base = normalise_url(url)
+    schema = f"t_{uuid.uuid4().hex[:16]}"
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f"CREATE SCHEMA {schema}")
+    try:
+        yield base.update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(
+            hide_password=False
+        )
+    finally:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
+        admin.dispose()
+
+
+# -- the cross-border check --------------------------------------------------------------
+
+_JWS = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*")
+
+
+def assert_no_leak(text_or_obj: Any, record: Mapping[str, Any]) -> None:
+    """Fail if any output form carries a VIN, owner data or the coordinates of ``record``.
+
+    :param text_or_obj: a str/bytes output (CLI stdout, a response body, a compact JWS:
+        its header and payload are decoded and searched too) or JSON-ready data.
+    :param record: the national record whose sensitive values must not leave.
+    """
+    secrets = sensitive_values(record)
+    for text in _texts(text_or_obj):
+        for secret in secrets:
+            assert secret not in text, f"{secret!r} leaked: ...{_around(text, secret)}..."
+
+
+def sensitive_values(record: Mapping[str, Any]) -> list[str]:
+    """Every form in which the record's sensitive values could show up."""
+    vehicle = record["vehicle"]
+    found = [vehicle["vin"]]
+    owner = vehicle.get("owner", {})
+    for key in ("name", "phone"):
+        if key in owner:
+            found.append(owner[key])
+    if "address" in owner:
+        found.append(owner["address"]["street"])
+    for vin in (e["vin"] for e in record.get("events", []) if "vin" in e):
+        found.append(vin)
+    location = vehicle.get("last_location")
+    if location:
+        for key in ("lat", "lon"):
+            written = location[key]
+            found.append(written)  # as written in the record
+            found.append(repr(float(written)))  # as a plain JSON number
+            found.append(str(round(float(written) * 1_000_000)))  # as GB/T 32960 carries it
+    return sorted(set(found))
+
+
+def _texts(text_or_obj: Any) -> Iterator[str]:
+    if isinstance(text_or_obj, str | bytes):
+        text = text_or_obj.decode("utf-8") if isinstance(text_or_obj, bytes) else text_or_obj
+        yield text
+        # A compact JWS hides its claims in base64url: read every one found.
+        for token in _JWS.findall(text):
+            for part in token.split(".")[:2]:
+                try:
+                    decoded = base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)).decode()
+                    claims = json.loads(decoded)
+                except (ValueError, UnicodeDecodeError):
+                    continue
+                yield decoded
+                yield json.dumps(claims, ensure_ascii=False)
+    else:
+        text = json.dumps(text_or_obj, ensure_ascii=False, default=str)
+        yield from _texts(text)
+        yield json.dumps(text_or_obj, ensure_ascii=True, default=str)
+
+
+def _around(text: str, secret: str) -> str:
+    at = text.index(secret)
+    return text[max(0, at - 60) : at + len(secret) + 60]
+
+
+# -- mapping editing ---------------------------------------------------------------------
+
+#: A mapping row the editor stories add: the module's internal resistance, which the
+#: national model has and mapping 1.0.0 leaves to the EU supplement.
+NEW_ROW = {
+    "subject_id": "cntrace:specs.internal_resistance_module",
+    "subject_label": "Internal resistance, module",
+    "subject_label_zh": "模块内阻",
+    "predicate_id": "skos:exactMatch",
+    "object_id": "eubp:initialInternalResistanceModule",
+    "object_label": "Initial internal resistance, battery module",
+    "mapping_justification": "semapv:ManualMappingCuration",
+    "transform": "quantity",
+    "transform_params": {"unit": "Ohm"},
+    "after": 92,
+}
