@@ -18,7 +18,10 @@ from typing import Any
 BIDI_CONTROLS = "\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"
 #: U+200B zero width space, U+200C/U+200D zero width (non-)joiner, U+2060 word joiner,
 #: U+FEFF zero width no-break space (a byte order mark inside text).
-ZERO_WIDTH = "\u200b-\u200d\u2060\ufeff"
+#: Also U+00AD soft hyphen, U+180E Mongolian vowel separator, U+2061 to U+2064 invisible
+#: operators and U+E0001, U+E0020 to U+E007F tag characters: format characters that
+#: show nothing, so they too made two different names look the same.
+ZERO_WIDTH = "\u200b-\u200d\u2060\ufeff\u00ad\u180e\u2061-\u2064\U000e0001\U000e0020-\U000e007f"
 INVISIBLE = re.compile(f"[{BIDI_CONTROLS}{ZERO_WIDTH}]")
 _BIDI = re.compile(f"[{BIDI_CONTROLS}]")
 

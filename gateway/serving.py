@@ -16,6 +16,22 @@ from __future__ import annotations
 import socket
 from typing import Any
 
+#: The safety headers of :mod:`gateway.web.security` for an answer that is not a page,
+#: for the answers the worker writes itself (the app's ``after_request`` never sees
+#: them; ``gateway.cli`` may not import ``gateway.web``). DESIGN §5: every response
+#: carries them.
+SAFETY_HEADERS = (
+    (
+        "Content-Security-Policy",
+        "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
+    ),
+    ("X-Frame-Options", "DENY"),
+    ("X-Content-Type-Options", "nosniff"),
+    ("Referrer-Policy", "no-referrer"),
+)
+#: HSTS, added to :data:`SAFETY_HEADERS` when the gateway is served over TLS.
+HSTS_HEADER = ("Strict-Transport-Security", f"max-age={365 * 24 * 3600}")
+
 
 class ClientTimeout(TimeoutError):
     """The client sent nothing (or read nothing) for longer than the read timeout."""

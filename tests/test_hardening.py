@@ -171,3 +171,107 @@ def test_a_chunked_body_over_the_limit_is_a_413_through_gunicorn(
         assert b"application/problem+json" in answer
     finally:
         server.kill()
+
+
+def _answer_of(server: LiveServer, request: bytes) -> bytes:
+    """Everything the server sends for ``request`` until it closes or goes quiet."""
+    sock = server.connect()
+    try:
+        sock.sendall(request)
+        answer = b""
+        try:
+            while chunk := sock.recv(65536):
+                answer += chunk
+                if b"\r\n\r\n" in answer:
+                    head, _, body = answer.partition(b"\r\n\r\n")
+                    length = [
+                        int(line.split(b":")[1])
+                        for line in head.lower().split(b"\r\n")
+                        if line.startswith(b"content-length:")
+                    ]
+                    if length and len(body) >= length[0]:
+                        break
+        except TimeoutError:
+            pass
+        return answer
+    finally:
+        sock.close()
+
+
+@pytest.mark.parametrize("size", [b"zz", b"-1", b"1;\x00"])
+def test_a_bogus_chunk_size_is_a_400_not_a_500(server: LiveServer, size: bytes) -> None:
+    answer = _answer_of(
+        server,
+        b"POST /credentials/verify HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        b"Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
+        + size
+        + b"\r\n{}\r\n0\r\n\r\n",
+    )
+    assert answer.startswith(b"HTTP/1.1 400"), answer[:300]
+    assert b"application/problem+json" in answer
+
+
+def _safety_headers(answer: bytes) -> None:
+    head = answer.partition(b"\r\n\r\n")[0].lower()
+    assert b"\r\ncontent-security-policy: default-src 'none'" in head, answer[:400]
+    assert b"\r\nx-content-type-options: nosniff" in head, answer[:400]
+    assert b"\r\nx-frame-options: deny" in head, answer[:400]
+    assert b"\r\nreferrer-policy: no-referrer" in head, answer[:400]
+    assert b"\r\nstrict-transport-security: max-age=" in head, answer[:400]
+
+
+def test_the_workers_own_408_carries_the_safety_headers(home: Path, tmp_path: Path) -> None:
+    """A streamed answer reads its body lazily: the 408 then comes from the worker, not
+    the app, and must carry the same headers (DESIGN §5)."""
+    secret = _exporter_key(home)
+    server = LiveServer(home, tmp_path / "server.log", "--read-timeout", "1")
+    try:
+        answer = _answer_of(
+            server,
+            b"POST /passports/batch HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+            b"Authorization: Bearer " + secret.encode() + b"\r\n"
+            b"Content-Type: application/x-ndjson\r\nContent-Length: 100\r\n\r\n",
+        )
+        assert answer.startswith(b"HTTP/1.1 408"), answer[:300]
+        _safety_headers(answer)
+    finally:
+        server.kill()
+
+
+@pytest.mark.parametrize(
+    "request_",
+    [
+        b"GARBAGE\r\n\r\n",
+        b"GET /health HTTP/1.1\r\nHost: x\r\n"
+        + b"".join(b"X-%d: a\r\n" % i for i in range(200))
+        + b"\r\n",
+        b"GET /health HTTP/1.1\r\nHost: x\r\nBad Header: 1\r\n\r\n",
+    ],
+    ids=["request-line", "too-many-headers", "bad-header-name"],
+)
+def test_gunicorns_own_refusals_carry_the_safety_headers(
+    server: LiveServer, request_: bytes
+) -> None:
+    answer = _answer_of(server, request_)
+    assert answer[9:10] == b"4", answer[:300]  # a 4xx, written by gunicorn itself
+    _safety_headers(answer)
+
+
+def test_a_bogus_chunk_size_in_a_bulk_stream_is_a_400_with_the_headers(
+    home: Path, tmp_path: Path
+) -> None:
+    secret = _exporter_key(home)
+    server = LiveServer(home, tmp_path / "server.log")
+    try:
+        answer = _answer_of(
+            server,
+            b"POST /passports/batch HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+            b"Authorization: Bearer " + secret.encode() + b"\r\n"
+            b"Content-Type: application/x-ndjson\r\nTransfer-Encoding: chunked\r\n\r\n"
+            b"zz\r\n{}\r\n0\r\n\r\n",
+        )
+        assert answer.startswith(b"HTTP/1.1 400"), answer[:300]
+        assert b"application/problem+json" in answer
+        _safety_headers(answer)
+    finally:
+        server.kill()

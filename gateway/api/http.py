@@ -14,6 +14,7 @@ from gateway import auth, jsontext, services
 from gateway.api import contract
 from gateway.auth import Principal
 from gateway.errors import InvalidInput, MalformedBody, Unauthorized, UnsupportedMediaType
+from gateway.serving import ClientTimeout
 
 JSON_TYPES = ("application/json", "application/ld+json")
 LD_JSON = "application/ld+json"
@@ -44,7 +45,19 @@ class _CappedStream(io.RawIOBase):
         wanted = min(len(view), self._limit + 1 - self._read)
         if wanted <= 0:
             raise RequestEntityTooLarge()
-        data = self._stream.read(wanted)
+        try:
+            data = self._stream.read(wanted)
+        except ClientTimeout:
+            raise
+        except Exception as exc:
+            # gunicorn's chunked reader raises parse errors of its own (plain Exception
+            # subclasses; the API does not import gunicorn) for a bogus chunk size,
+            # extension or terminator; unhandled they were a 500. The client's fault: 400.
+            raise MalformedBody(
+                "the chunked body is malformed (a chunk size, extension or terminator "
+                "is not valid HTTP/1.1)",
+                pointer="Transfer-Encoding",
+            ) from exc
         self._read += len(data)
         if self._read > self._limit:
             raise RequestEntityTooLarge()

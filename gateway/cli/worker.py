@@ -17,8 +17,8 @@ from typing import Any
 from gunicorn import util
 from gunicorn.workers.gthread import ThreadWorker
 
-from gateway.errors import PROBLEM_BASE
-from gateway.serving import ClientSocket, ClientTimeout
+from gateway.errors import PROBLEM_BASE, GatewayError
+from gateway.serving import HSTS_HEADER, SAFETY_HEADERS, ClientSocket, ClientTimeout
 
 #: The environment variable ``gateway serve`` hands the read timeout over in (gunicorn
 #: has no setting for it); seconds.
@@ -34,6 +34,36 @@ def stalled(exc: BaseException | None) -> ClientTimeout | None:
             return exc
         exc = exc.__cause__ or exc.__context__
     return None
+
+
+def refused(exc: BaseException | None) -> GatewayError | None:
+    """The client error behind ``exc``, if one is (a malformed chunked body read by a
+    streamed answer, :class:`gateway.api.http.GatewayRequest`)."""
+    for _ in range(4):
+        if exc is None or (isinstance(exc, GatewayError) and exc.status < 500):
+            return exc
+        exc = exc.__cause__ or exc.__context__
+    return None
+
+
+class _SafetyHeaders:
+    """A client socket whose first answer head gets the safety headers: gunicorn writes
+    its own refusals (a bad request line, too many headers, a bogus chunk size) with
+    ``sendall`` and none of them (DESIGN §5: every response carries them)."""
+
+    def __init__(self, sock: Any, headers: bytes) -> None:
+        self._sock = sock
+        self._headers = headers
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._sock, name)
+
+    def sendall(self, data: bytes, *args: Any) -> None:
+        if self._headers and data.startswith(b"HTTP/"):
+            status, sep, rest = data.partition(b"\r\n")
+            data = status + sep + self._headers + rest
+            self._headers = b""
+        self._sock.sendall(data, *args)
 
 
 class _StalledClients(logging.Filter):
@@ -70,27 +100,45 @@ class GatewayWorker(ThreadWorker):  # type: ignore[misc]  # gunicorn has no type
             conn.sock = ClientSocket.adopt(conn.sock, self.read_timeout)
         super().enqueue_req(conn)
 
+    def _safety_headers(self) -> bytes:
+        headers = list(SAFETY_HEADERS)
+        settings = getattr(getattr(self, "wsgi", None), "extensions", {}).get("gateway.settings")
+        if settings is not None and settings.base_url.startswith("https://"):
+            headers.append(HSTS_HEADER)
+        return b"".join(f"{name}: {value}\r\n".encode("ascii") for name, value in headers)
+
     def handle_error(self, req: Any, client: Any, addr: Any, exc: BaseException) -> None:
         timeout = stalled(exc)
-        if timeout is None:
+        client_error = refused(exc) if timeout is None else None
+        if timeout is None and client_error is None:
+            client = _SafetyHeaders(client, self._safety_headers())
             super().handle_error(req, client, addr, exc)
             return
-        # The body stopped arriving before the answer began (a streamed answer reads
-        # its body lazily): 408 as problem+json, like the application's own 408.
-        self.log.info("closed a connection: %s", timeout)
-        body = json.dumps(
-            {
+        if timeout is not None:
+            # The body stopped arriving before the answer began (a streamed answer reads
+            # its body lazily): 408 as problem+json, like the application's own 408.
+            self.log.info("closed a connection: %s", timeout)
+            problem: dict[str, object] = {
                 "type": f"{PROBLEM_BASE}/request-timeout",
                 "title": "Request timeout",
                 "status": 408,
                 "detail": f"{timeout}; send the whole request without pauses",
             }
-        ).encode("utf-8")
+        else:
+            # A malformed body read lazily: the app's own 4xx problem, not gunicorn's 500.
+            assert client_error is not None
+            self.log.info("refused a request: %s", client_error)
+            problem = client_error.to_problem()
+        body = json.dumps(problem).encode("utf-8")
         head = (
-            "HTTP/1.1 408 Request Timeout\r\nConnection: close\r\n"
-            "Content-Type: application/problem+json\r\n"
-            f"Content-Length: {len(body)}\r\n\r\n"
-        ).encode("ascii")
+            (
+                f"HTTP/1.1 {problem['status']} {problem['title']}\r\nConnection: close\r\n"
+                "Content-Type: application/problem+json\r\n"
+                f"Content-Length: {len(body)}\r\n"
+            ).encode("ascii", "replace")
+            + self._safety_headers()
+            + b"\r\n"
+        )
         try:
             util.write_nonblock(client, head + body)
         except OSError:

@@ -9,6 +9,9 @@ returned as hex. The frame around them is read by :mod:`gateway.codes.gbt32960`,
 docstring states the marker rules (abnormal, invalid, out of range, undefined) applied here.
 
 The bounds checks that both modules read bytes with live here, the lower of the two.
+
+Why one module of some 500 lines: one parser per information unit of one table of the
+standard (§7.2.3), each a few dozen lines that share the marker rules and bounds checks.
 """
 
 from __future__ import annotations

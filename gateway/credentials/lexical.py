@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from urllib.parse import unquote, urlsplit
 
 _UCSCHAR = (
     "\u00a0-\ud7ff\uf900-\ufdcf\ufdf0-\uffef"
@@ -120,3 +121,51 @@ def is_language_tag(value: object) -> bool:
     :param value: any JSON value.
     """
     return isinstance(value, str) and _LANGUAGE_TAG.fullmatch(value) is not None
+
+
+def in_url_space(value: object, base_url: str, path: str) -> bool:
+    """Whether the URL ``value`` lies at or under ``<base_url><path>`` however it is
+    spelled: scheme, host (IDNA-mapped) and path compared case-blind, userinfo, a default port and a
+    trailing dot of the host ignored, percent-escapes decoded, dot segments and repeated
+    slashes removed (what a server does before routing it). A plain prefix test would
+    let ``https://GW.example/passports/…`` or ``…/%70assports/…`` pass for a URL outside
+    the space while a browser or the gateway itself resolves it inside.
+
+    :param value: any JSON value; False for anything but a string.
+    :param base_url: the gateway's base URL (``https://gw.example`` or with a path).
+    :param path: the space under it (``/passports``).
+    """
+    if not isinstance(value, str):
+        return False
+    mine, base = _routed(value), _routed(base_url.rstrip("/") + path)
+    if mine is None or base is None or mine[0] != base[0]:
+        return False
+    return mine[1] == base[1] or mine[1].startswith(base[1].rstrip("/") + "/")
+
+
+def _routed(url: str) -> tuple[str, str] | None:
+    try:
+        parts = urlsplit(url.strip())
+        port = parts.port
+    except ValueError:
+        return None
+    scheme = parts.scheme.lower()
+    host = unquote(parts.hostname or "").rstrip(".").lower()
+    try:
+        # IDNA mapping (NFKC, as browsers do): a fullwidth host is the same host
+        host = host.encode("idna").decode("ascii").lower()
+    except UnicodeError:
+        pass  # not a host name IDNA accepts; compared as written
+    if port is not None and port != _DEFAULT_PORTS.get(scheme):
+        host = f"{host}:{port}"
+    segments: list[str] = []
+    for segment in unquote(parts.path).lower().split("/"):
+        if segment == "..":
+            if segments:
+                segments.pop()
+        elif segment not in ("", "."):
+            segments.append(segment)
+    return f"{scheme}://{host}", "/" + "/".join(segments)
+
+
+_DEFAULT_PORTS = {"http": 80, "https": 443}

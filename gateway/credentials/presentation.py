@@ -161,7 +161,9 @@ def _proof_checks(
         signed = [p.get(name) for p in proofs]
         if wanted is None:
             continue
-        if any(wanted == s or (isinstance(s, list) and wanted in s) for s in signed):
+        # Every proof, not any: in a proof set each proof is someone's answer, and one
+        # added for the new challenge must not carry a replayed proof of another one.
+        if signed and all(wanted == s or (isinstance(s, list) and wanted in s) for s in signed):
             checks.append(Check(f"vp.{name}", True, f"the proof carries the expected {name}"))
         else:
             checks.append(

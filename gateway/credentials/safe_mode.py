@@ -8,13 +8,15 @@ hooks and sentinels (:mod:`gateway.credentials.rdfc`) catch undefined terms and 
 IRIs; this walk catches what they cannot see, with the JSON pointer of the member:
 
 * a JSON member that carries no RDF: a key in keyword form that is not a keyword
-  (``@comment``), ``@index``, ``@direction`` (also as a context default), a ``null``
-  value;
+  (``@comment``), ``@index``, ``@direction`` (also as a context default, and through an
+  alias such as ``"idx": "@index"``), a term mapped to null, a key of an ``@index`` map,
+  a ``null`` value, a free-floating value or a node with only an ``@id`` in ``@graph``,
+  ``@included`` or a graph container, a keyword-like IRI value (``"@hidden"``);
 * an ill-formed IRI (RFC 3987) where JSON-LD expects one: ``@id`` / ``@type`` and their
   aliases, values of terms typed ``@id`` or ``@vocab``, keys written as IRIs, and every
   IRI in an inline context (a ``type`` mapped to ``https ://…`` is dropped);
-* an ill-formed BCP 47 language tag: ``@language`` in value objects and contexts, keys of
-  language maps.
+* an ill-formed BCP 47 language tag: ``@language`` (or an alias of it) in value objects
+  and contexts, keys of language maps.
 
 Which keys hold IRIs depends on the contexts; the walk takes the union over every
 context the document uses, scoped contexts included, which can only make it stricter.
@@ -58,6 +60,14 @@ _NO_RDF = "carries no RDF (JSON-LD to RDF drops it)"
 _IRI_KEYWORDS = frozenset({"@id", "@type"})
 _SCALARS = frozenset({str, int, float, bool, type(None)})
 _IRI, _JSON, _LANGUAGE_MAP = "iri", "json", "language-map"
+_DROPPED, _INDEX_MAP, _LANGUAGE = "dropped", "index-map", "language"
+#: Keywords an alias may stand for whose value carries no RDF (an alias would otherwise
+#: slip past the literal ``@index`` / ``@direction`` check of the walk).
+_NO_RDF_KEYWORDS = frozenset({"@index", "@direction"})
+#: Keys that give a free-floating node (an element of ``@graph`` / ``@included``) a
+#: triple of its own; a node with only an ``@id`` produces none.
+_NODE_CONTENT = frozenset({"@type", "@reverse", "@graph"})
+_VALUE_KEYWORDS = frozenset({"@value", "@list", "@set"})
 #: ``@type`` values in a term definition that are keywords, not datatype IRIs.
 _TYPE_KEYWORDS = frozenset({"@id", "@vocab", "@json", "@none"})
 
@@ -69,16 +79,31 @@ class ContextSummary:
     :param iri_keys: keys whose string values the processors read as IRIs.
     :param json_keys: keys typed ``@json`` (their values are literals, not JSON-LD).
     :param language_maps: keys with a ``@language`` container (their keys are tags).
+    :param dropped: keys whose members JSON-LD to RDF drops, with why: terms mapped to
+        null and aliases of ``@index`` / ``@direction``.
+    :param index_maps: keys with an ``@index`` container and no ``@index`` property:
+        the map's keys carry no RDF.
+    :param graph_maps: keys with a ``@graph`` container: their values are free-floating
+        nodes of a new graph.
+    :param aliases: keys that stand for a keyword (``"id": "@id"``), by that keyword.
     """
 
     iri_keys: set[str] = field(default_factory=lambda: set(_IRI_KEYWORDS))
     json_keys: set[str] = field(default_factory=set)
     language_maps: set[str] = field(default_factory=set)
+    dropped: dict[str, str] = field(default_factory=dict)
+    index_maps: set[str] = field(default_factory=set)
+    graph_maps: set[str] = field(default_factory=set)
+    aliases: dict[str, str] = field(default_factory=dict)
 
     def merge(self, other: ContextSummary) -> None:
         self.iri_keys |= other.iri_keys
         self.json_keys |= other.json_keys
         self.language_maps |= other.language_maps
+        self.dropped.update(other.dropped)
+        self.index_maps |= other.index_maps
+        self.graph_maps |= other.graph_maps
+        self.aliases.update(other.aliases)
 
 
 def _refuse(pointer: str, message: str, rule: str = "dropped-value") -> None:
@@ -159,6 +184,15 @@ def _context_object(
             continue
         if has_scheme(key):
             _check_iri(key, at, "term")
+        # A term mapped to null is ignored by expansion, and an alias of a keyword acts as
+        # that keyword: both must be known to the walk, or their members go unsigned.
+        target = definition.get("@id", "") if isinstance(definition, Mapping) else definition
+        if target is None:
+            out.dropped[key] = "the term is mapped to null: its members carry no RDF"
+        elif isinstance(target, str) and target[:1] == "@":
+            out.aliases[key] = target
+            if target in _NO_RDF_KEYWORDS:
+                out.dropped[key] = f"an alias of {target} {_NO_RDF}"
         if isinstance(definition, str):
             _check_iri(definition, at, f"IRI of term {key!r}")
             if definition in _IRI_KEYWORDS:
@@ -183,8 +217,13 @@ def _context_object(
         if definition.get("@direction") is not None:
             _refuse(f"{at}/@direction", f"@direction {_NO_RDF}")
         container = definition.get("@container")
-        if container == "@language" or (isinstance(container, list) and "@language" in container):
+        containers = container if isinstance(container, list) else [container]
+        if "@language" in containers:
             out.language_maps.add(key)
+        if "@index" in containers and "@index" not in definition:
+            out.index_maps.add(key)  # the keys of an index map are not in the RDF
+        if "@graph" in containers:
+            out.graph_maps.add(key)
         if "@context" in definition:
             out.merge(summarise(definition["@context"], f"{at}/@context", loader))
 
@@ -224,8 +263,14 @@ class _Walk:
         self.special: dict[str, str] = {
             **{k: _LANGUAGE_MAP for k in summary.language_maps},
             **{k: _IRI for k in summary.iri_keys},
+            **{k: _LANGUAGE for k, v in summary.aliases.items() if v == "@language"},
             **{k: _JSON for k in summary.json_keys},
+            **{k: _INDEX_MAP for k in summary.index_maps},
+            **{k: _DROPPED for k in summary.dropped},
         }
+        self.dropped = summary.dropped
+        self.graph_maps = summary.graph_maps
+        self.aliases = summary.aliases
         self.path: list[str] = []
         self.nested: list[tuple[str, Any]] = []
 
@@ -283,16 +328,30 @@ class _Walk:
                 self.refuse("the key is neither a term nor a well-formed IRI (RFC 3987)", key)
             item_kind = type(item)
             special = self.special.get(key)
+            if special is not None:
+                if special is _DROPPED:
+                    self.refuse(self.dropped[key], key)
+                if special is _LANGUAGE:
+                    if not is_language_tag(item):
+                        self.refuse("language tag is not well-formed (BCP 47)", key)
+                    continue
+                if special is _INDEX_MAP and item_kind is dict:
+                    for index in item:
+                        if index != "@none":
+                            self.refuse("the key of an index map carries no RDF", key, index)
+            keyword = key if key[:1] == "@" else self.aliases.get(key)
+            if keyword in ("@graph", "@included") or key in self.graph_maps:
+                self._free_floating(item, key)
             if special is _JSON:
                 continue
             if special is _IRI:
                 if item_kind is str:
-                    if not _is_iri_or_blank(item):
+                    if not _is_iri_value(item):
                         self.refuse("the value is not a well-formed IRI (RFC 3987)", key)
                     continue
                 if item_kind is list:
                     for i, each in enumerate(item):
-                        if type(each) is str and not _is_iri_or_blank(each):
+                        if type(each) is str and not _is_iri_value(each):
                             self.refuse("the value is not a well-formed IRI (RFC 3987)", key, i)
             elif special is _LANGUAGE_MAP and item_kind is dict:
                 # keys are language tags, values strings (pyld refuses anything else)
@@ -310,6 +369,23 @@ class _Walk:
                 path.append(key)
                 self.node(item, depth + 1)
                 path.pop()
+
+    def _free_floating(self, value: Any, key: str) -> None:
+        """Nodes of ``@graph`` / ``@included`` or a graph container are subjects of their
+        own triples or nothing: a string, a value object, a list, or a node with only an
+        ``@id`` yields no triple, and its content would go unsigned."""
+        for i, item in enumerate(value) if type(value) is list else [(None, value)]:
+            at = (key,) if i is None else (key, i)
+            if not isinstance(item, Mapping):
+                if item is not None:
+                    self.refuse("a free-floating value carries no RDF", *at)
+                continue
+            keywords = {k if k[:1] == "@" else self.aliases.get(k, "") for k in item}
+            if keywords & _VALUE_KEYWORDS:
+                self.refuse("a free-floating value carries no RDF", *at)
+            # "" stands for a property (a key that is no keyword nor an alias of one)
+            if "@id" in keywords and not ("" in keywords or keywords & _NODE_CONTENT):
+                self.refuse("a node with only an @id and no property carries no RDF", *at)
 
 
 #: Keys already found well-formed; credentials of one vocabulary share most of them.
@@ -331,3 +407,12 @@ def _is_iri_or_blank(value: str) -> bool:
     if value[:2] == "_:":
         return len(value) > 2 and not any(c.isspace() for c in value)
     return value[:1] == "@" or is_iri_reference(value)
+
+
+def _is_iri_value(value: str) -> bool:
+    """An IRI where the document body holds one. A keyword-like string (``"@hidden"``)
+    is ignored by JSON-LD 1.1 expansion, and pyoxigraph drops it without a word, so only
+    ``@json`` (the ``@type`` of a JSON literal) is taken."""
+    if value[:1] == "@":
+        return value == "@json"
+    return _is_iri_or_blank(value)

@@ -20,6 +20,7 @@ from gateway import jsontext
 from gateway.credentials import data_integrity, jose
 from gateway.credentials.checks import Check
 from gateway.credentials.did import Resolver, VerificationMethod
+from gateway.credentials.lexical import in_url_space
 from gateway.credentials.model import (
     PASSPORT_CREDENTIAL_TYPE,
     as_list,
@@ -37,7 +38,7 @@ from gateway.credentials.trust import TRUSTED, UNKNOWN, UNTRUSTED, TrustList
 from gateway.errors import ContextError, CredentialError, GatewayError
 from gateway.jsontext import JsonTextError
 from gateway.jsonvalues import DECIMAL_LEXICAL, YEAR_MONTH_LEXICAL, is_safe_integer
-from gateway.vocab.loader import document_loader, passport_contexts
+from gateway.vocab.loader import DocumentLoader, document_loader, passport_contexts
 
 MAX_CREDENTIAL_BYTES = 4 * 1024 * 1024
 PASSPORT_TYPE = "BatteryPassport"
@@ -276,7 +277,7 @@ class _Verifier:
             )
         self.checks.append(self.trusted.check(issuer))
         if self.passport_issuer is not None:
-            own = own_passport_check(doc, *self.passport_issuer)
+            own = own_passport_check(doc, *self.passport_issuer, loader=self.loader)
             if own is not None:
                 self.checks.append(own)
         self.checks.extend(passport_checks(doc))
@@ -312,23 +313,32 @@ class _Verifier:
         return checks
 
 
-def own_passport_check(doc: Mapping[str, Any], base_url: str, did: str) -> Check | None:
+def own_passport_check(
+    doc: Mapping[str, Any], base_url: str, did: str, loader: DocumentLoader | None = None
+) -> Check | None:
     """Whether a passport credential that names a passport of the gateway at ``base_url``
     was issued by that gateway's passport DID ``did``.
 
+    :param loader: serves the contexts; with it, a credential of another issuer is taken
+        for a passport credential by its RDF types too (the type's IRI written out, or a
+        prefix or alias of it), not only by the term ``BatteryPassportCredential``.
     :returns: the ``issuer.passport`` check, or None for a credential that is no passport
         or names none of that gateway's passports.
     """
-    if PASSPORT_CREDENTIAL_TYPE not in as_list(doc.get("type")):
-        return None
     prefix = base_url.rstrip("/") + "/passports/"
     named = [
         doc.get("id"),
         *(s.get("id") for s in as_list(doc.get("credentialSubject")) if isinstance(s, Mapping)),
     ]
-    if not any(isinstance(n, str) and n.startswith(prefix) for n in named):
+    # Not a prefix test: https://GW.EXAMPLE/passports/… or …/%70assports/… name the same
+    # passport, and another issuer's credential spelled so must not escape this check.
+    if not any(in_url_space(n, base_url, "/passports") for n in named):
         return None
     issuer = issuer_id(doc)
+    if PASSPORT_CREDENTIAL_TYPE not in as_list(doc.get("type")) and (
+        loader is None or issuer == did or not _typed_passport(doc, loader)
+    ):
+        return None
     if issuer == did:
         return Check("issuer.passport", True, f"a passport of this gateway, issued by {did}")
     return Check(
@@ -337,6 +347,22 @@ def own_passport_check(doc: Mapping[str, Any], base_url: str, did: str) -> Check
         f"names a passport of this gateway ({prefix}...) "
         f"but is not issued by its passport DID {did}",
     )
+
+
+_PASSPORT_TYPE_QUAD = (
+    "<http://www.w3.org/1999/02/22-rdf-syntax-ns#type> "
+    f"<https://w3id.org/cn-eu-battery/vocab#{PASSPORT_CREDENTIAL_TYPE}>"
+)
+
+
+def _typed_passport(doc: Mapping[str, Any], loader: DocumentLoader) -> bool:
+    # The JSON type check alone would let another issuer's credential typed
+    # "https://w3id.org/cn-eu-battery/vocab#BatteryPassportCredential" (or bp:…) name a
+    # passport of this gateway and verify: it is the same RDF type.
+    try:
+        return _PASSPORT_TYPE_QUAD in canonicalize(doc, loader=loader, untrusted=True)
+    except GatewayError:
+        return False  # the jsonld.* checks already failed the credential
 
 
 def _json_type_ok(json_type: str, value: Any) -> bool:

@@ -82,6 +82,10 @@ def _forms(value: Any) -> Iterable[str]:
         return ()
     text = value if isinstance(value, str) else str(value)
     forms = {repr(text), repr(text[:40]), repr(value)}
+    # libxml2 (XML Schema messages) quotes as '...' whatever the value holds, where repr
+    # switches to "..." for an apostrophe and escapes a newline: without these forms a
+    # value with no digit came back whole.
+    forms |= {f"'{text}'", f"'{text[:40]}'"}
     if len(text) >= _MIN_SEARCH and _DIGIT.search(text):
         forms |= {text, text[:40], text[:20]}
     return sorted(forms, key=len, reverse=True)

@@ -12,8 +12,9 @@ from typing import Any
 
 from gateway import auth
 from gateway.auth import Principal
-from gateway.credentials import data_integrity, formats, jose
+from gateway.credentials import data_integrity, formats, jose, rdfc
 from gateway.credentials.keys import KeyStore, SigningKey
+from gateway.credentials.lexical import in_url_space
 from gateway.credentials.model import (
     as_list,
     issuer_id,
@@ -217,14 +218,9 @@ def vc_api_did_document(instance: Instance) -> dict[str, Any]:
 
 
 def _in_own_space(instance: Instance, value: Any) -> bool:
-    if not isinstance(value, str):
-        return False
-    low = value.lower()
-    for path in OWN_PATHS:
-        prefix = (instance.base_url + path).lower()
-        if low.startswith(prefix) and low[len(prefix) : len(prefix) + 1] in ("", "/", "?", "#"):
-            return True
-    return False
+    # Compared as routed (case, port, percent-escapes, dot segments), not as a prefix:
+    # https://gw.example/%70assports/… is the same resource as …/passports/….
+    return any(in_url_space(value, instance.base_url, path) for path in OWN_PATHS)
 
 
 def _mentions_vocabulary(value: Any) -> bool:
@@ -268,6 +264,41 @@ def _refuse_reserved(instance: Instance, body: Mapping[str, Any]) -> None:
                     f"{member} lies in this gateway's passport or status list URL space",
                     pointer=f"{pointer}/{member}",
                 )
+
+
+#: RDF types the generic issue route never signs, whatever the JSON term that names them.
+RESERVED_TYPE_IRIS = frozenset(
+    {
+        "https://www.w3.org/ns/credentials/status#BitstringStatusListCredential",
+        "https://www.w3.org/ns/credentials/status#BitstringStatusList",
+    }
+)
+_RDF_TYPE = "<http://www.w3.org/1999/02/22-rdf-syntax-ns#type>"
+
+
+def _refuse_reserved_rdf(body: Mapping[str, Any]) -> None:
+    """Refuse a reserved type or passport term as it reaches the signed RDF (422).
+
+    The JSON checks of :func:`_refuse_reserved` read type names as written; an IRI
+    written out, an inline alias, a prefix or a ``@vocab`` cut short
+    (``"@vocab": "https://w3id.org/cn-eu-"`` + ``battery/vocab#…``) name the same RDF
+    type with none of the reserved strings, so the expanded dataset is checked too.
+    """
+    root = "<https://" + VOCABULARY_ROOT
+    for line in rdfc.canonicalize(body, untrusted=True).splitlines():
+        _, predicate, rest = line.split(" ", 2)
+        reserved = predicate.startswith(root)
+        if predicate == _RDF_TYPE:
+            target = rest.split(" ", 1)[0]
+            reserved = target.startswith(root) or target[1:-1] in RESERVED_TYPE_IRIS
+        elif rest.startswith('"'):
+            reserved = reserved or f"^^{root}" in rest  # a datatype of the vocabulary
+        if reserved:
+            raise InvalidInput(
+                f"{line[:200]!r}: passport and status list types and terms of this gateway "
+                "are signed only by the pipelines that own them",
+                pointer="/credential",
+            )
 
 
 def _issue_options(options: Mapping[str, Any] | None) -> tuple[str, str]:
@@ -338,6 +369,7 @@ def issue_credential(
             pointer="/credential",
             errors=[{"pointer": "/credential", "message": c.reason} for c in failed],
         )
+    _refuse_reserved_rdf(body)
     if fmt == "jwt":
         token = jose.sign_jwt(body, key.private_key, key.kid, untrusted=True)
         secured: dict[str, Any] = {

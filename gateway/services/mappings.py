@@ -5,6 +5,11 @@ Drafts live in the database; published versions are immutable and identified by 
 plus a content hash. The tables shipped in ``mappings/`` are published versions too:
 ``sync_shipped`` loads them into the store, and a published version can be exported back
 as its SSSOM file for review in git.
+
+Why one module of some 500 lines: it is one workflow over one object (a mapping set's
+versions); impact analysis re-converts records under two versions and shares the
+resolution of versions with every other step, so splitting it would only move the
+shared helpers into a third module.
 """
 
 from __future__ import annotations

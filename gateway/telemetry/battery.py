@@ -11,6 +11,10 @@ login or logout ends a session, so nothing is integrated across sessions either.
 Equivalent full cycles are capacity throughput (charged plus discharged Ah) divided by
 twice the rated capacity. SOH has no field in GB/T 32960.3 (2016, nor the 2025 vehicle
 record) and is never produced here.
+
+Why one module of some 500 lines: the counters and integrals are fields of one
+accumulator that every sample updates together; split, one sample's update would be
+spread over modules that must change in step.
 """
 
 from __future__ import annotations

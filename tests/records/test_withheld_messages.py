@@ -79,6 +79,28 @@ def test_xml_schema_messages_about_withheld_fields_do_not_quote_the_value() -> N
     )
 
 
+@pytest.mark.parametrize(
+    ("lat", "secret"),
+    [("O&apos;Secret", "O'Secret"), ("Sec\nret", "Sec\nret"), ("Se&quot;cret", 'Se"cret')],
+    ids=["apostrophe", "newline", "double-quote"],
+)
+def test_xml_schema_messages_hide_values_python_would_quote_differently(
+    lat: str, secret: str
+) -> None:
+    """libxml2 quotes a value as ``'...'`` whatever it holds; Python's ``repr`` switches
+    to double quotes for an apostrophe and escapes a newline, so a value without digits
+    (searched only in its quoted forms) came back whole."""
+    xml = (RECORDS / "ncm-ev-pack.xml").read_text(encoding="utf-8")
+    vehicle = (
+        f"<vehicle><last_location><lat>{lat}</lat><lon>104.1</lon>"
+        "</last_location></vehicle>\n  <usage>"
+    )
+    error = _problems(xml.replace("<usage>", vehicle, 1).encode(), "application/xml")
+    text = json.dumps(error.to_problem(), ensure_ascii=False)
+    assert "xs:decimal" in text
+    assert secret not in text and json.dumps(secret)[1:-1] not in text
+
+
 def test_record_paths_and_redaction_rules() -> None:
     from gateway.records.redaction import is_withheld, pointer_path, redact, xpath_path
 

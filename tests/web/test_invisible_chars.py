@@ -34,6 +34,18 @@ CODE_POINTS = [
     "\u200d",
     "\u2060",
     "\ufeff",
+    # Also invisible, also able to make two names look the same (format characters,
+    # Unicode general category Cf): the soft hyphen, the Mongolian vowel separator, the
+    # invisible operators and the tag characters ("ASCII smuggling").
+    "\u00ad",
+    "\u180e",
+    "\u2061",
+    "\u2062",
+    "\u2063",
+    "\u2064",
+    "\U000e0001",
+    "\U000e0041",
+    "\U000e007f",
 ]
 
 

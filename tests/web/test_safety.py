@@ -160,6 +160,16 @@ def test_behind_tls_every_cookie_is_secure_and_hsts_is_sent(tls_app) -> None:
     assert "HttpOnly" in language.headers["Set-Cookie"]
 
 
+def test_the_workers_own_answers_carry_the_headers_the_app_sets(tls_app) -> None:
+    """``gateway.serving.SAFETY_HEADERS`` (what the gunicorn worker adds to the answers it
+    writes itself) must not drift from what the app sets on a problem."""
+    from gateway.serving import HSTS_HEADER, SAFETY_HEADERS
+
+    problem = tls_app.test_client().get("/no/such/route")
+    for name, value in (*SAFETY_HEADERS, HSTS_HEADER):
+        assert problem.headers[name] == value, name
+
+
 def test_signing_out_on_one_instance_ends_the_session_on_another(tmp_path, backend_url) -> None:
     """Two gateway processes over one database (and one instance folder, as
     docs/operations.md asks): a session ended by one is refused by the other."""
