@@ -23,7 +23,7 @@ from tests.live_server import LiveServer
 ROOT = Path(__file__).resolve().parent
 RECORD = ROOT.parent / "fixtures" / "records" / "ncm-ev-pack.json"
 #: How soon a normal client beside slow ones must be answered (docs/operations.md);
-#: generous for a shared machine: an unblocked server answers /health in milliseconds.
+#: generous for a busy CI machine: an unblocked server answers /health in milliseconds.
 ANSWER_WITHIN = 2.0
 RECORDS_BEFORE_STALL = 12
 
