@@ -38,7 +38,12 @@ from gateway.credentials.trust import TRUSTED, UNKNOWN, UNTRUSTED, TrustList
 from gateway.errors import ContextError, CredentialError, GatewayError
 from gateway.jsontext import JsonTextError
 from gateway.jsonvalues import DECIMAL_LEXICAL, YEAR_MONTH_LEXICAL, is_safe_integer
-from gateway.vocab.loader import DocumentLoader, document_loader, passport_contexts
+from gateway.vocab.loader import (
+    DocumentLoader,
+    default_loader,
+    document_loader,
+    passport_contexts,
+)
 
 MAX_CREDENTIAL_BYTES = 4 * 1024 * 1024
 PASSPORT_TYPE = "BatteryPassport"
@@ -156,7 +161,9 @@ class _Verifier:
     ) -> None:
         self.now = now
         self.contexts = contexts
-        self.loader = document_loader(extra=contexts)
+        # The shared loader when nothing extra is pinned: its per-loader context caches
+        # (pyld's resolver, the canonicalizer's verdicts) then survive across requests.
+        self.loader = document_loader(extra=contexts) if contexts else default_loader()
         self.resolver = resolver
         self.source = source
         self.trusted = trusted

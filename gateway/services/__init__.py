@@ -81,7 +81,6 @@ from gateway.services.trust import (
     offline_trust_and_contexts,
     remove_trusted_issuer,
     trust_entries,
-    trust_list,
     trusted_issuers,
 )
 from gateway.services.whitelist import import_whitelist, instance_whitelist
@@ -152,7 +151,6 @@ __all__ = [
     "tenant_keys",
     "tenant_listing",
     "trust_entries",
-    "trust_list",
     "trusted_issuers",
     "unpin_context",
     "vc_api_did_document",

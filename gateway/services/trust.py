@@ -17,16 +17,10 @@ from gateway.store.contexts import PinnedContexts
 from gateway.store.trust import TrustedIssuers, TrustEntry
 
 
-def trust_list(instance: Instance, principal: Principal | None) -> TrustList:
-    """The trust list a verification for ``principal`` judges issuers by: instance-wide
-    entries, the ``trusted_issuers`` setting and the caller's tenant's entries; the
-    gateway's own passport DID is always trusted."""
-    with instance.db.reading() as session:
-        return session_trust_list(instance, session, principal)
-
-
 def session_trust_list(instance: Instance, session: Any, principal: Principal | None) -> TrustList:
-    """:func:`trust_list`, read in an open database session."""
+    """The trust list a verification for ``principal`` judges issuers by, read in an open
+    database session: instance-wide entries, the ``trusted_issuers`` setting and the
+    caller's tenant's entries; the gateway's own passport DID is always trusted."""
     stored = TrustedIssuers(session).trust_list(
         principal.tenant_id if principal is not None else None, own=(instance.key.issuer,)
     )

@@ -24,7 +24,6 @@ from gateway.records.reader import read_record
 from gateway.records.validation import validate_record
 from gateway.services.instance import Instance
 from gateway.services.passports import list_passports
-from gateway.store import Tenants
 from gateway.store.passports import StoredPassport
 from gateway.vocab.catalog import load_catalog
 
@@ -38,28 +37,6 @@ UPLOAD_FORMATS = {
     ".csv": "csv",
 }
 _PAGE = 1000
-
-
-def signed_in(instance: Instance, tenant: str, key_id: int) -> Principal | None:
-    """The caller a page session stands for, while its API key stays live.
-
-    The session keeps the key's id, never its secret; each request checks the key again,
-    so revoking a key ends its page sessions too.
-
-    :param tenant: the tenant name kept in the session.
-    :param key_id: the API key id kept in the session.
-    :returns: the caller, or ``None`` when the key is revoked or gone.
-    """
-    with instance.db.reading() as session:
-        tenants = Tenants(session)
-        try:
-            keys = tenants.list_keys(tenant)
-        except GatewayError:
-            return None
-        for key in keys:
-            if key.id == key_id and key.revoked_at is None:
-                return Principal(key.tenant_id, tenant, key.role, key.id)
-    return None
 
 
 def new_batch_id() -> str:
