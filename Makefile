@@ -29,8 +29,11 @@ lint: $(STAMP)
 vocab: $(STAMP)
 	$(BIN)/python -m gateway.vocab.build
 
+# Each script prints its figures beside their targets; pipeline.py: CPU per bulk record,
+# per added cell, the floor and memory, in process (bench-api: the same through HTTP).
 bench: $(STAMP)
 	$(BIN)/python bench/credentials.py
+	$(BIN)/python bench/pipeline.py
 	$(BIN)/python bench/gbt32960_parse.py
 	$(BIN)/python bench/telemetry.py
 

@@ -3,18 +3,21 @@
 Starts ``gateway serve`` (gunicorn, 2 workers by default) on 127.0.0.1 over a fresh
 instance in a temporary folder (SQLite), then measures:
 
-* bulk conversion through ``POST /passports/batch`` of N generated records (the
-  ``ncm-ev-pack`` fixture with GB/T 34014 serial digits varied), once with Data Integrity
-  and once with ``vc+jwt``, every access group's credential included: records/s and the
-  peak resident memory of the server (master + workers, summed, sampled from ``/proc``).
+* bulk conversion through ``POST /passports/batch`` of N generated records
+  (:mod:`records`: every pack, module and cell code new, ``--cells`` cells each), once
+  with Data Integrity and once with ``vc+jwt``, every access group's credential
+  included: records/s, the server's CPU ms per record (every thread of master and
+  workers, from ``/proc``) and its peak resident memory (summed, sampled from ``/proc``).
   The request body is streamed from a generator (chunked) and the outcome lines are read
   while it goes out, so neither side holds the batch. ``--streams`` requests run side by
   side (one per worker by default: one request is served by one worker);
 * ``POST /credentials/verify`` under 32 concurrent clients for a fixed time, for a Data
-  Integrity and a ``vc+jwt`` credential: requests/s, p50, p99. ``wrk`` is used when it
-  is on the PATH, else a Python client (threads, one connection each);
-* the in-process cost of the same work (draft + sign one record; verify one credential),
-  median, so the share of HTTP and store is visible as a ratio.
+  Integrity and a ``vc+jwt`` credential: requests/s, p50, p99 and the server's CPU ms
+  per request. ``wrk`` is used when it is on the PATH, else a Python client (threads,
+  one connection each);
+* the in-process cost of drafting and signing one record and of verifying one credential,
+  median, so the share of reading, HTTP and store is visible as a ratio (``pipeline.py``
+  measures the whole pipeline in process, store included).
 
 Prints one table with the DESIGN §7 targets beside the figures and figure/target ratios
 (>= 1 meets a throughput target; <= 1 meets a latency or memory ceiling).
@@ -41,8 +44,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from records import RecordFactory
 from served import BASE_URL, HOST, Server
 
+from gateway.records import read_record
 from gateway.services import (
     StatusPool,
     draft_passport,
@@ -54,39 +59,18 @@ from gateway.services import (
 from gateway.settings import Settings
 from gateway.store import Tenants, init_db
 
-ROOT = Path(__file__).resolve().parent.parent
-TEMPLATE = ROOT / "fixtures" / "records" / "ncm-ev-pack.json"
 #: DESIGN §7.
 TARGET_DI_RPS = 500.0
 TARGET_JWT_RPS = 2000.0
 TARGET_RSS_MB = 300.0
 TARGET_VERIFY_RPS = 300.0
 TARGET_VERIFY_P99_MS = 50.0
-
-
-class RecordSource:
-    """NDJSON records made from one fixture by varying the serial digits (positions
-    18-24 of the GB/T 34014 code), positions 1-17 kept, so every record is valid and
-    distinct. Lines are made on demand: nothing holds the batch."""
-
-    def __init__(self) -> None:
-        text = json.dumps(
-            json.loads(TEMPLATE.read_text(encoding="utf-8")),
-            ensure_ascii=False,
-            separators=(",", ":"),
-        )
-        self.code = json.loads(text)["battery"]["code"]
-        self.text = text
-
-    def record(self, serial: int) -> dict[str, Any]:
-        return json.loads(self.line(serial))
-
-    def line(self, serial: int) -> bytes:
-        return self.text.replace(self.code, f"{self.code[:17]}{serial:07d}").encode() + b"\n"
-
-    def lines(self, serials: range) -> Iterator[bytes]:
-        for serial in serials:
-            yield self.line(serial)
+#: Server CPU per bulk record and per verify request (bulk at the speed of its
+#: cryptography).
+TARGET_CPU_MS = {"di": 4.0, "jwt": 3.0}
+TARGET_VERIFY_CPU_MS = 3.0
+#: Records of the in-process runs are numbered from here, past any bulk run's.
+IN_PROCESS_FIRST = 50_000_000
 
 
 class RssSampler(threading.Thread):
@@ -187,20 +171,23 @@ def bulk(
     server: Server,
     secret: str,
     fmt: str,
-    first_serial: int,
+    first: int,
     records: int,
     streams: int,
     timeout: float,
+    cells: int,
 ) -> dict[str, Any]:
-    """Convert ``records`` records in ``streams`` concurrent batch requests."""
-    source = RecordSource()
+    """Convert ``records`` records (numbers from ``first``) in ``streams`` concurrent
+    batch requests."""
+    source = RecordFactory(cells)
     results: list[dict[str, Any]] = [{} for _ in range(streams)]
     threads = []
     sampler = RssSampler(server)
     sampler.start()
+    cpu_before = server.cpu_ns()
     start = time.perf_counter()
     for i in range(streams):
-        serials = range(first_serial + i, first_serial + records, streams)
+        numbers = range(first + i, first + records, streams)
         threads.append(
             threading.Thread(
                 target=batch_stream,
@@ -208,7 +195,7 @@ def bulk(
                     server.port,
                     secret,
                     fmt,
-                    source.lines(serials),
+                    source.lines(numbers),
                     f"bench-{fmt}-{i}",
                     timeout,
                     results[i],
@@ -221,6 +208,7 @@ def bulk(
     for t in threads:
         t.join(timeout=timeout)
     elapsed = time.perf_counter() - start
+    cpu_ms = (server.cpu_ns() - cpu_before) / 1e6
     rss_first, rss_peak, rss_last = sampler.finish()
     created = sum(r.get("created", 0) for r in results)
     refused = sum(r.get("refused", 0) for r in results)
@@ -234,6 +222,7 @@ def bulk(
         "refused": refused,
         "seconds": elapsed,
         "rps": created / elapsed if elapsed else 0.0,
+        "cpu_ms": cpu_ms / created if created else float("nan"),
         "rss_first": rss_first,
         "rss_peak": rss_peak,
         "rss_last": rss_last,
@@ -378,7 +367,7 @@ def in_process(home: Path, runs: int) -> dict[str, float]:
     """Median in-process cost (ms) of draft + sign of one record, and of verify."""
     settings = Settings.load({"home": home, "database_url": "", "base_url": BASE_URL})
     instance = open_instance(settings)
-    source = RecordSource()
+    source = RecordFactory()
     table = instance.mapping(settings.mapping)
     pool = StatusPool(instance, chunk=64)
     out: dict[str, float] = {}
@@ -387,7 +376,7 @@ def in_process(home: Path, runs: int) -> dict[str, float]:
             draft_t, sign_t, verify_t = [], [], []
             signed: dict[str, Any] = {}
             for n in range(runs):
-                record = source.record(9_000_000 + n)
+                record = read_record(source.line(IN_PROCESS_FIRST + n), "application/json")
                 t0 = time.perf_counter()
                 draft = draft_passport(record, mapping=table, base_url=instance.base_url)
                 t1 = time.perf_counter()
@@ -397,7 +386,7 @@ def in_process(home: Path, runs: int) -> dict[str, float]:
                 sign_t.append(t2 - t1)
             for _ in range(runs):
                 t0 = time.perf_counter()
-                verify_credential(instance, signed["public"])
+                verify_credential(instance, next(iter(signed.values())))
                 verify_t.append(time.perf_counter() - t0)
             out[f"{fmt}_draft"] = statistics.median(draft_t) * 1e3
             out[f"{fmt}_sign"] = statistics.median(sign_t) * 1e3
@@ -419,6 +408,7 @@ def main() -> int:
         "--records", type=int, default=100_000, help="records per proof format (default 100000)"
     )
     parser.add_argument("--formats", default="di,jwt", help="proof formats to convert")
+    parser.add_argument("--cells", type=int, default=96, help="cells per record (default 96)")
     parser.add_argument(
         "--streams",
         type=int,
@@ -471,7 +461,9 @@ def main() -> int:
                     file=sys.stderr,
                     flush=True,
                 )
-                result = bulk(server, secret, fmt, serial, args.records, streams, args.timeout)
+                result = bulk(
+                    server, secret, fmt, serial, args.records, streams, args.timeout, args.cells
+                )
                 serial += args.records
                 bulks.append(result)
                 if result["errors"] or result["refused"]:
@@ -484,7 +476,7 @@ def main() -> int:
                 sample = next((b["sample"] for b in bulks if b["format"] == fmt), None)
                 if sample is None:
                     continue
-                body = _verify_body(sample["public"])
+                body = _verify_body(next(iter(sample.values())))
                 check = verify_once(server.port, body)
                 if not check.get("verified"):
                     print(f"  the {fmt} credential does not verify: {check}", file=sys.stderr)
@@ -494,12 +486,15 @@ def main() -> int:
                     file=sys.stderr,
                     flush=True,
                 )
+                cpu_before = server.cpu_ns()
                 if use_wrk:
                     load = load_wrk(server.port, body, args.clients, args.seconds, workdir)
                 else:
                     load = load_python(
                         server.port, body, args.clients, args.seconds, args.max_requests
                     )
+                served = load["requests"] + load["errors"]
+                load["cpu_ms"] = (server.cpu_ns() - cpu_before) / 1e6 / max(1, served)
                 load["format"] = fmt
                 load["verified"] = bool(check.get("verified"))
                 loads.append(load)
@@ -533,6 +528,14 @@ def main() -> int:
         )
         print(
             _row(
+                f"bulk {fmt}: server CPU ms per record ({args.cells} cells, unique codes)",
+                f"{b['cpu_ms']:.2f}",
+                f"<= {TARGET_CPU_MS[fmt]:g}",
+                b["cpu_ms"] / TARGET_CPU_MS[fmt],
+            )
+        )
+        print(
+            _row(
                 f"bulk {fmt}: server RSS peak, MB (start {b['rss_first']:.0f}, "
                 f"end {b['rss_last']:.0f})",
                 f"{b['rss_peak']:.0f}",
@@ -549,6 +552,14 @@ def main() -> int:
                 f"{load['rps']:.0f}",
                 f">= {TARGET_VERIFY_RPS:.0f}",
                 load["rps"] / TARGET_VERIFY_RPS,
+            )
+        )
+        print(
+            _row(
+                f"verify {fmt}: server CPU ms per request",
+                f"{load['cpu_ms']:.2f}",
+                f"<= {TARGET_VERIFY_CPU_MS:g}",
+                load["cpu_ms"] / TARGET_VERIFY_CPU_MS,
             )
         )
         print(_row(f"verify {fmt}: p50 ms", f"{load['p50']:.1f}", "", None))

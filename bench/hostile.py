@@ -125,7 +125,8 @@ def issued_credentials(server: Server, auth: dict[str, str]) -> tuple[dict[str, 
         )
         if status not in (200, 201):
             raise SystemExit(f"issuing a passport failed: {status} {body[:300]!r}")
-        out.append(json.loads(body)["credentials"]["public"])
+        # the first credential is the one everybody may read
+        out.append(next(iter(json.loads(body)["credentials"].values())))
     return out[0], out[1]
 
 

@@ -1,13 +1,13 @@
-"""API keys and roles: who a caller is, and what of a passport that caller may see.
+"""API keys and roles: who a caller is and what the caller may do.
 
 Framework-free: the API layer reads the ``Authorization: Bearer <secret>`` header, the
-store finds the key by its prefix and calls :func:`verify_secret`, and the services ask
-:func:`visible_groups` which Annex XIII access groups to return.
+store finds the key by its prefix and calls :func:`verify_secret`.
 
-Access groups follow Regulation (EU) 2023/1542 Art. 77(2) and Annex XIII: point 1 is
-public, points 2 and 3 are for persons with a legitimate interest (and the Commission /
-authorities), point 4 is for notified bodies, market surveillance authorities and the
-Commission only.
+What a caller may *read* of a passport is not decided here but by the access table
+(``gateway.access.table``) and the caller's grants (``gateway.services.access``):
+Regulation (EU) 2023/1542 Art. 77(2) gives Annex XIII point 1 to the public, points 2
+and 3 to notified bodies, market surveillance authorities and the Commission, and
+points 2 and 4 to persons with a legitimate interest.
 """
 
 from __future__ import annotations
@@ -17,33 +17,16 @@ import hmac
 import secrets
 from dataclasses import dataclass
 
-# Access groups of a passport, Annex XIII (re-exported: callers ask auth what they see).
-from gateway.access_groups import ACCESS_GROUPS as ACCESS_GROUPS
-from gateway.access_groups import AUTHORITIES as AUTHORITIES
-from gateway.access_groups import LEGITIMATE_INTEREST as LEGITIMATE_INTEREST
-from gateway.access_groups import PUBLIC as PUBLIC
 from gateway.errors import Forbidden, Unauthorized
 
 # Roles a key can carry.
 EXPORTER = "exporter"  # converts its own records into passports
 EDITOR = "editor"  # edits and publishes mapping tables
-IMPORTER = "importer"  # EU importer / economic operator with a legitimate interest
+# EU importer / economic operator: reads point 1, and points 2 and 4 where granted.
+IMPORTER = "importer"
 AUTHORITY = "authority"  # market surveillance, notified body, Commission
 ADMIN = "admin"  # everything
 ROLES: tuple[str, ...] = (EXPORTER, EDITOR, IMPORTER, AUTHORITY, ADMIN)
-
-
-# Groups each role sees of any passport, besides what ownership adds.
-ROLE_GROUPS: dict[str | None, frozenset[str]] = {
-    None: frozenset({PUBLIC}),
-    EXPORTER: frozenset({PUBLIC}),
-    EDITOR: frozenset({PUBLIC}),
-    IMPORTER: frozenset({PUBLIC, LEGITIMATE_INTEREST}),
-    AUTHORITY: frozenset(ACCESS_GROUPS),
-    ADMIN: frozenset(ACCESS_GROUPS),
-}
-# The exporter that issued a passport holds all of its data anyway.
-OWNER_GROUPS = frozenset(ACCESS_GROUPS)
 
 PREFIX_LENGTH = 8
 HASH_SCHEME = "sha256"
@@ -105,20 +88,6 @@ def require(principal: Principal | None, allowed: bool, what: str) -> Principal:
     if not allowed:
         raise Forbidden(f"role {principal.role!r} may not {what}")
     return principal
-
-
-def visible_groups(principal: Principal | None, owner_tenant_id: int | None) -> frozenset[str]:
-    """Access groups of a passport the caller may read.
-
-    :param principal: the caller, ``None`` when anonymous.
-    :param owner_tenant_id: tenant that issued the passport.
-    :returns: a subset of :data:`ACCESS_GROUPS`; always contains ``public``.
-    """
-    if principal is None:
-        return ROLE_GROUPS[None]
-    if principal.role == EXPORTER and principal.tenant_id == owner_tenant_id:
-        return OWNER_GROUPS
-    return ROLE_GROUPS.get(principal.role, ROLE_GROUPS[None])
 
 
 def list_scope(principal: Principal) -> int | None:

@@ -26,6 +26,8 @@ from sqlalchemy import create_engine
 
 from gateway.app import create_app
 from gateway.cli import main
+from gateway.policy.approvals import Approval, check_approval
+from gateway.policy.categories import CATEGORIES
 from gateway.services import prepare_instance
 from gateway.settings import Settings
 from gateway.store import Tenants, init_db
@@ -177,14 +179,17 @@ def postgres_schema() -> Iterator[str]:
 _JWS = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*")
 
 
-def assert_no_leak(text_or_obj: Any, record: Mapping[str, Any]) -> None:
-    """Fail if any output form carries a VIN, owner data or the coordinates of ``record``.
+def assert_no_leak(text_or_obj: Any, record: Mapping[str, Any], also: Sequence[str] = ()) -> None:
+    """Fail if any output form carries a VIN, owner data, the coordinates or an ELV
+    certificate number of ``record``, or any of ``also``.
 
     :param text_or_obj: a str/bytes output (CLI stdout, a response body, a compact JWS:
         its header and payload are decoded and searched too) or JSON-ready data.
     :param record: the national record whose sensitive values must not leave.
+    :param also: further values that must not be there (BMS health data no approval
+        released, individual alarm times).
     """
-    secrets = sensitive_values(record)
+    secrets = [*sensitive_values(record), *also]
     for text in _texts(text_or_obj):
         for secret in secrets:
             assert secret not in text, f"{secret!r} leaked: ...{_around(text, secret)}..."
@@ -202,6 +207,8 @@ def sensitive_values(record: Mapping[str, Any]) -> list[str]:
         found.append(owner["address"]["street"])
     for vin in (e["vin"] for e in record.get("events", []) if "vin" in e):
         found.append(vin)
+    # The end-of-life vehicle certificate number identifies the vehicle as its VIN does.
+    found.extend(e["certificate_no"] for e in record.get("events", []) if "certificate_no" in e)
     location = vehicle.get("last_location")
     if location:
         for key in ("lat", "lon"):
@@ -235,6 +242,124 @@ def _texts(text_or_obj: Any) -> Iterator[str]:
 def _around(text: str, secret: str) -> str:
     at = text.index(secret)
     return text[max(0, at - 60) : at + len(secret) + 60]
+
+
+# -- passports issued before one credential per Annex XIII point -------------------------
+
+
+def store_legacy_passport(
+    app: Flask,
+    tenant: str = "acme",
+    record: Mapping[str, Any] | None = None,
+    proof_format: str = "di",
+) -> str:
+    """Issue and store a passport the way the gateway did before one credential per
+    point: three credentials ``public`` (point 1), ``legitimate_interest`` (points 2 and
+    4 together) and ``authorities`` (point 3), written with passport context v1, each
+    signed by the instance's passport key with status entries, stored through the store.
+
+    :param app: an app of :func:`make_app`; ``tenant`` must exist in its store.
+    :param record: the national record (default: ``ncm-ev-pack.json``, which fills all
+        four points).
+    :returns: the passport id (its URL; the battery code is its last segment).
+    """
+    import dataclasses
+
+    from gateway.annex_xiii import LEGACY_SECTIONS, section
+    from gateway.services import StatusPool, draft_passport, sign_credentials
+    from gateway.store import Passports
+    from gateway.store.passports import NewCredential, NewPassport
+    from gateway.transform import en18223
+    from gateway.vocab.loader import PASSPORT_V1
+
+    instance = app.extensions["gateway.instance"]
+    if record is None:
+        record = json.loads((RECORDS / "ncm-ev-pack.json").read_text(encoding="utf-8"))
+    draft = draft_passport(record, mapping=instance.settings.mapping, base_url=instance.base_url)
+    passport_id = draft.conversion.passport_id
+    # Passports of the three groups carried no EN 18223 metadata (context v1 has none).
+    structural = {"@context", "id", "type", "accessGroup", *en18223.FIELDS}
+    documents: dict[str, dict[str, Any]] = {}
+    for name, points in LEGACY_SECTIONS.items():
+        values: dict[str, Any] = {}
+        for point in sorted(points):
+            document = draft.documents.get(section(point), {})
+            values.update({k: v for k, v in document.items() if k not in structural})
+        if values:
+            documents[name] = {
+                "@context": [PASSPORT_V1],
+                "id": passport_id,
+                "type": "BatteryPassport",
+                "accessGroup": name,
+                **values,
+            }
+    legacy = dataclasses.replace(draft, documents=documents, approvals={})
+    signed = sign_credentials(
+        legacy, key=instance.key, registry=StatusPool(instance), proof_format=proof_format
+    )
+    credentials = []
+    for name, item in signed.items():
+        revocation = item.entry("revocation")
+        body = item.credential
+        credentials.append(
+            NewCredential(
+                id=item.id,
+                access_group=name,
+                format=proof_format,
+                body=body if isinstance(body, str) else json.dumps(body, ensure_ascii=False),
+                status_list_id=revocation["statusListCredential"] if revocation else None,
+                status_index=int(revocation["statusListIndex"]) if revocation else None,
+            )
+        )
+    mapping = draft.gaps["mapping"]
+    with instance.db.transaction() as session:
+        passport = NewPassport(
+            id=passport_id,
+            battery_code=draft.battery_code,
+            tenant_id=Tenants(session).get(tenant).id,
+            category=draft.conversion.category,
+            mapping_set=mapping["set"],
+            mapping_version=mapping["version"],
+            mapping_hash=mapping["hash"],
+            record=dict(record),
+            gaps=draft.gaps,
+        )
+        Passports(session).save(passport, credentials, actor=f"tenant:{tenant}")
+    return passport_id
+
+
+# -- export approvals of BMS health data -------------------------------------------------
+
+#: The API body of an export approval of every data category, in force from 2026 to 2099.
+APPROVAL: dict[str, Any] = {
+    "kind": "security_assessment",
+    "reference": "CAC-SA-2026-0042",
+    "authority": "Cyberspace Administration of China",
+    "categories": list(CATEGORIES),
+    "validFrom": "2026-01-01",
+    "validUntil": "2099-12-31",
+    "documentSha256": "5" * 64,
+}
+
+
+def covering_everything(**changes: Any) -> Approval:
+    """The :data:`APPROVAL` as the store returns it (id 1 of tenant ``acme``)."""
+    new = check_approval(APPROVAL)
+    fields: dict[str, Any] = {
+        "id": 1,
+        "tenant_id": 1,
+        "tenant": "acme",
+        "kind": new.kind,
+        "reference": new.reference,
+        "authority": new.authority,
+        "categories": new.categories,
+        "valid_from": new.valid_from,
+        "valid_until": new.valid_until,
+        "document_sha256": new.document_sha256,
+        "added_by": "console/tenant:acme",
+        "added_at": new.valid_from,
+    }
+    return Approval(**{**fields, **changes})
 
 
 # -- mapping editing ---------------------------------------------------------------------

@@ -32,7 +32,7 @@ def test_convert_writes_documents_and_gaps_per_record(run, tmp_path):
     assert len(folders) == 2
     for folder in folders:
         files = sorted(p.name for p in (out / folder).iterdir())
-        assert "gaps.json" in files and "passport-public.jsonld" in files
+        assert "gaps.json" in files and "passport-annex-xiii-1.jsonld" in files
         gaps = json.loads((out / folder / "gaps.json").read_text(encoding="utf-8"))
         assert gaps["battery_code"] == folder
         assert gaps["mapping"]["version"] == "1.0.0"
@@ -143,12 +143,11 @@ def test_signed_credentials_verify_with_gateway_verify(run, tmp_path, proof_form
     )
     assert result.exit_code == 0, result.output
     signed = sorted(out.glob(f"*/passport-*.{suffix}"))
-    assert [p.name for p in signed] == [
-        f"passport-{g}.{suffix}" for g in ("authorities", "legitimate_interest", "public")
-    ]
+    # One credential per Annex XIII point: the NCM pack fills all four.
+    assert [p.name for p in signed] == [f"passport-annex-xiii-{n}.{suffix}" for n in (1, 2, 3, 4)]
     verdict = run("verify", *signed)
     assert verdict.exit_code == 0, verdict.output
-    assert verdict.output.count("VERIFIED") == 3
+    assert verdict.output.count("VERIFIED") == 4
 
 
 def test_sign_without_a_key_says_how_to_make_one(run, tmp_path):

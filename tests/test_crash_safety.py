@@ -2,8 +2,8 @@
 
 A ``POST /passports/batch`` stream is cut by ``kill -9`` of the whole server (master and
 workers) after some outcome lines have arrived. The database must then hold every record
-whole (passport, one credential per access group, its audit event) or not at all; after a
-restart the same request with the same ``Idempotency-Key`` finishes, storing each record
+whole (passport, one credential per Annex XIII point, its audit event) or not at all;
+after a restart the same request with the same ``Idempotency-Key`` finishes, storing each record
 exactly once (docs/api.md, Bulk; DESIGN §5 Errors: nothing is half-written).
 
 Runs on SQLite, and on PostgreSQL when ``DATABASE_URL_TEST`` is set (a schema of its own,
@@ -22,6 +22,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+from gateway.annex_xiii import SECTIONS
 from gateway.services import prepare_instance
 from gateway.settings import Settings
 from gateway.store import AuditLog, Passports, init_db, tables
@@ -33,7 +34,7 @@ TEMPLATE = ROOT / "fixtures" / "records" / "ncm-ev-pack.json"
 BASE_URL = "https://gw.example"
 RECORDS = 240
 KILL_AFTER = 12  # outcome lines read before the server is killed
-GROUPS = {"public", "legitimate_interest", "authorities"}
+GROUPS = set(SECTIONS)  # the template fills all four Annex XIII points
 READ_TIMEOUT = 120.0
 
 pytestmark = pytest.mark.slow

@@ -6,6 +6,8 @@ from flask import Flask
 from flask_swagger_ui import get_swaggerui_blueprint
 
 from gateway.api import (
+    access,
+    approvals,
     credentials,
     evidence,
     mappings,
@@ -13,7 +15,9 @@ from gateway.api import (
     passports,
     problems,
     public,
+    registry,
     telemetry,
+    tenant_policy,
     whitelist,
 )
 
@@ -28,6 +32,10 @@ def register(app: Flask) -> None:
     app.register_blueprint(whitelist.bp)
     app.register_blueprint(mappings.bp)
     app.register_blueprint(telemetry.bp)
+    app.register_blueprint(registry.bp)
+    app.register_blueprint(approvals.bp)
+    app.register_blueprint(tenant_policy.bp)
+    app.register_blueprint(access.bp)
     # Swagger UI's assets come from the flask-swagger-ui package: no CDN at run time.
     app.register_blueprint(
         get_swaggerui_blueprint(

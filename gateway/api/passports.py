@@ -1,5 +1,6 @@
-"""Passports: convert and sign (one record, or NDJSON in bulk), read by access group,
-list, gap reports, status changes."""
+"""Passports: convert and sign (one record, or NDJSON in bulk), read by Annex XIII point
+(as credentials, an Asset Administration Shell or an AASX package), list, gap reports,
+status changes."""
 
 from __future__ import annotations
 
@@ -29,11 +30,13 @@ from gateway.errors import (
 )
 from gateway.mapping import names
 from gateway.records.reader import read_record
+from gateway.transform.aas import AAS_JSON, AASX
 from gateway.vocab.loader import CREDENTIALS_V2
 
 bp = Blueprint("passports", __name__)
 
 NDJSON = "application/x-ndjson"
+HTML = "text/html"
 _SUMMARY_KEYS = ("summary", "mandatory", "readiness")
 _READ_BUFFER = 64 * 1024
 
@@ -186,22 +189,61 @@ def _enveloped(credential: dict[str, Any] | str) -> dict[str, Any]:
     return credential
 
 
+def _wants_aas() -> bool:
+    """Whether the request prefers the AAS JSON to JSON-LD and pages (an Accept header
+    naming ``application/aas+json``; ``*/*`` still gets JSON-LD)."""
+    best = request.accept_mimetypes.best_match([LD_JSON, "application/json", AAS_JSON, HTML])
+    return best == AAS_JSON
+
+
+def _alternates(code: str) -> str:
+    """The ``Link`` header naming a passport's other representations."""
+    here = url_for("passports.get_passport", code=code)
+    return ", ".join(
+        (
+            f'<{here}>; rel="alternate"; type="{LD_JSON}"',
+            f'<{here}>; rel="alternate"; type="{AAS_JSON}"',
+            f'<{url_for("passports.get_aasx", code=code)}>; rel="alternate"; type="{AASX}"',
+            f'<{url_for("registry.metadata", code=code)}>; rel="describedby"; '
+            'type="application/json"',
+        )
+    )
+
+
 @bp.get("/passports/<code>")
 def get_passport(code: str) -> Response:
-    """What the caller may see of a passport (Annex XIII access groups): a Verifiable
-    Presentation of those credentials, or a page for browsers."""
-    page = html_page(PASSPORT_PAGE)
-    if page is not None:
-        return page(code)
-    passport, credentials = services.passport_credentials(instance(), code, principal())
-    body = {
-        "@context": [CREDENTIALS_V2],
-        "id": passport.id,
-        "type": ["VerifiablePresentation"],
-        "verifiableCredential": [_enveloped(c) for c in credentials.values()],
-    }
-    response = Response(json.dumps(body, ensure_ascii=False), mimetype=LD_JSON)
+    """What the caller may see of a passport (the Annex XIII points it may read): a
+    Verifiable Presentation of those credentials, the Asset Administration Shell of
+    them (``Accept: application/aas+json``), or a page for browsers."""
+    if _wants_aas():
+        export = services.passport_aas(instance(), code, principal())
+        response = Response(export.to_json(), mimetype=AAS_JSON)
+    else:
+        page = html_page(PASSPORT_PAGE)
+        if page is not None:
+            return page(code)
+        passport, credentials = services.passport_credentials(instance(), code, principal())
+        body = {
+            "@context": [CREDENTIALS_V2],
+            "id": passport.id,
+            "type": ["VerifiablePresentation"],
+            "verifiableCredential": [_enveloped(c) for c in credentials.values()],
+        }
+        response = Response(json.dumps(body, ensure_ascii=False), mimetype=LD_JSON)
     response.headers["Vary"] = "Accept, Authorization"
+    response.headers["Link"] = _alternates(code)
+    return response
+
+
+@bp.get("/passports/<code>/aasx")
+def get_aasx(code: str) -> Response:
+    """The AASX package of what the caller may see of a passport (as the AAS JSON)."""
+    export = services.passport_aas(instance(), code, principal())
+    response = Response(export.to_aasx(), mimetype=AASX)
+    name = code if code.isascii() and code.isalnum() else "passport"
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}.aasx"'
+    response.headers["Vary"] = "Authorization"
+    response.headers["Link"] = _alternates(code)
     return response
 
 
@@ -228,16 +270,17 @@ def list_passports() -> Response:
         raise InvalidInput(
             f"status must be one of {', '.join(services.PASSPORT_STATUSES)}", pointer="status"
         )
+    caller = principal()
     items = services.list_passports(
         instance(),
-        principal(),
+        caller,
         status=status,
         battery_code=request.args.get("batteryCode"),
         after=request.args.get("after"),
         limit=limit,
     )
     body = {
-        "items": [services.passport_summary(p) for p in items],
+        "items": services.passport_summaries(instance(), caller, items),
         "next": items[-1].battery_code if len(items) == limit else None,
     }
     return Response(json.dumps(body, ensure_ascii=False), mimetype="application/json")

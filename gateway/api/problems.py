@@ -57,7 +57,7 @@ def _client_timeout(exc: ClientTimeout) -> Response:
     )
 
 
-def _http_error(exc: HTTPException) -> Response:
+def http_error(exc: HTTPException) -> Response:
     if isinstance(exc, ClientDisconnected) and isinstance(exc.__context__, ClientTimeout):
         # Werkzeug reports any failed body read as a disconnected client.
         return _client_timeout(exc.__context__)
@@ -93,5 +93,5 @@ def register(app: Flask) -> None:
     app.register_error_handler(GatewayError, _gateway_error)
     app.register_error_handler(RequestEntityTooLarge, _too_large)
     app.register_error_handler(ClientTimeout, _client_timeout)
-    app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(HTTPException, http_error)
     app.register_error_handler(Exception, _unexpected)

@@ -32,6 +32,11 @@ COMMANDS: dict[str, str] = {
     "passports": "gateway.cli.passports:passports",
     "evidence": "gateway.cli.evidence:evidence",
     "trust": "gateway.cli.trust:trust",
+    "access": "gateway.cli.access:access",
+    "grants": "gateway.cli.access:grants",
+    "disclosures": "gateway.cli.access:disclosures",
+    "approvals": "gateway.cli.approvals:approvals",
+    "registry": "gateway.cli.registry:registry",
 }
 
 

@@ -6,9 +6,9 @@ import json
 import shutil
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 from tqdm import tqdm
@@ -16,6 +16,9 @@ from tqdm import tqdm
 from gateway.credentials.formats import PROOF_FORMATS
 from gateway.errors import GatewayError
 from gateway.settings import Settings
+
+if TYPE_CHECKING:
+    from gateway.services import PassportDraft
 
 # Below this many records a progress bar is noise.
 PROGRESS_FROM = 5
@@ -73,6 +76,13 @@ PROGRESS_FROM = 5
     help="Also write the public part as Battery Pass 1.2 aspect payloads "
     "(only complete aspects; batterypass-missing.json names the rest).",
 )
+@click.option(
+    "--aas",
+    is_flag=True,
+    help="Also write the passport as an Asset Administration Shell (IDTA-02035 with the "
+    "EN 18223 DppMetadata): passport.aas.json, passport.aasx and passport.aas-report.json "
+    "(filled and missing template elements). Every Annex XIII point: the exporter's own view.",
+)
 @click.option("--quiet", is_flag=True, help="Print no gap tables.")
 def convert(
     records: tuple[Path, ...],
@@ -84,13 +94,17 @@ def convert(
     store: bool,
     tenant: str | None,
     batterypass: bool,
+    aas: bool,
     quiet: bool,
 ) -> None:
     """Convert national traceability records (JSON or XML) into EU passport documents.
 
-    Writes OUT/<code>/passport-<access_group>.jsonld and OUT/<code>/gaps.json per
-    record, with --sign also OUT/<code>/passport-<access_group>.vc.jsonld (or .vc.jwt),
-    and prints the mandatory gaps. Credentials signed without --store carry no status
+    Writes OUT/<code>/passport-annex-xiii-<N>.jsonld (one per non-empty Annex XIII
+    point) and OUT/<code>/gaps.json per record, with --sign also
+    OUT/<code>/passport-annex-xiii-<N>.vc.jsonld (or .vc.jwt), and prints the mandatory
+    gaps; with --batterypass the Battery Pass 1.2 payloads of the public part, with --aas
+    the Asset Administration Shell (JSON and AASX). Credentials signed without --store
+    carry no status
     entries (no revocation or suspension): they are neither stored nor audited. With
     --sign --store each passport is issued into the instance's store instead, as
     POST /passports/batch does: status lists, audit log (OUT, if given, then gets the
@@ -98,8 +112,8 @@ def convert(
     status is 1 if any record failed.
     """
     if store:
-        if batterypass:
-            raise click.UsageError("--batterypass goes with a conversion into --out")
+        if batterypass or aas:
+            raise click.UsageError("--batterypass and --aas go with a conversion into --out")
         if not sign:
             raise click.UsageError("--store issues signed passports: add --sign")
         if base_url is not None:
@@ -145,13 +159,20 @@ def convert(
             click.echo(f"{path}: {_one_line(exc)}", err=True)
             continue
         files: dict[str, Any] = {
-            f"passport-{group}.jsonld": document for group, document in draft.documents.items()
+            f"passport-{name}.jsonld": document for name, document in draft.documents.items()
         }
         suffix = "vc.jsonld" if proof_format == "di" else "vc.jwt"
-        files.update({f"passport-{group}.{suffix}": c for group, c in credentials.items()})
+        files.update({f"passport-{name}.{suffix}": c for name, c in credentials.items()})
         files["gaps.json"] = draft.gaps
-        if batterypass:
-            files.update(_batterypass_files(draft.conversion.attributes))
+        try:
+            if batterypass:
+                files.update(_batterypass_files(draft, record))
+            if aas:
+                files.update(_aas_files(draft, record))
+        except (GatewayError, ValueError) as exc:
+            failed += 1
+            click.echo(f"{path}: {exc}", err=True)
+            continue
         _write_folder(out_dir / draft.battery_code, files)
         if not quiet:
             bar.write(gap_table(draft.gaps), file=sys.stdout)
@@ -159,15 +180,48 @@ def convert(
         raise SystemExit(1)
 
 
-def _batterypass_files(attributes: dict[str, Any]) -> dict[str, Any]:
-    from gateway.transform.batterypass import export
+def _batterypass_files(draft: PassportDraft, record: Mapping[str, Any]) -> dict[str, Any]:
+    """The public part as Battery Pass payloads, with the structured addresses and the
+    time of measurement the record gives (as far as the data policy lets them leave)."""
+    from gateway.transform.batterypass import addresses_of, export
+    from gateway.transform.measurements import measured_at
 
-    projection = export(attributes)
+    projection = export(
+        draft.conversion.attributes,
+        measured_at=measured_at(record, draft.policy.withheld_paths),
+        addresses=addresses_of(draft.conversion, record),
+    )
     files: dict[str, Any] = {
         f"batterypass-{aspect}.json": payload for aspect, payload in projection.payloads.items()
     }
     files["batterypass-missing.json"] = projection.missing
     return files
+
+
+def _aas_files(draft: PassportDraft, record: Mapping[str, Any]) -> dict[str, Any]:
+    """The draft's documents (every point) as an AAS environment, JSON and AASX, with
+    the EN 18223 metadata its public document carries and the export's report.
+
+    :raises ValueError: a public document without a readable metadata block.
+    """
+    from gateway.annex_xiii import PUBLIC_SECTION
+    from gateway.transform.aas import export_aas, subjects_view
+    from gateway.transform.en18223 import facts_from_block
+    from gateway.transform.measurements import measured_at
+
+    facts = facts_from_block(draft.documents[PUBLIC_SECTION])
+    view = subjects_view(
+        facts,
+        draft.battery_code,
+        draft.documents,
+        measured_at(record, draft.policy.withheld_paths),
+    )
+    export = export_aas(view)
+    return {
+        "passport.aas.json": export.to_json(),
+        "passport.aasx": export.to_aasx(),
+        "passport.aas-report.json": export.report(),
+    }
 
 
 def _store(
@@ -230,8 +284,8 @@ def _store(
             if out_dir is not None:
                 suffix = "vc.jsonld" if proof_format == "di" else "vc.jwt"
                 files: dict[str, Any] = {
-                    f"passport-{group}.{suffix}": credential
-                    for group, credential in issued.credentials.items()
+                    f"passport-{name}.{suffix}": credential
+                    for name, credential in issued.credentials.items()
                 }
                 files["gaps.json"] = passport.gaps
                 _write_folder(out_dir / passport.battery_code, files)
@@ -261,6 +315,9 @@ def _write_folder(target: Path, files: dict[str, Any]) -> None:
     staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
     try:
         for name, content in files.items():
+            if isinstance(content, bytes):  # written as made: AAS JSON, AASX packages
+                (staging / name).write_bytes(content)
+                continue
             text = (
                 content
                 if isinstance(content, str)

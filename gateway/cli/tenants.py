@@ -2,30 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-
 import click
 
 from gateway import services
 from gateway.auth import CONSOLE_ADMIN, ROLES
-from gateway.errors import GatewayError
-from gateway.settings import Settings
-
-
-@contextmanager
-def console_store() -> Iterator[services.Database]:
-    """The configured database, migrated; any GatewayError becomes a one-line message."""
-    try:
-        with services.open_store(Settings.load()) as database:
-            yield database
-    except GatewayError as exc:
-        raise click.ClickException(str(exc)) from exc
+from gateway.cli.console import console_store
+from gateway.cli.tenant_policy import policy
 
 
 @click.group()
 def tenants() -> None:
     """Tenants (exporters, importers, authorities, standards teams) and API keys."""
+
+
+tenants.add_command(policy)
 
 
 @tenants.command()

@@ -8,7 +8,7 @@ import click
 
 from gateway import services
 from gateway.auth import CONSOLE_ADMIN
-from gateway.cli.tenants import console_store
+from gateway.cli.console import console_store
 
 
 @click.group()

@@ -173,6 +173,29 @@ def _moment(ctx: click.Context, param: click.Parameter, value: str | None) -> da
         raise click.BadParameter(str(e), ctx, param) from e
 
 
+def _status_word(checks: Sequence[Any]) -> str | None:
+    """What the issuer did to the credential, as one word: ``revoked`` (``superseded``
+    when the passport was replaced) when a revocation bit is set, else ``suspended`` when
+    a suspension bit is, else None."""
+    from gateway.credentials.status_list import SUPERSEDED_PREFIX
+
+    failed = [c.reason for c in checks if c.id.startswith("status") and not c.ok]
+    revoked = [reason for reason in failed if reason.startswith("revoked:")]
+    if revoked:
+        return "superseded" if any(f"({SUPERSEDED_PREFIX}" in r for r in revoked) else "revoked"
+    if any(reason.startswith("suspended:") for reason in failed):
+        return "suspended"
+    return None
+
+
+def _implied_suspension(check: Any) -> bool:
+    # The gateway sets a revoked passport's suspension bit too (so a credential with a
+    # suspension entry only still reads as invalid); beside "revoked" it says nothing new.
+    return (
+        check.id == "status.suspension" and not check.ok and check.reason.startswith("suspended:")
+    )
+
+
 @click.command()
 @click.argument(
     "files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path)
@@ -237,8 +260,12 @@ def verify(files: tuple[Path, ...], as_json: bool, **options: Any) -> None:
     else:
         for path, result in results:
             verdict = "VERIFIED" if result.verified else "NOT VERIFIED"
-            click.echo(f"{verdict}  {path}  ({result.format})")
+            status = _status_word(result.checks)
+            said = f": {status} by the issuer" if status else ""
+            click.echo(f"{verdict}  {path}  ({result.format}){said}")
             for check in result.checks:
+                if status in ("revoked", "superseded") and _implied_suspension(check):
+                    continue
                 if not check.ok:
                     click.echo(f"  x {check.id}: {check.reason}")
                 elif not check.evaluated:

@@ -24,6 +24,7 @@ still decodes, with ``valid_date`` false and an entry in ``problems``; pass
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -228,8 +229,10 @@ def _check_field(
 def decode(code: str, tables: CodeTables | None = None, *, strict: bool = False) -> BatteryCode:
     """Decode a GB/T 34014 code (24 characters, or the 19-character echelon-use form).
 
-    Decodes with the shipped tables are cached: a record names the same codes several
-    times (hierarchy, events, compliance checks) and a decoded code never changes.
+    With the shipped tables, a code whose traceability and serial segments are
+    well-formed is decoded from the cached decode of its other characters, which the
+    codes of a batch share (:func:`_decode_shaped`); nothing is kept per code, so memory
+    stays flat however many records pass.
 
     :param code: the code exactly as read; no case folding or trimming is done.
     :param tables: letter tables to use; default: those shipped with the gateway.
@@ -240,13 +243,54 @@ def decode(code: str, tables: CodeTables | None = None, *, strict: bool = False)
         as ``{position, segment, reason, rule}``.
     """
     if tables is None and isinstance(code, str):
-        return _decode_shipped(code, strict)
+        shaped = _decode_shaped(code)
+        if shaped is not None and not (strict and shaped.problems):
+            return shaped
     return _decode(code, tables or load_tables(), strict)
 
 
-@lru_cache(maxsize=65536)
-def _decode_shipped(code: str, strict: bool) -> BatteryCode:
-    return _decode(code, load_tables(), strict)
+#: The segments that differ from code to code of one product batch, as checked by
+#: ``_decode`` (traceability A-Z/0-9, serial 0-9); everything else is the code's shape.
+_VARIABLE = {
+    STANDARD_LENGTH: re.compile(r".{7}[A-Z0-9]{7}.{3}[0-9]{7}", re.DOTALL),
+    ECHELON_LENGTH: re.compile(r".{10}[0-9]{7}.{2}", re.DOTALL),
+}
+
+
+def _decode_shaped(code: str) -> BatteryCode | None:
+    """The decode of ``code`` made from the decode of its shape, or None when its
+    variable segments are not well-formed (then the full decode says why).
+
+    Every field but ``code``, ``traceability_code`` and ``serial_number`` depends only
+    on the shape: the tables, ambiguities and calendar problems read the manufacturer,
+    type, specification, date and echelon characters alone.
+    """
+    pattern = _VARIABLE.get(len(code))
+    if pattern is None or pattern.fullmatch(code) is None:
+        return None
+    if len(code) == STANDARD_LENGTH:
+        shape = _shape(f"{code[:7]}0000000{code[14:17]}0000000")
+        trace: str | None = code[7:14]
+        serial = code[17:]
+    else:
+        shape = _shape(f"{code[:10]}0000000{code[17:]}")
+        trace, serial = None, code[10:17]
+    if shape is None:
+        return None
+    decoded = object.__new__(BatteryCode)
+    state = vars(decoded)
+    state.update(vars(shape))
+    state.update(code=code, traceability_code=trace, serial_number=serial)
+    return decoded
+
+
+@lru_cache(maxsize=1024)
+def _shape(code: str) -> BatteryCode | None:
+    # Shapes are few (one per product line and production day), so this stays small.
+    try:
+        return _decode(code, load_tables(), False)
+    except InvalidBatteryCode:
+        return None
 
 
 def _decode(code: str, tables: CodeTables, strict: bool) -> BatteryCode:
@@ -355,10 +399,17 @@ def _decode(code: str, tables: CodeTables, strict: bool) -> BatteryCode:
     )
 
 
+#: Where a code sits in a hierarchy: (module code, cell index), ``(None, None)`` for the
+#: pack; its JSON pointer is written only when a finding names it.
+_Place = tuple[str | None, int | None]
+
+
 def check_hierarchy(
     pack_code: str,
     modules: Mapping[str, Sequence[str]],
     tables: CodeTables | None = None,
+    *,
+    decoded: Mapping[str, BatteryCode] | None = None,
 ) -> list[dict[str, Any]]:
     """Check a pack -> module -> cell hierarchy (GB/T 34014-2017: the pack, module
     and cell codes must correspond).
@@ -370,45 +421,57 @@ def check_hierarchy(
     :param pack_code: the pack's code.
     :param modules: module code -> the codes of its cells.
     :param tables: letter tables to use; default: those shipped with the gateway.
+    :param decoded: codes the caller has already decoded (with the same tables), by
+        code; the others are decoded here.
     :returns: findings ``{severity, rule, code, pointer, message}``; empty when
         consistent. ``pointer`` is a JSON pointer into ``{"pack": ..., "modules": ...}``.
     """
     findings: list[dict[str, Any]] = []
+    known = decoded or {}
 
-    def note(severity: str, rule: str, code: str, pointer: str, message: str) -> None:
+    def pointer(place: _Place) -> str:
+        module_code, index = place
+        if module_code is None:
+            return "/pack"
+        m_pointer = jsonpointer.child("/modules", module_code)
+        return m_pointer if index is None else f"{m_pointer}/{index}"
+
+    def note(severity: str, rule: str, code: str, place: _Place, message: str) -> None:
         findings.append(
             {
                 "severity": severity,
                 "rule": rule,
                 "code": code,
-                "pointer": pointer,
+                "pointer": pointer(place),
                 "message": message,
             }
         )
 
-    def level(code: str, pointer: str, want: str, name: str) -> BatteryCode | None:
-        try:
-            decoded = decode(code, tables)
-        except InvalidBatteryCode as exc:
-            note("error", "invalid-code", code, pointer, exc.detail)
-            return None
-        if decoded.product_type != want:
+    def level(code: str, place: _Place, want: str, name: str) -> BatteryCode | None:
+        found = known.get(code)
+        if found is None:
+            try:
+                found = decode(code, tables)
+            except InvalidBatteryCode as exc:
+                note("error", "invalid-code", code, place, exc.detail)
+                return None
+        if found.product_type != want:
             note(
                 "error",
                 "level",
                 code,
-                pointer,
-                f"{name} code has product type {decoded.product_type!r}, expected {want!r}",
+                place,
+                f"{name} code has product type {found.product_type!r}, expected {want!r}",
             )
-        return decoded
+        return found
 
-    def consistent(child: BatteryCode, parent: BatteryCode, pointer: str) -> None:
+    def consistent(child: BatteryCode, parent: BatteryCode, place: _Place) -> None:
         if child.battery_type != parent.battery_type:
             note(
                 "warning",
                 "battery-type",
                 child.code,
-                pointer,
+                place,
                 f"battery type {child.battery_type!r} differs from parent's "
                 f"{parent.battery_type!r}",
             )
@@ -421,32 +484,33 @@ def check_hierarchy(
                 "warning",
                 "production-order",
                 child.code,
-                pointer,
+                place,
                 f"produced {child.production_date} after its parent ({parent.production_date})",
             )
 
-    seen: dict[str, str] = {}
+    seen: dict[str, _Place] = {}
 
-    def once(code: str, pointer: str) -> None:
+    def once(code: str, place: _Place) -> None:
         if code in seen:
-            note("error", "duplicate", code, pointer, f"code already listed at {seen[code]}")
+            note("error", "duplicate", code, place, f"code already listed at {pointer(seen[code])}")
         else:
-            seen[code] = pointer
+            seen[code] = place
 
-    pack = level(pack_code, "/pack", "P", "pack")
-    once(pack_code, "/pack")
+    top: _Place = (None, None)
+    pack = level(pack_code, top, "P", "pack")
+    once(pack_code, top)
     for module_code, cells in modules.items():
-        m_pointer = jsonpointer.child("/modules", module_code)
-        module = level(module_code, m_pointer, "M", "module")
-        once(module_code, m_pointer)
+        m_place: _Place = (module_code, None)
+        module = level(module_code, m_place, "M", "module")
+        once(module_code, m_place)
         if module and pack:
-            consistent(module, pack, m_pointer)
+            consistent(module, pack, m_place)
         if not cells:
-            note("warning", "empty-module", module_code, m_pointer, "module lists no cells")
+            note("warning", "empty-module", module_code, m_place, "module lists no cells")
         for index, cell_code in enumerate(cells):
-            c_pointer = f"{m_pointer}/{index}"
-            cell = level(cell_code, c_pointer, "C", "cell")
-            once(cell_code, c_pointer)
+            c_place: _Place = (module_code, index)
+            cell = level(cell_code, c_place, "C", "cell")
+            once(cell_code, c_place)
             if cell and module:
-                consistent(cell, module, c_pointer)
+                consistent(cell, module, c_place)
     return findings

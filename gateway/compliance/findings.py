@@ -20,9 +20,11 @@ source is only probable or uncertain, or where the data behind the verdict (whit
 holiday calendar) is known to be incomplete.
 
 The module stays whole although it is over 500 lines: the rules are methods of one
-checker that walks the record once and shares what it decoded (each code, decoded by
-the code rule, is reused by the hierarchy, replacement and echelon rules under the same
-pointer); its sections follow the rule families of :data:`RULES`.
+checker that walks the record once and shares what it decoded (each code is decoded
+once per record, by the code rule, and reused by the hierarchy, replacement and echelon
+rules); its sections follow the rule families of :data:`RULES`. A pack can hold
+thousands of cells, so the walk names a code's place by its path and writes the JSON
+pointer only when a finding is made.
 """
 
 from __future__ import annotations
@@ -130,6 +132,10 @@ def national_report(
     }
 
 
+#: A member's path in the record: its reference tokens, outermost first.
+_Place = tuple[str | int, ...]
+
+
 def _pointer(*tokens: str | int) -> str:
     return jsonpointer.join(tokens)
 
@@ -162,7 +168,9 @@ class _Checker:
         self.events = [_mapping(e) for e in _sequence(record.get("events"))]
         self.whitelist = whitelist
         self.calendar = calendar
-        self.decoded: dict[str, BatteryCode] = {}
+        #: what the code rule decoded, by place and by code
+        self.decoded: dict[_Place, BatteryCode] = {}
+        self.by_code: dict[str, BatteryCode] = {}
 
     def run(self) -> Iterator[Finding]:
         yield from self.codes()
@@ -175,42 +183,50 @@ class _Checker:
 
     # -- codes ---------------------------------------------------------------------
 
-    def code_places(self) -> Iterator[tuple[str, Any]]:
+    def code_places(self) -> Iterator[tuple[_Place, Any]]:
         battery = self.battery
-        yield _pointer("battery", "code"), battery.get("code")
+        yield ("battery", "code"), battery.get("code")
         if battery.get("original_code") is not None:
-            yield _pointer("battery", "original_code"), battery["original_code"]
+            yield ("battery", "original_code"), battery["original_code"]
         for i, module in enumerate(_sequence(battery.get("modules"))):
             module = _mapping(module)
-            yield _pointer("battery", "modules", i, "code"), module.get("code")
+            yield ("battery", "modules", i, "code"), module.get("code")
             for j, cell in enumerate(_sequence(module.get("cells"))):
-                yield _pointer("battery", "modules", i, "cells", j), cell
+                yield ("battery", "modules", i, "cells", j), cell
         for j, cell in enumerate(_sequence(battery.get("cells"))):
-            yield _pointer("battery", "cells", j), cell
+            yield ("battery", "cells", j), cell
         for i, event in enumerate(self.events):
             for name in _EVENT_CODES:
                 if event.get(name) is not None:
-                    yield _pointer("events", i, name), event[name]
+                    yield ("events", i, name), event[name]
 
     def codes(self) -> Iterator[Finding]:
-        for pointer, code in self.code_places():
+        for place, code in self.code_places():
             if code is None:
+                pointer = _pointer(*place)
                 yield Finding("code-invalid", f"{pointer}: battery code is missing", (pointer,))
                 continue
-            try:
-                decoded = decode(code)
-            except InvalidBatteryCode as exc:
-                yield Finding(
-                    "code-invalid",
-                    f"{pointer}: {exc.detail}",
-                    (pointer,),
-                    details={
-                        "code": code if isinstance(code, str) else None,
-                        "problems": exc.extensions.get("errors", []),
-                    },
-                )
+            decoded = self.by_code.get(code) if isinstance(code, str) else None
+            if decoded is None:
+                try:
+                    decoded = decode(code)
+                except InvalidBatteryCode as exc:
+                    pointer = _pointer(*place)
+                    yield Finding(
+                        "code-invalid",
+                        f"{pointer}: {exc.detail}",
+                        (pointer,),
+                        details={
+                            "code": code if isinstance(code, str) else None,
+                            "problems": exc.extensions.get("errors", []),
+                        },
+                    )
+                    continue
+                self.by_code[code] = decoded
+            self.decoded[place] = decoded
+            if not (decoded.problems or decoded.ambiguities):
                 continue
-            self.decoded[pointer] = decoded
+            pointer = _pointer(*place)
             if decoded.problems:
                 reasons = "; ".join(
                     f"position {p.position} ({p.segment}): {p.reason}" for p in decoded.problems
@@ -248,7 +264,7 @@ class _Checker:
 
     def hierarchy(self) -> Iterator[Finding]:
         top_pointer = _pointer("battery", "code")
-        top = self.decoded.get(top_pointer)
+        top = self.decoded.get(("battery", "code"))
         modules = [_mapping(m) for m in _sequence(self.battery.get("modules"))]
         cells = _sequence(self.battery.get("cells"))
         if top is None:
@@ -279,21 +295,23 @@ class _Checker:
         if level == "P" and modules:
             yield from self.pack_modules(top, modules)
         for j, _ in enumerate(cells):
-            yield from self.child(top, _pointer("battery", "cells", j), "C", "cell")
+            yield from self.child(top, ("battery", "cells", j), "C", "cell")
 
     def pack_modules(
         self, pack: BatteryCode, modules: Sequence[Mapping[str, Any]]
     ) -> Iterator[Finding]:
-        # GB/T 34014 §4 rules live in check_hierarchy; here its pointers (into
+        # GB/T 34014 §4 rules live in check_hierarchy; the pointers of its findings (into
         # {"pack", "modules": {code: cells}}) are translated into record pointers.
-        tree: dict[str, list[str]] = {}
-        where: dict[str, str] = {"/pack": _pointer("battery", "code")}
+        tree: dict[str, Sequence[str]] = {}
+        # module code -> its index in the record, and the record positions of its cells
+        # when some were left out (not strings: reported by the code rule)
+        where: dict[str, tuple[int, list[int] | None]] = {}
         for i, module in enumerate(modules):
             code = module.get("code")
             if not isinstance(code, str):
                 continue
-            m_pointer = _pointer("battery", "modules", i, "code")
             if code in tree:
+                m_pointer = _pointer("battery", "modules", i, "code")
                 yield Finding(
                     "hierarchy-duplicate",
                     f"{m_pointer}: module code {code} is listed twice",
@@ -301,12 +319,24 @@ class _Checker:
                     details={"code": code},
                 )
                 continue
-            cells = [c for c in _sequence(module.get("cells")) if isinstance(c, str)]
+            listed = _sequence(module.get("cells"))
+            cells = [c for c in listed if isinstance(c, str)]
+            positions = None
+            if len(cells) != len(listed):
+                positions = [j for j, c in enumerate(listed) if isinstance(c, str)]
             tree[code] = cells
-            key = jsonpointer.child("/modules", code)
-            where[key] = m_pointer
-            for j in range(len(cells)):
-                where[f"{key}/{j}"] = _pointer("battery", "modules", i, "cells", j)
+            where[code] = (i, positions)
+
+        def record_pointer(pointer: str) -> str:
+            tokens = jsonpointer.split(pointer)
+            if tokens[:1] != ["modules"] or len(tokens) < 2 or tokens[1] not in where:
+                return _pointer("battery", "code") if tokens == ["pack"] else pointer
+            i, positions = where[tokens[1]]
+            if len(tokens) == 2:
+                return _pointer("battery", "modules", i, "code")
+            j = int(tokens[2])
+            return _pointer("battery", "modules", i, "cells", positions[j] if positions else j)
+
         rules = {
             "level": "hierarchy-level",
             "duplicate": "hierarchy-duplicate",
@@ -314,11 +344,11 @@ class _Checker:
             "production-order": "hierarchy-production-order",
             "empty-module": "hierarchy-empty-module",
         }
-        for found in check_hierarchy(pack.code, tree):
+        for found in check_hierarchy(pack.code, tree, decoded=self.by_code):
             rule = rules.get(found["rule"])
             if rule is None:
                 continue  # invalid codes are reported once, by the code check
-            pointer = where.get(found["pointer"], found["pointer"])
+            pointer = record_pointer(found["pointer"])
             yield Finding(
                 rule,
                 f"{pointer}: {found['code']}: {found['message']}",
@@ -326,10 +356,22 @@ class _Checker:
                 details={"code": found["code"]},
             )
 
-    def child(self, parent: BatteryCode, pointer: str, want: str, name: str) -> Iterator[Finding]:
-        decoded = self.decoded.get(pointer)
+    def child(self, parent: BatteryCode, place: _Place, want: str, name: str) -> Iterator[Finding]:
+        decoded = self.decoded.get(place)
         if decoded is None:
             return
+        wrong_date = bool(
+            decoded.production_date
+            and parent.production_date
+            and decoded.production_date > parent.production_date
+        )
+        if not (
+            decoded.product_type != want
+            or decoded.battery_type != parent.battery_type
+            or wrong_date
+        ):
+            return
+        pointer = _pointer(*place)
         if decoded.product_type != want:
             yield Finding(
                 "hierarchy-level",
@@ -346,11 +388,7 @@ class _Checker:
                 (pointer,),
                 details={"code": decoded.code},
             )
-        if (
-            decoded.production_date
-            and parent.production_date
-            and decoded.production_date > parent.production_date
-        ):
+        if wrong_date:
             yield Finding(
                 "hierarchy-production-order",
                 f"{pointer}: {decoded.code}: produced {decoded.production_date} after its "
@@ -361,8 +399,8 @@ class _Checker:
 
     def replacements(self) -> Iterator[Finding]:
         for i in range(len(self.events)):
-            removed = self.decoded.get(_pointer("events", i, "removed_code"))
-            fitted = self.decoded.get(_pointer("events", i, "fitted_code"))
+            removed = self.decoded.get(("events", i, "removed_code"))
+            fitted = self.decoded.get(("events", i, "fitted_code"))
             if removed and fitted and removed.product_type != fitted.product_type:
                 yield Finding(
                     "replacement-level-mismatch",
@@ -382,7 +420,7 @@ class _Checker:
         status = self.battery.get("status")
         if status in _ECHELON_STATUSES:
             reasons.append((_pointer("battery", "status"), f"status is {status}"))
-        top = self.decoded.get(_pointer("battery", "code"))
+        top = self.decoded.get(("battery", "code"))
         if top is not None and top.kind == "echelon":
             reasons.append(
                 (

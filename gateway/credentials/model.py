@@ -1,11 +1,12 @@
 """W3C Verifiable Credentials Data Model 2.0: building battery passport credentials and
 checking the structural rules of any credential.
 
-A passport credential carries one Annex XIII access group of one passport. The
-credentials of all access groups share the passport id as ``credentialSubject.id``;
-``accessGroup`` and the mapping set / version / hash describe the credential (not the
-battery), so they sit at the credential's top level, where a merged graph of the three
-credentials keeps them apart.
+A passport credential carries one section of one passport: the attributes of one
+Annex XIII point (``annex-xiii-N``, see ``gateway.annex_xiii``), or, for passports issued
+before, one of the three earlier access groups. The credentials of all sections share
+the passport id as ``credentialSubject.id``; ``accessGroup``, ``exportApproval`` and the
+mapping set / version / hash describe the credential (not the battery), so they sit at
+the credential's top level, where a merged graph of the credentials keeps them apart.
 """
 
 from __future__ import annotations
@@ -17,13 +18,18 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from gateway import jsonpointer
-from gateway.access_groups import ACCESS_GROUPS, is_access_group
+from gateway.annex_xiii import ALL_SECTIONS, is_section
 from gateway.credentials.checks import Check
 from gateway.credentials.lexical import is_absolute_iri
 from gateway.errors import CredentialError
 from gateway.jsontext import MAX_DEPTH
 from gateway.jsonvalues import first_float
-from gateway.vocab.loader import CREDENTIALS_V2, current_passport_context, passport_contexts
+from gateway.vocab.loader import (
+    CREDENTIALS_V2,
+    current_passport_context,
+    passport_contexts,
+    pinned_contexts,
+)
 
 VC_TYPE = "VerifiableCredential"
 PASSPORT_CREDENTIAL_TYPE = "BatteryPassportCredential"
@@ -99,30 +105,43 @@ def build_credential(
     valid_from: str,
     valid_until: str | None = None,
     credential_id: str | None = None,
+    export_approvals: Sequence[str] = (),
 ) -> dict[str, Any]:
     """Build an unsigned battery passport credential (VC DM 2.0).
 
-    :param subject: the passport document of one access group; its ``@context`` is
-        dropped (the credential's contexts define its terms): the credential uses the
-        passport context version it names, or the newest one.
+    :param subject: the passport document of one section; its ``@context`` is dropped
+        (the credential's contexts define its terms): the credential uses the passport
+        context version it names, or the newest one.
     :param issuer: the issuer DID (``did:web:...`` or ``did:key:...``).
     :param passport_id: the passport URL; becomes ``credentialSubject.id``, shared by the
-        credentials of all access groups.
-    :param access_group: ``public``, ``legitimate_interest`` or ``authorities``.
+        credentials of all sections.
+    :param access_group: the section, ``annex-xiii-1`` to ``annex-xiii-4``; the earlier
+        groups ``public``, ``legitimate_interest`` and ``authorities`` are accepted so
+        that passports issued under them can be built again.
     :param mapping: ``{"set": ..., "version": ..., "hash": ...}`` of the mapping used.
     :param status: ``BitstringStatusListEntry`` objects (revocation, suspension), or None.
     :param valid_from: dateTimeStamp from which the data is valid.
     :param valid_until: optional dateTimeStamp until which the data is valid.
     :param credential_id: the credential id; a fresh ``urn:uuid:`` by default.
+    :param export_approvals: references of the export approvals under which BMS health
+        data in this credential leaves China; written as ``exportApproval`` (a string for
+        one, a list for more), which needs a passport context that defines it.
     :returns: the credential as a JSON-ready dict.
     :raises CredentialError: a parameter breaks VC DM 2.0 or the passport rules; the
         message names the field.
     """
-    if not is_access_group(access_group):
+    if not is_section(access_group):
         raise CredentialError(
-            f"access group {access_group!r} is not one of {', '.join(ACCESS_GROUPS)}",
+            f"access group {access_group!r} is not one of {', '.join(ALL_SECTIONS)}",
             pointer="/accessGroup",
         )
+    approvals = list(export_approvals)
+    for i, reference in enumerate(approvals):
+        if not isinstance(reference, str) or not reference.strip():
+            raise CredentialError(
+                "an export approval reference must be a non-empty string",
+                pointer=f"/exportApproval/{i}" if len(approvals) > 1 else "/exportApproval",
+            )
     for name, pointer in ((issuer, "/issuer"), (passport_id, "/credentialSubject/id")):
         if not is_absolute_iri(name):
             raise CredentialError(f"{name!r} is not an absolute URL", pointer=pointer)
@@ -136,6 +155,12 @@ def build_credential(
     # The passport context version the subject was written with defines its terms.
     named = [c for c in as_list(subject.get("@context")) if c in passport_contexts()]
     passport_context = named[-1] if named else current_passport_context()
+    if approvals and not _defines_term(passport_context, "exportApproval"):
+        raise CredentialError(
+            f"{passport_context} does not define exportApproval; an approval needs a newer "
+            "passport context",
+            pointer="/exportApproval",
+        )
     if body.get("id", passport_id) != passport_id:
         raise CredentialError(
             f"subject id {body['id']!r} differs from the passport id {passport_id!r}",
@@ -151,6 +176,8 @@ def build_credential(
     if valid_until is not None:
         credential["validUntil"] = valid_until
     credential["accessGroup"] = access_group
+    if approvals:
+        credential["exportApproval"] = approvals[0] if len(approvals) == 1 else approvals
     credential["mappingSet"] = mapping["set"]
     credential["mappingVersion"] = mapping["version"]
     credential["mappingHash"] = mapping["hash"]
@@ -164,6 +191,13 @@ def build_credential(
             pointer=found,
         )
     return credential
+
+
+def _defines_term(context_url: str, term: str) -> bool:
+    """Whether the pinned context at ``context_url`` defines ``term``."""
+    document = pinned_contexts().get(context_url, {})
+    definitions = document.get("@context", {})
+    return isinstance(definitions, Mapping) and term in definitions
 
 
 def as_list(value: Any) -> list[Any]:

@@ -13,6 +13,11 @@ Two implementations give the same bytes:
   URLs, each is cut down to the terms the document can reach before parsing, which saves
   about a sixth of pyoxigraph's time on a passport.
 
+A third way to the same bytes needs neither: a document whose graph has no blank node
+and whose every member a pinned term covers (the gateway's own credentials) has its
+canonical N-Quads read straight off the JSON by :mod:`gateway.credentials.direct_nquads`,
+which :mod:`gateway.credentials.data_integrity` uses when issuing.
+
 Both paths are strict (DESIGN §5, "no silent data loss"): a key no context defines, an
 undefined type, or a relative IRI raises :class:`~gateway.errors.JsonLdError` instead of
 being dropped; before either runs, :mod:`~gateway.credentials.safe_mode` refuses, with
@@ -337,7 +342,7 @@ def _canonicalize_oxigraph(
         top = _inline(ctx, loader)
         contexts = top if isinstance(top, list) else [top]
     else:
-        contexts = [_pruned(_inline(u, loader), frozenset(used)) for u in urls]
+        contexts = [_pruned(_inline(u, loader), used) for u in urls]
     if deep:
         body = {k: _inline_all(v, loader) for k, v in document.items() if k != "@context"}
     else:
@@ -397,9 +402,10 @@ def _combination_valid(urls: tuple[str, ...], loader: DocumentLoader) -> bool:
 
 
 _PRUNED: OrderedDict[tuple[int, frozenset[str]], tuple[object, Any]] = OrderedDict()
+_DEFINED: dict[int, tuple[object, frozenset[str]]] = {}
 
 
-def _pruned(ctx: Any, used: frozenset[str]) -> Any:
+def _pruned(ctx: Any, used: set[str]) -> Any:
     """A context cut down to what a document can reach: keywords, simple (string) term
     definitions and prefixes, and the expanded definitions of the terms it uses, their
     scoped contexts cut down the same way.
@@ -407,17 +413,45 @@ def _pruned(ctx: Any, used: frozenset[str]) -> Any:
     Processing the whole VC context costs pyoxigraph about a third of a passport's parse;
     the cut changes no IRI the document expands to, and anything it misses shows up as a
     sentinel IRI and sends the document to pyld.
+
+    ``used`` holds every key and colon-free string of the document, serials and status
+    indexes among them; the cut depends only on the ones the context defines, so those
+    alone key the cache, and documents of one shape share one cut.
     """
-    key = (id(ctx), used)
+    key = (id(ctx), frozenset(_defined_terms(ctx).intersection(used)))
     hit = _PRUNED.get(key)
     if hit is not None and hit[0] is ctx:
         _PRUNED.move_to_end(key)
         return hit[1]
-    out = _prune(ctx, used)
+    out = _prune(ctx, key[1])
     _PRUNED[key] = (ctx, out)
     if len(_PRUNED) > 128:
         _PRUNED.popitem(last=False)
     return out
+
+
+def _defined_terms(ctx: Any) -> frozenset[str]:
+    """The terms whose expanded definitions :func:`_prune` keeps or cuts, at any depth."""
+    hit = _DEFINED.get(id(ctx))
+    if hit is not None and hit[0] is ctx:
+        return hit[1]
+    terms: set[str] = set()
+    pending = [ctx]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, list):
+            pending.extend(item)
+        elif isinstance(item, Mapping):
+            for term, definition in item.items():
+                if term[:1] != "@" and isinstance(definition, Mapping):
+                    terms.add(term)
+                    if "@context" in definition:
+                        pending.append(definition["@context"])
+    found = frozenset(terms)
+    if len(_DEFINED) > 256:
+        _DEFINED.clear()
+    _DEFINED[id(ctx)] = (ctx, found)
+    return found
 
 
 def _prune(ctx: Any, used: frozenset[str]) -> Any:

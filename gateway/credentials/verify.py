@@ -17,6 +17,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from gateway import jsontext
+from gateway.annex_xiii import ALL_SECTIONS, is_section, points_of
 from gateway.credentials import data_integrity, jose
 from gateway.credentials.checks import Check
 from gateway.credentials.did import Resolver, VerificationMethod
@@ -419,6 +420,14 @@ def passport_checks(
 
     catalog = (catalog_loader or load_catalog)()
     problems: list[str] = []
+    # A credential carries one section: the attributes of the Annex XIII points its
+    # accessGroup names, and no other (the audiences of the points differ, Art. 77(2)).
+    section = credential.get("accessGroup")
+    allowed: frozenset[int] | None = None
+    if is_section(section):
+        allowed = points_of(section)
+    else:
+        problems.append(f"/accessGroup must be one of {', '.join(ALL_SECTIONS)}")
     for i, subject in enumerate(as_list(credential.get("credentialSubject"))):
         base = "/credentialSubject" + (
             f"/{i}" if isinstance(credential.get("credentialSubject"), list) else ""
@@ -435,6 +444,10 @@ def passport_checks(
             if attribute is None:
                 problems.append(f"{base}/{term} is not a passport attribute")
                 continue
+            if allowed is not None and attribute.point not in allowed:
+                problems.append(
+                    f"{base}/{term} is Annex XIII point {attribute.point}, not in section {section}"
+                )
             for j, item in enumerate(as_list(value)):
                 if not _json_type_ok(attribute.json_type, item):
                     where = f"{base}/{term}" + (f"/{j}" if isinstance(value, list) else "")

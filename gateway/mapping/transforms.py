@@ -288,7 +288,27 @@ def labelled(
 
 @transform("alarm_events", params={"min_level": int}, outputs=("string",))
 def alarm_events(value: Value, context: Context, *, min_level: int) -> Value:
-    """Alarms at or above ``min_level`` as ``time type (level N)`` texts."""
-    if value.get("level", 0) < min_level:
-        return None
-    return f"{value.get('time', '')} {value['type']} (level {value['level']})".strip()
+    """Alarm counts per type at or above ``min_level``, with the period they cover.
+
+    Reads the aggregate the data policy computes (``gateway.policy.aggregates``):
+    ``insulation, level 3: 1 (2025-10 to 2026-04)``, or ``none recorded at level >= 3
+    from 2024-07 to 2026-04``.
+
+    Individual alarms never reach a passport: a value that is not the aggregate is
+    refused rather than written with its timestamp.
+    """
+    if not isinstance(value, Mapping) or not isinstance(value.get("counts"), list):
+        raise TransformError(
+            "alarm_events reads the alarm counts the data policy computes, not individual alarms"
+        )
+    start, end = value.get("from"), value.get("to")
+    if start and end:
+        span, within = f"{start} to {end}", f"from {start} to {end}"
+    elif start or end:
+        span = within = f"from {start}" if start else f"until {end}"
+    else:
+        span, within = "period not recorded", "(period not recorded)"
+    counts = [c for c in value["counts"] if c.get("level", 0) >= min_level]
+    if not counts:
+        return f"none recorded at level >= {min_level} {within}"
+    return "; ".join(f"{c['type']}, level {c['level']}: {c['count']} ({span})" for c in counts)

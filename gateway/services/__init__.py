@@ -2,14 +2,29 @@
 
 The implementation is split by concern, one module each: ``conversion`` (record ->
 documents -> signed credentials), ``issuance`` (into the store, one record or many),
-``passports`` (read, list, change status), ``tenants`` (tenants, keys, callers), ``credentials``
-(the VC API), ``trust`` (trust lists), ``contexts`` (pinned contexts), ``mappings``
-(the mapping tables' life cycle), ``instance``, ``audit``, ``evidence``, ``whitelist``.
+``passports`` (read, list, change status), ``access`` (who reads which Annex XIII
+point: the access table, grants, the disclosure log), ``tenants`` (tenants, keys,
+callers), ``approvals`` (export approvals of BMS health data), ``tenant_policy`` (a
+tenant's tightening of the data policy), ``credentials`` (the VC API), ``trust`` (trust
+lists), ``contexts`` (pinned
+contexts), ``mappings`` (the mapping tables' life cycle), ``instance``, ``audit``,
+``evidence``, ``whitelist``, ``registry`` (EU registry payloads and registrations).
 This package is the one place the faces (API, pages, CLI) import from.
 """
 
 from gateway.auth import CONSOLE_ADMIN
 from gateway.credentials.formats import PROOF_FORMATS, proof_format
+from gateway.services.access import (
+    Entitlement,
+    access_table,
+    access_table_csv,
+    add_grant,
+    list_disclosures,
+    list_grants,
+    revoke_grant,
+    set_access_table,
+)
+from gateway.services.approvals import add_approval, list_approvals, revoke_approval
 from gateway.services.audit import AuditCheck, audit_entries, check_audit, entry_dict
 from gateway.services.contexts import (
     context_listing,
@@ -60,11 +75,31 @@ from gateway.services.passports import (
     change_status,
     find_passport,
     list_passports,
+    passport_aas,
     passport_credentials,
     passport_gaps,
+    passport_summaries,
     passport_summary,
+    passport_view,
     stored_credential,
 )
+from gateway.services.registry import (
+    PAYLOAD_FORMATS,
+    RegistryClient,
+    RegistryReceipt,
+    content_hash,
+    passport_metadata,
+    passport_payload,
+    passport_registrations,
+    payload_rows,
+    payload_text,
+    record_registration,
+    registry_profile,
+    require_registrar,
+    set_registry_profile,
+    submit_registration,
+)
+from gateway.services.tenant_policy import require_manager, set_tenant_policy, tenant_policy
 from gateway.services.tenants import (
     authenticate,
     console_principal,
@@ -94,6 +129,7 @@ __all__ = [
     "PROOF_FORMATS",
     "STATUS_LIST_URL",
     "AuditCheck",
+    "Entitlement",
     "Database",
     "EvidencePackage",
     "Instance",
@@ -103,6 +139,10 @@ __all__ = [
     "RecordItem",
     "SignedCredential",
     "StatusPool",
+    "access_table",
+    "access_table_csv",
+    "add_grant",
+    "add_approval",
     "add_trusted_issuer",
     "audit_entries",
     "authenticate",
@@ -126,21 +166,32 @@ __all__ = [
     "issue_many",
     "issue_passport",
     "issuer_kind",
+    "list_disclosures",
+    "list_grants",
+    "list_approvals",
     "list_passports",
     "local_status_source",
     "offline_trust_and_contexts",
     "open_instance",
     "open_store",
+    "passport_aas",
     "passport_credentials",
     "passport_gaps",
+    "passport_summaries",
     "passport_summary",
+    "passport_view",
     "pin_context",
     "pinned_context",
     "prepare_instance",
     "remove_trusted_issuer",
     "require_issuer",
+    "require_manager",
+    "revoke_approval",
     "revoke_api_key",
+    "revoke_grant",
     "schema_revisions",
+    "set_tenant_policy",
+    "set_access_table",
     "sign_credentials",
     "sign_passport",
     "signing_key",
@@ -150,9 +201,24 @@ __all__ = [
     "tenant_id",
     "tenant_keys",
     "tenant_listing",
+    "tenant_policy",
     "trust_entries",
     "trusted_issuers",
     "unpin_context",
+    "PAYLOAD_FORMATS",
+    "RegistryClient",
+    "RegistryReceipt",
+    "content_hash",
+    "passport_metadata",
+    "passport_payload",
+    "passport_registrations",
+    "payload_rows",
+    "payload_text",
+    "record_registration",
+    "registry_profile",
+    "require_registrar",
+    "set_registry_profile",
+    "submit_registration",
     "vc_api_did_document",
     "verify_credential",
     "verify_presentation",

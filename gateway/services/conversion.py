@@ -8,7 +8,7 @@ and the signing step (:func:`sign_credentials`); storing and auditing follow in
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
@@ -26,6 +26,7 @@ from gateway.errors import (
 )
 from gateway.mapping import loader
 from gateway.mapping.model import MappingSet
+from gateway.policy.approvals import Approval, covered, relied_on, section_references
 from gateway.policy.table import Decision, Policy, apply_policy, load_policy
 from gateway.transform.engine import Conversion, convert
 from gateway.transform.gaps import gap_report
@@ -35,12 +36,16 @@ from gateway.vocab.catalog import load_catalog
 
 @dataclass(frozen=True)
 class PassportDraft:
-    """An unsigned passport: one JSON-LD document per access group and the gap report."""
+    """An unsigned passport: one JSON-LD document per section (non-empty Annex XIII
+    point) and the gap report."""
 
     conversion: Conversion
     documents: dict[str, dict[str, Any]]
     gaps: dict[str, Any]
     policy: Decision
+    #: By section (``gateway.annex_xiii``), the references of the export approvals its
+    #: credential relies on: it carries BMS health data an approval released.
+    approvals: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
     @property
     def battery_code(self) -> str:
@@ -58,15 +63,24 @@ def draft_passport(
     base_url: str,
     policy: Policy | None = None,
     whitelist: Whitelist | None = None,
+    approvals: Sequence[Approval] = (),
+    at: datetime | None = None,
 ) -> PassportDraft:
     """Turn a validated national record into passport documents and a gap report.
 
     The cross-border policy runs first: what it withholds never reaches the mapping.
+    BMS health data leaves only under the export approvals in force at ``at``; the gap
+    report's ``policy`` block names those relied on (``approvals``) and the draft maps
+    each section whose credential carries such data to their references.
 
     :param mapping: a ``SET@VERSION`` reference to a published table, or a table.
-    :param policy: the data policy (default: the shipped ``cn-export`` policy).
+    :param policy: the data policy (default: the shipped ``cn-export`` policy; a tenant's
+        is :meth:`~gateway.policy.table.Policy.stricter`).
     :param whitelist: the white-list for the national compliance findings (default:
         the shipped one).
+    :param approvals: the issuing tenant's export approvals (those not in force at
+        ``at`` are ignored).
+    :param at: the moment of issuance (default: now).
     :raises InvalidBatteryCode: the record's battery code does not decode.
     :raises MappingNotFound: no such mapping version.
     :raises TransformError: a value cannot be transformed.
@@ -78,7 +92,8 @@ def draft_passport(
     except InvalidBatteryCode as exc:
         exc.pointer = "/battery/code"
         raise
-    exportable, decision = apply_policy(record, policy or load_policy())
+    moment = at or datetime.now(UTC)
+    exportable, decision = apply_policy(record, policy or load_policy(), covered(approvals, moment))
     conversion = convert(
         exportable,
         mapping_set,
@@ -87,11 +102,28 @@ def draft_passport(
         decode_code=decode_code,
         withheld=decision.withheld_paths,
     )
-    gaps = gap_report(conversion, decision.as_dict())
+    # Which sections carry data an approval released, and of which categories.
+    released: dict[str, set[str]] = {}
+    for result in conversion.results:
+        if result.value is None or result.source is None:
+            continue
+        category = decision.category_of(result.source)
+        if category is not None:
+            released.setdefault(result.attribute.access_group, set()).add(category)
+    relied = relied_on(approvals, released, moment)
+    gaps = gap_report(
+        conversion, {**decision.as_dict(), "approvals": [r.as_dict() for r in relied]}
+    )
     # The national findings read the whole record (hierarchy, events, hand-overs), but
     # name fields by pointer and never quote withheld values.
     gaps["national"] = national_report(record, whitelist=whitelist)
-    return PassportDraft(conversion, passport_documents(conversion), gaps, decision)
+    return PassportDraft(
+        conversion,
+        passport_documents(conversion, issued_at=moment, record=exportable),
+        gaps,
+        decision,
+        section_references(relied),
+    )
 
 
 class StatusAllocator(Protocol):
@@ -108,7 +140,7 @@ class SignedCredential:
     """One signed credential of a passport, with the status entries it was given.
 
     :ivar id: the credential's ``id``.
-    :ivar access_group: the Annex XIII access group it discloses.
+    :ivar access_group: the section it discloses (``annex-xiii-N``: one Annex XIII point).
     :ivar credential: a dict for Data Integrity, the compact JWS text for ``vc+jwt``.
     :ivar status: its ``BitstringStatusListEntry`` objects (none when issued without
         status lists).
@@ -132,9 +164,11 @@ def sign_credentials(
     proof_format: str = "di",
     valid_from: datetime | None = None,
 ) -> dict[str, SignedCredential]:
-    """Issue one credential per access group of a drafted passport.
+    """Issue one credential per section (non-empty Annex XIII point) of a drafted passport.
 
-    Each names the mapping set, version and hash it was made with and, given a
+    Each is signed on its own, so that a reader is handed only the points it may read.
+    Each names the mapping set, version and hash it was made with, and the export
+    approvals its BMS health data left China under (``draft.approvals``); given a
     ``registry``, gets a revocation and a suspension entry in the issuer's status lists;
     what was allocated is returned beside the credential, never read back from it.
 
@@ -142,7 +176,7 @@ def sign_credentials(
         ``credentialStatus`` (nothing could ever revoke them, so none is promised).
     :param proof_format: ``di`` (Data Integrity ``eddsa-rdfc-2022``) or ``jwt``
         (compact ``vc+jwt``).
-    :returns: by access group, the signed credential and its status entries.
+    :returns: by section, the signed credential and its status entries.
     :raises InvalidInput: an unknown proof format.
     :raises CredentialError: a credential that breaks VC 2.0.
     """
@@ -154,22 +188,23 @@ def sign_credentials(
         registry.allocate(count=count) if registry is not None else [[] for _ in range(count)]
     )
     signed: dict[str, SignedCredential] = {}
-    for (group, document), status in zip(draft.documents.items(), entries, strict=True):
+    for (name, document), status in zip(draft.documents.items(), entries, strict=True):
         credential = build_credential(
             document,
             issuer=key.issuer,
             passport_id=draft.conversion.passport_id,
-            access_group=group,
+            access_group=name,
             mapping=mapping,
             status=list(status) or None,
             valid_from=moment,
+            export_approvals=draft.approvals.get(name, ()),
         )
         secured: dict[str, Any] | str
         if proof_format == "di":
             secured = data_integrity.add_proof(credential, key.private_key, key.kid, created=moment)
         else:
             secured = jose.sign_jwt(credential, key.private_key, key.kid)
-        signed[group] = SignedCredential(str(credential["id"]), group, secured, tuple(status))
+        signed[name] = SignedCredential(str(credential["id"]), name, secured, tuple(status))
     return signed
 
 
@@ -181,9 +216,9 @@ def sign_passport(
     proof_format: str = "di",
     valid_from: datetime | None = None,
 ) -> dict[str, dict[str, Any] | str]:
-    """The credentials of :func:`sign_credentials` alone, by access group (a dict for
-    ``di``, the compact JWS text for ``jwt``)."""
+    """The credentials of :func:`sign_credentials` alone, by section (a dict for ``di``,
+    the compact JWS text for ``jwt``)."""
     signed = sign_credentials(
         draft, key=key, registry=registry, proof_format=proof_format, valid_from=valid_from
     )
-    return {group: s.credential for group, s in signed.items()}
+    return {name: s.credential for name, s in signed.items()}

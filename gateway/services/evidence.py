@@ -3,9 +3,13 @@ to check how it was made (the exact mapping version, the policy table, the crede
 issued, the current status and its status list bits, the compliance findings, the
 passport's audit events) and a manifest with the SHA-256 of every file.
 
-The package is a function of the passport's stored state only: the same passport gives
-the same bytes every time (fixed file order, ZIP timestamps and permissions, sorted-key
-JSON, no generation time), so two copies can be compared by their hash.
+The package is a function of the passport's stored state and of what the reader may see
+only: the same passport gives the same bytes every time to readers of one entitlement
+(fixed file order, ZIP timestamps and permissions, sorted-key JSON, no generation time),
+so two copies can be compared by their hash. The issuer's package holds every
+credential; an authority's only those of the Annex XIII points it may read (never point
+4), with its gap report cut alike. The package also carries the passport's disclosure
+log, and exporting it to a party other than the issuing tenant is itself a disclosure.
 
 The national record itself is **not** included, only its SHA-256: the record holds what
 the cross-border policy keeps in China (VIN, owner, location), and its policy-redacted
@@ -26,7 +30,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from gateway import auth
+from gateway import annex_xiii, auth
+from gateway.access import disclosure
 from gateway.auth import Principal
 from gateway.credentials.claims import credential_claims, status_entries
 from gateway.errors import Conflict, NotFound
@@ -34,11 +39,14 @@ from gateway.mapping import loader
 from gateway.mapping.sssom import read_sssom
 from gateway.paths import MAPPINGS_DIR
 from gateway.policy.table import TABLES_DIR
+from gateway.services import access
+from gateway.services.access import Entitlement
 from gateway.services.audit import entry_dict
 from gateway.services.instance import Instance
 from gateway.services.passports import stored_credential
 from gateway.store import AuditLog, MappingVersions, Passports, StatusLists, Tenants
 from gateway.store.passports import StoredPassport
+from gateway.store.tables import utcnow
 
 #: Format name and version of the package layout, in ``manifest.json``.
 EVIDENCE_FORMAT = "cn-eu-battery-evidence/1"
@@ -128,10 +136,13 @@ def _policy_file(policy_ref: str | None) -> tuple[str, bytes] | None:
     return f"policy/{path.name}", path.read_bytes()
 
 
-def _readme(passport: StoredPassport) -> bytes:
+def _readme(passport: StoredPassport, granted: Entitlement) -> bytes:
+    points = annex_xiii.format_points(granted.points)
     return f"""Evidence package of battery passport {passport.id}
 Battery code (GB/T 34014): {passport.battery_code}
 Layout: {EVIDENCE_FORMAT}
+Made for: audience {granted.audience} (Annex XIII points {points}, access table
+{granted.table})
 
 What is in it
   manifest.json   SHA-256 and size of every other file
@@ -141,11 +152,15 @@ What is in it
   status.json     current status and the bit of every status list entry of every
                   credential (W3C Bitstring Status List: 1 = revoked / suspended)
   gaps.json       the gap report made at conversion, with the China-side compliance
-                  findings in its "national" block
+                  findings in its "national" block (for an authority: the rows of the
+                  points it may read)
   audit.json      the audit events of this passport, with their hash chain fields
+  disclosures.json  every response that gave point 2, 3 or 4 data of this passport to
+                  a party other than its issuing tenant, and the access grants named
   mapping/        the mapping version used (SSSOM TSV), exactly as published
   policy/         the cross-border data policy table used (CSV)
-  credentials/    the credentials as issued, one per Annex XIII access group
+  credentials/    the credentials as issued, one per Annex XIII point (section) the
+                  package's reader may see; passport.json lists any left out
 
 The national record is not included: it holds data the cross-border policy keeps in
 China. passport.json gives its SHA-256 over its canonical JSON (keys sorted, separators
@@ -174,8 +189,9 @@ How to check it
 
 
 def evidence_package(instance: Instance, code: str, principal: Principal | None) -> EvidencePackage:
-    """Build the evidence package of a passport, for the issuing exporter, authorities
-    and admins, and record the export in the audit log.
+    """Build the evidence package of a passport, for the issuing exporter and admins
+    (every credential) and authorities (the Annex XIII points they may read), and record
+    the export in the audit log (and in the disclosure log when it is one).
 
     The export event's subject is ``evidence:<passport id>``, not the passport, so that
     exporting does not change the next package.
@@ -189,14 +205,17 @@ def evidence_package(instance: Instance, code: str, principal: Principal | None)
     :raises Conflict: the mapping version no longer has the hash the passport names.
     """
     passport_id = instance.passport_id(code)
+    auth.require(principal, True, "export an evidence package")
     with instance.db.reading() as session:
         try:
             passport = Passports(session).get(passport_id)
         except NotFound:
             raise NotFound(f"no passport for battery code {code!r}", pointer="code") from None
-        sees_all = auth.visible_groups(principal, passport.tenant_id) == auth.OWNER_GROUPS
-        caller = auth.require(principal, sees_all, "export another tenant's evidence package")
-        files = _files(session, passport)
+        granted = access.entitlement(session, passport, principal, utcnow())
+        caller = auth.require(
+            principal, access.may_inspect(granted), "export another tenant's evidence package"
+        )
+        files, sections = _files(session, passport, granted)
     package = EvidencePackage(passport.id, passport.battery_code, _zip(files))
     with instance.db.transaction() as session:
         AuditLog(session).append(
@@ -205,14 +224,32 @@ def evidence_package(instance: Instance, code: str, principal: Principal | None)
             f"evidence:{passport.id}",
             {"sha256": package.sha256, "bytes": len(package.data)},
         )
+        access.record_in(session, passport, caller, granted, sections, disclosure.EVIDENCE)
     return package
 
 
-def _files(session: Any, passport: StoredPassport) -> list[tuple[str, bytes]]:
-    """The package's files in their fixed order, ``manifest.json`` first."""
+def _disclosures(session: Any, passport: StoredPassport) -> dict[str, Any]:
+    entries, grants = access.passport_disclosures(session, passport.id)
+    return {
+        "passport": passport.id,
+        "logged": "responses that gave Annex XIII point 2, 3 or 4 data to a party other "
+        "than the issuing tenant",
+        "entries": [e.as_json() for e in entries],
+        # Without "state", which changes with the clock: the package must not.
+        "grants": [{k: v for k, v in g.as_json().items() if k != "state"} for g in grants],
+    }
+
+
+def _files(
+    session: Any, passport: StoredPassport, granted: Entitlement
+) -> tuple[list[tuple[str, bytes]], list[str]]:
+    """The package's files in their fixed order, ``manifest.json`` first, and the
+    sections whose credentials it holds."""
     tenant = Tenants(session).get_by_id(passport.tenant_id).name
-    stored = Passports(session).credentials(passport.id)
-    order: dict[str, int] = {group: i for i, group in enumerate(auth.ACCESS_GROUPS)}
+    every = Passports(session).credentials(passport.id)
+    stored = [c for c in every if granted.may_read(c.access_group)]
+    left_out = sorted({c.access_group for c in every} - {c.access_group for c in stored})
+    order: dict[str, int] = {name: i for i, name in enumerate(annex_xiii.ALL_SECTIONS)}
     stored.sort(key=lambda c: (order.get(c.access_group, len(order)), c.format, c.id))
     lists = StatusLists(session)
     credential_files: list[tuple[str, bytes]] = []
@@ -273,6 +310,14 @@ def _files(session: Any, passport: StoredPassport) -> list[tuple[str, bytes]]:
             "UTF-8, non-ASCII characters unescaped",
         },
         "credentials": listed,
+        # What the reader may see, not who it is: readers of one entitlement get the
+        # same bytes (the issuing exporter, an admin, the console).
+        "access": {
+            "table": granted.table,
+            "audience": granted.audience,
+            "points": sorted(granted.points),
+            "left_out": left_out,
+        },
     }
     status = {
         "status": passport.status,
@@ -285,12 +330,13 @@ def _files(session: Any, passport: StoredPassport) -> list[tuple[str, bytes]]:
         "entries": events,
     }
     files = [
-        ("README.txt", _readme(passport)),
+        ("README.txt", _readme(passport, granted)),
         ("check.py", _CHECK_SCRIPT.read_bytes()),
         ("passport.json", _json(summary)),
         ("status.json", _json(status)),
-        ("gaps.json", _json(passport.gaps)),
+        ("gaps.json", _json(access.readable_gaps(passport.gaps, granted))),
         ("audit.json", _json(audit)),
+        ("disclosures.json", _json(_disclosures(session, passport))),
         (mapping_name, mapping_bytes),
         *([policy_file] if policy_file else []),
         *credential_files,
@@ -304,4 +350,4 @@ def _files(session: Any, passport: StoredPassport) -> list[tuple[str, bytes]]:
             for name, content in files
         ],
     }
-    return [("manifest.json", _json(manifest)), *files]
+    return [("manifest.json", _json(manifest)), *files], sorted({c.access_group for c in stored})

@@ -1,7 +1,8 @@
 """Issuing passports into the store: one record, or many with one outcome each.
 
-The pipeline, one typed step per hop: read what the store already holds
-(:func:`_earlier`) -> policy, map, findings, documents
+The pipeline, one typed step per hop: read what the store already holds and what the
+issuing tenant's conversions are judged by, its data policy and its export approvals in
+force (:func:`_read`) -> policy, map, findings, documents
 (:func:`~gateway.services.conversion.draft_passport`) -> sign
 (:func:`~gateway.services.conversion.sign_credentials`, which returns the status entries
 it allocated) -> store and audit (:func:`_save`). The batch API, the exporter's upload
@@ -14,6 +15,7 @@ import json
 import logging
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from gateway import auth
@@ -28,6 +30,7 @@ from gateway.services.conversion import (
 )
 from gateway.services.instance import BULK_STATUS_CHUNK, Instance, StatusPool
 from gateway.services.passports import stored_credential
+from gateway.services.tenant_policy import TenantRules, tenant_rules
 from gateway.services.whitelist import instance_whitelist
 from gateway.store import AuditLog, Passports
 from gateway.store.passports import NewCredential, NewPassport, StoredPassport, record_hash
@@ -117,18 +120,23 @@ def _stored(instance: Instance, passport: StoredPassport) -> IssuedPassport:
     return IssuedPassport(passport, {c.access_group: stored_credential(c) for c in creds}, False)
 
 
-def _earlier(
+def _read(
     instance: Instance,
     principal: Principal,
     record: Mapping[str, Any],
     digest: str,
     idempotency_key: str | None,
-) -> StoredPassport | None:
+    at: datetime,
+) -> StoredPassport | TenantRules:
     """Step "read": one read before the costly conversion. A repeated request is answered
-    from the store; a battery that already has a passport is refused.
+    from the store; a battery that already has a passport is refused; otherwise the
+    issuing tenant's data policy (the shipped one, tightened by the tenant's) and its
+    export approvals in force at ``at`` are read in the same unit of work.
 
-    :returns: the passport an earlier request with this key made, if any.
+    :returns: the passport an earlier request with this key made, or what the new
+        passport's conversion is judged by.
     :raises Conflict: the battery has a passport, or the key was used for another record.
+    :raises PolicyError: the tenant's policy no longer tightens the shipped one.
     """
     passport_id = instance.passport_id(record["battery"]["code"])
     with instance.db.reading() as session:
@@ -142,7 +150,7 @@ def _earlier(
             try:
                 passports.get(passport_id)
             except NotFound:
-                return None
+                return tenant_rules(session, principal.tenant_id, at)
             raise Conflict(
                 f"battery {record['battery']['code']} already has a passport: {passport_id}",
                 pointer="/battery/code",
@@ -213,9 +221,14 @@ def _save(
                 "passport.disclosure",
                 new.id,
                 {
-                    "policy": draft.policy.policy,
+                    "policy": draft.policy.applied or draft.policy.policy,
                     "withheld": list(draft.policy.withheld),
                     "aggregated": list(draft.policy.aggregated),
+                    "released": dict(draft.policy.released),
+                    "approvals": [
+                        {"id": a["id"], "reference": a["reference"], "sections": a["sections"]}
+                        for a in draft.gaps["policy"].get("approvals", [])
+                    ],
                     "credentials": [
                         {"id": c.id, "access_group": c.access_group, "format": c.format}
                         for c in credentials
@@ -242,6 +255,10 @@ def issue_passport(
     """Convert a validated record, sign one credential per access group and store the
     passport with its credentials in one unit of work.
 
+    The record is judged by the caller's tenant's data policy (the shipped one,
+    tightened by the tenant) and its export approvals in force now: BMS health data
+    leaves only under one, and the passport names those it relies on.
+
     :param record: the validated national record.
     :param principal: the caller; exporters and admins may issue.
     :param mapping: ``SET@VERSION`` (default: the instance's).
@@ -253,20 +270,25 @@ def issue_passport(
     :raises Unauthorized: no caller. :raises Forbidden: a role that may not issue.
     :raises Conflict: the battery already has a passport, or the key was used for
         another record.
-    :raises GatewayError: a record that cannot be converted or signed (422).
+    :raises GatewayError: a record that cannot be converted or signed (422), or a
+        tenant policy that no longer tightens the shipped one (422).
     """
     caller = require_issuer(principal)
     proof_format = formats.proof_format(proof_format)
     check_idempotency_key(idempotency_key)
     digest = record_hash(dict(record))
-    earlier = _earlier(instance, caller, record, digest, idempotency_key)
-    if earlier is not None:
-        return _stored(instance, earlier)
+    at = datetime.now(UTC)
+    found = _read(instance, caller, record, digest, idempotency_key, at)
+    if isinstance(found, StoredPassport):
+        return _stored(instance, found)
     draft = draft_passport(
         record,
         mapping=instance.mapping(mapping or instance.settings.mapping),
         base_url=instance.base_url,
         whitelist=instance_whitelist(instance.settings.home),
+        policy=found.policy,
+        approvals=found.approvals,
+        at=at,
     )
     signed = sign_credentials(
         draft, key=instance.key, registry=pool or StatusPool(instance), proof_format=proof_format

@@ -1,4 +1,5 @@
-"""Passports in the store: read by role, list, gap reports, change status.
+"""Passports in the store: read as far as the caller is entitled, list, gap reports,
+change status.
 
 Issuing them is :mod:`gateway.services.issuance`.
 """
@@ -6,17 +7,27 @@ Issuing them is :mod:`gateway.services.issuance`.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from gateway import auth
+from gateway.access import disclosure
 from gateway.auth import Principal
 from gateway.credentials.claims import credential_claims, status_entries
 from gateway.credentials.status_list import SUPERSEDED_PREFIX
 from gateway.errors import InvalidInput, NotFound
+from gateway.services import access
+from gateway.services.access import Entitlement
 from gateway.services.instance import Instance, status_registry
+from gateway.services.registry import passport_facts
 from gateway.store import Passports
 from gateway.store.passports import StoredCredential, StoredPassport, status_bit
+from gateway.store.registrations import Registrations
 from gateway.store.status_adapter import DatabaseStatusListStore
+from gateway.store.tables import utcnow
+from gateway.transform.aas import AasExport, export_aas, subjects_view
+from gateway.transform.measurements import measured_at
 
 #: Passport status changes by action name.
 STATUS_ACTIONS = {
@@ -48,14 +59,30 @@ def find_passport(instance: Instance, code: str) -> StoredPassport:
             raise NotFound(f"no passport for battery code {code!r}", pointer="code") from None
 
 
-def passport_credentials(
-    instance: Instance, code: str, principal: Principal | None
-) -> tuple[StoredPassport, dict[str, dict[str, Any] | str]]:
-    """A passport's credentials of the access groups the caller may read (Annex XIII).
+@dataclass(frozen=True)
+class PassportView:
+    """What one caller gets of a passport.
+
+    :ivar credentials: the credentials of the sections it may read, by section.
+    :ivar entitlement: why: the points, their basis and the access table used.
+    """
+
+    passport: StoredPassport
+    credentials: dict[str, dict[str, Any] | str]
+    entitlement: Entitlement
+
+
+def passport_view(
+    instance: Instance, code: str, principal: Principal | None, *, channel: str = disclosure.API
+) -> PassportView:
+    """A passport's credentials of the sections the caller may read (Annex XIII, by the
+    access table in force and the caller's grants), the read recorded in the disclosure
+    log when it gives point 2, 3 or 4 data to a party other than the issuing tenant.
 
     :param code: the battery code.
-    :param principal: the caller, ``None`` when anonymous (public group only).
-    :returns: the passport and its visible credentials by access group.
+    :param principal: the caller, ``None`` when anonymous (point 1 only).
+    :param channel: how the data leaves, for the disclosure log
+        (:data:`gateway.access.disclosure.CHANNELS`).
     :raises NotFound: no passport for this code.
     """
     with instance.db.reading() as session:
@@ -63,21 +90,72 @@ def passport_credentials(
             passport = Passports(session).get(instance.passport_id(code))
         except NotFound:
             raise NotFound(f"no passport for battery code {code!r}", pointer="code") from None
-        groups = auth.visible_groups(principal, passport.tenant_id)
-        creds = Passports(session).credentials(passport.id, groups)
-    return passport, {c.access_group: stored_credential(c) for c in creds}
+        granted = access.entitlement(session, passport, principal, utcnow())
+        creds = [
+            c
+            for c in Passports(session).credentials(passport.id)
+            if granted.may_read(c.access_group)
+        ]
+    credentials = {c.access_group: stored_credential(c) for c in creds}
+    access.record_disclosure(instance, passport, principal, granted, credentials, channel)
+    return PassportView(passport, credentials, granted)
+
+
+def passport_credentials(
+    instance: Instance, code: str, principal: Principal | None, *, channel: str = disclosure.API
+) -> tuple[StoredPassport, dict[str, dict[str, Any] | str]]:
+    """The passport and the credentials of :func:`passport_view`, by section.
+
+    :raises NotFound: no passport for this code.
+    """
+    view = passport_view(instance, code, principal, channel=channel)
+    return view.passport, view.credentials
+
+
+def passport_aas(
+    instance: Instance, code: str, principal: Principal | None, *, channel: str = disclosure.API
+) -> AasExport:
+    """The Asset Administration Shell of what the caller may read of a passport: the
+    sections of :func:`passport_view` (same entitlement, same disclosure log), with the
+    passport's live EN 18223 metadata and, for its dynamic values, the time the record
+    says they were measured (unless the data policy kept that time in China).
+
+    :raises NotFound: no passport for this code.
+    """
+    view = passport_view(instance, code, principal, channel=channel)
+    passport = view.passport
+    subjects: dict[str, Mapping[str, Any]] = {}
+    for name, credential in view.credentials.items():
+        subject = credential_claims(credential).get("credentialSubject")
+        if isinstance(subject, Mapping):
+            subjects[name] = subject
+    with instance.db.reading() as session:
+        facts = passport_facts(session, passport)
+    # The paths the data policy kept in China at issue (the gap report's policy block).
+    policy = passport.gaps.get("policy")
+    withheld = policy.get("withheld") if isinstance(policy, dict) else None
+    kept = [p for p in withheld if isinstance(p, str)] if isinstance(withheld, list) else []
+    measured = measured_at(passport.record, kept)
+    return export_aas(subjects_view(facts, passport.battery_code, subjects, measured))
 
 
 def passport_gaps(instance: Instance, code: str, principal: Principal | None) -> dict[str, Any]:
-    """A passport's gap report, for the exporter that issued it, authorities and admins.
+    """A passport's gap report, for the exporter that issued it and admins (whole) and
+    authorities (the rows of the points they may read), naming the access table and the
+    caller's entitlement under ``access``.
 
     :raises Unauthorized: no caller. :raises Forbidden: anyone else.
     :raises NotFound: no passport for this code.
     """
-    passport = find_passport(instance, code)
-    sees_all = auth.visible_groups(principal, passport.tenant_id) == auth.OWNER_GROUPS
-    auth.require(principal, sees_all, "read another tenant's gap report")
-    return passport.gaps
+    auth.require(principal, True, "read a gap report")
+    with instance.db.reading() as session:
+        try:
+            passport = Passports(session).get(instance.passport_id(code))
+        except NotFound:
+            raise NotFound(f"no passport for battery code {code!r}", pointer="code") from None
+        granted = access.entitlement(session, passport, principal, utcnow())
+    auth.require(principal, access.may_inspect(granted), "read another tenant's gap report")
+    return {**access.readable_gaps(passport.gaps, granted), "access": granted.as_json()}
 
 
 def list_passports(
@@ -157,8 +235,44 @@ def change_status(
     return changed
 
 
-def passport_summary(passport: StoredPassport) -> dict[str, Any]:
-    """One line of a passport list, as the API and the CLI show it."""
+def passport_summaries(
+    instance: Instance, principal: Principal | None, passports: list[StoredPassport]
+) -> list[dict[str, Any]]:
+    """The lines of a passport list (:func:`passport_summary`), each of the caller's own
+    passports (an admin: any) with the EU registry registrations recorded for it, oldest
+    first; others' passports without (registrations are their issuer's business).
+    """
+    owned = [p for p in passports if principal is not None and _registrar_of(principal, p)]
+    found: dict[str, list[dict[str, Any]]] = {}
+    if owned:
+        with instance.db.reading() as session:
+            registrations = Registrations(session)
+            for passport_id, _ in sorted(registrations.registered([p.id for p in owned])):
+                if passport_id not in found:
+                    found[passport_id] = [
+                        r.as_json() for r in registrations.for_passport(passport_id)
+                    ]
+    owned_ids = {p.id for p in owned}
+    return [
+        passport_summary(p, found.get(p.id, []) if p.id in owned_ids else None) for p in passports
+    ]
+
+
+def _registrar_of(principal: Principal, passport: StoredPassport) -> bool:
+    if principal.role == auth.ADMIN:
+        return True
+    return principal.role == auth.EXPORTER and principal.tenant_id == passport.tenant_id
+
+
+def passport_summary(
+    passport: StoredPassport, registrations: list[dict[str, Any]] | None = None
+) -> dict[str, Any]:
+    """One line of a passport list, as the API and the CLI show it.
+
+    :param registrations: the EU registry registrations recorded for it, when the
+        reader may see them (left out otherwise).
+    """
+    extra = {} if registrations is None else {"registrations": registrations}
     return {
         "id": passport.id,
         "batteryCode": passport.battery_code,
@@ -167,4 +281,5 @@ def passport_summary(passport: StoredPassport) -> dict[str, Any]:
         "mapping": f"{passport.mapping_set}@{passport.mapping_version}",
         "createdAt": passport.created_at.isoformat().replace("+00:00", "Z"),
         "supersededBy": passport.superseded_by,
+        **extra,
     }

@@ -80,7 +80,10 @@ class Batch:
 
 
 def _item(passport: StoredPassport) -> int:
-    return int((passport.idempotency_key or "#0").rpartition("#")[2] or 0)
+    # An exporter may send any Idempotency-Key through the API, "web-batch:b1#x"
+    # included: a key the upload page did not write sorts first instead of failing.
+    item = (passport.idempotency_key or "#0").rpartition("#")[2]
+    return int(item) if item.isascii() and item.isdigit() and len(item) <= 9 else 0
 
 
 def batches(instance: Instance, principal: Principal | None) -> list[Batch]:

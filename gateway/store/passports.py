@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from gateway.access_groups import ACCESS_GROUPS
+from gateway.annex_xiii import ALL_SECTIONS, is_section
 from gateway.credentials.formats import PROOF_FORMATS
 from gateway.errors import Conflict, InvalidInput, NotFound
 from gateway.store import tables
@@ -55,7 +55,8 @@ class NewCredential:
     """A signed credential to store with its passport.
 
     :ivar id: the credential's id (its ``id`` claim, or a ``urn:uuid:``).
-    :ivar access_group: Annex XIII group whose data it carries.
+    :ivar access_group: the section whose data it carries (``annex-xiii-N``, one Annex
+        XIII point; or an earlier access group, see ``gateway.annex_xiii``).
     :ivar format: ``di`` (Data Integrity JSON-LD) or ``jwt`` (``vc+jwt`` compact JWS).
     :ivar body: the secured credential exactly as issued.
     """
@@ -151,7 +152,8 @@ def _passport(row: tables.Passport) -> StoredPassport:
     )
 
 
-def _credential(row: tables.Credential) -> StoredCredential:
+def stored_credential(row: tables.Credential) -> StoredCredential:
+    """A credential row as the store hands it out."""
     return StoredCredential(
         id=row.id,
         passport_id=row.passport_id,
@@ -175,9 +177,9 @@ def record_hash(record: dict[str, Any]) -> str:
 
 def _check_credentials(credentials: Sequence[NewCredential]) -> None:
     for i, cred in enumerate(credentials):
-        if cred.access_group not in ACCESS_GROUPS:
+        if not is_section(cred.access_group):
             raise InvalidInput(
-                f"access group must be one of {', '.join(ACCESS_GROUPS)}",
+                f"access group must be one of {', '.join(ALL_SECTIONS)}",
                 pointer=f"/credentials/{i}/access_group",
             )
         if cred.format not in PROOF_FORMATS:
@@ -294,7 +296,7 @@ class Passports:
                 "credentials": [c.id for c in credentials],
             },
         )
-        return SaveResult(_passport(row), tuple(_credential(c) for c in creds), True)
+        return SaveResult(_passport(row), tuple(stored_credential(c) for c in creds), True)
 
     def get(self, passport_id: str, tenant_id: int | None = None) -> StoredPassport:
         """One passport.
@@ -312,8 +314,8 @@ class Passports:
         """A passport's credentials.
 
         :param passport_id: the passport.
-        :param groups: only these access groups (see :func:`gateway.auth.visible_groups`).
-        :returns: the credentials, by access group then format.
+        :param groups: only these sections.
+        :returns: the credentials, by section then format.
         """
         query = select(tables.Credential).where(tables.Credential.passport_id == passport_id)
         if groups is not None:
@@ -321,7 +323,7 @@ class Passports:
         rows = self.session.scalars(
             query.order_by(tables.Credential.access_group, tables.Credential.format)
         )
-        return [_credential(r) for r in rows]
+        return [stored_credential(r) for r in rows]
 
     def listing(
         self,

@@ -30,10 +30,14 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from gateway.access_groups import ACCESS_GROUPS
+from gateway.access.disclosure import CHANNELS as DISCLOSURE_CHANNELS
+from gateway.access.grants import PURPOSES as GRANT_PURPOSES
+from gateway.access.grants import SCOPES as GRANT_SCOPES
+from gateway.annex_xiii import ALL_SECTIONS
 from gateway.auth import ROLES
 from gateway.credentials.formats import PROOF_FORMATS
 from gateway.errors import Conflict
+from gateway.policy.approvals import KINDS as APPROVAL_KINDS
 
 PASSPORT_STATUSES = ("active", "revoked", "suspended", "superseded")
 STATUS_PURPOSES = ("revocation", "suspension")
@@ -171,7 +175,9 @@ class StatusList(Base):
 class Credential(Base):
     __tablename__ = "credentials"
     __table_args__ = (
-        CheckConstraint(_one_of("access_group", ACCESS_GROUPS), name="access_group"),
+        # One section per Annex XIII point; the three earlier groups stay for the
+        # passports issued under them.
+        CheckConstraint(_one_of("access_group", ALL_SECTIONS), name="access_group"),
         CheckConstraint(_one_of("format", PROOF_FORMATS), name="format"),
         UniqueConstraint("passport_id", "access_group", "format"),
         UniqueConstraint("status_list_id", "status_index"),
@@ -262,6 +268,183 @@ class WebSession(Base):
     key_id: Mapped[int] = mapped_column(ForeignKey("api_keys.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class ExportApproval(Base):
+    """An approval a tenant holds to export BMS health data of some categories
+    (:mod:`gateway.policy.approvals`); never deleted, revoked instead."""
+
+    __tablename__ = "export_approvals"
+    __table_args__ = (
+        CheckConstraint(_one_of("kind", APPROVAL_KINDS), name="kind"),
+        CheckConstraint("valid_until > valid_from", name="validity"),
+        UniqueConstraint("tenant_id", "kind", "reference"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    reference: Mapped[str] = mapped_column(String(100))
+    authority: Mapped[str] = mapped_column(String(200))
+    # The data categories it covers, a JSON list (``gateway.policy.categories``).
+    categories: Mapped[list[str]] = mapped_column(JsonColumn)
+    valid_from: Mapped[datetime] = mapped_column()
+    # The first moment it is no longer in force.
+    valid_until: Mapped[datetime] = mapped_column()
+    document_sha256: Mapped[str] = mapped_column(String(64))
+    added_by: Mapped[str] = mapped_column(String(255))
+    added_at: Mapped[datetime] = mapped_column(default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(default=None)
+    revoked_by: Mapped[str | None] = mapped_column(String(255), default=None)
+
+
+class TenantPolicy(Base):
+    """One version of a tenant's tightening of the shipped data policy; the newest is
+    applied to every conversion of the tenant."""
+
+    __tablename__ = "tenant_policies"
+    __table_args__ = (UniqueConstraint("tenant_id", "version"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id"), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    # The shipped table it was checked against when set (``cn-export@1.1.0``).
+    base: Mapped[str] = mapped_column(String(64))
+    # ``{path: class}``; empty: the shipped policy as it is.
+    rules: Mapped[dict[str, Any]] = mapped_column()
+    set_by: Mapped[str] = mapped_column(String(255))
+    set_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class AccessTableVersion(Base):
+    """An access table an admin stored (``gateway.access.table``); the newest is in
+    force, the shipped one while there is none."""
+
+    __tablename__ = "access_tables"
+    __table_args__ = (UniqueConstraint("name", "version"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(64))
+    version: Mapped[str] = mapped_column(String(32))
+    # The table as CSV, in the canonical form its SHA-256 is taken over.
+    table: Mapped[str] = mapped_column(Text)
+    sha256: Mapped[str] = mapped_column(String(64))
+    reason: Mapped[str] = mapped_column(String(1000))
+    added_by: Mapped[str] = mapped_column(String(255))
+    added_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class AccessGrant(Base):
+    """A party's legitimate interest in points of an issuer's passports (one passport, a
+    production batch, or all of them), granted by the issuer (``gateway.access.grants``)."""
+
+    __tablename__ = "access_grants"
+    __table_args__ = (
+        CheckConstraint(_one_of("scope", GRANT_SCOPES), name="scope"),
+        CheckConstraint(_one_of("purpose", GRANT_PURPOSES), name="purpose"),
+        CheckConstraint(
+            "(grantee_tenant_id IS NULL AND grantee_key_id IS NOT NULL) OR "
+            "(grantee_tenant_id IS NOT NULL AND grantee_key_id IS NULL)",
+            name="one_grantee",
+        ),
+        CheckConstraint(
+            "(scope = 'passport' AND passport_id IS NOT NULL AND batch IS NULL) OR "
+            "(scope = 'batch' AND batch IS NOT NULL AND passport_id IS NULL) OR "
+            "(scope = 'all' AND passport_id IS NULL AND batch IS NULL)",
+            name="scope_target",
+        ),
+        CheckConstraint("valid_until > valid_from", name="validity"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # The issuing tenant whose passports it opens.
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id"), index=True)
+    grantee_tenant_id: Mapped[int | None] = mapped_column(
+        ForeignKey("tenants.id"), default=None, index=True
+    )
+    grantee_key_id: Mapped[int | None] = mapped_column(
+        ForeignKey("api_keys.id"), default=None, index=True
+    )
+    scope: Mapped[str] = mapped_column(String(8))
+    passport_id: Mapped[str | None] = mapped_column(ForeignKey("passports.id"), default=None)
+    batch: Mapped[str | None] = mapped_column(String(64), default=None)
+    # Annex XIII points, "2 4".
+    points: Mapped[str] = mapped_column(String(8))
+    purpose: Mapped[str] = mapped_column(String(64))
+    valid_from: Mapped[datetime] = mapped_column()
+    valid_until: Mapped[datetime] = mapped_column()
+    reason: Mapped[str] = mapped_column(String(1000))
+    created_by: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(default=None)
+    revoked_by: Mapped[str | None] = mapped_column(String(255), default=None)
+    revoke_reason: Mapped[str | None] = mapped_column(String(1000), default=None)
+
+
+class Disclosure(Base):
+    """One response that gave point 2, 3 or 4 data of a passport to a party other than
+    its issuing tenant (``gateway.access.disclosure``)."""
+
+    __tablename__ = "disclosures"
+    __table_args__ = (
+        CheckConstraint(_one_of("channel", DISCLOSURE_CHANNELS), name="channel"),
+        Index("ix_disclosures_tenant_at", "tenant_id", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column()
+    # The issuing tenant, whose log it is.
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id"))
+    passport_id: Mapped[str] = mapped_column(ForeignKey("passports.id"), index=True)
+    reader_tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id"))
+    reader_key_id: Mapped[int] = mapped_column(ForeignKey("api_keys.id"))
+    actor: Mapped[str] = mapped_column(String(255))
+    # Annex XIII points disclosed, "2 4"; the basis, "grant:3 role:authority".
+    points: Mapped[str] = mapped_column(String(8))
+    basis: Mapped[str] = mapped_column(String(255))
+    channel: Mapped[str] = mapped_column(String(16))
+
+
+class RegistryProfile(Base):
+    """A tenant's defaults for its EU registry registrations (``gateway.services.registry``):
+    what its passports' records do not say."""
+
+    __tablename__ = "registry_profiles"
+
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id"), primary_key=True)
+    economic_operator_id: Mapped[str | None] = mapped_column(String(70), default=None)
+    facility_id: Mapped[str | None] = mapped_column(String(70), default=None)
+    # A CN (8 digits) or HS (6 digits) commodity code, digits only.
+    commodity_code: Mapped[str | None] = mapped_column(String(10), default=None)
+    # Where the back-up copies are held; a passport's copy is ``<base>/<battery code>``.
+    backup_url_base: Mapped[str | None] = mapped_column(String(400), default=None)
+    updated_by: Mapped[str] = mapped_column(String(255))
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class RegistryRegistration(Base):
+    """The EU registry's answer to registering one passport version, as an operator
+    recorded it: the registration id, the proof of registration and its date."""
+
+    __tablename__ = "registry_registrations"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "registration_id"),
+        UniqueConstraint("passport_id", "content_sha256"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    passport_id: Mapped[str] = mapped_column(ForeignKey("passports.id"), index=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id"), index=True)
+    registration_id: Mapped[str] = mapped_column(String(200))
+    # The content hash of the passport version registered (``gateway.services.registry``).
+    content_sha256: Mapped[str] = mapped_column(String(64))
+    proof_file_name: Mapped[str] = mapped_column(String(255))
+    proof_sha256: Mapped[str] = mapped_column(String(64))
+    # The sealed proof itself, when the operator handed over the file and not its hash.
+    proof: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)
+    registered_at: Mapped[datetime] = mapped_column()
+    recorded_by: Mapped[str] = mapped_column(String(255))
+    recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 @event.listens_for(MappingVersion, "before_update")

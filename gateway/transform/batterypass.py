@@ -12,8 +12,15 @@ Nothing is invented to satisfy a schema: no placeholder text, no empty arrays wh
 schema requires an array (an empty list would claim that there is nothing to list).
 Aspects that cannot be completed are reported with the Battery Pass paths that block
 them. A value that is well-formed for the catalog but that the Battery Pass schema
-cannot carry (a passport id that is not a ``urn:x:y``, a test name where a URI is
-required) is left out and reported, never bent to fit.
+cannot carry (a test name where a URI is required) is left out and reported, never bent
+to fit.
+
+Two things the attributes do not say come from the record, through the caller: the
+structure of an address the mapping joined into one line (:func:`addresses_of` finds
+it behind the attribute, and only when it gives exactly the value exported), and the
+time the dynamic values were measured (``lastUpdate``,
+:func:`gateway.transform.measurements.measured_at`). The passport id, an HTTPS URL,
+travels as its ``urn:`` alias (:func:`urn_alias`), the form the schema requires.
 
 Battery Pass payloads are not signed, so this is the one place where decimal strings
 become JSON numbers (DESIGN §5 keeps floats out of credentials only).
@@ -21,18 +28,22 @@ become JSON numbers (DESIGN §5 keeps floats out of credentials only).
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Collection, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from functools import cache
 from typing import Any
 
 from jsonschema import Draft4Validator  # type: ignore[import-untyped]  # no stubs shipped
 
-from gateway.access_groups import ACCESS_GROUPS, PUBLIC, AccessGroup
+from gateway.annex_xiii import PUBLIC_SECTION, is_section, points_of
 from gateway.errors import TransformError
 from gateway.jsonvalues import DECIMAL_LEXICAL, YEAR_MONTH_LEXICAL, is_safe_integer
+from gateway.mapping import transforms
+from gateway.transform import paths
 from gateway.transform.batterypass_table import (
     ASPECTS,
     Projection,
@@ -41,12 +52,20 @@ from gateway.transform.batterypass_table import (
     projection,
     resolve,
 )
+from gateway.transform.engine import Conversion
 from gateway.vocab.catalog import load_catalog
 
 _DATE = re.compile(r"\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])")
 #: A JSON number in a Battery Pass payload is an IEEE double; beyond 15 significant
 #: digits a decimal no longer survives the round trip.
 _DOUBLE_DIGITS = 15
+#: The namespace of the passport id aliases (``urn:<nid>:<hex>``, the schema's pattern
+#: ``^urn:[a-z0-9]+:[a-z0-9]+$``).
+URN_NID = "cneubattery"
+#: Several values for a single-valued text property are joined with this.
+TEXT_SEPARATOR = "; "
+#: Parts of a structured address Battery Pass 1.2 has no property for.
+_UNCARRIED_PARTS = ("city", "province")
 
 
 @dataclass(frozen=True)
@@ -129,7 +148,57 @@ def _text(key: str, value: Any) -> str:
     return value
 
 
-def _convert(rule: Rule, value: Any, attributes: Mapping[str, Any]) -> Any:
+def urn_alias(passport_id: str) -> str:
+    """The ``urn:`` alias of a passport id: ``urn:cneubattery:`` and the first 40 hex
+    digits (160 bits) of the SHA-256 of the id. Anyone holding the id can check it; the
+    id itself (the URL the QR code encodes) stays the passport's name everywhere else."""
+    digest = hashlib.sha256(passport_id.encode("utf-8")).hexdigest()
+    return f"urn:{URN_NID}:{digest[:40]}"
+
+
+def addresses_of(conversion: Conversion, record: Mapping[str, Any]) -> dict[str, dict[str, str]]:
+    """The structured addresses behind the address attributes a conversion joined into
+    one line of text, by catalog key.
+
+    An address is taken only when the mapping row that filled the attribute joined an
+    object of the record and joining that object again gives exactly the value
+    exported: so nothing the data policy withheld, and nothing but what the passport
+    states, reaches the projection.
+
+    :param record: the national record the conversion was made from.
+    :returns: catalog key -> the address's parts (``street``, ``postal_code``,
+        ``city``, ``province``, ``country``), the empty ones left out.
+    """
+    rows = {row.number: row for row in conversion.mapping.rows}
+    context = transforms.Context(record=record, base_url="", decode_code=lambda code: {})
+    found: dict[str, dict[str, str]] = {}
+    for result in conversion.results:
+        row = rows.get(result.row)
+        if result.value is None or result.source is None or row is None or row.transform != "join":
+            continue
+        values = paths.resolve(record, result.source)
+        if len(values) != 1 or not isinstance(values[0], Mapping):
+            continue
+        try:
+            joined = transforms.apply("join", values[0], context, row.params)
+        except TransformError:
+            continue
+        if joined != result.value:
+            continue
+        found[result.attribute.key] = {
+            str(k): str(v)
+            for k, v in values[0].items()
+            if isinstance(v, str | int) and not isinstance(v, bool) and str(v).strip()
+        }
+    return found
+
+
+def _convert(
+    rule: Rule,
+    value: Any,
+    attributes: Mapping[str, Any],
+    addresses: Mapping[str, Mapping[str, str]],
+) -> Any:
     key = rule.key
     match rule.convert:
         case "text":
@@ -173,7 +242,40 @@ def _convert(rule: Rule, value: Any, attributes: Mapping[str, Any]) -> Any:
             if family not in rule.values:
                 raise _Unfit(f"no clear name known for chemistry {value!r}")
             return rule.values[family]
+        case "urn-alias":
+            return urn_alias(_text(key, value))
+        case "address-part":
+            _text(key, value)
+            parts = addresses.get(key)
+            if parts is None:
+                raise _Unfit(
+                    "one line of text, and the record's structured address was not given; "
+                    "splitting the line would be a guess"
+                )
+            part = parts.get(str(rule.part))
+            if not part:
+                raise _Unfit(f"the structured address has no {str(rule.part).replace('_', ' ')}")
+            return part
     raise AssertionError(rule.convert)  # pragma: no cover - checked when loading
+
+
+@cache
+def _takes_uri(aspect: str, path: str) -> bool:
+    return node_at(projection().schemas[aspect], path).get("format") == "uri"
+
+
+def _single(rule: Rule, items: list[Any]) -> tuple[Any, list[Any]]:
+    """One value of several given to a single-valued text property, and those left out:
+    texts are joined with :data:`TEXT_SEPARATOR`; a URI cannot be joined, so the first
+    is written and the others are left out (and reported)."""
+    texts = [_text(rule.key, item) for item in items]
+    if _takes_uri(rule.aspect, rule.path):
+        return texts[0], texts[1:]
+    return TEXT_SEPARATOR.join(texts), []
+
+
+def _timestamp(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 # -- building ---------------------------------------------------------------------------
@@ -279,29 +381,44 @@ def _missing(
 
 
 def export(
-    attributes: Mapping[str, object], *, groups: Collection[AccessGroup] = (PUBLIC,)
+    attributes: Mapping[str, object],
+    *,
+    sections: Collection[str] = (PUBLIC_SECTION,),
+    measured_at: datetime | None = None,
+    addresses: Mapping[str, Mapping[str, str]] | None = None,
 ) -> BatteryPassExport:
     """Project passport attributes onto the Battery Pass 1.2 aspects.
 
     :param attributes: catalog key -> value, as the transform engine gives them (decimal
         strings, integers, ``YYYY-MM`` / ``YYYY-MM-DD`` dates, URIs, or lists of those
         for multi-valued attributes).
-    :param groups: the Annex XIII access groups whose attributes may be exported; by
-        default only the public part (Annex XIII 1).
+    :param sections: the sections (``gateway.annex_xiii``: ``annex-xiii-N``, or an
+        earlier access group) whose Annex XIII points may be exported; by default only
+        the public part (point 1). Any combination is fine: an aspect that needs a
+        point left out is reported in ``missing``.
+    :param measured_at: when the dynamic values were measured (timezone-aware): the
+        ``lastUpdate`` beside each; without it they are reported as left out.
+    :param addresses: the structured addresses behind address attributes
+        (:func:`addresses_of`), by catalog key; without one, the address's parts are
+        reported as left out.
     :returns: the complete payloads, what blocks the other aspects, and which values
         the Battery Pass schemas could not carry.
     :raises TransformError: a value breaks the attribute's catalog type (the pointer
-        names the attribute).
+        names the attribute), or ``measured_at`` is naive.
     """
-    unknown = set(groups) - set(ACCESS_GROUPS)
+    unknown = sorted(str(s) for s in sections if not is_section(s))
     if unknown:
-        raise TransformError(f"unknown access groups {sorted(unknown)}", pointer="/groups")
+        raise TransformError(f"unknown sections {unknown}", pointer="/sections")
+    if measured_at is not None and measured_at.tzinfo is None:
+        raise TransformError("the time of measurement needs its UTC offset", pointer="/measuredAt")
+    given = addresses or {}
+    points = {point for name in sections for point in points_of(name)}
     table = projection()
     catalog = load_catalog()
     allowed = {
         key: value
         for key, value in attributes.items()
-        if key in catalog.by_key and catalog.by_key[key].access_group in groups and _present(value)
+        if key in catalog.by_key and catalog.by_key[key].point in points and _present(value)
     }
     built: dict[str, dict[str, Any]] = {aspect: {} for aspect in ASPECTS}
     rejected: dict[str, list[str]] = {aspect: [] for aspect in ASPECTS}
@@ -309,23 +426,41 @@ def export(
         if rule.key not in allowed:
             continue
         value = allowed[rule.key]
+        notes = rejected[rule.aspect]
         if rule.each == "position":
             values = value if isinstance(value, list) else [value]
         elif isinstance(value, list) and rule.convert not in ("text-list", "language-text"):
-            raise _contract(rule.key, "must be a single value for this property")
+            if rule.convert != "text":
+                raise _contract(rule.key, "must be a single value for this property")
+            one, left_out = _single(rule, value)
+            values = [one]
+            for item in left_out:
+                notes.append(
+                    f"{rule.path}: {rule.key} {item!r} left out: the property holds one URI; "
+                    "the first given is written"
+                )
         else:
             values = [value]
         for index, item in enumerate(values):
             where = rule.path.replace("[]", f"[{index}]") if rule.each == "position" else rule.path
             try:
-                converted = _convert(rule, item, allowed)
+                converted = _convert(rule, item, allowed, given)
                 errors = _leaf_errors(rule.aspect, rule.path, converted)
                 if errors:
                     raise _Unfit("; ".join(errors))
             except _Unfit as e:
-                rejected[rule.aspect].append(f"{where}: {rule.key} {item!r} left out: {e}")
+                notes.append(f"{where}: {rule.key} {item!r} left out: {e}")
                 continue
             _place(built[rule.aspect], rule, converted, index)
+            if rule.stamp is not None:
+                _stamp(built[rule.aspect], rule, index, measured_at, notes)
+        if rule.convert == "address-part" and rule.part == "street" and rule.key in given:
+            lost = [p for p in _UNCARRIED_PARTS if given[rule.key].get(p)]
+            if lost:
+                notes.append(
+                    f"{rule.path.rsplit('.', 1)[0]}: {rule.key} {' and '.join(lost)} left out: "
+                    "Battery Pass 1.2 addresses have no locality or region"
+                )
     payloads: dict[str, dict[str, Any]] = {}
     missing: dict[str, list[str]] = {}
     for aspect in ASPECTS:
@@ -351,33 +486,54 @@ def export(
     )
 
 
+def _stamp(
+    payload: dict[str, Any],
+    rule: Rule,
+    index: int,
+    measured_at: datetime | None,
+    notes: list[str],
+) -> None:
+    """Put the time of measurement beside a dynamic value just placed, or say why not."""
+    stamp = replace(rule, path=str(rule.stamp))
+    where = stamp.path.replace("[]", f"[{index}]") if rule.each == "position" else stamp.path
+    if measured_at is None:
+        note = (
+            f"{where}: {rule.key} lastUpdate left out: the record states no time of "
+            "measurement (usage.as_of)"
+        )
+        if note not in notes:
+            notes.append(note)
+        return
+    _place(payload, stamp, _timestamp(measured_at), index)
+
+
 def project(
-    attributes: Mapping[str, object], *, groups: Collection[AccessGroup] = (PUBLIC,)
+    attributes: Mapping[str, object], *, sections: Collection[str] = (PUBLIC_SECTION,)
 ) -> dict[str, dict[str, Any]]:
     """The complete Battery Pass aspect payloads of a passport.
 
     :param attributes: catalog key -> value (see :func:`export`).
-    :param groups: access groups to export; by default the public part only.
+    :param sections: sections to export; by default the public part only.
     :returns: aspect name -> payload, for the aspects whose required properties are all
         filled; every payload validates against its Battery Pass schema.
     :raises TransformError: a value breaks the attribute's catalog type.
     """
-    return dict(export(attributes, groups=groups).payloads)
+    return dict(export(attributes, sections=sections).payloads)
 
 
 def missing_required(
-    attributes: Mapping[str, object], *, groups: Collection[AccessGroup] = (PUBLIC,)
+    attributes: Mapping[str, object], *, sections: Collection[str] = (PUBLIC_SECTION,)
 ) -> dict[str, list[str]]:
     """What keeps each incomplete aspect out of :func:`project`.
 
     :param attributes: catalog key -> value (see :func:`export`).
-    :param groups: access groups to export; by default the public part only.
+    :param sections: sections to export; by default the public part only.
     :returns: aspect name -> Battery Pass paths of the required properties that stay
         unfilled (``a[].b`` for an absent array, ``a[recycledMaterial=Nickel].b`` or
         ``a[0].b`` for an element); complete aspects are absent.
     :raises TransformError: a value breaks the attribute's catalog type.
     """
-    return dict(export(attributes, groups=groups).missing)
+    return dict(export(attributes, sections=sections).missing)
 
 
 def validate(payloads: Mapping[str, Mapping[str, Any]]) -> dict[str, list[str]]:

@@ -45,9 +45,14 @@ CONVERSIONS = frozenset(
         "date-time",
         "enum",
         "chemistry-name",
+        "urn-alias",
+        "address-part",
     }
 )
 EACH = frozenset({"value", "element", "position", "all"})
+#: The parts of a record's structured address (record model) an ``address-part`` rule
+#: may take.
+ADDRESS_PARTS = frozenset({"street", "postal_code", "city", "province", "country"})
 
 
 @dataclass(frozen=True)
@@ -59,6 +64,10 @@ class Rule:
     :ivar each: ``value`` (plain property), ``element`` (the array element whose
         ``constants`` match), ``position`` (one element per value, joined by position with
         the other ``position`` rules of the array) or ``all`` (every element present).
+    :ivar part: for ``address-part``: which part of the structured address (a member of
+        :data:`ADDRESS_PARTS`).
+    :ivar stamp: for a dynamic value: the path of the ``lastUpdate`` that goes with it
+        (in the same array element), set to the time the value was measured.
     """
 
     key: str
@@ -71,6 +80,8 @@ class Rule:
     scale: Decimal = Decimal(1)
     total: str | None = None
     language: str | None = None
+    part: str | None = None
+    stamp: str | None = None
 
 
 @dataclass(frozen=True)
@@ -158,6 +169,8 @@ def load_projection(path: Path = PROJECTION_PATH) -> Projection:
                 scale=Decimal(raw.get("scale", "1")),
                 total=raw.get("total"),
                 language=raw.get("language"),
+                part=raw.get("part"),
+                stamp=raw.get("stamp"),
             )
         except KeyError as e:
             raise bad(where, f"member {e} is missing") from e
@@ -175,7 +188,19 @@ def load_projection(path: Path = PROJECTION_PATH) -> Projection:
             raise bad(where, "an array path needs 'each', a plain path must not have it")
         if rule.convert == "share-of" and rule.total not in catalog.by_key:
             raise bad(where, "a share-of conversion names its total's catalog key")
+        if (rule.convert == "address-part") != (rule.part is not None):
+            raise bad(where, "an address-part conversion, and only it, names its part")
+        if rule.part is not None and rule.part not in ADDRESS_PARTS:
+            raise bad(where, f"part {rule.part!r} is not one of {sorted(ADDRESS_PARTS)}")
+        if rule.stamp is not None and (
+            rule.stamp.rsplit("[].", 1)[0] != rule.path.rsplit("[].", 1)[0]
+            if "[]." in rule.path
+            else "[]." in rule.stamp
+        ):
+            raise bad(where, "a stamp sits beside its value (in the same array element)")
         try:
+            if rule.stamp is not None:
+                node_at(schemas[rule.aspect], rule.stamp)
             node_at(schemas[rule.aspect], rule.path)
             for constant in rule.constants:
                 node_at(schemas[rule.aspect], f"{rule.path.rsplit('[].', 1)[0]}[].{constant}")

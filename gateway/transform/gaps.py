@@ -6,10 +6,12 @@ from collections import Counter
 from collections.abc import Mapping
 from typing import Any
 
-from gateway.access_groups import ACCESS_GROUPS
+from gateway.annex_xiii import SECTIONS
 from gateway.transform.engine import STATUSES, Conversion
 
-GAP_REPORT_VERSION = "gaps/1"
+#: ``gaps/2``: each attribute names its Annex XIII ``point`` and section, and the
+#: summary counts by section (``gaps/1`` counted by the three earlier access groups).
+GAP_REPORT_VERSION = "gaps/2"
 
 
 def gap_report(conversion: Conversion, policy: Mapping[str, Any] | None = None) -> dict[str, Any]:
@@ -23,19 +25,20 @@ def gap_report(conversion: Conversion, policy: Mapping[str, Any] | None = None) 
     """
     attributes = []
     by_status: Counter[str] = Counter()
-    by_group: dict[str, Counter[str]] = {g: Counter() for g in ACCESS_GROUPS}
+    by_section: dict[str, Counter[str]] = {s: Counter() for s in SECTIONS}
     by_obligation: dict[str, Counter[str]] = {"mandatory": Counter(), "voluntary": Counter()}
     for result in conversion.results:
         attribute = result.attribute
         mandatory = result.obligation == "mandatory"
         by_status[result.status] += 1
-        by_group[attribute.access_group][result.status] += 1
+        by_section[attribute.access_group][result.status] += 1
         by_obligation["mandatory" if mandatory else "voluntary"][result.status] += 1
         entry: dict[str, Any] = {
             "key": attribute.key,
             "term": attribute.term,
             "label": attribute.label,
             "status": result.status,
+            "point": attribute.point,
             "access_group": attribute.access_group,
             "mandatory": mandatory,
             "obligation": result.obligation,
@@ -63,7 +66,7 @@ def gap_report(conversion: Conversion, policy: Mapping[str, Any] | None = None) 
         "policy": dict(policy) if policy is not None else None,
         "summary": {
             "by_status": _ordered(by_status),
-            "by_access_group": {g: _ordered(c) for g, c in by_group.items()},
+            "by_section": {s: _ordered(c) for s, c in by_section.items()},
             "mandatory": _ordered(by_obligation["mandatory"]),
             "voluntary": _ordered(by_obligation["voluntary"]),
             "mandatory_applicable": applicable,
@@ -111,7 +114,7 @@ def gap_table(report: dict[str, Any], *, all_rows: bool = False) -> str:
     ]
     if listed:
         width = max(len(a["key"]) for a in listed)
-        lines.append(f"  {'attribute':<{width}}  {'status':<14} {'group':<19} source / reason")
+        lines.append(f"  {'attribute':<{width}}  {'status':<14} {'section':<19} source / reason")
         for a in listed:
             note = a["reason"] or a["source"] or ""
             lines.append(

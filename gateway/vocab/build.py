@@ -32,7 +32,7 @@ from rdflib import OWL, RDF, RDFS, SH, SKOS, XSD, BNode, Graph, Literal, Namespa
 from rdflib.collection import Collection
 from rdflib.namespace import DCTERMS
 
-from gateway.access_groups import ACCESS_GROUPS
+from gateway.annex_xiii import ALL_SECTIONS, LEGACY_SECTIONS, SECTIONS, format_points, points_of
 from gateway.errors import ContextError
 from gateway.jsonvalues import MAX_SAFE_INTEGER
 from gateway.paths import CONTEXTS_DIR, VOCAB_DIR
@@ -64,6 +64,10 @@ LEXICAL_PATTERNS: Mapping[str, str] = {
     str(XSD.integer): r"^[+-]?[0-9]+$",
     str(XSD.date): _YEAR_MONTH + r"-(0[1-9]|[12][0-9]|3[01])" + _ZONE + "$",
     str(XSD.gYearMonth): _YEAR_MONTH + _ZONE + "$",
+    # EN 18223 writes times in UTC or with their offset, never without one.
+    str(XSD.dateTime): _YEAR_MONTH
+    + r"-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\.[0-9]+)?"
+    + r"(Z|[+-][0-9]{2}:[0-9]{2})$",
 }
 #: What a property shape says when a value breaks it, by datatype.
 SHAPE_MESSAGES: Mapping[str, str] = {
@@ -71,17 +75,39 @@ SHAPE_MESSAGES: Mapping[str, str] = {
     str(XSD.integer): "expects a JSON integer within ±(2^53 - 1) (xsd:integer)",
     str(XSD.date): "expects a date YYYY-MM-DD (xsd:date)",
     str(XSD.gYearMonth): "expects a year and month YYYY-MM (xsd:gYearMonth)",
+    str(XSD.dateTime): "expects a date-time with its offset, e.g. 2026-12-01T08:30:00Z "
+    "(xsd:dateTime)",
     str(XSD.anyURI): "expects a URI string (xsd:anyURI)",
     str(XSD.string): "expects a plain JSON string",
 }
 
+
+def _points_text(points: frozenset[int]) -> str:
+    numbers = format_points(points).split()
+    if len(numbers) == 1:
+        return f"point {numbers[0]}"
+    return "points " + ", ".join(numbers[:-1]) + " and " + numbers[-1]
+
+
+def _sections_text() -> str:
+    current = ", ".join(f"{s} ({_points_text(points_of(s))})" for s in SECTIONS)
+    legacy = ", ".join(f"{n} ({_points_text(p)})" for n, p in LEGACY_SECTIONS.items())
+    return (
+        "The section of the passport a credential and its subject carry, named after the "
+        f"Annex XIII point whose readers it is for (Art. 77(2)): {current}. Passports "
+        f"issued before carry one of the earlier access groups {legacy}."
+    )
+
+
 #: Terms the passport context defines besides the attributes: (term, label, comment).
+#: ``accessGroup`` stays first: its shape is the one with a closed list of values.
 STRUCTURAL_TERMS: tuple[tuple[str, str, str], ...] = (
+    ("accessGroup", "access group", _sections_text()),
     (
-        "accessGroup",
-        "access group",
-        "The Annex XIII access group of a passport document (which readers it is for: "
-        "public, legitimate_interest or authorities), or of an attribute (who may read it).",
+        "exportApproval",
+        "export approval",
+        "References of the export approvals (China) under which BMS health data in this "
+        "credential left China; a string, or a list of strings.",
     ),
     (
         "mappingSet",
@@ -103,13 +129,75 @@ STRUCTURAL_TERMS: tuple[tuple[str, str, str], ...] = (
         "GB/T 34014 battery code",
         "The national traceability code (GB/T 34014) the passport was made from.",
     ),
+    # The EN 18223 metadata block, carried by the Annex XIII point 1 section: its fields
+    # are what the standard names them, so that EN 18223 readers find them as such.
+    (
+        "digitalProductPassportId",
+        "digital product passport identifier",
+        "EN 18223 metadata: the identifier of the passport (its URL).",
+    ),
+    (
+        "uniqueProductIdentifier",
+        "unique product identifier",
+        "EN 18223 metadata: the unique identifier of the battery the passport describes "
+        "(Art. 77(3)).",
+    ),
+    (
+        "granularity",
+        "granularity",
+        "EN 18223 metadata: whether the passport describes an Item, a Batch or a Model; "
+        "battery passports are per Item.",
+    ),
+    (
+        "dppSchemaVersion",
+        "passport schema version",
+        "EN 18223 metadata: the version of the passport schema (this context) the "
+        "passport is written in.",
+    ),
+    (
+        "dppStatus",
+        "passport status",
+        "EN 18223 metadata: the passport's status when this version was issued (active, "
+        "suspended, revoked, superseded or ceased); the live status is in the status list.",
+    ),
+    (
+        "lastUpdate",
+        "last update",
+        "EN 18223 metadata: when this version of the passport was issued.",
+    ),
+    (
+        "economicOperatorId",
+        "economic operator identifier",
+        "EN 18223 metadata: the identifier of the economic operator responsible for the passport.",
+    ),
+    (
+        "facilityId",
+        "facility identifier",
+        "EN 18223 metadata: the identifier of the facility where the battery was made.",
+    ),
+    (
+        "contentSpecificationIds",
+        "content specification identifiers",
+        "EN 18223 metadata: the specifications the passport content follows (this "
+        "context first); a string, or a list of strings.",
+    ),
 )
+
+#: Structural terms that may hold a list of values.
+MULTI_VALUED_TERMS = frozenset({"exportApproval", "contentSpecificationIds"})
+#: Structural terms whose values are typed literals; the others are plain strings.
+STRUCTURAL_DATATYPES: Mapping[str, URIRef] = {"lastUpdate": XSD.dateTime}
 
 # Annotation properties that carry catalog columns on each attribute property.
 ANNOTATIONS: tuple[tuple[str, str], ...] = (
     ("catalogKey", "Key of the attribute in the attribute catalog."),
     ("catalogRow", "Row number of the attribute in the attribute catalog."),
-    ("accessRight", "Access right as the catalog states it (Annex XIII point)."),
+    ("accessRight", "Access right as the catalog states it (after the longlist)."),
+    (
+        "annexXIIIPoint",
+        "The Annex XIII point (1 to 4) the attribute falls under; the credential of "
+        "section annex-xiii-<point> carries it.",
+    ),
     ("staticOrDynamic", "Whether the value is set once (static) or updated (dynamic)."),
     ("level", "Whether the value describes the battery model or the individual item."),
     ("catalogDataType", "Data type as the catalog (after the DIN longlist) states it."),
@@ -147,7 +235,7 @@ def _comment(a: Attribute) -> str:
     kind = "static" if a.static else "dynamic"
     unit = f" in {a.unit}" if a.unit else ""
     return (
-        f"{a.label}. Annex XIII access group: {a.access_group}; {kind}, {a.level} level; "
+        f"{a.label}. Annex XIII point {a.point}; {kind}, {a.level} level; "
         f"value{unit} as {a.json_type}."
     )
 
@@ -189,7 +277,7 @@ def vocabulary_graph(catalog: Catalog) -> Graph:
         )
     )
     g.add((VOCAB_IRI, DCTERMS.license, URIRef("https://www.apache.org/licenses/LICENSE-2.0")))
-    g.add((VOCAB_IRI, OWL.versionInfo, _lit("1")))
+    g.add((VOCAB_IRI, OWL.versionInfo, _lit("2")))
 
     passport = VOCAB.BatteryPassport
     g.add((passport, RDF.type, RDFS.Class))
@@ -198,7 +286,10 @@ def vocabulary_graph(catalog: Catalog) -> Graph:
         (
             passport,
             RDFS.comment,
-            _en("The passport data of one battery (Art. 77) visible to one access group."),
+            _en(
+                "The passport data of one battery (Art. 77) under one Annex XIII point "
+                "(one section)."
+            ),
         )
     )
     g.add((passport, RDFS.isDefinedBy, VOCAB_IRI))
@@ -220,7 +311,7 @@ def vocabulary_graph(catalog: Catalog) -> Graph:
         g.add((p, RDF.type, RDF.Property))
         g.add((p, RDFS.label, _en(label)))
         g.add((p, RDFS.comment, _en(comment)))
-        g.add((p, RDFS.range, XSD.string))
+        g.add((p, RDFS.range, STRUCTURAL_DATATYPES.get(term, XSD.string)))
         g.add((p, RDFS.isDefinedBy, VOCAB_IRI))
     for name, comment in ANNOTATIONS:
         p = VOCAB[name]
@@ -241,7 +332,7 @@ def vocabulary_graph(catalog: Catalog) -> Graph:
             g.add((p, SKOS.editorialNote, _en(a.notes)))
         g.add((p, VOCAB.catalogKey, _lit(a.key)))
         g.add((p, VOCAB.catalogRow, Literal(a.n)))
-        g.add((p, VOCAB.accessGroup, _lit(a.access_group)))
+        g.add((p, VOCAB.annexXIIIPoint, Literal(a.point)))
         g.add((p, VOCAB.accessRight, _lit(a.access)))
         g.add((p, VOCAB.staticOrDynamic, _lit("static" if a.static else "dynamic")))
         g.add((p, VOCAB.level, _lit(a.level)))
@@ -287,6 +378,8 @@ def passport_context(catalog: Catalog) -> dict[str, Any]:
     }
     for term, _, _ in STRUCTURAL_TERMS:
         terms[term] = {"@id": str(VOCAB[term])}
+        if term in STRUCTURAL_DATATYPES:
+            terms[term]["@type"] = "xsd:" + STRUCTURAL_DATATYPES[term].removeprefix(str(XSD))
     for a in catalog:
         definition: dict[str, str] = {"@id": a.iri}
         if a.xsd:
@@ -338,14 +431,16 @@ def shapes_graph(catalog: Catalog) -> Graph:
         return shape
 
     access = property_shape("accessGroup", XSD.string, "access group")
-    g.set((access, SH.message, _lit("expects one of " + ", ".join(ACCESS_GROUPS))))
+    g.set((access, SH.message, _lit("expects one of " + ", ".join(ALL_SECTIONS))))
     g.add((access, SH.minCount, Literal(1)))
     g.add((access, SH.maxCount, Literal(1)))
     groups = BNode("accessGroups")
-    Collection(g, groups, [Literal(group) for group in ACCESS_GROUPS])
+    Collection(g, groups, [Literal(name) for name in ALL_SECTIONS])
     g.add((access, SH["in"], groups))
     for term, label, _ in STRUCTURAL_TERMS[1:]:
-        g.add((property_shape(term, XSD.string, label), SH.maxCount, Literal(1)))
+        shape = property_shape(term, STRUCTURAL_DATATYPES.get(term, XSD.string), label)
+        if term not in MULTI_VALUED_TERMS:
+            g.add((shape, SH.maxCount, Literal(1)))
     for a in catalog:
         property_shape(a.term, _range(a), a.label)
     return g

@@ -2,8 +2,8 @@
 
 One row per passport data attribute of Regulation (EU) 2023/1542 (Art. 77, Annex XIII),
 numbered after DIN DKE SPEC 99100 and the Battery Pass longlist, with the Annex XIII
-access group, the obligation per battery category and the matching Battery Pass,
-Catena-X and IDTA model properties. Everything else in ``vocab/`` (the RDF vocabulary,
+point it falls under, the obligation per battery category and the matching Battery
+Pass, Catena-X and IDTA model properties. Everything else in ``vocab/`` (the RDF vocabulary,
 the JSON-LD context, the SHACL shapes) is generated from this file by
 ``python -m gateway.vocab.build``.
 """
@@ -19,8 +19,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Literal
 
-from gateway.access_groups import ACCESS_GROUPS as ACCESS_GROUPS  # re-exported for pages
-from gateway.access_groups import AccessGroup
+from gateway.annex_xiii import Point, section
 from gateway.errors import CatalogInvalid
 from gateway.jsonvalues import JsonType
 from gateway.paths import VOCAB_DIR
@@ -35,16 +34,20 @@ Category = Literal["ev", "lmt", "industrial", "stationary"]
 CATEGORIES: tuple[Category, ...] = ("ev", "lmt", "industrial", "stationary")
 OBLIGATIONS = ("mandatory", "voluntary", "conditional", "not_applicable", "none")
 
-#: The catalog's access column -> the access group (``gateway.access_groups``) whose
-#: credential carries the attribute.
-_ACCESS_TO_GROUP: Mapping[str, AccessGroup] = {
-    "public": "public",
-    "legitimate_interest": "legitimate_interest",
-    # Annex XIII 3 (spare-part sources, dismantling info) reaches the Commission too;
-    # for who may read the credential it is the same group.
-    "legitimate_interest_commission": "legitimate_interest",
-    "authorities": "authorities",
-}
+#: The catalog's access column (the longlist's "access rights according to the Battery
+#: Regulation") -> the Annex XIII point whose credential carries the attribute.
+ACCESS_TO_POINT: Mapping[str, Point] = MappingProxyType(
+    {
+        "public": 1,
+        # Annex XIII 2 (composition, spare parts, dismantling, safety): persons with a
+        # legitimate interest and, by Art. 77(2)(b), the authorities and the Commission.
+        "legitimate_interest_commission": 2,
+        # Annex XIII 3 (test results): notified bodies, market surveillance, Commission.
+        "authorities": 3,
+        # Annex XIII 4 (the individual battery: condition, history, status).
+        "legitimate_interest": 4,
+    }
+)
 
 
 #: Units that make a catalog "Integer" a real-valued physical quantity. The catalog's
@@ -94,9 +97,32 @@ COLUMNS = (
     "notes",
 )
 _KEY = re.compile(r"[a-z][a-z0-9]*(?:_[a-z0-9]+)*")
+#: The EN 18223 passport metadata block (in the point 1 section), in the order the
+#: standard lists its members.
+EN18223_TERMS: tuple[str, ...] = (
+    "digitalProductPassportId",
+    "uniqueProductIdentifier",
+    "granularity",
+    "dppSchemaVersion",
+    "dppStatus",
+    "lastUpdate",
+    "economicOperatorId",
+    "facilityId",
+    "contentSpecificationIds",
+)
 #: Terms the passport context defines besides the attributes; an attribute must not take one.
 RESERVED_TERMS = frozenset(
-    {"id", "type", "accessGroup", "mappingSet", "mappingVersion", "mappingHash", "batteryCode"}
+    {
+        "id",
+        "type",
+        "accessGroup",
+        "exportApproval",
+        "mappingSet",
+        "mappingVersion",
+        "mappingHash",
+        "batteryCode",
+        *EN18223_TERMS,
+    }
 )
 
 
@@ -104,6 +130,8 @@ RESERVED_TERMS = frozenset(
 class Attribute:
     """One passport data attribute.
 
+    ``point`` is the Annex XIII point it falls under and ``access_group`` the section
+    (``annex-xiii-N``, see ``gateway.annex_xiii``) whose credential carries it.
     ``obligations`` maps each battery category to ``mandatory``, ``voluntary``,
     ``conditional`` (mandatory only in a case the regulation names), ``not_applicable``
     or ``none`` (not a passport data point).
@@ -118,7 +146,8 @@ class Attribute:
     din_chapter: str
     legal_ref: str
     access: str
-    access_group: AccessGroup
+    point: Point
+    access_group: str
     static: bool
     level: str
     data_type: str
@@ -189,9 +218,9 @@ class Catalog:
     def __len__(self) -> int:
         return len(self.attributes)
 
-    def in_group(self, group: AccessGroup) -> tuple[Attribute, ...]:
-        """The attributes of one Annex XIII access group, in CSV order."""
-        return tuple(a for a in self.attributes if a.access_group == group)
+    def at_point(self, point: int) -> tuple[Attribute, ...]:
+        """The attributes of one Annex XIII point, in CSV order."""
+        return tuple(a for a in self.attributes if a.point == point)
 
 
 def term_of(key: str) -> str:
@@ -248,8 +277,8 @@ def _attribute(row: Mapping[str, str], line: int) -> Attribute:
         raise bad("key", "is not a snake_case key")
     if not row["n"].isdigit():
         raise bad("n", "is not a row number")
-    if row["access"] not in _ACCESS_TO_GROUP:
-        raise bad("access", f"is not one of {', '.join(_ACCESS_TO_GROUP)}")
+    if row["access"] not in ACCESS_TO_POINT:
+        raise bad("access", f"is not one of {', '.join(ACCESS_TO_POINT)}")
     if row["static_dynamic"] not in ("static", "dynamic"):
         raise bad("static_dynamic", "is not static or dynamic")
     if row["level"] not in ("model", "item"):
@@ -277,7 +306,8 @@ def _attribute(row: Mapping[str, str], line: int) -> Attribute:
         din_chapter=row["din_chapter"],
         legal_ref=row["legal_ref"],
         access=row["access"],
-        access_group=_ACCESS_TO_GROUP[row["access"]],
+        point=ACCESS_TO_POINT[row["access"]],
+        access_group=section(ACCESS_TO_POINT[row["access"]]),
         static=row["static_dynamic"] == "static",
         level=row["level"],
         data_type=row["data_type"],

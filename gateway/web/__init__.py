@@ -18,6 +18,9 @@ from gateway.settings import Settings
 from gateway.web import (  # noqa: F401 (the modules that are not named hold routes)
     account,
     dashboard,
+    disclosures,
+    error_pages,
+    label,
     mappings,
     passport,
     security,

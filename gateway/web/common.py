@@ -37,7 +37,7 @@ from gateway import auth, services
 from gateway.auth import Principal
 from gateway.errors import CsrfRejected, Forbidden, GatewayError, Unauthorized
 from gateway.services import sessions
-from gateway.web import i18n
+from gateway.web import checks, i18n
 
 bp = Blueprint(
     "web", __name__, template_folder="templates", static_folder="static", static_url_path="/assets"
@@ -152,6 +152,10 @@ def page_context() -> dict[str, Any]:
         "csrf_token": csrf_token,
         "csrf_field": CSRF_FIELD,
         "web_principal": _quiet_principal,
+        "verification_outcomes": checks.outcomes,
+        "technical_checks": checks.technical,
+        "status_verdict": checks.status_verdict,
+        "attribute_label": i18n.attribute_label,
     }
 
 

@@ -16,11 +16,13 @@ from typing import Any
 from flask import Response, request, stream_with_context, url_for
 
 from gateway import auth, services
+from gateway.access import disclosure
+from gateway.annex_xiii import POINTS
 from gateway.auth import Principal
 from gateway.csv_cells import csv_text
 from gateway.errors import GatewayError, InvalidInput
 from gateway.services import web as web_services
-from gateway.vocab.catalog import ACCESS_GROUPS, load_catalog
+from gateway.vocab.catalog import load_catalog
 from gateway.web.common import bp, instance, page, require
 
 NDJSON = "application/x-ndjson"
@@ -34,6 +36,8 @@ STATUSES = (
     ("withheld", "W"),
     ("not_applicable", "–"),
 )
+#: The heatmap's filter: the attributes of one Annex XIII point.
+POINT_CHOICES = tuple(str(p) for p in POINTS)
 GAP_CSV_COLUMNS = ("battery_code", "key", "label", "access_group", "obligation", "status", "reason")
 
 
@@ -139,12 +143,12 @@ def _line(value: dict[str, Any]) -> bytes:
     return json.dumps(value, ensure_ascii=False).encode("utf-8") + b"\n"
 
 
-def _heatmap(passports: tuple[Any, ...], only_mandatory: bool, group: str) -> dict[str, Any]:
+def _heatmap(passports: tuple[Any, ...], only_mandatory: bool, point: int | None) -> dict[str, Any]:
     catalog = load_catalog()
     by_key = [{a["key"]: a for a in p.gaps["attributes"]} for p in passports]
     rows = []
     for attribute in catalog:
-        if group and attribute.access_group != group:
+        if point is not None and attribute.point != point:
             continue
         cells = [found.get(attribute.key) for found in by_key]
         if only_mandatory and not any(c and c.get("mandatory") for c in cells):
@@ -158,9 +162,9 @@ def batch_page(batch_id: str) -> Response:
     caller = _exporter()
     batch = web_services.batch(instance(), caller, batch_id)
     only_mandatory = request.args.get("mandatory") == "1"
-    group = request.args.get("group", "")
-    if group and group not in ACCESS_GROUPS:
-        raise InvalidInput(f"group must be one of {', '.join(ACCESS_GROUPS)}", pointer="group")
+    point = request.args.get("point", "")
+    if point and point not in POINT_CHOICES:
+        raise InvalidInput(f"point must be one of {', '.join(POINT_CHOICES)}", pointer="point")
     counts: dict[str, int] = {s: 0 for s, _ in STATUSES}
     for passport in batch.passports:
         for status, n in passport.gaps["summary"]["by_status"].items():
@@ -168,12 +172,12 @@ def batch_page(batch_id: str) -> Response:
     return page(
         "batch.html",
         batch=batch,
-        heatmap=_heatmap(batch.passports, only_mandatory, group),
+        heatmap=_heatmap(batch.passports, only_mandatory, int(point) if point else None),
         statuses=STATUSES,
         counts=counts,
         only_mandatory=only_mandatory,
-        group=group,
-        groups=ACCESS_GROUPS,
+        point=point,
+        points=POINT_CHOICES,
     )
 
 
@@ -189,7 +193,9 @@ def batch_passports_json(batch_id: str) -> Response:
     batch = web_services.batch(instance(), caller, batch_id)
     items = []
     for stored in batch.passports:
-        _, credentials = services.passport_credentials(instance(), stored.battery_code, caller)
+        _, credentials = services.passport_credentials(
+            instance(), stored.battery_code, caller, channel=disclosure.DOWNLOAD
+        )
         items.append(
             {
                 "id": stored.id,

@@ -4,6 +4,10 @@ Babel/gettext would bring a compile step (``.po`` -> ``.mo``), plural rules and 
 data for two languages of a few hundred short strings, where Chinese has no plural forms
 and English plurals are written as two keys. A flat JSON object per language is data a
 translator edits directly, and a test keeps the two catalogs' keys equal.
+
+The EU attribute catalog labels its attributes in English only; their Chinese labels are
+data beside the messages (``i18n/attributes.zh.json``, one per catalog key, a test keeps
+them complete).
 """
 
 from __future__ import annotations
@@ -32,6 +36,28 @@ def catalog(language: str) -> dict[str, str]:
         (CATALOG_DIR / f"{language}.json").read_text(encoding="utf-8")
     )
     return messages
+
+
+@cache
+def attribute_labels(language: str) -> dict[str, str]:
+    """The labels of the catalog's attributes in a language other than English, by
+    catalog key (empty when the language has no file: the catalog's own labels apply).
+
+    :param language: one of :data:`LANGUAGES`.
+    """
+    path = CATALOG_DIR / f"attributes.{language}.json"
+    if language == DEFAULT or not path.exists():
+        return {}
+    labels: dict[str, str] = json.loads(path.read_text(encoding="utf-8"))
+    return labels
+
+
+def attribute_label(key: str, english: str) -> str:
+    """The label of the catalog attribute ``key`` in the request's language.
+
+    :param english: the catalog's label, used when the language has none.
+    """
+    return attribute_labels(language()).get(key) or english
 
 
 def language() -> str:

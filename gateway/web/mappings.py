@@ -14,11 +14,12 @@ from flask import Response, redirect, request, url_for
 from werkzeug.wrappers import Response as BaseResponse
 
 from gateway import auth
+from gateway.annex_xiii import POINTS
 from gateway.auth import Principal
-from gateway.errors import GatewayError, InvalidInput
+from gateway.errors import GatewayError, InvalidInput, NotFound
 from gateway.mapping.model import NO_TERM_FOUND, RELATIONS, MappingRow
 from gateway.services.mappings import MappingWorkflow
-from gateway.vocab.catalog import ACCESS_GROUPS, load_catalog
+from gateway.vocab.catalog import load_catalog
 from gateway.web.common import bp, instance, page, require
 
 #: The columns an editor changes on the page; provenance columns stay in SSSOM files.
@@ -32,6 +33,8 @@ EDIT_FIELDS = (
     "comment",
 )
 ROW_STATES = ("mapped", "unmapped", "problem")
+#: The rows' filter by the Annex XIII point of their target attribute.
+POINT_CHOICES = tuple(str(p) for p in POINTS)
 
 
 def _editor() -> Principal:
@@ -73,12 +76,12 @@ def _state(row: MappingRow, problems: dict[int, list[str]]) -> str:
 
 def _matches(row: MappingRow, state: str, filters: dict[str, str]) -> bool:
     attribute = load_catalog().by_term.get(row.attribute_term)
-    group = attribute.access_group if attribute else ""
+    point = str(attribute.point) if attribute else ""
     if filters["status"] and state != filters["status"]:
         return False
     if filters["relation"] and row.predicate_id != filters["relation"]:
         return False
-    if filters["group"] and group != filters["group"]:
+    if filters["point"] and point != filters["point"]:
         return False
     text = filters["q"].casefold()
     if text and not any(text in str(v).casefold() for v in row.cells().values()):
@@ -88,12 +91,12 @@ def _matches(row: MappingRow, state: str, filters: dict[str, str]) -> bool:
 
 def _filters() -> dict[str, str]:
     filters = {
-        name: request.args.get(name, "").strip() for name in ("status", "relation", "group", "q")
+        name: request.args.get(name, "").strip() for name in ("status", "relation", "point", "q")
     }
     for name, allowed in (
         ("status", ROW_STATES),
         ("relation", RELATIONS),
-        ("group", ACCESS_GROUPS),
+        ("point", POINT_CHOICES),
     ):
         if filters[name] and filters[name] not in allowed:
             raise InvalidInput(f"{name} must be one of {', '.join(allowed)}", pointer=name)
@@ -108,31 +111,65 @@ def _problems_by_row(problems: list[Any]) -> dict[int, list[str]]:
     return found
 
 
-NO_FILTERS = {"status": "", "relation": "", "group": "", "q": ""}
+NO_FILTERS = {"status": "", "relation": "", "point": "", "q": ""}
+#: Rows per page of a mapping table: the whole table with an edit form per row runs to
+#: some 20,000 px and 300 KB.
+PAGE_SIZE = 25
+#: The longest ``page`` parameter read (a million pages is more than any table has).
+MAX_PAGE_DIGITS = 6
+
+
+def _page_asked() -> int:
+    """The ``page`` query parameter (1 when absent).
+
+    :raises InvalidInput: not a whole number from 1.
+    """
+    raw = request.args.get("page", "").strip()
+    if not raw:
+        return 1
+    if len(raw) > MAX_PAGE_DIGITS or not raw.isascii() or not raw.isdigit() or int(raw) < 1:
+        raise InvalidInput("page must be a whole number from 1", pointer="page")
+    return int(raw)
 
 
 def _table_context(
-    workflow: MappingWorkflow, ref: str, filters: dict[str, str] | None = None
+    workflow: MappingWorkflow,
+    ref: str,
+    filters: dict[str, str] | None = None,
+    focus: int | None = None,
 ) -> dict[str, Any]:
+    """The table page: the rows that pass the filters, :data:`PAGE_SIZE` at a time.
+
+    :param focus: a row number whose page is shown (after an edit), instead of the
+        ``page`` the query asks for; a page past the last shows the last.
+    """
     info = workflow.info(ref)
     table = workflow.table(ref)
     problems = _problems_by_row(workflow.validate(ref))
     filters = _filters() if filters is None else filters
     catalog = load_catalog()
-    rows = []
+    matched: list[dict[str, Any]] = []
     for row in table.rows:
         state = _state(row, problems)
         if _matches(row, state, filters):
             attribute = catalog.by_term.get(row.attribute_term)
-            rows.append(
+            matched.append(
                 {
                     "row": row,
                     "cells": row.cells(),
                     "state": state,
                     "problems": problems.get(row.number, []),
-                    "group": attribute.access_group if attribute else "",
+                    "point": attribute.point if attribute else None,
                 }
             )
+    pages = max(1, -(-len(matched) // PAGE_SIZE))
+    numbers = [item["row"].number for item in matched]
+    if focus is not None and focus in numbers:
+        current = numbers.index(focus) // PAGE_SIZE + 1
+    else:
+        current = min(_page_asked(), pages)
+    start = (current - 1) * PAGE_SIZE
+    rows = matched[start : start + PAGE_SIZE]
     return {
         "info": info,
         "table": table,
@@ -140,8 +177,14 @@ def _table_context(
         "filters": filters,
         "table_problems": problems.get(0, []),
         "total": len(table.rows),
+        "shown": len(matched),
+        "page": current,
+        "pages": pages,
+        "first": start + 1 if rows else 0,
+        "last": start + len(rows),
+        "page_query": {k: v for k, v in filters.items() if v},
         "relations": RELATIONS,
-        "groups": ACCESS_GROUPS,
+        "points": POINT_CHOICES,
         "states": ROW_STATES,
         "edit_fields": EDIT_FIELDS,
         "is_draft": info.status == "draft",
@@ -188,8 +231,10 @@ def edit_row(set_id: str, version: str, number: int) -> BaseResponse:
         error = str(exc)
     if request.headers.get("X-Fragment") == "row":
         # The row is shown even when the page's filters would now hide it.
-        context = _table_context(workflow, ref, NO_FILTERS)
+        context = _table_context(workflow, ref, NO_FILTERS, focus=number)
         found = [r for r in context["rows"] if r["row"].number == number]
+        if not found:
+            raise NotFound(f"{ref} has no row {number}", pointer="number")
         return page(
             "mapping_row.html",
             422 if error else 200,
@@ -198,7 +243,7 @@ def edit_row(set_id: str, version: str, number: int) -> BaseResponse:
             **{k: v for k, v in context.items() if k != "rows"},
         )
     if error:
-        context = _table_context(workflow, ref)
+        context = _table_context(workflow, ref, focus=number)
         return page("mapping_version.html", 422, error=error, error_row=number, **context)
     back = request.form.get("back", "")
     target = url_for("web.mapping_version", set_id=set_id, version=version)

@@ -1,4 +1,5 @@
-"""The public passport page behind the QR code, its QR images and its printable label.
+"""The public passport page behind the QR code, and its QR images (the printable label is
+in :mod:`gateway.web.label`).
 
 The page is served at the passport URL itself (``GET /passports/{code}``): the API's
 handler hands browsers to :func:`passport_page` (wired in by
@@ -17,10 +18,15 @@ import segno
 from flask import Response
 
 from gateway import invisible_chars, services
+from gateway.access import disclosure
+from gateway.annex_xiii import LEGACY_SECTIONS, PUBLIC_SECTION, is_section, points_of
+from gateway.compliance.rules import RULES
 from gateway.credentials.claims import credential_claims
 from gateway.errors import NotFound
-from gateway.vocab.catalog import ACCESS_GROUPS, Attribute, load_catalog
+from gateway.vocab.catalog import EN18223_TERMS, Attribute, load_catalog
+from gateway.web import checks
 from gateway.web.common import bp, instance, page, principal
+from gateway.web.i18n import attribute_label, translate
 
 #: Annex XIII information, clustered as DIN DKE SPEC 99100 chapters 5-6 (and the Battery
 #: Pass data model) do: the chapter prefix of each catalog row picks its cluster.
@@ -53,10 +59,19 @@ KEY_FACTS = (
     "hazardousSubstances",
     "batteryStatus",
 )
-#: Annex VI Part A: what the label of a battery shows (Art. 13(1)).
-LABEL_MARK = "Annex VI Part A"
-SKIP_TERMS = frozenset({"id", "type", "@context", "accessGroup"})
+#: Not listed as attributes: the node's own terms, and the EN 18223 metadata as signed at
+#: issue (its status may no longer be true; the page states the live one in words).
+SKIP_TERMS = frozenset({"id", "type", "@context", "accessGroup", *EN18223_TERMS})
+#: The sections that hold point 1: the current one, and the group of passports issued
+#: before.
+PUBLIC_SECTIONS = (PUBLIC_SECTION, *(n for n, p in LEGACY_SECTIONS.items() if p == {1}))
 QR_SCALE = 6
+#: Error correction level M (about 15 % of the symbol may be lost): survives a scuffed
+#: label and keeps the symbol small enough to print at 28 mm (ISO/IEC 18004).
+QR_ERROR = "M"
+#: The quiet zone around the symbol, in modules: the 4 that ISO/IEC 18004 asks of QR
+#: codes, part of every image served, so a label needs no margin of its own.
+QR_BORDER = 4
 
 
 @dataclass(frozen=True)
@@ -79,7 +94,7 @@ def cluster_of(attribute: Attribute) -> str:
     return "passport"
 
 
-def _field(term: str, value: Any) -> Field:
+def page_field(term: str, value: Any) -> Field:
     # Records are refused with bidirectional or zero-width characters now; a passport
     # stored before shows them as visible code points instead of obeying them.
     value = invisible_chars.neutralise(value)
@@ -91,7 +106,8 @@ def _field(term: str, value: Any) -> Field:
         and isinstance(value, str)
         and value.startswith(("https://", "http://"))
     )
-    return Field(term, attribute.label, value, attribute.unit, attribute.legal_ref, link)
+    label = attribute_label(attribute.key, attribute.label)
+    return Field(term, label, value, attribute.unit, attribute.legal_ref, link)
 
 
 def clustered(subject: Mapping[str, Any]) -> list[tuple[str, list[Field]]]:
@@ -105,50 +121,145 @@ def clustered(subject: Mapping[str, Any]) -> list[tuple[str, list[Field]]]:
     ):
         attribute = catalog.by_term.get(term)
         groups[cluster_of(attribute) if attribute else "passport"].append(
-            _field(term, subject[term])
+            page_field(term, subject[term])
         )
     return [(name, fields) for name, fields in groups.items() if fields]
 
 
-def _verification(credential: dict[str, Any] | str) -> dict[str, Any]:
-    result = services.verify_credential(instance(), credential)
-    checks = result["checks"]
+def _verification(credential: dict[str, Any] | str, status: str) -> dict[str, Any]:
+    """The badge: the public credential verified now, in plain words (revoked or
+    suspended said as such, not as a failed status list check).
 
-    def part(*prefixes: str) -> bool | None:
-        found = [c["ok"] for c in checks if c["id"].startswith(prefixes)]
-        return all(found) if found else None
+    :param status: the passport's status: a revocation bit of a superseded passport
+        says it was replaced.
+    """
+    result = services.verify_credential(instance(), credential)
+    outcomes = {o.name: o for o in checks.outcomes(result["checks"])}
+    verdict = checks.status_verdict(result["checks"])
+    if verdict == checks.REVOKED and status == "superseded":
+        verdict = checks.SUPERSEDED
+
+    def part(name: str) -> checks.Outcome | None:
+        return outcomes.get(f"outcome.{name}")
 
     return {
         "verified": result["verified"],
-        "signature": part("proof", "jose"),
+        "verdict": verdict,
+        "signature": part("signature"),
         "status": part("status"),
         "issuer": part("issuer"),
-        "checks": checks,
+        "checks": result["checks"],
     }
 
 
-def _subjects(credentials: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+# -- what the stored gap report tells every reader ------------------------------------
+
+
+@dataclass(frozen=True)
+class Readiness:
+    """How complete a passport is, from its stored gap report: counts only, so that the
+    public page can show it without telling what points 2 to 4 hold.
+
+    :ivar applicable: mandatory attributes that apply to the battery's category.
+    :ivar filled: those the passport fills.
+    :ivar missing: those it does not (missing data, partial, unmappable or withheld).
+    """
+
+    applicable: int
+    filled: int
+    missing: int
+
+    @property
+    def percent(self) -> int:
+        """The share filled, in whole per cent, rounded as the batch page rounds it."""
+        return round(100 * self.filled / self.applicable) if self.applicable else 100
+
+
+def _count(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None
+
+
+def readiness(gaps: Mapping[str, Any]) -> Readiness | None:
+    """The readiness of a stored gap report, or None when the report does not carry the
+    counts (or carries counts that do not add up)."""
+    summary = gaps.get("summary")
+    if not isinstance(summary, Mapping):
+        return None
+    applicable = _count(summary.get("mandatory_applicable"))
+    filled = _count(summary.get("mandatory_filled"))
+    if applicable is None or filled is None or filled > applicable:
+        return None
+    return Readiness(applicable, filled, applicable - filled)
+
+
+@dataclass(frozen=True)
+class NationalErrors:
+    """The national compliance findings of error severity: how many, and the titles of
+    the rules they break (never a finding's message, which may quote withheld data)."""
+
+    count: int
+    rules: tuple[str, ...]
+
+
+def national_errors(gaps: Mapping[str, Any]) -> NationalErrors | None:
+    """The error findings of a stored gap report, or None when it has none."""
+    national = gaps.get("national")
+    findings = national.get("findings") if isinstance(national, Mapping) else None
+    if not isinstance(findings, list):
+        return None
+    errors = [f for f in findings if isinstance(f, Mapping) and f.get("severity") == "error"]
+    if not errors:
+        return None
+    titles: dict[str, None] = {}
+    for finding in errors:
+        rule = finding.get("rule")
+        known = RULES.get(rule) if isinstance(rule, str) else None
+        titles[rule_title(known.id) if known else translate("rule.unknown")] = None
+    return NationalErrors(len(errors), tuple(titles))
+
+
+def rule_title(rule_id: str) -> str:
+    """A national rule's title in the page's language (its summary if it has none)."""
+    return translate(f"rule.{rule_id}", default=RULES[rule_id].summary)
+
+
+def subjects_by_section(credentials: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    """The credential subjects by section, in the order of the points they hold (point 1
+    first); a name that is not a section is left out."""
+    ordered = sorted(
+        (name for name in credentials if is_section(name)),
+        key=lambda name: (min(points_of(name)), name in LEGACY_SECTIONS),
+    )
     return {
-        group: credential_claims(c).get("credentialSubject", {}) for group, c in credentials.items()
+        name: credential_claims(credentials[name]).get("credentialSubject", {}) for name in ordered
     }
+
+
+def public_section_of(credentials: Mapping[str, Any]) -> str | None:
+    """The section of ``credentials`` that holds point 1, if any."""
+    return next((name for name in PUBLIC_SECTIONS if name in credentials), None)
 
 
 def passport_page(code: str) -> Response:
-    """The passport page: what the caller may read, by Annex XIII access group and
-    cluster, with a verification badge computed now from the stored public credential.
+    """The passport page: what the caller may read, one section per Annex XIII point
+    (headed by who it is for) and by cluster, with a verification badge computed now
+    from the stored public credential.
     """
     try:
-        passport, credentials = services.passport_credentials(instance(), code, principal())
+        passport, credentials = services.passport_credentials(
+            instance(), code, principal(), channel=disclosure.PAGE
+        )
     except NotFound as exc:
         return page("error.html", 404, title="Not found", detail=str(exc))
-    subjects = _subjects(credentials)
-    public = subjects.get("public", {})
+    subjects = subjects_by_section(credentials)
+    public_section = public_section_of(credentials)
+    public = subjects.get(public_section, {}) if public_section else {}
     merged: dict[str, Any] = {}
-    for group in ACCESS_GROUPS:
-        merged.update(subjects.get(group, {}))
-    facts = [_field(term, merged[term]) for term in KEY_FACTS if term in merged]
-    sections = [(group, clustered(subjects[group])) for group in ACCESS_GROUPS if group in subjects]
-    badge = _verification(credentials["public"]) if "public" in credentials else None
+    for subject in subjects.values():
+        merged.update(subject)
+    facts = [page_field(term, merged[term]) for term in KEY_FACTS if term in merged]
+    sections = [(name, clustered(subject)) for name, subject in subjects.items()]
+    badge = _verification(credentials[public_section], passport.status) if public_section else None
     response = page(
         "passport.html",
         passport=passport,
@@ -156,6 +267,8 @@ def passport_page(code: str) -> Response:
         sections=sections,
         badge=badge,
         public=public,
+        readiness=readiness(passport.gaps),
+        national=national_errors(passport.gaps),
     )
     response.headers["Vary"] = "Accept, Accept-Language, Authorization, Cookie"
     return response
@@ -166,8 +279,7 @@ def passport_page(code: str) -> Response:
 
 def _qr(code: str) -> segno.QRCode:
     passport = services.find_passport(instance(), code)
-    # Error correction M (15 %) survives a scuffed label and keeps the symbol small.
-    return segno.make(passport.id, error="m", micro=False)
+    return segno.make(passport.id, error=QR_ERROR, micro=False)
 
 
 @bp.get("/passports/<code>/qr.svg")
@@ -177,7 +289,7 @@ def qr_svg(code: str) -> Response:
         out,
         kind="svg",
         scale=QR_SCALE,
-        border=4,
+        border=QR_BORDER,
         xmldecl=False,
         title=f"QR code of the battery passport {code}",
     )
@@ -189,21 +301,7 @@ def qr_svg(code: str) -> Response:
 @bp.get("/passports/<code>/qr.png")
 def qr_png(code: str) -> Response:
     out = io.BytesIO()
-    _qr(code).save(out, kind="png", scale=QR_SCALE, border=4)
+    _qr(code).save(out, kind="png", scale=QR_SCALE, border=QR_BORDER)
     response = Response(out.getvalue(), mimetype="image/png")
     response.headers["Cache-Control"] = "max-age=86400"
     return response
-
-
-@bp.get("/passports/<code>/label")
-def label(code: str) -> Response:
-    """A printable label: the QR code, the code in text and the Annex VI Part A fields
-    the public passport holds."""
-    passport, credentials = services.passport_credentials(instance(), code, None)
-    public = _subjects(credentials).get("public", {})
-    fields = [
-        _field(a.term, public[a.term])
-        for a in load_catalog()
-        if LABEL_MARK in a.legal_ref and a.term in public
-    ]
-    return page("label.html", passport=passport, fields=fields)

@@ -7,16 +7,24 @@ attacker nothing, and an importer can verify without a session cookie.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from flask import Response, request
 
 from gateway import jsontext, services
+from gateway.annex_xiii import format_points, is_section, points_of
+from gateway.codes import gbt34014
 from gateway.credentials.claims import credential_claims
 from gateway.errors import GatewayError, InvalidInput
 from gateway.web.common import bp, instance, page
 
 ENVELOPE_PREFIX = "data:application/vc+jwt,"
+#: Subject members that may hold the battery's GB/T 34014 code, most specific first.
+CODE_TERMS = ("batteryUniqueIdentifier", "batteryPassportId", "batterySerialNumber")
+#: Longer values are no battery code and are not decoded.
+MAX_CODE_LENGTH = 64
 
 
 def parse_submission(text: str) -> dict[str, Any] | str:
@@ -50,6 +58,71 @@ def parse_submission(text: str) -> dict[str, Any] | str:
     raise InvalidInput(
         "the text is neither a JSON credential nor a compact JWS (header.payload.signature)",
         pointer="credential",
+    )
+
+
+@dataclass(frozen=True)
+class Statement:
+    """What a credential that verified states, for the reader who pasted it.
+
+    :ivar points: the Annex XIII points its section holds, as ``"1"`` or ``"2 4"``;
+        empty when it names no section.
+    :ivar attributes: how many attributes its subject carries.
+    """
+
+    issuer: str
+    subject: str
+    battery_code: str
+    points: str
+    valid_from: str
+    valid_until: str
+    mapping: str
+    attributes: int
+
+
+def _text(value: Any) -> str:
+    return value if isinstance(value, str) else ""
+
+
+def _battery_code(subject: Mapping[str, Any]) -> str:
+    """The first value of the subject (or the last segment of its id) that decodes as a
+    GB/T 34014 code."""
+    candidates = [subject.get(term) for term in CODE_TERMS]
+    candidates.append(_text(subject.get("id")).rstrip("/").rsplit("/", 1)[-1])
+    for value in candidates:
+        if isinstance(value, str) and 0 < len(value) <= MAX_CODE_LENGTH:
+            try:
+                return gbt34014.decode(value).code
+            except GatewayError:
+                continue
+    return ""
+
+
+def statement(claims: Mapping[str, Any]) -> Statement:
+    """What a credential's claims state: issuer, subject and battery code, the Annex XIII
+    points it holds, its validity period and the mapping it was made with."""
+    subject = claims.get("credentialSubject")
+    if isinstance(subject, list) and len(subject) == 1:
+        subject = subject[0]
+    if not isinstance(subject, Mapping):
+        subject = {}
+    issuer = claims.get("issuer")
+    if isinstance(issuer, Mapping):
+        issuer = issuer.get("id")
+    section = claims.get("accessGroup") or subject.get("accessGroup")
+    points = format_points(points_of(section)) if is_section(section) else ""
+    mapping = ""
+    if isinstance(claims.get("mappingSet"), str) and isinstance(claims.get("mappingVersion"), str):
+        mapping = f"{claims['mappingSet']}@{claims['mappingVersion']}"
+    return Statement(
+        issuer=_text(issuer),
+        subject=_text(subject.get("id")),
+        battery_code=_battery_code(subject),
+        points=points,
+        valid_from=_text(claims.get("validFrom")),
+        valid_until=_text(claims.get("validUntil")),
+        mapping=mapping,
+        attributes=len([k for k in subject if k not in ("id", "type", "accessGroup")]),
     )
 
 
@@ -90,5 +163,10 @@ def verify_submit() -> Response:
     except (ValueError, IndexError, GatewayError):  # not a credential: no claims to show
         pass
     return page(
-        "verify.html", result=result, claims=claims, pasted=text[:20000], trusted=_trusted()
+        "verify.html",
+        result=result,
+        claims=claims,
+        stated=statement(claims) if result["verified"] else None,
+        pasted=text[:20000],
+        trusted=_trusted(),
     )

@@ -61,8 +61,14 @@ def test_who_may_export(api, keys, issued) -> None:
 
 def test_same_passport_same_bytes_and_every_checksum_holds(api, keys, issued) -> None:
     first = _evidence(api, keys)
-    response = api.get(f"/passports/{CODE}/evidence", headers=keys["authority"])
-    assert response.data == first  # byte-identical, whoever asks and whenever
+    response = api.get(f"/passports/{CODE}/evidence", headers=keys["exporter"])
+    # Byte-identical for the same reader while nothing new happened to the passport
+    # (the issuer's own reads are not disclosures, so its log does not grow).
+    assert response.data == first
+    authority = _members(_evidence(api, keys, "authority"))
+    # An authority's package follows its entitlement: never point 4 (Art. 77(2)(b)).
+    assert not any("annex-xiii-4" in name for name in authority)
+    assert any("annex-xiii-4" in name for name in _members(first))
     digest = hashlib.sha256(first).digest()
     assert response.headers["Repr-Digest"] == f"sha-256=:{b64encode(digest).decode()}:"
 
@@ -101,7 +107,7 @@ def test_contents_match_what_was_issued(api, keys, issued) -> None:
         "included": False,
         "hashed_as": passport["record"]["hashed_as"],
     }
-    assert passport["policy"]["ref"] == "cn-export@1.0.0"
+    assert passport["policy"]["ref"] == "cn-export@1.1.0"
     assert "vehicle" in passport["policy"]["withheld"]
     mapping = "mapping/cn-trace-to-eu-passport/1.0.0.sssom.tsv"
     assert passport["mapping"]["file"] == mapping
@@ -109,7 +115,7 @@ def test_contents_match_what_was_issued(api, keys, issued) -> None:
         files[mapping]
         == (MAPPINGS_DIR / "cn-trace-to-eu-passport" / "1.0.0.sssom.tsv").read_bytes()
     )
-    assert files["policy/cn-export-1.0.0.csv"] == (TABLES_DIR / "cn-export-1.0.0.csv").read_bytes()
+    assert files["policy/cn-export-1.1.0.csv"] == (TABLES_DIR / "cn-export-1.1.0.csv").read_bytes()
     for group, credential in issued["credentials"].items():
         assert json.loads(files[f"credentials/{group}.vc.jsonld"]) == credential
     gaps = json.loads(files["gaps.json"])

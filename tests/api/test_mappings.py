@@ -26,7 +26,7 @@ def test_draft_edit_diff_impact_publish_convert_and_old_credentials_still_verify
         content_type="application/json",
     )
     assert old.status_code == 201, old.get_json()
-    old_credential = old.get_json()["credentials"]["public"]
+    old_credential = old.get_json()["credentials"]["annex-xiii-1"]
     assert old_credential["mappingVersion"] == "1.0.0"
 
     created = api.post(
@@ -80,8 +80,8 @@ def test_draft_edit_diff_impact_publish_convert_and_old_credentials_still_verify
     )
     assert new.status_code == 201, new.get_json()
     body = new.get_json()
-    assert body["credentials"]["public"]["mappingVersion"] == "1.1.0"
-    assert body["credentials"]["public"]["mappingHash"] == published.get_json()["hash"]
+    assert body["credentials"]["annex-xiii-1"]["mappingVersion"] == "1.1.0"
+    assert body["credentials"]["annex-xiii-1"]["mappingHash"] == published.get_json()["hash"]
     statuses = {a["key"]: a["status"] for a in body["gaps"]["attributes"]}
     assert statuses["manufacturing_place"] == "filled"
 

@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from gateway.annex_xiii import SECTIONS
 from tests.helpers import RECORDS, assert_problem, issue_keys, make_app
 
 CODE = "Z9ZPEN8K52S96AE740000319"
@@ -31,9 +32,10 @@ def test_create_verify_revoke(tmp_path, backend_url) -> None:
         assert created.headers["Location"] == f"/passports/{CODE}"
         body = created.json
         assert body["id"] == f"https://gw.example/passports/{CODE}"
-        assert set(body["credentials"]) == {"public", "legitimate_interest", "authorities"}
+        # One credential per Annex XIII point; the NCM pack fills all four.
+        assert list(body["credentials"]) == list(SECTIONS)
         assert body["gaps"]["summary"]["by_status"]["filled"] > 0
-        public = body["credentials"]["public"]
+        public = body["credentials"]["annex-xiii-1"]
         status_urls = {e["statusListCredential"] for e in public["credentialStatus"]}
         assert all(u.startswith("https://gw.example/status-lists/") for u in status_urls)
         for url in status_urls:  # every list URL resolves to a signed list
@@ -68,7 +70,7 @@ def test_xml_record_and_jwt_format(api, keys) -> None:
         headers=keys["exporter"],
     )
     assert created.status_code == 201, created.json
-    token = created.json["credentials"]["public"]
+    token = created.json["credentials"]["annex-xiii-1"]
     assert isinstance(token, str) and token.count(".") == 2
     verdict = api.post("/credentials/verify", data=token, content_type="application/vc+jwt")
     assert verdict.json["verified"], verdict.json
@@ -99,20 +101,20 @@ def test_idempotency_key(api, keys, record_json) -> None:
 def test_what_each_role_sees(api, keys, record_json) -> None:
     assert _create(api, keys, record_json).status_code == 201
 
-    def groups(headers):
+    def points(headers):
         response = api.get(f"/passports/{CODE}", headers=headers)
         assert response.status_code == 200 and response.mimetype == "application/ld+json"
         assert response.json["type"] == ["VerifiablePresentation"]
-        return sorted(c["accessGroup"] for c in response.json["verifiableCredential"])
+        names = sorted(c["accessGroup"] for c in response.json["verifiableCredential"])
+        return [int(name.removeprefix("annex-xiii-")) for name in names]
 
-    everything = ["authorities", "legitimate_interest", "public"]
-    assert groups({}) == ["public"]
-    assert groups(keys["beta"]) == ["public"]  # another tenant's exporter
-    assert groups(keys["editor"]) == ["public"]
-    assert groups(keys["importer"]) == ["legitimate_interest", "public"]
-    assert groups(keys["authority"]) == everything
-    assert groups(keys["admin"]) == everything
-    assert groups(keys["exporter"]) == everything  # the issuing tenant
+    assert points({}) == [1]
+    assert points(keys["beta"]) == [1]  # another tenant's exporter
+    assert points(keys["editor"]) == [1]
+    assert points(keys["importer"]) == [1]  # legitimate interest is granted, not assumed
+    assert points(keys["authority"]) == [1, 2, 3]  # never point 4 (Art. 77(2)(b))
+    assert points(keys["admin"]) == [1, 2, 3, 4]
+    assert points(keys["exporter"]) == [1, 2, 3, 4]  # the issuing tenant
 
 
 def test_html_page_for_browsers(api, keys, record_json) -> None:
@@ -120,7 +122,8 @@ def test_html_page_for_browsers(api, keys, record_json) -> None:
     page = api.get(f"/passports/{CODE}", headers={"Accept": "text/html,*/*;q=0.8"})
     assert page.status_code == 200 and page.mimetype == "text/html"
     text = page.get_data(as_text=True)
-    assert CODE in text and "Public" in text and "Authorities" not in text
+    assert CODE in text and "Annex XIII point 1: public information" in text
+    assert "Annex XIII point 2" not in text and "Annex XIII point 3" not in text
 
 
 def test_tenant_isolation(api, keys, record_json) -> None:
@@ -157,7 +160,7 @@ def test_suspend_unsuspend_and_supersede(api, keys, record_json) -> None:
     created = _create(api, keys, record_json).json
     successor = _create(api, keys, (RECORDS / "echelon-pack.json").read_bytes())
     assert successor.status_code == 201, successor.json
-    public = created["credentials"]["public"]
+    public = created["credentials"]["annex-xiii-1"]
 
     def verified():
         # A failed verification is a 400 problem that still carries the checks.

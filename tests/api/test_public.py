@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from gateway.vocab.loader import pinned_contexts
 
 
@@ -15,11 +17,14 @@ def test_did_document(api) -> None:
     assert document["verificationMethod"]
 
 
-def test_contexts_are_the_pinned_ones(api) -> None:
-    response = api.get("/contexts/passport-v1")
+@pytest.mark.parametrize("version", [1, 2])
+def test_contexts_are_the_pinned_ones(api, version) -> None:
+    response = api.get(f"/contexts/passport-v{version}")
     assert response.status_code == 200
-    expected = pinned_contexts()["https://w3id.org/cn-eu-battery/contexts/passport/v1"]
+    expected = pinned_contexts()[f"https://w3id.org/cn-eu-battery/contexts/passport/v{version}"]
     assert json.loads(response.data) == expected
+    listed = {c["url"] for c in api.get("/contexts").get_json()["items"]}
+    assert f"https://w3id.org/cn-eu-battery/contexts/passport/v{version}" in listed
 
 
 def test_codes(api) -> None:

@@ -181,7 +181,7 @@ def test_no_exporter_can_unrevoke_a_passport_with_a_forged_status_list(
     """The attack: a BitstringStatusListCredential with the real list's id
     and all bits zero, handed to an offline verifier, must not un-revoke a passport."""
     passport = _passport(api, keys)
-    public = passport["credentials"]["public"]
+    public = passport["credentials"]["annex-xiii-1"]
     assert (
         api.post(
             f"/passports/{CODE}/revoke", json={"reason": "recall"}, headers=keys["exporter"]
@@ -262,7 +262,7 @@ def test_no_exporter_can_unrevoke_a_passport_with_a_forged_status_list(
 
 def test_no_exporter_can_pass_off_a_passport_of_another_tenant(api, keys, api_app) -> None:
     passport = _passport(api, keys)
-    public = passport["credentials"]["public"]
+    public = passport["credentials"]["annex-xiii-1"]
     forged = {k: v for k, v in public.items() if k not in ("proof", "credentialStatus")}
     forged["mappingHash"] = "sha256:" + "0" * 64
     # The route will not sign it, for the owning tenant or another one.
@@ -315,7 +315,7 @@ def test_status_list_must_have_the_id_the_entry_points_to() -> None:
 
 def test_offline_status_list_files_must_carry_their_url(runner, tmp_path, api, keys) -> None:
     passport = _passport(api, keys)
-    public = passport["credentials"]["public"]
+    public = passport["credentials"]["annex-xiii-1"]
     [revocation] = [e for e in public["credentialStatus"] if e["statusPurpose"] == "revocation"]
     listed = json.loads(
         api.get(revocation["statusListCredential"].removeprefix("https://gw.example")).data
@@ -374,7 +374,7 @@ def test_issue_cryptosuites_and_unknown_options(api, keys) -> None:
 
 def test_verify_options_checks_are_honoured_and_unknown_options_refused(api, keys) -> None:
     passport = _passport(api, keys)
-    public = passport["credentials"]["public"]
+    public = passport["credentials"]["annex-xiii-1"]
     assert api.post(f"/passports/{CODE}/revoke", headers=keys["exporter"]).status_code == 200
     assert_problem(_verify(api, public), 400, "verification-failed")
     only_proof = _verify(api, public, checks=["proof"])
@@ -568,7 +568,7 @@ def test_without_a_trust_list_the_issuer_is_not_evaluated(api, keys) -> None:
     assert trust["evaluated"] is False and "not evaluated" in trust["reason"]
     assert verdict.json["issuerTrust"] == "unknown"
     # The gateway's own passports are its own issuer's.
-    passport = _passport(api, keys)["credentials"]["public"]
+    passport = _passport(api, keys)["credentials"]["annex-xiii-1"]
     assert _verify(api, passport).json["issuerTrust"] == "trusted"
 
 

@@ -102,7 +102,7 @@ def test_issuance_and_status_changes_are_recorded_without_values(instance: Insta
     assert issued["mapping_hash"].startswith("sha256:")
     credentials = created.json["credentials"]
     assert sorted(issued["credentials"]) == sorted(c["id"] for c in credentials.values())
-    assert disclosure["policy"] == "cn-export@1.0.0"
+    assert disclosure["policy"] == "cn-export@1.1.0"
     assert {"vehicle", "events.vin"} <= set(disclosure["withheld"])
     assert {(c["access_group"], c["format"]) for c in disclosure["credentials"]} == {
         (group, "di") for group in credentials
@@ -215,8 +215,8 @@ def test_cli_issues_into_the_api_store(instance: Instance, tmp_path: Path) -> No
         "--out",
         tmp_path / "out",
     )
-    assert f"stored {BASE}/passports/{NCM} (3 credentials, di, " in stored.stdout
-    assert (tmp_path / "out" / NCM / "passport-public.vc.jsonld").is_file()
+    assert f"stored {BASE}/passports/{NCM} (4 credentials, di, " in stored.stdout
+    assert (tmp_path / "out" / NCM / "passport-annex-xiii-1.vc.jsonld").is_file()
 
     listed = json.loads(instance.cli("passports", "list", "--json").stdout)
     assert [(p["batteryCode"], p["status"]) for p in listed] == [(NCM, "active")]
@@ -229,7 +229,7 @@ def test_cli_issues_into_the_api_store(instance: Instance, tmp_path: Path) -> No
     listed_api = instance.api.get("/passports", headers=instance.keys["exporter"]).json
     assert [p["batteryCode"] for p in listed_api["items"]] == [NCM]
     credential = json.loads(
-        (tmp_path / "out" / NCM / "passport-public.vc.jsonld").read_text(encoding="utf-8")
+        (tmp_path / "out" / NCM / "passport-annex-xiii-1.vc.jsonld").read_text(encoding="utf-8")
     )
     verdict = instance.api.post("/credentials/verify", json={"verifiableCredential": credential})
     assert verdict.json["verified"], verdict.json
@@ -258,7 +258,7 @@ def test_cli_evidence_is_the_api_package(instance: Instance, tmp_path: Path) -> 
     digest = hashlib.sha256(first.read_bytes()).hexdigest()
     assert f"sha256 {digest}" in out
     assert first.read_bytes() == second.read_bytes()
-    api = instance.api.get(f"/passports/{VIN}/evidence", headers=instance.keys["authority"])
+    api = instance.api.get(f"/passports/{VIN}/evidence", headers=instance.keys["exporter"])
     assert api.data == first.read_bytes()
     exports = instance.events(f"evidence:{BASE}/passports/{VIN}")
     assert [e["actor"] for e in exports] == ["console", "console", exports[2]["actor"]]

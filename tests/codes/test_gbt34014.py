@@ -194,6 +194,44 @@ def test_decode_agrees_with_the_reference_regex(code: str) -> None:
         assert SYNTAX.fullmatch(code)
 
 
+@settings(max_examples=300)
+@given(
+    st.from_regex(SYNTAX, fullmatch=True)
+    | st.from_regex(
+        REFERENCE["assumptions"]["echelon_use_19char_regex_per_catenax"], fullmatch=True
+    )
+)
+def test_a_decode_is_the_same_with_the_tables_given_explicitly(code: str) -> None:
+    # Shipped tables, given or not, decode a code alike, down to every field and problem.
+    tables = load_tables()
+    for strict in (False, True):
+        try:
+            expected = decode(code, tables, strict=strict)
+        except InvalidBatteryCode as exc:
+            with pytest.raises(InvalidBatteryCode) as caught:
+                decode(code, strict=strict)
+            assert caught.value.extensions == exc.extensions
+        else:
+            assert decode(code, strict=strict) == expected
+
+
+def test_decoding_many_distinct_codes_keeps_memory_flat() -> None:
+    # Bulk conversion meets every cell code once: nothing may be kept per code.
+    import tracemalloc
+
+    tracemalloc.start()
+    try:
+        for serial in range(2_000):
+            decode(f"Z9ZCEN8C150A01E66{serial:07d}")
+        before = tracemalloc.get_traced_memory()[0]
+        for serial in range(2_000, 22_000):
+            decode(f"Z9ZCEN8C150A01E66{serial:07d}")
+        grown = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    assert grown < 256 * 1024
+
+
 def test_a_new_battery_type_letter_needs_only_a_table_row(tmp_path: Path) -> None:
     tables_dir = tmp_path / "gbt34014"
     shutil.copytree(TABLES_DIR, tables_dir)

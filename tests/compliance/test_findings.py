@@ -342,3 +342,45 @@ def test_malformed_records_are_reported_not_raised(broken: dict[str, Any]) -> No
     findings = national_findings(broken)
     assert findings and all(f["severity"] == "error" for f in findings[:1])
     assert all(len(f["message"]) < 500 for f in findings)
+
+
+def test_hierarchy_findings_point_at_the_record_position_of_a_cell() -> None:
+    # A cell that is not a string is reported by the code rule; the positions of the
+    # cells after it still point where they are in the record.
+    record = read_record_file(ROOT / "fixtures" / "records" / "ncm-ev-pack.json")
+    cells = record["battery"]["modules"][0]["cells"]
+    record["battery"]["modules"][0]["cells"] = [12345, cells[0], cells[0]]
+    found = {(f["rule"], f["fields"][0]) for f in national_findings(record)}
+    assert ("code-invalid", "/battery/modules/0/cells/0") in found
+    assert ("hierarchy-duplicate", "/battery/modules/0/cells/2") in found
+
+
+def test_findings_of_a_large_pack_name_each_cell_once() -> None:
+    # 1,536 cells with unique codes: of the codes, only the module codes' ambiguous day
+    # letters are findings; a cell given twice and a module given as a cell are found
+    # where they are.
+    record = read_record_file(ROOT / "fixtures" / "records" / "ncm-ev-pack.json")
+    modules = record["battery"]["modules"]
+    base = modules[0]["cells"][0]
+    cells = [f"{base[:17]}{n:07d}" for n in range(1, 1537)]
+    record["battery"]["modules"] = [
+        {"code": f"{modules[0]['code'][:17]}{m:07d}", "cells": cells[m * 12 : m * 12 + 12]}
+        for m in range(128)
+    ]
+    record["battery"]["modules"][100]["cells"][5] = cells[7]
+    record["battery"]["modules"][127]["cells"][11] = record["battery"]["modules"][3]["code"]
+    findings = national_findings(record)
+    rules = [
+        (f["rule"], f["fields"][0])
+        for f in findings
+        if f["rule"].startswith(("hierarchy-", "code-invalid"))
+    ]
+    assert sorted(rules) == [
+        ("hierarchy-duplicate", "/battery/modules/100/cells/5"),
+        ("hierarchy-duplicate", "/battery/modules/127/cells/11"),
+        ("hierarchy-level", "/battery/modules/127/cells/11"),
+    ]
+    ambiguous = {f["fields"][0] for f in findings if f["rule"] == "code-ambiguous"}
+    assert ambiguous == {f"/battery/modules/{m}/code" for m in range(128)} | {
+        "/battery/modules/127/cells/11"
+    }

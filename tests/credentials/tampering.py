@@ -35,7 +35,7 @@ def signed_passport(key: Ed25519PrivateKey | None = None) -> dict[str, Any]:
         SUBJECT,
         issuer=did,
         passport_id=PASSPORT,
-        access_group="public",
+        access_group="annex-xiii-1",
         mapping={"set": "cn-trace-to-eu-passport", "version": "1.0.0", "hash": "sha256:00"},
         status=None,
         valid_from="2026-01-01T00:00:00Z",

@@ -4,8 +4,10 @@ from datetime import UTC, datetime
 
 import pytest
 
+from gateway.annex_xiii import ALL_SECTIONS
 from gateway.credentials.model import build_credential, parse_datetime, structure_checks
 from gateway.errors import CredentialError
+from gateway.vocab.loader import PASSPORT_V1, current_passport_context
 
 PASSPORT = "https://gw.example/passports/01A1B2C3D4E5F6G7H8J9K0L1"
 MAPPING = {"set": "cn-trace-to-eu-passport", "version": "1.0.0", "hash": "sha256:abc"}
@@ -15,7 +17,7 @@ def _build(**kw):
     args = dict(
         issuer="did:web:gw.example",
         passport_id=PASSPORT,
-        access_group="public",
+        access_group="annex-xiii-1",
         mapping=MAPPING,
         status=None,
         valid_from="2025-01-01T00:00:00Z",
@@ -32,7 +34,7 @@ def test_build_credential_shape() -> None:
     vc = _build(credential_id="urn:uuid:1")
     assert vc["@context"] == [
         "https://www.w3.org/ns/credentials/v2",
-        "https://w3id.org/cn-eu-battery/contexts/passport/v1",
+        "https://w3id.org/cn-eu-battery/contexts/passport/v2",
     ]
     assert vc["type"] == ["VerifiableCredential", "BatteryPassportCredential"]
     assert vc["credentialSubject"] == {
@@ -45,8 +47,33 @@ def test_build_credential_shape() -> None:
         "1.0.0",
         "sha256:abc",
     )
-    assert vc["accessGroup"] == "public" and "credentialStatus" not in vc
+    assert vc["accessGroup"] == "annex-xiii-1" and "credentialStatus" not in vc
+    assert "exportApproval" not in vc
     assert all(c.ok for c in structure_checks(vc))
+
+
+@pytest.mark.parametrize("name", ALL_SECTIONS)
+def test_every_section_and_earlier_group_is_accepted(name) -> None:
+    assert _build(access_group=name)["accessGroup"] == name
+
+
+def test_export_approvals_follow_the_access_group() -> None:
+    one = _build(export_approvals=["CAC-SA-2026-0042"])
+    assert list(one)[list(one).index("accessGroup") + 1] == "exportApproval"
+    assert one["exportApproval"] == "CAC-SA-2026-0042"
+    two = _build(export_approvals=("CAC-SA-2026-0042", "SCC-2026-7"))
+    assert two["exportApproval"] == ["CAC-SA-2026-0042", "SCC-2026-7"]
+    assert one["@context"][1] == current_passport_context()
+
+
+def test_an_approval_needs_a_context_that_defines_it() -> None:
+    subject = {"@context": [PASSPORT_V1], "type": "BatteryPassport", "batteryMass": "450.5"}
+    # A passport written with v1 is built with v1 ...
+    assert _build(subject=subject)["@context"][1] == PASSPORT_V1
+    # ... which cannot carry an approval.
+    with pytest.raises(CredentialError) as info:
+        _build(subject=subject, export_approvals=["CAC-SA-2026-0042"])
+    assert info.value.pointer == "/exportApproval"
 
 
 def test_two_status_entries_become_a_list() -> None:
@@ -59,6 +86,9 @@ def test_two_status_entries_become_a_list() -> None:
     ("kw", "pointer"),
     [
         ({"access_group": "everyone"}, "/accessGroup"),
+        ({"access_group": "annex-xiii-5"}, "/accessGroup"),
+        ({"export_approvals": [""]}, "/exportApproval"),
+        ({"export_approvals": ["A-1", " "]}, "/exportApproval/1"),
         ({"issuer": "not a url"}, "/issuer"),
         ({"valid_from": "2025-01-01"}, "/validFrom"),
         ({"valid_until": "2024-01-01T00:00:00Z"}, "/validUntil"),

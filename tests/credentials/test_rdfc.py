@@ -14,7 +14,12 @@ from gateway.credentials import rdfc
 from gateway.credentials.jsonld import expand_strict
 from gateway.errors import ContextError, JsonLdError
 from gateway.paths import FIXTURES_DIR
-from gateway.vocab.loader import CREDENTIALS_V2, PASSPORT_V1, document_loader
+from gateway.vocab.loader import (
+    CREDENTIALS_V2,
+    PASSPORT_V1,
+    document_loader,
+    passport_context_url,
+)
 
 VECTORS = FIXTURES_DIR / "vectors"
 EDDSA = VECTORS / "w3c-vc-di-eddsa"
@@ -314,3 +319,24 @@ def test_passport_context_decimal_strings_take_fast_path(
     out = rdfc.canonicalize(doc, loader=LOADER, untrusted=True)
     assert out == reference
     assert f'"412.50"^^<{XSD}decimal>' in out
+
+
+def test_section_credential_with_approvals_takes_fast_path(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    doc = {
+        "@context": [CREDENTIALS_V2, passport_context_url(2)],
+        "id": "urn:uuid:00000000-0000-4000-8000-000000000003",
+        "type": ["VerifiableCredential", "BatteryPassportCredential"],
+        "issuer": "did:key:z6MkrJVnaZkeFzdQyMZu1cgjg7k1pZZ6pvBQ7XJPt4swbTQ2",
+        "accessGroup": "annex-xiii-4",
+        "exportApproval": ["CAC-SA-2026-0042", "SCC-2026-7"],
+        "credentialSubject": {"id": "https://test.example/passport/1", "stateOfHealth": "96.8"},
+    }
+    assert rdfc.fast_path_blocker(doc, LOADER) is None
+    reference = rdfc.canonicalize(doc, loader=LOADER, fast=False)
+    monkeypatch.setattr(rdfc, "_canonicalize_pyld", None)  # any hand-over would fail
+    out = rdfc.canonicalize(doc, loader=LOADER, untrusted=True)
+    assert out == reference
+    approval = "<https://w3id.org/cn-eu-battery/vocab#exportApproval>"
+    assert f'{approval} "CAC-SA-2026-0042"' in out and f'{approval} "SCC-2026-7"' in out

@@ -48,7 +48,7 @@ class Issuer:
         args = dict(
             issuer=signing.issuer,
             passport_id=PASSPORT,
-            access_group="public",
+            access_group="annex-xiii-1",
             mapping={"set": "cn-trace-to-eu-passport", "version": "1.0.0", "hash": "sha256:00"},
             status=entries,
             valid_from="2026-01-01T00:00:00Z",
@@ -131,7 +131,7 @@ def test_trust_list(issuer) -> None:
 
 def test_unknown_context_url(issuer) -> None:
     secured = issuer.sign(issuer.credential())
-    secured["@context"].append("https://w3id.org/cn-eu-battery/contexts/passport/v2")
+    secured["@context"].append("https://w3id.org/cn-eu-battery/contexts/passport/v99")
     reasons = failed(issuer.verify(secured, proof_only=True))
     assert "not pinned" in reasons["jsonld.contexts"]
 

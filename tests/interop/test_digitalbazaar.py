@@ -20,6 +20,7 @@ from gateway.credentials import data_integrity, multikey, safe_mode
 from gateway.credentials.model import build_credential
 from gateway.credentials.status_list import StatusList
 from gateway.credentials.verify import verify
+from gateway.vocab.loader import PASSPORT_V1, passport_context_url
 from tests.credentials.tampering import TAMPERINGS, signed_passport, tampered
 from tests.helpers import GatewayRunner
 
@@ -84,7 +85,7 @@ def _unsigned(issuer: str) -> dict:
         SUBJECT,
         issuer=issuer,
         passport_id="https://gw.example/passports/01A1B2C3D4E5F6G7H8J9K0L1",
-        access_group="public",
+        access_group="annex-xiii-1",
         mapping={"set": "cn-trace-to-eu-passport", "version": "1.0.0", "hash": "sha256:00"},
         status=None,
         valid_from="2026-01-01T00:00:00Z",
@@ -106,6 +107,37 @@ def test_gateway_credential_verifies_in_digitalbazaar(node: Path) -> None:
     assert verdict == {"verified": True, "errors": []}
     signed["credentialSubject"]["batteryMass"] = "451.0"
     assert json.loads(run_js(node, "verify", signed))["verified"] is False
+
+
+def test_section_credentials_with_approvals_and_of_context_v1_verify_in_digitalbazaar(
+    node: Path,
+) -> None:
+    def with_approvals(issuer: str) -> dict:
+        return build_credential(
+            {"type": "BatteryPassport", "stateOfHealth": "96.8"},
+            issuer=issuer,
+            passport_id="https://gw.example/passports/01A1B2C3D4E5F6G7H8J9K0L1",
+            access_group="annex-xiii-4",
+            mapping={"set": "cn-trace-to-eu-passport", "version": "1.0.0", "hash": "sha256:00"},
+            status=None,
+            valid_from="2026-01-01T00:00:00Z",
+            export_approvals=["CAC-SA-2026-0042", "SCC-2026-7"],
+        )
+
+    signed = _gateway_signed(with_approvals)
+    assert signed["@context"][1] == passport_context_url(2)
+    assert json.loads(run_js(node, "verify", signed)) == {"verified": True, "errors": []}
+    signed["exportApproval"] = ["CAC-SA-2026-0042"]  # an approval dropped after signing
+    assert json.loads(run_js(node, "verify", signed))["verified"] is False
+
+    def earlier_group(issuer: str) -> dict:
+        unsigned = _unsigned(issuer)
+        unsigned["@context"][1] = PASSPORT_V1
+        unsigned["accessGroup"] = "legitimate_interest"
+        return unsigned
+
+    signed = _gateway_signed(earlier_group)
+    assert json.loads(run_js(node, "verify", signed)) == {"verified": True, "errors": []}
 
 
 def test_gateway_status_list_verifies_in_digitalbazaar(node: Path) -> None:

@@ -1,4 +1,5 @@
-"""Roles, access groups and key hashing (no database)."""
+"""Roles, permissions and key hashing (no database). What a role may read of a passport
+is the access table's business: tests/access/test_table.py."""
 
 from __future__ import annotations
 
@@ -7,17 +8,7 @@ import hashlib
 import pytest
 
 from gateway import auth
-from gateway.auth import (
-    ADMIN,
-    AUTHORITIES,
-    AUTHORITY,
-    EDITOR,
-    EXPORTER,
-    IMPORTER,
-    LEGITIMATE_INTEREST,
-    PUBLIC,
-    Principal,
-)
+from gateway.auth import ADMIN, AUTHORITY, EDITOR, EXPORTER, IMPORTER, Principal
 
 OWNER = 1
 OTHER = 2
@@ -27,45 +18,24 @@ def who(role: str, tenant: int = OTHER) -> Principal:
     return Principal(tenant_id=tenant, tenant_name=f"t{tenant}", role=role, key_id=1)
 
 
-# Regulation (EU) 2023/1542 Art. 77(2), Annex XIII: who sees which access group.
-@pytest.mark.parametrize(
-    ("principal", "expected"),
-    [
-        (None, {PUBLIC}),
-        (who(EXPORTER), {PUBLIC}),
-        (who(EXPORTER, OWNER), {PUBLIC, LEGITIMATE_INTEREST, AUTHORITIES}),
-        (who(EDITOR), {PUBLIC}),
-        (who(EDITOR, OWNER), {PUBLIC}),
-        (who(IMPORTER), {PUBLIC, LEGITIMATE_INTEREST}),
-        (who(AUTHORITY), {PUBLIC, LEGITIMATE_INTEREST, AUTHORITIES}),
-        (who(ADMIN), {PUBLIC, LEGITIMATE_INTEREST, AUTHORITIES}),
-    ],
-    ids=[
-        "anonymous",
-        "exporter",
-        "owner",
-        "editor",
-        "owner-editor",
-        "importer",
-        "authority",
-        "admin",
-    ],
-)
-def test_visible_groups(principal: Principal | None, expected: set[str]) -> None:
-    assert auth.visible_groups(principal, OWNER) == expected
-
-
-def test_every_role_has_groups() -> None:
-    assert set(auth.ROLE_GROUPS) == {None, *auth.ROLES}
-    assert all(PUBLIC in groups for groups in auth.ROLE_GROUPS.values())
-
-
 @pytest.mark.parametrize(
     ("role", "scope"),
     [(EXPORTER, OTHER), (EDITOR, OTHER), (IMPORTER, OTHER), (AUTHORITY, None), (ADMIN, None)],
 )
 def test_list_scope(role: str, scope: int | None) -> None:
     assert auth.list_scope(who(role)) == scope
+
+
+def test_reading_passports_is_not_decided_by_role_here() -> None:
+    # Who reads which Annex XIII point is data (gateway.access.table), not a role map.
+    for name in ("visible_groups", "ROLE_GROUPS", "OWNER_GROUPS", "ACCESS_GROUPS"):
+        assert not hasattr(auth, name)
+
+
+def test_audit_actor_names() -> None:
+    assert auth.audit_actor(None) == auth.SYSTEM_ACTOR
+    assert auth.audit_actor(auth.CONSOLE_ADMIN) == "console"
+    assert auth.audit_actor(who(EXPORTER, OWNER)) == "tenant:t1/key:1"
 
 
 def test_permissions() -> None:

@@ -24,6 +24,13 @@ TABLES = {
     "trusted_issuers",
     "pinned_contexts",
     "web_sessions",
+    "export_approvals",
+    "tenant_policies",
+    "access_tables",
+    "access_grants",
+    "disclosures",
+    "registry_profiles",
+    "registry_registrations",
     "alembic_version",
 }
 

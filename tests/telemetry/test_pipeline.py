@@ -11,6 +11,7 @@ from gateway.records.reader import read_record_file
 from gateway.services import draft_passport
 from gateway.telemetry import aggregate_frames, merge_usage, parameters_from_record
 from gateway.telemetry import gbt32960_encode as enc
+from tests.helpers import covering_everything
 
 RECORD = FIXTURES_DIR / "records" / "lfp-storage-pack.json"
 
@@ -47,8 +48,9 @@ def test_aggregates_become_passport_attributes_and_soh_stays_a_gap():
         merge_usage(record, aggregates),
         mapping="cn-trace-to-eu-passport@1.0.0",
         base_url="https://passports.example.com",
+        approvals=[covering_everything()],  # BMS health data leaves only under one
     )
-    document = draft.documents["legitimate_interest"]
+    document = draft.documents["annex-xiii-4"]
     assert document["timeExtremeTempAbove"] == 20
     assert document["timeChargingExtremeTempAbove"] == 20
     assert document["energyThroughput"] == "13.333"  # 400 V x 100 A x 1200 s

@@ -13,7 +13,7 @@ from rdflib import RDF, SH, SKOS, XSD, Graph, Literal, Namespace, URIRef
 from gateway.errors import ContextError
 from gateway.paths import CONTEXTS_DIR, ROOT, VOCAB_DIR
 from gateway.vocab import build
-from gateway.vocab.catalog import Catalog, load_catalog
+from gateway.vocab.catalog import RESERVED_TERMS, Catalog, load_catalog
 from gateway.vocab.loader import (
     PASSPORT_V1,
     passport_context_url,
@@ -36,7 +36,7 @@ def built(tmp_path_factory):
 def test_vocab_agrees_with_the_csv(built):
     out, written = built
     assert sorted(written) == sorted(
-        ["cn-eu-battery.ttl", "shapes.ttl", "contexts/passport-v1.jsonld", "contexts/index.json"]
+        ["cn-eu-battery.ttl", "shapes.ttl", "contexts/passport-v2.jsonld", "contexts/index.json"]
     )
     for rel in written:
         assert (out / rel).read_bytes() == (VOCAB_DIR / rel).read_bytes(), (
@@ -63,7 +63,9 @@ def test_vocabulary_has_every_row():
         p = URIRef(a.iri)
         assert (p, RDF.type, RDF.Property) in g
         assert g.value(p, CNB.catalogKey) == Literal(a.key)
-        assert str(g.value(p, CNB.accessGroup)) == a.access_group
+        # The Annex XIII point is stated in the vocabulary, not in the context.
+        assert g.value(p, CNB.annexXIIIPoint) == Literal(a.point)
+        assert g.value(p, CNB.accessGroup) is None
         assert str(g.value(p, CNB.obligationEv)) == a.obligation("ev")
         matches = set(g.objects(p, SKOS.closeMatch)) | set(g.objects(p, SKOS.relatedMatch))
         assert {str(m) for m in matches} == {*a.batterypass_urns, *a.idta_urns}
@@ -85,8 +87,10 @@ def test_single_property_is_close_several_are_related():
     assert URIRef("urn:samm:io.BatteryPass.GeneralProductInformation:1.2.0#postalCode") in address
 
 
-def test_context_has_every_row():
-    context = json.loads((CONTEXTS_DIR / "passport-v1.jsonld").read_text(encoding="utf-8"))
+@pytest.mark.parametrize("version", [1, 2])
+def test_context_has_every_row(version):
+    name = f"passport-v{version}.jsonld"
+    context = json.loads((CONTEXTS_DIR / name).read_text(encoding="utf-8"))
     terms = context["@context"]
     assert terms["@version"] == 1.1 and terms["@protected"] is True
     catalog = load_catalog()
@@ -119,8 +123,41 @@ def test_index_pins_the_generated_context():
     assert index["https://www.w3.org/ns/credentials/v2"]["sha256"] == (
         "59955ced6697d61e03f2b2556febe5308ab16842846f5b586d7f1f7adec92734"
     )
-    assert len(index) == 5
+    assert index[passport_context_url(2)]["file"] == "passport-v2.jsonld"
+    assert len(index) == 6
     assert PASSPORT_V1 in pinned_contexts()
+    assert passport_context_url(2) in pinned_contexts()
+
+
+#: What context v2 adds to v1: the export approvals and the EN 18223 metadata block.
+V2_TERMS = (
+    "exportApproval",
+    "digitalProductPassportId",
+    "uniqueProductIdentifier",
+    "granularity",
+    "dppSchemaVersion",
+    "dppStatus",
+    "lastUpdate",
+    "economicOperatorId",
+    "facilityId",
+    "contentSpecificationIds",
+)
+
+
+def test_v2_adds_export_approval_and_the_en_18223_metadata_and_nothing_else():
+    def terms(version):
+        path = CONTEXTS_DIR / f"passport-v{version}.jsonld"
+        return json.loads(path.read_text(encoding="utf-8"))["@context"]
+
+    v1, v2 = terms(1), terms(2)
+    assert {k: v for k, v in v2.items() if k not in V2_TERMS} == v1
+    assert v2["exportApproval"] == {"@id": str(CNB.exportApproval)}
+    assert v2["lastUpdate"] == {"@id": str(CNB.lastUpdate), "@type": "xsd:dateTime"}
+    assert all(v2[t] == {"@id": str(CNB[t])} for t in V2_TERMS if t != "lastUpdate")
+    assert set(V2_TERMS) <= RESERVED_TERMS
+    # Points are stated in the vocabulary only: no term of the context carries one.
+    assert not any("annexXIIIPoint" in json.dumps(v) for v in v2.values())
+    assert passport_contexts()[-1] == passport_context_url(2)
 
 
 def test_build_check_is_stable_across_hash_seeds():
@@ -142,33 +179,36 @@ def _sha256(path):
 
 def test_a_changed_vocabulary_gets_a_new_context_version(tmp_path):
     shutil.copytree(CONTEXTS_DIR, tmp_path / "contexts")
-    v1 = tmp_path / "contexts" / "passport-v1.jsonld"
-    v1_bytes, v1_pin = v1.read_bytes(), _sha256(v1)
+    newest = len(passport_contexts())
+    published = {v: (tmp_path / "contexts" / f"passport-v{v}.jsonld") for v in range(1, newest + 1)}
+    pins = {v: (path.read_bytes(), _sha256(path)) for v, path in published.items()}
     shipped = load_catalog()
     changed = Catalog.of(shipped.attributes[:-1])  # one attribute withdrawn
+    following = newest + 1
 
     written = build.build(tmp_path, catalog=changed)
 
-    assert "contexts/passport-v2.jsonld" in written
-    assert "contexts/passport-v1.jsonld" not in written
-    assert v1.read_bytes() == v1_bytes
+    assert f"contexts/passport-v{following}.jsonld" in written
     index = json.loads((tmp_path / "contexts" / "index.json").read_text(encoding="utf-8"))
-    assert index[PASSPORT_V1] == {"file": "passport-v1.jsonld", "sha256": v1_pin}
-    v2 = tmp_path / "contexts" / "passport-v2.jsonld"
-    assert index[passport_context_url(2)] == {"file": v2.name, "sha256": _sha256(v2)}
-    terms = json.loads(v2.read_text(encoding="utf-8"))["@context"]
+    for v, path in published.items():
+        assert f"contexts/{path.name}" not in written
+        assert path.read_bytes() == pins[v][0]
+        assert index[passport_context_url(v)] == {"file": path.name, "sha256": pins[v][1]}
+    new = tmp_path / "contexts" / f"passport-v{following}.jsonld"
+    assert index[passport_context_url(following)] == {"file": new.name, "sha256": _sha256(new)}
+    terms = json.loads(new.read_text(encoding="utf-8"))["@context"]
     assert shipped.attributes[-1].term not in terms
     assert shipped.attributes[0].term in terms
-    # Built again from the same catalog: up to date, and no third version.
+    # Built again from the same catalog: up to date, and no further version.
     assert build.stale(tmp_path, catalog=changed) == []
     assert build.build(tmp_path, catalog=changed) == []
-    assert not (tmp_path / "contexts" / "passport-v3.jsonld").exists()
+    assert not (tmp_path / "contexts" / f"passport-v{following + 1}.jsonld").exists()
 
 
 def test_an_edited_published_context_is_refused(tmp_path):
     shutil.copytree(CONTEXTS_DIR, tmp_path / "contexts")
     changed = Catalog.of(load_catalog().attributes[:-1])
-    build.build(tmp_path, catalog=changed)  # v2 is now the newest
+    build.build(tmp_path, catalog=changed)  # a new version is now the newest
     v1 = tmp_path / "contexts" / "passport-v1.jsonld"
     v1.write_bytes(v1.read_bytes().replace(b"@protected", b"@protected "))
     assert build.stale(tmp_path, catalog=changed) == ["contexts/passport-v1.jsonld"]

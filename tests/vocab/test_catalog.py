@@ -3,9 +3,9 @@ from pathlib import Path
 
 import pytest
 
+from gateway.annex_xiii import POINTS, section
 from gateway.errors import CatalogInvalid
 from gateway.vocab.catalog import (
-    ACCESS_GROUPS,
     CATALOG_PATH,
     CATEGORIES,
     COLUMNS,
@@ -45,19 +45,33 @@ def test_terms_and_iris():
     assert term_of("cf_general_battery_manufacturer_info") == "cfGeneralBatteryManufacturerInfo"
 
 
-def test_access_groups_follow_annex_xiii():
+def test_each_attribute_falls_under_one_annex_xiii_point():
     catalog = load_catalog()
-    assert catalog.by_key["rated_capacity"].access_group == "public"
-    # Annex XIII 2(b): spare-part sources, legitimate interest and the Commission.
+    rows = {r["key"]: r for r in _rows()}
+    by_access = {
+        "public": 1,
+        "legitimate_interest_commission": 2,
+        "authorities": 3,
+        "legitimate_interest": 4,
+    }
+    for a in catalog:
+        assert a.point == by_access[rows[a.key]["access"]], a.key
+        assert a.access_group == section(a.point) == f"annex-xiii-{a.point}"
+    assert [len(catalog.at_point(p)) for p in POINTS] == [82, 5, 1, 31]
+    assert sum(len(catalog.at_point(p)) for p in POINTS) == len(catalog.attributes)
+
+
+def test_points_follow_annex_xiii():
+    catalog = load_catalog()
+    assert catalog.by_key["rated_capacity"].point == 1
+    # Annex XIII 2(b): spare-part sources, for legitimate interest and the authorities.
     spare = catalog.by_key["spare_part_sources"]
-    assert (spare.access, spare.access_group) == (
-        "legitimate_interest_commission",
-        "legitimate_interest",
-    )
+    assert (spare.access, spare.point) == ("legitimate_interest_commission", 2)
     # Annex XIII 3: test reports only for authorities.
-    assert catalog.by_key["test_reports_compliance"].access_group == "authorities"
-    assert {a.access_group for a in catalog} == set(ACCESS_GROUPS)
-    assert sum(len(catalog.in_group(g)) for g in ACCESS_GROUPS) == len(catalog.attributes)
+    assert catalog.by_key["test_reports_compliance"].point == 3
+    # Annex XIII 4: the individual battery (status is 4(c), condition and history).
+    for key in ("battery_status", "state_of_health", "information_on_accidents"):
+        assert catalog.by_key[key].point == 4, key
 
 
 def test_obligations_per_category():

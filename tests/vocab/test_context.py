@@ -6,7 +6,14 @@ import pyoxigraph as ox
 import pytest
 from pyld import jsonld
 
-from gateway.vocab.loader import CREDENTIALS_V2, PASSPORT_V1, document_loader, pinned_contexts
+from gateway.vocab.loader import (
+    CREDENTIALS_V2,
+    PASSPORT_V1,
+    document_loader,
+    passport_context_url,
+    passport_contexts,
+    pinned_contexts,
+)
 
 XSD = "http://www.w3.org/2001/XMLSchema#"
 CNB = "https://w3id.org/cn-eu-battery/vocab#"
@@ -15,7 +22,7 @@ PASSPORT = {
     "@context": [PASSPORT_V1],
     "id": "https://gateway.example/passports/4A6PCPM27KLPCLE742946319",
     "type": "BatteryPassport",
-    "accessGroup": "public",
+    "accessGroup": "annex-xiii-1",
     "batteryUniqueIdentifier": "4A6PCPM27KLPCLE742946319",
     "ratedCapacity": "150",
     "nominalVoltage": "3.2",
@@ -68,9 +75,24 @@ def test_credential_with_v2_and_passport_context_expands():
     assert subject[CNB + "batteryCategory"] == [{"@value": "ev"}]
 
 
-def test_no_vc_term_is_redefined():
+def test_export_approvals_expand_under_v2_only():
+    document = _credential(PASSPORT)
+    document["@context"] = [CREDENTIALS_V2, passport_context_url(2)]
+    document["exportApproval"] = ["CAC-SA-2026-0042", "SCC-2026-7"]
+    credential = _expand(document)[0]
+    assert credential[CNB + "exportApproval"] == [
+        {"@value": "CAC-SA-2026-0042"},
+        {"@value": "SCC-2026-7"},
+    ]
+    document["@context"] = [CREDENTIALS_V2, PASSPORT_V1]
+    with pytest.raises(AssertionError):  # v1 has no such term: it would be dropped
+        _expand(document)
+
+
+@pytest.mark.parametrize("url", passport_contexts())
+def test_no_vc_term_is_redefined(url):
     v2 = pinned_contexts()[CREDENTIALS_V2]["@context"]
-    ours = pinned_contexts()[PASSPORT_V1]["@context"]
+    ours = pinned_contexts()[url]["@context"]
     shared = set(v2) & set(ours) - {"@protected"}
     assert shared == {"id", "type"}
     for term in shared:

@@ -10,7 +10,7 @@ GOOD = {
     "@context": [PASSPORT_V1],
     "id": "https://gateway.example/passports/4A6PCPM27KLPCLE742946319",
     "type": "BatteryPassport",
-    "accessGroup": "public",
+    "accessGroup": "annex-xiii-1",
     "batteryUniqueIdentifier": "4A6PCPM27KLPCLE742946319",
     "batteryCode": "4A6PCPM27KLPCLE742946319",
     "ratedCapacity": "150",

@@ -1,0 +1,343 @@
+"""Canonical N-Quads read straight off a JSON-LD document whose graph has no blank nodes.
+
+RDFC-1.0 (§4.4) relabels blank nodes and sorts; a graph without blank nodes has nothing
+to relabel, so its canonical form is its set of quads, each written in canonical N-Quads
+(§4.3 / pyld's serializer), sorted in code point order. The credentials the gateway
+issues are such graphs: the credential, its subject and its status entries all carry an
+``id``, and every value is a string, a safe integer or a boolean under a term of a
+pinned context. For them the general canonicalizer's work (JSON-LD expansion, a dataset,
+hashing) buys nothing, and reading the quads off the JSON costs a few per cent of it.
+
+The emitter covers a narrow part of JSON-LD and answers ``None`` for anything outside
+it, so that the general path (:func:`gateway.credentials.rdfc.canonicalize`) decides,
+and raises where the document would lose data:
+
+* ``@context`` is one context URL or a list of them, served by the loader, whose
+  processing sets no ``@vocab``, ``@language``, ``@direction`` or ``@base``;
+* every node object has an ``id`` that is an absolute IRI (no blank nodes), no
+  ``@context`` below the top, and only keys that are terms, ``id`` or ``type`` aliases;
+* a term is used only if its definition has no ``@reverse``, ``@language``,
+  ``@direction``, ``@nest``, ``@index`` or property-scoped ``@context``, no container
+  but ``@set``, and a type coercion that is none, ``@id`` or a datatype IRI other than
+  ``xsd:double`` (whose lexical form pyld rewrites);
+* values are strings without control characters or lone surrogates, safe integers,
+  booleans, node objects, or flat non-empty arrays of those; ``type`` values are terms
+  or absolute IRIs. Type-scoped contexts apply to their node and not below it.
+
+Term definitions are not restated here: pyld, the reference processor, processes the
+contexts the document names (once per context list, and once per set of scoped types)
+and the emitter reads the IRIs and coercions from its active context, so a new context
+version is covered the day it is pinned. Anything safe mode
+(:mod:`gateway.credentials.safe_mode`) or the strict processors would refuse lies
+outside the covered part, so a document the emitter answers for loses nothing in RDF.
+``tests/credentials/test_direct_nquads.py`` compares its output with both canonicalizers
+byte for byte.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from pyld import jsonld as pyld
+
+from gateway.credentials import rdfc
+from gateway.credentials.lexical import is_absolute_iri
+from gateway.errors import GatewayError
+from gateway.jsonvalues import is_safe_integer
+from gateway.vocab.loader import DocumentLoader
+
+_XSD = "http://www.w3.org/2001/XMLSchema#"
+_XSD_STRING = _XSD + "string"
+_XSD_BOOLEAN = _XSD + "boolean"
+_XSD_INTEGER = _XSD + "integer"
+_XSD_DOUBLE = _XSD + "double"
+_RDF_TYPE = "<http://www.w3.org/1999/02/22-rdf-syntax-ns#type>"
+#: Characters a literal needs escaped (pyld's N-Quads escapes), and those that send the
+#: document to the general path: control characters the two canonicalizers write
+#: differently, and lone surrogates, which have no UTF-8.
+_SPECIAL = re.compile(r'[\\"\t\n\r\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]')
+_REFUSED = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
+_ESCAPES = str.maketrans({"\\": "\\\\", '"': '\\"', "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+#: Keys of a pyld term definition that change what the term writes in ways not covered.
+_UNCOVERED_DEFINITION = ("@context", "@language", "@direction", "@nest", "@index")
+#: Keys of a pyld active context that make plain strings, keys or IRIs mean more.
+_UNCOVERED_CONTEXT = ("@vocab", "@language", "@direction", "@base")
+#: Deepest nesting of node objects followed; the gateway's credentials use three.
+_MAX_DEPTH = 16
+_ID, _TYPE = "@id", "@type"
+_ALIASES = (_ID, _TYPE)
+
+
+class _Uncovered(Exception):
+    """The document leaves the part of JSON-LD the emitter covers."""
+
+
+def canonical_nquads(document: Mapping[str, Any], loader: DocumentLoader) -> str | None:
+    """The canonical N-Quads (RDFC-1.0) of ``document``, read off the JSON, if covered.
+
+    :param document: a JSON-LD document (unsecured: without ``proof``).
+    :param loader: serves the document's context URLs.
+    :returns: the same text as :func:`gateway.credentials.rdfc.canonicalize`, or
+        ``None`` when the document lies outside the covered part (see the module
+        documentation); then the general path must run.
+    """
+    ctx = document.get("@context")
+    urls = tuple(ctx) if type(ctx) is list else (ctx,)
+    if not urls or not all(type(url) is str for url in urls):
+        return None
+    scope = _root_scope(loader, urls)
+    if scope is None:
+        return None
+    lines: list[str] = []
+    try:
+        _node(document, scope, lines, 0)
+    except _Uncovered:
+        return None
+    if not lines:
+        return None
+    lines = sorted(set(lines))
+    return "".join(lines)
+
+
+@dataclass(frozen=True, slots=True)
+class _Term:
+    """What a property term writes: its predicate and the suffix of each literal kind."""
+
+    predicate: str
+    #: typed ``@id``: a string value is an IRI
+    iri: bool
+    string: str
+    boolean: str
+    integer: str
+
+
+def _suffix(datatype: str) -> str:
+    return "" if datatype == _XSD_STRING else f"^^<{datatype}>"
+
+
+class _Scope:
+    """The term definitions in force at a node: a pyld active context, each term read
+    once into what the emitter needs."""
+
+    def __init__(
+        self, active: dict[str, Any], options: dict[str, Any], revert: _Scope | None
+    ) -> None:
+        self.active = active
+        self.mappings: dict[str, Any] = active["mappings"]
+        self.options = options
+        #: where nested nodes start: type-scoped contexts do not propagate
+        self.revert = revert or self
+        self.covered = not any(key in active for key in _UNCOVERED_CONTEXT)
+        self._keys: dict[str, _Term | str | None] = {}
+        self._types: dict[str, tuple[str, bool] | None] = {}
+        self._typed: dict[tuple[str, ...], _Scope | None] = {}
+
+    def key(self, key: str) -> _Term | str | None:
+        """A key's meaning: a :class:`_Term`, ``"@id"`` or ``"@type"``, or None."""
+        try:
+            return self._keys[key]
+        except KeyError:
+            pass
+        if key not in self.mappings:
+            return None  # not cached: a hostile document could hold any number of keys
+        meaning = _term(self.mappings[key])
+        self._keys[key] = meaning
+        return meaning
+
+    def type_iri(self, value: Any) -> tuple[str, bool] | None:
+        """A ``type`` value as ``(<IRI>, has a type-scoped context)``, or None."""
+        if type(value) is not str:
+            return None
+        known = self._types.get(value)
+        if known is not None:
+            return known
+        if value in self.mappings:
+            definition = self.mappings[value]
+            if definition is None or not _is_iri(definition.get("@id")):
+                return None
+            found = (f"<{definition['@id']}>", "@context" in definition)
+            self._types[value] = found
+            return found
+        iri = self.node_iri(value)
+        return None if iri is None else (iri, False)
+
+    def node_iri(self, value: Any) -> str | None:
+        """An ``id`` (or a value typed ``@id``) as ``<IRI>``: absolute, never a blank
+        node, a keyword or a compact IRI, which pyld would expand or drop."""
+        if type(value) is not str or value[:1] == "@":
+            return None
+        prefix, colon, suffix = value.partition(":")
+        if not colon or prefix == "_":
+            return None
+        if not suffix.startswith("//") and prefix in self.mappings:
+            return None
+        # a dot segment could be resolved by one processor and not the other
+        if "/." in value or not is_absolute_iri(value):
+            return None
+        return f"<{value}>"
+
+    def typed(self, terms: tuple[str, ...]) -> _Scope | None:
+        """This scope with the type-scoped contexts of ``terms`` (sorted) applied."""
+        if terms in self._typed:
+            return self._typed[terms]
+        active = self.active
+        scoped: _Scope | None
+        try:
+            for term in terms:
+                active = _PROCESSOR.process_context(
+                    active, self.mappings[term]["@context"], self.options
+                )
+            scoped = _Scope(active, self.options, self.revert)
+        except (pyld.JsonLdError, GatewayError):
+            scoped = None
+        if scoped is not None and not scoped.covered:
+            scoped = None
+        if len(self._typed) > 64:
+            self._typed.clear()
+        self._typed[terms] = scoped
+        return scoped
+
+
+def _term(definition: Mapping[str, Any] | None) -> _Term | str | None:
+    if definition is None:
+        return None  # a term mapped to null
+    iri = definition.get("@id")
+    if iri in (_ID, _TYPE):
+        return str(iri)
+    if (
+        definition.get("reverse")
+        or any(key in definition for key in _UNCOVERED_DEFINITION)
+        or definition.get("@container", ["@set"]) != ["@set"]
+        or not _is_iri(iri)
+    ):
+        return None
+    coercion = definition.get("@type")
+    predicate = f"<{iri}>"
+    if coercion is None:
+        return _Term(predicate, False, "", _suffix(_XSD_BOOLEAN), _suffix(_XSD_INTEGER))
+    if coercion == _ID:
+        return _Term(predicate, True, "", "", "")
+    if coercion == _XSD_DOUBLE or not _is_iri(coercion):
+        return None  # @vocab, @json, @none, or a datatype pyld writes its own way
+    suffix = _suffix(coercion)
+    return _Term(predicate, False, suffix, suffix, suffix)
+
+
+def _is_iri(value: Any) -> bool:
+    return isinstance(value, str) and value[:2] != "_:" and is_absolute_iri(value)
+
+
+_PROCESSOR = pyld.JsonLdProcessor()
+_ROOTS: dict[tuple[DocumentLoader, tuple[str, ...]], _Scope | None] = {}
+
+
+def _root_scope(loader: DocumentLoader, urls: tuple[str, ...]) -> _Scope | None:
+    """The active context of a list of context URLs, processed by pyld once."""
+    key = (loader, urls)
+    if key in _ROOTS:
+        return _ROOTS[key]
+    options = rdfc.pyld_options(loader)
+    scope: _Scope | None
+    try:
+        initial = _PROCESSOR.process_context({"mappings": {}}, None, options)
+        scope = _Scope(_PROCESSOR.process_context(initial, list(urls), options), options, None)
+    except (pyld.JsonLdError, GatewayError):
+        scope = None
+    if scope is not None and not scope.covered:
+        scope = None
+    if len(_ROOTS) > 64:
+        _ROOTS.clear()
+    _ROOTS[key] = scope
+    return scope
+
+
+def _node(node: Mapping[str, Any], scope: _Scope, lines: list[str], depth: int) -> str:
+    """Append the quads of a node object; return its subject, ``<IRI>``."""
+    if depth > _MAX_DEPTH or type(node) is not dict:
+        raise _Uncovered
+    subject = None
+    type_key = None
+    for key, value in node.items():
+        meaning = scope.key(key)
+        if meaning == _ID:
+            if subject is not None:
+                raise _Uncovered
+            subject = scope.node_iri(value)
+            if subject is None:
+                raise _Uncovered
+        elif meaning == _TYPE:
+            if type_key is not None:
+                raise _Uncovered
+            type_key = key
+    if subject is None:
+        raise _Uncovered  # a blank node
+    inner = scope
+    if type_key is not None:
+        names = node[type_key]
+        if names == []:
+            raise _Uncovered  # writes nothing: safe mode decides
+        scoped_terms = []
+        for name in names if type(names) is list else [names]:
+            found = scope.type_iri(name)
+            if found is None:
+                raise _Uncovered
+            lines.append(f"{subject} {_RDF_TYPE} {found[0]} .\n")
+            if found[1]:
+                scoped_terms.append(name)
+        if scoped_terms:
+            typed = scope.typed(tuple(sorted(scoped_terms)))
+            if typed is None:
+                raise _Uncovered
+            inner = typed
+    for key, value in node.items():
+        meaning = inner.key(key)
+        if inner is not scope:
+            before = scope.key(key)
+            if (meaning in _ALIASES or before in _ALIASES) and meaning != before:
+                raise _Uncovered  # a type-scoped context changed what an id or type key is
+        if type(meaning) is _Term:
+            if type(value) is list:
+                if not value:
+                    raise _Uncovered  # an empty array writes nothing: safe mode decides
+                for item in value:
+                    _value(subject, meaning, item, inner, lines, depth)
+            else:
+                _value(subject, meaning, value, inner, lines, depth)
+        elif meaning is None and (key != "@context" or depth):
+            raise _Uncovered  # not a term: pyld would drop it, or worse
+    return subject
+
+
+def _value(
+    subject: str, term: _Term, value: Any, scope: _Scope, lines: list[str], depth: int
+) -> None:
+    kind = type(value)
+    if kind is str:
+        if term.iri:
+            obj = scope.node_iri(value)
+            if obj is None:
+                raise _Uncovered
+        else:
+            if _SPECIAL.search(value):
+                if _REFUSED.search(value):
+                    raise _Uncovered
+                value = value.translate(_ESCAPES)
+            obj = f'"{value}"{term.string}'
+    elif kind is bool:
+        if term.iri:
+            raise _Uncovered
+        obj = f'"{"true" if value else "false"}"{term.boolean}'
+    elif kind is int:
+        if term.iri or not is_safe_integer(value):
+            raise _Uncovered
+        obj = f'"{value}"{term.integer}'
+    elif kind is dict:
+        # a node object: the type-scoped contexts of this node stay here
+        child = scope.revert if len(value) != 1 else scope
+        obj = _node(value, child, lines, depth + 1)
+    else:
+        raise _Uncovered  # floats, null, nested arrays
+    lines.append(f"{subject} {term.predicate} {obj} .\n")
