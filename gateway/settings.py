@@ -63,7 +63,11 @@ class Settings:
         :raises ConfigError: on an unknown key or a value of the wrong type.
         """
         env = os.environ
-        home = Path((overrides or {}).get("home") or env.get("GATEWAY_HOME", "instance"))
+        # The folder is named, never searched for: GATEWAY_HOME (``~`` expanded) or
+        # ./instance, so a command finds the same instance however it was started.
+        home = Path(
+            (overrides or {}).get("home") or env.get("GATEWAY_HOME", "instance")
+        ).expanduser()
         values: dict[str, Any] = {"home": home}
         toml_path = home / "gateway.toml"
         if toml_path.is_file():

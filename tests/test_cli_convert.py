@@ -51,7 +51,9 @@ def test_convert_names_the_mapping_version(run, tmp_path):
         "--quiet",
     )
     assert result.exit_code == 0
-    assert result.output == ""
+    # --quiet drops the gap tables, not the closing summary.
+    assert result.stdout == "1 converted, 0 failed\n"
+    assert result.stderr == ""
 
 
 @pytest.mark.parametrize(
@@ -174,3 +176,72 @@ def test_battery_pass_payloads_validate_against_their_schemas(run, tmp_path):
     assert validate(payloads) == {aspect: [] for aspect in payloads}
     missing = json.loads((folder / "batterypass-missing.json").read_text(encoding="utf-8"))
     assert "GeneralProductInformation" in missing and not set(missing) & set(payloads)
+
+
+def test_summary_counts_converted_and_failed_records(run, tmp_path):
+    result = run(
+        "convert",
+        INVALID / "wrong-unit.json",
+        RECORDS / "sparse-pack.json",
+        RECORDS / "lfp-storage-pack.json",
+        "--out",
+        tmp_path / "out",
+    )
+    assert result.exit_code == 1
+    assert result.stdout.splitlines()[-1] == "2 converted, 1 failed"
+    assert "wrong-unit.json: " in result.stderr and "converted" not in result.stderr
+
+
+def test_many_records_keep_standard_output_for_gap_tables(run, tmp_path):
+    records = [
+        "sparse-pack.json",
+        "lfp-storage-pack.json",
+        "echelon-pack.json",
+        "end-of-life-pack.json",
+        "vin-repair-pack.json",
+    ]
+    result = run("convert", *(RECORDS / r for r in records), "--out", tmp_path / "out")
+    assert result.exit_code == 0, result.output
+    # The progress bar goes to stderr: stdout holds the five gap tables and the summary.
+    assert "record/s" not in result.stdout and "%|" not in result.stdout
+    assert result.stdout.count("readiness") == 5
+    assert result.stdout.splitlines()[-1] == "5 converted, 0 failed"
+
+
+def test_a_jwt_run_keeps_the_data_integrity_credentials(run, tmp_path):
+    assert run("init").exit_code == 0
+    out = tmp_path / "out"
+    record = RECORDS / "ncm-ev-pack.json"
+    assert run("convert", record, "--out", out, "--sign", "--quiet").exit_code == 0
+    (folder,) = out.iterdir()
+    before = {p.name: p.read_bytes() for p in folder.glob("*.vc.jsonld")}
+    own = folder / "notes.txt"  # a file of the user's own
+    own.write_text("kept\n", encoding="utf-8")
+    result = run("convert", record, "--out", out, "--sign", "--format", "jwt", "--quiet")
+    assert result.exit_code == 0, result.output
+    assert {p.name: p.read_bytes() for p in folder.glob("*.vc.jsonld")} == before
+    assert len(list(folder.glob("*.vc.jwt"))) == 4
+    assert own.read_text(encoding="utf-8") == "kept\n"
+    assert [p.name for p in out.iterdir()] == [folder.name]  # no staging left behind
+
+
+def test_a_second_record_of_one_battery_is_written_beside_with_a_warning(run, tmp_path):
+    out = tmp_path / "out"
+    result = run(
+        "convert",
+        RECORDS / "ncm-ev-pack.json",
+        RECORDS / "ncm-ev-pack.xml",
+        "--out",
+        out,
+        "--quiet",
+    )
+    assert result.exit_code == 0, result.output
+    code = json.loads((RECORDS / "ncm-ev-pack.json").read_text(encoding="utf-8"))["battery"]["code"]
+    assert sorted(p.name for p in out.iterdir()) == [code, f"{code}-2"]
+    for name in (code, f"{code}-2"):
+        assert (out / name / "passport-annex-xiii-1.jsonld").is_file()
+    assert f"warning: {RECORDS / 'ncm-ev-pack.xml'}: battery {code} already converted" in (
+        result.stderr
+    )
+    assert str(RECORDS / "ncm-ev-pack.json") in result.stderr
+    assert result.stdout == "2 converted, 0 failed\n"

@@ -36,6 +36,7 @@ from gateway.records.reader import read_record_file
 from gateway.services import draft_passport, sign_passport
 from gateway.telemetry import aggregate_frames, merge_usage, parameters_from_record
 from gateway.telemetry import gbt32960_encode as enc
+from gateway.transform.aas import AASX
 from tests.helpers import (
     APPROVAL,
     GatewayRunner,
@@ -314,7 +315,7 @@ def test_api_responses_carry_no_identifier(tmp_path, record, merged):
     def check(response, status=200, also=withheld):
         assert response.status_code == status, response.get_data(as_text=True)
         seen.append(response.request.path)
-        if response.mimetype == "application/zip":
+        if response.mimetype in ("application/zip", AASX):
             with zipfile.ZipFile(io.BytesIO(response.get_data())) as archive:
                 for name in archive.namelist():
                     assert_no_leak(archive.read(name).decode("utf-8"), record, also)
@@ -341,8 +342,25 @@ def test_api_responses_carry_no_identifier(tmp_path, record, merged):
                 api.get(f"/passports/{issued_code}", headers={**headers, "Accept": "text/html"}),
                 also=also,
             )
-        check(api.get(f"/passports/{issued_code}/gaps", headers=keys["exporter"]), also=also)
-        check(api.get(f"/passports/{issued_code}/evidence", headers=keys["exporter"]), also=also)
+            # The Asset Administration Shell views (JSON and AASX) and the label.
+            check(
+                api.get(
+                    f"/passports/{issued_code}",
+                    headers={**headers, "Accept": "application/aas+json"},
+                ),
+                also=also,
+            )
+            check(api.get(f"/passports/{issued_code}/aasx", headers=headers), also=also)
+            check(api.get(f"/passports/{issued_code}/label", headers=headers), also=also)
+        check(api.get(f"/passports/{issued_code}/metadata"), also=also)
+        check(
+            api.get(f"/passports/{issued_code}/registration-payload", headers=keys["exporter"]),
+            also=also,
+        )
+        # The issuer's and, read from abroad, an authority's.
+        for role in ("exporter", "authority"):
+            check(api.get(f"/passports/{issued_code}/gaps", headers=keys[role]), also=also)
+            check(api.get(f"/passports/{issued_code}/evidence", headers=keys[role]), also=also)
 
     issued = []
     for number, proof_format in enumerate(("di", "jwt"), start=1):
@@ -376,6 +394,8 @@ def test_api_responses_carry_no_identifier(tmp_path, record, merged):
         )
     )
     check(api.get("/passports", headers=keys["admin"]))
+    for fmt in ("jsonl", "csv"):
+        check(api.get("/registry/payloads", query_string={"format": fmt}, headers=keys["admin"]))
     assert all(i["gaps"]["policy"]["approvals"] == [] for i in issued)
 
     # The exporter's upload page and the batch pages it links to.

@@ -73,8 +73,8 @@ def post_grant() -> Response:
     return _json(services.add_grant(instance(), principal(), body), 201)
 
 
-# Bounded: an id beyond a 64-bit integer cannot exist, and SQLite would overflow on it.
-@bp.post("/grants/<int(min=1, max=9223372036854775807):grant_id>/revoke")
+# Bounded: a larger id cannot exist, and the database would overflow on it.
+@bp.post(f"/grants/<int(min=1, max={services.MAX_ROW_ID}):grant_id>/revoke")
 def revoke_grant(grant_id: int) -> Response:
     body = json_body("GrantRevocation")
     return _json(services.revoke_grant(instance().db, principal(), grant_id, body["reason"]))
@@ -91,7 +91,7 @@ def get_disclosures() -> Response:
         since=request.args.get("since"),
         until=request.args.get("until"),
         tenant=request.args.get("tenant") or None,
-        after=_whole("after", 0, 0, 2**63 - 1),
+        after=_whole("after", 0, 0, services.MAX_ROW_ID),
         limit=limit,
     )
     body = {

@@ -28,8 +28,8 @@ def query_tenant() -> str | None:
     :raises InvalidInput: empty or longer than a tenant name can be.
     """
     value = request.args.get("tenant")
-    if value is not None and not 1 <= len(value) <= MAX_TENANT:
-        raise InvalidInput(f"tenant must be 1-{MAX_TENANT} characters", pointer="tenant")
+    if value is not None and (not 1 <= len(value) <= MAX_TENANT or not value.isprintable()):
+        raise InvalidInput(f"tenant must be 1-{MAX_TENANT} printable characters", pointer="tenant")
     return value
 
 
@@ -50,8 +50,8 @@ def add_approval() -> Response:
     return _json(approval.as_json(), 201)
 
 
-# Bounded: an id beyond a 64-bit integer cannot exist, and SQLite would overflow on it.
-@bp.post("/approvals/<int(min=1, max=9223372036854775807):approval_id>/revoke")
+# Bounded: a larger id cannot exist, and the database would overflow on it.
+@bp.post(f"/approvals/<int(min=1, max={services.MAX_ROW_ID}):approval_id>/revoke")
 def revoke_approval(approval_id: int) -> Response:
     """Revoke an approval at once; audited as ``approval.revoked``."""
     approval = services.revoke_approval(instance().db, principal(), approval_id, query_tenant())

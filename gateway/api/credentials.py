@@ -135,7 +135,7 @@ def add_trusted_issuer() -> Response:
 
 
 # Bounded: an id beyond a 64-bit integer cannot exist, and SQLite would overflow on it.
-@bp.delete("/trusted-issuers/<int(min=1, max=9223372036854775807):entry_id>")
+@bp.delete(f"/trusted-issuers/<int(min=1, max={services.MAX_ROW_ID}):entry_id>")
 def remove_trusted_issuer(entry_id: int) -> Response:
     services.remove_trusted_issuer(instance().db, principal(), entry_id)
     return Response(status=204)

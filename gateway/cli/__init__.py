@@ -66,4 +66,11 @@ class LazyGroup(click.Group):
 @click.version_option(__version__, prog_name="gateway")
 def main() -> None:
     """CN→EU battery passport gateway: decode GB/T 34014 codes, convert national
-    traceability records into EU battery passports, sign and verify them."""
+    traceability records into EU battery passports, sign and verify them.
+
+    \b
+    Commands that keep state use the instance folder named by GATEWAY_HOME (default:
+    ./instance, relative to the current directory), with the database of DATABASE_URL
+    when set. Set GATEWAY_HOME to use one instance from any directory; `gateway init`
+    creates it. Commands that only read refuse an instance that does not exist yet.
+    """

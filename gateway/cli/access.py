@@ -35,7 +35,7 @@ def access() -> None:
 @click.option("--csv", "as_csv", is_flag=True, help="Print the table as CSV, as `set` reads it.")
 def show(as_json: bool, as_csv: bool) -> None:
     """Show the access table in force."""
-    with console_store() as db:
+    with console_store(existing=True) as db:
         table = services.access_table(db)
         text = services.access_table_csv(db) if as_csv else ""
     if as_json:
@@ -97,8 +97,19 @@ def grants() -> None:
     type=click.Choice(PURPOSES),
     help="Art. 77(2)(c)(a) or (b).",
 )
-@click.option("--from", "valid_from", metavar="TIME", help="Valid from (default now).")
-@click.option("--until", "valid_until", required=True, metavar="TIME", help="Valid until.")
+@click.option(
+    "--from",
+    "valid_from",
+    metavar="TIME",
+    help="Valid from: a date (CST) or an RFC 3339 time (default now).",
+)
+@click.option(
+    "--until",
+    "valid_until",
+    required=True,
+    metavar="TIME",
+    help="Valid until: a date (to the end of that day, CST) or an RFC 3339 time.",
+)
 @click.option("--reason", required=True, help="Why (kept with the grant and in the audit log).")
 @click.option("--json", "as_json", is_flag=True, help="Print the grant as JSON.")
 def add(
@@ -168,7 +179,7 @@ def _line(grant: dict[str, Any]) -> str:
 @click.option("--json", "as_json", is_flag=True, help="Print {given, received} as JSON.")
 def list_(tenant: str | None, as_json: bool) -> None:
     """List grants: every tenant's, or those one tenant gave and received."""
-    with console_instance() as instance:
+    with console_instance(existing=True) as instance:
         caller: Principal = (
             services.console_principal(instance, tenant) if tenant else CONSOLE_ADMIN
         )
@@ -218,7 +229,7 @@ def list_disclosures(
     as_json: bool,
 ) -> None:
     """List disclosures, oldest first."""
-    with console_instance() as instance:
+    with console_instance(existing=True) as instance:
         entries = services.list_disclosures(
             instance,
             CONSOLE_ADMIN,

@@ -113,7 +113,7 @@ def list_(tenant: str | None, as_json: bool) -> None:
     """List export approvals, revoked and expired ones included."""
     from gateway.services import CONSOLE_ADMIN, list_approvals
 
-    with console_store() as db:
+    with console_store(existing=True) as db:
         found = list_approvals(db, CONSOLE_ADMIN, tenant)
     rows = [a.as_json() for a in found]
     if as_json:

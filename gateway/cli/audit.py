@@ -9,21 +9,16 @@ from contextlib import ExitStack, contextmanager
 import click
 
 from gateway import services
+from gateway.cli.console import console_settings
 from gateway.errors import GatewayError
-from gateway.settings import Settings
 
 
 @contextmanager
 def _database() -> Iterator[services.Database]:
     """The configured database as it is: reading the log must not migrate or create it."""
     with ExitStack() as stack:
+        settings = console_settings(existing=True)
         try:
-            settings = Settings.load()
-            if not settings.has_store:
-                raise click.ClickException(
-                    f"no database in {settings.home} (and no DATABASE_URL): nothing to "
-                    "check; run `gateway init` first"
-                )
             database = stack.enter_context(services.open_store(settings, migrate=False))
         except GatewayError as exc:
             raise click.ClickException(str(exc)) from exc

@@ -1,7 +1,10 @@
 """What every console command shares: the instance's store or whole instance opened from
 the settings, and JSON output.
 
-A ``GatewayError`` while opening becomes a one-line message and exit status 1.
+A ``GatewayError`` while opening becomes a one-line message and exit status 1. A command
+that only reads opens with ``existing=True``: on an instance that has no store yet it
+fails naming the folder, instead of creating an empty store and answering from it (an
+empty audit log read as "intact", an empty tenant list as "no tenants").
 """
 
 from __future__ import annotations
@@ -18,21 +21,43 @@ from gateway.errors import GatewayError
 from gateway.settings import Settings
 
 
-@contextmanager
-def console_store() -> Iterator[services.Database]:
-    """The configured database, migrated."""
+def console_settings(*, existing: bool = False) -> Settings:
+    """The settings; with ``existing``, only those of an instance that has a store.
+
+    :raises click.ClickException: unreadable settings, or (``existing``) no store: the
+        message names the instance folder and how to create it or point at another.
+    """
     try:
-        with services.open_store(Settings.load()) as database:
+        settings = Settings.load()
+    except GatewayError as exc:
+        raise click.ClickException(str(exc)) from exc
+    if existing and not settings.has_store:
+        raise click.ClickException(
+            f"no instance at {settings.home.resolve()} (no gateway.sqlite there and no "
+            "DATABASE_URL): create it with `gateway init`, or set GATEWAY_HOME to the "
+            "instance folder"
+        )
+    return settings
+
+
+@contextmanager
+def console_store(*, existing: bool = False) -> Iterator[services.Database]:
+    """The configured database, migrated; with ``existing``, only one that exists."""
+    settings = console_settings(existing=existing)
+    try:
+        with services.open_store(settings) as database:
             yield database
     except GatewayError as exc:
         raise click.ClickException(str(exc)) from exc
 
 
 @contextmanager
-def console_instance() -> Iterator[services.Instance]:
-    """The configured instance (store, keys, status lists), released afterwards."""
+def console_instance(*, existing: bool = False) -> Iterator[services.Instance]:
+    """The configured instance (store, keys, status lists), released afterwards; with
+    ``existing``, only one whose store exists."""
+    settings = console_settings(existing=existing)
     try:
-        instance = services.open_instance(Settings.load())
+        instance = services.open_instance(settings)
     except GatewayError as exc:
         raise click.ClickException(str(exc)) from exc
     try:

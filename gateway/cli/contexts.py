@@ -39,10 +39,10 @@ def export(directory: Path) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the entries as JSON.")
 def list_(as_json: bool) -> None:
     """List every context the verifier serves, with its SHA-256."""
-    from gateway.services import context_listing, open_store
-    from gateway.settings import Settings
+    from gateway.cli.console import console_store
+    from gateway.services import context_listing
 
-    with open_store(Settings.load()) as db:
+    with console_store(existing=True) as db:
         rows = context_listing(db)
     if as_json:
         click.echo(json.dumps(rows, indent=2))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import sys
 import tempfile
@@ -83,7 +84,7 @@ PROGRESS_FROM = 5
     "EN 18223 DppMetadata): passport.aas.json, passport.aasx and passport.aas-report.json "
     "(filled and missing template elements). Every Annex XIII point: the exporter's own view.",
 )
-@click.option("--quiet", is_flag=True, help="Print no gap tables.")
+@click.option("--quiet", is_flag=True, help="Print no gap tables (the closing summary line stays).")
 def convert(
     records: tuple[Path, ...],
     out_dir: Path | None,
@@ -110,6 +111,13 @@ def convert(
     POST /passports/batch does: status lists, audit log (OUT, if given, then gets the
     stored credentials and gaps.json). A record that fails writes nothing; the exit
     status is 1 if any record failed.
+
+    Files already in OUT/<code>/ that this run does not write stay (so a --format jwt
+    run keeps the Data Integrity credentials of an earlier one). A second record of the
+    same battery in one run (its JSON and XML forms) goes to OUT/<code>-2/, with a
+    warning. The report of the run goes to standard output: the gap tables and a closing
+    "N converted, M failed" line (which --quiet keeps); errors, warnings and the
+    progress bar go to standard error.
     """
     if store:
         if batterypass or aas:
@@ -142,6 +150,7 @@ def convert(
     except GatewayError as exc:
         raise click.ClickException(str(exc)) from exc
     failed = 0
+    folders = _Folders(out_dir)
     bar = tqdm(records, unit="record", disable=len(records) < PROGRESS_FROM, file=sys.stderr)
     for path in bar:
         try:
@@ -173,11 +182,10 @@ def convert(
             failed += 1
             click.echo(f"{path}: {exc}", err=True)
             continue
-        _write_folder(out_dir / draft.battery_code, files)
+        _write_folder(folders.claim(draft.battery_code, path, bar), files)
         if not quiet:
             bar.write(gap_table(draft.gaps), file=sys.stdout)
-    if failed:
-        raise SystemExit(1)
+    _finish(len(records), failed)
 
 
 def _batterypass_files(draft: PassportDraft, record: Mapping[str, Any]) -> dict[str, Any]:
@@ -252,6 +260,7 @@ def _store(
                 yield number, exc
 
     failed = 0
+    folders = _Folders(out_dir) if out_dir is not None else None
     try:
         outcomes = issue_many(
             instance, items(), principal=caller, mapping=mapping, proof_format=proof_format
@@ -281,18 +290,50 @@ def _store(
                 f"{proof_format}, {passport.mapping_set}@{passport.mapping_version})",
                 file=sys.stdout,
             )
-            if out_dir is not None:
+            if folders is not None:
                 suffix = "vc.jsonld" if proof_format == "di" else "vc.jwt"
                 files: dict[str, Any] = {
                     f"passport-{name}.{suffix}": credential
                     for name, credential in issued.credentials.items()
                 }
                 files["gaps.json"] = passport.gaps
-                _write_folder(out_dir / passport.battery_code, files)
+                _write_folder(folders.claim(passport.battery_code, path, bar), files)
             if not quiet:
                 bar.write(gap_table(passport.gaps), file=sys.stdout)
     finally:
         instance.db.dispose()
+    _finish(len(records), failed)
+
+
+class _Folders:
+    """The per-battery output folders of one run: a battery met a second time (its JSON
+    and XML forms, say) is written beside the first, never over it."""
+
+    def __init__(self, out_dir: Path) -> None:
+        self.out_dir = out_dir
+        self.sources: dict[str, Path] = {}  # folder name -> the record written there
+
+    def claim(self, code: str, source: Path, bar: Any) -> Path:
+        """The folder for ``code``'s output from ``source``, warning on stderr when the
+        battery already has a folder from this run."""
+        name, number = code, 1
+        while name in self.sources:
+            number += 1
+            name = f"{code}-{number}"
+        if number > 1:
+            bar.write(
+                f"warning: {source}: battery {code} already converted in this run from "
+                f"{self.sources[code]}; written beside it to {self.out_dir / name}",
+                file=sys.stderr,
+            )
+        self.sources[name] = source
+        return self.out_dir / name
+
+
+def _finish(total: int, failed: int) -> None:
+    """Close the run with its summary line on standard output (also under --quiet), so
+    a script that keeps the report has the count; exit 1 if any failed."""
+    click.echo(f"{total - failed} converted, {failed} failed")
     if failed:
         raise SystemExit(1)
 
@@ -310,7 +351,8 @@ def _one_line(exc: GatewayError) -> str:
 
 
 def _write_folder(target: Path, files: dict[str, Any]) -> None:
-    """Write all files of one battery or none: build beside the target, then swap."""
+    """Write all files of one battery or none: build them beside the target, then move
+    each in. Files of the target that are not among ``files`` are left as they are."""
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
     try:
@@ -324,9 +366,9 @@ def _write_folder(target: Path, files: dict[str, Any]) -> None:
                 else json.dumps(content, ensure_ascii=False, indent=2)
             )
             (staging / name).write_text(text + "\n", encoding="utf-8")
-        if target.exists():
-            shutil.rmtree(target)
-        staging.rename(target)
+        target.mkdir(exist_ok=True)
+        for name in files:
+            os.replace(staging / name, target / name)
     finally:
         if staging.exists():
             shutil.rmtree(staging)

@@ -26,11 +26,12 @@ def evidence(code: str, out_file: Path) -> None:
     The same passport state always gives the same bytes. The export is recorded in the
     audit log; the package's SHA-256 is printed.
     """
+    from gateway.cli.console import console_settings
     from gateway.services import CONSOLE_ADMIN, evidence_package, open_instance
-    from gateway.settings import Settings
 
+    settings = console_settings(existing=True)
     try:
-        instance = open_instance(Settings.load())
+        instance = open_instance(settings)
     except GatewayError as exc:
         raise click.ClickException(str(exc)) from exc
     try:

@@ -86,11 +86,16 @@ def show(ref: str, as_json: bool) -> None:
 @click.option(
     "--from", "base", required=True, metavar="VERSION", help="Published version to start from."
 )
-def draft(ref: str, base: str) -> None:
+@json_option
+def draft(ref: str, base: str, as_json: bool) -> None:
     """Create a draft SET@VERSION from a published version of the same set."""
     set_id, _, version = ref.partition("@")
     _workflow().create_draft(set_id, version, base)
-    click.echo(f"draft {ref} created from {set_id}@{base}")
+    _emit(
+        {"mapping": ref, "status": "draft", "from": f"{set_id}@{base}"},
+        as_json,
+        f"draft {ref} created from {set_id}@{base}",
+    )
 
 
 @mappings.command("edit")
@@ -227,40 +232,57 @@ def impact(
 
 @mappings.command()
 @click.argument("ref", metavar="SET@VERSION")
-def publish(ref: str) -> None:
+@json_option
+def publish(ref: str, as_json: bool) -> None:
     """Publish a valid draft; it can never change afterwards."""
     table = _workflow().publish(ref)
-    click.echo(f"published {table.ref} {table.content_hash}")
+    _emit(
+        {"mapping": table.ref, "status": "published", "hash": table.content_hash},
+        as_json,
+        f"published {table.ref} {table.content_hash}",
+    )
 
 
 @mappings.command()
 @click.argument("ref", metavar="SET@VERSION")
-def deprecate(ref: str) -> None:
+@json_option
+def deprecate(ref: str, as_json: bool) -> None:
     """Mark a published version deprecated (it stays readable and verifiable)."""
     _workflow().deprecate(ref)
-    click.echo(f"deprecated {ref}")
+    _emit({"mapping": ref, "status": "deprecated"}, as_json, f"deprecated {ref}")
 
 
 @mappings.command()
 @click.argument("ref", metavar="SET@VERSION")
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
-def export(ref: str, file: Path) -> None:
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help="Print {mapping, file} as JSON (with FILE -, the TSV goes to standard output as it is).",
+)
+def export(ref: str, file: Path, as_json: bool) -> None:
     """Write a version as SSSOM TSV (``-`` for standard output)."""
     text = _workflow().export(ref)
     if str(file) == "-":
         click.echo(text, nl=False)
     else:
         file.write_text(text, encoding="utf-8")
-        click.echo(f"wrote {file}")
+        _emit({"mapping": ref, "file": str(file)}, as_json, f"wrote {file}")
 
 
 @mappings.command("import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--base", metavar="VERSION", help="Published version the file derives from.")
-def import_(file: Path, base: str | None) -> None:
+@json_option
+def import_(file: Path, base: str | None, as_json: bool) -> None:
     """Load an SSSOM TSV file as a draft (set and version from its metadata)."""
     table = _workflow().import_draft(file.read_text(encoding="utf-8"), base_version=base)
-    click.echo(f"draft {table.ref} imported {table.content_hash}")
+    _emit(
+        {"mapping": table.ref, "status": "draft", "hash": table.content_hash},
+        as_json,
+        f"draft {table.ref} imported {table.content_hash}",
+    )
 
 
 def coverage(mapping_set: MappingSet) -> dict[str, Any]:

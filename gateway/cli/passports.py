@@ -35,6 +35,7 @@ def list_(
     tenant: str | None, status: str | None, after: str | None, limit: int, as_json: bool
 ) -> None:
     """List stored passports in id order, as the API's GET /passports does."""
+    from gateway.cli.console import console_settings
     from gateway.services import (
         CONSOLE_ADMIN,
         console_principal,
@@ -42,10 +43,10 @@ def list_(
         open_instance,
         passport_summary,
     )
-    from gateway.settings import Settings
 
+    settings = console_settings(existing=True)
     try:
-        instance = open_instance(Settings.load())
+        instance = open_instance(settings)
     except GatewayError as exc:
         raise click.ClickException(str(exc)) from exc
     try:

@@ -44,7 +44,7 @@ def registry() -> None:
 )
 def export(tenant: str | None, fmt: str, unregistered: bool, output: Path | None) -> None:
     """Write the registration payload of every passport, one per line (or CSV row)."""
-    with console_instance() as instance:
+    with console_instance(existing=True) as instance:
         rows = services.payload_rows(
             instance, services.CONSOLE_ADMIN, tenant=tenant, unregistered=unregistered
         )
@@ -122,7 +122,7 @@ def record(
 @click.option("--json", "as_json", is_flag=True, help="Print metadata, payload and registrations.")
 def show(code: str, as_json: bool) -> None:
     """The EN 18223 metadata, the registration payload and the registrations of CODE."""
-    with console_instance() as instance:
+    with console_instance(existing=True) as instance:
         data: dict[str, Any] = {
             "metadata": services.passport_metadata(instance, code),
             "payload": services.passport_payload(instance, services.CONSOLE_ADMIN, code),

@@ -55,7 +55,7 @@ def show(tenant: str, as_json: bool) -> None:
     """Show the tenant's policy: version, policy applied, rules."""
     from gateway.services import CONSOLE_ADMIN, tenant_policy
 
-    with console_store() as db:
+    with console_store(existing=True) as db:
         _show(tenant_policy(db, CONSOLE_ADMIN, tenant), as_json)
 
 

@@ -30,7 +30,7 @@ def create(name: str) -> None:
 @tenants.command("list")
 def list_() -> None:
     """List tenants."""
-    with console_store() as db:
+    with console_store(existing=True) as db:
         rows = services.tenant_listing(db)
     for tenant in rows:
         click.echo(f"{tenant.id}\t{tenant.name}\t{tenant.created_at:%Y-%m-%dT%H:%M:%SZ}")
@@ -40,7 +40,7 @@ def list_() -> None:
 @click.argument("name")
 def keys(name: str) -> None:
     """List the API keys of tenant NAME (prefixes only; secrets are never kept)."""
-    with console_store() as db:
+    with console_store(existing=True) as db:
         rows = services.tenant_keys(db, name)
     for key in rows:
         state = f"revoked {key.revoked_at:%Y-%m-%dT%H:%M:%SZ}" if key.revoked_at else "active"

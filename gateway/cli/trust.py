@@ -26,7 +26,7 @@ def trust() -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the entries as JSON.")
 def list_(tenant: str | None, every: bool, as_json: bool) -> None:
     """List the instance-wide entries (and a tenant's, or all)."""
-    with console_store() as db:
+    with console_store(existing=True) as db:
         entries = services.trust_entries(db, tenant, every_tenant=every)
     if as_json:
         click.echo(json.dumps([e.as_json() for e in entries], indent=2))

@@ -15,13 +15,13 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, datetime
 from typing import Any, Literal, get_args
 
 from gateway import invisible_chars
-from gateway.codes.gbt32960 import BEIJING
 from gateway.errors import InvalidInput
 from gateway.policy.categories import CATEGORIES, is_category
+from gateway.validity import parse_bound
 
 Kind = Literal["security_assessment", "standard_contract_filing", "certification", "exemption"]
 #: The legal routes out of China an approval can stand for.
@@ -29,9 +29,6 @@ KINDS: tuple[Kind, ...] = get_args(Kind)
 MAX_REFERENCE = 100
 MAX_AUTHORITY = 200
 _SHA256 = re.compile(r"[0-9a-f]{64}")
-_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
-# RFC 3339 date-time with a UTC offset (fractions of a second allowed).
-_DATETIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?(Z|[+-]\d{2}:\d{2})")
 _TIMESTAMP = "%Y-%m-%dT%H:%M:%SZ"
 
 
@@ -121,30 +118,6 @@ def _text(value: object, pointer: str, limit: int) -> str:
     return text
 
 
-def parse_moment(value: object, pointer: str, *, end: bool = False) -> datetime:
-    """A validity bound: an RFC 3339 date-time with its offset, or a date, which means
-    that whole day in China Standard Time (UTC+08:00), the time of the authorities that
-    issue approvals.
-
-    :param end: the bound is an end: a date means the end of that day.
-    :raises InvalidInput: neither form, or not a real date.
-    """
-    text = value if isinstance(value, str) else ""
-    try:
-        if _DATE.fullmatch(text):
-            day = date.fromisoformat(text) + timedelta(days=1 if end else 0)
-            return datetime.combine(day, time(), BEIJING).astimezone(UTC)
-        if _DATETIME.fullmatch(text):
-            return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(UTC)
-    except ValueError:
-        pass
-    raise InvalidInput(
-        f"{pointer}: must be a date (YYYY-MM-DD, a whole day in China Standard Time) or an "
-        "RFC 3339 date-time with its offset",
-        pointer=pointer,
-    )
-
-
 def check_approval(data: Mapping[str, Any]) -> NewApproval:
     """Check an approval as the API body and the CLI give it: ``kind``, ``reference``,
     ``authority``, ``categories``, ``validFrom``, ``validUntil``, ``documentSha256``.
@@ -165,8 +138,8 @@ def check_approval(data: Mapping[str, Any]) -> NewApproval:
                 f"/categories/{i}: not a data category (one of {', '.join(CATEGORIES)})",
                 pointer=f"/categories/{i}",
             )
-    start = parse_moment(data.get("validFrom"), "/validFrom")
-    until = parse_moment(data.get("validUntil"), "/validUntil", end=True)
+    start = parse_bound(data.get("validFrom"), "/validFrom")
+    until = parse_bound(data.get("validUntil"), "/validUntil", end=True)
     if until <= start:
         raise InvalidInput("/validUntil: must be after validFrom", pointer="/validUntil")
     digest = data.get("documentSha256")

@@ -120,9 +120,10 @@ from gateway.services.trust import (
 )
 from gateway.services.whitelist import import_whitelist, instance_whitelist
 from gateway.store import Database
-from gateway.store.tables import PASSPORT_STATUSES
+from gateway.store.tables import MAX_ROW_ID, PASSPORT_STATUSES
 
 __all__ = [
+    "MAX_ROW_ID",
     "BULK_STATUS_CHUNK",
     "CONSOLE_ADMIN",
     "PASSPORT_STATUSES",

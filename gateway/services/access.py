@@ -19,7 +19,7 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
-from typing import Any
+from typing import Any, TypeGuard
 
 from gateway import annex_xiii, auth
 from gateway.access import disclosure
@@ -43,7 +43,8 @@ from gateway.store.approvals import Approvals
 from gateway.store.disclosures import Disclosures, NewDisclosure, StoredDisclosure
 from gateway.store.grants import Grants, NewGrant, StoredGrant
 from gateway.store.passports import StoredPassport
-from gateway.store.tables import utcnow
+from gateway.store.tables import MAX_ROW_ID, utcnow
+from gateway.validity import parse_bound
 
 #: Longest battery code looked up (GB/T 34014 codes have 24 characters).
 MAX_CODE = 64
@@ -326,7 +327,7 @@ def _issuer_of(
     session: Any, caller: Principal, named: object, passport: StoredPassport | None
 ) -> int:
     """The issuing tenant a grant is given for."""
-    if named is not None and not isinstance(named, str):
+    if named is not None and not _tenant_name(named):
         raise InvalidInput("issuer is a tenant name", pointer="/issuer")
     if not auth.may_administer(caller):
         if named is not None and named != caller.tenant_name:
@@ -344,19 +345,24 @@ def _issuer_of(
     return caller.tenant_id
 
 
+def _tenant_name(name: object) -> TypeGuard[str]:
+    """Whether ``name`` could name a tenant (PostgreSQL refuses NUL even to compare)."""
+    return isinstance(name, str) and 1 <= len(name) <= MAX_TENANT_NAME and name.isprintable()
+
+
 def _grantee(session: Any, grantee: object) -> tuple[int | None, int | None]:
     if not isinstance(grantee, dict) or len(grantee) != 1:
         raise InvalidInput('name the grantee: {"tenant": NAME} or {"key": ID}', pointer="/grantee")
     if "tenant" in grantee:
         name = grantee["tenant"]
-        if not isinstance(name, str) or not name:
+        if not _tenant_name(name):
             raise InvalidInput("a tenant is named by its name", pointer="/grantee/tenant")
         try:
             return Tenants(session).get(name).id, None
         except NotFound:
             raise InvalidInput(f"no tenant named {name!r}", pointer="/grantee/tenant") from None
     key = grantee.get("key")
-    if not isinstance(key, int) or isinstance(key, bool) or not 1 <= key < 2**63:
+    if not isinstance(key, int) or isinstance(key, bool) or not 1 <= key <= MAX_ROW_ID:
         raise InvalidInput("a key is named by its id", pointer="/grantee/key")
     if not Grants(session).live_key(key):
         raise InvalidInput(f"no live API key {key}", pointer="/grantee/key")
@@ -383,8 +389,10 @@ def add_grant(
     purpose = rules.check_purpose(body.get("purpose"))
     reason = rules.check_reason(body.get("reason"))
     now = utcnow()
-    start = rules.parse_time(body["validFrom"], "/validFrom") if "validFrom" in body else now
-    validity = rules.check_validity(start, rules.parse_time(body.get("validUntil"), "/validUntil"))
+    start = parse_bound(body["validFrom"], "/validFrom") if "validFrom" in body else now
+    validity = rules.check_validity(
+        start, parse_bound(body.get("validUntil"), "/validUntil", end=True)
+    )
     if validity.end <= now:
         raise InvalidInput("validUntil is in the past", pointer="/validUntil")
     points_given = body.get("points")
@@ -503,14 +511,16 @@ def list_disclosures(
     :raises NotFound: no such tenant.
     """
     caller = auth.require(principal, auth.may_issue(principal), "read the disclosure log")
-    if tenant is not None and len(tenant) > MAX_TENANT_NAME:
-        raise InvalidInput("no tenant has so long a name", pointer="tenant")
+    if tenant is not None and (len(tenant) > MAX_TENANT_NAME or not tenant.isprintable()):
+        raise InvalidInput("no tenant has such a name", pointer="tenant")
     if battery_code is not None and len(battery_code) > MAX_CODE:
         raise InvalidInput(
             f"a battery code is at most {MAX_CODE} characters", pointer="batteryCode"
         )
-    start = rules.parse_time(since, "since") if since is not None else None
-    end = rules.parse_time(until, "until") if until is not None else None
+    if not 0 <= after <= MAX_ROW_ID:
+        raise InvalidInput(f"after must be between 0 and {MAX_ROW_ID}", pointer="after")
+    start = parse_bound(since, "since") if since is not None else None
+    end = parse_bound(until, "until", end=True) if until is not None else None
     with instance.db.reading() as session:
         if auth.may_administer(caller):
             scope = Tenants(session).get(tenant).id if tenant else None

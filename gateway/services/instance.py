@@ -16,6 +16,7 @@ from gateway.credentials.status_list import (
     documents_source,
 )
 from gateway.errors import (
+    NotFound,
     SigningKeyError,
     StatusListError,
 )
@@ -54,7 +55,15 @@ class Instance:
         return self.settings.base_url.rstrip("/")
 
     def passport_id(self, code: str) -> str:
-        """The passport URL of a battery code (DESIGN §5 Identifiers)."""
+        """The passport URL of a battery code (DESIGN §5 Identifiers).
+
+        :raises NotFound: a code with a control or invisible character, which no passport
+            has (and PostgreSQL cannot even compare: it refuses NUL in text).
+        """
+        if not code.isprintable():
+            raise NotFound(
+                "no passport for a battery code with unprintable characters", pointer="code"
+            )
         return f"{self.base_url}/passports/{code}"
 
     def mapping(self, ref: str) -> MappingSet:

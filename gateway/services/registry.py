@@ -421,8 +421,11 @@ def _time(value: object, name: str) -> datetime:
         moment = None
     if moment is None or moment.tzinfo is None:
         raise InvalidInput(f"/{name}: an RFC 3339 date-time with its offset", pointer=f"/{name}")
-    moment = moment.astimezone(UTC)
-    if not REGISTRY_OPENED <= moment <= datetime.now(UTC) + timedelta(minutes=5):
+    try:
+        moment = moment.astimezone(UTC)
+    except OverflowError:  # 0001-01-01T00:00:00+14:00: no UTC year 1-9999
+        moment = None
+    if moment is None or not REGISTRY_OPENED <= moment <= datetime.now(UTC) + timedelta(minutes=5):
         raise InvalidInput(
             f"/{name}: must lie between the registry's opening (2026-07-20) and now",
             pointer=f"/{name}",

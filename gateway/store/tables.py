@@ -39,6 +39,10 @@ from gateway.credentials.formats import PROOF_FORMATS
 from gateway.errors import Conflict
 from gateway.policy.approvals import KINDS as APPROVAL_KINDS
 
+#: Largest id of a row with an integer key (grants, approvals, disclosures, keys, trust
+#: list entries): the columns are 32-bit on PostgreSQL, which refuses a larger number
+#: even to compare, so routes bound their ids by it.
+MAX_ROW_ID = 2**31 - 1
 PASSPORT_STATUSES = ("active", "revoked", "suspended", "superseded")
 STATUS_PURPOSES = ("revocation", "suspension")
 MAPPING_STATUSES = ("draft", "published", "deprecated")

@@ -20,6 +20,7 @@ from gateway.access.table import (
     parse_csv,
 )
 from gateway.errors import InvalidInput
+from gateway.validity import parse_bound
 
 SHIPPED = (TABLES_DIR / "art77-2-1.0.0.csv").read_text(encoding="utf-8")
 
@@ -125,12 +126,25 @@ def test_grant_purposes_are_those_of_article_77_2_c() -> None:
 
 
 def test_grant_times_and_validity() -> None:
-    assert rules.parse_time("2026-01-01", "/validFrom") == datetime(2026, 1, 1, tzinfo=UTC)
-    assert rules.parse_time("2026-01-01T08:00:00+08:00", "/x") == datetime(2026, 1, 1, tzinfo=UTC)
-    assert rules.parse_time("2026-01-01T00:00:00z", "/x") == datetime(2026, 1, 1, tzinfo=UTC)
-    for bad in ("2026-01-01T00:00:00", "soon", "", "2026-01-01" + " " * 40, 20260101, None):
+    # A date is a whole day in China Standard Time: "until 2026-01-01" includes that day.
+    assert parse_bound("2026-01-01", "/validFrom") == datetime(2025, 12, 31, 16, tzinfo=UTC)
+    assert parse_bound("2026-01-01", "/validUntil", end=True) == datetime(
+        2026, 1, 1, 16, tzinfo=UTC
+    )
+    assert parse_bound("2026-01-01T08:00:00+08:00", "/x") == datetime(2026, 1, 1, tzinfo=UTC)
+    assert parse_bound("2026-01-01T00:00:00z", "/x") == datetime(2026, 1, 1, tzinfo=UTC)
+    for bad in (
+        "2026-01-01T00:00:00",
+        "soon",
+        "",
+        "2026-01-01" + " " * 40,
+        "0001-01-01T00:00:00+14:00",
+        "2026-02-30",
+        20260101,
+        None,
+    ):
         with pytest.raises(InvalidInput):
-            rules.parse_time(bad, "/x")
+            parse_bound(bad, "/x")
     start = datetime(2026, 1, 1, tzinfo=UTC)
     period = rules.check_validity(start, start + timedelta(days=1))
     assert period.holds(start) and not period.holds(start + timedelta(days=1))

@@ -142,6 +142,7 @@ def test_filters_and_pages(api, parties) -> None:
     for query, pointer in (
         ({"since": "yesterday"}, "since"),
         ({"until": "2026-13-01"}, "until"),
+        ({"since": "0001-01-01T00:00:00+14:00"}, "since"),
         ({"limit": 0}, "limit"),
         ({"limit": "1001"}, "limit"),
         ({"after": "-1"}, "after"),

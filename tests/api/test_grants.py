@@ -52,7 +52,7 @@ def test_give_list_and_revoke_a_grant(api, api_app, world) -> None:
     grant = created.get_json()
     assert grant["issuer"] == "acme" and grant["grantee"] == {"tenant": "recycler"}
     assert grant["points"] == [2, 4] and grant["state"] == "active"
-    assert grant["validFrom"] == "2026-01-01T00:00:00Z"
+    assert grant["validFrom"] == "2025-12-31T16:00:00Z"
     assert grant["validUntil"] == "2030-12-31T15:59:59Z"
     assert api.get("/grants", headers=world["exporter"]).get_json()["given"] == [grant]
     assert api.get("/grants", headers=world["recycler"]).get_json() == {
@@ -113,12 +113,15 @@ def test_who_may_give_grants(api, world) -> None:
         ({"points": []}, 422, "/points"),
         ({"points": ["2"]}, 422, "/points/0"),
         ({"validFrom": "2030-01-01", "validUntil": "2029-01-01"}, 422, "/validUntil"),
-        ({"validFrom": "2026-01-01", "validUntil": "2026-01-01"}, 422, "/validUntil"),
+        ({"validFrom": "2026-01-01", "validUntil": "2025-12-31"}, 422, "/validUntil"),
         ({"validFrom": "2020-01-01", "validUntil": "2031-01-01"}, 422, "/validUntil"),
         ({"validFrom": "2020-01-01", "validUntil": "2021-01-01"}, 422, "/validUntil"),
         ({"validUntil": "next year"}, 422, "/validUntil"),
         ({"validUntil": "2030-12-31T12:00:00"}, 422, "/validUntil"),
         ({"validFrom": "２０２６-01-01"}, 422, "/validFrom"),
+        ({"validFrom": "0001-01-01T00:00:00+14:00"}, 422, "/validFrom"),
+        ({"validUntil": "9999-12-31T23:59:59-14:00"}, 422, "/validUntil"),
+        ({"validUntil": "9999-12-31T24:00:00Z"}, 422, "/validUntil"),
         ({"grantee": {"tenant": "nobody"}}, 422, "/grantee/tenant"),
         ({"grantee": {"key": 999}}, 422, "/grantee/key"),
         ({"grantee": {"tenant": "recycler", "key": 1}}, 422, "/grantee"),

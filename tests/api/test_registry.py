@@ -220,6 +220,7 @@ LATER = (datetime.now(UTC) + timedelta(days=2)).isoformat()
         ({"registeredAt": "2026-07-19T23:00:00+00:00"}, "/registeredAt"),
         ({"registeredAt": LATER}, "/registeredAt"),
         ({"registeredAt": "yesterday"}, "/registeredAt"),
+        ({"registeredAt": "0001-01-01T00:00:00+14:00"}, "/registeredAt"),
         ({"proof": {"fileName": "p.pdf"}}, "/proof"),
         ({"proof": {"fileName": "p.pdf", "sha256": "0" * 64, "content": "eA=="}}, "/proof"),
         ({"proof": {"fileName": "../p.pdf", "sha256": "0" * 64}}, "/proof/fileName"),
