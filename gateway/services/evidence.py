@@ -204,13 +204,10 @@ def evidence_package(instance: Instance, code: str, principal: Principal | None)
     :raises NotFound: no passport for this code.
     :raises Conflict: the mapping version no longer has the hash the passport names.
     """
-    passport_id = instance.passport_id(code)
+    instance.passport_id(code)  # an unprintable code has no passport, whoever asks
     auth.require(principal, True, "export an evidence package")
     with instance.db.reading() as session:
-        try:
-            passport = Passports(session).get(passport_id)
-        except NotFound:
-            raise NotFound(f"no passport for battery code {code!r}", pointer="code") from None
+        passport = instance.passport(session, code)
         granted = access.entitlement(session, passport, principal, utcnow())
         caller = auth.require(
             principal, access.may_inspect(granted), "export another tenant's evidence package"

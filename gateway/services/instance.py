@@ -6,6 +6,7 @@ from collections import deque
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import Any
 
 from gateway.credentials.did import Resolver
 from gateway.credentials.keys import KeyStore, SigningKey
@@ -22,8 +23,9 @@ from gateway.errors import (
 )
 from gateway.mapping.model import MappingSet
 from gateway.settings import Settings
-from gateway.store import Database, init_db
+from gateway.store import Database, Passports, init_db
 from gateway.store.db import head_revision
+from gateway.store.passports import StoredPassport
 from gateway.store.status_adapter import DatabaseStatusListStore
 
 #: Where the service's status lists live; the API serves each at this URL.
@@ -65,6 +67,17 @@ class Instance:
                 "no passport for a battery code with unprintable characters", pointer="code"
             )
         return f"{self.base_url}/passports/{code}"
+
+    def passport(self, session: Any, code: str, tenant_id: int | None = None) -> StoredPassport:
+        """The stored passport of a battery code, read in an open session.
+
+        :param tenant_id: only among this tenant's passports (``None``: any tenant's).
+        :raises NotFound: there is none (another tenant's answers the same).
+        """
+        try:
+            return Passports(session).get(self.passport_id(code), tenant_id)
+        except NotFound:
+            raise NotFound(f"no passport for battery code {code!r}", pointer="code") from None
 
     def mapping(self, ref: str) -> MappingSet:
         """A published mapping version; published versions never change, so kept once read.

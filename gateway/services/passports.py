@@ -53,10 +53,7 @@ def find_passport(instance: Instance, code: str) -> StoredPassport:
     :raises NotFound: there is none.
     """
     with instance.db.reading() as session:
-        try:
-            return Passports(session).get(instance.passport_id(code))
-        except NotFound:
-            raise NotFound(f"no passport for battery code {code!r}", pointer="code") from None
+        return instance.passport(session, code)
 
 
 @dataclass(frozen=True)
@@ -86,10 +83,7 @@ def passport_view(
     :raises NotFound: no passport for this code.
     """
     with instance.db.reading() as session:
-        try:
-            passport = Passports(session).get(instance.passport_id(code))
-        except NotFound:
-            raise NotFound(f"no passport for battery code {code!r}", pointer="code") from None
+        passport = instance.passport(session, code)
         granted = access.entitlement(session, passport, principal, utcnow())
         creds = [
             c
@@ -149,10 +143,7 @@ def passport_gaps(instance: Instance, code: str, principal: Principal | None) ->
     """
     auth.require(principal, True, "read a gap report")
     with instance.db.reading() as session:
-        try:
-            passport = Passports(session).get(instance.passport_id(code))
-        except NotFound:
-            raise NotFound(f"no passport for battery code {code!r}", pointer="code") from None
+        passport = instance.passport(session, code)
         granted = access.entitlement(session, passport, principal, utcnow())
     auth.require(principal, access.may_inspect(granted), "read another tenant's gap report")
     return {**access.readable_gaps(passport.gaps, granted), "access": granted.as_json()}

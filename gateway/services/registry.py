@@ -50,7 +50,7 @@ from gateway.auth import Principal
 from gateway.credentials import jcs
 from gateway.credentials.claims import credential_claims
 from gateway.csv_cells import safe_row
-from gateway.errors import Conflict, InvalidInput, NotFound
+from gateway.errors import Conflict, InvalidInput
 from gateway.invisible_chars import INVISIBLE
 from gateway.policy.table import apply_policy
 from gateway.services.instance import Instance
@@ -217,10 +217,7 @@ def require_registrar(principal: Principal | None, what: str) -> Principal:
 def _own_passport(session: Any, instance: Instance, caller: Principal, code: str) -> StoredPassport:
     """The passport of ``code`` if the caller's tenant issued it (an admin: any)."""
     scope = None if auth.may_administer(caller) else caller.tenant_id
-    try:
-        return Passports(session).get(instance.passport_id(code), scope)
-    except NotFound:
-        raise NotFound(f"no passport for battery code {code!r}", pointer="code") from None
+    return instance.passport(session, code, scope)
 
 
 def _facility(session: Any, passport: StoredPassport) -> str | None:
@@ -308,10 +305,7 @@ def passport_metadata(instance: Instance, code: str) -> dict[str, Any]:
     :raises NotFound: no passport for this code.
     """
     with instance.db.reading() as session:
-        try:
-            passport = Passports(session).get(instance.passport_id(code))
-        except NotFound:
-            raise NotFound(f"no passport for battery code {code!r}", pointer="code") from None
+        passport = instance.passport(session, code)
         return en18223.metadata(passport_facts(session, passport))
 
 
