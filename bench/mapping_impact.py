@@ -32,8 +32,8 @@ from gateway.store.passports import NewPassport
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE = ROOT / "fixtures" / "records" / "ncm-ev-pack.json"
 BASE_URL = "https://gw.example"
-BASE = "cn-trace-to-eu-passport@1.0.0"
-DRAFT = "cn-trace-to-eu-passport@1.1.0"
+BASE = "cn-trace-to-eu-passport@1.1.0"
+DRAFT = "cn-trace-to-eu-passport@1.2.0"
 
 
 def fill(workflow: MappingWorkflow, tenant_id: int, count: int) -> None:
@@ -51,7 +51,7 @@ def fill(workflow: MappingWorkflow, tenant_id: int, count: int) -> None:
                     tenant_id=tenant_id,
                     category="ev",
                     mapping_set="cn-trace-to-eu-passport",
-                    mapping_version="1.0.0",
+                    mapping_version="1.1.0",
                     mapping_hash="-",
                     record=record,
                 ),
@@ -84,8 +84,8 @@ def main() -> None:
             tenant_id = Tenants(session).create("bench").id
         workflow = MappingWorkflow(db, actor="bench")
         workflow.sync_shipped()
-        workflow.create_draft("cn-trace-to-eu-passport", "1.1.0", "1.0.0")
-        workflow.edit(DRAFT, change={15: {"predicate_id": "skos:exactMatch"}})
+        workflow.create_draft("cn-trace-to-eu-passport", "1.2.0", "1.1.0")
+        workflow.edit(DRAFT, change={23: {"predicate_id": "skos:exactMatch"}})
         fill(workflow, tenant_id, args.passports)
         run_impact(workflow, tenant_id, args.limit, None)  # warm the caches once
 

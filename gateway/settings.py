@@ -16,7 +16,7 @@ from typing import Any
 
 from gateway.errors import ConfigError
 
-DEFAULT_MAPPING = "cn-trace-to-eu-passport@1.0.0"
+DEFAULT_MAPPING = "cn-trace-to-eu-passport@1.1.0"
 
 
 @dataclass(frozen=True)

@@ -219,6 +219,24 @@ def sensitive_values(record: Mapping[str, Any]) -> list[str]:
     return sorted(set(found))
 
 
+def planted_record() -> dict[str, Any]:
+    """``vin-repair-pack.json`` under a battery code of its own with every kind of
+    identifier filled: the VIN (vehicle and events), owner name, phone and street, the
+    last location, and an end-of-life certificate number (a retirement and a dismantling
+    event, the battery not yet recycled)."""
+    record: dict[str, Any] = json.loads((RECORDS / "vin-repair-pack.json").read_text("utf-8"))
+    eol = json.loads((RECORDS / "end-of-life-pack.json").read_text(encoding="utf-8"))
+    vin = record["vehicle"]["vin"]
+    record["battery"]["code"] = "4A6PCPM27KLPCLE742946321"
+    for kind, extra in (
+        ("retirement", {"date": "2026-03-02", "reported_on": "2026-03-13"}),
+        ("dismantling", {"certificate_no": "BF-510100-2026-009876"}),
+    ):
+        event = next(e for e in eol["events"] if e["type"] == kind)
+        record["events"].append({**event, "vin": vin, **extra})
+    return record
+
+
 def _texts(text_or_obj: Any) -> Iterator[str]:
     if isinstance(text_or_obj, str | bytes):
         text = text_or_obj.decode("utf-8") if isinstance(text_or_obj, bytes) else text_or_obj
@@ -270,6 +288,7 @@ def store_legacy_passport(
     from gateway.store import Passports
     from gateway.store.passports import NewCredential, NewPassport
     from gateway.transform import en18223
+    from gateway.vocab.forms import plain_value
     from gateway.vocab.loader import PASSPORT_V1
 
     instance = app.extensions["gateway.instance"]
@@ -284,7 +303,8 @@ def store_legacy_passport(
         values: dict[str, Any] = {}
         for point in sorted(points):
             document = draft.documents.get(section(point), {})
-            values.update({k: v for k, v in document.items() if k not in structural})
+            # context v1 wrote every attribute as one literal
+            values.update({k: plain_value(v) for k, v in document.items() if k not in structural})
         if values:
             documents[name] = {
                 "@context": [PASSPORT_V1],
@@ -364,17 +384,15 @@ def covering_everything(**changes: Any) -> Approval:
 
 # -- mapping editing ---------------------------------------------------------------------
 
-#: A mapping row the editor stories add: the module's internal resistance, which the
-#: national model has and mapping 1.0.0 leaves to the EU supplement.
+#: A mapping row the editor stories add: the plant's facility identifier, which the
+#: national model has and mapping 1.1.0 reads only as part of the plant address.
 NEW_ROW = {
-    "subject_id": "cntrace:specs.internal_resistance_module",
-    "subject_label": "Internal resistance, module",
-    "subject_label_zh": "模块内阻",
+    "subject_id": "cntrace:manufacturer.plant.facility_id",
+    "subject_label": "Production plant facility identifier",
+    "subject_label_zh": "生产工厂标识",
     "predicate_id": "skos:exactMatch",
-    "object_id": "eubp:initialInternalResistanceModule",
-    "object_label": "Initial internal resistance, battery module",
+    "object_id": "eubp:manufacturingPlace",
+    "object_label": "Manufacturing place (plant location / facility id)",
     "mapping_justification": "semapv:ManualMappingCuration",
-    "transform": "quantity",
-    "transform_params": {"unit": "Ohm"},
-    "after": 92,
+    "after": 22,
 }

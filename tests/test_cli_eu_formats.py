@@ -1,11 +1,10 @@
-"""The EU formats at the console: ``gateway convert --aas`` and the commands of the
-README's "EU formats" section, run as written."""
+"""The EU formats at the console: ``gateway convert --aas`` (the commands of the README's
+"EU formats" section run, as written, in ``tests/test_docs_commands.py``)."""
 
 from __future__ import annotations
 
 import io
 import json
-import shlex
 from pathlib import Path
 
 import pytest
@@ -13,7 +12,7 @@ from basyx.aas import model
 from basyx.aas.adapter.aasx import AASXReader, DictSupplementaryFileContainer
 from basyx.aas.adapter.json import read_aas_json_file
 
-from gateway.paths import FIXTURES_DIR, ROOT
+from gateway.paths import FIXTURES_DIR
 from tests.helpers import GatewayRunner
 
 RECORDS = FIXTURES_DIR / "records"
@@ -42,9 +41,8 @@ def test_convert_aas_writes_the_whole_passport_as_a_shell(run, tmp_path: Path) -
     [shell] = [o for o in store if isinstance(o, model.AssetAdministrationShell)]
     # The exporter's own view: every point, and the metadata its public document signs.
     assert shell.get_extension_by_name("annexXiiiPoints").value == "1 2 3 4"
-    assert shell.asset_information.global_asset_id == (
-        f"https://passports.example.com/passports/{CODE}"
-    )
+    # The battery's unique product identifier: the identification link (no scheme set).
+    assert shell.asset_information.global_asset_id == f"https://passports.example.com/id/{CODE}"
     public = json.loads((folder / "passport-annex-xiii-1.jsonld").read_text(encoding="utf-8"))
     environment = json.loads(text)
     [dpp] = [s for s in environment["submodels"] if s["idShort"] == "DppMetadata"]
@@ -76,42 +74,3 @@ def test_aas_and_batterypass_are_for_conversions_into_a_folder(run) -> None:
     for flag in ("--aas", "--batterypass"):
         refused = run("convert", RECORDS / "ncm-ev-pack.json", "--sign", "--store", flag, ok=False)
         assert "go with a conversion into --out" in refused.output
-
-
-def _readme_commands() -> list[list[str]]:
-    """The ``gateway`` command lines of the README's "EU formats" section, as written."""
-    text = (ROOT / "README.md").read_text(encoding="utf-8")
-    section = text.split("\n## EU formats\n", 1)[1].split("\n## ", 1)[0]
-    lines = [line[4:] for line in section.splitlines() if line.startswith("    ")]
-    joined = " ".join(lines).replace("\\ ", " ").replace(" gateway ", "\n gateway ")
-    commands = []
-    for line in joined.replace(" curl ", "\n curl ").splitlines():
-        words = shlex.split(line)
-        if words and words[0] == "gateway":
-            commands.append(words[1:])
-    return commands
-
-
-def test_the_readme_commands_work_as_written(
-    run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    commands = _readme_commands()
-    assert [c[:2] for c in commands] == [
-        ["convert", "fixtures/records/ncm-ev-pack.json"],
-        ["convert", "fixtures/records/ncm-ev-pack.json"],
-        ["registry", "profile"],
-        ["registry", "export"],
-        ["registry", "record"],
-        ["registry", "show"],
-    ]
-    monkeypatch.chdir(tmp_path)
-    (tmp_path / "fixtures").symlink_to(FIXTURES_DIR)
-    (tmp_path / "proof.pdf").write_bytes(b"%PDF-1.7 sealed proof of registration\n")
-    run("init")
-    run("tenants", "create", "acme")
-    outputs = [run(*words).stdout for words in commands]
-    assert (tmp_path / "out" / CODE / "passport.aasx").is_file()
-    assert "ready" in (tmp_path / "payloads.csv").read_text(encoding="utf-8")
-    shown = json.loads(outputs[-1])
-    assert shown["payload"]["ready"] is True
-    assert [r["registrationId"] for r in shown["registrations"]] == ["EU-DPP-0001"]

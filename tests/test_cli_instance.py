@@ -32,6 +32,12 @@ READ_ONLY = [
     ("contexts", "list"),
     ("registry", "show", "Z9ZPEN8K52S96AE740000319"),
     ("registry", "export"),
+    ("mappings", "list"),
+    ("mappings", "show", "cn-trace-to-eu-passport@1.0.0"),
+    ("mappings", "validate", "cn-trace-to-eu-passport@1.0.0"),
+    ("mappings", "diff", "cn-trace-to-eu-passport@1.0.0", "cn-trace-to-eu-passport@1.0.0"),
+    ("mappings", "impact", "cn-trace-to-eu-passport@1.0.0"),
+    ("mappings", "export", "cn-trace-to-eu-passport@1.0.0", "-"),
 ]
 
 
@@ -105,13 +111,13 @@ def mappings(runner: GatewayRunner) -> Callable[..., Any]:
 
 
 def test_mapping_workflow_commands_print_json(mappings: Callable[..., Any], tmp_path: Path) -> None:
-    ref = "cn-trace-to-eu-passport@1.1.0"
-    assert mappings("draft", ref, "--from", "1.0.0") == {
+    ref = "cn-trace-to-eu-passport@1.2.0"
+    assert mappings("draft", ref, "--from", "1.1.0") == {
         "mapping": ref,
         "status": "draft",
-        "from": "cn-trace-to-eu-passport@1.0.0",
+        "from": "cn-trace-to-eu-passport@1.1.0",
     }
-    assert mappings("edit", ref, "--set", "15", "predicate_id=skos:exactMatch") == []
+    assert mappings("edit", ref, "--set", "23", "predicate_id=skos:exactMatch") == []
     exported = tmp_path / "draft.sssom.tsv"
     assert mappings("export", ref, exported) == {"mapping": ref, "file": str(exported)}
     published = mappings("publish", ref)
@@ -121,8 +127,8 @@ def test_mapping_workflow_commands_print_json(mappings: Callable[..., Any], tmp_
         "mapping": published["mapping"],
         "status": "deprecated",
     }
-    text = exported.read_text(encoding="utf-8").replace("1.1.0", "1.2.0")
+    text = exported.read_text(encoding="utf-8").replace("1.2.0", "1.3.0")
     changed = tmp_path / "changed.sssom.tsv"
     changed.write_text(text, encoding="utf-8")
-    imported = mappings("import", changed, "--base", "1.0.0")
-    assert imported["status"] == "draft" and imported["mapping"].endswith("@1.2.0")
+    imported = mappings("import", changed, "--base", "1.1.0")
+    assert imported["status"] == "draft" and imported["mapping"].endswith("@1.3.0")

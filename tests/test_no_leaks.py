@@ -72,15 +72,15 @@ SUPPLEMENT = {
     "current_self_discharge_rate": "0.987",
 }
 #: Every form a health figure above takes in a passport: as written, and the capacity
-#: fade the mapping derives from the SOH (100 - 93.417).
+#: fade mapping 1.0.0 derives from the SOH (100 - 93.417).
 HEALTH = sorted(
     {str(v["value"] if isinstance(v, dict) else v) for v in USAGE.values()}
     | set(SUPPLEMENT.values())
     | {"6.583"}
 )
 #: What an EV passport carries of them under an approval (Annex VII Part B figures do
-#: not apply to EV batteries).
-EV_HEALTH = ("93.417", "47.293", "6.583", "141.739", "8765431", "91.234", "4.321")
+#: not apply to EV batteries; capacity fade is declared, no longer derived from the SOH).
+EV_HEALTH = ("93.417", "47.293", "141.739", "8765431", "91.234", "4.321")
 
 
 def _frames(record: dict[str, Any]) -> list[str]:

@@ -10,12 +10,14 @@ from gateway.api import (
     approvals,
     credentials,
     evidence,
+    identifiers,
     mappings,
     meta,
     passports,
     problems,
     public,
     registry,
+    resolver,
     telemetry,
     tenant_policy,
     whitelist,
@@ -36,6 +38,8 @@ def register(app: Flask) -> None:
     app.register_blueprint(approvals.bp)
     app.register_blueprint(tenant_policy.bp)
     app.register_blueprint(access.bp)
+    app.register_blueprint(identifiers.bp)
+    app.register_blueprint(resolver.bp)
     # Swagger UI's assets come from the flask-swagger-ui package: no CDN at run time.
     app.register_blueprint(
         get_swaggerui_blueprint(

@@ -31,7 +31,8 @@ from gateway.errors import (
 from gateway.mapping import names
 from gateway.records.reader import read_record
 from gateway.transform.aas import AAS_JSON, AASX
-from gateway.vocab.loader import CREDENTIALS_V2
+from gateway.transform.en18223 import dpp_status
+from gateway.vocab.loader import CREDENTIALS_V2, current_passport_context
 
 bp = Blueprint("passports", __name__)
 
@@ -206,6 +207,8 @@ def _alternates(code: str) -> str:
             f'<{url_for("passports.get_aasx", code=code)}>; rel="alternate"; type="{AASX}"',
             f'<{url_for("registry.metadata", code=code)}>; rel="describedby"; '
             'type="application/json"',
+            f'<{url_for("resolver.linkset", code=code)}>; rel="linkset"; '
+            'type="application/linkset+json"',
         )
     )
 
@@ -221,12 +224,17 @@ def get_passport(code: str) -> Response:
     else:
         page = html_page(PASSPORT_PAGE)
         if page is not None:
-            return page(code)
+            shown: Response = page(code)
+            shown.headers["Link"] = _alternates(code)
+            return shown
         passport, credentials = services.passport_credentials(instance(), code, principal())
+        # The passport's live state (EN 18223 dppStatus, a term of the passport
+        # context): a ceased or revoked passport says so beside what was signed.
         body = {
-            "@context": [CREDENTIALS_V2],
+            "@context": [CREDENTIALS_V2, current_passport_context()],
             "id": passport.id,
             "type": ["VerifiablePresentation"],
+            "dppStatus": dpp_status(passport.status),
             "verifiableCredential": [_enveloped(c) for c in credentials.values()],
         }
         response = Response(json.dumps(body, ensure_ascii=False), mimetype=LD_JSON)
@@ -298,13 +306,7 @@ def _change(code: str, action: str) -> Response:
         successor=body.get("successor"),
         reason=body.get("reason"),
     )
-    out = {
-        "id": passport.id,
-        "batteryCode": passport.battery_code,
-        "status": passport.status,
-        "supersededBy": passport.superseded_by,
-    }
-    return Response(json.dumps(out), mimetype="application/json")
+    return Response(json.dumps(services.passport_status(passport)), mimetype="application/json")
 
 
 @bp.post("/passports/<code>/revoke")
@@ -325,3 +327,18 @@ def unsuspend(code: str) -> Response:
 @bp.post("/passports/<code>/supersede")
 def supersede(code: str) -> Response:
     return _change(code, "supersede")
+
+
+@bp.post("/passports/<code>/cease")
+def cease(code: str) -> Response:
+    """Art. 77(8): the battery was recycled, so its passport ceases to exist (kept, shown
+    as ceased, its credentials still valid as what was true when signed)."""
+    body = json_body("PassportCease")
+    passport, _ = services.cease_passport(
+        instance(),
+        code,
+        principal(),
+        recycled_on=body.get("recycledOn"),
+        reason=body.get("reason"),
+    )
+    return Response(json.dumps(services.passport_status(passport)), mimetype="application/json")

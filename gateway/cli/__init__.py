@@ -37,6 +37,8 @@ COMMANDS: dict[str, str] = {
     "disclosures": "gateway.cli.access:disclosures",
     "approvals": "gateway.cli.approvals:approvals",
     "registry": "gateway.cli.registry:registry",
+    "retention": "gateway.cli.retention:retention",
+    "identifiers": "gateway.cli.identifiers:identifiers",
 }
 
 

@@ -47,9 +47,13 @@ def decode(code: tuple[str, ...], strict: bool, tables_dir: Path | None) -> None
 
     A refused code prints one line on stderr and the others are still decoded; the exit
     status is then 2. A code whose date does not exist (e.g. 2027-09-31) is printed with
-    "valid_date": false and a warning on stderr, and refused only with --strict.
+    "valid_date": false and a warning on stderr, and refused only with --strict. A code
+    dated after today (China Standard Time) or with the serial 0000000 is printed with a
+    warning on stderr.
     """
     from gateway.codes.gbt34014 import decode as decode_code
+    from gateway.codes.gbt34014 import flags
+    from gateway.compliance.findings import today_in_china
 
     tables = _tables(tables_dir)
     refused = False
@@ -70,6 +74,11 @@ def decode(code: tuple[str, ...], strict: bool, tables_dir: Path | None) -> None
             click.echo(
                 f"{text}: warning: position {problem.position} "
                 f"({problem.segment}): {problem.reason}",
+                err=True,
+            )
+        for flag in flags(decoded, today=today_in_china()):
+            click.echo(
+                f"{text}: warning: position {flag.position} ({flag.segment}): {flag.reason}",
                 err=True,
             )
     if refused:

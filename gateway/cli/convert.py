@@ -40,7 +40,7 @@ PROGRESS_FROM = 5
     "--mapping",
     default=None,
     metavar="SET@VERSION",
-    help="Published mapping version (default: the instance's, cn-trace-to-eu-passport@1.0.0).",
+    help="Published mapping version (default: the instance's, cn-trace-to-eu-passport@1.1.0).",
 )
 @click.option(
     "--base-url",
@@ -178,6 +178,7 @@ def convert(
                 files.update(_batterypass_files(draft, record))
             if aas:
                 files.update(_aas_files(draft, record))
+            _check_files(files, record)
         except (GatewayError, ValueError) as exc:
             failed += 1
             click.echo(f"{path}: {exc}", err=True)
@@ -348,6 +349,21 @@ def _one_line(exc: GatewayError) -> str:
         )
         return f"{exc}; also {rest}"
     return str(exc)
+
+
+def _check_files(files: Mapping[str, Any], record: Mapping[str, Any]) -> None:
+    """The export check on every file of a battery before any is written (AASX
+    packages are compressed: their environment is the ``.aas.json`` beside them)."""
+    from gateway.policy.identifiers import check_export, identifying_values
+
+    values = identifying_values(record)
+    for name, content in files.items():
+        if name.endswith(".aasx"):
+            continue
+        text = (
+            content if isinstance(content, str | bytes) else json.dumps(content, ensure_ascii=False)
+        )
+        check_export(name, text, values)
 
 
 def _write_folder(target: Path, files: dict[str, Any]) -> None:

@@ -18,13 +18,16 @@ def mappings() -> None:
     """Inspect the mapping tables from the national record model to the EU passport."""
 
 
-def _workflow() -> Any:
+def _workflow(*, existing: bool = False) -> Any:
+    """The mapping workflow on the instance's store; ``existing`` for the commands that only
+    read, so that they refuse a missing instance rather than create an empty one."""
     from gateway.auth import CONSOLE_ADMIN, audit_actor
+    from gateway.cli.console import console_settings
     from gateway.services import connect_store
     from gateway.services.mappings import MappingWorkflow
-    from gateway.settings import Settings
 
-    workflow = MappingWorkflow(connect_store(Settings.load()), actor=audit_actor(CONSOLE_ADMIN))
+    settings = console_settings(existing=existing)
+    workflow = MappingWorkflow(connect_store(settings), actor=audit_actor(CONSOLE_ADMIN))
     workflow.sync_shipped()  # so `list` shows the shipped versions too
     return workflow
 
@@ -46,7 +49,7 @@ json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON."
 @json_option
 def list_(as_json: bool) -> None:
     """List the mapping versions: shipped, published and drafts."""
-    versions = _workflow().versions()
+    versions = _workflow(existing=True).versions()
     _emit(
         versions,
         as_json,
@@ -60,7 +63,7 @@ def list_(as_json: bool) -> None:
 def show(ref: str, as_json: bool) -> None:
     """Coverage summary of a mapping version: rows per relation, and the mandatory EU
     attributes the national model alone cannot fill, per battery category."""
-    summary = coverage(_workflow().table(ref))
+    summary = coverage(_workflow(existing=True).table(ref))
     lines = [
         f"{summary['mapping']}  {summary['hash']}",
         f"  rows {summary['rows']}, attributes {summary['attributes']}",
@@ -143,7 +146,7 @@ def edit_(
 @json_option
 def validate(ref: str, as_json: bool) -> None:
     """Check a version; exit 1 if it has problems."""
-    problems = _workflow().validate(ref)
+    problems = _workflow(existing=True).validate(ref)
     _emit([p.as_dict() for p in problems], as_json, _problems_text(problems))
     if problems:
         raise SystemExit(1)
@@ -157,7 +160,7 @@ def diff_(base: str, head: str, as_json: bool) -> None:
     """Rows added, removed and changed between two versions."""
     from gateway.mapping.diff import diff_table
 
-    result = _workflow().diff(base, head)
+    result = _workflow(existing=True).diff(base, head)
     _emit(result.as_dict(), as_json, diff_table(result))
 
 
@@ -198,7 +201,7 @@ def impact(
     from gateway.services.mappings import IMPACT_PAGE
     from gateway.settings import Settings
 
-    workflow = _workflow()
+    workflow = _workflow(existing=True)
     tenant_id = tenant_id_of(workflow.db, tenant) if tenant is not None else None
     result = workflow.impact(
         ref,
@@ -263,7 +266,7 @@ def deprecate(ref: str, as_json: bool) -> None:
 )
 def export(ref: str, file: Path, as_json: bool) -> None:
     """Write a version as SSSOM TSV (``-`` for standard output)."""
-    text = _workflow().export(ref)
+    text = _workflow(existing=True).export(ref)
     if str(file) == "-":
         click.echo(text, nl=False)
     else:

@@ -60,9 +60,41 @@ def list_(
         return
     for row in rows:
         successor = f"\tsuperseded by {row['supersededBy']}" if row["supersededBy"] else ""
+        if row["ceasedOn"]:
+            successor += f"\tceased on {row['ceasedOn']}"
         click.echo(
             f"{row['batteryCode']}\t{row['status']}\t{row['category']}\t"
             f"{row['mapping']}\t{row['createdAt']}{successor}"
         )
     if not rows:
         click.echo("no passports", err=True)
+
+
+@passports.command("cease")
+@click.argument("code")
+@click.option(
+    "--recycled-on",
+    required=True,
+    metavar="YYYY-MM-DD",
+    help="The day the battery was recycled (not in the future).",
+)
+@click.option("--reason", default=None, help="Kept in the audit log.")
+@click.option("--json", "as_json", is_flag=True, help="Print the passport's state as JSON.")
+def cease(code: str, recycled_on: str, reason: str | None, as_json: bool) -> None:
+    """Record that battery CODE was recycled, so its passport ceased (Art. 77(8)), as the
+    API's POST /passports/{code}/cease does: kept, shown as ceased, audited."""
+    from gateway.cli.console import console_instance
+    from gateway.services import CONSOLE_ADMIN, cease_passport, passport_status
+
+    with console_instance(existing=True) as instance:
+        try:
+            passport, changed = cease_passport(
+                instance, code, CONSOLE_ADMIN, recycled_on=recycled_on, reason=reason
+            )
+        except GatewayError as exc:
+            raise click.ClickException(str(exc)) from exc
+    if as_json:
+        click.echo(json.dumps(passport_status(passport), ensure_ascii=False, indent=2))
+        return
+    state = "ceased" if changed else "had already ceased"
+    click.echo(f"{passport.id} {state} on {passport.ceased_on}")

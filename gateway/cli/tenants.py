@@ -6,7 +6,7 @@ import click
 
 from gateway import services
 from gateway.auth import CONSOLE_ADMIN, ROLES
-from gateway.cli.console import console_store
+from gateway.cli.console import console_store, echo_json
 from gateway.cli.tenant_policy import policy
 
 
@@ -28,20 +28,43 @@ def create(name: str) -> None:
 
 
 @tenants.command("list")
-def list_() -> None:
+@click.option("--json", "as_json", is_flag=True, help="Print the tenants as JSON.")
+def list_(as_json: bool) -> None:
     """List tenants."""
     with console_store(existing=True) as db:
         rows = services.tenant_listing(db)
+    if as_json:
+        echo_json(
+            [
+                {"id": t.id, "name": t.name, "createdAt": f"{t.created_at:%Y-%m-%dT%H:%M:%SZ}"}
+                for t in rows
+            ]
+        )
+        return
     for tenant in rows:
         click.echo(f"{tenant.id}\t{tenant.name}\t{tenant.created_at:%Y-%m-%dT%H:%M:%SZ}")
 
 
 @tenants.command()
 @click.argument("name")
-def keys(name: str) -> None:
+@click.option("--json", "as_json", is_flag=True, help="Print the keys as JSON.")
+def keys(name: str, as_json: bool) -> None:
     """List the API keys of tenant NAME (prefixes only; secrets are never kept)."""
     with console_store(existing=True) as db:
         rows = services.tenant_keys(db, name)
+    if as_json:
+        echo_json(
+            [
+                {
+                    "id": k.id,
+                    "prefix": k.prefix,
+                    "role": k.role,
+                    "revokedAt": f"{k.revoked_at:%Y-%m-%dT%H:%M:%SZ}" if k.revoked_at else None,
+                }
+                for k in rows
+            ]
+        )
+        return
     for key in rows:
         state = f"revoked {key.revoked_at:%Y-%m-%dT%H:%M:%SZ}" if key.revoked_at else "active"
         click.echo(f"{key.id}\t{key.prefix}…\t{key.role}\t{state}")

@@ -222,14 +222,15 @@ def _implied_suspension(check: Any) -> bool:
     "status_lists",
     multiple=True,
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="A status list credential file (found by its id).",
+    help="A status list credential file (found by its id); repeat it for each list the "
+    "credential points to (a passport: its revocation and its suspension list).",
 )
 @click.option(
     "--did-document",
     "did_documents",
     multiple=True,
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="A pinned DID document (did:web issuers).",
+    help="A pinned DID document (did:web issuers); may be repeated.",
 )
 @click.option(
     "--key",

@@ -19,6 +19,11 @@ each such letter adds an entry to ``ambiguities``.
 A code whose characters are all allowed but whose date does not exist (2027-09-31)
 still decodes, with ``valid_date`` false and an entry in ``problems``; pass
 ``strict=True`` to refuse it instead.
+
+:func:`flags` says what a well-formed code claims that is unlikely of a real product: a
+production date after today, the serial ``0000000``, a full 24-character code on an
+echelon-use product. They depend on the day and on the product, so they are not part of
+the decode (which is the same for every caller and cached by shape).
 """
 
 from __future__ import annotations
@@ -184,6 +189,75 @@ class BatteryCode:
             "ambiguities": [a.as_dict() for a in self.ambiguities],
             "problems": [p.as_dict() for p in self.problems],
         }
+
+
+@dataclass(frozen=True)
+class CodeFlag:
+    """A claim of a well-formed code that is unlikely of a real product.
+
+    ``flag`` is one of ``future-date``, ``serial-zero``, ``standard-form-on-echelon``;
+    ``position`` is 1-based.
+    """
+
+    flag: str
+    position: int
+    segment: str
+    reason: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "flag": self.flag,
+            "position": self.position,
+            "segment": self.segment,
+            "reason": self.reason,
+        }
+
+
+#: The serial number counts the products of one production day from 1 (GB/T 34014
+#: positions 18-24, 1-9 999 999): a zero serial is a placeholder, not a product.
+_ZERO_SERIAL = "0000000"
+
+
+def flags(decoded: BatteryCode, *, today: dt.date, echelon: bool = False) -> tuple[CodeFlag, ...]:
+    """What a decoded code claims that is unlikely of a real product.
+
+    :param decoded: a decode from :func:`decode`.
+    :param today: the day the code is judged on (China Standard Time for the platform).
+    :param echelon: the code is the own code of an echelon-use (repurposed,
+        remanufactured) product, which is re-coded without the traceability segment.
+    :returns: the flags, in position order; empty when nothing is unlikely.
+    """
+    found: list[CodeFlag] = []
+    standard = decoded.kind == "standard"
+    if echelon and standard:
+        found.append(
+            CodeFlag(
+                "standard-form-on-echelon",
+                8,
+                "traceability_code",
+                "a full 24-character code on an echelon-use product; echelon re-coding "
+                "omits the 7-character traceability segment",
+            )
+        )
+    if decoded.production_date is not None and decoded.production_date > today:
+        found.append(
+            CodeFlag(
+                "future-date",
+                15 if standard else 8,
+                "production_date_code",
+                f"production date {decoded.production_date} is after {today}",
+            )
+        )
+    if decoded.serial_number == _ZERO_SERIAL:
+        found.append(
+            CodeFlag(
+                "serial-zero",
+                18 if standard else 11,
+                "serial_number",
+                "serial number 0000000; serials count from 1",
+            )
+        )
+    return tuple(found)
 
 
 def _shown(code: str) -> str:

@@ -8,16 +8,19 @@ white-list status of every firm a battery was handed to. :func:`national_report`
 wraps the findings with a summary and the data versions used, the shape of the
 ``national`` block of a gap report.
 
-A finding is a dict::
+It also checks the record against its own code and against physics
+(:mod:`gateway.compliance.plausibility`). A finding is a dict::
 
     {"rule": "report-late", "severity": "error", "message": "...",
      "fields": ["/events/2/reported_on", "/events/2/date"],
      "source": "2018 Interim Provisions on traceability (...) Art. 10",
-     "uncertain": false, "details": {...}}
+     "uncertain": false, "uncertainty": null, "details": {...}}
 
 ``fields`` are JSON pointers into the record; ``uncertain`` is true where the rule's
 source is only probable or uncertain, or where the data behind the verdict (white-list,
-holiday calendar) is known to be incomplete.
+holiday calendar, an unconfirmed code letter) is known to be incomplete, and
+``uncertainty`` then says which. An uncertain finding of a breach rule is a warning and
+makes the verdict ``"unknown"`` instead of ``false`` (:mod:`gateway.compliance.finding`).
 
 The module stays whole although it is over 500 lines: the rules are methods of one
 checker that walks the record once and shares what it decoded (each code is decoded
@@ -31,13 +34,14 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 from gateway import jsonpointer
-from gateway.codes.gbt34014 import BatteryCode, check_hierarchy, decode
+from gateway.codes.gbt34014 import BatteryCode, check_hierarchy, decode, flags
 from gateway.compliance.calendar import WorkingDays
-from gateway.compliance.rules import DEADLINES, MEASURES_2026_IN_FORCE, RULES
+from gateway.compliance.deadlines import ReportingDeadlines
+from gateway.compliance.finding import Finding, record_date, verdict
+from gateway.compliance.plausibility import Plausibility
 from gateway.compliance.whitelist import Whitelist, normalise_name
 from gateway.errors import InvalidBatteryCode
 
@@ -48,34 +52,27 @@ _ECHELON_STATUSES = ("repurposed", "remanufactured")
 _EVENT_CODES = ("removed_code", "fitted_code", "new_code")
 
 
-@dataclass(frozen=True)
-class Finding:
-    """One breach (or notice) of a national rule."""
+#: The platform's dates are China Standard Time.
+CST = dt.timezone(dt.timedelta(hours=8), "CST")
 
-    rule: str
-    message: str
-    fields: tuple[str, ...]
-    uncertain: bool = False
-    details: Mapping[str, Any] = field(default_factory=dict)
-    #: The clause this finding rests on, when narrower than the rule's own source.
-    source: str | None = None
 
-    @property
-    def severity(self) -> str:
-        return RULES[self.rule].severity
+def _holdings(completeness: Mapping[str, Any]) -> str:
+    """How much of the white-list a table holds, in words: batches and firms held, and
+    the firms known to be listed."""
+    batches = completeness["batches"]
+    held = [str(b["batch"]) for b in batches if b["present"]]
+    text = f"holds batch{'es' if len(held) != 1 else ''} {', '.join(held) or 'none'}"
+    if batches:
+        text += f" of {len(batches)} announced"
+    text += f", {completeness['listed']} firm{'s' if completeness['listed'] != 1 else ''}"
+    if completeness["announced"]:
+        text += f" of at least {completeness['announced']} listed"
+    return text
 
-    def as_dict(self) -> dict[str, Any]:
-        """The finding as JSON-ready data."""
-        rule = RULES[self.rule]
-        return {
-            "rule": self.rule,
-            "severity": rule.severity,
-            "message": self.message,
-            "fields": list(self.fields),
-            "source": self.source or rule.source,
-            "uncertain": self.uncertain or rule.uncertain,
-            "details": dict(self.details),
-        }
+
+def today_in_china() -> dt.date:
+    """Today's date in China Standard Time, the day dates in a record are judged on."""
+    return dt.datetime.now(CST).date()
 
 
 def national_findings(
@@ -83,6 +80,7 @@ def national_findings(
     *,
     whitelist: Whitelist | None = None,
     calendar: WorkingDays | None = None,
+    today: dt.date | None = None,
 ) -> list[dict[str, Any]]:
     """Check a national record against the China-side rules.
 
@@ -90,13 +88,20 @@ def national_findings(
     :param whitelist: the white-list to check hand-overs against; default: the shipped
         one (an instance should pass ``Whitelist.for_home(settings.home)``).
     :param calendar: the working-day calendar; default: the shipped one.
+    :param today: the day dates are judged on (a later date is in the future); default:
+        today in China Standard Time.
     :returns: findings as dicts (see the module docstring), errors first, then
         warnings, then info; within a severity in record order.
     """
-    checker = _Checker(record, whitelist or Whitelist.load(), calendar or WorkingDays.load())
-    found = list(checker.run())
-    found.sort(key=lambda f: _SEVERITY_ORDER[f.severity])
-    return [f.as_dict() for f in found]
+    checker = _Checker(
+        record,
+        whitelist or Whitelist.load(),
+        calendar or WorkingDays.load(),
+        today or today_in_china(),
+    )
+    found = [f.as_dict() for f in checker.run()]
+    found.sort(key=lambda f: _SEVERITY_ORDER[f["severity"]])
+    return found
 
 
 def national_report(
@@ -104,24 +109,29 @@ def national_report(
     *,
     whitelist: Whitelist | None = None,
     calendar: WorkingDays | None = None,
+    today: dt.date | None = None,
 ) -> dict[str, Any]:
     """The ``national`` block of a gap report: findings, counts, data used.
 
     :param record: a ``cn-trace`` record as plain JSON data.
     :param whitelist: see :func:`national_findings`.
     :param calendar: see :func:`national_findings`.
+    :param today: see :func:`national_findings`.
     :returns: ``{"findings": [...], "summary": {"error": n, "warning": n, "info": n,
-        "uncertain": n, "compliant": bool}, "data": {"whitelist": ..., "calendar_years":
-        [...]}}``; ``compliant`` is true when no finding is an error.
+        "uncertain": n, "compliant": true | false | "unknown", "unknown_because": [...]},
+        "data": {"whitelist": ..., "calendar_years": [...]}}``. ``compliant`` is false
+        when a certain finding breaks a rule (an error), ``"unknown"`` when only
+        uncertain findings of breach rules exist (``unknown_because`` says why each is
+        uncertain), true otherwise.
     """
     whitelist = whitelist or Whitelist.load()
     calendar = calendar or WorkingDays.load()
-    findings = national_findings(record, whitelist=whitelist, calendar=calendar)
-    summary = {
+    findings = national_findings(record, whitelist=whitelist, calendar=calendar, today=today)
+    summary: dict[str, Any] = {
         severity: sum(f["severity"] == severity for f in findings) for severity in _SEVERITY_ORDER
     }
     summary["uncertain"] = sum(f["uncertain"] for f in findings)
-    summary["compliant"] = summary["error"] == 0
+    summary["compliant"], summary["unknown_because"] = verdict(findings)
     return {
         "findings": findings,
         "summary": summary,
@@ -140,17 +150,6 @@ def _pointer(*tokens: str | int) -> str:
     return jsonpointer.join(tokens)
 
 
-def _date(value: Any) -> dt.date | None:
-    if isinstance(value, dt.date):
-        return value
-    if isinstance(value, str) and len(value) == 10:
-        try:
-            return dt.date.fromisoformat(value)
-        except ValueError:
-            return None
-    return None
-
-
 def _mapping(value: Any) -> Mapping[str, Any]:
     return value if isinstance(value, Mapping) else {}
 
@@ -161,9 +160,14 @@ def _sequence(value: Any) -> Sequence[Any]:
 
 class _Checker:
     def __init__(
-        self, record: Mapping[str, Any], whitelist: Whitelist, calendar: WorkingDays
+        self,
+        record: Mapping[str, Any],
+        whitelist: Whitelist,
+        calendar: WorkingDays,
+        today: dt.date,
     ) -> None:
         self.record = record
+        self.today = today
         self.battery = _mapping(record.get("battery"))
         self.events = [_mapping(e) for e in _sequence(record.get("events"))]
         self.whitelist = whitelist
@@ -171,6 +175,7 @@ class _Checker:
         #: what the code rule decoded, by place and by code
         self.decoded: dict[_Place, BatteryCode] = {}
         self.by_code: dict[str, BatteryCode] = {}
+        self._echelon_places = self.echelon_codes()
 
     def run(self) -> Iterator[Finding]:
         yield from self.codes()
@@ -180,6 +185,8 @@ class _Checker:
         yield from self.echelon()
         yield from self.deadlines()
         yield from self.handovers()
+        top = self.decoded.get(("battery", "code"))
+        yield from Plausibility(self.record, top, self.today).run()
 
     # -- codes ---------------------------------------------------------------------
 
@@ -224,6 +231,7 @@ class _Checker:
                     continue
                 self.by_code[code] = decoded
             self.decoded[place] = decoded
+            yield from self.code_flags(place, decoded)
             if not (decoded.problems or decoded.ambiguities):
                 continue
             pointer = _pointer(*place)
@@ -248,6 +256,46 @@ class _Checker:
                         "ambiguities": [a.as_dict() for a in decoded.ambiguities],
                     },
                 )
+
+    def echelon_codes(self) -> set[_Place]:
+        """The places of the own codes of echelon-use products: battery.code of a
+        repurposed or remanufactured product (or one that keeps an original code), and
+        the new code an echelon_use event gives."""
+        places: set[_Place] = set()
+        battery = self.battery
+        if battery.get("status") in _ECHELON_STATUSES or battery.get("original_code"):
+            places.add(("battery", "code"))
+        for i, event in enumerate(self.events):
+            if event.get("type") != "echelon_use":
+                continue
+            new_code = event.get("new_code")
+            if new_code is None:
+                places.add(("battery", "code"))  # the record is the new product's
+            elif new_code != battery.get("code"):  # else flagged once, at battery.code
+                places.add(("events", i, "new_code"))
+        return places
+
+    def code_flags(self, place: _Place, decoded: BatteryCode) -> Iterator[Finding]:
+        echelon = place in self._echelon_places
+        if (
+            decoded.serial_number != "0000000"
+            and not echelon
+            and (decoded.production_date is None or decoded.production_date <= self.today)
+        ):
+            return  # the common case, decided without building anything
+        rules = {
+            "future-date": "date-future",
+            "serial-zero": "code-serial-zero",
+            "standard-form-on-echelon": "echelon-code-form",
+        }
+        for flag in flags(decoded, today=self.today, echelon=echelon):
+            pointer = _pointer(*place)
+            yield Finding(
+                rules[flag.flag],
+                f"{pointer}: battery code {decoded.code}: {flag.reason}",
+                (pointer,),
+                details={"code": decoded.code, "flag": flag.as_dict()},
+            )
 
     def manufacturer(self) -> Iterator[Finding]:
         maker = _mapping(self.record.get("manufacturer")).get("code")
@@ -457,113 +505,8 @@ class _Checker:
                 (_pointer("battery", "original_code"), *(p for p, _ in reasons)),
             )
 
-    # -- reporting deadlines -------------------------------------------------------
-
     def deadlines(self) -> Iterator[Finding]:
-        for i, event in enumerate(self.events):
-            kind = event.get("type")
-            deadline = DEADLINES.get(kind) if isinstance(kind, str) else None
-            if deadline is None:
-                continue
-            date_pointer = _pointer("events", i, "date")
-            report_pointer = _pointer("events", i, "reported_on")
-            happened = _date(event.get("date"))
-            if happened is None:
-                yield Finding(
-                    "date-invalid",
-                    f"{date_pointer}: event date missing or not YYYY-MM-DD",
-                    (date_pointer,),
-                )
-                continue
-            late_law = happened >= MEASURES_2026_IN_FORCE
-            source = deadline.source
-            if late_law:
-                source += (
-                    "; the event falls under the 2026 Interim Measures (in force "
-                    "2026-04-01), whose deadlines are not yet known"
-                )
-            uncertain = deadline.uncertain or late_law
-            if deadline.working_days is None:
-                yield Finding(
-                    "deadline-unknown",
-                    f"/events/{i}: {kind} of {happened}: no confirmed reporting deadline "
-                    f"(trigger: {deadline.trigger})",
-                    (report_pointer,),
-                    True,
-                    {"event_type": kind},
-                    source,
-                )
-                continue
-            start, start_pointer = happened, date_pointer
-            certificate = _date(event.get("coc_date")) if kind == "sale" else None
-            if certificate is not None:
-                start, start_pointer = certificate, _pointer("events", i, "coc_date")
-            allowed = deadline.working_days
-            due = self.calendar.add_working_days(start, allowed)
-            raw_report = event.get("reported_on")
-            reported = _date(raw_report)
-            details: dict[str, Any] = {
-                "event_type": kind,
-                "trigger": deadline.trigger,
-                "start": start.isoformat(),
-                "working_days_allowed": allowed,
-                "due_by": due.isoformat(),
-            }
-            if reported is None:
-                if raw_report is not None:
-                    yield Finding(
-                        "date-invalid",
-                        f"{report_pointer}: {raw_report!r} is not YYYY-MM-DD",
-                        (report_pointer,),
-                    )
-                    continue
-                yield Finding(
-                    "report-missing",
-                    f"/events/{i}: {kind} of {happened} has no reported_on; the report was "
-                    f"due within {allowed} working days, by {due}",
-                    (report_pointer,),
-                    uncertain,
-                    details,
-                    source,
-                )
-                continue
-            covered = self.calendar.covers_span(start, max(reported, due))
-            taken = self.calendar.working_days_between(start, reported)
-            details.update(
-                reported_on=reported.isoformat(), working_days_taken=taken, calendar_covered=covered
-            )
-            if taken < 0:
-                yield Finding(
-                    "date-invalid",
-                    f"{report_pointer}: reported on {reported}, before the event ({start})",
-                    (report_pointer, start_pointer),
-                )
-            elif taken > allowed:
-                note = (
-                    ""
-                    if covered
-                    else (" (holiday calendar lacks a year of this span: weekends only)")
-                )
-                yield Finding(
-                    "report-late",
-                    f"/events/{i}: {kind} of {happened} reported on {reported}: {taken} "
-                    f"working days after {start}, {allowed} allowed (due by {due}){note}",
-                    (report_pointer, start_pointer),
-                    uncertain or not covered,
-                    details,
-                    source,
-                )
-            elif not covered:
-                yield Finding(
-                    "calendar-not-covered",
-                    f"/events/{i}: {kind} reported {taken} working days after {start} "
-                    f"({allowed} allowed), counted without the holiday arrangement of a year "
-                    "the calendar lacks",
-                    (report_pointer,),
-                    True,
-                    details,
-                    source,
-                )
+        yield from ReportingDeadlines(self.events, self.battery, self.calendar).run()
 
     # -- white-list ----------------------------------------------------------------
 
@@ -591,7 +534,7 @@ class _Checker:
         completeness = self.whitelist.completeness()
         for i, member, party, activity in self.parties():
             base = _pointer("events", i, member)
-            happened = _date(self.events[i].get("date"))
+            happened = record_date(self.events[i].get("date"))
             if party is None:
                 yield Finding(
                     "whitelist-recipient-missing",
@@ -627,22 +570,24 @@ class _Checker:
                 "listing": listing.as_dict() if listing else None,
             }
             if verdict.status == "not_listed":
-                incomplete = not completeness["complete"]
-                held = f"{completeness['listed']} listings held"
-                if completeness["announced"]:
-                    held += f" of at least {completeness['announced']} announced"
+                held = _holdings(completeness)
                 note = (
-                    f"; the white-list table is incomplete ({held}), so add the missing "
-                    "batches before relying on this"
-                    if incomplete
-                    else ""
+                    ""
+                    if completeness["complete"]
+                    else f"; the white-list table is incomplete ({held}), so this is not "
+                    "known until the missing batches are added"
                 )
+                details["whitelist"] = {
+                    k: completeness[k] for k in ("complete", "listed", "announced")
+                }
                 yield Finding(
                     "whitelist-not-listed",
                     f"{base}: {who} is not on the white-list for {wanted} on {happened}{note}",
                     fields,
-                    incomplete,
-                    details,
+                    details=details,
+                    uncertainty=None
+                    if completeness["complete"]
+                    else f"the white-list table is incomplete: it {held}",
                 )
                 continue
             assert listing is not None

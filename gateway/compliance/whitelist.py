@@ -123,6 +123,8 @@ class Batch:
     cumulative: int | None
     confidence: str
     note: str
+    #: where the batch's facts were read (a page address, or empty when none was found)
+    source: str = ""
 
 
 @dataclass(frozen=True)
@@ -284,16 +286,22 @@ class Whitelist:
         """How much of the announced white-list the table holds.
 
         :returns: ``{"complete": bool, "listed": n, "announced": n or None,
-            "batches": [{batch, announced, present}]}``. ``complete`` is false when the
-            batch metadata shows listings missing: a batch of unknown size, or one with
-            fewer listings than announced. ``announced`` is the latest cumulative count
-            the sources give, None when none is known.
+            "batches": [{batch, announced, present, confidence, source}]}``. ``complete``
+            is false when the batch metadata shows listings missing: a batch of unknown
+            size, or one with fewer listings than announced. ``announced`` is the latest
+            cumulative count the sources give, None when none is known.
         """
         present: dict[int, int] = {}
         for listing in self.listings:
             present[listing.batch] = present.get(listing.batch, 0) + 1
         rows = [
-            {"batch": n, "announced": batch.firms, "present": present.get(n, 0)}
+            {
+                "batch": n,
+                "announced": batch.firms,
+                "present": present.get(n, 0),
+                "confidence": batch.confidence,
+                "source": batch.source,
+            }
             for n, batch in sorted(self.batches.items())
         ]
         complete = all(
@@ -330,6 +338,7 @@ def _batches() -> Mapping[int, Batch]:
                     cumulative=int(row["cumulative"]) if row["cumulative"] else None,
                     confidence=row["confidence"],
                     note=row["note"],
+                    source=row.get("source") or "",
                 )
     except (OSError, KeyError, ValueError) as exc:
         raise ConfigError(f"{BATCHES_PATH.name}: {exc}") from exc

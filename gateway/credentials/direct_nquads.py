@@ -17,12 +17,16 @@ and raises where the document would lose data:
 * every node object has an ``id`` that is an absolute IRI (no blank nodes), no
   ``@context`` below the top, and only keys that are terms, ``id`` or ``type`` aliases;
 * a term is used only if its definition has no ``@reverse``, ``@language``,
-  ``@direction``, ``@nest``, ``@index`` or property-scoped ``@context``, no container
-  but ``@set``, and a type coercion that is none, ``@id`` or a datatype IRI other than
-  ``xsd:double`` (whose lexical form pyld rewrites);
+  ``@direction``, ``@nest`` or ``@index``, no container but ``@set`` or ``@language``,
+  and a type coercion that is none, ``@id``, ``@vocab`` or a datatype IRI other than
+  ``xsd:double`` (whose lexical form pyld rewrites); a term with a property-scoped
+  ``@context`` only where no type-scoped context is in force;
 * values are strings without control characters or lone surrogates, safe integers,
   booleans, node objects, or flat non-empty arrays of those; ``type`` values are terms
-  or absolute IRIs. Type-scoped contexts apply to their node and not below it.
+  or absolute IRIs; a ``@vocab``-typed string is a term of the scope that defines an
+  absolute IRI; a language map has lower-case BCP 47 tags (pyld lower-cases them) and
+  strings. Type-scoped contexts apply to their node and not below it; property-scoped
+  ones to the value and everything below it.
 
 Term definitions are not restated here: pyld, the reference processor, processes the
 contexts the document names (once per context list, and once per set of scoped types)
@@ -60,9 +64,13 @@ _RDF_TYPE = "<http://www.w3.org/1999/02/22-rdf-syntax-ns#type>"
 #: differently, and lone surrogates, which have no UTF-8.
 _SPECIAL = re.compile(r'[\\"\t\n\r\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]')
 _REFUSED = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
+#: Fragments a quantity node's IRI adds to its passport's: a term.
+_FRAGMENT = re.compile(r"[A-Za-z0-9]+")
+#: Language-map keys covered: lower-case tags of the BCP 47 shape, written as they are.
+_LANGUAGE_TAG = re.compile(r"[a-z]{2,3}(-[a-z0-9]{2,8})*")
 _ESCAPES = str.maketrans({"\\": "\\\\", '"': '\\"', "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 #: Keys of a pyld term definition that change what the term writes in ways not covered.
-_UNCOVERED_DEFINITION = ("@context", "@language", "@direction", "@nest", "@index")
+_UNCOVERED_DEFINITION = ("@language", "@direction", "@nest", "@index")
 #: Keys of a pyld active context that make plain strings, keys or IRIs mean more.
 _UNCOVERED_CONTEXT = ("@vocab", "@language", "@direction", "@base")
 #: Deepest nesting of node objects followed; the gateway's credentials use three.
@@ -112,6 +120,12 @@ class _Term:
     string: str
     boolean: str
     integer: str
+    #: typed ``@vocab``: a string value is a term of the scope
+    vocab: bool = False
+    #: ``@container: @language``: an object value is a language map
+    language: bool = False
+    #: has a property-scoped context
+    scoped: bool = False
 
 
 def _suffix(datatype: str) -> str:
@@ -134,6 +148,7 @@ class _Scope:
         self._keys: dict[str, _Term | str | None] = {}
         self._types: dict[str, tuple[str, bool] | None] = {}
         self._typed: dict[tuple[str, ...], _Scope | None] = {}
+        self._scoped: dict[str, _Scope | None] = {}
 
     def key(self, key: str) -> _Term | str | None:
         """A key's meaning: a :class:`_Term`, ``"@id"`` or ``"@type"``, or None."""
@@ -179,6 +194,31 @@ class _Scope:
             return None
         return f"<{value}>"
 
+    def scoped(self, term: str) -> _Scope | None:
+        """The scope the values of ``term`` are read in: this one with the term's
+        property-scoped context applied (JSON-LD 1.1 §4.1.8; it may redefine
+        protected terms), or None where a type-scoped context is in force, whose
+        reverting the emitter does not follow."""
+        if term in self._scoped:
+            return self._scoped[term]
+        scoped: _Scope | None = None
+        if self.revert is self:
+            try:
+                active = _PROCESSOR._process_context(
+                    self.active,
+                    self.mappings[term]["@context"],
+                    self.options,
+                    propagate=True,
+                    override_protected=True,
+                )
+                scoped = _Scope(active, self.options, None)
+            except (pyld.JsonLdError, GatewayError):
+                scoped = None
+        if scoped is not None and not scoped.covered:
+            scoped = None
+        self._scoped[term] = scoped  # one entry per term of the contexts: bounded
+        return scoped
+
     def typed(self, terms: tuple[str, ...]) -> _Scope | None:
         """This scope with the type-scoped contexts of ``terms`` (sorted) applied."""
         if terms in self._typed:
@@ -207,23 +247,38 @@ def _term(definition: Mapping[str, Any] | None) -> _Term | str | None:
     iri = definition.get("@id")
     if iri in (_ID, _TYPE):
         return str(iri)
+    container = definition.get("@container", ["@set"])
     if (
         definition.get("reverse")
         or any(key in definition for key in _UNCOVERED_DEFINITION)
-        or definition.get("@container", ["@set"]) != ["@set"]
+        or container not in (["@set"], ["@language"])
         or not _is_iri(iri)
     ):
         return None
     coercion = definition.get("@type")
     predicate = f"<{iri}>"
+    scoped = "@context" in definition
+    language = container == ["@language"]
     if coercion is None:
-        return _Term(predicate, False, "", _suffix(_XSD_BOOLEAN), _suffix(_XSD_INTEGER))
+        return _Term(
+            predicate,
+            False,
+            "",
+            _suffix(_XSD_BOOLEAN),
+            _suffix(_XSD_INTEGER),
+            language=language,
+            scoped=scoped,
+        )
+    if language:
+        return None  # a language map under a coerced term: not covered
     if coercion == _ID:
-        return _Term(predicate, True, "", "", "")
+        return _Term(predicate, True, "", "", "", scoped=scoped)
+    if coercion == "@vocab":
+        return _Term(predicate, True, "", "", "", vocab=True, scoped=scoped)
     if coercion == _XSD_DOUBLE or not _is_iri(coercion):
-        return None  # @vocab, @json, @none, or a datatype pyld writes its own way
+        return None  # @json, @none, or a datatype pyld writes its own way
     suffix = _suffix(coercion)
-    return _Term(predicate, False, suffix, suffix, suffix)
+    return _Term(predicate, False, suffix, suffix, suffix, scoped=scoped)
 
 
 def _is_iri(value: Any) -> bool:
@@ -254,18 +309,25 @@ def _root_scope(loader: DocumentLoader, urls: tuple[str, ...]) -> _Scope | None:
     return scope
 
 
-def _node(node: Mapping[str, Any], scope: _Scope, lines: list[str], depth: int) -> str:
-    """Append the quads of a node object; return its subject, ``<IRI>``."""
+def _node(
+    node: Mapping[str, Any], scope: _Scope, lines: list[str], depth: int, parent: str = ""
+) -> str:
+    """Append the quads of a node object; return its subject, ``<IRI>``.
+
+    :param parent: the subject (``<IRI>``) whose value this node is, if any.
+    """
     if depth > _MAX_DEPTH or type(node) is not dict:
         raise _Uncovered
     subject = None
     type_key = None
     for key, value in node.items():
         meaning = scope.key(key)
+        if type(meaning) is _Term:
+            continue
         if meaning == _ID:
             if subject is not None:
                 raise _Uncovered
-            subject = scope.node_iri(value)
+            subject = _fragment_of(parent, value) or scope.node_iri(value)
             if subject is None:
                 raise _Uncovered
         elif meaning == _TYPE:
@@ -299,27 +361,39 @@ def _node(node: Mapping[str, Any], scope: _Scope, lines: list[str], depth: int) 
             if (meaning in _ALIASES or before in _ALIASES) and meaning != before:
                 raise _Uncovered  # a type-scoped context changed what an id or type key is
         if type(meaning) is _Term:
-            if type(value) is list:
+            values_scope = inner.scoped(key) if meaning.scoped else inner
+            if values_scope is None:
+                raise _Uncovered
+            if meaning.language and type(value) is dict:
+                _language_map(subject, meaning, value, values_scope, lines)
+            elif type(value) is list:
                 if not value:
                     raise _Uncovered  # an empty array writes nothing: safe mode decides
                 for item in value:
-                    _value(subject, meaning, item, inner, lines, depth)
+                    _value(subject, meaning, item, values_scope, lines, depth, key)
             else:
-                _value(subject, meaning, value, inner, lines, depth)
+                _value(subject, meaning, value, values_scope, lines, depth, key)
         elif meaning is None and (key != "@context" or depth):
             raise _Uncovered  # not a term: pyld would drop it, or worse
     return subject
 
 
 def _value(
-    subject: str, term: _Term, value: Any, scope: _Scope, lines: list[str], depth: int
+    subject: str, term: _Term, value: Any, scope: _Scope, lines: list[str], depth: int, key: str
 ) -> None:
     kind = type(value)
     if kind is str:
-        if term.iri:
-            obj = scope.node_iri(value)
-            if obj is None:
+        if term.vocab:
+            definition = scope.mappings.get(value)
+            target = definition.get("@id") if definition else None
+            if not _is_iri(target):
+                raise _Uncovered  # not a term of the scope: pyld would resolve it otherwise
+            obj = f"<{target!s}>"
+        elif term.iri:
+            iri = scope.node_iri(value)
+            if iri is None:
                 raise _Uncovered
+            obj = iri
         else:
             if _SPECIAL.search(value):
                 if _REFUSED.search(value):
@@ -335,9 +409,58 @@ def _value(
             raise _Uncovered
         obj = f'"{value}"{term.integer}'
     elif kind is dict:
+        if term.language:
+            raise _Uncovered  # a language map inside an array
         # a node object: the type-scoped contexts of this node stay here
         child = scope.revert if len(value) != 1 else scope
-        obj = _node(value, child, lines, depth + 1)
+        if term.scoped:
+            # pyld applies the property-scoped context once more inside the node
+            rescoped = scope.scoped(key)
+            if rescoped is None:
+                raise _Uncovered
+            child = rescoped
+        obj = _node(value, child, lines, depth + 1, subject)
     else:
         raise _Uncovered  # floats, null, nested arrays
     lines.append(f"{subject} {term.predicate} {obj} .\n")
+
+
+def _fragment_of(parent: str, value: Any) -> str | None:
+    """``value`` as ``<IRI>`` when it is the parent's IRI (fragment-free) with a fragment
+    of letters and digits: an absolute IRI, found without parsing it again (a passport's
+    quantities are such nodes, ``<passport id>#<term>``)."""
+    if not parent or type(value) is not str:
+        return None
+    base = parent[1:-1]
+    if (
+        len(value) > len(base) + 1
+        and value.startswith(base)
+        and value[len(base)] == "#"
+        and "#" not in base
+        and _FRAGMENT.fullmatch(value, len(base) + 1)
+    ):
+        return f"<{value}>"
+    return None
+
+
+def _language_map(
+    subject: str, term: _Term, value: dict[str, Any], scope: _Scope, lines: list[str]
+) -> None:
+    """Append the language-tagged literals of a language map (JSON-LD 1.1 §4.6.2)."""
+    if not value:
+        raise _Uncovered  # writes nothing: safe mode decides
+    for tag, texts in value.items():
+        # a key that is also a term could stand for @none, which writes no tag
+        if type(tag) is not str or not _LANGUAGE_TAG.fullmatch(tag) or tag in scope.mappings:
+            raise _Uncovered
+        items = texts if type(texts) is list else [texts]
+        if not items:
+            raise _Uncovered
+        for text in items:
+            if type(text) is not str:
+                raise _Uncovered
+            if _SPECIAL.search(text):
+                if _REFUSED.search(text):
+                    raise _Uncovered
+                text = text.translate(_ESCAPES)
+            lines.append(f'{subject} {term.predicate} "{text}"@{tag} .\n')

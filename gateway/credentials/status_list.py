@@ -34,7 +34,9 @@ from __future__ import annotations
 import gzip
 import json
 import secrets
+import threading
 import zlib
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -426,14 +428,98 @@ class FetchedList:
     :param credential: the ``BitstringStatusListCredential``.
     :param local: it comes from this gateway's own store, so it needs no proof check.
     :param reasons: recorded reasons by index (local lists only).
+    :param bits: the bitstring already decoded (local lists only: the gateway's own
+        bits, so the ``encodedList`` need not be decompressed again).
     """
 
     credential: Mapping[str, Any]
     local: bool = False
     reasons: Mapping[int, str] = field(default_factory=dict)
+    bits: bytes | None = None
 
 
 StatusSource = Callable[[str], FetchedList | None]
+
+
+#: Decoded lists one process keeps (per database): a list of 131,072 entries holds 16 KiB
+#: of bits and its credential, so the cache stays under a few MiB.
+CACHED_LISTS = 64
+
+
+class StatusListCache:
+    """This gateway's own status lists, decoded, each with the version it was read at.
+
+    Loading and decoding a list costs far more than reading its version, which every
+    change raises (the store keeps it): a verifier asks the version on each use and
+    reloads only when it moved, so a revocation written by any process sharing the
+    database is seen by the very next verification. Least recently used lists leave
+    first; safe to share between threads.
+
+    :param size: most lists kept.
+    """
+
+    def __init__(self, size: int = CACHED_LISTS) -> None:
+        self.size = size
+        self._lists: OrderedDict[str, tuple[int, FetchedList]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        return len(self._lists)
+
+    def get(self, url: str, version: int) -> FetchedList | None:
+        """The list ``url`` if it is held at ``version``."""
+        with self._lock:
+            found = self._lists.get(url)
+            if found is None or found[0] != version:
+                return None
+            self._lists.move_to_end(url)
+            return found[1]
+
+    def put(self, url: str, version: int, fetched: FetchedList) -> None:
+        """Hold the list ``url`` as read at ``version``."""
+        with self._lock:
+            self._lists[url] = (version, fetched)
+            self._lists.move_to_end(url)
+            while len(self._lists) > self.size:
+                self._lists.popitem(last=False)
+
+
+def cached_source(
+    version_of: Callable[[str], int | None],
+    load: Callable[[str], tuple[StatusList, int] | None],
+    cache: StatusListCache,
+) -> StatusSource:
+    """A :data:`StatusSource` over this issuer's own lists (trusted without a proof),
+    decoded once per version of each list.
+
+    :param version_of: the current version of a list, ``None`` for an unknown one.
+    :param load: a list with the version it was read at.
+    :param cache: where decoded lists are kept between requests.
+    """
+
+    def fetch(url: str) -> FetchedList | None:
+        version = version_of(url)
+        if version is None:
+            return None
+        found = cache.get(url, version)
+        if found is not None:
+            return found
+        loaded = load(url)
+        if loaded is None:
+            return None
+        status_list, read_at = loaded
+        # Kept under the version it was read at: if the list changed between the two
+        # reads, the next use finds a newer version and loads again.
+        found = FetchedList(
+            status_list.credential(),
+            local=True,
+            reasons=dict(status_list.reasons),
+            bits=bytes(status_list.bits),
+        )
+        cache.put(url, read_at, found)
+        return found
+
+    return fetch
 
 
 def documents_source(documents: Iterable[Mapping[str, Any]]) -> StatusSource:
@@ -562,7 +648,9 @@ def _check_entry(
         if failed:
             why = "; ".join(f"{c.id}: {c.reason}" for c in failed)
             raise StatusListError(f"STATUS_VERIFICATION_ERROR: list proof: {why}")
-    bits = decode_bitstring(subject.get("encodedList"))
+    bits = (
+        fetched.bits if fetched.bits is not None else decode_bitstring(subject.get("encodedList"))
+    )
     if get_bit(bits, index):
         word = {"revocation": "revoked", "suspension": "suspended"}.get(purpose)
         reason = fetched.reasons.get(index, "")

@@ -11,10 +11,13 @@ passport vocabulary with the right JSON types. A failed verification is an answe
 from __future__ import annotations
 
 import re
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
+from weakref import WeakKeyDictionary
 
 from gateway import jsontext
 from gateway.annex_xiii import ALL_SECTIONS, is_section, points_of
@@ -50,6 +53,70 @@ MAX_CREDENTIAL_BYTES = 4 * 1024 * 1024
 PASSPORT_TYPE = "BatteryPassport"
 ENVELOPE_PREFIX = "data:application/vc+jwt,"
 _IRI = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*:\S+")
+#: Verification methods kept per resolver (most recently used first to stay).
+CACHED_METHODS = 256
+
+
+class _Remembered:
+    """What one resolver answered for one reference and purpose, with the Ed25519 key
+    decoded from it once it was asked for."""
+
+    __slots__ = ("ed25519", "method")
+
+    def __init__(self, method: VerificationMethod) -> None:
+        self.method = method
+        self.ed25519: Any = None
+
+
+_METHODS: WeakKeyDictionary[Resolver, OrderedDict[tuple[str, str], _Remembered]]
+_METHODS = WeakKeyDictionary()
+_METHODS_LOCK = threading.Lock()
+
+
+class RememberingResolver(Resolver):
+    """A resolver that answers again from what it resolved before, per underlying
+    resolver (the instance keeps one for its life), at most :data:`CACHED_METHODS` each.
+
+    Resolving reads the DID document and decodes the key's multibase on every request
+    otherwise. Only answers that cannot change while the underlying resolver lives are
+    kept: a ``did:key`` (the key is the DID), a pinned DID document, a key given
+    explicitly; a ``did:web`` fetched over the network is resolved every time, and a
+    failed resolution is never kept.
+    """
+
+    def __init__(self, inner: Resolver) -> None:
+        super().__init__(keys=inner.keys, allow_network=inner.allow_network)
+        self.documents = inner.documents
+        self.inner = inner
+
+    def document(self, did: str) -> Mapping[str, Any]:
+        return self.inner.document(did)
+
+    def remembered(self, reference: str, purpose: str) -> _Remembered:
+        """The method a reference names (see :meth:`Resolver.resolve`), kept if fixed."""
+        key = (reference, purpose)
+        with _METHODS_LOCK:
+            memo = _METHODS.setdefault(self.inner, OrderedDict())
+            found = memo.get(key)
+            if found is not None:
+                memo.move_to_end(key)
+                return found
+        found = _Remembered(self.inner.resolve(reference, purpose=purpose))
+        did = reference.partition("#")[0]
+        if self.inner.keys or did.startswith("did:key:") or did in self.inner.documents:
+            with _METHODS_LOCK:
+                memo[key] = found
+                while len(memo) > CACHED_METHODS:
+                    memo.popitem(last=False)
+        return found
+
+    def resolve(self, reference: str, *, purpose: str = "assertionMethod") -> VerificationMethod:
+        return self.remembered(reference, purpose).method
+
+
+def remembering(resolver: Resolver) -> RememberingResolver:
+    """``resolver`` answering from what it resolved before."""
+    return resolver if isinstance(resolver, RememberingResolver) else RememberingResolver(resolver)
 
 
 @dataclass(frozen=True)
@@ -131,7 +198,7 @@ def verify(
     now = now or datetime.now(UTC)
     if now.tzinfo is None:
         now = now.replace(tzinfo=UTC)
-    resolver = resolver or Resolver()
+    resolver = remembering(resolver or Resolver())
     if status_lists is None:
         source: StatusSource = documents_source(())
     elif isinstance(status_lists, Mapping):
@@ -155,7 +222,7 @@ class _Verifier:
         self,
         now: datetime,
         contexts: dict[str, Mapping[str, Any]],
-        resolver: Resolver,
+        resolver: RememberingResolver,
         source: StatusSource,
         trusted: TrustList,
         strict: bool,
@@ -212,9 +279,11 @@ class _Verifier:
         return VerificationResult(tuple(self.checks), fmt)
 
     def _resolve_key(self, reference: str) -> Any:
-        method = self.resolver.resolve(reference, purpose="assertionMethod")
-        self.methods[reference] = method
-        return method.ed25519()
+        found = self.resolver.remembered(reference, "assertionMethod")
+        self.methods[reference] = found.method
+        if found.ed25519 is None:
+            found.ed25519 = found.method.ed25519()
+        return found.ed25519
 
     def _data_integrity(self, doc: Mapping[str, Any], proof_only: bool) -> VerificationResult:
         self.checks.append(Check("format", True, "Data Integrity"))
@@ -417,6 +486,7 @@ def passport_checks(
             )
         ]
     from gateway.vocab.catalog import RESERVED_TERMS, load_catalog
+    from gateway.vocab.forms import json_values
 
     catalog = (catalog_loader or load_catalog)()
     problems: list[str] = []
@@ -448,10 +518,12 @@ def passport_checks(
                 problems.append(
                     f"{base}/{term} is Annex XIII point {attribute.point}, not in section {section}"
                 )
-            for j, item in enumerate(as_list(value)):
-                if not _json_type_ok(attribute.json_type, item):
-                    where = f"{base}/{term}" + (f"/{j}" if isinstance(value, list) else "")
-                    problems.append(f"{where}: {item!r} is not a JSON {attribute.json_type}")
+            for j, member in enumerate(as_list(value)):
+                # context v3 writes quantities as nodes and text as language maps
+                for item in json_values(member):
+                    if not _json_type_ok(attribute.json_type, item):
+                        where = f"{base}/{term}" + (f"/{j}" if isinstance(value, list) else "")
+                        problems.append(f"{where}: {item!r} is not a JSON {attribute.json_type}")
     checks = [
         Check(
             "passport.vocabulary",

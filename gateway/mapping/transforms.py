@@ -24,12 +24,16 @@ class Context:
 
     :ivar base_url: public base of the issuing gateway (passport ids live under it).
     :ivar decode_code: GB/T 34014 decoder, injected so this module does not import codes/.
+    :ivar passport_of: the passport id of a battery code when the issuer knows that
+        passport (None when it does not), injected so this module does not import the
+        store; without it no passport counts as known.
     """
 
     record: Mapping[str, Any]
     base_url: str
     decode_code: Callable[[str], Mapping[str, Any]]
     cache: dict[str, Mapping[str, Any]] = field(default_factory=dict)
+    passport_of: Callable[[str], str | None] | None = None
 
     def decoded(self, code: str) -> Mapping[str, Any]:
         if code not in self.cache:
@@ -49,6 +53,27 @@ class Transform:
 
 
 REGISTRY: dict[str, Transform] = {}
+
+
+class Refused(Exception):
+    """A transform declines to give a value the record has, for a reason the gap report
+    shows (an unverified reading, a check that fails); the next row is tried."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class Multilingual:
+    """Text the record carries in more than one language.
+
+    :ivar text: the plain value: English when present, else the first given.
+    :ivar languages: ``(BCP 47 tag, text)`` pairs, in the order the row names them.
+    """
+
+    text: str
+    languages: tuple[tuple[str, str], ...]
 
 
 def transform(
@@ -113,8 +138,10 @@ def apply(name: str, value: Value, context: Context, params: Mapping[str, Any]) 
 
 DECIMAL: JsonType = "decimal-string"
 
-# Parameters the engine reads itself (selection of list items), not passed to transforms.
-ENGINE_PARAMS = frozenset({"where", "pick"})
+# Parameters the engine reads itself, not passed to transforms: the selection of list
+# items (``where``, ``pick``), the separator that joins several items into one text
+# (``join``) and the path of a dynamic value's measurement time (``as_of``).
+ENGINE_PARAMS = frozenset({"where", "pick", "join", "as_of"})
 
 
 # Units the record model allows, as factors to a base unit per dimension.
@@ -246,12 +273,45 @@ def enum(value: Value, context: Context, *, values: Mapping[str, str]) -> str:
         ) from None
 
 
+# The code segment whose letter a decoded value is read from, for the decoder's
+# confidence (``ambiguities[].segment``); a segment not listed is its own.
+_READ_FROM = {
+    "battery_type_name": "battery_type",
+    "battery_type_name_zh": "battery_type",
+    "battery_chemistry": "battery_type",
+    "product_type_name": "product_type",
+    "product_type_name_zh": "product_type",
+    "production_date": "production_date_code",
+    "year": "production_date_code",
+    "month": "production_date_code",
+    "day": "production_date_code",
+}
+
+
 @transform("code_segment", params={"segment": str})
 def code_segment(value: Value, context: Context, *, segment: str) -> Value:
-    """A decoded part of a GB/T 34014 code (``battery_type_name``, ``serial_number`` ...)."""
+    """A decoded part of a GB/T 34014 code (``battery_type_name``, ``serial_number`` ...).
+
+    A part read from a letter the code tables hold with probable or unverified
+    confidence is refused: a regulated field states facts, and the gap report gives the
+    decoder's reading and its confidence instead.
+    """
     decoded = context.decoded(str(value))
     if segment not in decoded:
         raise TransformError(f"GB/T 34014 decode has no segment {segment!r}")
+    read_from = _READ_FROM.get(segment, segment)
+    confidence = decoded.get("confidence")
+    if isinstance(confidence, Mapping) and confidence.get(read_from, "S") != "S":
+        raise Refused(
+            f"GB/T 34014 {read_from.replace('_', ' ')} read with confidence "
+            f"{confidence[read_from]} (not confirmed); not used for a regulated field"
+        )
+    for ambiguity in decoded.get("ambiguities") or ():
+        if isinstance(ambiguity, Mapping) and ambiguity.get("segment") == read_from:
+            raise Refused(
+                f"GB/T 34014 {ambiguity.get('reason', read_from)}; a reading that is not "
+                "confirmed never fills a regulated field"
+            )
     return decoded[segment]
 
 
@@ -259,6 +319,23 @@ def code_segment(value: Value, context: Context, *, segment: str) -> Value:
 def passport_url(value: Value, context: Context) -> str:
     """The passport id for a battery code: an HTTPS URL under the gateway's base."""
     return f"{context.base_url.rstrip('/')}/passports/{value}"
+
+
+@transform("known_passport", outputs=("uri", "string"))
+def known_passport(value: Value, context: Context) -> str:
+    """The id of a battery's passport, when the issuer knows that passport.
+
+    A passport id is never built for a battery whose passport may not exist or may live
+    with another issuer (a predecessor's, Art. 77(7)); the record or its supplement
+    names such a passport instead.
+    """
+    found = context.passport_of(str(value)) if context.passport_of is not None else None
+    if found is None:
+        raise Refused(
+            f"no passport of battery {value} is known to this gateway; name it in "
+            "eu_supplement.predecessor_passport_id"
+        )
+    return found
 
 
 @transform(
@@ -312,3 +389,69 @@ def alarm_events(value: Value, context: Context, *, min_level: int) -> Value:
     if not counts:
         return f"none recorded at level >= {min_level} {within}"
     return "; ".join(f"{c['type']}, level {c['level']}: {c['count']} ({span})" for c in counts)
+
+
+@transform("multilingual", params={"fields": dict}, outputs=("string",))
+def multilingual(value: Value, context: Context, *, fields: Mapping[str, str]) -> Value:
+    """Text an object holds in several languages: ``{"en": "name_en", "zh": "name"}``.
+
+    The value is the English text when present, else the first language given; every
+    language present is kept with its BCP 47 tag for the passport's language map.
+    """
+    given = tuple(
+        (tag, str(value[name])) for tag, name in fields.items() if value.get(name) not in (None, "")
+    )
+    if not given:
+        return None
+    text = next((t for tag, t in given if tag == "en"), given[0][1])
+    return Multilingual(text, given) if len(given) > 1 else text
+
+
+# GB 32100-2015 (unified social credit code, 统一社会信用代码), section 4 and annex:
+# 18 characters from a 31-character alphabet (digits and capitals without I, O, Z, S, V);
+# character 18 is a check character over the first 17 with weights 3^(i-1) mod 31.
+# No maintained Python library implements it, hence this short transcription.
+USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
+USCC_SCHEME = "GB32100"
+
+
+def uscc_check_character(first17: str) -> str:
+    """The GB 32100-2015 check character of the first 17 characters of a USCC.
+
+    :raises ValueError: a character outside the code's alphabet, or not 17 of them.
+    """
+    if len(first17) != len(USCC_WEIGHTS):
+        raise ValueError("a USCC has 17 characters before its check character")
+    total = sum(USCC_ALPHABET.index(c) * w for c, w in zip(first17, USCC_WEIGHTS, strict=True))
+    return USCC_ALPHABET[(31 - total % 31) % 31]
+
+
+@transform("uscc", outputs=("string",))
+def uscc(value: Value, context: Context) -> str:
+    """A unified social credit code with its scheme, ``GB32100:<code>``, once its check
+    character (GB 32100-2015) is verified; a code that fails the check is refused."""
+    code = str(value)
+    try:
+        expected = uscc_check_character(code[:17])
+    except ValueError:
+        raise Refused(
+            "the unified social credit code is not 18 characters of the GB 32100 alphabet"
+        ) from None
+    if len(code) != 18 or code[17] != expected:
+        raise Refused("the unified social credit code fails its GB 32100-2015 check character")
+    return f"{USCC_SCHEME}:{code}"
+
+
+# Events that record damage or a fault of the battery itself (Annex XIII 4(d)).
+NEGATIVE_EVENTS = ("repair", "replacement")
+
+
+@transform("negative_event", outputs=("string",))
+def negative_event(value: Value, context: Context) -> str | None:
+    """A repair or replacement event as ``<type> <date>: <reason>``; other events give
+    nothing."""
+    if not isinstance(value, Mapping) or value.get("type") not in NEGATIVE_EVENTS:
+        return None
+    reason = value.get("reason")
+    return f"{value['type']} {value['date']}" + (f": {reason}" if reason else "")

@@ -16,6 +16,7 @@ from gateway.mapping.model import (
     canonical_json,
 )
 from gateway.mapping.transforms import REGISTRY, check_params
+from gateway.records.supplement import refused_reason
 from gateway.vocab.catalog import Catalog
 
 _LIST_MARK = re.compile(r"\[[^\]]*\]")
@@ -46,7 +47,8 @@ def validate(
     Checked: the target is a catalog attribute; the relation is a SKOS match (or the row
     is ``sssom:NoTermFound``); the source path exists in the record model; the transform
     is registered and gets the parameters it takes; the unit it outputs is the
-    attribute's; no row is repeated; every catalog attribute has a row.
+    attribute's; a dynamic value's ``as_of`` is a record path; no row reads a supplement
+    key the record model refuses; no row is repeated; every catalog attribute has a row.
     """
     paths = {normalise_path(p) for p in field_paths}
     problems: list[Problem] = []
@@ -89,6 +91,13 @@ def validate(
             add("subject_id", f"source path {source!r} is not in the record model")
         if source.startswith(SUPPLEMENT) and source != SUPPLEMENT + attribute.key:
             add("subject_id", f"supplement rows read eu_supplement.{attribute.key}, not {source}")
+        if source.startswith(SUPPLEMENT) and refused_reason(attribute.key):
+            add("subject_id", f"{source} {refused_reason(attribute.key)}")
+        if not isinstance(row.params.get("join", ""), str):
+            add("transform_params", "join must be a text (the separator)")
+        as_of = row.params.get("as_of")
+        if as_of is not None and (not isinstance(as_of, str) or normalise_path(as_of) not in paths):
+            add("transform_params", f"as_of {as_of!r} is not a path of the record model")
         name = row.transform or "identity"
         for message in check_params(name, row.params):
             add("transform_params" if name in REGISTRY else "transform", message)

@@ -24,6 +24,7 @@ from marshmallow import Schema, ValidationError, fields, validate
 from gateway import invisible_chars
 from gateway.jsonvalues import MAX_SAFE_INTEGER
 from gateway.records.platform_fields import PlatformFieldTable, load_platform_fields
+from gateway.records.supplement import refused_reason
 
 #: Bounds on decimals so that the canonical (exponent-free) form stays short: a JSON
 #: number such as ``1e400`` is a valid ``Decimal`` but no battery quantity.
@@ -442,12 +443,21 @@ def _check_values(
 
 class CatalogValues(fields.Field[dict[str, Any]]):
     """An object keyed by EU attribute catalog keys, each value checked against the
-    attribute's JSON type (``gateway.vocab.catalog``)."""
+    attribute's JSON type (``gateway.vocab.catalog``).
+
+    :param details: members beyond the catalog, each with its own field: the structure
+        behind an attribute the catalog holds as one text (per-material CAS numbers and
+        masses, spare-part suppliers), which EU data models ask for in parts.
+    """
 
     default_error_messages = {
         "type": "must be an object keyed by EU attribute catalog keys",
         "unknown": "is not a key of the EU battery passport attribute catalog",
     }
+
+    def __init__(self, details: Mapping[str, fields.Field[Any]] | None = None, **kwargs: Any):
+        super().__init__(**kwargs)
+        self.details: Mapping[str, fields.Field[Any]] = dict(details or {})
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
         from gateway.vocab.catalog import load_catalog
@@ -455,7 +465,28 @@ class CatalogValues(fields.Field[dict[str, Any]]):
         if not isinstance(value, dict):
             raise self.make_error("type")
         kinds = {a.key: a.json_type for a in load_catalog()}
-        return _check_values(value, kinds, str(self.error_messages["unknown"]), "catalog type")
+        plain = {k: v for k, v in value.items() if k not in self.details}
+        errors: dict[str, Any] = {}
+        for key in list(plain):
+            refused = refused_reason(key)
+            if refused is not None:
+                errors[key] = [refused]
+                del plain[key]
+        try:
+            out = _check_values(plain, kinds, str(self.error_messages["unknown"]), "catalog type")
+        except ValidationError as e:
+            errors.update(e.messages_dict)  # _check_values gives messages by key
+            out = {}
+        for key, field in self.details.items():
+            if value.get(key) is None:
+                continue
+            try:
+                out[key] = field.deserialize(value[key])
+            except ValidationError as e:
+                errors[key] = e.messages
+        if errors:
+            raise ValidationError(errors)
+        return out
 
 
 class PlatformValues(fields.Field[dict[str, Any]]):

@@ -103,7 +103,8 @@ def field_paths(platform_fields: PlatformFieldTable | None = None) -> frozenset[
 
     Includes objects and lists as well as their members (``specs.rated_capacity``,
     ``specs.rated_capacity.value``, ``battery.modules``, ``battery.modules[]``),
-    ``eu_supplement.<key>`` for every key of the EU attribute catalog and
+    ``eu_supplement.<key>`` for every key of the EU attribute catalog (and the paths of
+    the supplement's parts, ``eu_supplement.battery_materials[].cas`` ...) and
     ``platform_fields.<name>`` for every declared national platform field.
 
     :param platform_fields: the declared national platform fields; default: the shipped
@@ -116,6 +117,11 @@ def field_paths(platform_fields: PlatformFieldTable | None = None) -> frozenset[
 
     paths = {path for path, _, _ in _fields()}
     paths.update(f"eu_supplement.{a.key}" for a in load_catalog())
+    # Beside the catalog keys, the supplement's parts of one-line attributes.
+    supplement = RECORD_SCHEMA.fields["eu_supplement"]
+    if isinstance(supplement, CatalogValues):
+        for name, detail in supplement.details.items():
+            paths.update(path for path, _, _ in _walk_field(f"eu_supplement.{name}", detail, None))
     paths.update(_platform_kinds(platform_fields))
     return frozenset(paths)
 

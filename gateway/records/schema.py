@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from marshmallow import RAISE, Schema, ValidationError, fields, pre_load, validates_schema
 
+from gateway.codes import gs1
 from gateway.records.fields import (
     BatteryCode,
     CatalogValues,
@@ -34,6 +35,7 @@ from gateway.records.fields import (
     Pattern,
     PlatformValues,
     SafeInteger,
+    StrictBoolean,
     TaggedUnion,
     Text,
     Timestamp,
@@ -153,6 +155,13 @@ class ModuleSchema(StrictSchema):
     cells = listing(BatteryCode(product_type="C"), "cell")
 
 
+def _gtin(value: str) -> None:
+    try:
+        gs1.gtin14(value)
+    except ValueError as exc:
+        raise ValidationError(str(exc)) from None
+
+
 class BatterySchema(StrictSchema):
     code = BatteryCode(required=True)
     category = Enum(CATEGORIES, required=True)
@@ -164,6 +173,9 @@ class BatterySchema(StrictSchema):
     dimensions_mm = nested(DimensionsSchema)
     # Added to the contract: cells fitted directly in a pack (no modules), GB/T 34014 §4.
     cells = listing(BatteryCode(product_type="C"), "cell")
+    # The battery's GTIN (GS1 mod-10 check digit checked): with one, its EU unique product
+    # identifier is a GS1 Digital Link (gateway.services.identifiers).
+    gtin = Text(max_length=14, validate=_gtin)
 
     @validates_schema
     def _codes(self, data: Mapping[str, Any], **kwargs: Any) -> None:
@@ -479,6 +491,41 @@ class TestReportSchema(StrictSchema):
     report_no = Text(max_length=64)
 
 
+# -- EU supplement details --------------------------------------------------------------
+# The catalog holds the detailed composition and the spare-part sources as one text each;
+# EU data models (Battery Pass 1.2) ask for them in parts, so the exporter may give the
+# parts beside the catalog values.
+
+
+class BatteryMaterialSchema(StrictSchema):
+    component = Text(required=True)
+    name = Text(required=True)
+    # CAS Registry Number: 2-7 digits, 2 digits, a check digit.
+    cas = Pattern(r"[0-9]{2,7}-[0-9]{2}-[0-9]", "a CAS Registry Number")
+    mass_g = DecimalString(minimum=0)
+    critical_raw_material = StrictBoolean()
+
+
+class SparePartSchema(StrictSchema):
+    name = Text(required=True)
+    part_number = Text(required=True, max_length=64)
+
+
+class SparePartSupplierSchema(StrictSchema):
+    name = Text(required=True)
+    address = nested(AddressSchema)
+    email = Email()
+    web = Uri()
+    parts = listing(nested(SparePartSchema), "part")
+
+
+#: Members of the EU supplement beyond the catalog keys.
+SUPPLEMENT_DETAILS: Mapping[str, fields.Field[Any]] = {
+    "battery_materials": listing(nested(BatteryMaterialSchema), "material"),
+    "spare_part_suppliers": listing(nested(SparePartSupplierSchema), "supplier"),
+}
+
+
 # -- the record -------------------------------------------------------------------------
 
 
@@ -492,7 +539,7 @@ class RecordSchema(StrictSchema):
     events = listing(TaggedUnion(EVENT_SCHEMAS), "event")
     usage = nested(UsageSchema)
     test_reports = listing(nested(TestReportSchema), "test_report")
-    eu_supplement = CatalogValues()
+    eu_supplement = CatalogValues(details=SUPPLEMENT_DETAILS)
     # Items of the national platform beyond this core, declared in a data table.
     platform_fields = PlatformValues()
 

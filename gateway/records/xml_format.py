@@ -32,6 +32,7 @@ from gateway.records.fields import (
     IsoDate,
     PlatformValues,
     SafeInteger,
+    StrictBoolean,
     TaggedUnion,
     Timestamp,
     YearMonth,
@@ -54,7 +55,7 @@ PLATFORM_FIELD_NAME = "name"
 _NS_PREFIX = "{" + NAMESPACE + "}"
 _INTEGER = re.compile(r"[+-]?[0-9]{1,64}")
 # Types whose XSD whitespace facet is "collapse": surrounding blanks are not data.
-_COLLAPSED = (DecimalString, SafeInteger, IsoDate, Timestamp, YearMonth)
+_COLLAPSED = (DecimalString, SafeInteger, IsoDate, Timestamp, YearMonth, StrictBoolean)
 _COLLAPSED_JSON_TYPES = frozenset(
     {"integer", "decimal-string", "date", "year-month", "uri", "boolean"}
 )
@@ -223,12 +224,14 @@ class _Reader:
             schema = field.schema_for(kind) if kind in field.schemas else EventSchema()
             return self.object(element, schema, pointer)
         if isinstance(field, CatalogValues):
-            return self.catalog_values(element, pointer)
+            return self.catalog_values(element, pointer, field)
         if isinstance(field, PlatformValues):
             return self.platform_values(element, pointer, field.table)
         return self.leaf(element, pointer, isinstance(field, _COLLAPSED), field)
 
-    def catalog_values(self, element: etree._Element, pointer: str) -> dict[str, Any]:
+    def catalog_values(
+        self, element: etree._Element, pointer: str, field: CatalogValues
+    ) -> dict[str, Any]:
         from gateway.vocab.catalog import load_catalog
 
         by_key = load_catalog().by_key
@@ -242,6 +245,18 @@ class _Reader:
             self.where[child_pointer] = (child, None)
             if child.attrib:
                 self.problems.append(self.problem(child, "attributes are not allowed here"))
+            if key in field.details:
+                # The XSD skips the supplement's content, so the parts' shape is checked
+                # here: a list of item elements (the record schema checks their members).
+                detail = field.details[key]
+                item = detail.metadata.get("xml_item")
+                if (child.text or "").strip() or any(
+                    etree.QName(c).localname != item for c in child
+                ):
+                    self.problems.append(self.problem(child, f"must hold <{item}> elements"))
+                    continue
+                out[key] = self.value(child, detail, child_pointer)
+                continue
             attribute = by_key.get(key)
             json_type = attribute.json_type if attribute is not None else "string"
             out[key] = self.leaf(
@@ -291,6 +306,8 @@ class _Reader:
             text = text.strip()
         if (integer or isinstance(field, SafeInteger)) and _INTEGER.fullmatch(text):
             return int(text)
+        if isinstance(field, StrictBoolean):
+            return _XML_BOOLEANS.get(text, text)
         return text
 
     @staticmethod
@@ -353,7 +370,10 @@ def _write_value(element: etree._Element, value: Any, field: fields.Field[Any]) 
         _write_object(element, rest, field.schema_for(value["type"]))
     elif isinstance(field, CatalogValues):
         for key, item in value.items():
-            etree.SubElement(element, _q(key)).text = _text(item)
+            if key in field.details:
+                _write_value(etree.SubElement(element, _q(key)), item, field.details[key])
+            else:
+                etree.SubElement(element, _q(key)).text = _text(item)
     elif isinstance(field, PlatformValues):
         for name, item in value.items():
             child = etree.SubElement(element, _q(PLATFORM_FIELD), {PLATFORM_FIELD_NAME: name})

@@ -48,6 +48,12 @@ from gateway.services.credentials import (
     verify_presentation,
 )
 from gateway.services.evidence import EvidencePackage, evidence_package
+from gateway.services.identifiers import (
+    identifier_of,
+    identifier_scheme,
+    resolve,
+    set_identifier_scheme,
+)
 from gateway.services.instance import (
     BULK_STATUS_CHUNK,
     STATUS_LIST_URL,
@@ -72,12 +78,14 @@ from gateway.services.issuance import (
     require_issuer,
 )
 from gateway.services.passports import (
+    cease_passport,
     change_status,
     find_passport,
     list_passports,
     passport_aas,
     passport_credentials,
     passport_gaps,
+    passport_status,
     passport_summaries,
     passport_summary,
     passport_view,
@@ -99,6 +107,7 @@ from gateway.services.registry import (
     set_registry_profile,
     submit_registration,
 )
+from gateway.services.resolver import Resolution, passport_credential, resolution
 from gateway.services.tenant_policy import require_manager, set_tenant_policy, tenant_policy
 from gateway.services.tenants import (
     authenticate,
@@ -135,6 +144,13 @@ __all__ = [
     "EvidencePackage",
     "Instance",
     "IssuedPassport",
+    "Resolution",
+    "identifier_of",
+    "identifier_scheme",
+    "passport_credential",
+    "resolution",
+    "resolve",
+    "set_identifier_scheme",
     "Outcome",
     "PassportDraft",
     "RecordItem",
@@ -147,6 +163,7 @@ __all__ = [
     "add_trusted_issuer",
     "audit_entries",
     "authenticate",
+    "cease_passport",
     "change_status",
     "check_audit",
     "check_idempotency_key",
@@ -178,6 +195,7 @@ __all__ = [
     "passport_aas",
     "passport_credentials",
     "passport_gaps",
+    "passport_status",
     "passport_summaries",
     "passport_summary",
     "passport_view",

@@ -22,16 +22,69 @@ from gateway.credentials.model import (
     format_datetime,
 )
 from gateway.errors import (
+    GatewayError,
     InvalidBatteryCode,
 )
 from gateway.mapping import loader
 from gateway.mapping.model import MappingSet
 from gateway.policy.approvals import Approval, covered, relied_on, section_references
+from gateway.policy.identifiers import check_released, identifying_values
 from gateway.policy.table import Decision, Policy, apply_policy, load_policy
+from gateway.records.lifecycle import recycled_on
+from gateway.services.identifiers import mint
 from gateway.transform.engine import Conversion, convert
 from gateway.transform.gaps import gap_report
 from gateway.transform.jsonld import passport_documents
 from gateway.vocab.catalog import load_catalog
+
+
+class BatteryRecycled(GatewayError):
+    """A record whose battery has been recycled: its passport has ceased to exist (Art.
+    77(8) of Regulation (EU) 2023/1542), so no credential is signed for it."""
+
+    status, slug, title = 422, "battery-recycled", "Battery recycled: no passport (Art. 77(8))"
+
+
+@dataclass(frozen=True)
+class Recycling:
+    """The completed recycling that ended a battery's life, as its record tells it.
+
+    :ivar index: the event's position in the record's ``events``.
+    :ivar date: the day it was recycled (``YYYY-MM-DD``).
+    """
+
+    index: int
+    date: str
+
+    @property
+    def pointer(self) -> str:
+        return f"/events/{self.index}"
+
+    def refusal(self, detail: str = "") -> BatteryRecycled:
+        """The error that refuses a passport for this battery."""
+        return BatteryRecycled(
+            f"the battery was recycled on {self.date} ({self.pointer}); under Art. 77(8) "
+            f"of Regulation (EU) 2023/1542 its passport ceases to exist, so none is "
+            f"issued{detail}",
+            pointer=self.pointer,
+            recycledOn=self.date,
+        )
+
+
+def recycling(record: Mapping[str, Any]) -> Recycling | None:
+    """The recycling that is the record's last event (see
+    :func:`gateway.records.lifecycle.recycled_on`), with its place in the record."""
+    date = recycled_on(record)
+    if date is None:
+        return None
+    events = record.get("events") or ()
+    # recycled_on orders events by date, then by position; the last of that order is
+    # the recycling it found.
+    order = sorted(
+        (i for i, e in enumerate(events) if isinstance(e, Mapping)),
+        key=lambda i: (str(events[i].get("date", "")), i),
+    )
+    return Recycling(order[-1], date)
 
 
 @dataclass(frozen=True)
@@ -46,6 +99,9 @@ class PassportDraft:
     #: By section (``gateway.annex_xiii``), the references of the export approvals its
     #: credential relies on: it carries BMS health data an approval released.
     approvals: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    #: The recycling that ended the battery's life: the draft shows the gap report,
+    #: but no credential is signed from it (Art. 77(8)).
+    recycled: Recycling | None = None
 
     @property
     def battery_code(self) -> str:
@@ -65,6 +121,8 @@ def draft_passport(
     whitelist: Whitelist | None = None,
     approvals: Sequence[Approval] = (),
     at: datetime | None = None,
+    identifier: str | None = None,
+    known_passports: Mapping[str, str] | None = None,
 ) -> PassportDraft:
     """Turn a validated national record into passport documents and a gap report.
 
@@ -81,6 +139,10 @@ def draft_passport(
     :param approvals: the issuing tenant's export approvals (those not in force at
         ``at`` are ignored).
     :param at: the moment of issuance (default: now).
+    :param identifier: the battery's unique product identifier (default: the
+        identification link under ``base_url``, :func:`gateway.services.identifiers.mint`).
+    :param known_passports: passport ids this gateway holds, by battery code: the only
+        ones a predecessor link may point to (Art. 77(7)).
     :raises InvalidBatteryCode: the record's battery code does not decode.
     :raises MappingNotFound: no such mapping version.
     :raises TransformError: a value cannot be transformed.
@@ -101,6 +163,13 @@ def draft_passport(
         base_url=base_url,
         decode_code=decode_code,
         withheld=decision.withheld_paths,
+        passport_of=(known_passports or {}).get,
+    )
+    values = [r for r in conversion.results if r.value is not None]
+    check_released(
+        {r.attribute.term: r.value for r in values},
+        identifying_values(record),
+        {r.attribute.term: "/" + r.source.replace(".", "/") for r in values if r.source},
     )
     # Which sections carry data an approval released, and of which categories.
     released: dict[str, set[str]] = {}
@@ -119,10 +188,16 @@ def draft_passport(
     gaps["national"] = national_report(record, whitelist=whitelist)
     return PassportDraft(
         conversion,
-        passport_documents(conversion, issued_at=moment, record=exportable),
+        passport_documents(
+            conversion,
+            issued_at=moment,
+            record=exportable,
+            unique_product_identifier=identifier or mint(None, base_url, 0, record).uri,
+        ),
         gaps,
         decision,
         section_references(relied),
+        recycling(record),
     )
 
 
@@ -178,8 +253,11 @@ def sign_credentials(
         (compact ``vc+jwt``).
     :returns: by section, the signed credential and its status entries.
     :raises InvalidInput: an unknown proof format.
+    :raises BatteryRecycled: the record says the battery was recycled (Art. 77(8)).
     :raises CredentialError: a credential that breaks VC 2.0.
     """
+    if draft.recycled is not None:
+        raise draft.recycled.refusal()
     proof_format = formats.proof_format(proof_format)
     mapping = draft.gaps["mapping"]
     moment = format_datetime(valid_from or datetime.now(UTC))

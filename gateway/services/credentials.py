@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
+from weakref import WeakKeyDictionary
 
 from gateway import auth
 from gateway.auth import Principal
@@ -21,6 +23,7 @@ from gateway.credentials.model import (
     structure_checks,
 )
 from gateway.credentials.presentation import verify_presentation as _verify_presentation
+from gateway.credentials.status_list import StatusListCache, cached_source
 from gateway.credentials.verify import VerificationResult, verify
 from gateway.errors import (
     InvalidInput,
@@ -29,7 +32,7 @@ from gateway.errors import (
     SigningKeyError,
     UnsupportedOption,
 )
-from gateway.services.instance import STATUS_LIST_URL, Instance, status_registry
+from gateway.services.instance import STATUS_LIST_URL, Instance
 from gateway.services.trust import session_trust_list
 from gateway.store import AuditLog
 from gateway.store.contexts import PinnedContexts
@@ -108,6 +111,21 @@ def _only(result: VerificationResult, groups: set[str] | None) -> VerificationRe
     return VerificationResult(kept, result.format, result.credential)
 
 
+#: The decoded status lists of this process, per database: two instances sharing one
+#: database in one process still each check the version on every use.
+_STATUS_CACHES: WeakKeyDictionary[Any, StatusListCache] = WeakKeyDictionary()
+_STATUS_CACHES_LOCK = threading.Lock()
+
+
+def _status_cache(instance: Instance) -> StatusListCache:
+    """The status list cache of the instance's database (made on first use)."""
+    with _STATUS_CACHES_LOCK:
+        cache = _STATUS_CACHES.get(instance.db)
+        if cache is None:
+            cache = _STATUS_CACHES[instance.db] = StatusListCache()
+        return cache
+
+
 @contextmanager
 def _verifier(
     instance: Instance, principal: Principal | None
@@ -122,7 +140,8 @@ def _verifier(
     with instance.db.reading() as session:
         trust = session_trust_list(instance, session, principal)
         contexts = PinnedContexts(session).documents()
-        source = status_registry(instance, DatabaseStatusListStore(session, lock=False)).source()
+        store = DatabaseStatusListStore(session, lock=False)
+        source = cached_source(store.version, store.versioned, _status_cache(instance))
 
         def run(credential: Mapping[str, Any] | str, groups: set[str] | None) -> VerificationResult:
             result = verify(

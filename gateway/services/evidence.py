@@ -38,6 +38,7 @@ from gateway.errors import Conflict, NotFound
 from gateway.mapping import loader
 from gateway.mapping.sssom import read_sssom
 from gateway.paths import MAPPINGS_DIR
+from gateway.policy.identifiers import check_export, identifying_values
 from gateway.policy.table import TABLES_DIR
 from gateway.services import access
 from gateway.services.access import Entitlement
@@ -347,4 +348,14 @@ def _files(
             for name, content in files
         ],
     }
-    return [("manifest.json", _json(manifest)), *files], sorted({c.access_group for c in stored})
+    package = [("manifest.json", _json(manifest)), *files]
+    values = _identifying(passport)
+    for name, content in package:
+        check_export(f"evidence package {name}", content, values)
+    return package, sorted({c.access_group for c in stored})
+
+
+def _identifying(passport: StoredPassport) -> dict[str, str]:
+    """What the package must not carry: the record's identifying values, opened through
+    the store (a purged record has none left to carry; one whose key is lost refuses)."""
+    return identifying_values(passport.record)

@@ -87,7 +87,9 @@ def check(files: dict[str, bytes]) -> list[str]:
     if AUDIT in files:
         last_id = 0
         for entry in json.loads(files[AUDIT])["entries"]:
-            if audit_hash(entry) != entry["hash"]:
+            # A purged event (retention cleared its details) links the chain by its
+            # digests only; its own hash cannot be recomputed from what is left.
+            if not entry.get("purged") and audit_hash(entry) != entry["hash"]:
                 problems.append(
                     f"{AUDIT}: event {entry['id']} ({entry['action']}): its "
                     "fields do not give its hash"

@@ -24,7 +24,8 @@ from gateway.errors import (
 from gateway.mapping.model import MappingSet
 from gateway.settings import Settings
 from gateway.store import Database, Passports, init_db
-from gateway.store.db import head_revision
+from gateway.store.db import head_revision, instance_sealer, kek_folder
+from gateway.store.encryption import FileKeks
 from gateway.store.passports import StoredPassport
 from gateway.store.status_adapter import DatabaseStatusListStore
 
@@ -111,6 +112,11 @@ def prepare_instance(settings: Settings) -> list[str]:
     if not vc_api.records():
         # The generic VC API issue route signs with a key and DID of its own (DESIGN §5).
         done.append(f"VC API signing key created: {vc_api.generate(method='web').kid}")
+    keks = FileKeks(kek_folder(settings))
+    if not keks.listing():
+        # Stored records are sealed under it (docs/operations.md, Keys); back it up apart
+        # from the database.
+        done.append(f"key-encryption key created: {keks.create().id}")
     db = init_db(settings)
     done.append(f"database at revision {db.current_revision()}: {db.url}")
     db.dispose()
@@ -137,7 +143,9 @@ def connect_store(settings: Settings, *, migrate: bool = True) -> Database:
         commands that must not create or change it).
     :raises ConfigError: an unsupported database URL.
     """
-    return init_db(settings) if migrate else Database.connect(settings.db_url)
+    if migrate:
+        return init_db(settings)
+    return Database.connect(settings.db_url, instance_sealer(settings))
 
 
 @contextmanager

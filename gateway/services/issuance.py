@@ -22,17 +22,22 @@ from gateway import auth
 from gateway.auth import Principal
 from gateway.credentials import formats
 from gateway.errors import Conflict, GatewayError, InvalidInput, NotFound
+from gateway.services import identifiers
 from gateway.services.conversion import (
+    BatteryRecycled,
     PassportDraft,
+    Recycling,
     SignedCredential,
     draft_passport,
+    recycling,
     sign_credentials,
 )
 from gateway.services.instance import BULK_STATUS_CHUNK, Instance, StatusPool
-from gateway.services.passports import stored_credential
+from gateway.services.passports import cease_passport, find_passport, stored_credential
 from gateway.services.tenant_policy import TenantRules, tenant_rules
 from gateway.services.whitelist import instance_whitelist
 from gateway.store import AuditLog, Passports
+from gateway.store.identifiers import Identifier
 from gateway.store.passports import NewCredential, NewPassport, StoredPassport, record_hash
 
 log = logging.getLogger(__name__)
@@ -120,6 +125,23 @@ def _stored(instance: Instance, passport: StoredPassport) -> IssuedPassport:
     return IssuedPassport(passport, {c.access_group: stored_credential(c) for c in creds}, False)
 
 
+def _known_predecessor(
+    passports: Passports, instance: Instance, record: Mapping[str, Any]
+) -> dict[str, str]:
+    """The passport of the battery this one was made from, when this gateway holds it:
+    a link to a passport that may not exist, or live with another issuer, is never
+    built (the record's supplement names such a passport instead)."""
+    original = record["battery"].get("original_code")
+    if not isinstance(original, str):
+        return {}
+    passport_id = instance.passport_id(original)
+    try:
+        passports.get(passport_id)
+    except NotFound:
+        return {}
+    return {original: passport_id}
+
+
 def _read(
     instance: Instance,
     principal: Principal,
@@ -127,14 +149,17 @@ def _read(
     digest: str,
     idempotency_key: str | None,
     at: datetime,
-) -> StoredPassport | TenantRules:
+) -> StoredPassport | tuple[TenantRules, Identifier, dict[str, str]]:
     """Step "read": one read before the costly conversion. A repeated request is answered
     from the store; a battery that already has a passport is refused; otherwise the
-    issuing tenant's data policy (the shipped one, tightened by the tenant's) and its
-    export approvals in force at ``at`` are read in the same unit of work.
+    issuing tenant's data policy (the shipped one, tightened by the tenant's), its
+    export approvals in force at ``at``, the battery's unique product identifier
+    (:func:`gateway.services.identifiers.planned`) and the passport of the battery it
+    was made from, when this gateway holds one, are read in the same unit of work.
 
     :returns: the passport an earlier request with this key made, or what the new
-        passport's conversion is judged by.
+        passport's conversion is judged by, the identifier it states and the known
+        passports by battery code (the predecessor's, Art. 77(7)).
     :raises Conflict: the battery has a passport, or the key was used for another record.
     :raises PolicyError: the tenant's policy no longer tightens the shipped one.
     """
@@ -150,7 +175,11 @@ def _read(
             try:
                 passports.get(passport_id)
             except NotFound:
-                return tenant_rules(session, principal.tenant_id, at)
+                rules = tenant_rules(session, principal.tenant_id, at)
+                planned = identifiers.planned(
+                    session, principal.tenant_id, record, instance.base_url
+                )
+                return rules, planned, _known_predecessor(passports, instance, record)
             raise Conflict(
                 f"battery {record['battery']['code']} already has a passport: {passport_id}",
                 pointer="/battery/code",
@@ -161,6 +190,31 @@ def _read(
             pointer="Idempotency-Key",
         )
     return earlier
+
+
+def _refuse_recycled(
+    instance: Instance, principal: Principal, record: Mapping[str, Any], recycled: Recycling
+) -> BatteryRecycled:
+    """The refusal of a record whose battery was recycled (Art. 77(8)). When the battery
+    has a passport of the caller's own (or, for an admin, any) that is active, it ceases
+    first, audited; another tenant's passport is neither changed nor mentioned."""
+    code = record["battery"]["code"]
+    try:
+        passport = find_passport(instance, code)
+    except NotFound:
+        return recycled.refusal()
+    if not auth.may_change_status(principal, passport.tenant_id):
+        return recycled.refusal()
+    if passport.status not in ("active", "ceased"):
+        return recycled.refusal(f"; its passport {passport.id} is {passport.status}")
+    if passport.status == "ceased":
+        on = passport.ceased_on.isoformat() if passport.ceased_on else recycled.date
+        return recycled.refusal(f"; its passport {passport.id} ceased on {on}")
+    try:
+        cease_passport(instance, code, principal, recycled_on=recycled.date)
+    except GatewayError as exc:  # a date the explicit call would refuse; nothing changed
+        return recycled.refusal(f"; its passport {passport.id} stays {passport.status}: {exc}")
+    return recycled.refusal(f"; its passport {passport.id} has ceased as of {recycled.date}")
 
 
 def _body(credential: dict[str, Any] | str) -> str:
@@ -192,9 +246,10 @@ def _save(
     draft: PassportDraft,
     signed: Mapping[str, SignedCredential],
     proof_format: str,
+    identifier: Identifier,
 ) -> IssuedPassport:
-    """Step "store + audit": the passport, its credentials and the disclosure event in
-    one unit of work."""
+    """Step "store + audit": the passport, its credentials, the battery's unique product
+    identifier and the disclosure event in one unit of work."""
     credentials = [_new_credential(s, proof_format) for s in signed.values()]
     mapping_ref = draft.gaps["mapping"]
     new = NewPassport(
@@ -214,6 +269,7 @@ def _save(
     with instance.db.transaction() as session:
         result = Passports(session).save(new, credentials, actor=actor)
         if result.created:
+            identifiers.keep(session, identifier)
             # What this passport discloses and what the cross-border policy kept back:
             # field names only, never their values (DESIGN §5 Cross-border policy).
             AuditLog(session).append(
@@ -270,30 +326,40 @@ def issue_passport(
     :raises Unauthorized: no caller. :raises Forbidden: a role that may not issue.
     :raises Conflict: the battery already has a passport, or the key was used for
         another record.
+    :raises BatteryRecycled: the record's last event is a completed recycling (Art.
+        77(8)); the battery's active passport of the caller's tenant ceases.
     :raises GatewayError: a record that cannot be converted or signed (422), or a
         tenant policy that no longer tightens the shipped one (422).
     """
     caller = require_issuer(principal)
     proof_format = formats.proof_format(proof_format)
     check_idempotency_key(idempotency_key)
+    recycled = recycling(record)
+    if recycled is not None:
+        raise _refuse_recycled(instance, caller, record, recycled)
     digest = record_hash(dict(record))
     at = datetime.now(UTC)
     found = _read(instance, caller, record, digest, idempotency_key, at)
     if isinstance(found, StoredPassport):
         return _stored(instance, found)
+    rules, identifier, known = found
     draft = draft_passport(
         record,
         mapping=instance.mapping(mapping or instance.settings.mapping),
         base_url=instance.base_url,
         whitelist=instance_whitelist(instance.settings.home),
-        policy=found.policy,
-        approvals=found.approvals,
+        policy=rules.policy,
+        approvals=rules.approvals,
         at=at,
+        identifier=identifier.uri,
+        known_passports=known,
     )
     signed = sign_credentials(
         draft, key=instance.key, registry=pool or StatusPool(instance), proof_format=proof_format
     )
-    return _save(instance, caller, record, digest, idempotency_key, draft, signed, proof_format)
+    return _save(
+        instance, caller, record, digest, idempotency_key, draft, signed, proof_format, identifier
+    )
 
 
 def issue_many(

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from gateway import auth
@@ -17,6 +18,7 @@ from gateway.auth import Principal
 from gateway.credentials.claims import credential_claims, status_entries
 from gateway.credentials.status_list import SUPERSEDED_PREFIX
 from gateway.errors import InvalidInput, NotFound
+from gateway.policy.identifiers import check_export, identifying_values
 from gateway.services import access
 from gateway.services.access import Entitlement
 from gateway.services.instance import Instance, status_registry
@@ -130,7 +132,10 @@ def passport_aas(
     withheld = policy.get("withheld") if isinstance(policy, dict) else None
     kept = [p for p in withheld if isinstance(p, str)] if isinstance(withheld, list) else []
     measured = measured_at(passport.record, kept)
-    return export_aas(subjects_view(facts, passport.battery_code, subjects, measured))
+    export = export_aas(subjects_view(facts, passport.battery_code, subjects, measured))
+    # The second line of the export check (the first ran before the passport was signed).
+    check_export("AAS export", export.to_json(), identifying_values(passport.record))
+    return export
 
 
 def passport_gaps(instance: Instance, code: str, principal: Principal | None) -> dict[str, Any]:
@@ -226,6 +231,57 @@ def change_status(
     return changed
 
 
+#: How far ahead of UTC a recycling date may lie: the records are dated in China (UTC+8).
+_RECORD_OFFSET = timedelta(hours=8)
+
+
+def recycling_day(value: object, pointer: str = "/recycledOn") -> date:
+    """The day a battery was recycled, as the API and the CLI take it: ``YYYY-MM-DD``,
+    not after today in China.
+
+    :raises InvalidInput: anything else.
+    """
+    if not isinstance(value, str) or len(value) != 10 or not value.isascii():
+        raise InvalidInput("the recycling date must be a date YYYY-MM-DD", pointer=pointer)
+    try:
+        day = date.fromisoformat(value)
+    except ValueError:
+        raise InvalidInput(
+            "the recycling date must be a date YYYY-MM-DD", pointer=pointer
+        ) from None
+    if day > (datetime.now(UTC) + _RECORD_OFFSET).date():
+        raise InvalidInput("the recycling date lies in the future", pointer=pointer)
+    return day
+
+
+def cease_passport(
+    instance: Instance,
+    code: str,
+    principal: Principal | None,
+    *,
+    recycled_on: object,
+    reason: str | None = None,
+) -> tuple[StoredPassport, bool]:
+    """Record that a passport ceased to exist because its battery was recycled (Art.
+    77(8) of Regulation (EU) 2023/1542), audited. The passport is kept and shown as
+    ceased; its credentials stay valid as what was true when they were signed.
+
+    :param recycled_on: the day the battery was recycled (``YYYY-MM-DD``).
+    :returns: the passport, and whether this call ceased it (``False``: it had already
+        ceased on that day).
+    :raises Unauthorized: no caller. :raises Forbidden: not the owner or an admin.
+    :raises NotFound: no such passport. :raises InvalidInput: a bad date.
+    :raises Conflict: a passport that is not active, or ceased on another day.
+    """
+    day = recycling_day(recycled_on)
+    passport = find_passport(instance, code)
+    caller = auth.require(
+        principal, auth.may_change_status(principal, passport.tenant_id), "cease this passport"
+    )
+    with instance.db.transaction() as session:
+        return Passports(session).cease(passport.id, day, auth.audit_actor(caller), reason=reason)
+
+
 def passport_summaries(
     instance: Instance, principal: Principal | None, passports: list[StoredPassport]
 ) -> list[dict[str, Any]]:
@@ -255,6 +311,17 @@ def _registrar_of(principal: Principal, passport: StoredPassport) -> bool:
     return principal.role == auth.EXPORTER and principal.tenant_id == passport.tenant_id
 
 
+def passport_status(passport: StoredPassport) -> dict[str, Any]:
+    """A passport's state after a status change, as the API and the CLI show it."""
+    return {
+        "id": passport.id,
+        "batteryCode": passport.battery_code,
+        "status": passport.status,
+        "supersededBy": passport.superseded_by,
+        "ceasedOn": passport.ceased_on.isoformat() if passport.ceased_on else None,
+    }
+
+
 def passport_summary(
     passport: StoredPassport, registrations: list[dict[str, Any]] | None = None
 ) -> dict[str, Any]:
@@ -272,5 +339,6 @@ def passport_summary(
         "mapping": f"{passport.mapping_set}@{passport.mapping_version}",
         "createdAt": passport.created_at.isoformat().replace("+00:00", "Z"),
         "supersededBy": passport.superseded_by,
+        "ceasedOn": passport.ceased_on.isoformat() if passport.ceased_on else None,
         **extra,
     }

@@ -13,10 +13,12 @@ passports issued under the three earlier access groups) without its ``proof``; f
 same hash, and any change of the passport's public content, status list entry or validity
 gives another.
 
-**Payload fields and where they come from.** ``uniqueProductIdentifier``: the passport
-URL, until an ISO/IEC 15459 identifier is issued for the battery. ``commodityCode``: the
-tenant's default, else CN 8507 60 00 (lithium-ion accumulators) when the passport's
-chemistry is a lithium-ion one; the record model has no commodity code of its own yet.
+**Payload fields and where they come from.** ``uniqueProductIdentifier``: the
+battery's EN 18219 identifier as its public credential signed it
+(:mod:`gateway.services.identifiers`), the passport URL for passports issued before.
+``commodityCode``: the tenant's default, else CN 8507 60 00 (lithium-ion accumulators)
+when the passport's chemistry is a lithium-ion one; the record model has no commodity
+code of its own yet.
 ``economicOperatorId``: the passport's EU operator identifier, else its manufacturer
 identifier, else the tenant's default. ``facilityId``: the record's plant identifier (as
 far as the tenant's data policy lets it leave), else the tenant's default.
@@ -53,6 +55,7 @@ from gateway.csv_cells import safe_row
 from gateway.errors import Conflict, InvalidInput
 from gateway.invisible_chars import INVISIBLE
 from gateway.policy.table import apply_policy
+from gateway.services import identifiers
 from gateway.services.instance import Instance
 from gateway.services.tenant_policy import managed_tenant, tenant_rules
 from gateway.store import Database, Passports, Tenants
@@ -64,6 +67,7 @@ from gateway.store.registrations import (
 )
 from gateway.transform import en18223
 from gateway.vocab.catalog import load_catalog
+from gateway.vocab.forms import plain_value
 from gateway.vocab.loader import passport_context_version
 
 #: The sections whose credential a registration hashes, in order of preference.
@@ -146,7 +150,7 @@ def public_attributes(credential: Mapping[str, Any] | str) -> dict[str, Any]:
     by_term = load_catalog().by_term
     if not isinstance(subject, Mapping):
         return {}
-    return {by_term[t].key: v for t, v in subject.items() if t in by_term}
+    return {by_term[t].key: plain_value(v) for t, v in subject.items() if t in by_term}
 
 
 def commodity_code(attributes: Mapping[str, Any], profile: RegistryProfile) -> str | None:
@@ -185,7 +189,9 @@ def registration_payload(
     """
     attributes = public_attributes(credential)
     payload: dict[str, Any] = {
-        "uniqueProductIdentifier": passport.id,
+        "uniqueProductIdentifier": (
+            identifiers.signed_identifier(credential_claims(credential)) or passport.id
+        ),
         "granularity": en18223.GRANULARITY,
         "commodityCode": commodity_code(attributes, profile),
         "economicOperatorId": en18223.economic_operator(attributes) or profile.economic_operator_id,
@@ -274,7 +280,7 @@ def passport_facts(session: Any, passport: StoredPassport) -> en18223.PassportFa
     contexts = [c for c in context if isinstance(c, str)] if isinstance(context, list) else []
     return en18223.PassportFacts(
         passport_id=passport.id,
-        unique_product_identifier=passport.id,
+        unique_product_identifier=identifiers.signed_identifier(claims) or passport.id,
         status=passport.status,
         last_update=_issued_at(claims, passport),
         economic_operator_id=en18223.economic_operator(attributes) or profile.economic_operator_id,

@@ -4,6 +4,12 @@ Each event's ``hash`` is SHA-256 over the previous event's hash followed by the 
 canonical JSON, so altering, deleting or reordering a stored event breaks the chain at
 that point. Removing events from the *end* leaves a valid, shorter chain: keep
 :meth:`AuditLog.head` somewhere else (a log line, a signed daily note) to detect that.
+
+A retention purge clears an old event's details and marks it ``purged_at``, keeping its
+``prev_hash`` and ``hash``: the walk then checks that the purged event links to the one
+before it and the next one to it, which it still does, and cannot recompute the purged
+event's own hash, which it no longer needs to vouch for (its contents are gone on
+purpose, and the purge is itself an event naming how many and up to which id).
 """
 
 from __future__ import annotations
@@ -23,6 +29,9 @@ from gateway.store import tables
 from gateway.store.tables import utcnow
 
 GENESIS = "0" * 64
+#: The event a retention purge writes; ``data.audit.through_id`` is the last event whose
+#: details it may have cleared.
+PURGE_ACTION = "retention.purged"
 # Serialises appenders on PostgreSQL; any constant works if every process uses it.
 _AUDIT_LOCK = 0x6761_7465_7761_7902
 
@@ -39,6 +48,8 @@ class AuditEntry:
     data: dict[str, Any]
     prev_hash: str
     hash: str
+    #: Retention cleared its details; its digests stay in the chain.
+    purged: bool = False
 
 
 def canonical_json(value: Any, pointer: str = "/data") -> str:
@@ -94,6 +105,7 @@ def _entry(row: tables.AuditEvent) -> AuditEntry:
         data=row.data,
         prev_hash=row.prev_hash,
         hash=row.hash,
+        purged=row.purged_at is not None,
     )
 
 
@@ -180,6 +192,10 @@ class AuditLog:
             deleted or moved event), or ``None`` when the whole chain holds.
         """
         expected_prev = GENESIS
+        # Purged events must lie within what a later ``retention.purged`` event names:
+        # marking an altered event purged does not hide it.
+        purged: list[int] = []
+        covered = 0
         rows = self.session.scalars(
             select(tables.AuditEvent)
             .order_by(tables.AuditEvent.id)
@@ -189,6 +205,13 @@ class AuditLog:
             for row in rows:
                 if row.prev_hash != expected_prev:
                     return row.id
+                if row.purged_at is not None:
+                    purged.append(row.id)
+                    expected_prev = row.hash
+                    continue
+                if row.action == PURGE_ACTION:
+                    through = row.data.get("audit", {}).get("through_id")
+                    covered = max(covered, through if isinstance(through, int) else 0)
                 recomputed = event_hash(
                     row.prev_hash, row.at, row.actor, row.action, row.subject, row.data
                 )
@@ -198,4 +221,4 @@ class AuditLog:
         finally:
             # A server-side cursor on PostgreSQL: release it when returning early.
             rows.close()
-        return None
+        return next((i for i in purged if i > covered), None)

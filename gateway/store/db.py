@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from gateway.errors import ConfigError, GatewayError
 from gateway.settings import Settings
+from gateway.store.encryption import FileKeks, Sealer
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 SQLITE_BUSY_TIMEOUT_MS = 30_000
@@ -165,22 +166,28 @@ class Database:
     url: URL
     _reader: sessionmaker[Session]
     _writer: sessionmaker[Session]
+    sealer: Sealer | None = None
 
     @classmethod
-    def connect(cls, url: str) -> Database:
+    def connect(cls, url: str, sealer: Sealer | None = None) -> Database:
         """Open (lazily) a database without touching its schema.
 
         :param url: database URL.
+        :param sealer: what seals and opens stored record content (every session
+            carries it in ``info``); ``None``: content that needs it cannot be read or
+            written.
         :returns: the database.
         :raises ConfigError: for an unsupported URL.
         """
         engine = make_engine(url)
         writer_engine = engine.execution_options(**{_WRITE: True})
+        info = {"sealer": sealer}
         return cls(
             engine=engine,
             url=engine.url,
-            _reader=sessionmaker(engine, expire_on_commit=False),
-            _writer=sessionmaker(writer_engine, expire_on_commit=False),
+            _reader=sessionmaker(engine, expire_on_commit=False, info=info),
+            _writer=sessionmaker(writer_engine, expire_on_commit=False, info=info),
+            sealer=sealer,
         )
 
     @property
@@ -223,8 +230,41 @@ class Database:
             _busy_is_unavailable(),
             self.engine.execution_options(**{_WRITE: True}).connect() as conn,
         ):
-            command.upgrade(alembic_config(conn), revision)
-            conn.commit()
+            if self.backend != "sqlite":
+                command.upgrade(alembic_config(conn), revision)
+                conn.commit()
+                return
+            # Batch mode copies a table and drops the original, which SQLite refuses while
+            # it enforces foreign keys and other rows point at the table (passports,
+            # status lists). The pragma only takes effect outside a transaction: set on
+            # the raw connection before the migration begins, the keys checked before
+            # it commits, and enforcement back on before the pool reuses the connection.
+            raw = conn.connection.dbapi_connection
+            assert raw is not None
+            raw.execute("PRAGMA foreign_keys=OFF")
+            try:
+                command.upgrade(alembic_config(conn), revision)
+                dangling = conn.exec_driver_sql("PRAGMA foreign_key_check").first()
+                if dangling is not None:
+                    raise ConfigError(f"a migration left a dangling foreign key: {tuple(dangling)}")
+                conn.commit()
+            finally:
+                conn.rollback()
+                raw.execute("PRAGMA foreign_keys=ON")
+
+    def compact(self) -> None:
+        """On SQLite, rewrite the file without its free pages (``VACUUM``), which still
+        hold the bytes of rows changed or deleted; PostgreSQL reclaims its own space
+        (``VACUUM FULL`` by the operator rewrites a table the same way)."""
+        if self.backend != "sqlite":
+            return
+        with _busy_is_unavailable(), self.engine.connect() as conn:
+            # VACUUM refuses to run inside a transaction: on the raw connection, before
+            # anything makes SQLAlchemy begin one.
+            raw = conn.connection.dbapi_connection
+            assert raw is not None
+            raw.execute("VACUUM")
+            raw.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
     def current_revision(self) -> str | None:
         """The revision the database schema is at.
@@ -249,6 +289,16 @@ def init_db(settings: Settings) -> Database:
     :returns: the database.
     :raises ConfigError: for an unsupported URL.
     """
-    db = Database.connect(settings.db_url)
+    db = Database.connect(settings.db_url, instance_sealer(settings))
     db.upgrade()
     return db
+
+
+def kek_folder(settings: Settings) -> Path:
+    """Where the instance keeps its key-encryption key files."""
+    return settings.keys_dir / "kek"
+
+
+def instance_sealer(settings: Settings) -> Sealer:
+    """The sealer over the instance's key-encryption key files."""
+    return Sealer(FileKeks(kek_folder(settings)))

@@ -10,26 +10,38 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
 from gateway.annex_xiii import ALL_SECTIONS, is_section
 from gateway.credentials.formats import PROOF_FORMATS
 from gateway.errors import Conflict, InvalidInput, NotFound
+from gateway.policy.identifiers import identifying_values
 from gateway.store import tables
 from gateway.store.audit import AuditLog, canonical_json
+from gateway.store.encryption import (
+    LASTING,
+    KeyUnavailable,
+    credential_binding,
+    is_restricted,
+    production_batch,
+    sealer_of,
+)
 from gateway.store.status_lists import StatusLists
 
-# Status changes a passport may go through; revoked and superseded are final.
+# Status changes a passport may go through; revoked, superseded and ceased are final.
+# Only an active passport ceases (Art. 77(8)): a suspension stays until its owner lifts
+# it, since ceasing leaves every status bit clear (see :func:`status_bit`).
 TRANSITIONS: dict[str, frozenset[str]] = {
-    "active": frozenset({"revoked", "suspended", "superseded"}),
+    "active": frozenset({"revoked", "suspended", "superseded", "ceased"}),
     "suspended": frozenset({"active", "revoked", "superseded"}),
     "revoked": frozenset(),
     "superseded": frozenset(),
+    "ceased": frozenset(),
 }
 
 
@@ -39,7 +51,9 @@ def status_bit(purpose: str, status: str) -> bool:
     A credential has one status entry. A revocation entry is set once the passport is
     revoked or superseded (Art. 77(7): the original passport is replaced); a suspension
     entry is set whenever the passport is not active, so a credential that has only a
-    suspension entry still reads as invalid after revocation.
+    suspension entry still reads as invalid after revocation. A ceased passport (Art.
+    77(8): the battery was recycled) sets neither: its credentials stay valid as what was
+    true when they were signed, and readers are told it ceased by the passport itself.
 
     :param purpose: the list's ``statusPurpose``.
     :param status: the passport status.
@@ -47,7 +61,7 @@ def status_bit(purpose: str, status: str) -> bool:
     """
     if purpose == "revocation":
         return status in ("revoked", "superseded")
-    return status != "active"
+    return status not in ("active", "ceased")
 
 
 @dataclass(frozen=True)
@@ -90,14 +104,28 @@ class NewPassport:
 
 @dataclass(frozen=True)
 class StoredCredential:
+    """A stored credential. Its body is opened when read; one whose data key cannot be
+    opened (a lost or wrong key-encryption key) raises then, so listing a passport's
+    credentials and serving those that need no key still work."""
+
     id: str
     passport_id: str
     access_group: str
     format: str
-    body: str
+    opened: str | KeyUnavailable = field(repr=False)
     status_list_id: str | None
     status_index: int | None
     created_at: datetime
+
+    @property
+    def body(self) -> str:
+        """The secured credential exactly as issued.
+
+        :raises KeyUnavailable: it is sealed under a key that cannot be opened.
+        """
+        if isinstance(self.opened, KeyUnavailable):
+            raise self.opened
+        return self.opened
 
 
 @dataclass(frozen=True)
@@ -117,6 +145,10 @@ class StoredPassport:
     gaps: dict[str, Any]
     created_at: datetime
     idempotency_key: str | None
+    #: Art. 77(8): the day the battery was recycled, and who recorded it when.
+    ceased_on: date | None = None
+    ceased_at: datetime | None = None
+    ceased_by: str | None = None
 
 
 @dataclass(frozen=True)
@@ -132,7 +164,7 @@ class SaveResult:
     created: bool
 
 
-def _passport(row: tables.Passport) -> StoredPassport:
+def _passport(row: tables.Passport, record: dict[str, Any] | None = None) -> StoredPassport:
     return StoredPassport(
         id=row.id,
         battery_code=row.battery_code,
@@ -145,21 +177,136 @@ def _passport(row: tables.Passport) -> StoredPassport:
         mapping_version=row.mapping_version,
         mapping_hash=row.mapping_hash,
         record_sha256=row.record_sha256,
-        record=row.record,
+        record=stored_record(row) if record is None else record,
         gaps=row.gaps,
         created_at=row.created_at,
         idempotency_key=row.idempotency_key,
+        ceased_on=row.ceased_on,
+        ceased_at=row.ceased_at,
+        ceased_by=row.ceased_by,
     )
 
 
-def stored_credential(row: tables.Credential) -> StoredCredential:
-    """A credential row as the store hands it out."""
+class UnopenedRecord(dict[str, Any]):
+    """The record of a passport whose data key cannot be opened (a lost or wrong
+    key-encryption key): the passport itself still reads, any use of the record but its
+    production batch raises the reason."""
+
+    def __init__(self, reason: KeyUnavailable, *, batch: str | None = None) -> None:
+        # Not empty: C code that reads a dict's size first (the json encoder writes an
+        # empty one as "{}" without asking it for items) must reach the refusal too.
+        super().__init__({"": None})
+        self.reason = reason
+        # What the store keeps in clear of it: the production batch (access grants).
+        self._kept = {"production": {"batch": batch}} if batch is not None else {}
+
+    def _refuse(self, *_args: Any, **_kwargs: Any) -> Any:
+        raise self.reason
+
+    def get(self, key: str, default: Any = None) -> Any:
+        """What is kept in clear (``production`` with its batch); anything else is
+        refused, the record being unknown."""
+        if key == "production":
+            return self._kept.get(key, default)
+        raise self.reason
+
+    __getitem__ = __iter__ = __len__ = __contains__ = _refuse
+    keys = items = values = copy = _refuse
+
+
+def _binding(passport_id: str, tenant_id: int) -> dict[str, Any]:
+    return {"table": "passports", "row_id": passport_id, "tenant_id": tenant_id}
+
+
+def stored_record(row: tables.Passport) -> dict[str, Any]:
+    """A passport row's national record, opened (records stored before encryption
+    at rest are read as they are until ``gateway keys encrypt-store`` seals them).
+
+    :returns: the record (after a retention purge: only what is kept in clear), or an
+        :class:`UnopenedRecord` when it cannot be opened.
+    """
+    if row.record_sealed is None:
+        if row.record is None:
+            # Purged by retention: it holds nothing any more but what the store keeps in
+            # clear, and reads as such (faces that show the passport go on working).
+            batch = row.production_batch
+            return {"production": {"batch": batch}} if batch is not None else {}
+        return row.record
+    session = object_session(row)
+    try:
+        if session is None:
+            raise KeyUnavailable(f"passport {row.id} was read outside a unit of work")
+        opened: dict[str, Any] = sealer_of(session).open(
+            session, row.record_sealed, **_binding(row.id, row.tenant_id)
+        )
+    except KeyUnavailable as exc:
+        return UnopenedRecord(exc, batch=row.production_batch)
+    return opened
+
+
+def credential_body(row: tables.Credential) -> str:
+    """A credential row's body, opened if sealed.
+
+    :raises KeyUnavailable: its data key cannot be opened (lost or wrong KEK).
+    """
+    if row.body_sealed is None:
+        if row.body is None:
+            raise KeyUnavailable(f"credential {row.id} has no body")
+        return row.body
+    session = object_session(row)
+    if session is None:
+        raise KeyUnavailable(f"credential {row.id} was read outside a unit of work")
+    passport = session.get(tables.Passport, row.passport_id)
+    if passport is None:
+        raise KeyUnavailable(f"credential {row.id} has no passport")
+    body = sealer_of(session).open(
+        session,
+        row.body_sealed,
+        **credential_binding(row.passport_id, row.id),
+        tenant_id=passport.tenant_id,
+    )
+    if not isinstance(body, str):
+        raise KeyUnavailable(f"credential {row.id}: the sealed body is not a credential")
+    return body
+
+
+def _opened(row: tables.Credential) -> str | KeyUnavailable:
+    try:
+        return credential_body(row)
+    except KeyUnavailable as exc:
+        return exc
+
+
+def refuse_identifiers(row: tables.Passport, text: str, pointer: str) -> None:
+    """Refuse free text bound for the audit log that holds one of the passport record's
+    identifiers (VIN, owner, location, certificate number), which are never stored in
+    clear. A record that cannot be opened is not searched: a revocation must still go
+    through while a key-encryption key is being restored.
+
+    :raises InvalidInput: naming the field and the record path, never the value.
+    """
+    record = stored_record(row)
+    if isinstance(record, UnopenedRecord):
+        return
+    for value, path in identifying_values(record).items():
+        if value in text:
+            raise InvalidInput(
+                f"{pointer[1:]} holds the record's {path}, which is never stored in clear",
+                pointer=pointer,
+            )
+
+
+def stored_credential(row: tables.Credential, body: str | None = None) -> StoredCredential:
+    """A credential row as the store hands it out (its body opened if sealed).
+
+    :param body: the body, when the caller has it in clear (it just stored it).
+    """
     return StoredCredential(
         id=row.id,
         passport_id=row.passport_id,
         access_group=row.access_group,
         format=row.format,
-        body=row.body,
+        opened=_opened(row) if body is None else body,
         status_list_id=row.status_list_id,
         status_index=row.status_index,
         created_at=row.created_at,
@@ -247,9 +394,13 @@ class Passports:
             mapping_version=passport.mapping_version,
             mapping_hash=passport.mapping_hash,
             record_sha256=digest,
-            record=passport.record,
+            production_batch=production_batch(passport.record),
             gaps=passport.gaps,
             idempotency_key=passport.idempotency_key,
+        )
+        # Sealed before it is added: nothing identifying reaches the database in clear.
+        row.record_sealed = sealer_of(self.session).seal(
+            self.session, passport.record, **_binding(passport.id, passport.tenant_id)
         )
         try:
             # A savepoint, so a concurrent request with the same idempotency key that
@@ -262,8 +413,10 @@ class Passports:
                 if earlier is not None:
                     return self._repeat(earlier, digest, passport.idempotency_key)
             raise Conflict(f"passport {passport.id} clashes with stored data: {exc.orig}") from exc
-        creds = [
-            tables.Credential(
+        sealer = sealer_of(self.session)
+        creds = []
+        for c in credentials:
+            cred = tables.Credential(
                 id=c.id,
                 passport_id=row.id,
                 access_group=c.access_group,
@@ -272,8 +425,16 @@ class Passports:
                 status_list_id=c.status_list_id,
                 status_index=c.status_index,
             )
-            for c in credentials
-        ]
+            if is_restricted(c.access_group):
+                cred.body_sealed = sealer.seal(
+                    self.session,
+                    c.body,
+                    **credential_binding(passport.id, c.id),
+                    tenant_id=passport.tenant_id,
+                    period=LASTING,
+                )
+                cred.body = None
+            creds.append(cred)
         self.session.add_all(creds)
         try:
             self.session.flush()
@@ -296,7 +457,12 @@ class Passports:
                 "credentials": [c.id for c in credentials],
             },
         )
-        return SaveResult(_passport(row), tuple(stored_credential(c) for c in creds), True)
+        bodies = {c.id: c.body for c in credentials}
+        return SaveResult(
+            _passport(row, passport.record),
+            tuple(stored_credential(c, bodies[c.id]) for c in creds),
+            True,
+        )
 
     def get(self, passport_id: str, tenant_id: int | None = None) -> StoredPassport:
         """One passport.
@@ -396,6 +562,8 @@ class Passports:
         if status not in TRANSITIONS:
             raise InvalidInput(f"status must be one of {', '.join(TRANSITIONS)}", pointer="/status")
         row = self._row(passport_id, tenant_id, lock=True)
+        if reason is not None:
+            refuse_identifiers(row, reason, "/reason")
         if status not in TRANSITIONS[row.status]:
             raise Conflict(
                 f"passport {passport_id} is {row.status}; it cannot become {status}",
@@ -418,6 +586,48 @@ class Passports:
             data["reason"] = reason
         AuditLog(self.session).append(actor, f"passport.{status}", passport_id, data)
         return _passport(row)
+
+    def cease(
+        self,
+        passport_id: str,
+        recycled_on: date,
+        actor: str,
+        *,
+        tenant_id: int | None = None,
+        reason: str | None = None,
+    ) -> tuple[StoredPassport, bool]:
+        """Record that a passport ceased to exist because its battery was recycled (Art.
+        77(8)), in the audit log too. The passport is kept; no status bit changes.
+
+        :param recycled_on: the day the battery was recycled.
+        :param actor: who records it, for the audit log.
+        :param tenant_id: when given, only a passport of this tenant can cease.
+        :param reason: free text kept in the audit log.
+        :returns: the passport, and whether this call ceased it (``False``: it had already
+            ceased on that day).
+        :raises NotFound: for an unknown passport (or one of another tenant).
+        :raises Conflict: a passport that is not active, or ceased on another day.
+        """
+        row = self._row(passport_id, tenant_id, lock=True)
+        if row.status == "ceased" and row.ceased_on == recycled_on:
+            return _passport(row), False
+        if "ceased" not in TRANSITIONS[row.status]:
+            on = f" on {row.ceased_on.isoformat()}" if row.ceased_on else ""
+            raise Conflict(
+                f"passport {passport_id} is {row.status}{on}; it cannot cease",
+                pointer="/status",
+            )
+        previous = row.status
+        row.status = "ceased"
+        row.ceased_on = recycled_on
+        row.ceased_at = tables.utcnow()
+        row.ceased_by = actor
+        self.session.flush()
+        data: dict[str, Any] = {"from": previous, "to": "ceased", "recycled_on": str(recycled_on)}
+        if reason is not None:
+            data["reason"] = reason
+        AuditLog(self.session).append(actor, "passport.ceased", passport_id, data)
+        return _passport(row), True
 
     def by_idempotency_key(self, tenant_id: int, key: str) -> StoredPassport | None:
         """The passport a tenant stored under an idempotency key.

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from gateway.credentials.model import format_datetime
 from gateway.credentials.status_list import StatusList
 from gateway.store import tables
+from gateway.store.status_lists import StatusLists
 
 
 def _allocated(row: tables.StatusList) -> bytearray:
@@ -48,6 +49,20 @@ class DatabaseStatusListStore:
         :param url: the list's id.
         :returns: the list, or ``None`` when there is none.
         """
+        found = self.versioned(url)
+        return None if found is None else found[0]
+
+    def version(self, url: str) -> int | None:
+        """The version of the list ``url`` (raised by every change), ``None`` when there
+        is none: what a verifier's cache checks before it trusts its decoded copy."""
+        return StatusLists(self.session).version(url)
+
+    def versioned(self, url: str) -> tuple[StatusList, int] | None:
+        """The list whose credential id is ``url``, with the version it was read at.
+
+        :param url: the list's id.
+        :returns: the list and its version, or ``None`` when there is none.
+        """
         query = select(tables.StatusList).where(tables.StatusList.id == url)
         if self.lock:
             query = query.with_for_update()
@@ -63,7 +78,7 @@ class DatabaseStatusListStore:
             allocated=_allocated(row),
             reasons={int(k): str(v) for k, v in (row.reasons or {}).items()},
             count=row.next_index,
-        )
+        ), row.version
 
     def save(self, status_list: StatusList) -> None:
         """Create or replace a list.

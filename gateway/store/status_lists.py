@@ -9,21 +9,41 @@ Allocation and bit changes read, modify and write one row; concurrent writers ar
 serialised on it (``SELECT ... FOR UPDATE`` on PostgreSQL; ``BEGIN IMMEDIATE`` on
 SQLite, see :mod:`gateway.store.db`). Allocate in a short unit of work of its own: the
 row stays locked until that unit of work ends.
+
+Every change of a list's bits or reasons raises its ``version`` (an ORM hook, so that
+no writer can forget it): a verifier that keeps lists decoded reads that one number to
+know whether its copy is current, instead of loading and decoding the list on every
+request.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import bindparam, event, inspect, select
+from sqlalchemy.orm import Mapper, Session
 
 from gateway.credentials.status_list import encode_bitstring
 from gateway.errors import Conflict, InvalidInput, NotFound, StatusListError
 from gateway.store import tables
 
 MIN_SIZE = 131_072
+
+
+#: Built once: the statement verifiers run on every use of a list.
+_VERSION = select(tables.StatusList.version).where(tables.StatusList.id == bindparam("id"))
+
+
+@event.listens_for(tables.StatusList, "before_update")
+def _next_version(mapper: Mapper[Any], connection: Any, target: tables.StatusList) -> None:
+    # Only what a verifier reads counts (the bits and their reasons): handing out indexes
+    # during issuance leaves the verifiers' copies current. Writers hold the row lock
+    # (FOR UPDATE / BEGIN IMMEDIATE), so increments never race.
+    attrs = inspect(target).attrs
+    if attrs.bitstring.history.has_changes() or attrs.reasons.history.has_changes():
+        target.version = (target.version or 0) + 1
 
 
 @dataclass(frozen=True)
@@ -187,6 +207,16 @@ class StatusLists:
         row = self._row(list_id)
         self._check_index(row, index)
         return bool(row.bitstring[index // 8] & (0x80 >> (index % 8)))
+
+    def version(self, list_id: str) -> int | None:
+        """A list's version, raised by every change of it: one small column read.
+
+        :param list_id: the list.
+        :returns: the version, or ``None`` for an unknown list.
+        """
+        # Core on the unit of work's connection: no ORM result machinery for one integer.
+        found = self.session.connection().execute(_VERSION, {"id": list_id}).scalar_one_or_none()
+        return None if found is None else int(found)
 
     def bitstring(self, list_id: str) -> bytes:
         """The raw bitstring.

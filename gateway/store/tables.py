@@ -7,7 +7,7 @@ Every timestamp is stored and returned as UTC.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -43,7 +43,7 @@ from gateway.policy.approvals import KINDS as APPROVAL_KINDS
 #: list entries): the columns are 32-bit on PostgreSQL, which refuses a larger number
 #: even to compare, so routes bound their ids by it.
 MAX_ROW_ID = 2**31 - 1
-PASSPORT_STATUSES = ("active", "revoked", "suspended", "superseded")
+PASSPORT_STATUSES = ("active", "revoked", "suspended", "superseded", "ceased")
 STATUS_PURPOSES = ("revocation", "suspension")
 MAPPING_STATUSES = ("draft", "published", "deprecated")
 TRUST_KINDS = ("did", "domain")
@@ -146,10 +146,22 @@ class Passport(Base):
     mapping_version: Mapped[str] = mapped_column(String(64))
     mapping_hash: Mapped[str] = mapped_column(String(128))
     record_sha256: Mapped[str] = mapped_column(String(64))
-    record: Mapped[dict[str, Any]] = mapped_column()
+    # The national record: NULL once sealed into ``record_sealed`` (encryption at rest,
+    # ``gateway.store.encryption``) and once purged (``record_purged_at``); stores from
+    # before encryption hold it here until ``gateway keys encrypt-store`` has run.
+    record: Mapped[dict[str, Any] | None] = mapped_column(JsonColumn, default=None)
+    record_sealed: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)
+    record_purged_at: Mapped[datetime | None] = mapped_column(default=None)
+    # The record's production batch, kept in clear: batch-scope grants are matched on it
+    # whether or not the record can be opened (``production.batch``).
+    production_batch: Mapped[str | None] = mapped_column(String(64), default=None)
     gaps: Mapped[dict[str, Any]] = mapped_column()
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     idempotency_key: Mapped[str | None] = mapped_column(String(255), default=None)
+    # Art. 77(8): the day the battery was recycled, and who recorded it when.
+    ceased_on: Mapped[date | None] = mapped_column(default=None)
+    ceased_at: Mapped[datetime | None] = mapped_column(default=None)
+    ceased_by: Mapped[str | None] = mapped_column(String(255), default=None)
 
 
 class StatusList(Base):
@@ -174,6 +186,9 @@ class StatusList(Base):
     allocated: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)
     # Why a bit was set, by index ("superseded by <passport id>").
     reasons: Mapped[dict[str, Any] | None] = mapped_column(default=None)
+    # Raised by every change of the bits or reasons (gateway.store.status_lists): a verifier
+    # holding the decoded list knows from this one number whether it is still current.
+    version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class Credential(Base):
@@ -191,7 +206,11 @@ class Credential(Base):
     passport_id: Mapped[str] = mapped_column(ForeignKey("passports.id"), index=True)
     access_group: Mapped[str] = mapped_column(String(32))
     format: Mapped[str] = mapped_column(String(8))
-    body: Mapped[str] = mapped_column(Text)
+    # The secured credential as issued; NULL when sealed into ``body_sealed``, as every
+    # credential beyond the public point is (BMS-derived values an approval released
+    # travel in them; ``gateway.store.encryption``).
+    body: Mapped[str | None] = mapped_column(Text, default=None)
+    body_sealed: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)
     status_list_id: Mapped[str | None] = mapped_column(ForeignKey("status_lists.id"), default=None)
     status_index: Mapped[int | None] = mapped_column(Integer, default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -227,6 +246,45 @@ class AuditEvent(Base):
     data: Mapped[dict[str, Any]] = mapped_column()
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # Set when retention cleared ``data``: the event keeps its place and digests in the
+    # chain, its contents are gone (``gateway.services.retention``).
+    purged_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class DataKey(Base):
+    """A tenant's data key for one calendar year, or its lasting key (period 0), wrapped
+    by a key-encryption key (``gateway.store.encryption``); destroying a year's key
+    (``wrapped`` cleared) shreds what it sealed."""
+
+    __tablename__ = "data_keys"
+    __table_args__ = (UniqueConstraint("tenant_id", "period"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id"))
+    # The calendar year (UTC) of the rows it seals; 0: what lasts as long as passports.
+    period: Mapped[int] = mapped_column(Integer)
+    cipher: Mapped[str] = mapped_column(String(16))
+    kek_id: Mapped[str] = mapped_column(String(64), index=True)
+    wrapped: Mapped[bytes | None] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    destroyed_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class RetentionPolicy(Base):
+    """How long a tenant's stored content is kept, in years (``gateway.services.
+    retention``); no row: the defaults, which are also the floor."""
+
+    __tablename__ = "retention_policies"
+    __table_args__ = (
+        CheckConstraint("records_years >= 8", name="records_years"),
+        CheckConstraint("audit_years >= 8", name="audit_years"),
+    )
+
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id"), primary_key=True)
+    records_years: Mapped[int] = mapped_column(Integer)
+    audit_years: Mapped[int] = mapped_column(Integer)
+    set_by: Mapped[str] = mapped_column(String(255))
+    set_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class TrustedIssuer(Base):
@@ -449,6 +507,41 @@ class RegistryRegistration(Base):
     registered_at: Mapped[datetime] = mapped_column()
     recorded_by: Mapped[str] = mapped_column(String(255))
     recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+#: Unique product identifier schemes (``gateway.services.identifiers``).
+UPI_SCHEMES = ("gs1-digital-link", "iec-61406")
+
+
+class UpiScheme(Base):
+    """A tenant's unique product identifier scheme and the domain its identifiers are
+    minted under; without one, the gateway's own host with IEC 61406 links."""
+
+    __tablename__ = "upi_schemes"
+    __table_args__ = (CheckConstraint(_one_of("scheme", UPI_SCHEMES), name="scheme"),)
+
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id"), primary_key=True)
+    scheme: Mapped[str] = mapped_column(String(16))
+    domain: Mapped[str] = mapped_column(String(70))
+    updated_by: Mapped[str] = mapped_column(String(255))
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class UniqueProductIdentifier(Base):
+    """A battery's unique product identifier (EN 18219), minted at its first issue and
+    kept for every later one: a change of the tenant's scheme never changes it."""
+
+    __tablename__ = "unique_product_identifiers"
+    __table_args__ = (CheckConstraint(_one_of("scheme", UPI_SCHEMES), name="scheme"),)
+
+    battery_code: Mapped[str] = mapped_column(String(24), primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id"), index=True)
+    scheme: Mapped[str] = mapped_column(String(16))
+    # At most 70 characters (EN 18219).
+    uri: Mapped[str] = mapped_column(String(70), unique=True)
+    # What the resolver answers: the URI's path (``/01/…/21/…`` or ``/id/…``).
+    path: Mapped[str] = mapped_column(String(70), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 @event.listens_for(MappingVersion, "before_update")

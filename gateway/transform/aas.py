@@ -44,6 +44,7 @@ from gateway.transform.idta_templates import (
     template_path,
 )
 from gateway.vocab.catalog import load_catalog
+from gateway.vocab.forms import plain_value
 
 #: Media types: the AAS JSON serialisation and the AASX package (AAS Part 5).
 AAS_JSON = "application/aas+json"
@@ -101,7 +102,7 @@ def attributes_of(subjects: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
     for subject in subjects.values():
         for term, value in subject.items():
             if term in by_term:
-                found[by_term[term].key] = value
+                found[by_term[term].key] = plain_value(value)
     return found
 
 

@@ -15,12 +15,15 @@ them. A value that is well-formed for the catalog but that the Battery Pass sche
 cannot carry (a test name where a URI is required) is left out and reported, never bent
 to fit.
 
-Two things the attributes do not say come from the record, through the caller: the
+Three things the attributes do not say come from the record, through the caller: the
 structure of an address the mapping joined into one line (:func:`addresses_of` finds
-it behind the attribute, and only when it gives exactly the value exported), and the
-time the dynamic values were measured (``lastUpdate``,
-:func:`gateway.transform.measurements.measured_at`). The passport id, an HTTPS URL,
-travels as its ``urn:`` alias (:func:`urn_alias`), the form the schema requires.
+it behind the attribute, and only when it gives exactly the value exported), the parts
+the EU supplement gives of an attribute the catalog holds as one text (per-material CAS
+numbers and masses, spare-part suppliers: :func:`details_of`; they go out only with the
+attribute they detail), and the time the dynamic values were measured (``lastUpdate``,
+:func:`measurement_times` or :func:`gateway.transform.measurements.measured_at`). The
+passport id, an HTTPS URL, travels as its ``urn:`` alias (:func:`urn_alias`), the form
+the schema requires.
 
 Battery Pass payloads are not signed, so this is the one place where decimal strings
 become JSON numbers (DESIGN §5 keeps floats out of credentials only).
@@ -53,6 +56,7 @@ from gateway.transform.batterypass_table import (
     resolve,
 )
 from gateway.transform.engine import Conversion
+from gateway.transform.measurements import measurement_time
 from gateway.vocab.catalog import load_catalog
 
 _DATE = re.compile(r"\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])")
@@ -66,6 +70,8 @@ URN_NID = "cneubattery"
 TEXT_SEPARATOR = "; "
 #: Parts of a structured address Battery Pass 1.2 has no property for.
 _UNCARRIED_PARTS = ("city", "province")
+#: The record member that holds the EU supplement.
+SUPPLEMENT = "eu_supplement"
 
 
 @dataclass(frozen=True)
@@ -193,6 +199,61 @@ def addresses_of(conversion: Conversion, record: Mapping[str, Any]) -> dict[str,
     return found
 
 
+def details_of(
+    record: Mapping[str, Any], withheld: Collection[str] = ()
+) -> dict[str, list[Mapping[str, Any]]]:
+    """The parts the record's EU supplement gives of attributes the catalog holds as one
+    text (``battery_materials``, ``spare_part_suppliers``), as far as the data policy
+    lets them leave.
+
+    :param withheld: the record paths the data policy kept in China (a passport's
+        ``gaps.policy.withheld``, or a decision's withheld paths): a withheld member, or
+        a withheld field inside its items, is left out.
+    :returns: supplement member -> its items, for the members the projection table reads.
+    """
+    supplement = record.get(SUPPLEMENT)
+    if not isinstance(supplement, Mapping):
+        return {}
+    found: dict[str, list[Mapping[str, Any]]] = {}
+    for member in sorted({r.member for r in projection().rules if r.member}):
+        items = supplement.get(member)
+        if not isinstance(items, list):
+            continue
+        kept = [_unwithheld(item, f"{SUPPLEMENT}.{member}", withheld) for item in items]
+        kept = [item for item in kept if isinstance(item, Mapping) and item]
+        if kept and not _is_withheld(f"{SUPPLEMENT}.{member}", withheld):
+            found[member] = kept
+    return found
+
+
+def _is_withheld(path: str, withheld: Collection[str]) -> bool:
+    return any(path == w or path.startswith(f"{w}.") for w in withheld)
+
+
+def _unwithheld(value: Any, path: str, withheld: Collection[str]) -> Any:
+    if isinstance(value, Mapping):
+        return {
+            k: _unwithheld(v, f"{path}.{k}", withheld)
+            for k, v in value.items()
+            if not _is_withheld(f"{path}.{k}", withheld)
+        }
+    if isinstance(value, list):
+        return [_unwithheld(v, path, withheld) for v in value]
+    return value
+
+
+def _detail_values(rule: Rule, items: list[Mapping[str, Any]]) -> list[Any]:
+    """The value of a detail rule's field in each item (``None`` where an item has none)."""
+    field = str(rule.detail).split(".", 1)[1]
+    out: list[Any] = []
+    for item in items:
+        node: Any = item
+        for step in field.split("."):
+            node = node.get(step) if isinstance(node, Mapping) else None
+        out.append(node)
+    return out
+
+
 def _convert(
     rule: Rule,
     value: Any,
@@ -244,6 +305,23 @@ def _convert(
             return rule.values[family]
         case "urn-alias":
             return urn_alias(_text(key, value))
+        case "boolean":
+            if not isinstance(value, bool):
+                raise _contract(key, f"must be true or false, not {value!r}")
+            return value
+        case "objects":
+            # A list of the record's objects (a supplier's spare parts), each renamed
+            # member by member to the Battery Pass property names.
+            items = value if isinstance(value, list) else [value]
+            return [
+                {
+                    name: _text(key, item[field])
+                    for field, name in rule.values.items()
+                    if field in item
+                }
+                for item in items
+                if isinstance(item, Mapping)
+            ]
         case "address-part":
             _text(key, value)
             parts = addresses.get(key)
@@ -384,8 +462,9 @@ def export(
     attributes: Mapping[str, object],
     *,
     sections: Collection[str] = (PUBLIC_SECTION,),
-    measured_at: datetime | None = None,
+    measured_at: datetime | Mapping[str, datetime] | None = None,
     addresses: Mapping[str, Mapping[str, str]] | None = None,
+    details: Mapping[str, list[Mapping[str, Any]]] | None = None,
 ) -> BatteryPassExport:
     """Project passport attributes onto the Battery Pass 1.2 aspects.
 
@@ -396,11 +475,16 @@ def export(
         earlier access group) whose Annex XIII points may be exported; by default only
         the public part (point 1). Any combination is fine: an aspect that needs a
         point left out is reported in ``missing``.
-    :param measured_at: when the dynamic values were measured (timezone-aware): the
-        ``lastUpdate`` beside each; without it they are reported as left out.
+    :param measured_at: when the dynamic values were measured (timezone-aware): one time
+        for all, or each attribute's own by catalog key (:func:`measurement_times`); the
+        ``lastUpdate`` beside each value; without one it is reported as left out.
     :param addresses: the structured addresses behind address attributes
         (:func:`addresses_of`), by catalog key; without one, the address's parts are
         reported as left out.
+    :param details: the parts of attributes the catalog holds as one text, by EU
+        supplement member (:func:`details_of`); each goes out only with the attribute it
+        details. An array they fill takes no elements from other attributes (they give
+        each element whole).
     :returns: the complete payloads, what blocks the other aspects, and which values
         the Battery Pass schemas could not carry.
     :raises TransformError: a value breaks the attribute's catalog type (the pointer
@@ -409,7 +493,10 @@ def export(
     unknown = sorted(str(s) for s in sections if not is_section(s))
     if unknown:
         raise TransformError(f"unknown sections {unknown}", pointer="/sections")
-    if measured_at is not None and measured_at.tzinfo is None:
+    every = measured_at if isinstance(measured_at, datetime) else None
+    times = measured_at if isinstance(measured_at, Mapping) else None
+    moments = list(times.values()) if times is not None else [every] if every else []
+    if any(moment.tzinfo is None for moment in moments):
         raise TransformError("the time of measurement needs its UTC offset", pointer="/measuredAt")
     given = addresses or {}
     points = {point for name in sections for point in points_of(name)}
@@ -420,14 +507,29 @@ def export(
         for key, value in attributes.items()
         if key in catalog.by_key and catalog.by_key[key].point in points and _present(value)
     }
+    parts = details or {}
     built: dict[str, dict[str, Any]] = {aspect: {} for aspect in ASPECTS}
     rejected: dict[str, list[str]] = {aspect: [] for aspect in ASPECTS}
+    # Arrays whose elements the supplement's parts give whole.
+    from_parts = {
+        (rule.aspect, _array_of(rule.path))
+        for rule in table.rules
+        if rule.member and rule.key in allowed and parts.get(rule.member)
+    }
     for rule in table.rules:
         if rule.key not in allowed:
             continue
         value = allowed[rule.key]
         notes = rejected[rule.aspect]
-        if rule.each == "position":
+        if rule.member:
+            values = _detail_values(rule, list(parts.get(rule.member, [])))
+        elif rule.each != "value" and (rule.aspect, _array_of(rule.path)) in from_parts:
+            notes.append(
+                f"{rule.path}: {rule.key} {value!r} left out: the record's EU supplement "
+                f"gives each element of {_array_of(rule.path)} whole"
+            )
+            continue
+        elif rule.each == "position":
             values = value if isinstance(value, list) else [value]
         elif isinstance(value, list) and rule.convert not in ("text-list", "language-text"):
             if rule.convert != "text":
@@ -443,6 +545,8 @@ def export(
             values = [value]
         for index, item in enumerate(values):
             where = rule.path.replace("[]", f"[{index}]") if rule.each == "position" else rule.path
+            if item is None:  # an item of the supplement's parts without this field
+                continue
             try:
                 converted = _convert(rule, item, allowed, given)
                 errors = _leaf_errors(rule.aspect, rule.path, converted)
@@ -453,7 +557,20 @@ def export(
                 continue
             _place(built[rule.aspect], rule, converted, index)
             if rule.stamp is not None:
-                _stamp(built[rule.aspect], rule, index, measured_at, notes)
+                moment = times.get(rule.key) if times is not None else every
+                _stamp(built[rule.aspect], rule, index, moment, notes)
+        if rule.member and str(rule.detail).endswith(".address.street"):
+            for index, item in enumerate(parts.get(rule.member, [])):
+                address = item.get("address")
+                lost = [
+                    p for p in _UNCARRIED_PARTS if isinstance(address, Mapping) and address.get(p)
+                ]
+                if lost:
+                    notes.append(
+                        f"{rule.path.replace('[]', f'[{index}]').rsplit('.', 1)[0]}: {rule.key} "
+                        f"{' and '.join(lost)} left out: Battery Pass 1.2 addresses have no "
+                        "locality or region"
+                    )
         if rule.convert == "address-part" and rule.part == "street" and rule.key in given:
             lost = [p for p in _UNCARRIED_PARTS if given[rule.key].get(p)]
             if lost:
@@ -484,6 +601,28 @@ def export(
         rejected={aspect: notes for aspect, notes in rejected.items() if notes},
         partial={aspect: built[aspect] for aspect in missing},
     )
+
+
+def measurement_times(conversion: Conversion) -> dict[str, datetime]:
+    """When each dynamic value of a conversion was measured, as the transform engine
+    found it (the time the record states beside the value), by catalog key.
+
+    :returns: catalog key -> timezone-aware time; a value without a readable time of
+        measurement is absent (its ``lastUpdate`` is then reported as left out).
+    """
+    found: dict[str, datetime] = {}
+    for result in conversion.results:
+        if result.value is None or not result.measured_at:
+            continue
+        try:
+            found[result.attribute.key] = measurement_time(result.measured_at)
+        except ValueError:
+            continue
+    return found
+
+
+def _array_of(path: str) -> str:
+    return path.split("[].", 1)[0]
 
 
 def _stamp(

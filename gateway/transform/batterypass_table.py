@@ -47,6 +47,8 @@ CONVERSIONS = frozenset(
         "chemistry-name",
         "urn-alias",
         "address-part",
+        "boolean",
+        "objects",
     }
 )
 EACH = frozenset({"value", "element", "position", "all"})
@@ -68,6 +70,11 @@ class Rule:
         :data:`ADDRESS_PARTS`).
     :ivar stamp: for a dynamic value: the path of the ``lastUpdate`` that goes with it
         (in the same array element), set to the time the value was measured.
+    :ivar detail: where the value comes from when the catalog holds the attribute as one
+        text and the record's EU supplement gives its parts: ``<member>.<field>`` (a
+        dotted path inside each item of the supplement's list ``member``); the attribute
+        ``key`` must be exported for the parts to be (its Annex XIII point, and the
+        passport stating it). One array element per item.
     """
 
     key: str
@@ -82,6 +89,12 @@ class Rule:
     language: str | None = None
     part: str | None = None
     stamp: str | None = None
+    detail: str | None = None
+
+    @property
+    def member(self) -> str | None:
+        """The EU supplement member a ``detail`` rule reads."""
+        return self.detail.split(".", 1)[0] if self.detail else None
 
 
 @dataclass(frozen=True)
@@ -171,6 +184,7 @@ def load_projection(path: Path = PROJECTION_PATH) -> Projection:
                 language=raw.get("language"),
                 part=raw.get("part"),
                 stamp=raw.get("stamp"),
+                detail=raw.get("detail"),
             )
         except KeyError as e:
             raise bad(where, f"member {e} is missing") from e
@@ -192,6 +206,10 @@ def load_projection(path: Path = PROJECTION_PATH) -> Projection:
             raise bad(where, "an address-part conversion, and only it, names its part")
         if rule.part is not None and rule.part not in ADDRESS_PARTS:
             raise bad(where, f"part {rule.part!r} is not one of {sorted(ADDRESS_PARTS)}")
+        if rule.detail is not None and ("." not in rule.detail or rule.each != "position"):
+            raise bad(where, "a detail names '<member>.<field>' and fills one element per item")
+        if rule.convert == "objects" and not rule.values:
+            raise bad(where, "an objects conversion names its fields in 'values'")
         if rule.stamp is not None and (
             rule.stamp.rsplit("[].", 1)[0] != rule.path.rsplit("[].", 1)[0]
             if "[]." in rule.path

@@ -9,14 +9,17 @@ the same fields in the AAS ``DppMetadata`` submodel (:mod:`gateway.transform.aas
 
 What the gateway writes:
 
-- the passport id is the passport URL; the unique product identifier, until an
-  ISO/IEC 15459 identifier is issued for the battery, is the passport URL too;
+- the passport id is the passport URL; the unique product identifier is the battery's
+  EN 18219 identifier (a GS1 Digital Link or an IEC 61406 identification link,
+  :mod:`gateway.services.identifiers`), the passport URL for passports issued before;
 - granularity is ``Item``: batteries are registered battery by battery (Art. 77(10));
 - ``dppSchemaVersion`` is the passport context the passport is written in
   (``passport/v2``); ``contentSpecificationIds`` name that context and, in the AAS export,
   the mapping version and the IDTA submodel templates used;
 - ``dppStatus`` follows the passport's life cycle: ``active``, ``suspended``,
-  ``revoked``, ``superseded`` (a successor passport exists, Art. 77(7)) and ``ceased``;
+  ``revoked``, ``superseded`` (a successor passport exists, Art. 77(7)) and ``ceased``
+  (the battery was recycled, Art. 77(8): the passport is kept and its credentials still
+  verify as what was true when signed, but it no longer describes a battery);
 - ``lastUpdate`` is the time the passport version was issued, so it changes with every
   new version;
 - the economic operator is the EU operator identifier of the passport

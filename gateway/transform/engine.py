@@ -1,6 +1,18 @@
 """Record + mapping table -> EU passport attributes, with the status of every attribute.
 
-Rows for one attribute are tried in table order; the first that yields a value wins.
+Rows for one attribute are tried in table order; the first that yields a value wins,
+with one precedence between the two sources of a value: the national record comes
+first, and the EU supplement fills an attribute the national record leaves empty or
+fills only approximately (``partial``), unless the data policy withholds the national
+field (the supplement does not carry out what the policy keeps in China). When the
+national record fills an attribute exactly and the supplement says otherwise, the
+national value is published and the result says so (``conflict``).
+
+A dynamic value is published only with the time it was measured (``measured_at``: the
+row's ``as_of`` path; by default ``usage.as_of`` for the usage summary and the latest
+event's date for anything else); an undated one, or one measured before the battery was
+repurposed (its first life), is reported ``missing_data`` with the reason.
+
 What the status of an attribute means (DESIGN §5, gap categories):
 
 - ``filled``: an exact match gave a value;
@@ -15,7 +27,7 @@ What the status of an attribute means (DESIGN §5, gap categories):
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from gateway.errors import TransformError
@@ -27,6 +39,20 @@ from gateway.vocab.catalog import Attribute, Catalog
 
 STATUSES = ("filled", "partial", "missing_data", "unmappable", "withheld", "not_applicable")
 
+#: Where a published value comes from: the national record, the exporter's EU
+#: supplement (a declaration), or the gateway itself (the passport id it mints).
+ORIGINS = ("national", "supplement", "gateway")
+
+#: Transforms whose value the gateway makes rather than reads.
+MINTED_BY = frozenset({"passport_url"})
+
+#: Where the usage summary says when it was measured; the default ``as_of`` of rows
+#: reading the summary.
+USAGE_AS_OF = "usage.as_of"
+#: The default ``as_of`` of other rows: the record states its other dynamic facts (the
+#: battery's status) as of its latest lifecycle event.
+LATEST_EVENT = "events.date"
+
 
 @dataclass(frozen=True)
 class AttributeResult:
@@ -34,6 +60,13 @@ class AttributeResult:
 
     :ivar source: the record path the value came from (or was looked for).
     :ivar row: the mapping row number that decided the status (0 if none).
+    :ivar measured_at: ISO 8601 date or time a dynamic value was measured; a dynamic
+        value without one is not published (Battery Pass ``lastUpdate``).
+    :ivar languages: ``(BCP 47 tag, text)`` pairs for text the record carries in more
+        than one language; ``value`` stays the plain text (English when present).
+    :ivar origin: where the value came from (:data:`ORIGINS`); empty without a value.
+    :ivar conflict: the EU supplement gives another value than the national record's,
+        which is published.
     """
 
     attribute: Attribute
@@ -46,6 +79,10 @@ class AttributeResult:
     reason: str = ""
     source_label: str = ""
     source_label_zh: str = ""
+    measured_at: str | None = None
+    languages: tuple[tuple[str, str], ...] = ()
+    origin: str = ""
+    conflict: bool = False
 
 
 @dataclass(frozen=True)
@@ -70,14 +107,19 @@ def convert(
     base_url: str,
     decode_code: Callable[[str], Mapping[str, Any]],
     withheld: Mapping[str, str] | None = None,
+    passport_of: Callable[[str], str | None] | None = None,
 ) -> Conversion:
     """Run a validated record through a mapping table.
 
     :param withheld: record paths the data policy keeps in China -> the reason; a row
         reading one of them (or a field below it) yields ``withheld``.
+    :param passport_of: the id of a battery's passport when the issuer knows it (links
+        to a predecessor's passport); without it none is known.
     :raises TransformError: a value cannot be transformed (names the row and the path).
     """
-    context = transforms.Context(record=record, base_url=base_url, decode_code=decode_code)
+    context = transforms.Context(
+        record=record, base_url=base_url, decode_code=decode_code, passport_of=passport_of
+    )
     category = record["battery"]["category"]
     results = tuple(
         _resolve_attribute(
@@ -95,6 +137,24 @@ def convert(
     )
 
 
+@dataclass(frozen=True)
+class _Found:
+    row: MappingRow
+    value: Any
+    languages: tuple[tuple[str, str], ...]
+    measured_at: str | None
+
+
+@dataclass
+class _Search:
+    """What trying one source's rows found: a value, a withheld row, and the reasons
+    rows that had data gave none."""
+
+    found: _Found | None = None
+    withheld: tuple[MappingRow, str] | None = None
+    notes: list[str] = field(default_factory=list)
+
+
 def _resolve_attribute(
     attribute: Attribute,
     rows: list[MappingRow],
@@ -110,31 +170,34 @@ def _resolve_attribute(
             obligation,
             reason=f"does not apply to {category} batteries",
         )
-    first_withheld: tuple[MappingRow, str] | None = None
-    for row in rows:
-        if row.subject_id == NO_TERM_FOUND:
-            continue
-        path = row.source_path or ""
-        policy_reason = _withheld_reason(path, withheld)
-        if policy_reason is not None:
-            first_withheld = first_withheld or (row, policy_reason)
-            continue
-        value = _row_value(row, path, attribute, context)
-        if value is None:
-            continue
-        exact = row.predicate_id == "skos:exactMatch"
-        return AttributeResult(
-            attribute,
-            "filled" if exact else "partial",
-            obligation,
-            value=value,
-            source=path,
-            relation=row.predicate_id,
-            row=row.number,
-            reason="" if exact else f"{row.predicate_id}: {row.comment}".strip(),
-            source_label=row.subject_label,
-            source_label_zh=row.subject_label_zh,
+    national_rows = [r for r in rows if r.subject_id != NO_TERM_FOUND and not r.from_supplement]
+    national = _search(national_rows, attribute, context, withheld)
+    supplement = _search([r for r in rows if r.from_supplement], attribute, context, withheld)
+    found = national.found
+    exact = found is not None and found.row.predicate_id == "skos:exactMatch"
+    if found is not None and exact:
+        other = supplement.found
+        conflict = other is not None and other.value != found.value
+        reason = (
+            f"{other.row.source_path} differs from the national record, whose value is "
+            "published (the national record comes first)"
+            if conflict and other is not None
+            else ""
         )
+        return _result(attribute, obligation, found, "filled", reason, conflict=conflict)
+    # What the data policy keeps in China stays there: a supplement value does not carry
+    # out the fact a withheld national field holds.
+    if supplement.found is not None and not (found is None and national.withheld):
+        return _result(attribute, obligation, supplement.found, "filled", "")
+    if found is not None:
+        return _result(
+            attribute,
+            obligation,
+            found,
+            "partial",
+            f"{found.row.predicate_id}: {found.row.comment}".strip(),
+        )
+    first_withheld = national.withheld or supplement.withheld
     if first_withheld:
         row, policy_reason = first_withheld
         return AttributeResult(
@@ -148,6 +211,7 @@ def _resolve_attribute(
             source_label=row.subject_label,
             source_label_zh=row.subject_label_zh,
         )
+    notes = "; ".join(dict.fromkeys(national.notes + supplement.notes))
     if not rows:
         return AttributeResult(attribute, "unmappable", obligation, reason="no mapping row")
     first = rows[0]
@@ -160,34 +224,152 @@ def _resolve_attribute(
             row=first.number,
             reason=first.comment,
         )
-    national = [r.source_path for r in rows if r.source_path and not r.from_supplement]
-    if not national:
+    if not national_rows:
         return AttributeResult(
             attribute,
-            "unmappable",
+            "unmappable" if not notes else "missing_data",
             obligation,
             source=first.source_path,
             relation=first.predicate_id,
             row=first.number,
-            reason=f"no national counterpart; supply {first.source_path}",
+            reason=notes or f"no national counterpart; supply {first.source_path}",
         )
-    national_row = next(r for r in rows if r.source_path and not r.from_supplement)
+    national_row = national_rows[0]
+    # Say which fields are absent and which are present but gave nothing to publish (a
+    # record with events, none of them a repair), so the reason is true of the record.
+    absent = dict.fromkeys(
+        _looked_for(r)
+        for r in national_rows
+        if not resolve(context.record, r.source_path or "", r.params.get("where"))
+    )
+    present = dict.fromkeys(
+        f"{_looked_for(r)} ({r.subject_label})" if r.subject_label else _looked_for(r)
+        for r in national_rows
+        if _looked_for(r) not in absent
+    )
+    parts = ["record has no " + " or ".join(absent)] if absent else []
+    if present:
+        parts.append(f"{' or '.join(present)}: nothing that fills it")
     return AttributeResult(
         attribute,
         "missing_data",
         obligation,
-        source=national[0],
+        source=national_row.source_path,
         relation=national_row.predicate_id,
         row=national_row.number,
-        reason="record has no " + " or ".join(dict.fromkeys(national)),
+        reason=notes or "; ".join(parts),
         source_label=national_row.subject_label,
         source_label_zh=national_row.subject_label_zh,
     )
 
 
+def _result(
+    attribute: Attribute,
+    obligation: str,
+    found: _Found,
+    status: str,
+    reason: str,
+    *,
+    conflict: bool = False,
+) -> AttributeResult:
+    row = found.row
+    origin = (
+        "supplement"
+        if row.from_supplement
+        else "gateway"
+        if row.transform in MINTED_BY
+        else "national"
+    )
+    return AttributeResult(
+        attribute,
+        status,
+        obligation,
+        value=found.value,
+        source=row.source_path,
+        relation=row.predicate_id,
+        row=row.number,
+        reason=reason,
+        source_label=row.subject_label,
+        source_label_zh=row.subject_label_zh,
+        measured_at=found.measured_at,
+        languages=found.languages,
+        origin=origin,
+        conflict=conflict,
+    )
+
+
+def _search(
+    rows: list[MappingRow],
+    attribute: Attribute,
+    context: transforms.Context,
+    withheld: Mapping[str, str],
+) -> _Search:
+    """The first row of ``rows`` that yields a publishable value."""
+    search = _Search()
+    for row in rows:
+        path = row.source_path or ""
+        policy_reason = _withheld_reason(path, withheld)
+        if policy_reason is not None:
+            search.withheld = search.withheld or (row, policy_reason)
+            continue
+        try:
+            value = _row_value(row, path, attribute, context)
+        except transforms.Refused as refused:
+            search.notes.append(refused.reason)
+            continue
+        if value is None:
+            continue
+        languages: tuple[tuple[str, str], ...] = ()
+        if isinstance(value, transforms.Multilingual):
+            languages = value.languages
+            value = value.text
+        measured = None
+        if not attribute.static:
+            measured, note = _measurement(row, path, context.record, withheld)
+            if note:
+                search.notes.append(note)
+                continue
+        search.found = _Found(row, value, languages, measured)
+        return search
+    return search
+
+
+def _measurement(
+    row: MappingRow, path: str, record: Mapping[str, Any], withheld: Mapping[str, str]
+) -> tuple[str | None, str]:
+    """When a dynamic value was measured, or why it cannot be published.
+
+    :returns: ``(time, "")``, or ``(None, reason)``: undated (or its date kept in China
+        by the data policy), or measured before the battery was repurposed (a first-life
+        value).
+    """
+    as_of = row.params.get("as_of") or (USAGE_AS_OF if path.startswith("usage.") else LATEST_EVENT)
+    times = [str(t) for t in resolve(record, as_of)]
+    if not times:
+        kept = _withheld_reason(as_of, withheld)
+        if kept is not None:
+            return None, f"{path} is a dynamic value whose time of measurement ({as_of}) is {kept}"
+        return None, f"{path} is a dynamic value with no time of measurement ({as_of})"
+    measured = max(times)
+    repurposed = [str(d) for d in resolve(record, "events.date", {"type": "echelon_use"})]
+    if repurposed and measured[:10] < max(repurposed):
+        return None, (
+            f"{path} was measured on {measured[:10]}, before the battery was repurposed on "
+            f"{max(repurposed)}: a first-life value, not the current one"
+        )
+    return measured, ""
+
+
+def _looked_for(row: MappingRow) -> str:
+    """The path a row reads, with the list items it keeps: ``events.date (type installation)``."""
+    where = row.params.get("where") or {}
+    kept = ", ".join(f"{k} {v}" for k, v in where.items())
+    return f"{row.source_path} ({kept})" if kept else row.source_path or ""
+
+
 def _withheld_reason(path: str, withheld: Mapping[str, str]) -> str | None:
-    for field, reason in withheld.items():
-        if path == field or path.startswith(field + "."):
+    for kept, reason in withheld.items():
+        if path == kept or path.startswith(kept + "."):
             return reason
     return None
 
@@ -202,7 +384,7 @@ def _row_value(
     elif found and pick == "last":
         found = found[-1:]
     name = row.transform or "identity"
-    out = []
+    out: list[Any] = []
     for item in found:
         try:
             value = transforms.apply(name, item, context, row.params)
@@ -214,10 +396,20 @@ def _row_value(
                 pointer="/" + path.replace(".", "/"),
                 row=row.number,
             ) from exc
-        if value is not None:
+        if isinstance(value, list):
+            out.extend(_checked(v, attribute, row, path) for v in value)
+        elif isinstance(value, transforms.Multilingual):
+            _checked(value.text, attribute, row, path)
+            out.append(value)
+        elif value is not None:
             out.append(_checked(value, attribute, row, path))
     if not out:
         return None
+    separator = row.params.get("join")
+    if isinstance(separator, str) and len(out) > 1:
+        # Several items of a list as one statement (the repairs of a battery), where the
+        # catalog holds one text.
+        return separator.join(str(v) for v in out)
     return out[0] if len(out) == 1 else out
 
 

@@ -7,11 +7,14 @@ from collections.abc import Mapping
 from typing import Any
 
 from gateway.annex_xiii import SECTIONS
-from gateway.transform.engine import STATUSES, Conversion
+from gateway.transform.engine import ORIGINS, STATUSES, Conversion
 
-#: ``gaps/2``: each attribute names its Annex XIII ``point`` and section, and the
-#: summary counts by section (``gaps/1`` counted by the three earlier access groups).
-GAP_REPORT_VERSION = "gaps/2"
+#: ``gaps/3``: each attribute says where its value came from (``origin``: the national
+#: record, the EU supplement or the gateway), when a dynamic value was measured and
+#: whether the supplement contradicts the national record; the summary gives readiness
+#: from national data alone and with the supplement (``gaps/2`` gave one readiness;
+#: ``gaps/1`` counted by the three earlier access groups).
+GAP_REPORT_VERSION = "gaps/3"
 
 
 def gap_report(conversion: Conversion, policy: Mapping[str, Any] | None = None) -> dict[str, Any]:
@@ -22,17 +25,26 @@ def gap_report(conversion: Conversion, policy: Mapping[str, Any] | None = None) 
 
     ``readiness`` is the share of the applicable mandatory attributes that are filled
     (DESIGN §5); ``partial`` values do not count until a person has reviewed them.
+    ``readiness_by_source`` splits it: ``national`` counts only values read from the
+    national record, ``with_supplement`` adds the exporter's declarations in the EU
+    supplement; values the gateway mints (the passport id) are in neither and are
+    counted apart in ``mandatory_filled_by_origin``.
     """
     attributes = []
     by_status: Counter[str] = Counter()
     by_section: dict[str, Counter[str]] = {s: Counter() for s in SECTIONS}
     by_obligation: dict[str, Counter[str]] = {"mandatory": Counter(), "voluntary": Counter()}
+    filled_by_origin: Counter[str] = Counter()
+    conflicts = 0
     for result in conversion.results:
         attribute = result.attribute
         mandatory = result.obligation == "mandatory"
         by_status[result.status] += 1
         by_section[attribute.access_group][result.status] += 1
         by_obligation["mandatory" if mandatory else "voluntary"][result.status] += 1
+        if mandatory and result.status == "filled":
+            filled_by_origin[result.origin] += 1
+        conflicts += result.conflict
         entry: dict[str, Any] = {
             "key": attribute.key,
             "term": attribute.term,
@@ -48,6 +60,9 @@ def gap_report(conversion: Conversion, policy: Mapping[str, Any] | None = None) 
             "relation": result.relation,
             "mapping_row": result.row or None,
             "reason": result.reason,
+            "origin": result.origin or None,
+            "measured_at": result.measured_at,
+            "conflict": result.conflict,
         }
         attributes.append(entry)
     mandatory_counts = by_obligation["mandatory"]
@@ -71,10 +86,22 @@ def gap_report(conversion: Conversion, policy: Mapping[str, Any] | None = None) 
             "voluntary": _ordered(by_obligation["voluntary"]),
             "mandatory_applicable": applicable,
             "mandatory_filled": filled,
-            "readiness": round(filled / applicable, 4) if applicable else 1.0,
+            "readiness": _share(filled, applicable),
+            "readiness_by_source": {
+                "national": _share(filled_by_origin["national"], applicable),
+                "with_supplement": _share(
+                    filled_by_origin["national"] + filled_by_origin["supplement"], applicable
+                ),
+            },
+            "mandatory_filled_by_origin": {o: filled_by_origin[o] for o in ORIGINS},
+            "conflicts": conflicts,
         },
         "attributes": attributes,
     }
+
+
+def _share(part: int, whole: int) -> float:
+    return round(part / whole, 4) if whole else 1.0
 
 
 def _ordered(counter: Counter[str]) -> dict[str, int]:
@@ -132,12 +159,29 @@ def gap_table(report: dict[str, Any], *, all_rows: bool = False) -> str:
         f"({summary['mandatory_filled']}/{summary['mandatory_applicable']} "
         "applicable mandatory attributes filled)"
     )
+    by_source = summary.get("readiness_by_source")
+    if by_source:
+        origins = summary["mandatory_filled_by_origin"]
+        lines.append(
+            f"  national data alone {by_source['national']:.1%}, with the EU supplement "
+            f"{by_source['with_supplement']:.1%} ({origins['supplement']} declared in the "
+            f"supplement, {origins['gateway']} minted by the gateway)"
+        )
+    if summary.get("conflicts"):
+        lines.append(
+            f"  {summary['conflicts']} supplement value(s) differ from the national record, "
+            "whose values are published"
+        )
     national = report.get("national")
     if national:
         counts = national["summary"]
         lines.append(
             f"  national findings: {counts['error']} error, {counts['warning']} "
-            f"warning, {counts['info']} info" + ("" if counts["compliant"] else " (not compliant)")
+            f"warning, {counts['info']} info"
+            # compliant is true, false or "unknown" (only uncertain findings of breach rules)
+            + {True: "", False: " (not compliant)"}.get(
+                counts["compliant"], " (compliance unknown)"
+            )
         )
         lines += [
             f"    {f['severity']:<7} {f['rule']}: {f['message'][:100]}"

@@ -8,8 +8,11 @@ from typing import Any
 
 from gateway.annex_xiii import POINTS, PUBLIC_POINT, section
 from gateway.transform import en18223
-from gateway.transform.engine import Conversion
+from gateway.transform.engine import AttributeResult, Conversion
+from gateway.transform.measurements import measurement_time
+from gateway.vocab.forms import CODE_TERMS, is_quantity, is_text, quantity_id
 from gateway.vocab.loader import current_passport_context
+from gateway.vocab.units import category_code, unit_of
 
 
 def passport_documents(
@@ -17,6 +20,7 @@ def passport_documents(
     *,
     issued_at: datetime | None = None,
     record: Mapping[str, Any] | None = None,
+    unique_product_identifier: str | None = None,
 ) -> dict[str, dict[str, Any]]:
     """Documents by section (``annex-xiii-N``), in point order.
 
@@ -33,19 +37,21 @@ def passport_documents(
         it, no metadata block (a comparison of two conversions, not an issue).
     :param record: the record as the data policy lets it leave, for the facility
         identifier.
+    :param unique_product_identifier: the battery's EN 18219 identifier
+        (:mod:`gateway.services.identifiers`); default: the passport id.
     :raises ValueError: a naive ``issued_at``.
     """
     documents: dict[str, dict[str, Any]] = {}
     for point in POINTS:
         values = {
-            r.attribute.term: r.value
+            r.attribute.term: member(conversion, r)
             for r in conversion.results
             if r.value is not None and r.attribute.point == point
         }
         if values or point == PUBLIC_POINT:
             name = section(point)
             metadata = (
-                metadata_block(conversion, issued_at, record)
+                metadata_block(conversion, issued_at, record, unique_product_identifier)
                 if point == PUBLIC_POINT and issued_at is not None
                 else {}
             )
@@ -61,7 +67,10 @@ def passport_documents(
 
 
 def metadata_block(
-    conversion: Conversion, issued_at: datetime, record: Mapping[str, Any] | None = None
+    conversion: Conversion,
+    issued_at: datetime,
+    record: Mapping[str, Any] | None = None,
+    unique_product_identifier: str | None = None,
 ) -> dict[str, Any]:
     """The EN 18223 metadata of a passport version at its issue, as signed.
 
@@ -79,7 +88,7 @@ def metadata_block(
     }
     facts = en18223.PassportFacts(
         passport_id=conversion.passport_id,
-        unique_product_identifier=conversion.passport_id,
+        unique_product_identifier=unique_product_identifier or conversion.passport_id,
         status="active",
         last_update=issued_at,
         economic_operator_id=en18223.economic_operator(public),
@@ -87,3 +96,37 @@ def metadata_block(
         context=current_passport_context(),
     )
     return en18223.metadata(facts)
+
+
+def member(conversion: Conversion, result: AttributeResult) -> Any:
+    """An attribute's value as the passport context v3 writes it
+    (:mod:`gateway.vocab.forms`): a quantity node with its unit and, for a dynamic
+    value, the time it was measured; a language map for text the record carries in
+    more than one language; a category code; otherwise the plain value.
+    """
+    attribute = result.attribute
+    if is_quantity(attribute):
+        node: dict[str, Any] = {
+            "id": quantity_id(conversion.passport_id, attribute.term),
+            "value": result.value,
+        }
+        unit = unit_of(attribute.unit)
+        if unit is not None:
+            if unit.rec20:
+                node["unitCode"] = unit.rec20
+            else:
+                node["unitText"] = unit.text
+            if unit.qudt:
+                node["unit"] = unit.qudt
+        if result.measured_at and not attribute.static:
+            # The engine checked the time when it read it from the record.
+            node["measuredAt"] = en18223.format_time(measurement_time(result.measured_at))
+        return node
+    if attribute.term in CODE_TERMS:
+        # The mapping writes the category's English label; the code is the record's.
+        return category_code(str(result.value)) or conversion.category
+    if is_text(attribute) and result.languages:
+        # Tags are case-insensitive (BCP 47 §2.1.1); JSON-LD processors differ in whether
+        # they lower-case them, so they are written in lower case, as pyld reads them.
+        return {tag.lower(): text for tag, text in sorted(result.languages)}
+    return result.value

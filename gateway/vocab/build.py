@@ -1,6 +1,8 @@
 """Regenerate the published vocabulary from the attribute catalog.
 
-``python -m gateway.vocab.build`` writes, from ``vocab/catalog/eu-passport-attributes.csv``:
+``python -m gateway.vocab.build`` writes, from ``vocab/catalog/eu-passport-attributes.csv``
+(with the unit codes of ``vocab/units.csv`` and the category codes of
+``vocab/battery-categories.csv``):
 
 - ``vocab/cn-eu-battery.ttl``: the RDF vocabulary (one ``rdf:Property`` per attribute);
 - ``vocab/contexts/passport-v<n>.jsonld``: the protected JSON-LD 1.1 passport context;
@@ -31,6 +33,7 @@ from typing import Any
 from rdflib import OWL, RDF, RDFS, SH, SKOS, XSD, BNode, Graph, Literal, Namespace, URIRef
 from rdflib.collection import Collection
 from rdflib.namespace import DCTERMS
+from rdflib.term import Node
 
 from gateway.annex_xiii import ALL_SECTIONS, LEGACY_SECTIONS, SECTIONS, format_points, points_of
 from gateway.errors import ContextError
@@ -43,12 +46,18 @@ from gateway.vocab.catalog import (
     Catalog,
     load_catalog,
 )
+from gateway.vocab.forms import CODE_TERMS, LINK_TERMS, is_quantity, is_text
 from gateway.vocab.loader import passport_context_url, passport_context_version
+from gateway.vocab.units import category_codes, unit_of
 
 VOCAB = Namespace(VOCAB_NS)
 VOCAB_IRI = URIRef(VOCAB_NS.rstrip("#"))
 SHAPES_NS = Namespace("https://w3id.org/cn-eu-battery/shapes#")
 CRED = Namespace("https://www.w3.org/2018/credentials#")
+#: schema.org's quantitative value terms: ``unitCode`` holds a UN/CEFACT Rec 20 code,
+#: ``unitText`` a unit no code names; both are what schema.org and IDTA readers expect.
+SCHEMA = Namespace("https://schema.org/")
+QUDT = Namespace("http://qudt.org/schema/qudt/")
 
 VOCAB_FILE = "cn-eu-battery.ttl"
 SHAPES_FILE = "shapes.ttl"
@@ -183,6 +192,17 @@ STRUCTURAL_TERMS: tuple[tuple[str, str, str], ...] = (
     ),
 )
 
+#: The members of a quantity node (context v3) and what they mean:
+#: (term, IRI, JSON-LD type coercion or None).
+QUANTITY_TERMS: tuple[tuple[str, URIRef, str | None], ...] = (
+    ("measuredAt", VOCAB.measuredAt, "xsd:dateTime"),
+    ("unitCode", SCHEMA.unitCode, None),
+    ("unitText", SCHEMA.unitText, None),
+    ("unit", QUDT.hasUnit, "@id"),
+)
+#: The code list of battery categories in the vocabulary.
+CATEGORY_SCHEME = VOCAB.BatteryCategory
+
 #: Structural terms that may hold a list of values.
 MULTI_VALUED_TERMS = frozenset({"exportApproval", "contentSpecificationIds"})
 #: Structural terms whose values are typed literals; the others are plain strings.
@@ -202,6 +222,7 @@ ANNOTATIONS: tuple[tuple[str, str], ...] = (
     ("level", "Whether the value describes the battery model or the individual item."),
     ("catalogDataType", "Data type as the catalog (after the DIN longlist) states it."),
     ("unit", "Unit of the value, as the catalog states it."),
+    ("unitCode", "UN/CEFACT Recommendation 20 common code of the catalog's unit."),
     ("obligationText", "The catalog's obligation statement, before it is split by category."),
     ("dinClause", "Clause of DIN DKE SPEC 99100 that describes the attribute."),
     ("longlistNumber", "Number in the Battery Pass data attribute longlist v1.2."),
@@ -313,6 +334,40 @@ def vocabulary_graph(catalog: Catalog) -> Graph:
         g.add((p, RDFS.comment, _en(comment)))
         g.add((p, RDFS.range, STRUCTURAL_DATATYPES.get(term, XSD.string)))
         g.add((p, RDFS.isDefinedBy, VOCAB_IRI))
+    measured = VOCAB.measuredAt
+    g.add((measured, RDF.type, RDF.Property))
+    g.add((measured, RDFS.label, _en("measured at")))
+    g.add(
+        (
+            measured,
+            RDFS.comment,
+            _en(
+                "When a dynamic value was measured (Battery Pass lastUpdate); a date the "
+                "record gives is its first instant in UTC."
+            ),
+        )
+    )
+    g.add((measured, RDFS.range, XSD.dateTime))
+    g.add((measured, RDFS.isDefinedBy, VOCAB_IRI))
+    g.add((CATEGORY_SCHEME, RDF.type, SKOS.ConceptScheme))
+    g.add((CATEGORY_SCHEME, RDFS.label, _en("battery category")))
+    g.add(
+        (
+            CATEGORY_SCHEME,
+            RDFS.comment,
+            _en("The battery categories of Regulation (EU) 2023/1542 that need a passport."),
+        )
+    )
+    g.add((CATEGORY_SCHEME, RDFS.isDefinedBy, VOCAB_IRI))
+    for code in category_codes().values():
+        concept = VOCAB[code.code]
+        g.add((concept, RDF.type, SKOS.Concept))
+        g.add((concept, SKOS.inScheme, CATEGORY_SCHEME))
+        g.add((concept, SKOS.notation, _lit(code.code)))
+        g.add((concept, SKOS.prefLabel, _en(code.label_en)))
+        g.add((concept, SKOS.prefLabel, Literal(code.label_zh, lang="zh")))
+        g.add((concept, DCTERMS.source, _lit(code.legal_ref)))
+        g.add((concept, RDFS.isDefinedBy, VOCAB_IRI))
     for name, comment in ANNOTATIONS:
         p = VOCAB[name]
         g.add((p, RDF.type, OWL.AnnotationProperty))
@@ -340,6 +395,11 @@ def vocabulary_graph(catalog: Catalog) -> Graph:
         g.add((p, VOCAB.obligationText, _lit(a.mandatory_text)))
         if a.unit:
             g.add((p, VOCAB.unit, _lit(a.unit)))
+            unit = unit_of(a.unit)
+            if unit is not None and unit.rec20:
+                g.add((p, VOCAB.unitCode, _lit(unit.rec20)))
+            if unit is not None and unit.qudt:
+                g.add((p, QUDT.hasUnit, URIRef(unit.qudt)))
         if a.din_chapter:
             g.add((p, VOCAB.dinClause, _lit(a.din_chapter)))
         if a.longlist_no:
@@ -380,12 +440,42 @@ def passport_context(catalog: Catalog) -> dict[str, Any]:
         terms[term] = {"@id": str(VOCAB[term])}
         if term in STRUCTURAL_DATATYPES:
             terms[term]["@type"] = "xsd:" + STRUCTURAL_DATATYPES[term].removeprefix(str(XSD))
+    for term, iri, coercion in QUANTITY_TERMS:
+        terms[term] = {"@id": str(iri)}
+        if coercion:
+            terms[term]["@type"] = coercion
     for a in catalog:
-        definition: dict[str, str] = {"@id": a.iri}
-        if a.xsd:
-            definition["@type"] = "xsd:" + a.xsd.removeprefix(str(XSD))
-        terms[a.term] = definition
+        terms[a.term] = _term_definition(a)
     return {"@context": terms}
+
+
+def _xsd_term(iri: str) -> str:
+    return "xsd:" + iri.removeprefix(str(XSD))
+
+
+def _term_definition(a: Attribute) -> dict[str, Any]:
+    """The context v3 definition of an attribute's term (see :mod:`gateway.vocab.forms`).
+
+    A quantity's ``value`` gets its datatype from a property-scoped context, the
+    JSON-LD 1.1 way of typing a member by the property that holds it: one ``value``
+    term serves decimals, integers and text alike.
+    """
+    definition: dict[str, Any] = {"@id": a.iri}
+    if is_quantity(a):
+        value: dict[str, str] = {"@id": str(SCHEMA.value)}
+        if a.xsd:
+            value["@type"] = _xsd_term(a.xsd)
+        definition["@context"] = {"value": value}
+    elif a.term in LINK_TERMS:
+        definition["@type"] = "@id"
+    elif a.term in CODE_TERMS:
+        definition["@type"] = "@vocab"
+        definition["@context"] = {code: {"@id": str(VOCAB[code])} for code in category_codes()}
+    elif is_text(a):
+        definition["@container"] = "@language"
+    elif a.xsd:
+        definition["@type"] = _xsd_term(a.xsd)
+    return definition
 
 
 def shapes_graph(catalog: Catalog) -> Graph:
@@ -413,13 +503,7 @@ def shapes_graph(catalog: Catalog) -> Graph:
 
     g.add((node, SH.message, _lit("the property is not in the passport vocabulary")))
 
-    def property_shape(term: str, datatype: URIRef, name: str) -> URIRef:
-        shape = SHAPES_NS[term]
-        g.add((node, SH.property, shape))
-        g.add((shape, RDF.type, SH.PropertyShape))
-        g.add((shape, SH.path, VOCAB[term]))
-        g.add((shape, SH.name, _lit(name)))
-        g.add((shape, SH.message, _lit(SHAPE_MESSAGES[str(datatype)])))
+    def literal(shape: URIRef, datatype: URIRef) -> None:
         g.add((shape, SH.nodeKind, SH.Literal))
         g.add((shape, SH.datatype, datatype))
         pattern = LEXICAL_PATTERNS.get(str(datatype))
@@ -428,6 +512,30 @@ def shapes_graph(catalog: Catalog) -> Graph:
         if datatype == XSD.integer:
             g.add((shape, SH.minInclusive, Literal(-MAX_SAFE_INTEGER)))
             g.add((shape, SH.maxInclusive, Literal(MAX_SAFE_INTEGER)))
+
+    def property_shape(
+        term: str, datatype: URIRef, name: str, attribute: Attribute | None = None
+    ) -> URIRef:
+        shape = SHAPES_NS[term]
+        g.add((node, SH.property, shape))
+        g.add((shape, RDF.type, SH.PropertyShape))
+        g.add((shape, SH.path, VOCAB[term]))
+        g.add((shape, SH.name, _lit(name)))
+        message = SHAPE_MESSAGES[str(datatype)]
+        second = None if attribute is None else _v3_form(g, attribute, literal)
+        if second is None:
+            g.add((shape, SH.message, _lit(message)))
+            literal(shape, datatype)
+            return shape
+        # Context v1 and v2 wrote every attribute as a literal; v3 writes some as a
+        # quantity node, a language-tagged string, a link or a code.
+        form, text = second
+        g.add((shape, SH.message, _lit(f"{message}, or {text}")))
+        plain = SHAPES_NS[f"{term}-literal"]
+        literal(plain, datatype)
+        forms = BNode(f"{term}-forms")
+        Collection(g, forms, [plain, form])
+        g.add((shape, SH["or"], forms))
         return shape
 
     access = property_shape("accessGroup", XSD.string, "access group")
@@ -442,8 +550,69 @@ def shapes_graph(catalog: Catalog) -> Graph:
         if term not in MULTI_VALUED_TERMS:
             g.add((shape, SH.maxCount, Literal(1)))
     for a in catalog:
-        property_shape(a.term, _range(a), a.label)
+        property_shape(a.term, _range(a), a.label, a)
     return g
+
+
+def _v3_form(g: Graph, a: Attribute, literal: Any) -> tuple[URIRef, str] | None:
+    """The shape of an attribute's context v3 form other than a plain literal, and
+    the words its message adds; None when v3 writes a literal too."""
+    term = a.term
+    if is_quantity(a):
+        shape = SHAPES_NS[f"{term}-quantity"]
+        g.add((shape, RDF.type, SH.NodeShape))
+        g.add((shape, SH.nodeKind, SH.IRI))
+        g.add((shape, SH.closed, Literal(True)))
+        g.add((shape, SH.ignoredProperties, BNode("ignoredProperties")))
+        value = SHAPES_NS[f"{term}-value"]
+        g.add((shape, SH.property, value))
+        g.add((value, SH.path, SCHEMA.value))
+        # several values (accidents, test reports) share the node's unit and time
+        g.add((value, SH.minCount, Literal(1)))
+        literal(value, _range(a))
+        unit = unit_of(a.unit)
+        members: list[tuple[str, URIRef, Node]] = []
+        if unit is not None and unit.rec20:
+            members.append(("unitCode", SCHEMA.unitCode, Literal(unit.rec20)))
+        elif unit is not None:
+            members.append(("unitText", SCHEMA.unitText, Literal(unit.text)))
+        if unit is not None and unit.qudt:
+            members.append(("unit", QUDT.hasUnit, URIRef(unit.qudt)))
+        for name, path, fixed in members:
+            member = SHAPES_NS[f"{term}-{name}"]
+            g.add((shape, SH.property, member))
+            g.add((member, SH.path, path))
+            g.add((member, SH.minCount, Literal(1)))
+            g.add((member, SH.maxCount, Literal(1)))
+            g.add((member, SH.hasValue, fixed))
+        if not a.static:
+            measured = SHAPES_NS.measuredAt
+            g.add((shape, SH.property, measured))
+            g.add((measured, SH.path, VOCAB.measuredAt))
+            g.add((measured, SH.maxCount, Literal(1)))
+            literal(measured, XSD.dateTime)
+        words = (
+            f"a quantity node with its value and unit {a.unit}"
+            if a.unit
+            else ("a node with its value and when it was measured")
+        )
+        return shape, words
+    if a.term in LINK_TERMS:
+        shape = SHAPES_NS[f"{term}-link"]
+        g.add((shape, SH.nodeKind, SH.IRI))
+        return shape, "a link (@id) to a passport"
+    if a.term in CODE_TERMS:
+        shape = SHAPES_NS[f"{term}-code"]
+        codes = BNode(f"{term}-codes")
+        Collection(g, codes, [VOCAB[code] for code in category_codes()])
+        g.add((shape, SH["in"], codes))
+        return shape, "one of the codes " + ", ".join(category_codes())
+    if is_text(a):
+        shape = SHAPES_NS[f"{term}-text"]
+        g.add((shape, SH.nodeKind, SH.Literal))
+        g.add((shape, SH.datatype, RDF.langString))
+        return shape, "a string with its language"
+    return None
 
 
 def _turtle(graph: Graph) -> bytes:

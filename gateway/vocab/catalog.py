@@ -125,6 +125,10 @@ RESERVED_TERMS = frozenset(
     }
 )
 
+#: Members of a quantity node in context v3 (:mod:`gateway.vocab.forms`): the context
+#: defines them (``value`` per attribute), so no attribute may take one as its term.
+QUANTITY_MEMBER_TERMS = frozenset({"value", "unitCode", "unitText", "unit", "measuredAt"})
+
 
 @dataclass(frozen=True)
 class Attribute:
@@ -294,7 +298,7 @@ def _attribute(row: Mapping[str, str], line: int) -> Attribute:
     except ValueError as e:
         raise bad("data_type", "has no datatype rule") from e
     term = term_of(key)
-    if term in RESERVED_TERMS:
+    if term in RESERVED_TERMS or term in QUANTITY_MEMBER_TERMS:
         raise bad("key", f"gives term {term!r}, which the passport context reserves")
     return Attribute(
         n=int(row["n"]),

@@ -25,6 +25,7 @@ from gateway.errors import JsonLdError
 from gateway.jsonvalues import MAX_SAFE_INTEGER
 from gateway.paths import VOCAB_DIR
 from gateway.vocab.catalog import VOCAB_NS, load_catalog
+from gateway.vocab.forms import json_values
 from gateway.vocab.loader import document_loader
 
 SHAPES_PATH = VOCAB_DIR / "shapes.ttl"
@@ -64,8 +65,9 @@ def _json_form_violations(document: Mapping[str, Any]) -> list[str]:
             attribute = by_term.get(term)
             if attribute is None:
                 continue
-            values = value if isinstance(value, list) else [value]
-            for v in values:
+            members = value if isinstance(value, list) else [value]
+            # context v3: a quantity node's value, each string of a language map
+            for v in [v for member in members for v in json_values(member)]:
                 where = f"{term} ({pointer}/{term})"
                 if isinstance(v, bool):
                     out.append(f"{where}: JSON boolean where {attribute.json_type} expected")

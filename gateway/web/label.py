@@ -1,5 +1,7 @@
-"""The printable label: one page of 100 mm x 70 mm with the QR code, the GB/T 34014 code,
-the passport URL and as many Annex VI Part A fields of the public passport as fit.
+"""The printable label: one page of 100 mm x 70 mm with the QR code (or, with
+``?symbol=datamatrix``, a DataMatrix) carrying the battery's unique product identifier,
+the GB/T 34014 code, the identifier in text and as many Annex VI Part A fields of the
+public passport as fit.
 
 What fits is decided here, not left to the printer: the fields are taken in the order
 of :data:`FIRST`, then the catalog's, while their estimated lines fit the space beside
@@ -7,8 +9,10 @@ the QR code, and the label says how many more the passport holds. The print styl
 (``static/print.css``) sets the page size and keeps codes, e-mail addresses and URLs
 whole (a URL breaks only after a ``/``).
 
-No DataMatrix: segno makes QR codes only, and no maintained pure-Python DataMatrix
-encoder is a dependency of the gateway.
+QR codes are segno's; DataMatrix symbols (ECC 200, ISO/IEC 16022) are encoded by
+``ppf-datamatrix``, a pure-Python port of a known encoder. Its own SVG has a fixed pixel
+size and no ``viewBox``, so the symbol is drawn here from the module matrix it returns,
+with a quiet zone of :data:`DATAMATRIX_BORDER` modules.
 """
 
 from __future__ import annotations
@@ -18,9 +22,11 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
-from flask import Response
+from flask import Response, request
+from ppf.datamatrix import DataMatrix
 
 from gateway import services
+from gateway.errors import InvalidInput
 from gateway.vocab.catalog import load_catalog
 from gateway.web.common import bp, instance, page
 from gateway.web.passport import (
@@ -51,6 +57,12 @@ FIRST = (
 #: :data:`LINE_WIDTH` Latin characters (a CJK character counts twice).
 LINES = 19
 LINE_WIDTH = 52
+#: The symbols a label can carry (``?symbol=``), the first the default.
+SYMBOLS = ("qr", "datamatrix")
+#: The quiet zone around a DataMatrix, in modules: ISO/IEC 16022 asks for one; two keep a
+#: label's border line clear of it.
+DATAMATRIX_BORDER = 2
+DATAMATRIX_SCALE = 6
 #: A trailing parenthesis of a catalog label ("(if available)", "('weight')") is left
 #: off the label, in either script's parentheses.
 _TRAILING_NOTE = re.compile(r"\s*[(（][^()（）]*[)）]\s*$")
@@ -121,10 +133,49 @@ def fitting(fields: list[LabelField], budget: int = LINES) -> tuple[list[LabelFi
     return fields, 0
 
 
+def datamatrix_svg(data: str, scale: int = DATAMATRIX_SCALE) -> str:
+    """A DataMatrix (ECC 200) of ``data`` as SVG, with its quiet zone: one path of
+    unit squares in a ``viewBox`` of modules."""
+    matrix = DataMatrix(data).matrix
+    side = len(matrix[0]) + 2 * DATAMATRIX_BORDER
+    height = len(matrix) + 2 * DATAMATRIX_BORDER
+    squares = "".join(
+        f"M{x + DATAMATRIX_BORDER},{y + DATAMATRIX_BORDER}h1v1h-1z"
+        for y, row in enumerate(matrix)
+        for x, dark in enumerate(row)
+        if dark
+    )
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {side} {height}" '
+        f'width="{side * scale}" height="{height * scale}" shape-rendering="crispEdges">'
+        f'<rect width="{side}" height="{height}" fill="#fff"/>'
+        f'<path d="{squares}" fill="#000"/></svg>'
+    )
+
+
+@bp.get("/passports/<code>/datamatrix.svg")
+def datamatrix(code: str) -> Response:
+    """A DataMatrix carrying the battery's unique product identifier."""
+    passport = services.find_passport(instance(), code)
+    identifier = services.identifier_of(instance().db, passport.battery_code) or passport.id
+    response = Response(datamatrix_svg(identifier), mimetype="image/svg+xml")
+    response.headers["Cache-Control"] = "max-age=86400"
+    return response
+
+
+def _symbol() -> str:
+    value = request.args.get("symbol", SYMBOLS[0])
+    if value not in SYMBOLS:
+        raise InvalidInput(f"symbol must be one of {', '.join(SYMBOLS)}", pointer="symbol")
+    return value
+
+
 @bp.get("/passports/<code>/label")
 def label(code: str) -> Response:
-    """A printable label: the QR code, the GB/T 34014 code and the passport URL in text,
-    and the Annex VI Part A fields of the public passport that fit."""
+    """A printable label: the QR code (or DataMatrix) and the text of the battery's unique
+    product identifier, the GB/T 34014 code, and the Annex VI Part A fields of the public
+    passport that fit."""
+    symbol = _symbol()
     passport, credentials = services.passport_credentials(instance(), code, None)
     public_section = public_section_of(credentials)
     public = subjects_by_section(credentials).get(public_section, {}) if public_section else {}
@@ -134,12 +185,16 @@ def label(code: str) -> Response:
     # The code is printed under the QR code already; fields that only repeat it go.
     candidates = [f for f in candidates if f.text != passport.battery_code]
     fields, more = fitting(candidates)
+    identifier = services.identifier_of(instance().db, passport.battery_code) or passport.id
     return page(
         "label.html",
         passport=passport,
         fields=fields,
         more=more,
-        url_parts=url_parts(passport.id),
+        identifier=identifier,
+        url_parts=url_parts(identifier),
+        symbol=symbol,
         qr_error=QR_ERROR,
         qr_border=QR_BORDER,
+        datamatrix_border=DATAMATRIX_BORDER,
     )

@@ -24,9 +24,11 @@ from gateway.compliance.rules import RULES
 from gateway.credentials.claims import credential_claims
 from gateway.errors import NotFound
 from gateway.vocab.catalog import EN18223_TERMS, Attribute, load_catalog
+from gateway.vocab.forms import CODE_TERMS, language_texts, plain_value
+from gateway.vocab.units import category_codes
 from gateway.web import checks
 from gateway.web.common import bp, instance, page, principal
-from gateway.web.i18n import attribute_label, translate
+from gateway.web.i18n import attribute_label, language, translate
 
 #: Annex XIII information, clustered as DIN DKE SPEC 99100 chapters 5-6 (and the Battery
 #: Pass data model) do: the chapter prefix of each catalog row picks its cluster.
@@ -95,6 +97,13 @@ def cluster_of(attribute: Attribute) -> str:
 
 
 def page_field(term: str, value: Any) -> Field:
+    # Context v3 writes quantities as nodes, text as language maps and the category as
+    # a code: the page shows the value, and every language of a text (its own first).
+    texts = language_texts(value, language())
+    value = " / ".join(texts) if texts else plain_value(value, language())
+    category = category_codes().get(value) if term in CODE_TERMS else None
+    if category is not None:
+        value = category.label_zh if language() == "zh" else category.label_en
     # Records are refused with bidirectional or zero-width characters now; a passport
     # stored before shows them as visible code points instead of obeying them.
     value = invisible_chars.neutralise(value)
@@ -194,28 +203,38 @@ def readiness(gaps: Mapping[str, Any]) -> Readiness | None:
 
 @dataclass(frozen=True)
 class NationalErrors:
-    """The national compliance findings of error severity: how many, and the titles of
-    the rules they break (never a finding's message, which may quote withheld data)."""
+    """The national compliance findings the page tells of: those of error severity, or,
+    when there are none and the verdict is unknown, the uncertain findings of error
+    rules that made it so. How many, and the titles of their rules (never a finding's
+    message, which may quote withheld data).
+
+    :ivar unknown: the findings leave compliance unknown rather than failed.
+    """
 
     count: int
     rules: tuple[str, ...]
+    unknown: bool = False
 
 
 def national_errors(gaps: Mapping[str, Any]) -> NationalErrors | None:
-    """The error findings of a stored gap report, or None when it has none."""
+    """The findings of a stored gap report the page tells of, or None when it has none."""
     national = gaps.get("national")
     findings = national.get("findings") if isinstance(national, Mapping) else None
     if not isinstance(findings, list):
         return None
-    errors = [f for f in findings if isinstance(f, Mapping) and f.get("severity") == "error"]
-    if not errors:
+    shown = [f for f in findings if isinstance(f, Mapping) and f.get("severity") == "error"]
+    summary = national.get("summary") if isinstance(national, Mapping) else None
+    unknown = not shown and isinstance(summary, Mapping) and summary.get("compliant") == "unknown"
+    if unknown:
+        shown = [f for f in findings if isinstance(f, Mapping) and f.get("uncertainty")]
+    if not shown:
         return None
     titles: dict[str, None] = {}
-    for finding in errors:
+    for finding in shown:
         rule = finding.get("rule")
         known = RULES.get(rule) if isinstance(rule, str) else None
         titles[rule_title(known.id) if known else translate("rule.unknown")] = None
-    return NationalErrors(len(errors), tuple(titles))
+    return NationalErrors(len(shown), tuple(titles), unknown)
 
 
 def rule_title(rule_id: str) -> str:
@@ -278,8 +297,10 @@ def passport_page(code: str) -> Response:
 
 
 def _qr(code: str) -> segno.QRCode:
+    # The battery's unique product identifier: the resolver answers it with the passport.
     passport = services.find_passport(instance(), code)
-    return segno.make(passport.id, error=QR_ERROR, micro=False)
+    target = services.identifier_of(instance().db, passport.battery_code) or passport.id
+    return segno.make(target, error=QR_ERROR, micro=False)
 
 
 @bp.get("/passports/<code>/qr.svg")

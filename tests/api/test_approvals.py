@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from gateway import services
+from gateway.vocab.forms import plain_value
 from tests.helpers import APPROVAL, RECORDS, assert_problem, issue_keys, make_app
 
 ROUTES = (("get", "/approvals"), ("post", "/approvals"), ("post", "/approvals/1/revoke"))
@@ -34,13 +35,14 @@ def _issue(api, headers, name: str = "ncm-ev-pack.json", serial: str | None = No
 
 
 def _health(issued: dict) -> dict[str, Any]:
-    """The health attributes of an issued passport's credentials, by term."""
+    """The health attributes of an issued passport's credentials, by term (their
+    values: context v3 writes each as a node with its unit and measurement time)."""
     found: dict[str, Any] = {}
     for credential in issued["credentials"].values():
         subject = credential["credentialSubject"]
         for term in ("stateOfHealth", "stateOfCharge", "numberOfFullCycles", "remainingCapacity"):
             if term in subject:
-                found[term] = subject[term]
+                found[term] = plain_value(subject[term])
     return found
 
 
@@ -161,6 +163,9 @@ def test_health_data_leaves_only_under_an_approval_in_force(api, keys):
     )
     approval = _add(api, keys["exporter"]).get_json()
     under = _issue(api, keys["exporter"], serial="0000802")
+    subjects = [c["credentialSubject"] for c in under["credentials"].values()]
+    [soh] = [s["stateOfHealth"] for s in subjects if "stateOfHealth" in s]
+    assert soh["measuredAt"] == "2026-04-30T00:00:00Z"  # the record's usage.as_of
     assert _health(under) == {
         "stateOfHealth": "96.8",
         "stateOfCharge": "80",

@@ -109,11 +109,11 @@ def test_contents_match_what_was_issued(api, keys, issued) -> None:
     }
     assert passport["policy"]["ref"] == "cn-export@1.1.0"
     assert "vehicle" in passport["policy"]["withheld"]
-    mapping = "mapping/cn-trace-to-eu-passport/1.0.0.sssom.tsv"
+    mapping = "mapping/cn-trace-to-eu-passport/1.1.0.sssom.tsv"
     assert passport["mapping"]["file"] == mapping
     assert (
         files[mapping]
-        == (MAPPINGS_DIR / "cn-trace-to-eu-passport" / "1.0.0.sssom.tsv").read_bytes()
+        == (MAPPINGS_DIR / "cn-trace-to-eu-passport" / "1.1.0.sssom.tsv").read_bytes()
     )
     assert files["policy/cn-export-1.1.0.csv"] == (TABLES_DIR / "cn-export-1.1.0.csv").read_bytes()
     for group, credential in issued["credentials"].items():

@@ -117,7 +117,8 @@ def test_the_public_shell_holds_no_restricted_element(api, parties) -> None:
     assert not {"LifeCycleStage", "ResultsOfTestReportsProvingCompliance"} & _id_shorts(public)
     shell = public["assetAdministrationShells"][0]
     assert shell["assetInformation"]["assetKind"] == "Instance"
-    assert shell["assetInformation"]["globalAssetId"].endswith(f"/passports/{CODE}")
+    # The battery's unique product identifier (an identification link by default).
+    assert shell["assetInformation"]["globalAssetId"].endswith(f"/id/{CODE}")
     assert shell["id"].endswith("/aas/points-1")
 
 

@@ -143,10 +143,12 @@ def test_the_payload_says_what_registering_takes_and_what_is_missing(api, keys, 
     response = api.get(f"/passports/{CODE}/registration-payload", headers=keys["exporter"])
     assert response.status_code == 200
     payload = response.get_json()
-    assert payload["uniqueProductIdentifier"] == payload["passportUrl"] == issued["id"]
+    assert payload["passportUrl"] == issued["id"]
+    # The battery's identification link (the tenant set no identifier scheme).
+    assert payload["uniqueProductIdentifier"] == f"https://gw.example/id/{CODE}"
     assert payload["granularity"] == "Item"
     assert payload["commodityCode"] == "85076000"  # NCM: a lithium-ion accumulator
-    assert payload["economicOperatorId"] == "91350900MA8EXAMP1E"
+    assert payload["economicOperatorId"] == "GB32100:91350900MA8EXAMP1E"
     assert payload["facilityId"] == "CN-FJ-ND-002"
     assert payload["contentSha256"] == _expected_hash(_public(issued))
     assert payload["missing"] == ["backupUrl"] and payload["ready"] is False
@@ -459,7 +461,7 @@ def test_the_aas_view_of_issued_credentials_holds_their_points(api, api_app, key
     assert export.metadata["facilityId"] == "CN-FJ-ND-002"
     assert (
         document["assetAdministrationShells"][0]["assetInformation"]["globalAssetId"]
-        == (issued["id"])
+        == f"https://gw.example/id/{CODE}"
     )
     assert export.points == {int(s.rsplit("-", 1)[1]) for s in issued["credentials"]}
     public = export_aas(subjects_view(facts, CODE, {"annex-xiii-1": subjects["annex-xiii-1"]}))

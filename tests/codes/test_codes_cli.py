@@ -35,6 +35,20 @@ def test_decode_prints_one_json_line_per_code(run) -> None:
     assert lines[1]["ambiguities"]
 
 
+def test_decode_warns_of_unlikely_codes(run) -> None:
+    # Year Y: 2041-12-01, after any day this runs on; serial 0000000 is a placeholder.
+    result = run("codes", "decode", "Z9ZPBA10000001YC10000000", "Z9ZPBA10000001F3F0000123")
+    assert result.exit_code == 0, result.output
+    assert len(result.stdout.splitlines()) == 2
+    warnings = result.stderr.splitlines()
+    assert warnings[0].startswith("Z9ZPBA10000001YC10000000: warning: position 15 ")
+    assert "is after" in warnings[0]
+    assert warnings[1] == (
+        "Z9ZPBA10000001YC10000000: warning: position 18 (serial_number): serial number "
+        "0000000; serials count from 1"
+    )
+
+
 def test_decode_keeps_chinese_names_readable(run) -> None:
     result = run("codes", "decode", "Z9ZPBA10000001F3F0000123")
     assert '"battery_type_name_zh": "磷酸铁锂"' in result.stdout

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gateway.codes.gbt34014 import check_hierarchy, decode
+from gateway.codes.gbt34014 import check_hierarchy, decode, flags
 from gateway.codes.tables import TABLES_DIR, load_tables
 from gateway.errors import ConfigError, InvalidBatteryCode
 from gateway.paths import FIXTURES_DIR
@@ -77,17 +79,38 @@ def test_impossible_date_decodes_but_strict_refuses() -> None:
 
 
 def test_ambiguities_follow_table_confidence() -> None:
+    # Day letters A-H (10-17) read the same in both alphabets the sources use (the one
+    # skipping I, O and Q, and the contiguous one): they are not ambiguous.
     solid = decode("Z9ZPBA10000001F3F0000123")  # B, 2025, month 3, day F
-    assert [(a.segment, a.position) for a in solid.ambiguities] == [
-        ("production_date_code", 17)  # day letters are probable only
-    ]
+    assert solid.ambiguities == ()
+    for letter, day in zip("ABCDEFGH", range(10, 18), strict=True):
+        decoded = decode(f"Z9ZPBA10000001F3{letter}0000123")
+        assert (decoded.day, decoded.ambiguities) == (day, ())
     catenax = decode("X12MCPM27KLPCLX2M2382320")
     flagged = {a.position for a in catenax.ambiguities}
-    assert flagged == {5, 15, 17}  # battery type C, year X (after H), day M
-    digits = decode("Z9ZCBA1000000191C0000007")  # year 9, day C
-    assert {a.position for a in digits.ambiguities} == {17}
+    assert flagged == {5, 15, 17}  # battery type C, year X (after H), day M (21 or 22)
+    after_h = decode("Z9ZCBA1000000191J0000007")  # day J: 18 here, 19 counted contiguously
+    assert {a.position for a in after_h.ambiguities} == {17}
     ternary_digit_day = decode("Z9ZCEA100000019190000007")
     assert ternary_digit_day.ambiguities == ()
+
+
+@pytest.mark.parametrize(
+    ("code", "echelon", "expected"),
+    [
+        ("Z9ZPBA10000001F3F0000123", False, []),
+        ("Z9ZPBA10000001G3F0000123", False, []),  # 2026-03-15, before the day judged on
+        ("Z9ZPBA10000001HC10000123", False, [("future-date", 15)]),  # 2027-12-01
+        ("Z9ZPBA10000001F3F0000000", False, [("serial-zero", 18)]),
+        ("Z9ZPBA10000001F3F0000123", True, [("standard-form-on-echelon", 8)]),
+        ("Z9ZPBA1HC10000000RP", True, [("future-date", 8), ("serial-zero", 11)]),
+    ],
+)
+def test_flags_of_unlikely_codes(code: str, echelon: bool, expected: list[Any]) -> None:
+    today = dt.date(2026, 12, 6)
+    found = flags(decode(code), today=today, echelon=echelon)
+    assert [(f.flag, f.position) for f in found] == expected
+    assert all(f.reason and f.as_dict()["flag"] == f.flag for f in found)
 
 
 def test_hierarchy_example_is_consistent() -> None:

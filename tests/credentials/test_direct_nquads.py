@@ -62,6 +62,8 @@ ODD = {
         "vocabTyped": {"@id": "ex:vocabTyped", "@type": "@vocab"},
         "scoped": {"@id": "ex:scoped", "@context": {"inner": "ex:inner"}},
         "link": {"@id": "ex:link", "@type": "@id"},
+        "texts": {"@id": "ex:texts", "@container": "@language"},
+        "none": "@none",
         "flag": {"@id": "ex:flag", "@type": f"{XSD}string"},
         "Thing": "ex:Thing",
     }
@@ -97,9 +99,11 @@ def assert_same_bytes(credential: dict[str, Any]) -> str:
     "path", sorted(RECORDS.glob("*.json")) + sorted(RECORDS.glob("*.xml")), ids=lambda p: p.name
 )
 def test_fixture_credentials_are_emitted_byte_for_byte(path: Path) -> None:
-    draft = draft_passport(read_record_file(path), mapping=MAPPING, base_url=BASE_URL)
-    for credential in credentials(draft):
-        assert_same_bytes(credential)
+    # 1.1.0 writes names in two languages (language maps) and dated dynamic values
+    for mapping in (MAPPING, "cn-trace-to-eu-passport@1.1.0"):
+        draft = draft_passport(read_record_file(path), mapping=mapping, base_url=BASE_URL)
+        for credential in credentials(draft):
+            assert_same_bytes(credential)
 
 
 @pytest.mark.parametrize("cells", [1, 96, 1536])
@@ -117,7 +121,10 @@ def test_generated_records_are_emitted_byte_for_byte(cells: int) -> None:
 
 def _sample(definition: Any) -> Any:
     coercion = definition.get("@type") if isinstance(definition, dict) else None
+    if coercion == "@vocab":
+        return sorted(definition["@context"])[0]  # a code of the term's list
     return {
+        "@id": "https://a.example/linked",
         f"{XSD}decimal": "12.5",
         "xsd:decimal": "-0.0070",
         "xsd:integer": 42,
@@ -236,8 +243,10 @@ def test_documents_it_does_not_cover_go_to_the_canonicalizers(case: str) -> None
         ("json", {"a": 1}),
         ("english", "colour"),
         ("ordered", ["b", "a"]),
-        ("vocabTyped", "Thing"),
-        ("scoped", {"id": "https://x.example/1", "inner": "x"}),
+        ("vocabTyped", "NotATerm"),
+        ("texts", {"EN": "upper-case tag"}),
+        ("texts", {"none": "a term standing for @none"}),
+        ("texts", [{"en": "a language map in an array"}]),
     ],
 )
 def test_terms_it_does_not_cover_go_to_the_canonicalizers(term: str, value: Any) -> None:
@@ -255,6 +264,105 @@ def test_terms_it_does_not_cover_go_to_the_canonicalizers(term: str, value: Any)
     )
 
 
+@pytest.mark.parametrize(
+    "term, value",
+    [
+        ("vocabTyped", "Thing"),
+        ("scoped", {"id": "https://x.example/1", "inner": "x"}),
+        ("scoped", [{"id": "https://x.example/1", "inner": "x"}, "text"]),
+        ("texts", {"en": "colour", "zh": ["颜色", 'a "quoted" word']}),
+        ("texts", {"zh-hans": "简体"}),
+        ("texts", "a plain string under a language container"),
+    ],
+)
+def test_scoped_contexts_codes_and_language_maps_are_emitted(term: str, value: Any) -> None:
+    document = {
+        "@context": [CREDENTIALS_V2, ODD_CONTEXT],
+        "id": "urn:uuid:0b1c4a52-0000-4000-8000-000000000001",
+        "type": ["VerifiableCredential"],
+        "issuer": ISSUER,
+        "credentialSubject": {"id": "https://x.example/s", term: value},
+    }
+    emitted = canonical_nquads(document, LOADER)
+    assert emitted is not None
+    assert emitted == rdfc.canonicalize(document, loader=LOADER, fast=False)
+
+
+@pytest.mark.parametrize(
+    "node_id, covered",
+    [
+        ("https://x.example/s#ratedCapacity", True),
+        ("https://x.example/s#", True),
+        ("https://x.example/s#a/../b", False),
+        ("https://x.example/s#a b", False),
+        ("https://x.example/s#rated#capacity", False),
+    ],
+)
+def test_nodes_named_after_their_subject(node_id: str, covered: bool) -> None:
+    document = {
+        "@context": [CREDENTIALS_V2, ODD_CONTEXT],
+        "id": "urn:uuid:0b1c4a52-0000-4000-8000-000000000001",
+        "type": ["VerifiableCredential"],
+        "issuer": ISSUER,
+        "credentialSubject": {
+            "id": "https://x.example/s",
+            "scoped": {"id": node_id, "inner": "12.5", "link": "https://x.example/u"},
+        },
+    }
+    emitted = canonical_nquads(document, LOADER)
+    assert (emitted is not None) == covered
+    if covered:
+        assert emitted == rdfc.canonicalize(document, loader=LOADER, fast=False)
+
+
+def _v3_member(term: str, definition: dict[str, Any], passport_id: str) -> Any:
+    """A value of ``term`` in the form context v3 gives it."""
+    scoped = definition.get("@context", {})
+    if "value" in scoped:
+        node: dict[str, Any] = {
+            "id": f"{passport_id}#{term}",
+            "value": _sample(scoped["value"]),
+            "unitCode": "KWH",
+            "unit": "http://qudt.org/vocab/unit/KiloW-HR",
+            "unitText": 'kg "CO2e"',
+            "measuredAt": "2026-04-30T00:00:00Z",
+        }
+        return node
+    if definition.get("@type") == "@vocab":
+        return sorted(scoped)[0]
+    if definition.get("@type") == "@id":
+        return f"{passport_id}/{term}"
+    if definition.get("@container") == "@language":
+        return {"en": "Ningde \\ works", "zh": ["宁德", "第二"]}
+    return _sample(definition)
+
+
+def test_every_term_of_context_v3_in_its_v3_form() -> None:
+    context = passport_contexts()[-1]
+    terms = pinned_contexts()[context]["@context"]
+    passport_id = f"{BASE_URL}/passports/Z9ZPEN8K52S96AE740000319"
+    subject: dict[str, Any] = {"@context": [context], "type": "BatteryPassport"}
+    for term, definition in terms.items():
+        if term[:1] == "@" or not isinstance(definition, dict) or term[0].isupper():
+            continue
+        if term in ("measuredAt", "unitCode", "unitText", "unit"):
+            continue  # members of quantity nodes
+        subject[term] = _v3_member(term, definition, passport_id)
+    assert any(isinstance(v, dict) and "value" in v for v in subject.values())
+    credential = build_credential(
+        subject,
+        issuer=ISSUER,
+        passport_id=passport_id,
+        access_group="annex-xiii-1",
+        mapping={"set": "s", "version": "1.0.0", "hash": "sha256:00"},
+        status=copy.deepcopy(STATUS),
+        valid_from=CREATED,
+    )
+    text = assert_same_bytes(credential)
+    assert "_:" not in text
+    assert '"宁德"@zh' in text and "<https://schema.org/unitCode>" in text
+
+
 # -- any document: the emitter answers only with the reference's bytes -------------------
 
 #: Terms it covers (passport, VC and test contexts), and everything else.
@@ -270,6 +378,9 @@ _COVERED_TERMS = (
     "plain",
     "link",
     "flag",
+    "scoped",
+    "inner",
+    "texts",
     # defined by type-scoped contexts only: VerifiableCredential, BitstringStatusListEntry
     "issuer",
     "validFrom",

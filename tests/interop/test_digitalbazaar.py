@@ -20,7 +20,7 @@ from gateway.credentials import data_integrity, multikey, safe_mode
 from gateway.credentials.model import build_credential
 from gateway.credentials.status_list import StatusList
 from gateway.credentials.verify import verify
-from gateway.vocab.loader import PASSPORT_V1, passport_context_url
+from gateway.vocab.loader import PASSPORT_V1, current_passport_context, passport_context_url
 from tests.credentials.tampering import TAMPERINGS, signed_passport, tampered
 from tests.helpers import GatewayRunner
 
@@ -125,7 +125,7 @@ def test_section_credentials_with_approvals_and_of_context_v1_verify_in_digitalb
         )
 
     signed = _gateway_signed(with_approvals)
-    assert signed["@context"][1] == passport_context_url(2)
+    assert signed["@context"][1] == current_passport_context()
     assert json.loads(run_js(node, "verify", signed)) == {"verified": True, "errors": []}
     signed["exportApproval"] = ["CAC-SA-2026-0042"]  # an approval dropped after signing
     assert json.loads(run_js(node, "verify", signed))["verified"] is False
@@ -138,6 +138,58 @@ def test_section_credentials_with_approvals_and_of_context_v1_verify_in_digitalb
 
     signed = _gateway_signed(earlier_group)
     assert json.loads(run_js(node, "verify", signed)) == {"verified": True, "errors": []}
+
+
+PASSPORT_ID = "https://gw.example/passports/01A1B2C3D4E5F6G7H8J9K0L1"
+#: A subject in the forms of context v3: units, measurement time, languages, code, link.
+SUBJECT_V3 = {
+    "type": "BatteryPassport",
+    "batteryPassportId": PASSPORT_ID,
+    "manufacturerName": {"en": "Ningde Example Battery Co., Ltd.", "zh": "宁德示例电池有限公司"},
+    "batteryCategory": "ev",
+    "batteryMass": {
+        "id": PASSPORT_ID + "#batteryMass",
+        "value": "450.5",
+        "unitCode": "KGM",
+        "unit": "http://qudt.org/vocab/unit/KiloGM",
+    },
+}
+
+
+def test_context_v3_forms_verify_both_ways(node: Path) -> None:
+    assert passport_context_url(3) == current_passport_context()
+
+    def unsigned(issuer: str) -> dict:
+        return build_credential(
+            SUBJECT_V3,
+            issuer=issuer,
+            passport_id=PASSPORT_ID,
+            access_group="annex-xiii-1",
+            mapping={"set": "cn-trace-to-eu-passport", "version": "1.1.0", "hash": "sha256:00"},
+            status=None,
+            valid_from="2026-01-01T00:00:00Z",
+        )
+
+    signed = _gateway_signed(unsigned)
+    assert signed["@context"][1] == passport_context_url(3)
+    assert json.loads(run_js(node, "verify", signed)) == {"verified": True, "errors": []}
+    for path, value in (
+        (("batteryMass", "unitCode"), "GRM"),
+        (("manufacturerName", "zh"), "宁德"),
+        (("batteryCategory",), "lmt"),
+    ):
+        tampered_copy = json.loads(json.dumps(signed))
+        target = tampered_copy["credentialSubject"]
+        for step in path[:-1]:
+            target = target[step]
+        target[path[-1]] = value
+        assert json.loads(run_js(node, "verify", tampered_copy))["verified"] is False, path
+        assert not verify(tampered_copy, now=datetime.now(UTC)).verified, path
+
+    theirs = json.loads(run_js(node, "issue", unsigned("did:example:replaced")))
+    result = verify(theirs, now=datetime.now(UTC))
+    assert result.verified, [c for c in result.checks if not c.ok]
+    assert theirs["proof"]["proofValue"] != signed["proof"]["proofValue"]  # other key
 
 
 def test_gateway_status_list_verifies_in_digitalbazaar(node: Path) -> None:

@@ -92,3 +92,92 @@ def test_parameters_are_checked(name, params, problem):
 
 def test_engine_parameters_are_not_transform_parameters():
     assert check_params("year_month", {"where": {"type": "sale"}, "pick": "first"}) == []
+
+
+# Unified social credit codes as published in the national enterprise credit register
+# (Huawei Technologies, Shenzhen Tencent Computer Systems, BYD, CATL): an independent
+# check of the GB 32100-2015 weights and alphabet.
+PUBLISHED_USCC = (
+    "914403001922038216",
+    "9144030071526726XG",
+    "91440300192317458F",
+    "91350900587527783P",
+)
+
+
+@pytest.mark.parametrize("code", PUBLISHED_USCC)
+def test_uscc_check_character_agrees_with_published_codes(code):
+    assert transforms.uscc_check_character(code[:17]) == code[17]
+    assert run("uscc", code) == f"GB32100:{code}"
+
+
+@pytest.mark.parametrize(
+    "code", ["914403001922038217", "91440300192203821", "9144030019220382I6", "914403001922038216X"]
+)
+def test_uscc_refuses_a_wrong_check_character_length_or_letter(code):
+    with pytest.raises(transforms.Refused, match="GB 32100"):
+        run("uscc", code)
+
+
+def _decoding(decoded):
+    return transforms.Context(
+        record={}, base_url="https://gw.example/", decode_code=lambda c: decoded
+    )
+
+
+def test_code_segment_refuses_a_letter_read_without_confirmation():
+    ambiguous = {
+        "battery_type_name": "LMO (probable, unverified)",
+        "ambiguities": [
+            {
+                "segment": "battery_type",
+                "position": 5,
+                "reason": "battery type 'C' read as lmo (confidence P)",
+            }
+        ],
+    }
+    with pytest.raises(transforms.Refused, match=r"confidence P"):
+        transforms.apply(
+            "code_segment", "X", _decoding(ambiguous), {"segment": "battery_type_name"}
+        )
+    rated = {"battery_type_name": "LTO", "confidence": {"battery_type": "U"}}
+    with pytest.raises(transforms.Refused, match="confidence U"):
+        transforms.apply("code_segment", "X", _decoding(rated), {"segment": "battery_type_name"})
+    # An ambiguity of another segment does not matter to this one.
+    other = {"battery_type_name": "LFP", "ambiguities": [{"segment": "production_date_code"}]}
+    assert (
+        transforms.apply("code_segment", "X", _decoding(other), {"segment": "battery_type_name"})
+        == "LFP"
+    )
+
+
+def test_known_passport_links_only_to_a_passport_the_gateway_holds():
+    with pytest.raises(transforms.Refused, match="predecessor_passport_id"):
+        run("known_passport", "Z9ZPBA10000001F3F0000123")
+    known = transforms.Context(
+        record={},
+        base_url="https://gw.example/",
+        decode_code=lambda c: {},
+        passport_of={"Z9ZPBA10000001F3F0000123": "https://other.example/passports/1"}.get,
+    )
+    assert transforms.apply("known_passport", "Z9ZPBA10000001F3F0000123", known, {}) == (
+        "https://other.example/passports/1"
+    )
+
+
+def test_multilingual_text_prefers_english_and_keeps_every_language():
+    fields = {"en": "name_en", "zh": "name"}
+    both = run("multilingual", {"name": "闽东", "name_en": "Mindong"}, fields=fields)
+    assert both == transforms.Multilingual("Mindong", (("en", "Mindong"), ("zh", "闽东")))
+    assert run("multilingual", {"name": "闽东"}, fields=fields) == "闽东"
+    assert run("multilingual", {}, fields=fields) is None
+
+
+def test_negative_events_are_repairs_and_replacements():
+    assert run("negative_event", {"type": "repair", "date": "2025-02-10", "reason": "cell"}) == (
+        "repair 2025-02-10: cell"
+    )
+    assert run("negative_event", {"type": "replacement", "date": "2025-11-03"}) == (
+        "replacement 2025-11-03"
+    )
+    assert run("negative_event", {"type": "sale", "date": "2025-11-03"}) is None

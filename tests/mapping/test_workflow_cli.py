@@ -8,8 +8,8 @@ import pytest
 from gateway.paths import FIXTURES_DIR
 from tests.helpers import NEW_ROW
 
-BASE = "cn-trace-to-eu-passport@1.0.0"
-DRAFT = "cn-trace-to-eu-passport@1.1.0"
+BASE = "cn-trace-to-eu-passport@1.1.0"
+DRAFT = "cn-trace-to-eu-passport@1.2.0"
 
 
 @pytest.fixture
@@ -27,13 +27,13 @@ def run(runner, monkeypatch):
 
 
 def test_draft_edit_diff_impact_publish_convert(run, tmp_path):
-    run("mappings", "draft", DRAFT, "--from", "1.0.0")
+    run("mappings", "draft", DRAFT, "--from", "1.1.0")
     edited = run(
         "mappings",
         "edit",
         DRAFT,
         "--set",
-        "15",
+        "23",
         "predicate_id=skos:exactMatch",
         "--add",
         json.dumps(NEW_ROW),
@@ -43,8 +43,8 @@ def test_draft_edit_diff_impact_publish_convert(run, tmp_path):
 
     change = json.loads(run("mappings", "diff", BASE, DRAFT, "--json").output)
     assert change["bump"] == "minor"
-    assert [r["attribute"] for r in change["added"]] == ["initialInternalResistanceModule"]
-    assert change["added"][0]["subject_label_zh"] == "模块内阻"
+    assert [r["attribute"] for r in change["added"]] == ["manufacturingPlace"]
+    assert change["added"][0]["subject_label_zh"] == "生产工厂标识"
     assert [c["attribute"] for c in change["changed"]] == ["manufacturingPlace"]
     assert change["changed"][0]["fields"] == {
         "predicate_id": ["skos:closeMatch", "skos:exactMatch"]
@@ -64,7 +64,6 @@ def test_draft_edit_diff_impact_publish_convert(run, tmp_path):
     assert ncm["readiness_after"] > ncm["readiness_before"]
     assert {(c["key"], c["before"], c["after"]) for c in ncm["status_changes"]} == {
         ("manufacturing_place", "partial", "filled"),
-        ("initial_internal_resistance_module", "unmappable", "filled"),
     }
 
     published = run("mappings", "publish", DRAFT)
@@ -83,22 +82,21 @@ def test_draft_edit_diff_impact_publish_convert(run, tmp_path):
         "--quiet",
     )
     gaps = json.loads(next(out.glob("*/gaps.json")).read_text(encoding="utf-8"))
-    assert gaps["mapping"]["version"] == "1.1.0"
+    assert gaps["mapping"]["version"] == "1.2.0"
     statuses = {a["key"]: a["status"] for a in gaps["attributes"]}
     assert statuses["manufacturing_place"] == "filled"
-    assert statuses["initial_internal_resistance_module"] == "filled"
 
 
 def test_a_breaking_change_needs_a_major_version(run):
-    run("mappings", "draft", DRAFT, "--from", "1.0.0")
-    run("mappings", "edit", DRAFT, "--remove", "8")  # the fallback manufacturer code row
+    run("mappings", "draft", DRAFT, "--from", "1.1.0")
+    run("mappings", "edit", DRAFT, "--remove", "12")  # the fallback manufacturer code row
     refused = run("mappings", "publish", DRAFT, ok=False)
     assert refused.exit_code == 1
     assert "major" in refused.output and "2.0.0" in refused.output
 
 
 def test_an_invalid_draft_lists_every_problem_and_cannot_be_published(run):
-    run("mappings", "draft", DRAFT, "--from", "1.0.0")
+    run("mappings", "draft", DRAFT, "--from", "1.1.0")
     bad_row = dict(NEW_ROW, object_id="eubp:noSuchAttribute")
     problems = json.loads(
         run(
@@ -123,7 +121,7 @@ def test_an_invalid_draft_lists_every_problem_and_cannot_be_published(run):
     assert (3, "transform") in by_row
     assert (18, "transform_params") in by_row
     assert (20, "subject_id") in by_row
-    assert (93, "object_id") in by_row
+    assert (23, "object_id") in by_row
     assert len(problems) == 4
     assert run("mappings", "validate", DRAFT, ok=False).exit_code == 1
     refused = run("mappings", "publish", DRAFT, ok=False)
@@ -131,7 +129,7 @@ def test_an_invalid_draft_lists_every_problem_and_cannot_be_published(run):
 
 
 def test_export_then_import_keeps_the_content_hash(run, tmp_path):
-    run("mappings", "draft", DRAFT, "--from", "1.0.0")
+    run("mappings", "draft", DRAFT, "--from", "1.1.0")
     run("mappings", "edit", DRAFT, "--add", json.dumps(NEW_ROW))
     edited = tmp_path / "edited.sssom.tsv"
     run("mappings", "export", DRAFT, edited)
@@ -139,11 +137,12 @@ def test_export_then_import_keeps_the_content_hash(run, tmp_path):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         msdf = sssom_parsers.parse_sssom_table(str(edited))
-    assert len(msdf.df) == 124
-    assert "eubp:initialInternalResistanceModule" in set(msdf.df.object_id)
+    assert len(msdf.df) == 171
+    assert "cntrace:manufacturer.plant.facility_id" in set(msdf.df.subject_id)
 
     exported = tmp_path / "exported.sssom.tsv"
-    run("mappings", "export", BASE, exported)
+    first = "cn-trace-to-eu-passport@1.0.0"
+    run("mappings", "export", first, exported)
     text = (
         exported.read_text(encoding="utf-8")
         .replace("/1.0.0\n", "/1.0.1\n")
@@ -153,5 +152,5 @@ def test_export_then_import_keeps_the_content_hash(run, tmp_path):
     imported = run("mappings", "import", exported, "--base", "1.0.0")
     listed = json.loads(run("mappings", "list", "--json").output)
     hashes = {v["mapping"]: v["hash"] for v in listed}
-    assert hashes["cn-trace-to-eu-passport@1.0.1"] == hashes[BASE]
-    assert hashes[BASE] in imported.output
+    assert hashes["cn-trace-to-eu-passport@1.0.1"] == hashes[first]
+    assert hashes[first] in imported.output

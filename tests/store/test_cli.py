@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -54,6 +55,11 @@ def test_tenants_and_keys(run, db_url: str) -> None:
     assert "revoked" in run("tenants", "revoke-key", str(principal.key_id)).output
     assert "revoked" in run("tenants", "keys", "acme").output
     assert "intact: 3 events" in run("db", "verify-audit").output
+    [tenant] = json.loads(run("tenants", "list", "--json").output)
+    assert tenant["name"] == "acme" and tenant["createdAt"].endswith("Z")
+    [key] = json.loads(run("tenants", "keys", "acme", "--json").output)
+    assert key["prefix"] == secret[:8] and secret not in json.dumps(key)
+    assert (key["role"], key["revokedAt"] is not None) == ("exporter", True)
 
 
 def test_cli_errors_are_one_line(run) -> None:

@@ -21,6 +21,8 @@ TABLES = {
     "status_lists",
     "mapping_versions",
     "audit_events",
+    "data_keys",
+    "retention_policies",
     "trusted_issuers",
     "pinned_contexts",
     "web_sessions",
@@ -31,6 +33,8 @@ TABLES = {
     "disclosures",
     "registry_profiles",
     "registry_registrations",
+    "upi_schemes",
+    "unique_product_identifiers",
     "alembic_version",
 }
 

@@ -11,6 +11,7 @@ from gateway.records.reader import read_record_file
 from gateway.services import draft_passport
 from gateway.telemetry import aggregate_frames, merge_usage, parameters_from_record
 from gateway.telemetry import gbt32960_encode as enc
+from gateway.vocab.forms import plain_value
 from tests.helpers import covering_everything
 
 RECORD = FIXTURES_DIR / "records" / "lfp-storage-pack.json"
@@ -50,7 +51,7 @@ def test_aggregates_become_passport_attributes_and_soh_stays_a_gap():
         base_url="https://passports.example.com",
         approvals=[covering_everything()],  # BMS health data leaves only under one
     )
-    document = draft.documents["annex-xiii-4"]
+    document = {k: plain_value(v) for k, v in draft.documents["annex-xiii-4"].items()}
     assert document["timeExtremeTempAbove"] == 20
     assert document["timeChargingExtremeTempAbove"] == 20
     assert document["energyThroughput"] == "13.333"  # 400 V x 100 A x 1200 s

@@ -30,7 +30,6 @@ from basyx.aas.adapter.json import object_store_to_json, read_aas_json_file
 from gateway.annex_xiii import POINTS
 from gateway.errors import MappingInvalid
 from gateway.paths import FIXTURES_DIR, MAPPINGS_DIR, VOCAB_DIR
-from gateway.policy.table import load_policy
 from gateway.records.reader import read_record_file
 from gateway.services import draft_passport
 from gateway.transform.aas import (
@@ -45,14 +44,16 @@ from gateway.transform.idta02035 import load_mapping, read_mapping
 from gateway.transform.idta_templates import load_templates
 from gateway.transform.measurements import measurement_time
 from gateway.vocab.catalog import load_catalog
+from tests.helpers import covering_everything
 
 BASE_URL = "https://passports.example.com"
 MAPPING = "cn-trace-to-eu-passport@1.0.0"
 RECORDS = sorted((FIXTURES_DIR / "records").glob("*.json"))
 TEMPLATE_FILES = sorted((VOCAB_DIR / "idta").glob("IDTA-*.json"))
 ISSUED = datetime(2026, 12, 1, 8, 30, tzinfo=UTC)
-#: The shipped policy, and the 1.0.0 one that let BMS health data leave.
-POLICIES = ("shipped", "cn-export@1.0.0")
+#: The shipped policy alone, and with an export approval that lets BMS health data (and
+#: the date it was measured, without which none of it is published) leave.
+POLICIES = ("shipped", "approved")
 CHECKER = Path(sys.executable).with_name("aas-compliance-check")
 
 # -- the templates, read as plain JSON ---------------------------------------------------
@@ -115,8 +116,10 @@ TEMPLATE_SEMANTIC_IDS = _all_semantic_ids()
 
 def _draft(path: Path, policy: str) -> Any:
     record = read_record_file(path)
-    chosen = None if policy == "shipped" else load_policy(policy)
-    return record, draft_passport(record, mapping=MAPPING, base_url=BASE_URL, policy=chosen)
+    approvals = [covering_everything()] if policy == "approved" else []
+    return record, draft_passport(
+        record, mapping=MAPPING, base_url=BASE_URL, approvals=approvals, at=ISSUED
+    )
 
 
 def _view(record: Mapping[str, Any], draft: Any, points: frozenset[int]) -> PassportView:
@@ -463,7 +466,7 @@ def test_each_file_states_the_points_it_holds(exported) -> None:
 
 @pytest.mark.parametrize("record", RECORDS, ids=lambda p: p.stem)
 def test_the_files_pass_the_basyx_compliance_tool(record: Path, tmp_path: Path) -> None:
-    source, draft = _draft(record, "cn-export@1.0.0")
+    source, draft = _draft(record, "approved")
     export = export_aas(_view(source, draft, frozenset(POINTS)))
     (tmp_path / "passport.aas.json").write_bytes(export.to_json())
     (tmp_path / "passport.aasx").write_bytes(export.to_aasx())
@@ -488,7 +491,7 @@ def test_the_files_pass_the_basyx_compliance_tool(record: Path, tmp_path: Path) 
     [("annex-xiii-1",), ("annex-xiii-1", "annex-xiii-3"), ("public", "legitimate_interest")],
 )
 def test_a_view_holds_only_its_points(sections: tuple[str, ...]) -> None:
-    record, draft = _draft(FIXTURES_DIR / "records" / "ncm-ev-pack.json", "cn-export@1.0.0")
+    record, draft = _draft(FIXTURES_DIR / "records" / "ncm-ev-pack.json", "approved")
     points = view_points(sections)
     export = export_aas(_view(record, draft, points))
     catalog = load_catalog()
@@ -508,7 +511,7 @@ def test_a_view_holds_only_its_points(sections: tuple[str, ...]) -> None:
 
 
 def test_a_point_outside_the_view_is_reported_as_such_never_by_value() -> None:
-    record, draft = _draft(FIXTURES_DIR / "records" / "ncm-ev-pack.json", "cn-export@1.0.0")
+    record, draft = _draft(FIXTURES_DIR / "records" / "ncm-ev-pack.json", "approved")
     export = export_aas(_view(record, draft, frozenset({1})))
     [condition] = [s for s in export.report()["submodels"] if s["submodel"] == "ProductCondition"]
     assert not condition["exported"]
@@ -519,7 +522,7 @@ def test_a_point_outside_the_view_is_reported_as_such_never_by_value() -> None:
 
 
 def test_dynamic_values_carry_the_time_they_were_measured() -> None:
-    record, draft = _draft(FIXTURES_DIR / "records" / "ncm-ev-pack.json", "cn-export@1.0.0")
+    record, draft = _draft(FIXTURES_DIR / "records" / "ncm-ev-pack.json", "approved")
     export = export_aas(_view(record, draft, frozenset(POINTS)))
     document = json.loads(export.to_json())
     [condition] = [s for s in document["submodels"] if s["idShort"] == "ProductCondition"]
@@ -556,7 +559,7 @@ def test_values_a_template_cannot_hold_are_rejected_without_quoting_them() -> No
 
 
 def test_a_view_of_the_documents_equals_the_view_of_the_attributes() -> None:
-    record, draft = _draft(FIXTURES_DIR / "records" / "ncm-ev-pack.json", "cn-export@1.0.0")
+    record, draft = _draft(FIXTURES_DIR / "records" / "ncm-ev-pack.json", "approved")
     direct = _view(record, draft, frozenset(POINTS))
     documents = subjects_view(
         direct.facts, direct.battery_code, draft.documents, direct.measured_at

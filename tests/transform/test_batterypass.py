@@ -126,10 +126,23 @@ def test_every_catalog_batterypass_path_is_projected_or_explained() -> None:
 
 def test_every_rule_targets_a_path_the_catalog_names_for_its_attribute() -> None:
     catalog = load_catalog()
+
+    def element(path: str) -> str:
+        return path.split("[].", 1)[0]
+
+    # The parts the EU supplement gives of an attribute fill the array elements the
+    # catalog names for it (a supplier's postal code and country, beside its street).
     stray = [
         f"{rule.key} -> {rule.aspect}:{rule.path}"
         for rule in bp.projection().rules
         if f"{rule.aspect}:{rule.path}" not in catalog.by_key[rule.key].batterypass_paths
+        and not (
+            rule.detail
+            and any(
+                element(p) == f"{rule.aspect}:{element(rule.path)}"
+                for p in catalog.by_key[rule.key].batterypass_paths
+            )
+        )
     ]
     assert stray == []
 
@@ -280,6 +293,34 @@ RICH_ADDRESSES = {
     },
     "manufacturing_place": {"street": "3 Factory Road", "postal_code": "352100", "country": "CN"},
 }
+#: The parts RICH's EU supplement gives of its composition and spare-part sources.
+RICH_DETAILS = {
+    "battery_materials": [
+        {
+            "component": "Cathode",
+            "name": "Cobalt",
+            "cas": "7440-48-4",
+            "mass_g": "5090",
+            "critical_raw_material": True,
+        },
+        {
+            "component": "Electrolyte",
+            "name": "Ethylene carbonate",
+            "cas": "96-49-1",
+            "mass_g": "4300.5",
+            "critical_raw_material": False,
+        },
+    ],
+    "spare_part_suppliers": [
+        {
+            "name": "Example Battery Service GmbH",
+            "address": {"street": "Hafenstrasse 12", "postal_code": "20457", "country": "DE"},
+            "email": "parts@battery-service.example.de",
+            "web": "https://battery-service.example.de",
+            "parts": [{"name": "Battery module", "part_number": "M-12"}],
+        }
+    ],
+}
 MEASURED = datetime(2026, 4, 30, tzinfo=UTC)
 EMAIL_DEFECT = (
     "manufacturerInformation.emailAddress: manufacturer_email "
@@ -386,6 +427,19 @@ def test_dynamic_values_carry_the_time_they_were_measured() -> None:
         bp.export(RICH, measured_at=datetime(2026, 4, 30))
 
 
+def test_each_dynamic_value_may_carry_its_own_time_of_measurement() -> None:
+    later = datetime(2026, 5, 2, 9, 30, tzinfo=timezone(timedelta(hours=8)))
+    times = {"state_of_charge": MEASURED, "number_of_full_cycles": later}
+    condition = bp.export(RICH, sections=SECTIONS, measured_at=times).partial["Performance"][
+        "batteryCondition"
+    ]
+    assert condition["stateOfCharge"]["lastUpdate"] == "2026-04-30T00:00:00Z"
+    assert condition["numberOfFullCycles"]["lastUpdate"] == "2026-05-02T01:30:00Z"
+    assert "lastUpdate" not in condition["capacityFade"]  # no time given for it
+    with pytest.raises(TransformError):
+        bp.export(RICH, measured_at={"state_of_charge": datetime(2026, 4, 30)})
+
+
 def test_several_values_for_one_property_are_joined_or_the_first_uri_is_kept() -> None:
     reports = ["https://lab.example/r1.pdf", "https://lab.example/r2.pdf"]
     result = bp.export({**RICH, "test_reports_compliance": reports}, sections=SECTIONS)
@@ -418,6 +472,65 @@ def test_rich_passport_with_every_group_exports_only_valid_aspects() -> None:
     )
 
 
+def test_the_supplement_parts_complete_material_composition_and_circularity() -> None:
+    result = bp.export(RICH, sections=SECTIONS, details=RICH_DETAILS)
+    assert set(result.payloads) == {
+        "CarbonFootprint",
+        "SupplyChainDueDiligence",
+        "Labels",
+        "MaterialComposition",
+        "Circularity",
+    }
+    assert bp.validate(result.payloads) == {a: [] for a in result.payloads}
+    materials = result.payloads["MaterialComposition"]["batteryMaterials"]
+    assert materials[1] == {
+        "batteryMaterialLocation": {"componentName": "Electrolyte"},
+        "batteryMaterialName": "Ethylene carbonate",
+        "batteryMaterialIdentifier": "96-49-1",
+        "batteryMaterialMass": 4300.5,
+        "isCriticalRawMaterial": False,
+    }
+    [source] = result.payloads["Circularity"]["sparePartSources"]
+    assert source["components"] == [{"partName": "Battery module", "partNumber": "M-12"}]
+    assert source["addressOfSupplier"] == {
+        "streetAddress": "Hafenstrasse 12",
+        "postalCode": "20457",
+        "addressCountry": "DE",
+    }
+
+
+def test_a_part_the_schema_cannot_carry_is_reported_and_a_wrong_kind_refused() -> None:
+    details = copy.deepcopy(RICH_DETAILS)
+    details["battery_materials"][0]["cas"] = "7440-48"
+    result = bp.export(RICH, sections=SECTIONS, details=details)
+    assert "batteryMaterials[0].batteryMaterialIdentifier" in result.missing["MaterialComposition"]
+    assert any(
+        n.startswith(
+            "batteryMaterials[0].batteryMaterialIdentifier: "
+            "detailed_composition_cathode_anode_electrolyte '7440-48' left out: "
+        )
+        for n in result.rejected["MaterialComposition"]
+    )
+    details["battery_materials"][0]["critical_raw_material"] = "yes"
+    with pytest.raises(TransformError) as caught:
+        bp.export(RICH, sections=SECTIONS, details=details)
+    assert caught.value.pointer == "/critical_raw_materials"
+
+
+def test_a_detail_rule_names_its_member_and_fills_one_element_per_item(tmp_path) -> None:
+    table = json.loads(bp_table.PROJECTION_PATH.read_text(encoding="utf-8"))
+    [index] = [
+        i for i, r in enumerate(table["rules"]) if r.get("detail") == "battery_materials.name"
+    ]
+    for change in ({"detail": "battery_materials"}, {"each": "element"}):
+        broken = copy.deepcopy(table)
+        broken["rules"][index].update(change)
+        path = tmp_path / "projection.json"
+        path.write_text(json.dumps(broken), encoding="utf-8")
+        with pytest.raises(ConfigError, match=rf"/rules/{index}: "):
+            bp_table.load_projection(path)
+
+
 def test_what_blocks_the_rich_passport_is_what_the_table_calls_unprojectable() -> None:
     result = bp.export(RICH, sections=SECTIONS)
     unprojectable = {
@@ -442,8 +555,9 @@ def test_what_blocks_the_rich_passport_is_what_the_table_calls_unprojectable() -
     assert unexplained == []
 
 
-def test_every_rule_lands_its_value_or_says_why_not() -> None:
-    result = bp.export(RICH, sections=SECTIONS)
+@pytest.mark.parametrize("details", [None, RICH_DETAILS], ids=["attributes", "with-parts"])
+def test_every_rule_lands_its_value_or_says_why_not(details) -> None:
+    result = bp.export(RICH, sections=SECTIONS, details=details)
     built = {**result.partial, **result.payloads}
 
     def values_at(node: object, steps: list[str]) -> list[object]:
@@ -460,6 +574,8 @@ def test_every_rule_lands_its_value_or_says_why_not() -> None:
 
     silent = []
     for rule in bp.projection().rules:
+        if rule.member and details is None:
+            continue  # the parts of an attribute come only with the record's supplement
         landed = values_at(built[rule.aspect], rule.path.split("."))
         noted = any(
             note.split(":", 1)[1].lstrip().startswith(rule.key + " ")
@@ -545,7 +661,8 @@ def test_sections_decide_what_is_projected() -> None:
 def test_any_combination_of_sections_exports(sections) -> None:
     # Multi-valued where a fixture record makes them so: test reports, names.
     several = {**RICH, "test_reports_compliance": ["https://a.example/1", "https://a.example/2"]}
-    for details in ({}, {"measured_at": MEASURED, "addresses": RICH_ADDRESSES}):
+    given = {"measured_at": MEASURED, "addresses": RICH_ADDRESSES, "details": RICH_DETAILS}
+    for details in ({}, given):
         result = bp.export(several, sections=sections, **details)
         assert bp.validate(result.payloads) == {aspect: [] for aspect in result.payloads}
         assert set(result.payloads) | set(result.missing) == set(bp.ASPECTS)

@@ -4,7 +4,6 @@ Golden files live in ``fixtures/expected/<record>/``; run with ``UPDATE_GOLDEN=1
 rewrite them after an intended change, then review the diff.
 """
 
-import copy
 import json
 import os
 from datetime import UTC, datetime
@@ -12,20 +11,17 @@ from pathlib import Path
 
 import pytest
 
-from gateway.annex_xiii import SECTIONS
 from gateway.credentials.jsonld import expand_strict
 from gateway.paths import FIXTURES_DIR
 from gateway.records.reader import read_record_file
 from gateway.services import draft_passport
 from gateway.transform import en18223
-from gateway.transform.batterypass import ASPECTS, addresses_of, export, validate
-from gateway.transform.measurements import measured_at
+from gateway.transform.batterypass import export, validate
 from gateway.vocab.catalog import load_catalog
 from gateway.vocab.shapes import check_shapes
-from tests.helpers import covering_everything
 
 BASE_URL = "https://passports.example.com"
-MAPPING = "cn-trace-to-eu-passport@1.0.0"
+MAPPING = "cn-trace-to-eu-passport@1.1.0"
 RECORDS = sorted(p for p in (FIXTURES_DIR / "records").iterdir() if p.suffix in {".json", ".xml"})
 EXPECTED = FIXTURES_DIR / "expected"
 
@@ -168,119 +164,3 @@ def test_gap_reports_carry_the_national_findings(fixture, rule):
     assert rule in {f["rule"] for f in national["findings"]}
     for finding in national["findings"]:
         assert finding["source"] and finding["fields"]
-
-
-# -- the Battery Pass projection of every fixture ----------------------------------------
-
-#: Aspects each fixture writes with every section, an export approval covering all BMS
-#: data, its structured addresses and its time of measurement. What keeps the NCM pack
-#: at one aspect is listed in ``NCM_BLOCKERS``: data the record does not hold, the
-#: catalog's "not applicable" for EV batteries, and the Battery Pass 1.2 schemas.
-WRITTEN = {
-    "ncm-ev-pack.json": {"SupplyChainDueDiligence"},
-    "ncm-ev-pack.xml": {"SupplyChainDueDiligence"},
-}
-NCM_BLOCKERS = {
-    # No EU operator in the record; putting into service does not apply to EV batteries
-    # (Annex XIII, the catalog); warrentyPeriod is an xsd:gMonth (a month of the year).
-    "GeneralProductInformation": [
-        "operatorInformation.contactName",
-        "operatorInformation.postalAddress.addressCountry",
-        "operatorInformation.postalAddress.postalCode",
-        "operatorInformation.postalAddress.streetAddress",
-        "operatorInformation.identifier",
-        "puttingIntoService",
-        "warrentyPeriod",
-    ],
-    # The record's EU supplement gives no label symbols.
-    "Labels": ["labels[].labelingSymbol", "labels[].labelingMeaning", "labels[].labelingSubject"],
-    # ... and no carbon footprint per life-cycle stage.
-    "CarbonFootprint": [
-        "carbonFootprintPerLifecycleStage[].lifecycleStage",
-        "carbonFootprintPerLifecycleStage[].carbonFootprint",
-    ],
-}
-
-
-def _projection(path: Path, record=None, sections=SECTIONS):
-    record = record or read_record_file(path)
-    approval = covering_everything()
-    draft = draft_passport(
-        record, mapping=MAPPING, base_url=BASE_URL, approvals=[approval], at=ISSUED
-    )
-    return export(
-        draft.conversion.attributes,
-        sections=sections,
-        measured_at=measured_at(record, draft.policy.withheld_paths),
-        addresses=addresses_of(draft.conversion, record),
-    )
-
-
-@pytest.mark.parametrize("path", RECORDS, ids=lambda p: p.name)
-def test_every_fixture_projects_with_every_section_and_counts_its_aspects(path):
-    for sections in (SECTIONS, ("annex-xiii-1",), ("annex-xiii-3", "annex-xiii-4")):
-        result = _projection(path, sections=sections)
-        assert validate(result.payloads) == {aspect: [] for aspect in result.payloads}
-        assert set(result.payloads) | set(result.missing) == set(ASPECTS)
-    result = _projection(path)
-    assert set(result.payloads) == WRITTEN.get(path.name, set())
-    # Every aspect left out says exactly which required properties it lacks.
-    assert all(result.missing[aspect] for aspect in set(ASPECTS) - set(result.payloads))
-
-
-def test_what_keeps_the_ncm_pack_from_more_aspects():
-    result = _projection(FIXTURES_DIR / "records" / "ncm-ev-pack.json")
-    assert {k: result.missing[k] for k in NCM_BLOCKERS} == NCM_BLOCKERS
-    general = result.partial["GeneralProductInformation"]
-    assert general["batteryPassportIdentifier"].startswith("urn:cneubattery:")
-    assert general["manufacturingPlace"] == {
-        "streetAddress": "6 Zhangwan Industrial Park",
-        "postalCode": "352101",
-        "addressCountry": "CN",
-    }
-    condition = result.partial["Performance"]["batteryCondition"]
-    assert condition["stateOfCharge"] == {
-        "stateOfChargeValue": 80,
-        "lastUpdate": "2026-04-30T00:00:00Z",
-    }
-    # Two test reports, one URI property: the first is written, the second reported.
-    [note] = result.rejected["Labels"]
-    assert note.startswith("resultOfTestReport: test_reports_compliance 'https://")
-
-
-def test_the_ncm_pack_with_the_supplement_a_maker_adds_writes_three_aspects():
-    record = read_record_file(FIXTURES_DIR / "records" / "ncm-ev-pack.json")
-    record["eu_supplement"] = {
-        **record["eu_supplement"],
-        "cf_share_raw_material": "58",
-        "cf_share_main_production": "32",
-        "cf_share_distribution": "3",
-        "cf_share_end_of_life": "7",
-        "separate_collection_symbol": "https://battery.example.cn/labels/bin.svg",
-        "meaning_of_labels": "Crossed-out bin: collect separately.",
-    }
-    result = _projection(FIXTURES_DIR / "records" / "ncm-ev-pack.json", record=record)
-    assert set(result.payloads) == {"SupplyChainDueDiligence", "CarbonFootprint", "Labels"}
-    assert validate(result.payloads) == {aspect: [] for aspect in result.payloads}
-
-
-def test_an_address_is_taken_only_as_the_passport_states_it():
-    path = FIXTURES_DIR / "records" / "ncm-ev-pack.json"
-    record = read_record_file(path)
-    draft = _draft(path)
-    found = addresses_of(draft.conversion, record)
-    assert found["manufacturing_place"] == {
-        "street": "6 Zhangwan Industrial Park",
-        "city": "Ningde",
-        "province": "Fujian",
-        "postal_code": "352101",
-        "country": "CN",
-    }
-    assert set(found) == {"manufacturer_postal_address", "manufacturing_place"}
-    # A record that does not give exactly the exported line (another record, or a part
-    # the data policy kept in China) gives no structure for it.
-    other = copy.deepcopy(record)
-    other["manufacturer"]["plant"]["address"]["street"] = "1 Elsewhere Road"
-    assert set(addresses_of(draft.conversion, other)) == {"manufacturer_postal_address"}
-    del other["manufacturer"]["address"]
-    assert addresses_of(draft.conversion, other) == {}

@@ -9,11 +9,13 @@ import sys
 import pyoxigraph as ox
 import pytest
 from rdflib import RDF, SH, SKOS, XSD, Graph, Literal, Namespace, URIRef
+from rdflib.collection import Collection
 
 from gateway.errors import ContextError
 from gateway.paths import CONTEXTS_DIR, ROOT, VOCAB_DIR
 from gateway.vocab import build
 from gateway.vocab.catalog import RESERVED_TERMS, Catalog, load_catalog
+from gateway.vocab.forms import CODE_TERMS, LINK_TERMS, is_quantity, is_text
 from gateway.vocab.loader import (
     PASSPORT_V1,
     passport_context_url,
@@ -21,6 +23,7 @@ from gateway.vocab.loader import (
     passport_contexts,
     pinned_contexts,
 )
+from gateway.vocab.units import units
 
 CNB = Namespace("https://w3id.org/cn-eu-battery/vocab#")
 
@@ -36,7 +39,7 @@ def built(tmp_path_factory):
 def test_vocab_agrees_with_the_csv(built):
     out, written = built
     assert sorted(written) == sorted(
-        ["cn-eu-battery.ttl", "shapes.ttl", "contexts/passport-v2.jsonld", "contexts/index.json"]
+        ["cn-eu-battery.ttl", "shapes.ttl", "contexts/passport-v3.jsonld", "contexts/index.json"]
     )
     for rel in written:
         assert (out / rel).read_bytes() == (VOCAB_DIR / rel).read_bytes(), (
@@ -87,7 +90,7 @@ def test_single_property_is_close_several_are_related():
     assert URIRef("urn:samm:io.BatteryPass.GeneralProductInformation:1.2.0#postalCode") in address
 
 
-@pytest.mark.parametrize("version", [1, 2])
+@pytest.mark.parametrize("version", [1, 2, 3])
 def test_context_has_every_row(version):
     name = f"passport-v{version}.jsonld"
     context = json.loads((CONTEXTS_DIR / name).read_text(encoding="utf-8"))
@@ -97,7 +100,11 @@ def test_context_has_every_row(version):
     for a in catalog:
         assert terms[a.term]["@id"] == a.iri
         expected = a.xsd.replace(str(XSD), "xsd:") if a.xsd else None
-        assert terms[a.term].get("@type") == expected
+        if version >= 3 and is_quantity(a):
+            # the datatype moves to the quantity node's value
+            assert terms[a.term]["@context"]["value"].get("@type") == expected
+        elif version < 3 or not (is_text(a) or a.term in LINK_TERMS | CODE_TERMS):
+            assert terms[a.term].get("@type") == expected
     attribute_terms = [t for t in terms if t in catalog.by_term]
     assert len(attribute_terms) == len(catalog.attributes)
 
@@ -111,6 +118,9 @@ def test_shapes_have_every_row():
     catalog = load_catalog()
     for a in catalog:
         shape = paths[URIRef(a.iri)]
+        forms = g.value(shape, SH["or"])
+        if forms is not None:  # the literal of v1 and v2, or the form of v3
+            shape = next(iter(Collection(g, forms)))
         assert g.value(shape, SH.datatype) == URIRef(a.xsd or XSD.string)
         assert g.value(shape, SH.nodeKind) == SH.Literal
     assert len(paths) == len(catalog.attributes) + len(build.STRUCTURAL_TERMS)
@@ -124,7 +134,8 @@ def test_index_pins_the_generated_context():
         "59955ced6697d61e03f2b2556febe5308ab16842846f5b586d7f1f7adec92734"
     )
     assert index[passport_context_url(2)]["file"] == "passport-v2.jsonld"
-    assert len(index) == 6
+    assert index[passport_context_url(3)]["file"] == "passport-v3.jsonld"
+    assert len(index) == 7
     assert PASSPORT_V1 in pinned_contexts()
     assert passport_context_url(2) in pinned_contexts()
 
@@ -157,7 +168,54 @@ def test_v2_adds_export_approval_and_the_en_18223_metadata_and_nothing_else():
     assert set(V2_TERMS) <= RESERVED_TERMS
     # Points are stated in the vocabulary only: no term of the context carries one.
     assert not any("annexXIIIPoint" in json.dumps(v) for v in v2.values())
-    assert passport_contexts()[-1] == passport_context_url(2)
+
+
+def test_v3_writes_units_languages_codes_and_links_and_keeps_every_v2_term():
+    def terms(version):
+        path = CONTEXTS_DIR / f"passport-v{version}.jsonld"
+        return json.loads(path.read_text(encoding="utf-8"))["@context"]
+
+    v2, v3 = terms(2), terms(3)
+    assert set(v2) <= set(v3)
+    assert set(v3) - set(v2) == {term for term, _, _ in build.QUANTITY_TERMS}
+    # structural terms unchanged; attribute terms keep their IRIs
+    assert all(v3[t] == v2[t] for t in V2_TERMS)
+    assert v3["ratedCapacity"] == {
+        "@id": str(CNB.ratedCapacity),
+        "@context": {"value": {"@id": "https://schema.org/value", "@type": "xsd:decimal"}},
+    }
+    assert v3["manufacturerName"] == {
+        "@id": str(CNB.manufacturerName),
+        "@container": "@language",
+    }
+    assert v3["batteryPassportId"] == {"@id": str(CNB.batteryPassportId), "@type": "@id"}
+    assert v3["predecessorPassportId"]["@type"] == "@id"
+    assert v3["batteryCategory"]["@type"] == "@vocab"
+    assert set(v3["batteryCategory"]["@context"]) == {"ev", "lmt", "industrial", "stationary"}
+    assert v3["measuredAt"] == {"@id": str(CNB.measuredAt), "@type": "xsd:dateTime"}
+    assert passport_contexts()[-1] == passport_context_url(3)
+
+
+def test_category_codes_have_english_and_chinese_labels():
+    g = Graph().parse(VOCAB_DIR / "cn-eu-battery.ttl", format="turtle")
+    concepts = set(g.subjects(SKOS.inScheme, CNB.BatteryCategory))
+    assert concepts == {CNB.ev, CNB.lmt, CNB.industrial, CNB.stationary}
+    for concept in concepts:
+        labels = {label.language for label in g.objects(concept, SKOS.prefLabel)}
+        assert labels == {"en", "zh"}
+    assert g.value(CNB.ev, SKOS.notation) == Literal("ev")
+
+
+def test_units_carry_rec20_codes_and_one_spelling():
+    catalog = load_catalog()
+    spelled = {a.unit for a in catalog if a.unit}
+    assert spelled <= set(units()), "every catalog unit is in vocab/units.csv"
+    assert not any("[" in unit for unit in spelled)  # one spelling: tCO2e, not [tCO2e]
+    assert units()["kWh"].rec20 == "KWH" and units()["Ah"].rec20 == "AMH"
+    assert units()["°C"].qudt == "http://qudt.org/vocab/unit/DEG_C"
+    assert units()["tCO2e"].rec20 == ""  # Rec 20 has no CO2-equivalent unit
+    g = Graph().parse(VOCAB_DIR / "cn-eu-battery.ttl", format="turtle")
+    assert g.value(CNB.ratedCapacity, CNB.unitCode) == Literal("AMH")
 
 
 def test_build_check_is_stable_across_hash_seeds():

@@ -47,9 +47,16 @@ def test_qr_code_opens_the_public_passport(server, issued, pages) -> None:
     png = requests.get(f"{passport_url}/qr.png", timeout=10)
     assert png.headers["Content-Type"] == "image/png"
     svg = requests.get(f"{passport_url}/qr.svg", timeout=10).text
-    # Same symbol as encoding the passport URL afresh: the QR code holds that URL.
+    # Same symbol as encoding the battery's unique product identifier afresh (the
+    # tenant set no scheme: the gateway's identification link, which the resolver
+    # answers with the passport): the QR code holds that URL.
+    identifier = f"{server.url}/id/{CODE}"
+    assert (
+        requests.get(identifier, timeout=10, headers={"Accept": "application/ld+json"}).json()["id"]
+        == passport_url
+    )
     expected = io.BytesIO()
-    segno.make(passport_url, error="m", micro=False).save(
+    segno.make(identifier, error="m", micro=False).save(
         expected,
         kind="svg",
         scale=6,
@@ -90,7 +97,7 @@ def test_qr_code_opens_the_public_passport(server, issued, pages) -> None:
 
     anonymous.page.get_by_role("link", name="Printable label").click()
     label = anonymous.page.inner_text("main")
-    assert CODE in label and passport_url in label and "Battery chemistry" in label
+    assert CODE in label and identifier in label and "Battery chemistry" in label
     assert anonymous.page.locator("img[src$='qr.svg']").evaluate("i => i.naturalWidth") > 0
     anonymous.measure("label")
     anonymous.check_accessibility("label")
@@ -210,7 +217,18 @@ def test_dashboard_upload_shows_gaps(server, pages) -> None:
     # Without scripts the same form posts and answers with a result page.
     plain = pages(java_script_enabled=False)
     plain.sign_in("exporter")
-    ndjson = (RECORDS / "end-of-life-pack.json").read_bytes().replace(b"\n", b"") + b"\n"
+    # A recycled battery gets no passport (Art. 77(8)): refused with the event named.
+    recycled = (RECORDS / "end-of-life-pack.json").read_bytes().replace(b"\n", b"") + b"\n"
+    plain.page.set_input_files(
+        "#file",
+        files=[{"name": "eol.ndjson", "mimeType": "application/x-ndjson", "buffer": recycled}],
+    )
+    plain.submit("Upload and issue")
+    result = plain.page.inner_text("main")
+    assert "0 of 1 records became passports" in result
+    assert "/events/5" in result and "Art. 77(8)" in result
+    plain.goto("/dashboard")
+    ndjson = (RECORDS / "vin-repair-pack.json").read_bytes().replace(b"\n", b"") + b"\n"
     plain.page.set_input_files(
         "#file",
         files=[{"name": "records.ndjson", "mimeType": "application/x-ndjson", "buffer": ndjson}],

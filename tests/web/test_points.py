@@ -159,7 +159,7 @@ def test_mapping_editor_filters_rows_by_point(app, keys) -> None:
 
 def test_gap_rows_name_their_point(app, keys) -> None:
     gaps = _issue(app, keys["exporter"])["gaps"]
-    assert gaps["report"] == "gaps/2"
+    assert gaps["report"] == "gaps/3"
     rows = {a["key"]: a for a in gaps["attributes"]}
     assert (
         rows["test_reports_compliance"]["point"],

@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parents[2]
 RECORDS = ROOT / "fixtures" / "records"
 CODE = "Z9ZPEN8K52S96AE740000319"  # ncm-ev-pack.json
 REVOKED = "Z9ZPBS2ESS2801F5A0000088"  # lfp-storage-pack.json
-NON_LISTED = "4A6PEPM27KLPCLE741000001"  # compliance/non-whitelisted-recycler.json
+NON_LISTED = "4A6PEPM27KLPCLE741000001"  # compliance/late-report.json
 ZH = {"locale": "zh-CN", "extra_http_headers": {"Accept-Language": "zh-CN,zh;q=0.9"}}
 #: 100 mm x 70 mm in PDF points (1 pt = 1/72 in).
 LABEL_POINTS = (100 / 25.4 * 72, 70 / 25.4 * 72)
@@ -47,7 +47,7 @@ def passports(server) -> dict[str, dict]:
         server,
         "POST",
         "/passports",
-        data=(RECORDS / "compliance" / "non-whitelisted-recycler.json").read_bytes(),
+        data=(RECORDS / "compliance" / "late-report.json").read_bytes(),
         headers={"Content-Type": "application/json"},
     )
     assert response.status_code == 201, response.text
@@ -143,7 +143,7 @@ def test_public_page_shows_readiness_national_errors_and_revocation(
 
     visitor.goto(f"/passports/{NON_LISTED}")
     notice = page.inner_text("#national")
-    assert "Handed over to a firm not on the MIIT white-list" in notice
+    assert "Reported to the national platform after the deadline" in notice
     assert "某某再生资源科技有限公司" not in page.inner_text("main")
     assert page.inner_text("#badge-h").startswith("⚠")
     visitor.measure("passport-national")

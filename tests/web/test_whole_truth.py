@@ -20,7 +20,7 @@ from gateway.web.mappings import PAGE_SIZE
 from tests.helpers import RECORDS, assert_problem, issue_keys
 
 CODE = "Z9ZPEN8K52S96AE740000319"  # fixtures/records/ncm-ev-pack.json
-NON_LISTED = "4A6PEPM27KLPCLE741000001"  # compliance/non-whitelisted-recycler.json
+NON_LISTED = "4A6PEPM27KLPCLE741000001"  # compliance/late-report.json
 HTML = {"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}
 ZH = {**HTML, "Accept-Language": "zh-CN,zh;q=0.9"}
 
@@ -81,7 +81,7 @@ def test_public_page_shows_readiness_and_missing_count_from_the_gap_report(
 
 
 def test_national_errors_are_a_notice_with_rule_titles_never_the_message(client, keys) -> None:
-    _issue(client, keys["exporter"], "compliance/non-whitelisted-recycler.json")
+    _issue(client, keys["exporter"], "compliance/late-report.json")
     findings = _gaps(client, keys, NON_LISTED)["national"]["findings"]
     errors = [f for f in findings if f["severity"] == "error"]
     assert errors
@@ -92,7 +92,7 @@ def test_national_errors_are_a_notice_with_rule_titles_never_the_message(client,
     assert notice, "no national notice"
     text = _text(notice.group(1))
     assert f"national traceability checks: {len(errors)}" in text
-    assert "Handed over to a firm not on the MIIT white-list" in text
+    assert "Reported to the national platform after the deadline" in text
     # The recycler's name and the finding's wording stay with the issuer and authorities.
     page = _text(html)
     for finding in findings:
@@ -101,6 +101,27 @@ def test_national_errors_are_a_notice_with_rule_titles_never_the_message(client,
     # The badge no longer shows a plain green "Verified".
     assert 'class="badge warn"' in html
     assert "Signature verified, but the record failed national checks" in page
+
+
+def test_unsettled_national_checks_are_a_notice_not_a_breach(client, keys) -> None:
+    """A rule whose table is incomplete (the white-list) leaves compliance unknown: the
+    page says so in words, neither a green badge nor "failed"."""
+    issued = _issue(client, keys["exporter"], "compliance/non-whitelisted-recycler.json")
+    code = issued["batteryCode"]
+    national = _gaps(client, keys, code)["national"]
+    assert national["summary"]["compliant"] == "unknown"
+    html = _page(client, f"/passports/{code}")
+    notice = re.search(
+        r'<section class="notice warn"[^>]*id="national">(.*?)</section>', html, re.S
+    )
+    assert notice, "no national notice"
+    assert "could not be settled" in _text(notice.group(1))
+    page = _text(html)
+    assert "compliance with national checks could not be established" in page
+    assert "failed national checks" not in page
+    assert 'class="badge warn"' in html
+    chinese = _text(_page(client, f"/passports/{code}", ZH))
+    assert "无法确定结论的国内溯源检查" in chinese
 
 
 def test_clean_record_has_no_national_notice_and_a_green_badge(client, issued) -> None:
