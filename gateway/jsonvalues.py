@@ -60,6 +60,32 @@ def first_float(value: Any, pointer: str = "") -> str | None:
     jsonld.js; PostgreSQL ``jsonb`` keeps numbers as decimals), which would break
     signatures and hashes.
     """
+    # Pointers are built only on the way to a float that is there: the walk runs over
+    # every credential and audit event the gateway writes, which hold none.
+    return _float_pointer(value, pointer) if _holds_float(value) else None
+
+
+def _holds_float(value: Any) -> bool:
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        kind = type(item)
+        if kind is dict:
+            stack.extend(item.values())
+        elif kind is list or kind is tuple:
+            stack.extend(item)
+        elif kind is str or kind is int or kind is bool or item is None:
+            continue
+        elif isinstance(item, float):
+            return True
+        elif isinstance(item, Mapping):
+            stack.extend(item.values())
+        elif isinstance(item, list | tuple):
+            stack.extend(item)
+    return False
+
+
+def _float_pointer(value: Any, pointer: str) -> str | None:
     if isinstance(value, float):
         return pointer or "/"
     if isinstance(value, Mapping):
@@ -69,7 +95,7 @@ def first_float(value: Any, pointer: str = "") -> str | None:
     else:
         return None
     for token, item in items:
-        found = first_float(item, f"{pointer}/{token}")
+        found = _float_pointer(item, f"{pointer}/{token}")
         if found is not None:
             return found
     return None
