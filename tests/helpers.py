@@ -350,7 +350,25 @@ def store_legacy_passport(
 
 # -- export approvals of BMS health data -------------------------------------------------
 
+
 #: The API body of an export approval of every data category, in force from 2026 to 2099.
+def grant_body(**changes: Any) -> dict[str, Any]:
+    """A grant of points 2 and 4 of the NCM pack's passport to tenant ``recycler``, for
+    repair and recycling, as ``POST /grants`` takes it; a change to ``None`` leaves the
+    member out."""
+    body: dict[str, Any] = {
+        "grantee": {"tenant": "recycler"},
+        "scope": "passport",
+        "batteryCode": "Z9ZPEN8K52S96AE740000319",
+        "points": [2, 4],
+        "purpose": "dismantling_repair_remanufacturing",
+        "validUntil": "2030-12-31",
+        "reason": "dismantling at the recycler's plant",
+        **changes,
+    }
+    return {k: v for k, v in body.items() if v is not None}
+
+
 APPROVAL: dict[str, Any] = {
     "kind": "security_assessment",
     "reference": "CAC-SA-2026-0042",

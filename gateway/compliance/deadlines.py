@@ -15,9 +15,8 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
-from gateway import jsonpointer
 from gateway.compliance.calendar import WorkingDays
-from gateway.compliance.finding import Finding, record_date
+from gateway.compliance.finding import Finding, as_mapping, record_date, record_pointer
 from gateway.compliance.rules import (
     DEADLINES,
     MEASURES_2026_IN_FORCE,
@@ -35,14 +34,6 @@ _ROLE_OF_EVENT = {
     "echelon_use": "echelon_firm",
     "recycling": "recycler",
 }
-
-
-def _pointer(*tokens: str | int) -> str:
-    return jsonpointer.join(tokens)
-
-
-def _mapping(value: Any) -> Mapping[str, Any]:
-    return value if isinstance(value, Mapping) else {}
 
 
 def party_keys(party: Mapping[str, Any]) -> list[str]:
@@ -82,7 +73,7 @@ class ReportingDeadlines:
             role = _ROLE_OF_EVENT.get(kind) if isinstance(kind, str) else None
             if role is None:
                 continue
-            for key in party_keys(_mapping(event.get("party"))):
+            for key in party_keys(as_mapping(event.get("party"))):
                 roles.setdefault(key, role)
         return roles
 
@@ -95,7 +86,7 @@ class ReportingDeadlines:
             event.get("vin") or self.battery.get("category") in VEHICLE_CATEGORIES
         ):
             return NON_VEHICLE_SALE
-        for key in party_keys(_mapping(event.get("party"))):
+        for key in party_keys(as_mapping(event.get("party"))):
             role = roles.get(key)
             if role is not None and (kind, role) in ROLE_DEADLINES:
                 return ROLE_DEADLINES[(kind, role)]
@@ -110,8 +101,8 @@ class ReportingDeadlines:
             deadline = self.deadline_for(event, roles)
             if deadline is None:
                 continue
-            date_pointer = _pointer("events", i, "date")
-            report_pointer = _pointer("events", i, "reported_on")
+            date_pointer = record_pointer("events", i, "date")
+            report_pointer = record_pointer("events", i, "reported_on")
             happened = record_date(event.get("date"))
             if happened is None:
                 yield Finding(
@@ -149,7 +140,7 @@ class ReportingDeadlines:
             start, start_pointer = happened, date_pointer
             certificate = record_date(event.get("coc_date")) if kind == "sale" else None
             if certificate is not None:
-                start, start_pointer = certificate, _pointer("events", i, "coc_date")
+                start, start_pointer = certificate, record_pointer("events", i, "coc_date")
             allowed = deadline.working_days
             due = self.calendar.add_working_days(start, allowed)
             raw_report = event.get("reported_on")

@@ -23,6 +23,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from gateway import jsonpointer
 from gateway.compliance.rules import RULES
 
 #: The three answers to "does the record comply with the rules checked?".
@@ -113,3 +114,18 @@ def record_date(value: Any) -> dt.date | None:
         except ValueError:
             return None
     return None
+
+
+def record_pointer(*tokens: str | int) -> str:
+    """The JSON pointer of a record member from its reference tokens, outermost first."""
+    return jsonpointer.join(tokens)
+
+
+def as_mapping(value: Any) -> Mapping[str, Any]:
+    """A record member read as an object: empty when it is absent or not one."""
+    return value if isinstance(value, Mapping) else {}
+
+
+def as_sequence(value: Any) -> Sequence[Any]:
+    """A record member read as a list: empty when it is absent or not one."""
+    return value if isinstance(value, list | tuple) else ()

@@ -40,7 +40,14 @@ from gateway import jsonpointer
 from gateway.codes.gbt34014 import BatteryCode, check_hierarchy, decode, flags
 from gateway.compliance.calendar import WorkingDays
 from gateway.compliance.deadlines import ReportingDeadlines
-from gateway.compliance.finding import Finding, record_date, verdict
+from gateway.compliance.finding import (
+    Finding,
+    as_mapping,
+    as_sequence,
+    record_date,
+    record_pointer,
+    verdict,
+)
 from gateway.compliance.plausibility import Plausibility
 from gateway.compliance.whitelist import Whitelist, normalise_name
 from gateway.errors import InvalidBatteryCode
@@ -146,18 +153,6 @@ def national_report(
 _Place = tuple[str | int, ...]
 
 
-def _pointer(*tokens: str | int) -> str:
-    return jsonpointer.join(tokens)
-
-
-def _mapping(value: Any) -> Mapping[str, Any]:
-    return value if isinstance(value, Mapping) else {}
-
-
-def _sequence(value: Any) -> Sequence[Any]:
-    return value if isinstance(value, list | tuple) else ()
-
-
 class _Checker:
     def __init__(
         self,
@@ -168,8 +163,8 @@ class _Checker:
     ) -> None:
         self.record = record
         self.today = today
-        self.battery = _mapping(record.get("battery"))
-        self.events = [_mapping(e) for e in _sequence(record.get("events"))]
+        self.battery = as_mapping(record.get("battery"))
+        self.events = [as_mapping(e) for e in as_sequence(record.get("events"))]
         self.whitelist = whitelist
         self.calendar = calendar
         #: what the code rule decoded, by place and by code
@@ -195,12 +190,12 @@ class _Checker:
         yield ("battery", "code"), battery.get("code")
         if battery.get("original_code") is not None:
             yield ("battery", "original_code"), battery["original_code"]
-        for i, module in enumerate(_sequence(battery.get("modules"))):
-            module = _mapping(module)
+        for i, module in enumerate(as_sequence(battery.get("modules"))):
+            module = as_mapping(module)
             yield ("battery", "modules", i, "code"), module.get("code")
-            for j, cell in enumerate(_sequence(module.get("cells"))):
+            for j, cell in enumerate(as_sequence(module.get("cells"))):
                 yield ("battery", "modules", i, "cells", j), cell
-        for j, cell in enumerate(_sequence(battery.get("cells"))):
+        for j, cell in enumerate(as_sequence(battery.get("cells"))):
             yield ("battery", "cells", j), cell
         for i, event in enumerate(self.events):
             for name in _EVENT_CODES:
@@ -210,7 +205,7 @@ class _Checker:
     def codes(self) -> Iterator[Finding]:
         for place, code in self.code_places():
             if code is None:
-                pointer = _pointer(*place)
+                pointer = record_pointer(*place)
                 yield Finding("code-invalid", f"{pointer}: battery code is missing", (pointer,))
                 continue
             decoded = self.by_code.get(code) if isinstance(code, str) else None
@@ -218,7 +213,7 @@ class _Checker:
                 try:
                     decoded = decode(code)
                 except InvalidBatteryCode as exc:
-                    pointer = _pointer(*place)
+                    pointer = record_pointer(*place)
                     yield Finding(
                         "code-invalid",
                         f"{pointer}: {exc.detail}",
@@ -234,7 +229,7 @@ class _Checker:
             yield from self.code_flags(place, decoded)
             if not (decoded.problems or decoded.ambiguities):
                 continue
-            pointer = _pointer(*place)
+            pointer = record_pointer(*place)
             if decoded.problems:
                 reasons = "; ".join(
                     f"position {p.position} ({p.segment}): {p.reason}" for p in decoded.problems
@@ -289,7 +284,7 @@ class _Checker:
             "standard-form-on-echelon": "echelon-code-form",
         }
         for flag in flags(decoded, today=self.today, echelon=echelon):
-            pointer = _pointer(*place)
+            pointer = record_pointer(*place)
             yield Finding(
                 rules[flag.flag],
                 f"{pointer}: battery code {decoded.code}: {flag.reason}",
@@ -298,23 +293,23 @@ class _Checker:
             )
 
     def manufacturer(self) -> Iterator[Finding]:
-        maker = _mapping(self.record.get("manufacturer")).get("code")
+        maker = as_mapping(self.record.get("manufacturer")).get("code")
         code = self.battery.get("code")
         if isinstance(maker, str) and isinstance(code, str) and code[:3] != maker:
             yield Finding(
                 "manufacturer-code-mismatch",
                 f"/manufacturer/code {maker} differs from {code[:3]}, the manufacturer code in "
                 "positions 1-3 of battery.code",
-                (_pointer("manufacturer", "code"), _pointer("battery", "code")),
+                (record_pointer("manufacturer", "code"), record_pointer("battery", "code")),
             )
 
     # -- hierarchy -----------------------------------------------------------------
 
     def hierarchy(self) -> Iterator[Finding]:
-        top_pointer = _pointer("battery", "code")
+        top_pointer = record_pointer("battery", "code")
         top = self.decoded.get(("battery", "code"))
-        modules = [_mapping(m) for m in _sequence(self.battery.get("modules"))]
-        cells = _sequence(self.battery.get("cells"))
+        modules = [as_mapping(m) for m in as_sequence(self.battery.get("modules"))]
+        cells = as_sequence(self.battery.get("cells"))
         if top is None:
             return  # an invalid top code is already reported; levels cannot be judged
         level = top.product_type
@@ -323,14 +318,14 @@ class _Checker:
                 "hierarchy-level",
                 f"battery.code {top.code} is a {_LEVELS[level]} code (position 4 "
                 f"{level!r}) but lists modules; only a pack (P) holds modules",
-                (top_pointer, _pointer("battery", "modules")),
+                (top_pointer, record_pointer("battery", "modules")),
                 details={"code": top.code, "product_type": level},
             )
         if cells and level == "C":
             yield Finding(
                 "hierarchy-level",
                 f"battery.code {top.code} is a cell code (position 4 'C') but lists cells",
-                (top_pointer, _pointer("battery", "cells")),
+                (top_pointer, record_pointer("battery", "cells")),
                 details={"code": top.code, "product_type": level},
             )
         if modules and cells and level == "P":
@@ -338,7 +333,7 @@ class _Checker:
                 "hierarchy-mixed",
                 "the pack lists cells directly (battery.cells) and under modules; each cell "
                 "should correspond to exactly one parent",
-                (_pointer("battery", "modules"), _pointer("battery", "cells")),
+                (record_pointer("battery", "modules"), record_pointer("battery", "cells")),
             )
         if level == "P" and modules:
             yield from self.pack_modules(top, modules)
@@ -359,7 +354,7 @@ class _Checker:
             if not isinstance(code, str):
                 continue
             if code in tree:
-                m_pointer = _pointer("battery", "modules", i, "code")
+                m_pointer = record_pointer("battery", "modules", i, "code")
                 yield Finding(
                     "hierarchy-duplicate",
                     f"{m_pointer}: module code {code} is listed twice",
@@ -367,7 +362,7 @@ class _Checker:
                     details={"code": code},
                 )
                 continue
-            listed = _sequence(module.get("cells"))
+            listed = as_sequence(module.get("cells"))
             cells = [c for c in listed if isinstance(c, str)]
             positions = None
             if len(cells) != len(listed):
@@ -375,15 +370,17 @@ class _Checker:
             tree[code] = cells
             where[code] = (i, positions)
 
-        def record_pointer(pointer: str) -> str:
+        def hierarchy_pointer(pointer: str) -> str:
             tokens = jsonpointer.split(pointer)
             if tokens[:1] != ["modules"] or len(tokens) < 2 or tokens[1] not in where:
-                return _pointer("battery", "code") if tokens == ["pack"] else pointer
+                return record_pointer("battery", "code") if tokens == ["pack"] else pointer
             i, positions = where[tokens[1]]
             if len(tokens) == 2:
-                return _pointer("battery", "modules", i, "code")
+                return record_pointer("battery", "modules", i, "code")
             j = int(tokens[2])
-            return _pointer("battery", "modules", i, "cells", positions[j] if positions else j)
+            return record_pointer(
+                "battery", "modules", i, "cells", positions[j] if positions else j
+            )
 
         rules = {
             "level": "hierarchy-level",
@@ -396,7 +393,7 @@ class _Checker:
             rule = rules.get(found["rule"])
             if rule is None:
                 continue  # invalid codes are reported once, by the code check
-            pointer = record_pointer(found["pointer"])
+            pointer = hierarchy_pointer(found["pointer"])
             yield Finding(
                 rule,
                 f"{pointer}: {found['code']}: {found['message']}",
@@ -419,7 +416,7 @@ class _Checker:
             or wrong_date
         ):
             return
-        pointer = _pointer(*place)
+        pointer = record_pointer(*place)
         if decoded.product_type != want:
             yield Finding(
                 "hierarchy-level",
@@ -455,7 +452,10 @@ class _Checker:
                     f"/events/{i}: removes a {_LEVELS[removed.product_type]} "
                     f"({removed.code}) but fits a {_LEVELS[fitted.product_type]} "
                     f"({fitted.code})",
-                    (_pointer("events", i, "removed_code"), _pointer("events", i, "fitted_code")),
+                    (
+                        record_pointer("events", i, "removed_code"),
+                        record_pointer("events", i, "fitted_code"),
+                    ),
                 )
 
     # -- echelon use ---------------------------------------------------------------
@@ -467,12 +467,12 @@ class _Checker:
         reasons: list[tuple[str, str]] = []
         status = self.battery.get("status")
         if status in _ECHELON_STATUSES:
-            reasons.append((_pointer("battery", "status"), f"status is {status}"))
+            reasons.append((record_pointer("battery", "status"), f"status is {status}"))
         top = self.decoded.get(("battery", "code"))
         if top is not None and top.kind == "echelon":
             reasons.append(
                 (
-                    _pointer("battery", "code"),
+                    record_pointer("battery", "code"),
                     "battery.code is in the 19-character echelon-use form",
                 )
             )
@@ -483,7 +483,7 @@ class _Checker:
             if new_code is None:
                 reasons.append(
                     (
-                        _pointer("events", i),
+                        record_pointer("events", i),
                         f"echelon_use event /events/{i} gives no new_code, so "
                         "battery.code is the new product's code",
                     )
@@ -491,7 +491,7 @@ class _Checker:
             elif new_code == code:
                 reasons.append(
                     (
-                        _pointer("events", i, "new_code"),
+                        record_pointer("events", i, "new_code"),
                         f"echelon_use event /events/{i} re-coded the product as battery.code",
                     )
                 )
@@ -502,7 +502,7 @@ class _Checker:
                 + "; ".join(r for _, r in reasons)
                 + ") but battery.original_code is missing; GB/T 34014 requires the original "
                 "code to be kept",
-                (_pointer("battery", "original_code"), *(p for p, _ in reasons)),
+                (record_pointer("battery", "original_code"), *(p for p, _ in reasons)),
             )
 
     def deadlines(self) -> Iterator[Finding]:
@@ -519,21 +519,21 @@ class _Checker:
                 yield (
                     i,
                     "recipient",
-                    _mapping(recipient) if recipient is not None else None,
-                    (_mapping(recipient).get("activity")),
+                    as_mapping(recipient) if recipient is not None else None,
+                    (as_mapping(recipient).get("activity")),
                 )
             elif kind == "dismantling" and event.get("destination") is not None:
-                destination = _mapping(event["destination"])
+                destination = as_mapping(event["destination"])
                 yield i, "destination", destination, destination.get("activity")
             elif kind in ("echelon_use", "recycling"):
-                party = _mapping(event.get("party"))
+                party = as_mapping(event.get("party"))
                 if party.get("licence_no"):
                     yield i, "party", party, kind
 
     def handovers(self) -> Iterator[Finding]:
         completeness = self.whitelist.completeness()
         for i, member, party, activity in self.parties():
-            base = _pointer("events", i, member)
+            base = record_pointer("events", i, member)
             happened = record_date(self.events[i].get("date"))
             if party is None:
                 yield Finding(
@@ -561,7 +561,7 @@ class _Checker:
                 continue
             who = name or licence
             wanted = activity.replace("_", " ") if activity else "echelon use or recycling"
-            fields = (base, _pointer("events", i, "date"))
+            fields = (base, record_pointer("events", i, "date"))
             listing = verdict.listing
             details: dict[str, Any] = {
                 "party": who,

@@ -16,14 +16,13 @@ has a unit the model does not know is left to the record schema, which refuses i
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from gateway import jsonpointer
 from gateway.codes.gbt34014 import BatteryCode
 from gateway.codes.tables import load_tables
-from gateway.compliance.finding import Finding, record_date
+from gateway.compliance.finding import Finding, as_mapping, as_sequence, record_date, record_pointer
 from gateway.compliance.rules import (
     ENERGY_TOLERANCE,
     INDUSTRIAL_CATEGORIES,
@@ -57,18 +56,6 @@ _DATES = (
 _EVENT_DATES = ("date", "reported_on", "coc_date")
 
 
-def _pointer(*tokens: str | int) -> str:
-    return jsonpointer.join(tokens)
-
-
-def _mapping(value: Any) -> Mapping[str, Any]:
-    return value if isinstance(value, Mapping) else {}
-
-
-def _sequence(value: Any) -> Sequence[Any]:
-    return value if isinstance(value, list | tuple) else ()
-
-
 def _number(value: Any) -> Decimal | None:
     if not isinstance(value, str | int) or isinstance(value, bool):
         return None
@@ -81,7 +68,7 @@ def _number(value: Any) -> Decimal | None:
 
 def _quantity(value: Any, unit: str) -> Decimal | None:
     """A ``{value, unit}`` member in ``unit``, or None when absent or malformed."""
-    value = _mapping(value)
+    value = as_mapping(value)
     number = _number(value.get("value"))
     if number is None or not isinstance(value.get("unit"), str):
         return None
@@ -104,9 +91,9 @@ class Plausibility:
         self.record = record
         self.top = top
         self.today = today
-        self.battery = _mapping(record.get("battery"))
-        self.specs = _mapping(record.get("specs"))
-        self.usage = _mapping(record.get("usage"))
+        self.battery = as_mapping(record.get("battery"))
+        self.specs = as_mapping(record.get("specs"))
+        self.usage = as_mapping(record.get("usage"))
 
     def run(self) -> Iterator[Finding]:
         yield from self.future_dates()
@@ -122,17 +109,17 @@ class Plausibility:
 
     def future_dates(self) -> Iterator[Finding]:
         places: list[tuple[tuple[str | int, ...], Any]] = [
-            (path, _mapping(self.record.get(path[0])).get(path[1])) for path in _DATES
+            (path, as_mapping(self.record.get(path[0])).get(path[1])) for path in _DATES
         ]
-        for i, event in enumerate(_sequence(self.record.get("events"))):
-            event = _mapping(event)
+        for i, event in enumerate(as_sequence(self.record.get("events"))):
+            event = as_mapping(event)
             places += [(("events", i, name), event.get(name)) for name in _EVENT_DATES]
-        for i, report in enumerate(_sequence(self.record.get("test_reports"))):
-            places.append((("test_reports", i, "date"), _mapping(report).get("date")))
+        for i, report in enumerate(as_sequence(self.record.get("test_reports"))):
+            places.append((("test_reports", i, "date"), as_mapping(report).get("date")))
         for path, value in places:
             day = record_date(value)
             if day is not None and day > self.today:
-                pointer = _pointer(*path)
+                pointer = record_pointer(*path)
                 yield Finding(
                     "date-future",
                     f"{pointer}: {day} is after today ({self.today})",
@@ -142,7 +129,7 @@ class Plausibility:
 
     def code_date(self) -> Iterator[Finding]:
         top = self.top
-        production = _mapping(self.record.get("production"))
+        production = as_mapping(self.record.get("production"))
         stated = record_date(production.get("date"))
         if top is None or top.production_date is None or stated is None:
             return
@@ -153,7 +140,7 @@ class Plausibility:
             "code-date-mismatch",
             f"battery.code {top.code} is dated {top.production_date} "
             f"(positions 15-17 {top.production_date_code!r}); production.date is {stated}",
-            (_pointer("battery", "code"), _pointer("production", "date")),
+            (record_pointer("battery", "code"), record_pointer("production", "date")),
             details={
                 "code_date": top.production_date.isoformat(),
                 "production_date": stated.isoformat(),
@@ -178,7 +165,7 @@ class Plausibility:
                     f"{letter} reads as {top.battery_chemistry.upper()} only with confidence "
                     f"{confidence} ({top.battery_type_name}); the chemistry is not filled from "
                     "it: give specs.chemistry",
-                    (_pointer("battery", "code"), _pointer("specs", "chemistry")),
+                    (record_pointer("battery", "code"), record_pointer("specs", "chemistry")),
                     details={
                         "letter": top.battery_type,
                         "reading": top.battery_chemistry,
@@ -196,7 +183,7 @@ class Plausibility:
         yield Finding(
             "code-chemistry-mismatch",
             f"{letter} means {top.battery_type_name}; specs.chemistry is {text[:60]!r}",
-            (_pointer("battery", "code"), _pointer("specs", "chemistry")),
+            (record_pointer("battery", "code"), record_pointer("specs", "chemistry")),
             details={"letter": top.battery_type, "reading": coded, "confidence": confidence},
             uncertainty=(
                 None
@@ -216,7 +203,7 @@ class Plausibility:
                 yield Finding(
                     "voltage-order",
                     f"specs.{low_name} ({low} V) is above specs.{high_name} ({high} V)",
-                    (_pointer("specs", low_name), _pointer("specs", high_name)),
+                    (record_pointer("specs", low_name), record_pointer("specs", high_name)),
                     details={low_name: str(low), high_name: str(high)},
                 )
 
@@ -234,9 +221,9 @@ class Plausibility:
             f"specs.rated_energy is {energy.normalize():f} Wh; rated capacity x nominal "
             f"voltage is {product.normalize():f} Wh (tolerance {ENERGY_TOLERANCE * 100:.0f} %)",
             (
-                _pointer("specs", "rated_energy"),
-                _pointer("specs", "rated_capacity"),
-                _pointer("specs", "nominal_voltage"),
+                record_pointer("specs", "rated_energy"),
+                record_pointer("specs", "rated_capacity"),
+                record_pointer("specs", "nominal_voltage"),
             ),
             details={
                 "rated_energy_wh": format(energy.normalize(), "f"),
@@ -255,7 +242,7 @@ class Plausibility:
                     f"battery.category is lmt but specs.mass is {mass.normalize():f} kg; an "
                     "LMT battery weighs at most 25 kg (a heavier traction battery is an EV "
                     "battery)",
-                    (_pointer("battery", "category"), _pointer("specs", "mass")),
+                    (record_pointer("battery", "category"), record_pointer("specs", "mass")),
                     details={"mass_kg": format(mass.normalize(), "f")},
                 )
         elif category in INDUSTRIAL_CATEGORIES:
@@ -266,7 +253,10 @@ class Plausibility:
                     f"battery.category is {category} and specs.rated_energy is "
                     f"{energy.normalize():f} kWh; industrial batteries need a passport only "
                     "above 2 kWh",
-                    (_pointer("battery", "category"), _pointer("specs", "rated_energy")),
+                    (
+                        record_pointer("battery", "category"),
+                        record_pointer("specs", "rated_energy"),
+                    ),
                     details={"rated_energy_kwh": format(energy.normalize(), "f")},
                 )
 
@@ -276,7 +266,7 @@ class Plausibility:
             yield Finding(
                 "soh-above-100",
                 f"usage.soh is {soh} %; the state of health is a share of the rated capacity",
-                (_pointer("usage", "soh"),),
+                (record_pointer("usage", "soh"),),
             )
         remaining = _quantity(self.usage.get("remaining_capacity"), "Ah")
         rated = _quantity(self.specs.get("rated_capacity"), "Ah")
@@ -285,7 +275,10 @@ class Plausibility:
                 "remaining-capacity-above-rated",
                 f"usage.remaining_capacity ({remaining.normalize():f} Ah) is above "
                 f"specs.rated_capacity ({rated.normalize():f} Ah)",
-                (_pointer("usage", "remaining_capacity"), _pointer("specs", "rated_capacity")),
+                (
+                    record_pointer("usage", "remaining_capacity"),
+                    record_pointer("specs", "rated_capacity"),
+                ),
             )
 
     # -- lifecycle -------------------------------------------------------------------
@@ -294,16 +287,16 @@ class Plausibility:
         day = recycled_on(self.record)
         if day is None:
             return
-        events = _sequence(self.record.get("events"))
+        events = as_sequence(self.record.get("events"))
         last = max(
             (
                 i
                 for i, e in enumerate(events)
-                if _mapping(e).get("type") == "recycling" and _mapping(e).get("date") == day
+                if as_mapping(e).get("type") == "recycling" and as_mapping(e).get("date") == day
             ),
             default=None,
         )
-        where = _pointer("events", last) if last is not None else _pointer("events")
+        where = record_pointer("events", last) if last is not None else record_pointer("events")
         yield Finding(
             "battery-recycled",
             f"{where}: the battery was recycled on {day}, its last event; its passport "

@@ -20,6 +20,7 @@ import io
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from functools import cached_property
 from typing import Any
 
 from basyx.aas import model
@@ -200,6 +201,11 @@ class AasExport:
 
     def to_json(self) -> bytes:
         """The AAS JSON serialisation (``application/aas+json``)."""
+        return self._json
+
+    @cached_property
+    def _json(self) -> bytes:
+        # Serialised once: the export check reads the same bytes the response sends.
         return object_store_to_json(self.store, ensure_ascii=False).encode("utf-8")
 
     def to_aasx(self) -> bytes:

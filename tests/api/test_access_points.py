@@ -13,7 +13,7 @@ from flask.testing import FlaskClient
 
 from gateway import services
 from gateway.policy.categories import CATEGORIES
-from tests.helpers import RECORDS, assert_problem, issue_secrets, store_legacy_passport
+from tests.helpers import RECORDS, assert_problem, grant_body, issue_secrets, store_legacy_passport
 
 CODE = "Z9ZPEN8K52S96AE740000319"  # ncm-ev-pack.json: all four points filled
 OTHER = "Z9ZPBS2ESS2801F5A0000088"  # lfp-storage-pack.json, another batch of acme
@@ -56,18 +56,7 @@ def _sections(api: FlaskClient, code: str, headers: dict[str, str] | None = None
 
 
 def _grant(api: FlaskClient, headers: dict[str, str], **fields: Any) -> dict[str, Any]:
-    body = {
-        "grantee": {"tenant": "recycler"},
-        "scope": "passport",
-        "batteryCode": CODE,
-        "points": [2, 4],
-        "purpose": "dismantling_repair_remanufacturing",
-        "validUntil": "2030-12-31",
-        "reason": "dismantling at the recycler's plant",
-        **fields,
-    }
-    body = {k: v for k, v in body.items() if v is not None}
-    response = api.post("/grants", json=body, headers=headers)
+    response = api.post("/grants", json=grant_body(**fields), headers=headers)
     assert response.status_code == 201, response.get_json()
     return dict(response.get_json())
 
@@ -173,19 +162,7 @@ def test_a_grant_of_another_issuer_opens_nothing(api, parties) -> None:
     _grant(api, parties["beta"], scope="all", batteryCode=None)
     assert _sections(api, CODE, parties["recycler"]) == PUBLIC
     # And beta cannot name acme's passport: it answers as an unknown one.
-    refused = api.post(
-        "/grants",
-        json={
-            "grantee": {"tenant": "recycler"},
-            "scope": "passport",
-            "batteryCode": CODE,
-            "points": [2, 4],
-            "purpose": "dismantling_repair_remanufacturing",
-            "validUntil": "2030-12-31",
-            "reason": "x",
-        },
-        headers=parties["beta"],
-    )
+    refused = api.post("/grants", json=grant_body(reason="x"), headers=parties["beta"])
     assert_problem(refused, 404, "not-found")
 
 

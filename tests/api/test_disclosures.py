@@ -14,7 +14,15 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from gateway.services.evidence_check import check
-from tests.helpers import PLAIN_URL, RECORDS, GatewayRunner, assert_problem, issue_secrets, make_app
+from tests.helpers import (
+    PLAIN_URL,
+    RECORDS,
+    GatewayRunner,
+    assert_problem,
+    grant_body,
+    issue_secrets,
+    make_app,
+)
 
 CODE = "Z9ZPEN8K52S96AE740000319"
 BETA_CODE = "Z9ZPBS2ESS2801F5A0000088"  # lfp-storage-pack.json
@@ -58,15 +66,7 @@ def _issue(api: FlaskClient, headers: dict[str, str], name: str) -> None:
 
 
 def _grant(api: FlaskClient, headers: dict[str, str], code: str = CODE) -> int:
-    body = {
-        "grantee": {"tenant": "recycler"},
-        "scope": "passport",
-        "batteryCode": code,
-        "points": [2, 4],
-        "purpose": "dismantling_repair_remanufacturing",
-        "validUntil": "2030-12-31",
-        "reason": "recycling",
-    }
+    body = grant_body(batteryCode=code, reason="recycling")
     created = api.post("/grants", json=body, headers=headers)
     assert created.status_code == 201, created.get_json()
     return int(created.get_json()["id"])

@@ -18,7 +18,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from gateway.transform.aas import AAS_JSON, AASX
-from tests.helpers import RECORDS, assert_problem, issue_secrets, store_legacy_passport
+from tests.helpers import RECORDS, assert_problem, grant_body, issue_secrets, store_legacy_passport
 
 CODE = "Z9ZPEN8K52S96AE740000319"  # ncm-ev-pack.json: all four points filled
 AAS = {"Accept": AAS_JSON}
@@ -135,19 +135,7 @@ def test_an_authority_never_gets_point_4_data(api, parties) -> None:
 
 def test_a_grant_opens_its_points_and_the_read_is_logged(api, parties) -> None:
     _issue(api, parties["exporter"])
-    granted = api.post(
-        "/grants",
-        json={
-            "grantee": {"tenant": "recycler"},
-            "scope": "passport",
-            "batteryCode": CODE,
-            "points": [2, 4],
-            "purpose": "dismantling_repair_remanufacturing",
-            "validUntil": "2030-12-31",
-            "reason": "dismantling at the recycler's plant",
-        },
-        headers=parties["exporter"],
-    )
+    granted = api.post("/grants", json=grant_body(), headers=parties["exporter"])
     assert granted.status_code == 201, granted.get_json()
     # Not disclosures: point 1 only, the issuer's own reads.
     _aas(api)

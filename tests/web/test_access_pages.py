@@ -9,7 +9,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from tests.helpers import RECORDS, issue_secrets
+from tests.helpers import RECORDS, grant_body, issue_secrets
 
 CODE = "Z9ZPEN8K52S96AE740000319"
 HTML = {"Accept": "text/html"}
@@ -38,17 +38,7 @@ def parties(app: Flask, client: FlaskClient) -> dict[str, dict[str, str]]:
     )
     assert created.status_code == 201, created.get_json()
     granted = client.post(
-        "/grants",
-        json={
-            "grantee": {"tenant": "recycler"},
-            "scope": "passport",
-            "batteryCode": CODE,
-            "points": [2, 4],
-            "purpose": "dismantling_repair_remanufacturing",
-            "validUntil": "2030-12-31",
-            "reason": "recycling",
-        },
-        headers=headers["exporter"],
+        "/grants", json=grant_body(reason="recycling"), headers=headers["exporter"]
     )
     assert granted.status_code == 201, granted.get_json()
     return headers
