@@ -9,7 +9,7 @@ from flask import Flask
 
 from gateway import api, web
 from gateway.api.http import PASSPORT_PAGE, GatewayRequest
-from gateway.api.problems import http_error
+from gateway.api.problems import gateway_error, http_error
 from gateway.services import open_instance
 from gateway.settings import Settings
 from gateway.web import error_pages, security
@@ -35,8 +35,9 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     app.extensions["gateway.instance"] = open_instance(settings)
     api.register(app)
     web.register(app)
-    # Browsers get an HTML page for an unknown URL, everyone else the API's problem.
-    error_pages.register(app, problem=http_error)
+    # Browsers get an HTML page for an unknown URL or an unknown battery (a QR code
+    # scanned for a passport this gateway does not hold), everyone else the API's problem.
+    error_pages.register(app, problem=http_error, gateway_problem=gateway_error)
     # The passport URL serves JSON-LD from the API and, to browsers, the page.
     app.extensions[PASSPORT_PAGE] = passport_page
     security.register(app)

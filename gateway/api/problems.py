@@ -22,7 +22,7 @@ def problem_response(body: dict[str, object]) -> Response:
     )
 
 
-def _gateway_error(exc: GatewayError) -> Response:
+def gateway_error(exc: GatewayError) -> Response:
     response = problem_response(exc.to_problem())
     if exc.status == 401:
         # RFC 6750 §3: a 401 names the scheme the client should use.
@@ -36,7 +36,7 @@ def _gateway_error(exc: GatewayError) -> Response:
 
 def _too_large(exc: RequestEntityTooLarge) -> Response:
     limit = current_app.config.get("MAX_CONTENT_LENGTH")
-    return _gateway_error(
+    return gateway_error(
         BodyTooLarge(
             f"the request body is larger than {limit} bytes (setting max_body_bytes)",
             pointer="Content-Length",
@@ -90,7 +90,7 @@ def _unexpected(exc: Exception) -> Response:
 
 
 def register(app: Flask) -> None:
-    app.register_error_handler(GatewayError, _gateway_error)
+    app.register_error_handler(GatewayError, gateway_error)
     app.register_error_handler(RequestEntityTooLarge, _too_large)
     app.register_error_handler(ClientTimeout, _client_timeout)
     app.register_error_handler(HTTPException, http_error)

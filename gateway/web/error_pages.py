@@ -15,6 +15,8 @@ from flask import Flask, request
 from werkzeug.exceptions import HTTPException, NotFound
 from werkzeug.wrappers import Response as BaseResponse
 
+from gateway.errors import GatewayError
+from gateway.errors import NotFound as UnknownResource
 from gateway.web.common import page
 from gateway.web.i18n import translate
 
@@ -30,9 +32,14 @@ def prefers_html() -> bool:
     return request.accept_mimetypes.best_match(_OFFERS) == "text/html"
 
 
-def register(app: Flask, problem: Callable[[HTTPException], BaseResponse]) -> None:
-    """Answer 404 with a page for browsers; every other client gets ``problem``'s answer
-    (the API's problem+json)."""
+def register(
+    app: Flask,
+    problem: Callable[[HTTPException], BaseResponse],
+    gateway_problem: Callable[[GatewayError], BaseResponse],
+) -> None:
+    """Answer 404 with a page for browsers, for an unknown URL (``problem`` answers other
+    clients) and for an unknown passport, battery or identifier behind a known route
+    (``gateway_problem`` answers other clients): the API's problem+json."""
 
     def not_found(exc: NotFound) -> BaseResponse:
         if prefers_html():
@@ -44,4 +51,10 @@ def register(app: Flask, problem: Callable[[HTTPException], BaseResponse]) -> No
             )
         return problem(exc)
 
+    def unknown(exc: UnknownResource) -> BaseResponse:
+        if prefers_html():
+            return page("error.html", 404, title=translate("error.not_found"), detail=str(exc))
+        return gateway_problem(exc)
+
     app.register_error_handler(404, not_found)
+    app.register_error_handler(UnknownResource, unknown)

@@ -169,3 +169,14 @@ def test_a_bad_api_key_is_refused_even_where_none_is_needed(api, issued):
     assert_problem(api.get(DIGITAL_LINK, headers=bad), 401)
     assert_problem(api.get(f"/passports/{LFP}/linkset", headers=bad), 401)
     assert_problem(api.get(f"/passports/{LFP}/credentials/annex-xiii-1", headers=bad), 401)
+
+
+def test_an_unknown_battery_scanned_in_a_browser_is_a_page(api) -> None:
+    """A QR code for a battery this gateway holds no passport of: a browser gets the
+    site's error page, an API client the problem."""
+    path = "/id/Z9ZPEN8K52S96AE740000999"
+    browser = api.get(path, headers={"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"})
+    assert browser.status_code == 404
+    assert browser.mimetype == "text/html"
+    assert "no passport for battery code" in browser.get_data(as_text=True)
+    assert_problem(api.get(path, headers={"Accept": "application/json"}), 404, "not-found")
