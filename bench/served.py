@@ -124,6 +124,20 @@ class Server:
                 continue
         return total * PAGE / 2**20
 
+    def pss_mb(self) -> float:
+        """Proportional set size of master + workers, summed: pages shared after the
+        fork counted once in all (``/proc/<pid>/smaps_rollup``)."""
+        total = 0
+        for pid in self.pids():
+            try:
+                for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+                    if line.startswith("Pss:"):
+                        total += int(line.split()[1])
+                        break
+            except (OSError, IndexError, ValueError):
+                continue
+        return total / 1024
+
     def cpu_ns(self) -> int:
         """On-CPU time of every thread of the server's processes, in nanoseconds
         (``/proc/<pid>/task/<tid>/schedstat``)."""

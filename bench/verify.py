@@ -13,10 +13,17 @@ against loading and decoding both per request), the request body check (compiled
 against ``jsonschema`` resolving the spec's references per request) and the issuer's key
 (resolved once, against resolving and decoding it per request).
 
-CPU time (``time.process_time``) is used because wall time on a shared machine is
-noisy; the load average is printed too. Nothing here is a test: no figure fails a run.
+Then the same two credentials served: ``gateway serve`` (gunicorn, 2 workers with
+threads and keep-alive) on 127.0.0.1 under ``--clients`` concurrent clients (32) for
+``--seconds`` each: requests/s and p50/p99 (wall), and the server's CPU ms per request
+from its processes (every thread of master and workers, ``/proc``), beside the targets.
 
-Usage: ``.venv/bin/python bench/verify.py [--requests N] [--rounds R] [--database-url URL]``
+CPU time (``time.process_time``, the server's from ``/proc``) is the figure to compare;
+wall figures are printed with the load average during the load, and mean little on a
+busy machine. Nothing here is a test: no figure fails a run.
+
+Usage: ``.venv/bin/python bench/verify.py [--requests N] [--rounds R] [--database-url URL]
+[--clients C] [--seconds S]`` (``--seconds 0``: no served load)
 """
 
 from __future__ import annotations
@@ -26,6 +33,7 @@ import cProfile
 import json
 import os
 import pstats
+import shutil
 import statistics
 import sys
 import tempfile
@@ -33,7 +41,9 @@ import time
 from pathlib import Path
 from typing import Any
 
+from api import load_python, load_wrk, make_instance, verify_once
 from records import RecordFactory
+from served import Server
 
 from gateway.app import create_app
 from gateway.services import prepare_instance
@@ -42,6 +52,9 @@ from gateway.store import Tenants, init_db
 
 BASE_URL = "https://gw.example"
 TARGET_MS = 3.0
+#: Served, on a quiet 2-core machine, 32 clients.
+TARGET_RPS = 640.0
+TARGET_P99_MS = 50.0
 #: Functions whose cumulative time is the status lists' share.
 STATUS_FUNCTIONS = ("check_status",)
 
@@ -150,11 +163,56 @@ def _parts(app: Any, credential: dict[str, Any], body: dict[str, Any], count: in
     ]
 
 
+def served(clients: int, seconds: float) -> list[dict[str, Any]]:
+    """Verify loads against ``gateway serve``: one Data Integrity and one ``vc+jwt``
+    credential, each issued by the served instance."""
+    loads = []
+    with tempfile.TemporaryDirectory(prefix="gateway-bench-") as tmp:
+        workdir = Path(tmp)
+        home = workdir / "instance"
+        secret = make_instance(home)
+        server = Server(home, workdir / "server.log", "--workers", "2")
+        try:
+            factory = RecordFactory()
+            for number, fmt in enumerate(("di", "jwt")):
+                status, answer = server.request(
+                    "POST",
+                    f"/passports?format={fmt}",
+                    json.dumps(factory.record(number)).encode(),
+                    {"Authorization": f"Bearer {secret}", "Content-Type": "application/json"},
+                )
+                if status != 201:
+                    raise SystemExit(f"issue answered {status}: {answer[:400]!r}")
+                credential = json.loads(answer)["credentials"]["annex-xiii-1"]
+                body = json.dumps({"verifiableCredential": credential}).encode()
+                if not verify_once(server.port, body).get("verified"):
+                    print(f"  note: the served {fmt} credential does not verify", file=sys.stderr)
+                print(f"served verify {fmt}: {clients} clients, {seconds:g} s ...", file=sys.stderr)
+                # every worker's first requests process the contexts and compile the
+                # checks: not counted
+                load_python(server.port, body, clients, seconds, 8 * clients)
+                cpu_before = server.cpu_ns()
+                if shutil.which("wrk"):
+                    load = load_wrk(server.port, body, clients, seconds, workdir)
+                else:
+                    load = load_python(server.port, body, clients, seconds, 1_000_000)
+                answered = load["requests"] + load["errors"]
+                load["cpu_ms"] = (server.cpu_ns() - cpu_before) / 1e6 / max(1, answered)
+                load["load_average"] = os.getloadavg()[0]
+                load["format"] = fmt
+                loads.append(load)
+        finally:
+            server.stop()
+    return loads
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--requests", type=int, default=200, help="requests per round")
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--database-url", default="", help="an empty database (default SQLite)")
+    parser.add_argument("--clients", type=int, default=32, help="concurrent clients, served")
+    parser.add_argument("--seconds", type=float, default=10.0, help="each served load (0: none)")
     args = parser.parse_args()
     print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     with tempfile.TemporaryDirectory() as folder:
@@ -199,6 +257,31 @@ def main() -> int:
     print(f"\n{'kept part (di)':16} {'afresh µs':>10} {'kept µs':>8}")
     for name, afresh, kept in parts:
         print(f"{name:16} {afresh:10.0f} {kept:8.0f}")
+    if args.seconds > 0:
+        loads = served(args.clients, args.seconds)
+        print(
+            f"\nserved: gateway serve, 2 workers, {args.clients} clients, "
+            f"{args.seconds:g} s each, {os.cpu_count()} CPUs\n"
+        )
+        print("| measure | figure | target | figure/target |")
+        print("|---|---|---|---|")
+        for load in loads:
+            fmt = load["format"]
+            rows = [
+                ("server CPU ms per request", load["cpu_ms"], f"<= {TARGET_MS:g}", TARGET_MS),
+                (
+                    f"req/s, wall ({load['tool']}, {load['requests']} requests, "
+                    f"{load['errors']} errors; load average {load['load_average']:.2f})",
+                    load["rps"],
+                    f">= {TARGET_RPS:g}",
+                    TARGET_RPS,
+                ),
+                ("p50 ms, wall", load["p50"], "", None),
+                ("p99 ms, wall", load["p99"], f"< {TARGET_P99_MS:g}", TARGET_P99_MS),
+            ]
+            for what, figure, target, bound in rows:
+                ratio = f"{figure / bound:.2f}" if bound else ""
+                print(f"| verify {fmt}: {what} | {figure:.2f} | {target} | {ratio} |")
     print(f"\nload average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     return 0
 

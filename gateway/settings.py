@@ -16,7 +16,7 @@ from typing import Any
 
 from gateway.errors import ConfigError
 
-DEFAULT_MAPPING = "cn-trace-to-eu-passport@1.1.0"
+DEFAULT_MAPPING = "cn-trace-to-eu-passport@1.2.0"
 
 
 @dataclass(frozen=True)
@@ -32,6 +32,10 @@ class Settings:
     :ivar trusted_issuers: issuer DIDs or did:web domains added to the instance-wide trust
         list kept in the database (``gateway trust``); with no entry anywhere the
         verifier's issuer check is "not evaluated", never a pass.
+    :ivar job_chunk_records: records per chunk of a bulk job (what one worker claims).
+    :ivar job_lease_seconds: how long a worker holds a chunk before another may take it
+        over (a worker that was killed); renewed while the chunk is worked on.
+    :ivar max_job_records: most records one bulk job may hold.
     """
 
     home: Path = Path("instance")
@@ -41,6 +45,9 @@ class Settings:
     max_body_bytes: int = 10 * 1024 * 1024
     allow_network: bool = False
     trusted_issuers: tuple[str, ...] = field(default_factory=tuple)
+    job_chunk_records: int = 64
+    job_lease_seconds: int = 300
+    max_job_records: int = 100_000
 
     @property
     def db_url(self) -> str:
@@ -112,4 +119,7 @@ class Settings:
         settings = replace(self, **out)
         if "@" not in settings.mapping:
             raise ConfigError("setting mapping: expected SET@VERSION")
+        for name in ("job_chunk_records", "job_lease_seconds", "max_job_records"):
+            if getattr(settings, name) < 1:
+                raise ConfigError(f"setting {name}: must be at least 1")
         return settings

@@ -35,7 +35,7 @@ def test_convert_writes_documents_and_gaps_per_record(run, tmp_path):
         assert "gaps.json" in files and "passport-annex-xiii-1.jsonld" in files
         gaps = json.loads((out / folder / "gaps.json").read_text(encoding="utf-8"))
         assert gaps["battery_code"] == folder
-        assert gaps["mapping"]["version"] == "1.1.0"  # the default
+        assert gaps["mapping"]["version"] == "1.2.0"  # the default
         assert f"{folder}  " in result.output
     assert "readiness" in result.output
 
@@ -128,7 +128,7 @@ def test_mappings_list(run):
     assert run("init").exit_code == 0
     result = run("mappings", "list")
     assert result.output.startswith("cn-trace-to-eu-passport@1.0.0 ")
-    assert "cn-trace-to-eu-passport@1.1.0 " in result.output
+    assert "cn-trace-to-eu-passport@1.2.0 " in result.output
     assert " published " in result.output
 
 

@@ -111,11 +111,11 @@ def mappings(runner: GatewayRunner) -> Callable[..., Any]:
 
 
 def test_mapping_workflow_commands_print_json(mappings: Callable[..., Any], tmp_path: Path) -> None:
-    ref = "cn-trace-to-eu-passport@1.2.0"
-    assert mappings("draft", ref, "--from", "1.1.0") == {
+    ref = "cn-trace-to-eu-passport@1.3.0"
+    assert mappings("draft", ref, "--from", "1.2.0") == {
         "mapping": ref,
         "status": "draft",
-        "from": "cn-trace-to-eu-passport@1.1.0",
+        "from": "cn-trace-to-eu-passport@1.2.0",
     }
     assert mappings("edit", ref, "--set", "23", "predicate_id=skos:exactMatch") == []
     exported = tmp_path / "draft.sssom.tsv"
@@ -127,8 +127,8 @@ def test_mapping_workflow_commands_print_json(mappings: Callable[..., Any], tmp_
         "mapping": published["mapping"],
         "status": "deprecated",
     }
-    text = exported.read_text(encoding="utf-8").replace("1.2.0", "1.3.0")
+    text = exported.read_text(encoding="utf-8").replace("1.3.0", "1.4.0")
     changed = tmp_path / "changed.sssom.tsv"
     changed.write_text(text, encoding="utf-8")
-    imported = mappings("import", changed, "--base", "1.1.0")
-    assert imported["status"] == "draft" and imported["mapping"].endswith("@1.3.0")
+    imported = mappings("import", changed, "--base", "1.2.0")
+    assert imported["status"] == "draft" and imported["mapping"].endswith("@1.4.0")

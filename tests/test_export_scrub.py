@@ -138,5 +138,5 @@ def test_a_vin_typed_into_a_released_field_is_refused_before_signing(tmp_path) -
         headers=keys["exporter"],
     )
     problem = assert_problem(response, 422, "identifying-data")
-    assert problem["pointer"] == "/events"
+    assert problem["pointer"] == f"/events/{record['events'].index(repair)}/reason"
     assert vin not in response.get_data(as_text=True)

@@ -121,7 +121,7 @@ def test_the_tenants_tightening_applies_on_every_face(face, gateway, tmp_path):
     record = _record("0001001")
     FACES[face](app, secret, record, tmp_path)
     gaps, claims = _stored(app, record["battery"]["code"])
-    assert gaps["policy"]["applied"] == "cn-export@1.1.0+tenant:acme@1"
+    assert gaps["policy"]["applied"] == "cn-export@1.2.0+tenant:acme@1"
     assert _status(gaps, "manufacturing_date") == "withheld"
     assert not any("manufacturingDate" in c["credentialSubject"] for c in claims.values())
     assert record["manufacturer"]["email"] not in json.dumps(claims)

@@ -11,6 +11,7 @@ from gateway.api import (
     credentials,
     evidence,
     identifiers,
+    jobs,
     mappings,
     meta,
     passports,
@@ -40,6 +41,7 @@ def register(app: Flask) -> None:
     app.register_blueprint(access.bp)
     app.register_blueprint(identifiers.bp)
     app.register_blueprint(resolver.bp)
+    app.register_blueprint(jobs.bp)
     # Swagger UI's assets come from the flask-swagger-ui package: no CDN at run time.
     app.register_blueprint(
         get_swaggerui_blueprint(

@@ -8,7 +8,7 @@ import io
 import json
 import sys
 from collections.abc import Iterator
-from typing import IO, Any, cast
+from typing import Any, cast
 
 from flask import Blueprint, Response, request, stream_with_context, url_for
 
@@ -38,7 +38,6 @@ bp = Blueprint("passports", __name__)
 
 NDJSON = "application/x-ndjson"
 HTML = "text/html"
-_SUMMARY_KEYS = ("summary", "mandatory", "readiness")
 _READ_BUFFER = 64 * 1024
 
 
@@ -93,25 +92,6 @@ def create_passport() -> Response:
     return response
 
 
-def _lines(stream: IO[bytes], limit: int) -> Iterator[tuple[int, bytes | None]]:
-    """Numbered lines of a stream; ``None`` for a line longer than ``limit`` bytes, which
-    is skipped without holding it in memory."""
-    number = 0
-    while True:
-        line = stream.readline(limit + 1)
-        if not line:
-            return
-        number += 1
-        if len(line) > limit and not line.endswith(b"\n"):
-            while True:  # drain the rest of the long line
-                rest = stream.readline(limit + 1)
-                if not rest or rest.endswith(b"\n"):
-                    break
-            yield number, None
-            continue
-        yield number, line
-
-
 @bp.post("/passports/batch")
 def create_passports_batch() -> Response:
     """Bulk conversion: one record per NDJSON line in, one outcome per line out, each
@@ -137,7 +117,7 @@ def create_passports_batch() -> Response:
     stream = io.BufferedReader(cast(io.RawIOBase, request.stream), buffer_size=_READ_BUFFER)
 
     def records() -> Iterator[services.RecordItem]:
-        for number, line in _lines(stream, limit):
+        for number, line in services.ndjson_lines(stream, limit):
             if line is not None and not line.strip():
                 continue
             try:
@@ -158,26 +138,10 @@ def create_passports_batch() -> Response:
 
     def generate() -> Iterator[bytes]:
         for outcome in outcomes:
-            body = _outcome_line(outcome)
+            body = services.outcome_line(outcome)
             yield json.dumps(body, ensure_ascii=False).encode("utf-8") + b"\n"
 
     return Response(stream_with_context(generate()), mimetype=NDJSON)
-
-
-def _outcome_line(outcome: services.Outcome) -> dict[str, Any]:
-    """One NDJSON line of a batch: the record's outcome, as ``openapi.yaml`` describes."""
-    issued = outcome.issued
-    if issued is None:
-        return {"line": outcome.number, "outcome": outcome.outcome, "problem": outcome.problem}
-    passport = issued.passport
-    return {
-        "line": outcome.number,
-        "outcome": outcome.outcome,
-        "id": passport.id,
-        "batteryCode": passport.battery_code,
-        "credentials": issued.credentials,
-        "gaps": {k: passport.gaps[k] for k in _SUMMARY_KEYS if k in passport.gaps},
-    }
 
 
 def _enveloped(credential: dict[str, Any] | str) -> dict[str, Any]:

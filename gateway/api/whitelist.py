@@ -26,9 +26,8 @@ def import_whitelist() -> Response:
         )
     gateway = instance()
     result = services.import_whitelist(
-        gateway.settings.home,
+        gateway.db,
         request.get_data(),
-        db=gateway.db,
         actor=auth.audit_actor(caller),
         source="api",
     )

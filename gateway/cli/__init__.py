@@ -32,6 +32,7 @@ COMMANDS: dict[str, str] = {
     "passports": "gateway.cli.passports:passports",
     "evidence": "gateway.cli.evidence:evidence",
     "trust": "gateway.cli.trust:trust",
+    "dids": "gateway.cli.did_documents:dids",
     "access": "gateway.cli.access:access",
     "grants": "gateway.cli.access:grants",
     "disclosures": "gateway.cli.access:disclosures",
@@ -39,6 +40,7 @@ COMMANDS: dict[str, str] = {
     "registry": "gateway.cli.registry:registry",
     "retention": "gateway.cli.retention:retention",
     "identifiers": "gateway.cli.identifiers:identifiers",
+    "jobs": "gateway.cli.jobs:jobs",
 }
 
 

@@ -135,16 +135,16 @@ def convert(
         raise click.UsageError("name the output folder with --out (or issue with --store)")
     if tenant is not None:
         raise click.UsageError("--tenant goes with --store")
-    from gateway.compliance.whitelist import Whitelist
     from gateway.records.reader import read_record_file
     from gateway.services import draft_passport, sign_passport, signing_key
     from gateway.services.mappings import published_mapping
+    from gateway.services.whitelist import offline_whitelist
     from gateway.transform.gaps import gap_table
 
     settings = Settings.load()
     table = published_mapping(settings, mapping or settings.mapping)
     base_url = base_url or settings.base_url
-    whitelist = Whitelist.for_home(settings.home)
+    whitelist = offline_whitelist(settings)
     try:
         key = signing_key(settings) if sign else None
     except GatewayError as exc:

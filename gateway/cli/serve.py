@@ -53,6 +53,13 @@ from gateway.cli.worker import DEFAULT_READ_TIMEOUT, READ_TIMEOUT_ENV
     "second whatever their requests do, so bulk streams of any length "
     "are not cut by it.",
 )
+@click.option(
+    "--job-worker/--no-job-worker",
+    default=None,
+    help="Run a bulk job worker thread in each server process "
+    "(default: with the embedded SQLite database only; on PostgreSQL run "
+    "`gateway jobs work` where the cores are).",
+)
 def serve(
     host: str,
     port: int,
@@ -61,13 +68,20 @@ def serve(
     read_timeout: float,
     keep_alive: int,
     timeout: int,
+    job_worker: bool | None,
 ) -> None:
     """Serve the gateway over HTTP with gunicorn."""
     from gunicorn.app.wsgiapp import WSGIApplication
 
+    from gateway.cli.console import console_settings
+    from gateway.cli.serve_jobs import JOB_WORKER_ENV
+
     # The worker reads its socket timeout from the environment; gunicorn has no setting
     # for it and forks the workers from this process.
     os.environ[READ_TIMEOUT_ENV] = f"{read_timeout:g}"
+    if job_worker is None:
+        job_worker = not console_settings().database_url
+    os.environ[JOB_WORKER_ENV] = "1" if job_worker else "0"
     # gunicorn reads its own argv; hand it the factory and our options.
     sys.argv = [
         "gunicorn",
@@ -85,6 +99,9 @@ def serve(
         str(timeout),
         "--access-logfile",
         "-",
+        # The hooks that start and stop the job worker thread.
+        "--config",
+        "python:gateway.cli.serve_jobs",
         "gateway.app:create_app()",
     ]
     WSGIApplication("%(prog)s [OPTIONS] [APP_MODULE]").run()

@@ -207,7 +207,12 @@ def _summary(result: dict[str, Any]) -> str:
             for alarm in value:
                 lines.append(f"  alarm  level {alarm['level']} {alarm['type']} at {alarm['time']}")
             continue
-        if isinstance(value, dict):
+        if key == "temperature":
+            value = (
+                f"{value.get('min')} .. {value.get('max')} °C "
+                f"({value.get('since')} .. {value['as_of']})"
+            )
+        elif isinstance(value, dict):
             value = f"{value['value']} {value['unit']}"
         lines.append(f"  {key:<40} {value}")
     soc = stats["soc_pct"]

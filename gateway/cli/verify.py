@@ -71,7 +71,7 @@ def verify_paths(
         is_status_list_credential,
     )
     from gateway.services import local_status_source
-    from gateway.services.trust import offline_trust_and_contexts
+    from gateway.services.trust import offline_did_documents, offline_trust_and_contexts
 
     settings = settings or Settings.load()
     trust, contexts, passport = offline_trust_and_contexts(settings, options.tenant)
@@ -97,13 +97,13 @@ def verify_paths(
             raise click.BadParameter(f"{path}: {e}") from e
     try:
         resolver = Resolver.from_files(
-            [settings.home / "did"],
-            options.did_documents,
-            keys=methods,
-            allow_network=settings.allow_network,
+            (), options.did_documents, keys=methods, allow_network=settings.allow_network
         )
     except GatewayError as e:
         raise click.BadParameter(str(e)) from e
+    # The instance's documents (pinned in its database, its own made from its keys),
+    # unless a file named on the command line gives the same DID's.
+    resolver.documents = {**offline_did_documents(settings), **resolver.documents}
     with local_status_source(settings) as own_lists:
         # The instance's own lists first: a file handed in (an old copy, or one signed
         # by someone else) never stands in for a list this instance keeps.

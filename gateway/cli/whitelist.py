@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 
+from gateway.cli.console import console_settings, console_store
 from gateway.errors import GatewayError
 
 # Exit status when the input file is refused (as ``gateway codes``).
@@ -17,16 +18,8 @@ EXIT_INVALID = 2
 @click.group()
 def whitelist() -> None:
     """White-list of enterprises meeting the comprehensive-utilisation standard
-    conditions (规范条件), kept per instance in GATEWAY_HOME/whitelist.csv."""
-
-
-def _home() -> Path:
-    from gateway.settings import Settings
-
-    try:
-        return Settings.load().home
-    except GatewayError as exc:
-        raise click.ClickException(str(exc)) from exc
+    conditions (规范条件): the listings shipped with the gateway, overlaid with those
+    imported into the instance's database."""
 
 
 def _read(file: Path) -> bytes:
@@ -47,26 +40,26 @@ def import_(file: Path, dry_run: bool, as_json: bool) -> None:
     instance's white-list: new licence_no values are added, existing ones replaced.
 
     Every invalid row is reported with its line and column, and nothing is written;
-    the exit status is then 2. When the instance has a database, the import is
-    recorded in its audit log (`gateway audit list --subject whitelist`).
+    the exit status is then 2. The listings are kept in the instance's database, so
+    every instance serving it uses them, and the import is recorded in its audit log
+    (`gateway audit list --subject whitelist`).
     """
     from gateway.auth import CONSOLE_ADMIN, audit_actor
     from gateway.services import import_whitelist, open_store
-    from gateway.settings import Settings
 
+    settings = console_settings()
     try:
-        settings = Settings.load()
+        data = _read(file)
         with ExitStack() as stack:
-            # An instance with a store records the import in its audit log.
+            # A dry run only reads: it never creates a store to answer from.
             database = (
                 stack.enter_context(open_store(settings))
-                if settings.has_store and not dry_run
+                if settings.has_store or not dry_run
                 else None
             )
             result = import_whitelist(
-                settings.home,
-                _read(file),
-                db=database,
+                database,
+                data,
                 actor=audit_actor(CONSOLE_ADMIN),
                 source=file.name,
                 dry_run=dry_run,
@@ -92,12 +85,12 @@ def import_(file: Path, dry_run: bool, as_json: bool) -> None:
     for change in result.changed:
         diff = ", ".join(f"{k}: {old!r} -> {new!r}" for k, (old, new) in change.fields.items())
         click.echo(f"changed  {change.licence_no}  {diff}")
-    verb = "would write" if dry_run else "wrote"
+    verb = "would store" if dry_run else "stored"
     written = bool(result.added or result.changed)
     click.echo(
         f"{len(result.added)} added, {len(result.changed)} changed, "
         f"{len(result.unchanged)} unchanged"
-        + (f"; {verb} {result.path}" if written else "; nothing to write")
+        + (f"; {verb} in the instance's database" if written else "; nothing to write")
     )
 
 
@@ -106,11 +99,13 @@ def import_(file: Path, dry_run: bool, as_json: bool) -> None:
 def list_(as_json: bool) -> None:
     """List the white-list this instance uses (shipped listings plus imported ones)."""
     from gateway.compliance.whitelist import Whitelist
+    from gateway.services import instance_whitelist
 
-    try:
-        current = Whitelist.for_home(_home())
-    except GatewayError as exc:
-        raise click.ClickException(str(exc)) from exc
+    if console_settings().has_store:
+        with console_store() as database:
+            current = instance_whitelist(database)
+    else:  # nothing imported without a store: the shipped listings
+        current = Whitelist.load()
     if as_json:
         click.echo(
             json.dumps([item.as_dict() for item in current.listings], ensure_ascii=False, indent=2)

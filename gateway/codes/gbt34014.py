@@ -331,6 +331,57 @@ _VARIABLE = {
 }
 
 
+def shape_of(code: str) -> BatteryCode | None:
+    """The decode of the shape ``code`` shares with its batch, or None when the code's
+    variable segments are not well-formed (then :func:`decode` says why).
+
+    Every member but ``code``, ``traceability_code`` and ``serial_number`` is the one
+    :func:`decode` gives for ``code`` (product and battery type, production date,
+    ambiguities, problems); those three are the shape's. Checks that read only the
+    shared members (a pack's hierarchy, over thousands of cells) use it to build
+    nothing per code.
+
+    :param code: a code as read (any value; only strings have a shape).
+    :returns: a shared decode, with the shipped tables.
+    """
+    if type(code) is not str:
+        return None
+    pattern = _VARIABLE.get(len(code))
+    if pattern is None or pattern.fullmatch(code) is None:
+        return None
+    if len(code) == STANDARD_LENGTH:
+        return _shape(f"{code[:7]}0000000{code[14:17]}0000000")
+    return _shape(f"{code[:10]}0000000{code[17:]}")
+
+
+def shapes_of(codes: Sequence[Any]) -> list[BatteryCode | None]:
+    """:func:`shape_of` of every code of a list, in order.
+
+    The cells of a module mostly share one shape (one product line and production day),
+    so a 24-character code with the shape characters of the one before reuses its shape
+    without building the shape's key again.
+    """
+    out: list[BatteryCode | None] = []
+    well_formed = _VARIABLE[STANDARD_LENGTH].fullmatch
+    last_head = last_date = ""
+    last: BatteryCode | None = None
+    for code in codes:
+        if type(code) is str and len(code) == STANDARD_LENGTH and well_formed(code):
+            head, date = code[:7], code[14:17]
+            if head != last_head or date != last_date:
+                last_head, last_date = head, date
+                last = _shape(f"{head}0000000{date}0000000")
+            out.append(last)
+        else:
+            out.append(shape_of(code))
+    return out
+
+
+def serial_of(code: str) -> str:
+    """The serial number segment of a code of 24 or 19 characters."""
+    return code[17:] if len(code) == STANDARD_LENGTH else code[10:17]
+
+
 def _decode_shaped(code: str) -> BatteryCode | None:
     """The decode of ``code`` made from the decode of its shape, or None when its
     variable segments are not well-formed (then the full decode says why).
@@ -339,22 +390,22 @@ def _decode_shaped(code: str) -> BatteryCode | None:
     on the shape: the tables, ambiguities and calendar problems read the manufacturer,
     type, specification, date and echelon characters alone.
     """
-    pattern = _VARIABLE.get(len(code))
-    if pattern is None or pattern.fullmatch(code) is None:
-        return None
-    if len(code) == STANDARD_LENGTH:
-        shape = _shape(f"{code[:7]}0000000{code[14:17]}0000000")
-        trace: str | None = code[7:14]
-        serial = code[17:]
-    else:
-        shape = _shape(f"{code[:10]}0000000{code[17:]}")
-        trace, serial = None, code[10:17]
+    shape = shape_of(code)
     if shape is None:
         return None
+    standard = len(code) == STANDARD_LENGTH
     decoded = object.__new__(BatteryCode)
-    state = vars(decoded)
-    state.update(vars(shape))
-    state.update(code=code, traceability_code=trace, serial_number=serial)
+    # One merged dict rather than two updates: this runs once per code of a record.
+    object.__setattr__(
+        decoded,
+        "__dict__",
+        {
+            **vars(shape),
+            "code": code,
+            "traceability_code": code[7:14] if standard else None,
+            "serial_number": serial_of(code),
+        },
+    )
     return decoded
 
 
@@ -496,7 +547,9 @@ def check_hierarchy(
     :param modules: module code -> the codes of its cells.
     :param tables: letter tables to use; default: those shipped with the gateway.
     :param decoded: codes the caller has already decoded (with the same tables), by
-        code; the others are decoded here.
+        code; the others are decoded here. Only the product type, battery type and
+        production date of a decode are read, so the decode of a code's shape
+        (:func:`shape_of`) will do.
     :returns: findings ``{severity, rule, code, pointer, message}``; empty when
         consistent. ``pointer`` is a JSON pointer into ``{"pack": ..., "modules": ...}``.
     """
@@ -523,6 +576,8 @@ def check_hierarchy(
 
     def level(code: str, place: _Place, want: str, name: str) -> BatteryCode | None:
         found = known.get(code)
+        if found is None and tables is None:
+            found = shape_of(code)
         if found is None:
             try:
                 found = decode(code, tables)
@@ -539,12 +594,12 @@ def check_hierarchy(
             )
         return found
 
-    def consistent(child: BatteryCode, parent: BatteryCode, place: _Place) -> None:
+    def consistent(code: str, child: BatteryCode, parent: BatteryCode, place: _Place) -> None:
         if child.battery_type != parent.battery_type:
             note(
                 "warning",
                 "battery-type",
-                child.code,
+                code,
                 place,
                 f"battery type {child.battery_type!r} differs from parent's "
                 f"{parent.battery_type!r}",
@@ -557,7 +612,7 @@ def check_hierarchy(
             note(
                 "warning",
                 "production-order",
-                child.code,
+                code,
                 place,
                 f"produced {child.production_date} after its parent ({parent.production_date})",
             )
@@ -578,13 +633,31 @@ def check_hierarchy(
         module = level(module_code, m_place, "M", "module")
         once(module_code, m_place)
         if module and pack:
-            consistent(module, pack, m_place)
+            consistent(module_code, module, pack, m_place)
         if not cells:
             note("warning", "empty-module", module_code, m_place, "module lists no cells")
         for index, cell_code in enumerate(cells):
+            # A pack holds thousands of cells: the common cell (known, a cell code, listed
+            # once, consistent with its module) is passed here in one test; any other
+            # takes the three checks below, which then note what is wrong.
+            cell = known.get(cell_code)
+            if (
+                cell is not None
+                and module is not None
+                and cell.product_type == "C"
+                and cell_code not in seen
+                and cell.battery_type == module.battery_type
+                and not (
+                    cell.production_date
+                    and module.production_date
+                    and cell.production_date > module.production_date
+                )
+            ):
+                seen[cell_code] = (module_code, index)
+                continue
             c_place: _Place = (module_code, index)
             cell = level(cell_code, c_place, "C", "cell")
             once(cell_code, c_place)
             if cell and module:
-                consistent(cell, module, c_place)
+                consistent(cell_code, cell, module, c_place)
     return findings

@@ -27,7 +27,8 @@ checker that walks the record once and shares what it decoded (each code is deco
 once per record, by the code rule, and reused by the hierarchy, replacement and echelon
 rules); its sections follow the rule families of :data:`RULES`. A pack can hold
 thousands of cells, so the walk names a code's place by its path and writes the JSON
-pointer only when a finding is made.
+pointer only when a finding is made, and a cell code with nothing to report is kept as
+the decode of its shape (shared by the cells of a production day), not decoded alone.
 """
 
 from __future__ import annotations
@@ -37,7 +38,14 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from gateway import jsonpointer
-from gateway.codes.gbt34014 import BatteryCode, check_hierarchy, decode, flags
+from gateway.codes.gbt34014 import (
+    BatteryCode,
+    check_hierarchy,
+    decode,
+    flags,
+    serial_of,
+    shapes_of,
+)
 from gateway.compliance.calendar import WorkingDays
 from gateway.compliance.deadlines import ReportingDeadlines
 from gateway.compliance.finding import (
@@ -170,6 +178,9 @@ class _Checker:
         #: what the code rule decoded, by place and by code
         self.decoded: dict[_Place, BatteryCode] = {}
         self.by_code: dict[str, BatteryCode] = {}
+        #: cell codes with nothing to report, by code: the decode of their shape (which
+        #: is all the hierarchy rules read)
+        self.cell_shapes: dict[str, BatteryCode] = {}
         self._echelon_places = self.echelon_codes()
 
     def run(self) -> Iterator[Finding]:
@@ -185,72 +196,100 @@ class _Checker:
 
     # -- codes ---------------------------------------------------------------------
 
-    def code_places(self) -> Iterator[tuple[_Place, Any]]:
+    def codes(self) -> Iterator[Finding]:
+        """Findings of every code, in record order."""
         battery = self.battery
-        yield ("battery", "code"), battery.get("code")
+        yield from self.code(("battery", "code"), battery.get("code"))
         if battery.get("original_code") is not None:
-            yield ("battery", "original_code"), battery["original_code"]
+            yield from self.code(("battery", "original_code"), battery["original_code"])
         for i, module in enumerate(as_sequence(battery.get("modules"))):
             module = as_mapping(module)
-            yield ("battery", "modules", i, "code"), module.get("code")
-            for j, cell in enumerate(as_sequence(module.get("cells"))):
-                yield ("battery", "modules", i, "cells", j), cell
-        for j, cell in enumerate(as_sequence(battery.get("cells"))):
-            yield ("battery", "cells", j), cell
+            yield from self.code(("battery", "modules", i, "code"), module.get("code"))
+            yield from self.cell_codes(
+                ("battery", "modules", i, "cells"), as_sequence(module.get("cells"))
+            )
+        yield from self.cell_codes(("battery", "cells"), as_sequence(battery.get("cells")))
         for i, event in enumerate(self.events):
             for name in _EVENT_CODES:
                 if event.get(name) is not None:
-                    yield ("events", i, name), event[name]
+                    yield from self.code(("events", i, name), event[name])
 
-    def codes(self) -> Iterator[Finding]:
-        for place, code in self.code_places():
-            if code is None:
-                pointer = record_pointer(*place)
-                yield Finding("code-invalid", f"{pointer}: battery code is missing", (pointer,))
-                continue
-            decoded = self.by_code.get(code) if isinstance(code, str) else None
-            if decoded is None:
-                try:
-                    decoded = decode(code)
-                except InvalidBatteryCode as exc:
-                    pointer = record_pointer(*place)
-                    yield Finding(
-                        "code-invalid",
-                        f"{pointer}: {exc.detail}",
-                        (pointer,),
-                        details={
-                            "code": code if isinstance(code, str) else None,
-                            "problems": exc.extensions.get("errors", []),
-                        },
+    def cell_codes(self, base: _Place, cells: Sequence[Any]) -> Iterator[Finding]:
+        """Findings of a list of cell codes.
+
+        A cell code is never an echelon product's own code, so :meth:`code` reports
+        nothing for one whose shape decodes without problems or ambiguities, is not
+        dated after today and whose serial is not zero: such a cell is only noted with
+        its shape for the hierarchy rules, and every other takes :meth:`code`.
+        """
+        today = self.today
+        shapes = self.cell_shapes
+        quiet: BatteryCode | None = None  # the last shape found to have nothing to report
+        for j, (cell, shape) in enumerate(zip(cells, shapes_of(cells), strict=True)):
+            if (
+                shape is not None
+                and (
+                    shape is quiet
+                    or (
+                        not (shape.problems or shape.ambiguities)
+                        and (shape.production_date is None or shape.production_date <= today)
                     )
-                    continue
-                self.by_code[code] = decoded
-            self.decoded[place] = decoded
-            yield from self.code_flags(place, decoded)
-            if not (decoded.problems or decoded.ambiguities):
-                continue
-            pointer = record_pointer(*place)
-            if decoded.problems:
-                reasons = "; ".join(
-                    f"position {p.position} ({p.segment}): {p.reason}" for p in decoded.problems
                 )
+                and serial_of(cell) != "0000000"
+            ):
+                quiet = shapes[cell] = shape
+                continue
+            yield from self.code((*base, j), cell)
+
+    def code(self, place: _Place, code: Any) -> Iterator[Finding]:
+        """Findings of the code at ``place``; its decode is kept for the later rules."""
+        if code is None:
+            pointer = record_pointer(*place)
+            yield Finding("code-invalid", f"{pointer}: battery code is missing", (pointer,))
+            return
+        decoded = self.by_code.get(code) if isinstance(code, str) else None
+        if decoded is None:
+            try:
+                decoded = decode(code)
+            except InvalidBatteryCode as exc:
+                pointer = record_pointer(*place)
                 yield Finding(
                     "code-invalid",
-                    f"{pointer}: battery code {code}: {reasons}",
-                    (pointer,),
-                    details={"code": code, "problems": [p.as_dict() for p in decoded.problems]},
-                )
-            if decoded.ambiguities:
-                reasons = "; ".join(a.reason for a in decoded.ambiguities)
-                yield Finding(
-                    "code-ambiguous",
-                    f"{pointer}: battery code {code}: {reasons}",
+                    f"{pointer}: {exc.detail}",
                     (pointer,),
                     details={
-                        "code": code,
-                        "ambiguities": [a.as_dict() for a in decoded.ambiguities],
+                        "code": code if isinstance(code, str) else None,
+                        "problems": exc.extensions.get("errors", []),
                     },
                 )
+                return
+            self.by_code[code] = decoded
+        self.decoded[place] = decoded
+        yield from self.code_flags(place, decoded)
+        if not (decoded.problems or decoded.ambiguities):
+            return
+        pointer = record_pointer(*place)
+        if decoded.problems:
+            reasons = "; ".join(
+                f"position {p.position} ({p.segment}): {p.reason}" for p in decoded.problems
+            )
+            yield Finding(
+                "code-invalid",
+                f"{pointer}: battery code {code}: {reasons}",
+                (pointer,),
+                details={"code": code, "problems": [p.as_dict() for p in decoded.problems]},
+            )
+        if decoded.ambiguities:
+            reasons = "; ".join(a.reason for a in decoded.ambiguities)
+            yield Finding(
+                "code-ambiguous",
+                f"{pointer}: battery code {code}: {reasons}",
+                (pointer,),
+                details={
+                    "code": code,
+                    "ambiguities": [a.as_dict() for a in decoded.ambiguities],
+                },
+            )
 
     def echelon_codes(self) -> set[_Place]:
         """The places of the own codes of echelon-use products: battery.code of a
@@ -337,8 +376,8 @@ class _Checker:
             )
         if level == "P" and modules:
             yield from self.pack_modules(top, modules)
-        for j, _ in enumerate(cells):
-            yield from self.child(top, ("battery", "cells", j), "C", "cell")
+        for j, cell in enumerate(cells):
+            yield from self.child(top, ("battery", "cells", j), cell, "C", "cell")
 
     def pack_modules(
         self, pack: BatteryCode, modules: Sequence[Mapping[str, Any]]
@@ -389,7 +428,8 @@ class _Checker:
             "production-order": "hierarchy-production-order",
             "empty-module": "hierarchy-empty-module",
         }
-        for found in check_hierarchy(pack.code, tree, decoded=self.by_code):
+        known = {**self.cell_shapes, **self.by_code}
+        for found in check_hierarchy(pack.code, tree, decoded=known):
             rule = rules.get(found["rule"])
             if rule is None:
                 continue  # invalid codes are reported once, by the code check
@@ -401,8 +441,14 @@ class _Checker:
                 details={"code": found["code"]},
             )
 
-    def child(self, parent: BatteryCode, place: _Place, want: str, name: str) -> Iterator[Finding]:
+    def child(
+        self, parent: BatteryCode, place: _Place, code: Any, want: str, name: str
+    ) -> Iterator[Finding]:
+        # The code's decode, or for a cell with nothing to report the decode of its
+        # shape: only its types and date are read, the code itself is ``code``.
         decoded = self.decoded.get(place)
+        if decoded is None and isinstance(code, str):
+            decoded = self.cell_shapes.get(code)
         if decoded is None:
             return
         wrong_date = bool(
@@ -420,26 +466,26 @@ class _Checker:
         if decoded.product_type != want:
             yield Finding(
                 "hierarchy-level",
-                f"{pointer}: {name} code {decoded.code} has product type "
+                f"{pointer}: {name} code {code} has product type "
                 f"{decoded.product_type!r}, expected {want!r}",
                 (pointer,),
-                details={"code": decoded.code, "product_type": decoded.product_type},
+                details={"code": code, "product_type": decoded.product_type},
             )
         if decoded.battery_type != parent.battery_type:
             yield Finding(
                 "hierarchy-battery-type",
-                f"{pointer}: {decoded.code}: battery type {decoded.battery_type!r} differs "
+                f"{pointer}: {code}: battery type {decoded.battery_type!r} differs "
                 f"from parent's {parent.battery_type!r}",
                 (pointer,),
-                details={"code": decoded.code},
+                details={"code": code},
             )
         if wrong_date:
             yield Finding(
                 "hierarchy-production-order",
-                f"{pointer}: {decoded.code}: produced {decoded.production_date} after its "
+                f"{pointer}: {code}: produced {decoded.production_date} after its "
                 f"parent ({parent.production_date})",
                 (pointer,),
-                details={"code": decoded.code},
+                details={"code": code},
             )
 
     def replacements(self) -> Iterator[Finding]:

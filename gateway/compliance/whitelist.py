@@ -9,8 +9,10 @@ MIIT announcements with no machine-readable form, so the gateway keeps a dated t
   sources confirm; see ``data/SOURCES.md``);
 * ``data/whitelist-batches.csv``: what is known of each batch (date, firm counts), so
   a lookup can say when the table is known to be incomplete;
-* ``GATEWAY_HOME/whitelist.csv``: listings added by ``gateway whitelist import``,
-  overlaid on the shipped ones by ``licence_no``.
+* listings added by ``gateway whitelist import``, overlaid on the shipped ones by
+  ``licence_no``: kept in the instance's database (``gateway.services.whitelist``);
+  older instances kept them in ``GATEWAY_HOME/whitelist.csv``, which this module still
+  reads and writes for a gateway without a database and for taking the file over.
 
 ``licence_no`` is the gateway's stable id of one listing, ``MIIT-<year>-<announcement
 no.>-<nn>`` (MIIT assigns none).
@@ -523,27 +525,17 @@ def _date(value: str, column: str, bad: Any, *, required: bool) -> dt.date | Non
 # -- importing into an instance -------------------------------------------------------
 
 
-def import_rows(
-    listings: Iterable[Listing], home: Path | str, *, dry_run: bool = False
-) -> ImportResult:
-    """Merge listings into an instance's white-list (``home/whitelist.csv``).
+def plan_import(listings: Iterable[Listing], current: Whitelist) -> ImportResult:
+    """What merging ``listings`` into the white-list ``current`` adds and changes.
 
-    A listing whose ``licence_no`` is new is added; one that exists (shipped or
-    imported before) with other values replaces it; listings not given stay as they are.
-    The file is replaced atomically (written beside it, then renamed).
+    A listing whose ``licence_no`` is new is added; one that exists (shipped or imported
+    before) with other values replaces it; listings not given stay as they are.
 
     :param listings: validated listings (from :func:`import_csv` or :func:`parse_csv`).
-    :param home: the instance folder (``Settings.home``).
-    :param dry_run: compute the result without writing.
-    :returns: what was added, changed and left unchanged.
-    :raises WhitelistInvalid: the existing instance file is invalid.
+    :param current: the white-list in force (shipped listings overlaid with imported ones).
+    :returns: what would be added, changed and left unchanged.
     """
-    home = Path(home)
-    local_path = home / INSTANCE_FILE
-    local = {
-        item.licence_no: item for item in (import_csv(local_path) if local_path.is_file() else [])
-    }
-    effective = {item.licence_no: item for item in Whitelist.for_home(home).listings}
+    effective = {item.licence_no: item for item in current.listings}
     added: list[Listing] = []
     changed: list[Change] = []
     unchanged: list[str] = []
@@ -562,11 +554,41 @@ def import_rows(
         else:
             unchanged.append(listing.licence_no)
             continue
-        local[listing.licence_no] = listing
         effective[listing.licence_no] = listing
-    if (added or changed) and not dry_run:
+    return ImportResult(tuple(added), tuple(changed), tuple(unchanged))
+
+
+def import_rows(
+    listings: Iterable[Listing], home: Path | str, *, dry_run: bool = False
+) -> ImportResult:
+    """Merge listings into a white-list file in an instance folder (``home/whitelist.csv``).
+
+    Instances keep their imported listings in the database; this file is what older
+    instances kept, taken over when such an instance is next opened, and what a
+    gateway without a database can still use. The file is replaced atomically (written
+    beside it, then renamed).
+
+    :param listings: validated listings (from :func:`import_csv` or :func:`parse_csv`).
+    :param home: the instance folder (``Settings.home``).
+    :param dry_run: compute the result without writing.
+    :returns: what was added, changed and left unchanged (see :func:`plan_import`).
+    :raises WhitelistInvalid: the existing instance file is invalid.
+    """
+    home = Path(home)
+    local_path = home / INSTANCE_FILE
+    local = {
+        item.licence_no: item for item in (import_csv(local_path) if local_path.is_file() else [])
+    }
+    listings = list(listings)
+    result = plan_import(listings, Whitelist.for_home(home))
+    written = {item.licence_no for item in result.added}
+    written.update(change.licence_no for change in result.changed)
+    for listing in listings:
+        if listing.licence_no in written:
+            local[listing.licence_no] = listing
+    if (result.added or result.changed) and not dry_run:
         _write_atomically(local_path, local.values())
-    return ImportResult(tuple(added), tuple(changed), tuple(unchanged), local_path)
+    return replace(result, path=local_path)
 
 
 def _write_atomically(path: Path, listings: Iterable[Listing]) -> None:

@@ -8,11 +8,11 @@ proof chains follow VC Data Integrity 1.0 §4.2-§4.5 (``previousProof``).
 
 Issuing and verifying share one routine (:func:`_hash_data`); verification returns a
 list of :class:`~gateway.credentials.checks.Check` and never raises for a bad credential.
-Issuing a document the caller vouches for (not ``untrusted``) reads its canonical
-N-Quads straight off the JSON when :mod:`~gateway.credentials.direct_nquads` covers it
-(the gateway's own credentials: no blank nodes, every term known), the same bytes as
-RDFC-1.0 for a fraction of the work; anything else, and every verification, takes
-:func:`rdfc.canonicalize`.
+Issuing and verifying read a document's canonical N-Quads straight off the JSON when
+:mod:`~gateway.credentials.direct_nquads` covers it (the gateway's own credentials: no
+blank nodes, every term known), the same bytes as RDFC-1.0 for a fraction of the work;
+anything else takes :func:`rdfc.canonicalize`, which refuses what would lose data. An
+untrusted document is bounded by size before either walks it.
 """
 
 from __future__ import annotations
@@ -75,7 +75,7 @@ def add_proof(
     :param proof_purpose: the proof purpose; ``assertionMethod`` for credentials.
     :param loader: document loader; default: the pinned contexts only.
     :param fast: allow the faster canonicalizations, byte-identical to pyld's: the
-        direct N-Quads of a covered document (not ``untrusted``), else pyoxigraph
+        direct N-Quads of a covered document, else pyoxigraph
         (:func:`rdfc.canonicalize`); ``False`` runs pyld alone.
     :param proof_options: more signed proof members, e.g. ``challenge`` and ``domain``
         of a presentation's ``authentication`` proof (VC Data Integrity §2.1).
@@ -106,14 +106,11 @@ def add_proof(
         "proofPurpose": proof_purpose,
         **{k: v for k, v in (proof_options or {}).items() if k in ("challenge", "domain")},
     }
-    direct = fast and not untrusted
     if cryptosuite == JCS:
         proof["@context"] = document["@context"]
         # JCS signs JSON text, but the document must still mean what it says in RDF.
-        _document_nquads(unsecured, loader, fast=fast, untrusted=untrusted, direct=direct)
-    hash_data = _hash_data(
-        unsecured, proof, cryptosuite, loader, fast=fast, untrusted=untrusted, direct=direct
-    )
+        _document_nquads(unsecured, loader, fast=fast, untrusted=untrusted)
+    hash_data = _hash_data(unsecured, proof, cryptosuite, loader, fast=fast, untrusted=untrusted)
     proof["proofValue"] = b58btc_encode(private_key.sign(hash_data))
     existing = document.get("proof")
     out = dict(unsecured)
@@ -148,7 +145,8 @@ def verify_proof(
     :param expected_purpose: the proof purpose the verifier requires.
     :param untrusted: apply the size, blank-node and work caps of
         :class:`rdfc.Limits`.
-    :param fast: allow the pyoxigraph canonicalizer where it equals pyld's output.
+    :param fast: allow the direct N-Quads and the pyoxigraph canonicalizer where they
+        equal pyld's output; ``False`` runs pyld alone.
     :returns: the checks; the document is verified when every check is ``ok``.
     """
     if not isinstance(document, Mapping) or not document.get("proof"):
@@ -238,7 +236,8 @@ def _verify_one(
         try:
             if suite == JCS:
                 input_document = _jcs_document(input_document, options)
-                rdfc.canonicalize(input_document, loader=loader, fast=fast, untrusted=untrusted)
+                # JCS signs JSON text, but the document must still mean what it says in RDF
+                _document_nquads(input_document, loader, fast=fast, untrusted=untrusted)
             hash_data = _hash_data(
                 input_document, options, suite, loader, fast=fast, untrusted=untrusted
             )
@@ -328,12 +327,8 @@ def _hash_data(
     *,
     fast: bool,
     untrusted: bool,
-    direct: bool = False,
 ) -> bytes:
-    """hashData (vc-di-eddsa §3.2.5 / §3.3.5): SHA-256(proof config) ‖ SHA-256(document).
-
-    ``direct`` lets a covered document's N-Quads be read off the JSON (issuing only).
-    """
+    """hashData (vc-di-eddsa §3.2.5 / §3.3.5): SHA-256(proof config) ‖ SHA-256(document)."""
     if cryptosuite == JCS:
         config = dict(proof_options)
         if "@context" in config:
@@ -344,7 +339,7 @@ def _hash_data(
         )
     config = {**proof_options, "@context": document.get("@context")}
     config_nquads = _canonical_proof_config(config, loader, fast=fast, untrusted=untrusted)
-    doc_nquads = _document_nquads(document, loader, fast=fast, untrusted=untrusted, direct=direct)
+    doc_nquads = _document_nquads(document, loader, fast=fast, untrusted=untrusted)
     return (
         hashlib.sha256(config_nquads.encode("utf-8")).digest()
         + hashlib.sha256(doc_nquads.encode("utf-8")).digest()
@@ -357,16 +352,11 @@ def _document_nquads(
     *,
     fast: bool,
     untrusted: bool,
-    direct: bool,
 ) -> str:
-    """The canonical N-Quads of a document: read off the JSON when ``direct`` and
-    covered (:mod:`direct_nquads`), else by :func:`rdfc.canonicalize`, which also raises
-    when the document would lose data."""
-    if direct:
-        emitted = direct_nquads.canonical_nquads(document, loader)
-        if emitted is not None:
-            return emitted
-    return rdfc.canonicalize(document, loader=loader, fast=fast, untrusted=untrusted)
+    """The canonical N-Quads of a document: read off the JSON when ``fast`` and covered
+    (:func:`direct_nquads.canonicalize`), else by :func:`rdfc.canonicalize`, which also
+    raises when the document would lose data."""
+    return direct_nquads.canonicalize(document, loader=loader, fast=fast, untrusted=untrusted)
 
 
 _PLACEHOLDER = "0001-01-01T00:00:00Z"

@@ -51,7 +51,7 @@ from gateway.credentials import rdfc
 from gateway.credentials.lexical import is_absolute_iri
 from gateway.errors import GatewayError
 from gateway.jsonvalues import is_safe_integer
-from gateway.vocab.loader import DocumentLoader
+from gateway.vocab.loader import DocumentLoader, default_loader
 
 _XSD = "http://www.w3.org/2001/XMLSchema#"
 _XSD_STRING = _XSD + "string"
@@ -64,8 +64,21 @@ _RDF_TYPE = "<http://www.w3.org/1999/02/22-rdf-syntax-ns#type>"
 #: differently, and lone surrogates, which have no UTF-8.
 _SPECIAL = re.compile(r'[\\"\t\n\r\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]')
 _REFUSED = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
-#: Fragments a quantity node's IRI adds to its passport's: a term.
-_FRAGMENT = re.compile(r"[A-Za-z0-9]+")
+#: Fragments a quantity node's IRI adds to its passport's: a term, or a term and a part.
+_FRAGMENT = re.compile(r"[A-Za-z0-9]+(?:-[A-Za-z0-9]+)*")
+#: The IRIs most values are, found without the full RFC 3987 grammar
+#: (:func:`~gateway.credentials.lexical.is_absolute_iri`, which takes several times
+#: longer): ASCII, no percent-encoding, no query; ``scheme://host[:port]`` with an
+#: absolute path, or a rootless path (``urn:``, ``did:``); an optional fragment. Every
+#: string it matches is an absolute IRI of that grammar (the tests check it); any other
+#: string is judged by the full grammar.
+_IPCHAR = r"A-Za-z0-9._~!$&'()*+,;=:@\-"
+_PLAIN_IRI = re.compile(
+    r"[A-Za-z][A-Za-z0-9+.-]*:"
+    rf"(?://[A-Za-z0-9._~!$&'()*+,;=\-]*(?::[0-9]*)?(?:/[{_IPCHAR}]*)*"
+    rf"|[{_IPCHAR}]+(?:/[{_IPCHAR}]*)*)"
+    rf"(?:#[{_IPCHAR}/?]*)?"
+)
 #: Language-map keys covered: lower-case tags of the BCP 47 shape, written as they are.
 _LANGUAGE_TAG = re.compile(r"[a-z]{2,3}(-[a-z0-9]{2,8})*")
 _ESCAPES = str.maketrans({"\\": "\\\\", '"': '\\"', "\t": "\\t", "\n": "\\n", "\r": "\\r"})
@@ -76,7 +89,6 @@ _UNCOVERED_CONTEXT = ("@vocab", "@language", "@direction", "@base")
 #: Deepest nesting of node objects followed; the gateway's credentials use three.
 _MAX_DEPTH = 16
 _ID, _TYPE = "@id", "@type"
-_ALIASES = (_ID, _TYPE)
 
 
 class _Uncovered(Exception):
@@ -108,6 +120,37 @@ def canonical_nquads(document: Mapping[str, Any], loader: DocumentLoader) -> str
         return None
     lines = sorted(set(lines))
     return "".join(lines)
+
+
+def canonicalize(
+    document: Mapping[str, Any],
+    *,
+    loader: DocumentLoader | None = None,
+    fast: bool = True,
+    untrusted: bool = False,
+    limits: rdfc.Limits = rdfc.DEFAULT_LIMITS,
+) -> str:
+    """:func:`gateway.credentials.rdfc.canonicalize`, read off the JSON where covered.
+
+    Verifying may take this path as issuing does: a covered document's emitted text is
+    the reference canonicalizer's, and every document the reference (with safe mode)
+    refuses lies outside the covered part, so a member the signature does not cover,
+    an undefined term or a blank node sends the document to the general path, which
+    refuses or canonicalizes it. ``fast=False`` runs pyld alone, the reference.
+
+    :param untrusted: the document comes from a caller: it is bounded by
+        ``limits.max_bytes`` before any walk, and the general path applies every cap.
+    :raises ContextError: a context is not served by ``loader``.
+    :raises JsonLdError: the document would lose data in JSON-LD, or exceeds a cap.
+    """
+    loader = loader or default_loader()
+    if fast:
+        if untrusted:
+            rdfc.check_size(document, limits)
+        emitted = canonical_nquads(document, loader)
+        if emitted is not None:
+            return emitted
+    return rdfc.canonicalize(document, loader=loader, fast=fast, untrusted=untrusted, limits=limits)
 
 
 @dataclass(frozen=True, slots=True)
@@ -190,7 +233,7 @@ class _Scope:
         if not suffix.startswith("//") and prefix in self.mappings:
             return None
         # a dot segment could be resolved by one processor and not the other
-        if "/." in value or not is_absolute_iri(value):
+        if "/." in value or not (_PLAIN_IRI.fullmatch(value) or is_absolute_iri(value)):
             return None
         return f"<{value}>"
 
@@ -320,11 +363,13 @@ def _node(
         raise _Uncovered
     subject = None
     type_key = None
+    terms: list[tuple[str, _Term, Any]] = []
+    unknown = False
     for key, value in node.items():
         meaning = scope.key(key)
         if type(meaning) is _Term:
-            continue
-        if meaning == _ID:
+            terms.append((key, meaning, value))
+        elif meaning == _ID:
             if subject is not None:
                 raise _Uncovered
             subject = _fragment_of(parent, value) or scope.node_iri(value)
@@ -334,6 +379,8 @@ def _node(
             if type_key is not None:
                 raise _Uncovered
             type_key = key
+        elif key != "@context" or depth:
+            unknown = True
     if subject is None:
         raise _Uncovered  # a blank node
     inner = scope
@@ -354,33 +401,56 @@ def _node(
             if typed is None:
                 raise _Uncovered
             inner = typed
-    for key, value in node.items():
-        meaning = inner.key(key)
-        if inner is not scope:
-            before = scope.key(key)
-            if (meaning in _ALIASES or before in _ALIASES) and meaning != before:
-                raise _Uncovered  # a type-scoped context changed what an id or type key is
-        if type(meaning) is _Term:
-            values_scope = inner.scoped(key) if meaning.scoped else inner
-            if values_scope is None:
-                raise _Uncovered
-            if meaning.language and type(value) is dict:
-                _language_map(subject, meaning, value, values_scope, lines)
-            elif type(value) is list:
-                if not value:
-                    raise _Uncovered  # an empty array writes nothing: safe mode decides
-                for item in value:
-                    _value(subject, meaning, item, values_scope, lines, depth, key)
-            else:
-                _value(subject, meaning, value, values_scope, lines, depth, key)
-        elif meaning is None and (key != "@context" or depth):
+    if inner is scope:
+        if unknown:
             raise _Uncovered  # not a term: pyld would drop it, or worse
+    else:
+        # a type-scoped context: every key is read again in it
+        terms = []
+        for key, value in node.items():
+            meaning = inner.key(key)
+            before = scope.key(key)
+            if (type(meaning) is str or type(before) is str) and (
+                type(meaning) is not type(before) or meaning != before
+            ):
+                raise _Uncovered  # a type-scoped context changed what an id or type key is
+            if type(meaning) is _Term:
+                terms.append((key, meaning, value))
+            elif meaning is None and (key != "@context" or depth):
+                raise _Uncovered  # not a term: pyld would drop it, or worse
+    for key, meaning, value in terms:
+        values_scope = inner.scoped(key) if meaning.scoped else inner
+        if values_scope is None:
+            raise _Uncovered
+        if meaning.language and type(value) is dict:
+            _language_map(subject, meaning, value, values_scope, lines)
+            continue
+        if type(value) is list:
+            if not value:
+                raise _Uncovered  # an empty array writes nothing: safe mode decides
+            items = value
+        else:
+            items = [value]
+        head = f"{subject} {meaning.predicate} "
+        for item in items:
+            if type(item) is str and not meaning.iri:
+                # a plain literal, most values: written here, without a call
+                if not _verbatim(item) and _SPECIAL.search(item):
+                    if _REFUSED.search(item):
+                        raise _Uncovered
+                    item = item.translate(_ESCAPES)
+                lines.append(f'{head}"{item}"{meaning.string} .\n')
+            else:
+                lines.append(
+                    f"{head}{_object(subject, meaning, item, values_scope, lines, depth, key)} .\n"
+                )
     return subject
 
 
-def _value(
+def _object(
     subject: str, term: _Term, value: Any, scope: _Scope, lines: list[str], depth: int, key: str
-) -> None:
+) -> str:
+    """The object of the quad ``subject term value`` (appending a node value's quads)."""
     kind = type(value)
     if kind is str:
         if term.vocab:
@@ -388,27 +458,26 @@ def _value(
             target = definition.get("@id") if definition else None
             if not _is_iri(target):
                 raise _Uncovered  # not a term of the scope: pyld would resolve it otherwise
-            obj = f"<{target!s}>"
-        elif term.iri:
+            return f"<{target!s}>"
+        if term.iri:
             iri = scope.node_iri(value)
             if iri is None:
                 raise _Uncovered
-            obj = iri
-        else:
-            if _SPECIAL.search(value):
-                if _REFUSED.search(value):
-                    raise _Uncovered
-                value = value.translate(_ESCAPES)
-            obj = f'"{value}"{term.string}'
-    elif kind is bool:
+            return iri
+        if not _verbatim(value) and _SPECIAL.search(value):
+            if _REFUSED.search(value):
+                raise _Uncovered
+            value = value.translate(_ESCAPES)
+        return f'"{value}"{term.string}'
+    if kind is bool:
         if term.iri:
             raise _Uncovered
-        obj = f'"{"true" if value else "false"}"{term.boolean}'
-    elif kind is int:
+        return f'"{"true" if value else "false"}"{term.boolean}'
+    if kind is int:
         if term.iri or not is_safe_integer(value):
             raise _Uncovered
-        obj = f'"{value}"{term.integer}'
-    elif kind is dict:
+        return f'"{value}"{term.integer}'
+    if kind is dict:
         if term.language:
             raise _Uncovered  # a language map inside an array
         # a node object: the type-scoped contexts of this node stay here
@@ -419,16 +488,22 @@ def _value(
             if rescoped is None:
                 raise _Uncovered
             child = rescoped
-        obj = _node(value, child, lines, depth + 1, subject)
-    else:
-        raise _Uncovered  # floats, null, nested arrays
-    lines.append(f"{subject} {term.predicate} {obj} .\n")
+        return _node(value, child, lines, depth + 1, subject)
+    raise _Uncovered  # floats, null, nested arrays
+
+
+def _verbatim(text: str) -> bool:
+    """Whether a literal is written as it is: no quote, no backslash, nothing
+    unprintable. A quicker test than :data:`_SPECIAL` for most values; a text it
+    rejects (any non-printable character, not only those) is searched for them."""
+    return '"' not in text and "\\" not in text and text.isprintable()
 
 
 def _fragment_of(parent: str, value: Any) -> str | None:
     """``value`` as ``<IRI>`` when it is the parent's IRI (fragment-free) with a fragment
-    of letters and digits: an absolute IRI, found without parsing it again (a passport's
-    quantities are such nodes, ``<passport id>#<term>``)."""
+    of letters and digits (and inner hyphens): an absolute IRI, found without parsing it
+    again (a passport's quantities are such nodes, ``<passport id>#<term>``, and the
+    parts of its structured values ``<passport id>#<term>-<part>``)."""
     if not parent or type(value) is not str:
         return None
     base = parent[1:-1]
@@ -459,7 +534,7 @@ def _language_map(
         for text in items:
             if type(text) is not str:
                 raise _Uncovered
-            if _SPECIAL.search(text):
+            if not _verbatim(text) and _SPECIAL.search(text):
                 if _REFUSED.search(text):
                     raise _Uncovered
                 text = text.translate(_ESCAPES)

@@ -16,7 +16,8 @@ Two implementations give the same bytes:
 A third way to the same bytes needs neither: a document whose graph has no blank node
 and whose every member a pinned term covers (the gateway's own credentials) has its
 canonical N-Quads read straight off the JSON by :mod:`gateway.credentials.direct_nquads`,
-which :mod:`gateway.credentials.data_integrity` uses when issuing.
+which issuing and verifying use (:func:`gateway.credentials.direct_nquads.canonicalize`
+tries it first and falls back to :func:`canonicalize` here).
 
 Both paths are strict (DESIGN §5, "no silent data loss"): a key no context defines, an
 undefined type, or a relative IRI raises :class:`~gateway.errors.JsonLdError` instead of
@@ -122,20 +123,7 @@ def canonicalize(
     """
     loader = loader or default_loader()
     if untrusted:
-        try:
-            size = len(orjson.dumps(document))
-        except orjson.JSONEncodeError as e:
-            # orjson refuses nesting beyond 254 levels, lone surrogates and non-JSON values
-            raise JsonLdError(
-                f"document cannot be serialized as JSON ({e})",
-                pointer="/",
-                rule="limit" if "recursion" in str(e).lower() else "syntax",
-            ) from e
-        if size > limits.max_bytes:
-            raise JsonLdError(
-                f"document is {size} bytes, more than the {limits.max_bytes} accepted",
-                rule="limit",
-            )
+        check_size(document, limits)
     safe_mode.check_document(document, loader)
     if fast:
         scan = _Scan(loader)
@@ -150,6 +138,28 @@ def canonicalize(
             if out is not None:
                 return out
     return _canonicalize_pyld(document, loader, limits if untrusted else None)
+
+
+def check_size(document: Mapping[str, Any], limits: Limits = DEFAULT_LIMITS) -> None:
+    """Refuse a document whose JSON text is longer than ``limits.max_bytes``, nested
+    deeper than JSON allows here, or not JSON at all, before any processor walks it.
+
+    :raises JsonLdError: with ``rule`` ``limit`` (size, depth) or ``syntax``.
+    """
+    try:
+        size = len(orjson.dumps(document))
+    except orjson.JSONEncodeError as e:
+        # orjson refuses nesting beyond 254 levels, lone surrogates and non-JSON values
+        raise JsonLdError(
+            f"document cannot be serialized as JSON ({e})",
+            pointer="/",
+            rule="limit" if "recursion" in str(e).lower() else "syntax",
+        ) from e
+    if size > limits.max_bytes:
+        raise JsonLdError(
+            f"document is {size} bytes, more than the {limits.max_bytes} accepted",
+            rule="limit",
+        )
 
 
 def fast_path_blocker(document: Mapping[str, Any], loader: DocumentLoader) -> str | None:

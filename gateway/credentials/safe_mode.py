@@ -31,7 +31,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from gateway import jsonpointer
-from gateway.credentials.lexical import has_scheme, is_iri_reference, is_language_tag
+from gateway.credentials.lexical import (
+    has_scheme,
+    is_absolute_iri,
+    is_iri_reference,
+    is_language_tag,
+)
 from gateway.errors import JsonLdError
 from gateway.jsontext import MAX_DEPTH
 from gateway.vocab.loader import DocumentLoader
@@ -57,6 +62,8 @@ _BODY_KEYWORDS = frozenset(
     }
 )
 _NO_RDF = "carries no RDF (JSON-LD to RDF drops it)"
+#: A base a scheme-less reference is tried against (the processors resolve it).
+_PROBE_BASE = "https://relative-iri.invalid/"
 _IRI_KEYWORDS = frozenset({"@id", "@type"})
 _SCALARS = frozenset({str, int, float, bool, type(None)})
 _IRI, _JSON, _LANGUAGE_MAP = "iri", "json", "language-map"
@@ -392,8 +399,18 @@ class _Walk:
 _GOOD_KEYS: set[str] = set()
 
 
+def _is_reference(value: str) -> bool:
+    """An IRI reference that stays one when resolved against a base. The lexical check
+    takes a scheme-less reference's characters wherever RFC 3987 allows them (a ``[``,
+    a private-use character), but in the path a base puts them in they make no IRI, and
+    pyoxigraph then drops the value without a word where pyld refuses it."""
+    if not is_iri_reference(value):
+        return False
+    return has_scheme(value) or is_absolute_iri(_PROBE_BASE + value)
+
+
 def _good_key(key: str) -> bool:
-    if not is_iri_reference(key):
+    if not _is_reference(key):
         return False  # a blank node identifier is no property either (not standard RDF)
     if len(_GOOD_KEYS) >= 4096:
         _GOOD_KEYS.clear()
@@ -406,7 +423,7 @@ def _is_iri_or_blank(value: str) -> bool:
     a keyword-like value the processors report themselves)."""
     if value[:2] == "_:":
         return len(value) > 2 and not any(c.isspace() for c in value)
-    return value[:1] == "@" or is_iri_reference(value)
+    return value[:1] == "@" or _is_reference(value)
 
 
 def _is_iri_value(value: str) -> bool:

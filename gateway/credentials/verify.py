@@ -24,6 +24,7 @@ from gateway.annex_xiii import ALL_SECTIONS, is_section, points_of
 from gateway.credentials import data_integrity, jose
 from gateway.credentials.checks import Check
 from gateway.credentials.did import Resolver, VerificationMethod
+from gateway.credentials.direct_nquads import canonicalize
 from gateway.credentials.lexical import in_url_space
 from gateway.credentials.model import (
     PASSPORT_CREDENTIAL_TYPE,
@@ -32,7 +33,6 @@ from gateway.credentials.model import (
     parse_datetime,
     structure_checks,
 )
-from gateway.credentials.rdfc import canonicalize
 from gateway.credentials.status_list import (
     StatusSource,
     check_status,
@@ -119,6 +119,31 @@ def remembering(resolver: Resolver) -> RememberingResolver:
     return resolver if isinstance(resolver, RememberingResolver) else RememberingResolver(resolver)
 
 
+class DeferredTrustList:
+    """A trust list read only when an issuer other than the gateway's own is judged.
+
+    Most credentials a gateway verifies are its own passports, whose issuer is trusted
+    without a list entry; reading the stored lists for them would cost a query per
+    request for nothing.
+
+    :param own: DIDs trusted without a list entry.
+    :param load: reads the whole list (with ``own``), at most once.
+    """
+
+    def __init__(self, own: frozenset[str], load: Callable[[], TrustList]) -> None:
+        self.own = own
+        self._load = load
+        self._loaded: TrustList | None = None
+
+    def for_issuer(self, issuer: object) -> TrustList:
+        """The list to judge ``issuer`` by: ``own`` alone for an own DID."""
+        if isinstance(issuer, str) and issuer in self.own:
+            return TrustList(own=self.own)
+        if self._loaded is None:
+            self._loaded = self._load()
+        return self._loaded
+
+
 @dataclass(frozen=True)
 class VerificationResult:
     """The verdict on one credential.
@@ -170,7 +195,7 @@ def verify(
     now: datetime | None = None,
     contexts: Mapping[str, Mapping[str, Any]] | None = None,
     proof_only: bool = False,
-    trusted_issuers: Sequence[str] | TrustList = (),
+    trusted_issuers: Sequence[str] | TrustList | DeferredTrustList = (),
     resolver: Resolver | None = None,
     status_lists: StatusSource | Mapping[str, Mapping[str, Any]] | None = None,
     strict: bool = False,
@@ -184,7 +209,8 @@ def verify(
     :param now: the time validity is judged at (default: now).
     :param contexts: JSON-LD contexts by URL besides the pinned ones.
     :param proof_only: check the securing mechanism only (signature, key, contexts).
-    :param trusted_issuers: accepted issuers: a :class:`TrustList`, or DIDs and did:web
+    :param trusted_issuers: accepted issuers: a :class:`TrustList` (or a
+        :class:`DeferredTrustList`, read when first needed), or DIDs and did:web
         domains; without entries the issuer check is "not evaluated".
     :param resolver: where verification methods come from (default: did:key only).
     :param status_lists: status list credentials by URL, or a source; default none,
@@ -206,7 +232,9 @@ def verify(
     else:
         source = status_lists
     trust = (
-        trusted_issuers if isinstance(trusted_issuers, TrustList) else TrustList.of(trusted_issuers)
+        trusted_issuers
+        if isinstance(trusted_issuers, TrustList | DeferredTrustList)
+        else TrustList.of(trusted_issuers)
     )
     verifier = _Verifier(now, dict(contexts or {}), resolver, source, trust, strict)
     verifier.passport_issuer = passport_issuer
@@ -224,7 +252,7 @@ class _Verifier:
         contexts: dict[str, Mapping[str, Any]],
         resolver: RememberingResolver,
         source: StatusSource,
-        trusted: TrustList,
+        trusted: TrustList | DeferredTrustList,
         strict: bool,
     ) -> None:
         self.now = now
@@ -311,8 +339,9 @@ class _Verifier:
             return VerificationResult(tuple(self.checks), "vc+jwt")
         try:
             # The strict canonicalization checks what expansion would (pinned contexts,
-            # no dropped term, no relative IRI) under the caps for untrusted input, and
-            # takes the fast path where it can.
+            # no dropped term, no relative IRI) under the caps for untrusted input; a
+            # covered credential's N-Quads are read off the JSON, which the reference
+            # would accept as they are.
             canonicalize(payload, loader=self.loader, untrusted=True)
         except ContextError as e:
             self.checks.append(Check("jsonld.contexts", False, e.detail))
@@ -352,7 +381,10 @@ class _Verifier:
             self.checks.extend(
                 check_status(doc, self.source, now=self.now, verify_list=self._verify_list)
             )
-        self.checks.append(self.trusted.check(issuer))
+        trusted = self.trusted
+        if isinstance(trusted, DeferredTrustList):
+            trusted = trusted.for_issuer(issuer)
+        self.checks.append(trusted.check(issuer))
         if self.passport_issuer is not None:
             own = own_passport_check(doc, *self.passport_issuer, loader=self.loader)
             if own is not None:
@@ -520,7 +552,8 @@ def passport_checks(
                 )
             for j, member in enumerate(as_list(value)):
                 # context v3 writes quantities as nodes and text as language maps
-                for item in json_values(member):
+                items = json_values(member) if isinstance(member, Mapping) else (member,)
+                for item in items:
                     if not _json_type_ok(attribute.json_type, item):
                         where = f"{base}/{term}" + (f"/{j}" if isinstance(value, list) else "")
                         problems.append(f"{where}: {item!r} is not a JSON {attribute.json_type}")

@@ -78,15 +78,22 @@ def diff(base: MappingSet, head: MappingSet) -> MappingDiff:
     """Rows added, removed and changed from ``base`` to ``head``.
 
     Rows are paired per EU attribute: first those reading the same source with the same
-    selection; the rows left over for an attribute are paired in order, so a row whose
-    source changed shows as changed, not as removed and added.
+    selection and transform (a new row that reads a source another row reads differently
+    is added, not a change of that row); the rows left over for an attribute are paired
+    in order, so a row whose source or transform changed shows as changed, not as
+    removed and added.
     """
 
-    def key(row: MappingRow) -> tuple[str, str, str]:
-        return (row.object_id, row.subject_id, canonical_json(row.params.get("where")))
+    def key(row: MappingRow) -> tuple[str, str, str, str]:
+        return (
+            row.object_id,
+            row.subject_id,
+            canonical_json(row.params.get("where")),
+            row.transform or "",
+        )
 
     head_rows = list(head.rows)
-    by_key: dict[tuple[str, str, str], list[MappingRow]] = defaultdict(list)
+    by_key: dict[tuple[str, str, str, str], list[MappingRow]] = defaultdict(list)
     for row in head_rows:
         by_key[key(row)].append(row)
     pairs: list[tuple[MappingRow, MappingRow]] = []

@@ -43,13 +43,26 @@ def load(ref: str, root: Path = MAPPINGS_DIR) -> MappingSet:
     :raises MappingNotFound: no such set or version (the message lists what exists).
     :raises MappingInvalid: the table has problems (all of them, with row numbers).
     """
+    loaded = _LOADED.get((ref, root))
+    if loaded is not None:
+        return loaded
     set_id, version = parse_ref(ref)
     # Both names are slugs (checked above), so the path stays inside ``root``.
     path = root / set_id / f"{version}{SUFFIX}"
     if not path.is_file():
         known = ", ".join(available(root)) or "none"
         raise MappingNotFound(f"no mapping {ref}; available: {known}", pointer="mapping")
-    return _load_file(path)
+    mapping_set = _load_file(path)
+    if len(_LOADED) < _LOADED_KEPT:
+        _LOADED[(ref, root)] = mapping_set
+    return mapping_set
+
+
+#: Published tables by reference, once read: a published version never changes, so
+#: each conversion need not look for its file again. Only references that named a
+#: shipped file are kept, so the map holds at most the shipped versions.
+_LOADED: dict[tuple[str, Path], MappingSet] = {}
+_LOADED_KEPT = 256
 
 
 @cache

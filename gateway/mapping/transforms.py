@@ -455,3 +455,52 @@ def negative_event(value: Value, context: Context) -> str | None:
         return None
     reason = value.get("reason")
     return f"{value['type']} {value['date']}" + (f": {reason}" if reason else "")
+
+
+#: The parts of the record's ``battery.dimensions_mm``, named as the passport's
+#: structured ``physicalDimensions`` names them (context v4).
+DIMENSION_PARTS = ("length", "width", "height")
+
+
+@transform("dimensions", outputs=(DECIMAL,))
+def dimensions(value: Value, context: Context) -> dict[str, str] | None:
+    """The record's length, width and height as one structured value, each part named.
+
+    RDF keeps no order among a property's values, so the three lengths travel as named
+    parts, never as a list; the parts the record leaves out are left out.
+    """
+    if not isinstance(value, Mapping):
+        raise TransformError("expects an object of length, width and height")
+    parts = {
+        name: decimal_string(value[name]) for name in DIMENSION_PARTS if value.get(name) is not None
+    }
+    return parts or None
+
+
+@transform("accident_history", params={"min_level": int}, outputs=("string",))
+def accident_history(value: Value, context: Context, *, min_level: int) -> str | None:
+    """Repairs and replacements with the BMS alarm counts, as one statement.
+
+    Annex XIII 4(d) asks for accidents and negative events; the record holds two kinds:
+    repair and replacement events, and the BMS alarms. Both are stated together:
+    ``repair 2025-02-10: ...; replacement ... . BMS alarms: insulation, level 3: 1
+    (2024-07 to 2025-11)``, or ``no repair or replacement recorded. BMS alarms: none
+    recorded at level >= 3 from 2024-07 to 2026-04``.
+
+    The row reads ``usage.alarms``, so the statement leaves only when the data policy
+    released the alarm counts (and names the approval that did); otherwise the row is
+    withheld and the rows that state the repairs alone answer. Its value is the counts
+    the policy computed (:func:`alarm_events`); alarms it did not summarise (timed events)
+    are never stated. The row's ``as_of`` lists the usage date and the events' dates, so
+    the statement is dated by the later of them.
+    """
+    if not isinstance(value, Mapping):
+        return None
+    repairs = [
+        text
+        for event in context.record.get("events") or ()
+        for text in [negative_event(event, context)]
+        if text is not None
+    ]
+    said = "; ".join(repairs).rstrip(".") if repairs else "no repair or replacement recorded"
+    return f"{said}. BMS alarms: {alarm_events(value, context, min_level=min_level)}"

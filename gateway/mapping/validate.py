@@ -47,8 +47,9 @@ def validate(
     Checked: the target is a catalog attribute; the relation is a SKOS match (or the row
     is ``sssom:NoTermFound``); the source path exists in the record model; the transform
     is registered and gets the parameters it takes; the unit it outputs is the
-    attribute's; a dynamic value's ``as_of`` is a record path; no row reads a supplement
-    key the record model refuses; no row is repeated; every catalog attribute has a row.
+    attribute's; a dynamic value's ``as_of`` is a record path (or a list of them); no row
+    reads a supplement key the record model refuses; no row is repeated; every catalog
+    attribute has a row.
     """
     paths = {normalise_path(p) for p in field_paths}
     problems: list[Problem] = []
@@ -96,8 +97,16 @@ def validate(
         if not isinstance(row.params.get("join", ""), str):
             add("transform_params", "join must be a text (the separator)")
         as_of = row.params.get("as_of")
-        if as_of is not None and (not isinstance(as_of, str) or normalise_path(as_of) not in paths):
-            add("transform_params", f"as_of {as_of!r} is not a path of the record model")
+        whens = [as_of] if isinstance(as_of, str) else as_of
+        if as_of is not None and (
+            not isinstance(whens, list)
+            or not whens
+            or any(not isinstance(w, str) or normalise_path(w) not in paths for w in whens)
+        ):
+            add(
+                "transform_params",
+                f"as_of {as_of!r} is not a path of the record model, or a list of them",
+            )
         name = row.transform or "identity"
         for message in check_params(name, row.params):
             add("transform_params" if name in REGISTRY else "transform", message)

@@ -17,7 +17,7 @@ refusing those would refuse good exports.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from gateway.errors import GatewayError
@@ -104,8 +104,26 @@ def check_export(name: str, content: str | bytes, values: Mapping[str, str]) -> 
             )
 
 
+def _holding(value: Any, text: str, pointer: str = "") -> str | None:
+    """The JSON pointer of the first string under ``value`` that contains ``text``."""
+    if isinstance(value, Mapping):
+        items: Iterable[tuple[str, Any]] = value.items()
+    elif isinstance(value, list):
+        items = ((str(i), item) for i, item in enumerate(value))
+    else:
+        return pointer if isinstance(value, str) and text in value else None
+    for key, item in items:
+        found = _holding(item, text, f"{pointer}/{key}")
+        if found is not None:
+            return found
+    return None
+
+
 def check_released(
-    released: Mapping[str, Any], values: Mapping[str, str], pointer_of: Mapping[str, str]
+    released: Mapping[str, Any],
+    values: Mapping[str, str],
+    pointer_of: Mapping[str, str],
+    source: Mapping[str, Any] | None = None,
 ) -> None:
     """Refuse released passport values that hold an identifying value of their record.
 
@@ -115,6 +133,9 @@ def check_released(
     :param released: passport values by term.
     :param values: from :func:`identifying_values`.
     :param pointer_of: the record field each term came from, as a JSON pointer.
+    :param source: the exportable record the values were mapped from: the refusal then
+        points at the field of it that holds the identifier (a value stated from several
+        fields, such as a list of events, names the one to mend), else at ``pointer_of``.
     :raises IdentifyingData: naming the field and the identifier's record path.
     """
     if not values:
@@ -123,8 +144,9 @@ def check_released(
         text = json.dumps(value, ensure_ascii=False)
         for found, path in values.items():
             if found in text:
+                holder = _holding(source, found) if source is not None else None
                 raise IdentifyingData(
                     f"{term} would carry the record's {path}, which never leaves China "
                     "(DESIGN §5 Cross-border policy); remove it from this field",
-                    pointer=pointer_of.get(term),
+                    pointer=holder or pointer_of.get(term),
                 )

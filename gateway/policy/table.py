@@ -23,7 +23,7 @@ from __future__ import annotations
 import csv
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, cached_property
 from pathlib import Path
 from typing import Any
 
@@ -39,9 +39,13 @@ WITHHOLD = "withhold"
 CLASSES = (EXPORT, AGGREGATE_ONLY, APPROVAL_REQUIRED, WITHHOLD)
 _STRICTNESS = {name: rank for rank, name in enumerate(CLASSES)}
 TABLES_DIR = Path(__file__).resolve().parent / "tables"
-DEFAULT_POLICY = "cn-export@1.1.0"
+DEFAULT_POLICY = "cn-export@1.2.0"
 #: The gap report's reason for BMS health data that no approval in force released.
 APPROVAL_REASON = "export of BMS health data needs an approval"
+#: Sets of approved categories whose withheld paths a policy keeps worked out.
+_WITHHOLDING_KEPT = 64
+#: Paths whose rule a policy keeps worked out.
+_RULES_KEPT = 4096
 
 
 @dataclass(frozen=True)
@@ -87,12 +91,25 @@ class Policy:
 
     def rule_for(self, path: str) -> Rule | None:
         """The rule of the longest classified prefix of ``path``."""
+        known = self._rule_of
+        if path in known:
+            return known[path]
         parts = path.split(".")
+        found = None
         for end in range(len(parts), 0, -1):
             rule = self.rules.get(".".join(parts[:end]))
             if rule:
-                return rule
-        return None
+                found = rule
+                break
+        # Every record asks for the same few dozen paths; a record's own keys beyond
+        # the bound are judged afresh each time.
+        if len(known) < _RULES_KEPT:
+            known[path] = found
+        return found
+
+    @cached_property
+    def _rule_of(self) -> dict[str, Rule | None]:
+        return {}
 
     def classifies_members(self, path: str) -> bool:
         """Whether ``path`` has no rule of its own or above it, but paths below it have:
@@ -101,6 +118,37 @@ class Policy:
         if self.rule_for(path) is not None:
             return False
         return any(rule.startswith(path + ".") for rule in self.rules)
+
+    @cached_property
+    def opened(self) -> frozenset[str]:
+        """The paths whose members the policy may treat apart: every object above a
+        classified path or an aggregated series. Below any other path a field shares its
+        parent's class, so an exported value there leaves as it is, unopened."""
+        paths: set[str] = set()
+        for path in (*self.rules, *aggregates.SERIES):
+            parts = path.split(".")
+            paths.update(".".join(parts[:end]) for end in range(1, len(parts)))
+        return frozenset(paths)
+
+    def withholding(self, approved: frozenset[str]) -> Mapping[str, str]:
+        """``{path: reason}`` for every classified path the policy keeps in China when
+        the export approvals in force cover the data categories ``approved``; the same
+        for every record, so worked out once per set of categories."""
+        cache = self._withholding
+        reasons = cache.get(approved)
+        if reasons is None:
+            reasons = {}
+            for path, rule in self.rules.items():
+                cls, reason = _effective(self, rule, approved)
+                if cls == WITHHOLD and reason is not None:
+                    reasons[path] = reason
+            if len(cache) < _WITHHOLDING_KEPT:
+                cache[approved] = reasons
+        return reasons
+
+    @cached_property
+    def _withholding(self) -> dict[frozenset[str], dict[str, str]]:
+        return {}
 
     def classify(self, path: str) -> str:
         """Unclassified fields are withheld: only what the table allows leaves."""
@@ -121,9 +169,10 @@ class Policy:
             for ``approval_required`` on a path with no data category (naming the path).
         """
         rules = dict(self.rules)
-        current = Policy(self.name, self.version, rules)
         basis = f"stricter than {self.table} by {name}"
         for path in sorted(overrides, key=lambda p: (p.count("."), p)):
+            # The policy as tightened so far (a new one: a policy keeps its look-ups).
+            current = Policy(self.name, self.version, dict(rules))
             cls = overrides[path]
             if cls not in CLASSES:
                 raise PolicyError(
@@ -236,6 +285,22 @@ def _load(ref: str, tables_dir: Path) -> Policy:
     return Policy(name=name, version=version, rules=rules)
 
 
+def _effective(
+    policy: Policy, rule: Rule | None, approved: frozenset[str]
+) -> tuple[str, str | None]:
+    """The class a rule has under the approvals in force, and why it withholds (if it
+    does); a path with no rule is withheld."""
+    if rule is None:
+        return WITHHOLD, f"withheld by {policy.ref}: not classified for export"
+    if rule.cls == APPROVAL_REQUIRED:
+        if rule.category in approved:
+            return AGGREGATE_ONLY, None
+        return WITHHOLD, f"{APPROVAL_REASON} ({rule.category})"
+    if rule.cls == WITHHOLD:
+        return WITHHOLD, f"withheld by {policy.ref}: {rule.legal_basis}"
+    return rule.cls, None
+
+
 def apply_policy(
     record: Mapping[str, Any], policy: Policy, approved: Collection[str] = ()
 ) -> tuple[dict[str, Any], Decision]:
@@ -252,17 +317,11 @@ def apply_policy(
     aggregated: list[str] = []
     released: dict[str, str] = {}
 
+    approved = frozenset(approved)
+    opened = policy.opened
+
     def effective(rule: Rule | None) -> tuple[str, str | None]:
-        """The class a rule has for this record, and why it withholds (if it does)."""
-        if rule is None:
-            return WITHHOLD, f"withheld by {policy.ref}: not classified for export"
-        if rule.cls == APPROVAL_REQUIRED:
-            if rule.category in approved:
-                return AGGREGATE_ONLY, None
-            return WITHHOLD, f"{APPROVAL_REASON} ({rule.category})"
-        if rule.cls == WITHHOLD:
-            return WITHHOLD, f"withheld by {policy.ref}: {rule.legal_basis}"
-        return rule.cls, None
+        return _effective(policy, rule, approved)
 
     def withhold(path: str, reason: str) -> None:
         withheld.setdefault(path, reason)
@@ -285,6 +344,11 @@ def apply_policy(
                 continue
             if rule is not None and rule.cls == APPROVAL_REQUIRED:
                 released.setdefault(rule.path, rule.category)
+            if cls == EXPORT and path not in opened:
+                # Nothing below is classified apart: the value leaves as it is (shared
+                # with the input, which nothing downstream changes).
+                out[key] = value
+                continue
             if cls == AGGREGATE_ONLY and not isinstance(value, dict):
                 summary = aggregates.summarise(path, value, record)
                 if summary.reason:
@@ -307,13 +371,10 @@ def apply_policy(
                 aggregated.append(path)
         return out
 
-    # walk() builds new containers all the way down, so the input is never changed.
+    # walk() builds new containers for every object it opens, so the input is never
+    # changed.
     kept = walk(record, "")
-    reasons: dict[str, str] = {}
-    for path, rule in policy.rules.items():
-        cls, reason = effective(rule)
-        if cls == WITHHOLD and reason is not None:
-            reasons[path] = reason
+    reasons = dict(policy.withholding(approved))
     for path, reason in withheld.items():
         reasons.setdefault(path, reason)
     decision = Decision(

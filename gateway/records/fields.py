@@ -13,7 +13,7 @@ accepts the ISO basic form ``20240704`` too, so each needs the stricter rule wri
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import date, datetime
 from decimal import Decimal
 from functools import cache
@@ -32,9 +32,22 @@ MAX_INTEGER_DIGITS = 24
 MAX_FRACTION_DIGITS = 20
 
 _DECIMAL_LEXICAL = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")
+#: A decimal string already in canonical form (see canonical_decimal) and within the
+#: digit bounds below: no sign but a minus, no leading or trailing zero, no "-0".
+_CANONICAL_DECIMAL = re.compile(
+    r"(?:0|-?[1-9][0-9]{0,23})(?:\.[0-9]{0,19}[1-9])?|-0\.[0-9]{0,19}[1-9]"
+)
 _INTEGER_LEXICAL = re.compile(r"[+-]?[0-9]+")
 # C0, DEL, C1 controls and lone surrogates (which cannot be written as UTF-8).
 _FORBIDDEN_CHARS = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+# Every character Text refuses, in one expression: a string without any needs one search.
+_REFUSED_IN_TEXT = re.compile(f"{_FORBIDDEN_CHARS.pattern}|{invisible_chars.INVISIBLE.pattern}")
+#: A plain part of the URLs that marshmallow's validate.URL(schemes={"http", "https"})
+#: accepts (see Uri).
+_PLAIN_URL = re.compile(
+    r"https?://(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,6}"
+    r"(?::[0-9]{1,5})?(?:/|[/?#][!-~]+)?"
+)
 _ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _RFC3339 = re.compile(
     r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]{1,9})?(?:Z|[+-][0-9]{2}:[0-9]{2})"
@@ -87,6 +100,14 @@ class Text(fields.Field[str]):
         self.max_length = max_length
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+        # The common case: every check below passes (a non-empty, short enough string
+        # without a refused character); otherwise they run in order to name the first.
+        if (
+            isinstance(value, str)
+            and 0 < len(value) <= self.max_length
+            and _REFUSED_IN_TEXT.search(value) is None
+        ):
+            return value
         if not isinstance(value, str):
             raise self.make_error("type")
         if not value:
@@ -114,20 +135,41 @@ class Enum(Text):
         self.choices = tuple(choices)
         if error is None:
             error = "{input!r} is not one of: " + ", ".join(self.choices)
-        super().__init__(validate=validate.OneOf(self.choices, error=error), **kwargs)
+        super().__init__(**kwargs)
+        self._one_of = validate.OneOf(self.choices, error=error)
+        # The choices that pass every text check: a value equal to one passes both checks
+        # below unchanged, so it is accepted without running them.
+        self._accepted = frozenset(c for c in self.choices if self._is_text(c))
+
+    def _is_text(self, choice: str) -> bool:
+        try:
+            return super()._deserialize(choice, None, None) == choice
+        except ValidationError:
+            return False
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+        if isinstance(value, str) and value in self._accepted:
+            return value
+        text = super()._deserialize(value, attr, data, **kwargs)
+        return str(self._one_of(text))
 
 
 class Uri(Text):
     """An absolute ``https`` or ``http`` URL."""
 
     def __init__(self, **kwargs: Any) -> None:
-        super().__init__(
-            max_length=2000,
-            validate=validate.URL(
-                schemes={"https", "http"}, error="is not an absolute http(s) URL"
-            ),
-            **kwargs,
-        )
+        super().__init__(max_length=2000, **kwargs)
+        self._url = validate.URL(schemes={"https", "http"}, error="is not an absolute http(s) URL")
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+        # marshmallow's URL expression spans every Unicode letter and is slow; the plain
+        # form below is a part of what it accepts (an http(s) scheme, a dotted ASCII host
+        # name with a 2-6 letter top-level label, a port, then nothing, "/", or /?# and
+        # printable ASCII) and passes every text check, so a match is accepted as is.
+        if isinstance(value, str) and len(value) <= self.max_length and _PLAIN_URL.fullmatch(value):
+            return value
+        text = super()._deserialize(value, attr, data, **kwargs)
+        return str(self._url(text))
 
 
 class Email(Text):
@@ -174,8 +216,14 @@ class BatteryCode(Text):
     def __init__(self, *, product_type: str | None = None, **kwargs: Any) -> None:
         super().__init__(max_length=24, **kwargs)
         self.product_type = product_type
+        # Both code forms with the required product type: a match passes every check
+        # below (24 or 19 characters, all A-Z/0-9, so Text's too).
+        letter = product_type or "PMC"
+        self._valid = re.compile(f"[A-Z0-9]{{3}}[{letter}](?:[A-Z0-9]{{20}}|[A-Z0-9]{{13}}R[PMC])")
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+        if isinstance(value, str) and self._valid.fullmatch(value):
+            return value
         if isinstance(value, str) and len(value) > 24:
             raise self.make_error("syntax", input=value[:40])
         code = super()._deserialize(value, attr, data, **kwargs)
@@ -229,6 +277,14 @@ class DecimalString(fields.Field[str]):
         self.maximum = None if maximum is None else Decimal(maximum)
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+        if isinstance(value, str) and _CANONICAL_DECIMAL.fullmatch(value):
+            # Already canonical and within the digit bounds, so only the value bounds
+            # remain; out of them, the checks below name the problem.
+            number = Decimal(value)
+            if (self.minimum is None or number >= self.minimum) and (
+                self.maximum is None or number <= self.maximum
+            ):
+                return value
         if isinstance(value, bool):
             raise self.make_error("type")
         if isinstance(value, float):
@@ -431,8 +487,13 @@ def _check_values(
             continue
         if item is None:
             continue
+        field = value_field(kind)
         try:
-            out[key] = value_field(kind).deserialize(item)
+            # Field.deserialize of a value that is neither missing nor null, without
+            # marshmallow's wrapper: these fields have no pre- or post-load functions.
+            loaded = field._deserialize(item, None, None)
+            field._validate(loaded)
+            out[key] = loaded
         except ValidationError as e:
             messages = e.messages if isinstance(e.messages, list) else [str(e.messages)]
             errors[key] = [f"{m} ({what} {kind})" for m in messages]
@@ -460,11 +521,23 @@ class CatalogValues(fields.Field[dict[str, Any]]):
         self.details: Mapping[str, fields.Field[Any]] = dict(details or {})
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
-        from gateway.vocab.catalog import load_catalog
-
         if not isinstance(value, dict):
             raise self.make_error("type")
-        kinds = {a.key: a.json_type for a in load_catalog()}
+        return self.load_parts(value, {k: f.deserialize for k, f in self.details.items()})
+
+    def load_parts(
+        self, value: dict[str, Any], details: Mapping[str, Callable[[Any], Any]]
+    ) -> dict[str, Any]:
+        """Check the catalog members of ``value`` and load its details with ``details``.
+
+        The compiled record schema (:mod:`gateway.records.compiled`) passes its own
+        loaders of the detail members; everything else is this one code.
+
+        :param value: the object.
+        :param details: a loader per detail member (a key of ``self.details``).
+        :returns: the catalog members, then the details in declaration order.
+        :raises ValidationError: every refused member, by key.
+        """
         plain = {k: v for k, v in value.items() if k not in self.details}
         errors: dict[str, Any] = {}
         for key in list(plain):
@@ -473,20 +546,30 @@ class CatalogValues(fields.Field[dict[str, Any]]):
                 errors[key] = [refused]
                 del plain[key]
         try:
-            out = _check_values(plain, kinds, str(self.error_messages["unknown"]), "catalog type")
+            out = _check_values(
+                plain, _catalog_kinds(), str(self.error_messages["unknown"]), "catalog type"
+            )
         except ValidationError as e:
             errors.update(e.messages_dict)  # _check_values gives messages by key
             out = {}
-        for key, field in self.details.items():
+        for key in self.details:
             if value.get(key) is None:
                 continue
             try:
-                out[key] = field.deserialize(value[key])
+                out[key] = details[key](value[key])
             except ValidationError as e:
                 errors[key] = e.messages
         if errors:
             raise ValidationError(errors)
         return out
+
+
+@cache
+def _catalog_kinds() -> dict[str, str]:
+    # The shipped catalog is read once (gateway.vocab.catalog), so its kinds are too.
+    from gateway.vocab.catalog import load_catalog
+
+    return {a.key: a.json_type for a in load_catalog()}
 
 
 class PlatformValues(fields.Field[dict[str, Any]]):

@@ -185,7 +185,13 @@ class BatterySchema(StrictSchema):
                 "original_code must differ from code",
                 "original_code",
             )
-        # GB/T 34014 §4: every pack, module and cell has its own code.
+        # GB/T 34014 §4: every pack, module and cell has its own code. Places are named
+        # only when a code repeats (a pack can hold thousands of cells).
+        codes = [data["code"], *data.get("cells", [])]
+        for module in data.get("modules", []):
+            codes += [module["code"], *module.get("cells", [])]
+        if len(set(codes)) == len(codes):
+            return
         places: list[tuple[tuple[str | int, ...], str]] = [(("code",), data["code"])]
         for i, module in enumerate(data.get("modules", [])):
             places.append((("modules", i, "code"), module["code"]))
@@ -462,6 +468,32 @@ class AlarmSchema(StrictSchema):
     time = Timestamp()
 
 
+class UsageTemperatureSchema(StrictSchema):
+    """The lowest and the highest battery probe temperature over a period, whole °C.
+
+    GB/T 32960.3 reports probe temperatures in whole degrees from -40 to +210 °C (one
+    byte, offset 40), so the extremes are integers in that range. ``as_of`` ends the
+    period and is when the figures were measured; ``since`` starts it.
+    """
+
+    min = SafeInteger(minimum=-40, maximum=210)
+    max = SafeInteger(minimum=-40, maximum=210)
+    since = IsoDate()
+    as_of = IsoDate(required=True)
+
+    @validates_schema
+    def _extremes(self, data: Mapping[str, Any], **kwargs: Any) -> None:
+        # No values in the messages: the policy may withhold the figures (BMS data).
+        if "min" not in data and "max" not in data:
+            raise ValidationError("give the lowest (min) or the highest (max) temperature", "max")
+        if "min" in data and "max" in data and data["min"] > data["max"]:
+            raise ValidationError("the highest temperature is below the lowest (min)", "max")
+
+    @validates_schema
+    def _period(self, data: Mapping[str, Any], **kwargs: Any) -> None:
+        _check_order("since", "as_of", data, "a period ends after it starts")
+
+
 class UsageSchema(StrictSchema):
     as_of = IsoDate()
     soh = DecimalString(minimum=0, maximum=100)
@@ -477,6 +509,7 @@ class UsageSchema(StrictSchema):
     deep_discharge_events = SafeInteger(minimum=0)
     overcharge_events = SafeInteger(minimum=0)
     alarms = listing(nested(AlarmSchema), "alarm")
+    temperature = nested(UsageTemperatureSchema)
 
 
 class TestReportSchema(StrictSchema):

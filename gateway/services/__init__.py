@@ -8,7 +8,8 @@ callers), ``approvals`` (export approvals of BMS health data), ``tenant_policy``
 tenant's tightening of the data policy), ``credentials`` (the VC API), ``trust`` (trust
 lists), ``contexts`` (pinned
 contexts), ``mappings`` (the mapping tables' life cycle), ``instance``, ``audit``,
-``evidence``, ``whitelist``, ``registry`` (EU registry payloads and registrations).
+``evidence``, ``whitelist``, ``registry`` (EU registry payloads and registrations),
+``jobs`` (bulk jobs and the workers that issue them).
 This package is the one place the faces (API, pages, CLI) import from.
 """
 
@@ -77,6 +78,16 @@ from gateway.services.issuance import (
     issue_passport,
     require_issuer,
 )
+from gateway.services.jobs import (
+    JobProgress,
+    job_progress,
+    job_results,
+    ndjson_lines,
+    outcome_line,
+    start_worker_thread,
+    submit_job,
+    work,
+)
 from gateway.services.passports import (
     cease_passport,
     change_status,
@@ -144,6 +155,14 @@ __all__ = [
     "EvidencePackage",
     "Instance",
     "IssuedPassport",
+    "JobProgress",
+    "job_progress",
+    "job_results",
+    "ndjson_lines",
+    "outcome_line",
+    "start_worker_thread",
+    "submit_job",
+    "work",
     "Resolution",
     "identifier_of",
     "identifier_scheme",

@@ -28,7 +28,7 @@ from gateway.errors import (
 from gateway.mapping import loader
 from gateway.mapping.model import MappingSet
 from gateway.policy.approvals import Approval, covered, relied_on, section_references
-from gateway.policy.identifiers import check_released, identifying_values
+from gateway.policy.identifiers import IDENTIFYING_PATHS, check_released, identifying_values
 from gateway.policy.table import Decision, Policy, apply_policy, load_policy
 from gateway.records.lifecycle import recycled_on
 from gateway.services.identifiers import mint
@@ -36,6 +36,9 @@ from gateway.transform.engine import Conversion, convert
 from gateway.transform.gaps import gap_report
 from gateway.transform.jsonld import passport_documents
 from gateway.vocab.catalog import load_catalog
+
+#: The record's top-level fields below which identifying values may stand.
+_IDENTIFYING_TOPS = frozenset(path.partition(".")[0] for path in IDENTIFYING_PATHS)
 
 
 class BatteryRecycled(GatewayError):
@@ -168,8 +171,11 @@ def draft_passport(
     values = [r for r in conversion.results if r.value is not None]
     check_released(
         {r.attribute.term: r.value for r in values},
-        identifying_values(record),
+        # Only the top-level objects that hold identifying fields are searched, not
+        # the cells of the whole pack.
+        identifying_values({k: v for k, v in record.items() if k in _IDENTIFYING_TOPS}),
         {r.attribute.term: "/" + r.source.replace(".", "/") for r in values if r.source},
+        exportable,
     )
     # Which sections carry data an approval released, and of which categories.
     released: dict[str, set[str]] = {}

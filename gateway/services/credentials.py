@@ -15,6 +15,7 @@ from weakref import WeakKeyDictionary
 from gateway import auth
 from gateway.auth import Principal
 from gateway.credentials import data_integrity, formats, jose, rdfc
+from gateway.credentials.did import Resolver
 from gateway.credentials.keys import KeyStore, SigningKey
 from gateway.credentials.lexical import in_url_space
 from gateway.credentials.model import (
@@ -24,7 +25,7 @@ from gateway.credentials.model import (
 )
 from gateway.credentials.presentation import verify_presentation as _verify_presentation
 from gateway.credentials.status_list import StatusListCache, cached_source
-from gateway.credentials.verify import VerificationResult, verify
+from gateway.credentials.verify import DeferredTrustList, VerificationResult, verify
 from gateway.errors import (
     InvalidInput,
     NotConfigured,
@@ -133,13 +134,19 @@ def _verifier(
     tuple[
         Callable[[Mapping[str, Any] | str, set[str] | None], VerificationResult],
         Mapping[str, Mapping[str, Any]],
+        Resolver,
     ]
 ]:
-    """A verify function judging by the instance's trust lists, pinned contexts and status
-    lists, all read in one database session (a request is one read, not three)."""
+    """A verify function judging by the instance's trust lists, pinned contexts, DID
+    documents and status lists, all read in one database session (a request is one
+    read, not four)."""
     with instance.db.reading() as session:
-        trust = session_trust_list(instance, session, principal)
+        trust = DeferredTrustList(
+            frozenset({instance.key.issuer}),
+            lambda: session_trust_list(instance, session, principal),
+        )
         contexts = PinnedContexts(session).documents()
+        resolver = instance.resolver_in(session)
         store = DatabaseStatusListStore(session, lock=False)
         source = cached_source(store.version, store.versioned, _status_cache(instance))
 
@@ -148,13 +155,13 @@ def _verifier(
                 credential,
                 contexts=contexts,
                 trusted_issuers=trust,
-                resolver=instance.resolver,
+                resolver=resolver,
                 status_lists=source,
                 passport_issuer=(instance.base_url, instance.key.issuer),
             )
             return _only(result, groups)
 
-        yield run, contexts
+        yield run, contexts, resolver
 
 
 def verify_credential(
@@ -175,7 +182,7 @@ def verify_credential(
     options = options or {}
     _unknown_options(options, VERIFY_OPTIONS)
     groups = _requested_groups(options)
-    with _verifier(instance, principal) as (run, _):
+    with _verifier(instance, principal) as (run, _, _):
         return run(credential, groups).as_dict()
 
 
@@ -204,11 +211,11 @@ def verify_presentation(
                 f"options.{name} is a string of 1 to {MAX_OPTION_LENGTH} characters",
                 pointer=f"/options/{name}",
             )
-    with _verifier(instance, principal) as (run, contexts):
+    with _verifier(instance, principal) as (run, contexts, resolver):
         result = _verify_presentation(
             presentation,
             lambda credential: run(credential, groups),
-            resolver=instance.resolver,
+            resolver=resolver,
             loader=document_loader(extra=contexts),
             challenge=options.get("challenge"),
             domain=options.get("domain"),

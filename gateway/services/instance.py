@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from threading import Lock
 from typing import Any
 
 from gateway.credentials.did import Resolver
@@ -22,9 +23,15 @@ from gateway.errors import (
     StatusListError,
 )
 from gateway.mapping.model import MappingSet
+from gateway.services.instance_state import (
+    rewrap_shared_secrets,
+    take_over_instance_files,
+    web_session_secret,
+)
 from gateway.settings import Settings
 from gateway.store import Database, Passports, init_db
 from gateway.store.db import head_revision, instance_sealer, kek_folder
+from gateway.store.did_documents import PinnedDidDocuments
 from gateway.store.encryption import FileKeks
 from gateway.store.passports import StoredPassport
 from gateway.store.status_adapter import DatabaseStatusListStore
@@ -43,15 +50,42 @@ class Instance:
     :ivar db: the migrated database.
     :ivar keys: the key store.
     :ivar key: the active signing key.
-    :ivar resolver: DID resolver over the instance's own DID documents.
+    :ivar own_documents: the gateway's own DID documents (passport and VC API DIDs), made
+        from its keys.
     """
 
     settings: Settings
     db: Database
     keys: KeyStore
     key: SigningKey
-    resolver: Resolver
+    own_documents: Mapping[str, Mapping[str, Any]]
     _mappings: dict[str, MappingSet] = field(default_factory=dict, repr=False)
+    _resolver: tuple[int, Resolver] | None = field(default=None, repr=False)
+    _resolver_lock: Lock = field(default_factory=Lock, repr=False)
+
+    @property
+    def resolver(self) -> Resolver:
+        """DID resolver over the instance's own DID documents and those pinned in the
+        database (see :meth:`resolver_in`)."""
+        with self.db.reading() as session:
+            return self.resolver_in(session)
+
+    def resolver_in(self, session: Any) -> Resolver:
+        """The DID resolver, checked in an open session against the pinned documents'
+        version: a document pinned or unpinned through any instance is used by the next
+        verification here. A new set gives a new resolver, so nothing resolved from the
+        old set is remembered.
+        """
+        pinned = PinnedDidDocuments(session)
+        version = pinned.version()
+        current = self._resolver
+        if current is not None and current[0] == version:
+            return current[1]
+        documents = {**pinned.documents(), **self.own_documents}
+        resolver = Resolver(documents=documents, allow_network=self.settings.allow_network)
+        with self._resolver_lock:
+            self._resolver = (version, resolver)
+        return resolver
 
     @property
     def base_url(self) -> str:
@@ -118,8 +152,13 @@ def prepare_instance(settings: Settings) -> list[str]:
         # from the database.
         done.append(f"key-encryption key created: {keks.create().id}")
     db = init_db(settings)
-    done.append(f"database at revision {db.current_revision()}: {db.url}")
-    db.dispose()
+    try:
+        done.append(f"database at revision {db.current_revision()}: {db.url}")
+        done.extend(take_over_instance_files(settings, db))
+        # Made once per database; every instance signs page sessions with it.
+        web_session_secret(db)
+    finally:
+        db.dispose()
     return done
 
 
@@ -143,9 +182,16 @@ def connect_store(settings: Settings, *, migrate: bool = True) -> Database:
         commands that must not create or change it).
     :raises ConfigError: an unsupported database URL.
     """
-    if migrate:
-        return init_db(settings)
-    return Database.connect(settings.db_url, instance_sealer(settings))
+    if not migrate:
+        return Database.connect(settings.db_url, instance_sealer(settings))
+    db = init_db(settings)
+    try:
+        take_over_instance_files(settings, db)
+        rewrap_shared_secrets(db)
+    except BaseException:
+        db.dispose()
+        raise
+    return db
 
 
 @contextmanager
@@ -181,10 +227,18 @@ def open_instance(settings: Settings) -> Instance:
     """
     keys = KeyStore.from_settings(settings)
     key = signing_key(settings)
-    db = init_db(settings)
-    keys.write_did_document()
-    resolver = Resolver.from_files([settings.home / "did"], allow_network=settings.allow_network)
-    return Instance(settings, db, keys, key, resolver)
+    db = connect_store(settings)
+    return Instance(settings, db, keys, key, own_did_documents(settings))
+
+
+def own_did_documents(settings: Settings) -> dict[str, Mapping[str, Any]]:
+    """The gateway's own did:web documents (passport and VC API DIDs), made from the keys
+    deployed with the instance rather than read from its folder."""
+    return {
+        store.did: store.did_document()
+        for store in (KeyStore.from_settings(settings), KeyStore.vc_api(settings))
+        if store.records()
+    }
 
 
 def status_registry(instance: Instance, store: StatusListStore) -> StatusRegistry:

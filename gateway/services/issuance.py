@@ -6,7 +6,9 @@ force (:func:`_read`) -> policy, map, findings, documents
 (:func:`~gateway.services.conversion.draft_passport`) -> sign
 (:func:`~gateway.services.conversion.sign_credentials`, which returns the status entries
 it allocated) -> store and audit (:func:`_save`). The batch API, the exporter's upload
-page and ``gateway convert --sign --store`` all go through :func:`issue_many`.
+page and ``gateway convert --sign --store`` all go through :func:`issue_many`, which
+runs the same steps a chunk of records at a time: one read and one write unit of work
+per chunk, so the store's cost per record is a share of a few statements.
 """
 
 from __future__ import annotations
@@ -14,12 +16,13 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 from gateway import auth
 from gateway.auth import Principal
+from gateway.compliance.whitelist import Whitelist
 from gateway.credentials import formats
 from gateway.errors import Conflict, GatewayError, InvalidInput, NotFound
 from gateway.services import identifiers
@@ -36,14 +39,24 @@ from gateway.services.instance import BULK_STATUS_CHUNK, Instance, StatusPool
 from gateway.services.passports import cease_passport, find_passport, stored_credential
 from gateway.services.tenant_policy import TenantRules, tenant_rules
 from gateway.services.whitelist import instance_whitelist
-from gateway.store import AuditLog, Passports
-from gateway.store.identifiers import Identifier
-from gateway.store.passports import NewCredential, NewPassport, StoredPassport, record_hash
+from gateway.store import Passports
+from gateway.store.identifiers import Identifier, Identifiers
+from gateway.store.passports import (
+    NewCredential,
+    NewIssue,
+    NewPassport,
+    StoredPassport,
+    record_hash,
+)
 
 log = logging.getLogger(__name__)
 
 #: Longest idempotency key accepted (the column's width, less room for a line suffix).
 MAX_IDEMPOTENCY_KEY = 200
+#: Records :func:`issue_many` reads, converts and stores together: large enough that the
+#: read and write units of work cost little per record, small enough that outcomes (only
+#: told once their chunk is committed) keep streaming.
+ISSUE_CHUNK = 64
 #: The problem of a record that failed inside the gateway (the error is logged, not told).
 INTERNAL_ERROR: dict[str, Any] = {
     "type": "https://w3id.org/cn-eu-battery/problems/internal-error",
@@ -237,8 +250,25 @@ def _new_credential(signed: SignedCredential, proof_format: str) -> NewCredentia
     )
 
 
-def _save(
-    instance: Instance,
+def _disclosure(draft: PassportDraft, credentials: list[NewCredential]) -> dict[str, Any]:
+    """What a passport discloses and what the cross-border policy kept back: field names
+    only, never their values (DESIGN §5 Cross-border policy)."""
+    return {
+        "policy": draft.policy.applied or draft.policy.policy,
+        "withheld": list(draft.policy.withheld),
+        "aggregated": list(draft.policy.aggregated),
+        "released": dict(draft.policy.released),
+        "approvals": [
+            {"id": a["id"], "reference": a["reference"], "sections": a["sections"]}
+            for a in draft.gaps["policy"].get("approvals", [])
+        ],
+        "credentials": [
+            {"id": c.id, "access_group": c.access_group, "format": c.format} for c in credentials
+        ],
+    }
+
+
+def _new_issue(
     principal: Principal,
     record: Mapping[str, Any],
     digest: str,
@@ -246,10 +276,7 @@ def _save(
     draft: PassportDraft,
     signed: Mapping[str, SignedCredential],
     proof_format: str,
-    identifier: Identifier,
-) -> IssuedPassport:
-    """Step "store + audit": the passport, its credentials, the battery's unique product
-    identifier and the disclosure event in one unit of work."""
+) -> NewIssue:
     credentials = [_new_credential(s, proof_format) for s in signed.values()]
     mapping_ref = draft.gaps["mapping"]
     new = NewPassport(
@@ -265,32 +292,33 @@ def _save(
         record_sha256=digest,
         idempotency_key=idempotency_key,
     )
-    actor = auth.audit_actor(principal)
+    return NewIssue(new, credentials, _disclosure(draft, credentials))
+
+
+def _save(
+    instance: Instance,
+    principal: Principal,
+    record: Mapping[str, Any],
+    digest: str,
+    idempotency_key: str | None,
+    draft: PassportDraft,
+    signed: Mapping[str, SignedCredential],
+    proof_format: str,
+    identifier: Identifier,
+) -> IssuedPassport:
+    """Step "store + audit": the passport, its credentials, the battery's unique product
+    identifier and its ``passport.issued`` event (with what it discloses) in one unit of
+    work."""
+    issue = _new_issue(principal, record, digest, idempotency_key, draft, signed, proof_format)
     with instance.db.transaction() as session:
-        result = Passports(session).save(new, credentials, actor=actor)
+        result = Passports(session).save(
+            issue.passport,
+            issue.credentials,
+            actor=auth.audit_actor(principal),
+            disclosure=issue.disclosure,
+        )
         if result.created:
             identifiers.keep(session, identifier)
-            # What this passport discloses and what the cross-border policy kept back:
-            # field names only, never their values (DESIGN §5 Cross-border policy).
-            AuditLog(session).append(
-                actor,
-                "passport.disclosure",
-                new.id,
-                {
-                    "policy": draft.policy.applied or draft.policy.policy,
-                    "withheld": list(draft.policy.withheld),
-                    "aggregated": list(draft.policy.aggregated),
-                    "released": dict(draft.policy.released),
-                    "approvals": [
-                        {"id": a["id"], "reference": a["reference"], "sections": a["sections"]}
-                        for a in draft.gaps["policy"].get("approvals", [])
-                    ],
-                    "credentials": [
-                        {"id": c.id, "access_group": c.access_group, "format": c.format}
-                        for c in credentials
-                    ],
-                },
-            )
     if not result.created:
         return _stored(instance, result.passport)
     return IssuedPassport(
@@ -347,7 +375,7 @@ def issue_passport(
         record,
         mapping=instance.mapping(mapping or instance.settings.mapping),
         base_url=instance.base_url,
-        whitelist=instance_whitelist(instance.settings.home),
+        whitelist=instance_whitelist(instance.db),
         policy=rules.policy,
         approvals=rules.approvals,
         at=at,
@@ -362,6 +390,243 @@ def issue_passport(
     )
 
 
+@dataclass
+class _Item:
+    """One record of a chunk on its way through :func:`_issue_chunk`."""
+
+    number: int
+    record: Mapping[str, Any] | Exception
+    key: str | None
+    outcome: Outcome | None = None
+    digest: str = ""
+    identifier: Identifier | None = None
+    known: dict[str, str] = field(default_factory=dict)
+    issue: NewIssue | None = None
+    draft: PassportDraft | None = None
+    signed: Mapping[str, SignedCredential] | None = None
+
+
+def _refused(number: int, exc: Exception) -> Outcome:
+    if isinstance(exc, GatewayError):
+        return Outcome(number, problem=exc.to_problem(), error=exc)
+    log.error("bulk issuance: record %d failed", number, exc_info=exc)
+    return Outcome(number, problem=dict(INTERNAL_ERROR))
+
+
+def _touches(
+    instance: Instance, record: Mapping[str, Any] | Exception, key: str | None
+) -> set[str]:
+    """What a record's issue reads that an earlier record of the same chunk may write:
+    its passport, its predecessor's and its idempotency key. A record touching one of
+    those starts the next chunk, so it is judged by what is committed, as alone."""
+    touched = {f"key:{key}"} if key is not None else set()
+    if isinstance(record, Exception):
+        return touched
+    battery = record.get("battery")
+    if isinstance(battery, Mapping):
+        for name in ("code", "original_code"):
+            value = battery.get(name)
+            if isinstance(value, str):
+                touched.add(f"code:{value}")
+    return touched
+
+
+def _read_chunk(
+    instance: Instance, principal: Principal, items: list[_Item], at: datetime
+) -> TenantRules | GatewayError:
+    """Step "read" for a chunk, in one unit of work: the earlier passports of its
+    idempotency keys and which of its batteries (and their predecessors) have a passport,
+    one query each; the tenant's rules and identifier scheme once. Each record is then
+    answered as :func:`_read` answers it alone.
+
+    :returns: the tenant's rules, or the error that refuses every record needing them.
+    """
+    codes: dict[int, str] = {}
+    originals: dict[int, str] = {}
+    repeated: dict[int, StoredPassport] = {}
+    for i, item in enumerate(items):
+        record = item.record
+        assert not isinstance(record, Exception)
+        try:
+            codes[i] = instance.passport_id(record["battery"]["code"])
+            original = record["battery"].get("original_code")
+            if isinstance(original, str):
+                originals[i] = instance.passport_id(original)
+        except Exception as exc:  # one record's failure must not end the others
+            item.outcome = _refused(item.number, exc)
+    with instance.db.reading() as session:
+        passports = Passports(session)
+        earlier = passports.by_idempotency_keys(
+            principal.tenant_id, [i.key for i in items if i.key is not None and i.outcome is None]
+        )
+        existing = passports.existing([*codes.values(), *originals.values()])
+        rules: TenantRules | GatewayError
+        try:
+            rules = tenant_rules(session, principal.tenant_id, at)
+        except GatewayError as exc:
+            rules = exc
+        setting, given = Identifiers(session).for_issue_many(
+            principal.tenant_id,
+            [str(i.record["battery"]["code"]) for i in items if isinstance(i.record, Mapping)],
+        )
+        for i, item in enumerate(items):
+            if item.outcome is not None:
+                continue
+            record = item.record
+            assert not isinstance(record, Exception)
+            found = earlier.get(item.key) if item.key is not None else None
+            try:
+                if found is not None:
+                    if found.record_sha256 != item.digest:
+                        raise Conflict(
+                            f"Idempotency-Key {item.key!r} was already used for another record",
+                            pointer="Idempotency-Key",
+                        )
+                    repeated[i] = found  # answered from the store below
+                    continue
+                if codes[i] in existing:
+                    raise Conflict(
+                        f"battery {record['battery']['code']} already has a passport: {codes[i]}",
+                        pointer="/battery/code",
+                    )
+                if isinstance(rules, GatewayError):
+                    raise rules
+                # As identifiers.planned, with the scheme and identifiers read for the
+                # whole chunk.
+                code = str(record["battery"]["code"])
+                item.identifier = given.get(code) or identifiers.mint(
+                    setting, instance.base_url, principal.tenant_id, record
+                )
+                if i in originals and originals[i] in existing:
+                    item.known = {record["battery"]["original_code"]: originals[i]}
+            except Exception as exc:  # one record's failure must not end the others
+                item.outcome = _refused(item.number, exc)
+    for i, found in repeated.items():
+        try:
+            items[i].outcome = Outcome(items[i].number, issued=_stored(instance, found))
+        except Exception as exc:  # one record's failure must not end the others
+            items[i].outcome = _refused(items[i].number, exc)
+    return rules
+
+
+def _write_chunk(
+    instance: Instance, principal: Principal, items: list[_Item], proof_format: str
+) -> None:
+    """Step "store + audit" for a chunk: one unit of work with multi-row inserts. When it
+    fails (a concurrent writer took a passport, key or identifier since the read), each
+    passport is stored in a unit of work of its own, which answers it as alone."""
+    ready = [i for i in items if i.outcome is None and i.issue is not None]
+    if not ready:
+        return
+    try:
+        with instance.db.transaction() as session:
+            results = Passports(session).save_many(
+                [i.issue for i in ready if i.issue is not None], auth.audit_actor(principal)
+            )
+            Identifiers(session).keep_many([i.identifier for i in ready if i.identifier])
+    except Exception:  # answered record by record below
+        log.info("bulk issuance: a chunk write failed; storing its passports one by one")
+    else:
+        for item, result in zip(ready, results, strict=True):
+            assert item.signed is not None
+            credentials = {group: s.credential for group, s in item.signed.items()}
+            item.outcome = Outcome(
+                item.number, issued=IssuedPassport(result.passport, credentials, True)
+            )
+        return
+    for item in ready:
+        assert item.draft is not None and item.signed is not None and item.identifier
+        assert not isinstance(item.record, Exception)
+        try:
+            issued = _save(
+                instance,
+                principal,
+                item.record,
+                item.digest,
+                item.key,
+                item.draft,
+                item.signed,
+                proof_format,
+                item.identifier,
+            )
+        except Exception as exc:  # one record's failure must not end the others
+            item.outcome = _refused(item.number, exc)
+        else:
+            item.outcome = Outcome(item.number, issued=issued)
+
+
+def _issue_chunk(
+    instance: Instance,
+    principal: Principal,
+    items: list[_Item],
+    *,
+    mapping: str | None,
+    proof_format: str,
+    pool: StatusPool,
+) -> list[Outcome]:
+    """Issue a chunk of records whose issues touch nothing in common (see
+    :func:`_touches`): read, draft and sign each, write, then tell the outcomes."""
+    at = datetime.now(UTC)
+    for item in items:
+        try:
+            if isinstance(item.record, Exception):
+                raise item.record
+            check_idempotency_key(item.key)
+            recycled = recycling(item.record)
+            if recycled is not None:
+                raise _refuse_recycled(instance, principal, item.record, recycled)
+            item.digest = record_hash(dict(item.record))
+        except Exception as exc:  # one record's failure must not end the others
+            item.outcome = _refused(item.number, exc)
+    pending = [i for i in items if i.outcome is None]
+    if pending:
+        rules = _read_chunk(instance, principal, pending, at)
+        # Read once per chunk, like the rules: a chunk is judged by one state of both.
+        whitelist: Whitelist | Exception
+        try:
+            whitelist = instance_whitelist(instance.db)
+        except Exception as exc:  # refuses each record that needs it, below
+            whitelist = exc
+        for item in pending:
+            if item.outcome is not None or isinstance(rules, GatewayError):
+                continue
+            assert not isinstance(item.record, Exception) and item.identifier is not None
+            try:
+                if isinstance(whitelist, Exception):
+                    raise whitelist
+                item.draft = draft_passport(
+                    item.record,
+                    mapping=instance.mapping(mapping or instance.settings.mapping),
+                    base_url=instance.base_url,
+                    whitelist=whitelist,
+                    policy=rules.policy,
+                    approvals=rules.approvals,
+                    at=at,
+                    identifier=item.identifier.uri,
+                    known_passports=item.known,
+                )
+                item.signed = sign_credentials(
+                    item.draft, key=instance.key, registry=pool, proof_format=proof_format
+                )
+                item.issue = _new_issue(
+                    principal,
+                    item.record,
+                    item.digest,
+                    item.key,
+                    item.draft,
+                    item.signed,
+                    proof_format,
+                )
+            except Exception as exc:  # one record's failure must not end the others
+                item.outcome = _refused(item.number, exc)
+        _write_chunk(instance, principal, pending, proof_format)
+    outcomes = []
+    for item in items:
+        assert item.outcome is not None
+        outcomes.append(item.outcome)
+    return outcomes
+
+
 def issue_many(
     instance: Instance,
     records: Iterable[RecordItem],
@@ -371,10 +636,14 @@ def issue_many(
     proof_format: str = "di",
     idempotency_key: Callable[[int], str | None] | None = None,
 ) -> Iterator[Outcome]:
-    """Issue many records, each in its own unit of work, yielding one outcome per record
-    as soon as it is committed; one record's failure never ends the others.
+    """Issue many records, yielding one outcome per record once it is committed; one
+    record's failure never ends the others.
 
-    Status entries are reserved :data:`BULK_STATUS_CHUNK` credentials at a time.
+    Records go :data:`ISSUE_CHUNK` at a time through one read and one write unit of work
+    (a record that touches a passport or key an earlier one of its chunk writes starts
+    the next chunk, so each is answered as if issued alone: a repeated key is
+    ``repeated``, a second passport for a battery is refused). Status entries are
+    reserved :data:`BULK_STATUS_CHUNK` credentials at a time.
 
     :param records: ``(number, record)`` pairs; a record that could not be read comes as
         the exception that says why, and is refused with it.
@@ -382,26 +651,34 @@ def issue_many(
     :raises Unauthorized: no caller. :raises Forbidden: a role that may not issue
         (before any record is read).
     """
-    require_issuer(principal)
+    caller = require_issuer(principal)
     proof_format = formats.proof_format(proof_format)
     pool = StatusPool(instance, chunk=BULK_STATUS_CHUNK)
-    for number, item in records:
+    chunk: list[_Item] = []
+    touched: set[str] = set()
+    source = iter(records)
+    while True:
         try:
-            if isinstance(item, Exception):
-                raise item
-            issued = issue_passport(
-                instance,
-                item,
-                principal=principal,
-                mapping=mapping,
-                proof_format=proof_format,
-                idempotency_key=idempotency_key(number) if idempotency_key else None,
-                pool=pool,
+            number, record = next(source)
+        except StopIteration:
+            break
+        except Exception:
+            # The source failed (a client that stalled mid-stream): what it sent before
+            # is still issued and told.
+            yield from _issue_chunk(
+                instance, caller, chunk, mapping=mapping, proof_format=proof_format, pool=pool
             )
-        except GatewayError as exc:
-            yield Outcome(number, problem=exc.to_problem(), error=exc)
-        except Exception:  # one record's failure must not end the others
-            log.exception("bulk issuance: record %d failed", number)
-            yield Outcome(number, problem=dict(INTERNAL_ERROR))
-        else:
-            yield Outcome(number, issued=issued)
+            raise
+        key = idempotency_key(number) if idempotency_key else None
+        touches = _touches(instance, record, key)
+        if len(chunk) >= ISSUE_CHUNK or touches & touched:
+            yield from _issue_chunk(
+                instance, caller, chunk, mapping=mapping, proof_format=proof_format, pool=pool
+            )
+            chunk, touched = [], set()
+        chunk.append(_Item(number, record, key))
+        touched |= touches
+    if chunk:
+        yield from _issue_chunk(
+            instance, caller, chunk, mapping=mapping, proof_format=proof_format, pool=pool
+        )

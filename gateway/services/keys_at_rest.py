@@ -16,6 +16,7 @@ from typing import Any
 from gateway.settings import Settings
 from gateway.store.db import Database, kek_folder
 from gateway.store.encryption import CIPHERS, DEFAULT_CIPHER, DataKeys, FileKeks, KekFile
+from gateway.store.instance_secrets import InstanceSecrets
 
 __all__ = ["CIPHERS", "DEFAULT_CIPHER", "encrypt_store", "list_keks", "rewrap", "rotate_kek"]
 
@@ -64,6 +65,9 @@ def rewrap(db: Database, kek_id: str, progress: Callable[[int], None] | None = N
     :raises KeyUnavailable: a KEK that wraps some data key is missing or wrong (the keys
         re-wrapped so far stay re-wrapped; run again once the file is back).
     """
+    # The secrets the instances share (the web session key) move with the data keys.
+    with db.transaction() as session:
+        InstanceSecrets(session).rewrap(kek_id)
     done = 0
     while True:
         with db.transaction() as session:

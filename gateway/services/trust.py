@@ -1,5 +1,6 @@
 """Trust lists: which issuers a verification vouches for, instance-wide and per tenant,
-kept in the database and audited; and what the offline verifier judges by."""
+kept in the database and audited; other issuers' DID documents pinned for the verifier;
+and what the offline verifier judges by."""
 
 from __future__ import annotations
 
@@ -10,10 +11,12 @@ from gateway.auth import Principal
 from gateway.credentials.keys import KeyStore
 from gateway.credentials.trust import TrustList
 from gateway.errors import Forbidden, InvalidInput, NotFound
-from gateway.services.instance import Instance
+from gateway.services.instance import Instance, own_did_documents
+from gateway.services.instance_state import own_dids
 from gateway.settings import Settings
 from gateway.store import Database, Tenants, init_db
 from gateway.store.contexts import PinnedContexts
+from gateway.store.did_documents import PinnedDidDocuments
 from gateway.store.trust import TrustedIssuers, TrustEntry
 
 
@@ -154,3 +157,52 @@ def offline_trust_and_contexts(
     trust = trust.merged(TrustList.of(settings.trusted_issuers, source="setting"))
     passport = (settings.base_url.rstrip("/"), own[0]) if own else None
     return trust, contexts, passport
+
+
+def pinned_did_documents(db: Database) -> list[dict[str, Any]]:
+    """The other issuers' DID documents pinned in the database (without the documents)."""
+    with db.reading() as session:
+        return [entry.as_json() for entry in PinnedDidDocuments(session).listing()]
+
+
+def pin_did_document(
+    db: Database, principal: Principal | None, settings: Settings, data: bytes
+) -> dict[str, Any]:
+    """Pin another issuer's ``did:web`` DID document for the verifier (admins only;
+    audited as ``did.pinned``); every instance of the database resolves it from the next
+    verification on.
+
+    :raises Forbidden: not an admin. :raises InvalidInput / Conflict: see
+        :meth:`PinnedDidDocuments.add`.
+    """
+    caller = auth.require(principal, auth.may_administer(principal), "pin DID documents")
+    with db.transaction() as session:
+        entry = PinnedDidDocuments(session).add(
+            data, own=own_dids(settings), actor=auth.audit_actor(caller)
+        )
+    return entry.as_json()
+
+
+def unpin_did_document(db: Database, principal: Principal | None, did: str) -> None:
+    """Unpin a DID document (admins only; audited as ``did.unpinned``).
+
+    :raises NotFound: not pinned.
+    """
+    caller = auth.require(principal, auth.may_administer(principal), "unpin DID documents")
+    with db.transaction() as session:
+        PinnedDidDocuments(session).remove(did, actor=auth.audit_actor(caller))
+
+
+def offline_did_documents(settings: Settings) -> dict[str, Any]:
+    """The DID documents ``gateway verify`` resolves on this machine: those pinned in the
+    instance's database and the gateway's own, made from its keys."""
+    documents: dict[str, Any] = {}
+    if settings.has_store:
+        db = init_db(settings)
+        try:
+            with db.reading() as session:
+                documents.update(PinnedDidDocuments(session).documents())
+        finally:
+            db.dispose()
+    documents.update(own_did_documents(settings))
+    return documents

@@ -16,11 +16,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import select
+from sqlalchemy import Table, insert, select
 from sqlalchemy.orm import Session
 
 from gateway.errors import InvalidInput
@@ -34,6 +35,18 @@ GENESIS = "0" * 64
 PURGE_ACTION = "retention.purged"
 # Serialises appenders on PostgreSQL; any constant works if every process uses it.
 _AUDIT_LOCK = 0x6761_7465_7761_7902
+_EVENTS = cast(Table, tables.AuditEvent.__table__)
+_LAST_HASH = select(_EVENTS.c.hash).order_by(_EVENTS.c.id.desc()).limit(1)
+
+
+@dataclass(frozen=True)
+class NewEvent:
+    """An event to append: who did what to what, with its details (no floats)."""
+
+    actor: str
+    action: str
+    subject: str
+    data: dict[str, Any]
 
 
 @dataclass(frozen=True)
@@ -135,14 +148,7 @@ class AuditLog:
         """
         data = dict(data or {})
         canonical_json(data)
-        if self.session.get_bind().dialect.name == "postgresql":
-            self.session.connection().exec_driver_sql(
-                f"SELECT pg_advisory_xact_lock({_AUDIT_LOCK})"
-            )
-        prev = self.session.scalar(
-            select(tables.AuditEvent.hash).order_by(tables.AuditEvent.id.desc()).limit(1)
-        )
-        prev_hash = prev or GENESIS
+        prev_hash = self._lock_head()
         at = utcnow()
         row = tables.AuditEvent(
             at=at,
@@ -156,6 +162,46 @@ class AuditLog:
         self.session.add(row)
         self.session.flush()
         return _entry(row)
+
+    def append_many(self, events: Sequence[NewEvent]) -> None:
+        """Add events at the end of the chain, in order, with one read of the last hash
+        and one multi-row insert: the chain is computed in memory, under the same lock as
+        :meth:`append`, so it never forks.
+
+        :raises InvalidInput: when an event's data holds floats or non-JSON values.
+        """
+        if not events:
+            return
+        prev_hash = self._lock_head()
+        at = utcnow()
+        rows = []
+        for event in events:
+            digest = event_hash(prev_hash, at, event.actor, event.action, event.subject, event.data)
+            rows.append(
+                {
+                    "at": at,
+                    "actor": event.actor,
+                    "action": event.action,
+                    "subject": event.subject,
+                    "data": event.data,
+                    "prev_hash": prev_hash,
+                    "hash": digest,
+                }
+            )
+            prev_hash = digest
+        self.session.execute(insert(_EVENTS), rows)
+
+    def _lock_head(self) -> str:
+        """Take the appenders' lock (advisory on PostgreSQL; on SQLite the write lock the
+        unit of work holds once it writes) and read the hash the next event chains to."""
+        if self.session.get_bind().dialect.name == "postgresql":
+            self.session.connection().exec_driver_sql(
+                f"SELECT pg_advisory_xact_lock({_AUDIT_LOCK})"
+            )
+        # Pending ORM rows (an event appended earlier in this unit of work) first.
+        self.session.flush()
+        prev = self.session.scalar(_LAST_HASH)
+        return prev or GENESIS
 
     def entries(
         self, subject: str | None = None, after_id: int = 0, limit: int = 100

@@ -8,6 +8,7 @@ answers for another.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, replace
 from datetime import datetime
 from typing import cast
@@ -76,6 +77,12 @@ _FOR_ISSUE = (
 )
 _BY_CODE = select(*_UPI_COLUMNS).where(_UPIS.c.battery_code == bindparam("value"))
 _BY_PATH = select(*_UPI_COLUMNS).where(_UPIS.c.path == bindparam("value"))
+_SCHEME_AND_CODES = select(_SCHEMES.c.scheme, _SCHEMES.c.domain).where(
+    _SCHEMES.c.tenant_id == bindparam("tenant_id")
+)
+_BY_CODES = select(*_UPI_COLUMNS).where(
+    _UPIS.c.battery_code.in_(bindparam("codes", expanding=True))
+)
 _INSERT = insert(_UPIS)
 
 
@@ -118,6 +125,19 @@ class Identifiers:
         setting = SchemeSetting(tenant_id, row[0], row[1]) if row[0] is not None else None
         return setting, Identifier(*row[2:]) if row[2] is not None else None
 
+    def for_issue_many(
+        self, tenant_id: int, battery_codes: Sequence[str]
+    ) -> tuple[SchemeSetting | None, dict[str, Identifier]]:
+        """A tenant's scheme and the identifiers some batteries were given, by battery
+        code: two statements for any number of batteries."""
+        row = self.session.execute(_SCHEME_AND_CODES, {"tenant_id": tenant_id}).first()
+        setting = SchemeSetting(tenant_id, row[0], row[1]) if row is not None else None
+        found: dict[str, Identifier] = {}
+        if battery_codes:
+            rows = self.session.execute(_BY_CODES, {"codes": sorted(set(battery_codes))})
+            found = {r[0]: Identifier(*r) for r in rows}
+        return setting, found
+
     def of_battery(self, battery_code: str) -> Identifier | None:
         """The identifier a battery was given, if any."""
         row = self.session.execute(_BY_CODE, {"value": battery_code}).first()
@@ -150,4 +170,30 @@ class Identifiers:
                 "battery's, or this battery has another one",
                 pointer="/battery/gtin",
             ) from None
+        return stored
+
+    def keep_many(self, identifiers: Sequence[Identifier]) -> list[Identifier]:
+        """:meth:`keep` for many identifiers in one multi-row insert; those read back from
+        the store are kept as they are.
+
+        :raises Conflict: one clashes (which one is not told: the caller, which writes
+            them with their passports, falls back to one unit of work per passport).
+        """
+        now = utcnow()
+        stored = [
+            i if i.created_at is not None else replace(i, created_at=now) for i in identifiers
+        ]
+        new = [
+            asdict(i)
+            for i, given in zip(stored, identifiers, strict=True)
+            if given.created_at is None
+        ]
+        if new:
+            try:
+                self.session.execute(_INSERT, new)
+            except IntegrityError:
+                raise Conflict(
+                    "a unique product identifier is already another battery's",
+                    pointer="/battery/gtin",
+                ) from None
         return stored

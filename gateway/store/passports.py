@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import func, select
+from sqlalchemy import Table, bindparam, func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, object_session
 
@@ -22,7 +22,7 @@ from gateway.credentials.formats import PROOF_FORMATS
 from gateway.errors import Conflict, InvalidInput, NotFound
 from gateway.policy.identifiers import identifying_values
 from gateway.store import tables
-from gateway.store.audit import AuditLog, canonical_json
+from gateway.store.audit import AuditLog, NewEvent, canonical_json
 from gateway.store.encryption import (
     LASTING,
     KeyUnavailable,
@@ -31,7 +31,17 @@ from gateway.store.encryption import (
     production_batch,
     sealer_of,
 )
+from gateway.store.gap_reports import pack, unpack
 from gateway.store.status_lists import StatusLists
+
+_PASSPORTS = cast(Table, tables.Passport.__table__)
+_CREDENTIALS = cast(Table, tables.Credential.__table__)
+# Built once, run with bound values: a bulk issue asks these once per chunk.
+_BY_KEYS = select(tables.Passport).where(
+    tables.Passport.tenant_id == bindparam("tenant_id"),
+    tables.Passport.idempotency_key.in_(bindparam("keys", expanding=True)),
+)
+_EXISTING = select(_PASSPORTS.c.id).where(_PASSPORTS.c.id.in_(bindparam("ids", expanding=True)))
 
 # Status changes a passport may go through; revoked, superseded and ceased are final.
 # Only an active passport ceases (Art. 77(8)): a suspension stays until its owner lifts
@@ -100,6 +110,19 @@ class NewPassport:
     record_sha256: str | None = None
     predecessor_id: str | None = None
     idempotency_key: str | None = None
+
+
+@dataclass(frozen=True)
+class NewIssue:
+    """A passport to store with its credentials and what its issue discloses.
+
+    :ivar disclosure: what the passport discloses and what the cross-border policy kept
+        back (field names only), kept in its ``passport.issued`` audit event.
+    """
+
+    passport: NewPassport
+    credentials: Sequence[NewCredential]
+    disclosure: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -178,7 +201,7 @@ def _passport(row: tables.Passport, record: dict[str, Any] | None = None) -> Sto
         mapping_hash=row.mapping_hash,
         record_sha256=row.record_sha256,
         record=stored_record(row) if record is None else record,
-        gaps=row.gaps,
+        gaps=unpack(object_session(row), row.gaps),
         created_at=row.created_at,
         idempotency_key=row.idempotency_key,
         ceased_on=row.ceased_on,
@@ -322,6 +345,27 @@ def record_hash(record: dict[str, Any]) -> str:
     return hashlib.sha256(canonical_json(record, "/record").encode("utf-8")).hexdigest()
 
 
+def _issued(
+    passport: NewPassport,
+    credentials: Sequence[NewCredential],
+    digest: str,
+    disclosure: dict[str, Any] | None,
+) -> dict[str, Any]:
+    """The data of a ``passport.issued`` event: what was stored, and what its issue
+    discloses (one event per passport)."""
+    data: dict[str, Any] = {
+        "tenant_id": passport.tenant_id,
+        "battery_code": passport.battery_code,
+        "mapping": f"{passport.mapping_set}@{passport.mapping_version}",
+        "mapping_hash": passport.mapping_hash,
+        "record_sha256": digest,
+        "credentials": [c.id for c in credentials],
+    }
+    if disclosure is not None:
+        data["disclosure"] = disclosure
+    return data
+
+
 def _check_credentials(credentials: Sequence[NewCredential]) -> None:
     for i, cred in enumerate(credentials):
         if not is_section(cred.access_group):
@@ -351,7 +395,12 @@ class Passports:
         self.session = session
 
     def save(
-        self, passport: NewPassport, credentials: Sequence[NewCredential], actor: str
+        self,
+        passport: NewPassport,
+        credentials: Sequence[NewCredential],
+        actor: str,
+        *,
+        disclosure: dict[str, Any] | None = None,
     ) -> SaveResult:
         """Store a passport with all its credentials, or nothing.
 
@@ -361,6 +410,8 @@ class Passports:
         :param passport: the passport.
         :param credentials: its signed credentials.
         :param actor: who issues it, for the audit log.
+        :param disclosure: what its issue discloses, kept in the audit event (see
+            :class:`NewIssue`).
         :returns: the stored (or, for a repeated idempotency key, the existing) passport.
         :raises InvalidInput: for a bad credential field.
         :raises Conflict: when the passport id exists, the idempotency key was used for a
@@ -395,7 +446,7 @@ class Passports:
             mapping_hash=passport.mapping_hash,
             record_sha256=digest,
             production_batch=production_batch(passport.record),
-            gaps=passport.gaps,
+            gaps=pack(self.session, passport.gaps),
             idempotency_key=passport.idempotency_key,
         )
         # Sealed before it is added: nothing identifying reaches the database in clear.
@@ -448,21 +499,181 @@ class Passports:
             actor,
             "passport.issued",
             passport.id,
-            {
-                "tenant_id": passport.tenant_id,
-                "battery_code": passport.battery_code,
-                "mapping": f"{passport.mapping_set}@{passport.mapping_version}",
-                "mapping_hash": passport.mapping_hash,
-                "record_sha256": digest,
-                "credentials": [c.id for c in credentials],
-            },
+            _issued(passport, credentials, digest, disclosure),
         )
         bodies = {c.id: c.body for c in credentials}
+        stored = _passport(row, passport.record)
         return SaveResult(
-            _passport(row, passport.record),
+            replace(stored, gaps=passport.gaps),
             tuple(stored_credential(c, bodies[c.id]) for c in creds),
             True,
         )
+
+    def save_many(self, issues: Sequence[NewIssue], actor: str) -> list[SaveResult]:
+        """Store passports with their credentials, identifiers aside, in one multi-row
+        insert per table and one ``passport.issued`` event each; all or nothing.
+
+        The caller has already asked :meth:`by_idempotency_keys` and :meth:`existing`
+        in this chunk; a passport or key that another writer stored since then fails the
+        whole unit of work, and the caller then stores the passports one at a time
+        (:meth:`save`), which answers each by itself.
+
+        :raises InvalidInput: for a bad credential field.
+        :raises Conflict: a passport, idempotency key or status entry clashes with
+            stored data.
+        :raises NotFound: when a predecessor does not exist.
+        """
+        now = tables.utcnow()
+        sealer = sealer_of(self.session)
+        passport_rows: list[dict[str, Any]] = []
+        credential_rows: list[dict[str, Any]] = []
+        events: list[NewEvent] = []
+        results: list[SaveResult] = []
+        for issue in issues:
+            passport = issue.passport
+            _check_credentials(issue.credentials)
+            digest = passport.record_sha256 or record_hash(passport.record)
+            passport_rows.append(
+                {
+                    "id": passport.id,
+                    "battery_code": passport.battery_code,
+                    "tenant_id": passport.tenant_id,
+                    "category": passport.category,
+                    "status": "active",
+                    "superseded_by": None,
+                    "predecessor_id": passport.predecessor_id,
+                    "mapping_set": passport.mapping_set,
+                    "mapping_version": passport.mapping_version,
+                    "mapping_hash": passport.mapping_hash,
+                    "record_sha256": digest,
+                    "record": None,
+                    # Sealed before it is written: nothing identifying reaches the
+                    # database in clear.
+                    "record_sealed": sealer.seal(
+                        self.session,
+                        passport.record,
+                        **_binding(passport.id, passport.tenant_id),
+                    ),
+                    "production_batch": production_batch(passport.record),
+                    "gaps": pack(self.session, passport.gaps),
+                    "created_at": now,
+                    "idempotency_key": passport.idempotency_key,
+                }
+            )
+            stored_credentials = []
+            for c in issue.credentials:
+                sealed = (
+                    sealer.seal(
+                        self.session,
+                        c.body,
+                        **credential_binding(passport.id, c.id),
+                        tenant_id=passport.tenant_id,
+                        period=LASTING,
+                    )
+                    if is_restricted(c.access_group)
+                    else None
+                )
+                credential_rows.append(
+                    {
+                        "id": c.id,
+                        "passport_id": passport.id,
+                        "access_group": c.access_group,
+                        "format": c.format,
+                        "body": None if sealed is not None else c.body,
+                        "body_sealed": sealed,
+                        "status_list_id": c.status_list_id,
+                        "status_index": c.status_index,
+                        "created_at": now,
+                    }
+                )
+                stored_credentials.append(
+                    StoredCredential(
+                        id=c.id,
+                        passport_id=passport.id,
+                        access_group=c.access_group,
+                        format=c.format,
+                        opened=c.body,
+                        status_list_id=c.status_list_id,
+                        status_index=c.status_index,
+                        created_at=now,
+                    )
+                )
+            events.append(
+                NewEvent(
+                    actor,
+                    "passport.issued",
+                    passport.id,
+                    _issued(passport, issue.credentials, digest, issue.disclosure),
+                )
+            )
+            results.append(
+                SaveResult(
+                    StoredPassport(
+                        id=passport.id,
+                        battery_code=passport.battery_code,
+                        tenant_id=passport.tenant_id,
+                        category=passport.category,
+                        status="active",
+                        superseded_by=None,
+                        predecessor_id=passport.predecessor_id,
+                        mapping_set=passport.mapping_set,
+                        mapping_version=passport.mapping_version,
+                        mapping_hash=passport.mapping_hash,
+                        record_sha256=digest,
+                        record=passport.record,
+                        gaps=passport.gaps,
+                        created_at=now,
+                        idempotency_key=passport.idempotency_key,
+                    ),
+                    tuple(stored_credentials),
+                    True,
+                )
+            )
+        if not issues:
+            return results
+        try:
+            self.session.execute(insert(_PASSPORTS), passport_rows)
+            if credential_rows:
+                self.session.execute(insert(_CREDENTIALS), credential_rows)
+        except IntegrityError as exc:
+            raise Conflict(
+                f"a passport of this chunk clashes with stored data: {exc.orig}"
+            ) from exc
+        for issue in issues:
+            if issue.passport.predecessor_id is not None:
+                self.set_status(
+                    issue.passport.predecessor_id,
+                    "superseded",
+                    actor,
+                    superseded_by=issue.passport.id,
+                )
+        AuditLog(self.session).append_many(events)
+        return results
+
+    def by_idempotency_keys(self, tenant_id: int, keys: Iterable[str]) -> dict[str, StoredPassport]:
+        """The passports a tenant stored under some idempotency keys, by key; one query.
+
+        :param tenant_id: the tenant.
+        :param keys: the idempotency keys.
+        :returns: the passports found.
+        """
+        wanted = sorted(set(keys))
+        if not wanted:
+            return {}
+        rows = self.session.scalars(_BY_KEYS, {"tenant_id": tenant_id, "keys": wanted})
+        return {r.idempotency_key: _passport(r) for r in rows if r.idempotency_key is not None}
+
+    def existing(self, passport_ids: Iterable[str]) -> set[str]:
+        """Which of these passports are stored (of any tenant: a battery has one
+        passport across the instance); one query.
+
+        :param passport_ids: the ids.
+        :returns: those stored.
+        """
+        wanted = sorted(set(passport_ids))
+        if not wanted:
+            return set()
+        return set(self.session.scalars(_EXISTING, {"ids": wanted}))
 
     def get(self, passport_id: str, tenant_id: int | None = None) -> StoredPassport:
         """One passport.

@@ -18,6 +18,10 @@ from gateway.credentials.status_list import StatusList
 from gateway.store import tables
 from gateway.store.status_lists import StatusLists
 
+# Serialises writers that may create a list on PostgreSQL (see :meth:`urls`); any
+# constant works if every process uses it.
+_NEW_LIST_LOCK = 0x6761_7465_7761_7903
+
 
 def _allocated(row: tables.StatusList) -> bytearray:
     if row.allocated is not None:
@@ -103,7 +107,17 @@ class DatabaseStatusListStore:
     def urls(self) -> list[str]:
         """Every list's id.
 
+        A writer reads them to choose the list it allocates from, or the id of the next
+        one when the last is full. On PostgreSQL two writers would then both create that
+        list (a row lock cannot cover a row that does not exist yet), so a writing store
+        first takes a transaction-scoped advisory lock, which makes the second wait and
+        then see the first's list; SQLite's ``BEGIN IMMEDIATE`` already serialises them.
+
         :returns: the ids, sorted.
         """
+        if self.lock and self.session.get_bind().dialect.name == "postgresql":
+            self.session.connection().exec_driver_sql(
+                f"SELECT pg_advisory_xact_lock({_NEW_LIST_LOCK})"
+            )
         query = select(tables.StatusList.id).order_by(tables.StatusList.id)
         return list(self.session.scalars(query))

@@ -235,6 +235,19 @@ class MappingVersion(Base):
     published_at: Mapped[datetime | None] = mapped_column(default=None)
 
 
+class GapReportTemplate(Base):
+    """What every gap report of one mapping table, catalog and battery category says
+    alike (attribute labels, Annex XIII points, the rows' source paths and labels),
+    under the SHA-256 of its content; a stored report keeps only the rest
+    (:mod:`gateway.store.gap_reports`)."""
+
+    __tablename__ = "gap_report_templates"
+
+    id: Mapped[str] = mapped_column(String(71), primary_key=True)
+    body: Mapped[dict[str, Any]] = mapped_column()
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class AuditEvent(Base):
     __tablename__ = "audit_events"
 
@@ -318,6 +331,62 @@ class PinnedContext(Base):
     document: Mapped[str] = mapped_column(Text)
     added_by: Mapped[str] = mapped_column(String(255))
     added_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class WhitelistListing(Base):
+    """A white-list listing imported into the instance (``gateway whitelist import``),
+    overlaid by ``licence_no`` on the listings shipped with the gateway
+    (:mod:`gateway.compliance.whitelist` holds the rules each column meets)."""
+
+    __tablename__ = "whitelist_listings"
+
+    licence_no: Mapped[str] = mapped_column(String(64), primary_key=True)
+    batch: Mapped[int] = mapped_column(Integer)
+    announcement_no: Mapped[str] = mapped_column(String(200))
+    announced_on: Mapped[date]
+    province: Mapped[str] = mapped_column(String(200))
+    name: Mapped[str] = mapped_column(String(200))
+    name_en: Mapped[str] = mapped_column(String(200))
+    type: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16))
+    removed_on: Mapped[date | None] = mapped_column(default=None)
+    imported_by: Mapped[str] = mapped_column(String(255))
+    imported_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class PinnedDidDocument(Base):
+    """Another issuer's DID document the verifier resolves without the network, as added."""
+
+    __tablename__ = "pinned_did_documents"
+
+    did: Mapped[str] = mapped_column(String(512), primary_key=True)
+    sha256: Mapped[str] = mapped_column(String(64))
+    document: Mapped[str] = mapped_column(Text)
+    added_by: Mapped[str] = mapped_column(String(255))
+    added_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class InstanceSecret(Base):
+    """A secret every instance serving the database shares (the web session signing
+    key), wrapped by a key-encryption key that never enters the database."""
+
+    __tablename__ = "instance_secrets"
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    kek_id: Mapped[str] = mapped_column(String(64))
+    wrapped: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class InstanceState(Base):
+    """A counter raised by every change of one kind of instance-wide state (``whitelist``,
+    ``did_documents``): each process keeps that state parsed and reads this one number to
+    know whether its copy is current."""
+
+    __tablename__ = "instance_state"
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class WebSession(Base):
@@ -569,3 +638,65 @@ def _published_is_kept(_mapper: Any, _conn: Any, target: MappingVersion) -> None
             f"mapping {target.mapping_set}@{target.version} is not a draft and cannot be deleted",
             pointer="/version",
         )
+
+
+#: A bulk job's states (``gateway.store.jobs``): ``receiving`` while its upload is read.
+JOB_STATES = ("receiving", "queued", "running", "done", "failed")
+#: A chunk's states: ``held`` until its job's upload is complete.
+CHUNK_STATES = ("held", "queued", "running", "done", "failed")
+
+
+class Job(Base):
+    """A bulk issuance job: who submitted it (the caller its records are issued as),
+    how, and how far its chunks have come."""
+
+    __tablename__ = "jobs"
+    __table_args__ = (
+        CheckConstraint(_one_of("state", JOB_STATES), name="state"),
+        CheckConstraint(_one_of("proof_format", PROOF_FORMATS), name="proof_format"),
+    )
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id"), index=True)
+    # The submitting key and its role: the records are issued as that caller.
+    key_id: Mapped[int] = mapped_column(Integer)
+    role: Mapped[str] = mapped_column(String(16))
+    proof_format: Mapped[str] = mapped_column(String(8))
+    mapping: Mapped[str | None] = mapped_column(String(200), default=None)
+    state: Mapped[str] = mapped_column(String(16), default="receiving")
+    records: Mapped[int] = mapped_column(Integer, default=0)
+    chunks: Mapped[int] = mapped_column(Integer, default=0)
+    chunks_done: Mapped[int] = mapped_column(Integer, default=0)
+    created: Mapped[int] = mapped_column(Integer, default=0)
+    repeated: Mapped[int] = mapped_column(Integer, default=0)
+    refused: Mapped[int] = mapped_column(Integer, default=0)
+    submitted_by: Mapped[str] = mapped_column(String(255))
+    submitted_at: Mapped[datetime] = mapped_column(default=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column(default=None)
+    finished_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class JobChunk(Base):
+    """A run of a job's records, sealed at rest until issued, then replaced by their
+    sealed outcomes; a worker holds it under a lease that expires if the worker dies."""
+
+    __tablename__ = "job_chunks"
+    __table_args__ = (
+        CheckConstraint(_one_of("state", CHUNK_STATES), name="state"),
+        UniqueConstraint("job_id", "seq"),
+        Index("ix_job_chunks_state_lease", "state", "lease_expires"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    job_id: Mapped[str] = mapped_column(ForeignKey("jobs.id", ondelete="CASCADE"))
+    seq: Mapped[int] = mapped_column(Integer)
+    records: Mapped[int] = mapped_column(Integer)
+    state: Mapped[str] = mapped_column(String(16), default="held")
+    # The records as uploaded, sealed; NULL once the chunk is done.
+    input_sealed: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)
+    # The outcome lines, sealed (they carry the restricted points' credentials).
+    results_sealed: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)
+    lease_owner: Mapped[str | None] = mapped_column(String(64), default=None)
+    lease_expires: Mapped[datetime | None] = mapped_column(default=None)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    finished_at: Mapped[datetime | None] = mapped_column(default=None)

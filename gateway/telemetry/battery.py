@@ -144,7 +144,9 @@ class Parameters:
                 f"{_num(self.temp_max)} °C / the minimum probe temperature below "
                 f"{_num(self.temp_min)} °C (the battery's operating limits), overall and "
                 "while the charging status is parked or driving charging; rounded to the "
-                "nearest minute"
+                "nearest minute; usage.temperature: the lowest minimum and the highest "
+                "maximum probe temperature of every frame fed in, whole °C, with the dates "
+                "of the first and the last frame"
             ),
             "deep_discharge": (
                 f"an event starts when SOC <= {_num(self.deep_discharge_soc)} %"
@@ -426,12 +428,28 @@ class BatteryAggregator:
         if self.temp_lo_known_s:
             usage["time_below_min_temp_minutes"] = _minutes(self.below_s)
             usage["time_charging_below_min_temp_minutes"] = _minutes(self.charging_below_s)
+        if self.temp_peak is not None or self.temp_low is not None:
+            usage["temperature"] = self._temperature()
         if self.samples:
             usage["deep_discharge_events"] = self.deep.events
             usage["overcharge_events"] = self.over.events
         if self.level3:
             usage["alarms"] = sorted(self.level3, key=lambda a: (a["time"], a["type"]))
         return UsageAggregate(code, usage, self._statistics(throughput_ah), p.method())
+
+    def _temperature(self) -> dict[str, Any]:
+        """The lowest and highest probe temperature over the frames fed in (whole °C, as
+        GB/T 32960.3 reports them), with the period they cover."""
+        out: dict[str, Any] = {}
+        if self.temp_low is not None:
+            out["min"] = round(self.temp_low)
+        if self.temp_peak is not None:
+            out["max"] = round(self.temp_peak)
+        if self.first_time is not None:
+            out["since"] = _local(self.first_time).date().isoformat()
+        if self.last_time is not None:
+            out["as_of"] = _local(self.last_time).date().isoformat()
+        return out
 
     def _statistics(self, throughput_ah: float) -> dict[str, Any]:
         p = self.params

@@ -26,9 +26,11 @@ What the status of an attribute means (DESIGN §5, gap categories):
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, NamedTuple
 
 from gateway.errors import TransformError
 from gateway.jsonvalues import WRITTEN_FORMS, is_safe_integer
@@ -36,6 +38,7 @@ from gateway.mapping import transforms
 from gateway.mapping.model import NO_TERM_FOUND, MappingRow, MappingSet
 from gateway.transform.paths import resolve
 from gateway.vocab.catalog import Attribute, Catalog
+from gateway.vocab.forms import STRUCTURED_PARTS
 
 STATUSES = ("filled", "partial", "missing_data", "unmappable", "withheld", "not_applicable")
 
@@ -121,11 +124,10 @@ def convert(
         record=record, base_url=base_url, decode_code=decode_code, passport_of=passport_of
     )
     category = record["battery"]["category"]
+    kept = withheld or {}
     results = tuple(
-        _resolve_attribute(
-            attribute, mapping_set.rows_for(attribute.term), category, context, withheld or {}
-        )
-        for attribute in catalog.attributes
+        plan.fixed or _resolve_attribute(plan, context, kept)
+        for plan in compiled(mapping_set, catalog, category)
     )
     code = record["battery"]["code"]
     return Conversion(
@@ -138,48 +140,179 @@ def convert(
 
 
 @dataclass(frozen=True)
-class _Found:
+class _Row:
+    """A mapping row with everything that does not depend on the record worked out."""
+
     row: MappingRow
-    value: Any
-    languages: tuple[tuple[str, str], ...]
-    measured_at: str | None
+    path: str
+    parts: tuple[str, ...]
+    #: The path and every path above it, longest first: the data policy keeps a field
+    #: in China when it keeps the field or an object above it.
+    above: tuple[str, ...]
+    where: Mapping[str, Any] | None
+    pick: str
+    name: str
+    function: Callable[..., Any]
+    own_params: Mapping[str, Any]
+    separator: str | None
+    #: The paths of its time of measurement; the latest time they hold is the value's.
+    as_of: tuple[str, ...]
+    looked_for: str
+    #: ``looked_for`` with the national field's label, as a reason names a present field.
+    named: str
+    origin: str
 
 
-@dataclass
-class _Search:
-    """What trying one source's rows found: a value, a withheld row, and the reasons
-    rows that had data gave none."""
+@dataclass(frozen=True)
+class _Plan:
+    """One catalog attribute for one battery category, with its rows compiled.
 
-    found: _Found | None = None
-    withheld: tuple[MappingRow, str] | None = None
-    notes: list[str] = field(default_factory=list)
+    :ivar fixed: the result when it does not depend on the record (the attribute does
+        not apply, or no row reads anything).
+    """
+
+    attribute: Attribute
+    obligation: str
+    rows: tuple[MappingRow, ...]
+    national: tuple[_Row, ...]
+    supplement: tuple[_Row, ...]
+    fixed: AttributeResult | None
 
 
-def _resolve_attribute(
-    attribute: Attribute,
-    rows: list[MappingRow],
-    category: str,
-    context: transforms.Context,
-    withheld: Mapping[str, str],
-) -> AttributeResult:
+#: Compiled tables by (mapping hash, catalog, category); a handful are in use at once.
+_PLANS: OrderedDict[tuple[str, int, str], tuple[Catalog, tuple[_Plan, ...]]] = OrderedDict()
+_PLANS_KEPT = 32
+_PLANS_LOCK = threading.Lock()
+
+
+def compiled(mapping_set: MappingSet, catalog: Catalog, category: str) -> tuple[_Plan, ...]:
+    """The table compiled for one catalog and battery category, one plan per attribute
+    in catalog order: everything but reading the record's values is done once per
+    table (rows split by source, parameters bound, reasons that name no value)."""
+    key = (mapping_set.content_hash, id(catalog), category)
+    with _PLANS_LOCK:
+        entry = _PLANS.get(key)
+        if entry is not None and entry[0] is catalog:
+            _PLANS.move_to_end(key)
+            return entry[1]
+    plans = tuple(_plan(a, mapping_set.rows_for(a.term), category) for a in catalog.attributes)
+    with _PLANS_LOCK:
+        _PLANS[key] = (catalog, plans)
+        while len(_PLANS) > _PLANS_KEPT:
+            _PLANS.popitem(last=False)
+    return plans
+
+
+def _compile_row(row: MappingRow) -> _Row:
+    path = row.source_path or ""
+    params = row.params
+    name = row.transform or "identity"
+    spec = transforms.REGISTRY.get(name)
+    own = {k: v for k, v in params.items() if k not in transforms.ENGINE_PARAMS}
+    if spec is not None:
+        function = spec.function
+    else:
+        # An unregistered name fails as it always has, when a value reaches it.
+        def function(value: Any, context: transforms.Context, **own: Any) -> Any:
+            return transforms.apply(name, value, context, own)
+
+    separator = params.get("join")
+    parts = path.split(".")
+    looked_for = _looked_for(row)
+    return _Row(
+        row=row,
+        path=path,
+        parts=tuple(parts),
+        above=tuple(".".join(parts[:end]) for end in range(len(parts), 0, -1)) if path else (),
+        where=params.get("where"),
+        pick=params.get("pick", "all"),
+        name=name,
+        function=function,
+        own_params=own,
+        separator=separator if isinstance(separator, str) else None,
+        as_of=_as_of(params.get("as_of"), path),
+        looked_for=looked_for,
+        named=f"{looked_for} ({row.subject_label})" if row.subject_label else looked_for,
+        origin=(
+            "supplement"
+            if row.from_supplement
+            else "gateway"
+            if row.transform in MINTED_BY
+            else "national"
+        ),
+    )
+
+
+def _plan(attribute: Attribute, rows: list[MappingRow], category: str) -> _Plan:
     obligation = attribute.obligation(category)
+    national = tuple(
+        _compile_row(r) for r in rows if r.subject_id != NO_TERM_FOUND and not r.from_supplement
+    )
+    supplement = tuple(_compile_row(r) for r in rows if r.from_supplement)
+    fixed = None
     if obligation == "not_applicable":
-        return AttributeResult(
+        fixed = AttributeResult(
             attribute,
             "not_applicable",
             obligation,
             reason=f"does not apply to {category} batteries",
         )
-    national_rows = [r for r in rows if r.subject_id != NO_TERM_FOUND and not r.from_supplement]
-    national = _search(national_rows, attribute, context, withheld)
-    supplement = _search([r for r in rows if r.from_supplement], attribute, context, withheld)
+    elif not rows:
+        fixed = AttributeResult(attribute, "unmappable", obligation, reason="no mapping row")
+    elif not national and not supplement:
+        first = rows[0]
+        fixed = AttributeResult(
+            attribute,
+            "unmappable",
+            obligation,
+            relation=NO_TERM_FOUND,
+            row=first.number,
+            reason=first.comment,
+        )
+    return _Plan(attribute, obligation, tuple(rows), national, supplement, fixed)
+
+
+class _Found(NamedTuple):
+    row: _Row
+    value: Any
+    languages: tuple[tuple[str, str], ...]
+    measured_at: str | None
+
+
+class _Search:
+    """What trying one source's rows found: a value, a withheld row, and the reasons
+    rows that had data gave none. (A plain class: one or two are made per attribute of
+    every record.)"""
+
+    __slots__ = ("found", "notes", "withheld")
+
+    def __init__(self) -> None:
+        self.found: _Found | None = None
+        self.withheld: tuple[MappingRow, str] | None = None
+        self.notes: list[str] = []
+
+
+#: What searching no rows finds (never changed).
+_NOTHING = _Search()
+
+
+def _resolve_attribute(
+    plan: _Plan,
+    context: transforms.Context,
+    withheld: Mapping[str, str],
+) -> AttributeResult:
+    attribute = plan.attribute
+    obligation = plan.obligation
+    rows = plan.rows
+    national = _search(plan.national, attribute, context, withheld)
+    supplement = _search(plan.supplement, attribute, context, withheld)
     found = national.found
-    exact = found is not None and found.row.predicate_id == "skos:exactMatch"
+    exact = found is not None and found.row.row.predicate_id == "skos:exactMatch"
     if found is not None and exact:
         other = supplement.found
         conflict = other is not None and other.value != found.value
         reason = (
-            f"{other.row.source_path} differs from the national record, whose value is "
+            f"{other.row.path} differs from the national record, whose value is "
             "published (the national record comes first)"
             if conflict and other is not None
             else ""
@@ -195,7 +328,7 @@ def _resolve_attribute(
             obligation,
             found,
             "partial",
-            f"{found.row.predicate_id}: {found.row.comment}".strip(),
+            f"{found.row.row.predicate_id}: {found.row.row.comment}".strip(),
         )
     first_withheld = national.withheld or supplement.withheld
     if first_withheld:
@@ -212,8 +345,6 @@ def _resolve_attribute(
             source_label_zh=row.subject_label_zh,
         )
     notes = "; ".join(dict.fromkeys(national.notes + supplement.notes))
-    if not rows:
-        return AttributeResult(attribute, "unmappable", obligation, reason="no mapping row")
     first = rows[0]
     if first.subject_id == NO_TERM_FOUND:
         return AttributeResult(
@@ -224,7 +355,7 @@ def _resolve_attribute(
             row=first.number,
             reason=first.comment,
         )
-    if not national_rows:
+    if not plan.national:
         return AttributeResult(
             attribute,
             "unmappable" if not notes else "missing_data",
@@ -234,19 +365,11 @@ def _resolve_attribute(
             row=first.number,
             reason=notes or f"no national counterpart; supply {first.source_path}",
         )
-    national_row = national_rows[0]
+    national_row = plan.national[0].row
     # Say which fields are absent and which are present but gave nothing to publish (a
     # record with events, none of them a repair), so the reason is true of the record.
-    absent = dict.fromkeys(
-        _looked_for(r)
-        for r in national_rows
-        if not resolve(context.record, r.source_path or "", r.params.get("where"))
-    )
-    present = dict.fromkeys(
-        f"{_looked_for(r)} ({r.subject_label})" if r.subject_label else _looked_for(r)
-        for r in national_rows
-        if _looked_for(r) not in absent
-    )
+    absent = dict.fromkeys(r.looked_for for r in plan.national if not _read(context.record, r))
+    present = dict.fromkeys(r.named for r in plan.national if r.looked_for not in absent)
     parts = ["record has no " + " or ".join(absent)] if absent else []
     if present:
         parts.append(f"{' or '.join(present)}: nothing that fills it")
@@ -272,20 +395,14 @@ def _result(
     *,
     conflict: bool = False,
 ) -> AttributeResult:
-    row = found.row
-    origin = (
-        "supplement"
-        if row.from_supplement
-        else "gateway"
-        if row.transform in MINTED_BY
-        else "national"
-    )
+    compiled_row = found.row
+    row = compiled_row.row
     return AttributeResult(
         attribute,
         status,
         obligation,
         value=found.value,
-        source=row.source_path,
+        source=compiled_row.path,
         relation=row.predicate_id,
         row=row.number,
         reason=reason,
@@ -293,27 +410,28 @@ def _result(
         source_label_zh=row.subject_label_zh,
         measured_at=found.measured_at,
         languages=found.languages,
-        origin=origin,
+        origin=compiled_row.origin,
         conflict=conflict,
     )
 
 
 def _search(
-    rows: list[MappingRow],
+    rows: tuple[_Row, ...],
     attribute: Attribute,
     context: transforms.Context,
     withheld: Mapping[str, str],
 ) -> _Search:
     """The first row of ``rows`` that yields a publishable value."""
+    if not rows:
+        return _NOTHING
     search = _Search()
-    for row in rows:
-        path = row.source_path or ""
-        policy_reason = _withheld_reason(path, withheld)
+    for compiled_row in rows:
+        policy_reason = _kept(compiled_row.above, withheld) if withheld else None
         if policy_reason is not None:
-            search.withheld = search.withheld or (row, policy_reason)
+            search.withheld = search.withheld or (compiled_row.row, policy_reason)
             continue
         try:
-            value = _row_value(row, path, attribute, context)
+            value = _row_value(compiled_row, attribute, context)
         except transforms.Refused as refused:
             search.notes.append(refused.reason)
             continue
@@ -325,17 +443,27 @@ def _search(
             value = value.text
         measured = None
         if not attribute.static:
-            measured, note = _measurement(row, path, context.record, withheld)
+            measured, note = _measurement(compiled_row, context.record, withheld)
             if note:
                 search.notes.append(note)
                 continue
-        search.found = _Found(row, value, languages, measured)
+        search.found = _Found(compiled_row, value, languages, measured)
         return search
     return search
 
 
+def _kept(above: tuple[str, ...], withheld: Mapping[str, str]) -> str | None:
+    """Why the data policy keeps a path in China: the reason of the path or of the
+    nearest object above it that it keeps (``above``: the path, then its parents)."""
+    for path in above:
+        reason = withheld.get(path)
+        if reason is not None:
+            return reason
+    return None
+
+
 def _measurement(
-    row: MappingRow, path: str, record: Mapping[str, Any], withheld: Mapping[str, str]
+    row: _Row, record: Mapping[str, Any], withheld: Mapping[str, str]
 ) -> tuple[str | None, str]:
     """When a dynamic value was measured, or why it cannot be published.
 
@@ -343,10 +471,10 @@ def _measurement(
         by the data policy), or measured before the battery was repurposed (a first-life
         value).
     """
-    as_of = row.params.get("as_of") or (USAGE_AS_OF if path.startswith("usage.") else LATEST_EVENT)
-    times = [str(t) for t in resolve(record, as_of)]
+    path, as_of = row.path, ", ".join(row.as_of)
+    times = [str(t) for when in row.as_of for t in resolve(record, when)]
     if not times:
-        kept = _withheld_reason(as_of, withheld)
+        kept = next(filter(None, (_withheld_reason(when, withheld) for when in row.as_of)), None)
         if kept is not None:
             return None, f"{path} is a dynamic value whose time of measurement ({as_of}) is {kept}"
         return None, f"{path} is a dynamic value with no time of measurement ({as_of})"
@@ -358,6 +486,17 @@ def _measurement(
             f"{max(repurposed)}: a first-life value, not the current one"
         )
     return measured, ""
+
+
+def _as_of(given: Any, path: str) -> tuple[str, ...]:
+    """A row's ``as_of``: one path or a list of them (a value stated from several
+    sources is as recent as the latest); by default the usage summary's date for a usage
+    member and the latest event's for the rest."""
+    if isinstance(given, str):
+        return (given,)
+    if isinstance(given, list) and given:
+        return tuple(str(p) for p in given)
+    return (USAGE_AS_OF if path.startswith("usage.") else LATEST_EVENT,)
 
 
 def _looked_for(row: MappingRow) -> str:
@@ -380,47 +519,68 @@ def _withheld_reason(path: str, withheld: Mapping[str, str]) -> str | None:
     return None
 
 
-def _row_value(
-    row: MappingRow, path: str, attribute: Attribute, context: transforms.Context
-) -> Any:
-    found = resolve(context.record, path, row.params.get("where"))
-    pick = row.params.get("pick", "all")
-    if found and pick == "first":
+def _row_value(row: _Row, attribute: Attribute, context: transforms.Context) -> Any:
+    path = row.path
+    found = _read(context.record, row)
+    if found and row.pick == "first":
         found = found[:1]
-    elif found and pick == "last":
+    elif found and row.pick == "last":
         found = found[-1:]
-    name = row.transform or "identity"
     out: list[Any] = []
     for item in found:
         try:
-            value = transforms.apply(name, item, context, row.params)
+            value = row.function(item, context, **row.own_params)
         except (TransformError, KeyError, TypeError, ArithmeticError) as exc:
             detail = exc.detail if isinstance(exc, TransformError) else repr(exc)
             raise TransformError(
-                f"mapping row {row.number} ({name}) cannot turn {path} into "
+                f"mapping row {row.row.number} ({row.name}) cannot turn {path} into "
                 f"{attribute.key}: {detail}",
                 pointer="/" + path.replace(".", "/"),
-                row=row.number,
+                row=row.row.number,
             ) from exc
         if isinstance(value, list):
-            out.extend(_checked(v, attribute, row, path) for v in value)
+            out.extend(_checked(v, attribute, row.row, path) for v in value)
         elif isinstance(value, transforms.Multilingual):
-            _checked(value.text, attribute, row, path)
+            _checked(value.text, attribute, row.row, path)
             out.append(value)
         elif value is not None:
-            out.append(_checked(value, attribute, row, path))
+            out.append(_checked(value, attribute, row.row, path))
     if not out:
         return None
-    separator = row.params.get("join")
-    if isinstance(separator, str) and len(out) > 1:
+    separator = row.separator
+    if separator is not None and len(out) > 1:
         # Several items of a list as one statement (the repairs of a battery), where the
         # catalog holds one text.
         return separator.join(str(v) for v in out)
     return out[0] if len(out) == 1 else out
 
 
+def _read(record: Mapping[str, Any], row: _Row) -> list[Any]:
+    """The values a row reads: :func:`~gateway.transform.paths.resolve`, with the
+    common case (objects all the way down, no list on the way) read by direct look-ups,
+    since every row of every record reads one."""
+    node: Any = record
+    for name in row.parts:
+        if type(node) is not dict:
+            return resolve(record, row.path, row.where)
+        node = node.get(name)
+        if node is None:
+            return []
+    if isinstance(node, list):
+        return [v for v in node if v not in (None, "")]
+    return [] if node == "" else [node]
+
+
 def _checked(value: Any, attribute: Attribute, row: MappingRow, path: str) -> Any:
     """Refuse a value whose JSON type breaks the attribute's (DESIGN §5: no floats)."""
+    # Most values are text, never a structured value: no look-up for them.
+    parts = () if type(value) is str else STRUCTURED_PARTS.get(attribute.term, ())
+    if parts and isinstance(value, Mapping) and value and all(name in parts for name in value):
+        # a structured value (a battery's length, width and height): each part is one
+        # value of the attribute's type and unit
+        for part in value.values():
+            _checked(part, attribute, row, path)
+        return value
     kind = attribute.json_type
     if kind == "integer":
         ok = is_safe_integer(value)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Mapping
 from typing import Any
 
@@ -31,40 +30,46 @@ def gap_report(conversion: Conversion, policy: Mapping[str, Any] | None = None) 
     counted apart in ``mandatory_filled_by_origin``.
     """
     attributes = []
-    by_status: Counter[str] = Counter()
-    by_section: dict[str, Counter[str]] = {s: Counter() for s in SECTIONS}
-    by_obligation: dict[str, Counter[str]] = {"mandatory": Counter(), "voluntary": Counter()}
-    filled_by_origin: Counter[str] = Counter()
+    # Plain counts by status, in STATUSES order: the summary lists every status.
+    by_status = dict.fromkeys(STATUSES, 0)
+    by_section = {s: dict.fromkeys(STATUSES, 0) for s in SECTIONS}
+    by_obligation = {
+        "mandatory": dict.fromkeys(STATUSES, 0),
+        "voluntary": dict.fromkeys(STATUSES, 0),
+    }
+    filled_by_origin: dict[str, int] = dict.fromkeys(ORIGINS, 0)
     conflicts = 0
     for result in conversion.results:
         attribute = result.attribute
+        status = result.status
         mandatory = result.obligation == "mandatory"
-        by_status[result.status] += 1
-        by_section[attribute.access_group][result.status] += 1
-        by_obligation["mandatory" if mandatory else "voluntary"][result.status] += 1
-        if mandatory and result.status == "filled":
-            filled_by_origin[result.origin] += 1
+        by_status[status] += 1
+        by_section[attribute.access_group][status] += 1
+        by_obligation["mandatory" if mandatory else "voluntary"][status] += 1
+        if mandatory and status == "filled":
+            filled_by_origin[result.origin] = filled_by_origin.get(result.origin, 0) + 1
         conflicts += result.conflict
-        entry: dict[str, Any] = {
-            "key": attribute.key,
-            "term": attribute.term,
-            "label": attribute.label,
-            "status": result.status,
-            "point": attribute.point,
-            "access_group": attribute.access_group,
-            "mandatory": mandatory,
-            "obligation": result.obligation,
-            "source": result.source,
-            "source_label": result.source_label or None,
-            "source_label_zh": result.source_label_zh or None,
-            "relation": result.relation,
-            "mapping_row": result.row or None,
-            "reason": result.reason,
-            "origin": result.origin or None,
-            "measured_at": result.measured_at,
-            "conflict": result.conflict,
-        }
-        attributes.append(entry)
+        attributes.append(
+            {
+                "key": attribute.key,
+                "term": attribute.term,
+                "label": attribute.label,
+                "status": status,
+                "point": attribute.point,
+                "access_group": attribute.access_group,
+                "mandatory": mandatory,
+                "obligation": result.obligation,
+                "source": result.source,
+                "source_label": result.source_label or None,
+                "source_label_zh": result.source_label_zh or None,
+                "relation": result.relation,
+                "mapping_row": result.row or None,
+                "reason": result.reason,
+                "origin": result.origin or None,
+                "measured_at": result.measured_at,
+                "conflict": result.conflict,
+            }
+        )
     mandatory_counts = by_obligation["mandatory"]
     applicable = sum(mandatory_counts.values()) - mandatory_counts["not_applicable"]
     filled = mandatory_counts["filled"]
@@ -80,10 +85,10 @@ def gap_report(conversion: Conversion, policy: Mapping[str, Any] | None = None) 
         },
         "policy": dict(policy) if policy is not None else None,
         "summary": {
-            "by_status": _ordered(by_status),
-            "by_section": {s: _ordered(c) for s, c in by_section.items()},
-            "mandatory": _ordered(by_obligation["mandatory"]),
-            "voluntary": _ordered(by_obligation["voluntary"]),
+            "by_status": by_status,
+            "by_section": by_section,
+            "mandatory": by_obligation["mandatory"],
+            "voluntary": by_obligation["voluntary"],
             "mandatory_applicable": applicable,
             "mandatory_filled": filled,
             "readiness": _share(filled, applicable),
@@ -102,10 +107,6 @@ def gap_report(conversion: Conversion, policy: Mapping[str, Any] | None = None) 
 
 def _share(part: int, whole: int) -> float:
     return round(part / whole, 4) if whole else 1.0
-
-
-def _ordered(counter: Counter[str]) -> dict[str, int]:
-    return {status: counter[status] for status in STATUSES}
 
 
 def gap_table(report: dict[str, Any], *, all_rows: bool = False) -> str:

@@ -10,7 +10,14 @@ from gateway.annex_xiii import POINTS, PUBLIC_POINT, section
 from gateway.transform import en18223
 from gateway.transform.engine import AttributeResult, Conversion
 from gateway.transform.measurements import measurement_time
-from gateway.vocab.forms import CODE_TERMS, is_quantity, is_text, quantity_id
+from gateway.vocab.forms import (
+    CODE_TERMS,
+    STRUCTURED_PARTS,
+    is_quantity,
+    is_text,
+    part_id,
+    quantity_id,
+)
 from gateway.vocab.loader import current_passport_context
 from gateway.vocab.units import category_code, unit_of
 
@@ -99,25 +106,27 @@ def metadata_block(
 
 
 def member(conversion: Conversion, result: AttributeResult) -> Any:
-    """An attribute's value as the passport context v3 writes it
+    """An attribute's value as the passport context v4 writes it
     (:mod:`gateway.vocab.forms`): a quantity node with its unit and, for a dynamic
-    value, the time it was measured; a language map for text the record carries in
-    more than one language; a category code; otherwise the plain value.
+    value, the time it was measured; a node of named parts, each a quantity node, for a
+    structured value; a language map for text the record carries in more than one
+    language; a category code; otherwise the plain value.
     """
     attribute = result.attribute
     if is_quantity(attribute):
-        node: dict[str, Any] = {
-            "id": quantity_id(conversion.passport_id, attribute.term),
-            "value": result.value,
-        }
-        unit = unit_of(attribute.unit)
-        if unit is not None:
-            if unit.rec20:
-                node["unitCode"] = unit.rec20
-            else:
-                node["unitText"] = unit.text
-            if unit.qudt:
-                node["unit"] = unit.qudt
+        node: dict[str, Any] = {"id": quantity_id(conversion.passport_id, attribute.term)}
+        parts = STRUCTURED_PARTS.get(attribute.term, ())
+        if isinstance(result.value, Mapping) and parts:
+            for part in parts:
+                if part in result.value:
+                    node[part] = {
+                        "id": part_id(conversion.passport_id, attribute.term, part),
+                        "value": result.value[part],
+                        **_unit_members(attribute.unit),
+                    }
+            return node
+        node["value"] = result.value
+        node.update(_unit_members(attribute.unit))
         if result.measured_at and not attribute.static:
             # The engine checked the time when it read it from the record.
             node["measuredAt"] = en18223.format_time(measurement_time(result.measured_at))
@@ -130,3 +139,15 @@ def member(conversion: Conversion, result: AttributeResult) -> Any:
         # they lower-case them, so they are written in lower case, as pyld reads them.
         return {tag.lower(): text for tag, text in sorted(result.languages)}
     return result.value
+
+
+def _unit_members(unit_text: str) -> dict[str, str]:
+    """A quantity node's unit: its Rec 20 code (or its text where none names it) and
+    its QUDT unit."""
+    unit = unit_of(unit_text)
+    if unit is None:
+        return {}
+    members = {"unitCode": unit.rec20} if unit.rec20 else {"unitText": unit.text}
+    if unit.qudt:
+        members["unit"] = unit.qudt
+    return members

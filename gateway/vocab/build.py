@@ -46,7 +46,13 @@ from gateway.vocab.catalog import (
     Catalog,
     load_catalog,
 )
-from gateway.vocab.forms import CODE_TERMS, LINK_TERMS, is_quantity, is_text
+from gateway.vocab.forms import (
+    CODE_TERMS,
+    LINK_TERMS,
+    STRUCTURED_PARTS,
+    is_quantity,
+    is_text,
+)
 from gateway.vocab.loader import passport_context_url, passport_context_version
 from gateway.vocab.units import category_codes, unit_of
 
@@ -200,6 +206,24 @@ QUANTITY_TERMS: tuple[tuple[str, URIRef, str | None], ...] = (
     ("unitText", SCHEMA.unitText, None),
     ("unit", QUDT.hasUnit, "@id"),
 )
+#: The parts of structured quantities (context v4): part -> (label, comment).
+PART_TERMS: Mapping[str, tuple[str, str]] = {
+    "length": (
+        "length",
+        "The battery's length (Catena-X physicalDimension.length), a quantity node with "
+        "its value and unit.",
+    ),
+    "width": (
+        "width",
+        "The battery's width (Catena-X physicalDimension.width), a quantity node with its "
+        "value and unit.",
+    ),
+    "height": (
+        "height",
+        "The battery's height (Catena-X physicalDimension.height), a quantity node with "
+        "its value and unit.",
+    ),
+}
 #: The code list of battery categories in the vocabulary.
 CATEGORY_SCHEME = VOCAB.BatteryCategory
 
@@ -349,6 +373,12 @@ def vocabulary_graph(catalog: Catalog) -> Graph:
     )
     g.add((measured, RDFS.range, XSD.dateTime))
     g.add((measured, RDFS.isDefinedBy, VOCAB_IRI))
+    for name, (label, comment) in PART_TERMS.items():
+        part = VOCAB[name]
+        g.add((part, RDF.type, RDF.Property))
+        g.add((part, RDFS.label, _en(label)))
+        g.add((part, RDFS.comment, _en(comment)))
+        g.add((part, RDFS.isDefinedBy, VOCAB_IRI))
     g.add((CATEGORY_SCHEME, RDF.type, SKOS.ConceptScheme))
     g.add((CATEGORY_SCHEME, RDFS.label, _en("battery category")))
     g.add(
@@ -454,18 +484,23 @@ def _xsd_term(iri: str) -> str:
 
 
 def _term_definition(a: Attribute) -> dict[str, Any]:
-    """The context v3 definition of an attribute's term (see :mod:`gateway.vocab.forms`).
+    """The context v4 definition of an attribute's term (see :mod:`gateway.vocab.forms`).
 
     A quantity's ``value`` gets its datatype from a property-scoped context, the
     JSON-LD 1.1 way of typing a member by the property that holds it: one ``value``
-    term serves decimals, integers and text alike.
+    term serves decimals, integers and text alike. A structured quantity's scoped
+    context also names its parts; it reaches the parts' nodes, so their ``value`` is
+    typed alike.
     """
     definition: dict[str, Any] = {"@id": a.iri}
     if is_quantity(a):
         value: dict[str, str] = {"@id": str(SCHEMA.value)}
         if a.xsd:
             value["@type"] = _xsd_term(a.xsd)
-        definition["@context"] = {"value": value}
+        scoped: dict[str, Any] = {"value": value}
+        for part in STRUCTURED_PARTS.get(a.term, ()):
+            scoped[part] = {"@id": str(VOCAB[part])}
+        definition["@context"] = scoped
     elif a.term in LINK_TERMS:
         definition["@type"] = "@id"
     elif a.term in CODE_TERMS:
@@ -522,19 +557,20 @@ def shapes_graph(catalog: Catalog) -> Graph:
         g.add((shape, SH.path, VOCAB[term]))
         g.add((shape, SH.name, _lit(name)))
         message = SHAPE_MESSAGES[str(datatype)]
-        second = None if attribute is None else _v3_form(g, attribute, literal)
-        if second is None:
+        others = [] if attribute is None else _node_forms(g, attribute, literal)
+        if not others:
             g.add((shape, SH.message, _lit(message)))
             literal(shape, datatype)
             return shape
         # Context v1 and v2 wrote every attribute as a literal; v3 writes some as a
-        # quantity node, a language-tagged string, a link or a code.
-        form, text = second
-        g.add((shape, SH.message, _lit(f"{message}, or {text}")))
+        # quantity node, a language-tagged string, a link or a code; v4 writes a
+        # structured quantity as a node of named parts.
+        texts = ", or ".join(text for _, text in others)
+        g.add((shape, SH.message, _lit(f"{message}, or {texts}")))
         plain = SHAPES_NS[f"{term}-literal"]
         literal(plain, datatype)
         forms = BNode(f"{term}-forms")
-        Collection(g, forms, [plain, form])
+        Collection(g, forms, [plain, *(form for form, _ in others)])
         g.add((shape, SH["or"], forms))
         return shape
 
@@ -554,6 +590,61 @@ def shapes_graph(catalog: Catalog) -> Graph:
     return g
 
 
+def _node_forms(g: Graph, a: Attribute, literal: Any) -> list[tuple[URIRef, str]]:
+    """The shapes of an attribute's forms other than a plain literal, with the words
+    each adds to the message."""
+    return [form for form in (_v3_form(g, a, literal), _v4_form(g, a, literal)) if form]
+
+
+def _unit_members(g: Graph, shape: URIRef, prefix: str, a: Attribute) -> None:
+    """The unit members a quantity node of ``a`` holds, each exactly once."""
+    unit = unit_of(a.unit)
+    members: list[tuple[str, URIRef, Node]] = []
+    if unit is not None and unit.rec20:
+        members.append(("unitCode", SCHEMA.unitCode, Literal(unit.rec20)))
+    elif unit is not None:
+        members.append(("unitText", SCHEMA.unitText, Literal(unit.text)))
+    if unit is not None and unit.qudt:
+        members.append(("unit", QUDT.hasUnit, URIRef(unit.qudt)))
+    for name, path, fixed in members:
+        member = SHAPES_NS[f"{prefix}-{name}"]
+        g.add((shape, SH.property, member))
+        g.add((member, SH.path, path))
+        g.add((member, SH.minCount, Literal(1)))
+        g.add((member, SH.maxCount, Literal(1)))
+        g.add((member, SH.hasValue, fixed))
+
+
+def _v4_form(g: Graph, a: Attribute, literal: Any) -> tuple[URIRef, str] | None:
+    """The shape of a structured quantity (context v4): a node whose parts are each a
+    quantity node with one value in the attribute's unit; None for other attributes."""
+    parts = STRUCTURED_PARTS.get(a.term)
+    if not parts:
+        return None
+    term = a.term
+    shape = SHAPES_NS[f"{term}-parts"]
+    part_shape = SHAPES_NS[f"{term}-part"]
+    for node in (shape, part_shape):
+        g.add((node, RDF.type, SH.NodeShape))
+        g.add((node, SH.nodeKind, SH.IRI))
+        g.add((node, SH.closed, Literal(True)))
+        g.add((node, SH.ignoredProperties, BNode("ignoredProperties")))
+    value = SHAPES_NS[f"{term}-part-value"]
+    g.add((part_shape, SH.property, value))
+    g.add((value, SH.path, SCHEMA.value))
+    g.add((value, SH.minCount, Literal(1)))
+    g.add((value, SH.maxCount, Literal(1)))
+    literal(value, _range(a))
+    _unit_members(g, part_shape, f"{term}-part", a)
+    for part in parts:
+        member = SHAPES_NS[f"{term}-{part}"]
+        g.add((shape, SH.property, member))
+        g.add((member, SH.path, VOCAB[part]))
+        g.add((member, SH.maxCount, Literal(1)))
+        g.add((member, SH.node, part_shape))
+    return shape, f"a node of {', '.join(parts)}, each a quantity node in {a.unit}"
+
+
 def _v3_form(g: Graph, a: Attribute, literal: Any) -> tuple[URIRef, str] | None:
     """The shape of an attribute's context v3 form other than a plain literal, and
     the words its message adds; None when v3 writes a literal too."""
@@ -570,21 +661,7 @@ def _v3_form(g: Graph, a: Attribute, literal: Any) -> tuple[URIRef, str] | None:
         # several values (accidents, test reports) share the node's unit and time
         g.add((value, SH.minCount, Literal(1)))
         literal(value, _range(a))
-        unit = unit_of(a.unit)
-        members: list[tuple[str, URIRef, Node]] = []
-        if unit is not None and unit.rec20:
-            members.append(("unitCode", SCHEMA.unitCode, Literal(unit.rec20)))
-        elif unit is not None:
-            members.append(("unitText", SCHEMA.unitText, Literal(unit.text)))
-        if unit is not None and unit.qudt:
-            members.append(("unit", QUDT.hasUnit, URIRef(unit.qudt)))
-        for name, path, fixed in members:
-            member = SHAPES_NS[f"{term}-{name}"]
-            g.add((shape, SH.property, member))
-            g.add((member, SH.path, path))
-            g.add((member, SH.minCount, Literal(1)))
-            g.add((member, SH.maxCount, Literal(1)))
-            g.add((member, SH.hasValue, fixed))
+        _unit_members(g, shape, term, a)
         if not a.static:
             measured = SHAPES_NS.measuredAt
             g.add((shape, SH.property, measured))

@@ -1,5 +1,5 @@
-"""How each catalog attribute is written in a passport of context v3, and its plain
-value read back from any context version.
+"""How each catalog attribute is written in a passport of context v3 and v4, and its
+plain value read back from any context version.
 
 Context v1 and v2 write every attribute as one literal. Context v3 writes what an
 importer needs without this gateway's catalog:
@@ -16,6 +16,13 @@ importer needs without this gateway's catalog:
   (``@type: @vocab``), a concept with English and Chinese labels in the vocabulary;
 - **links**: the passport identifiers are ``@id`` links to the passports they name.
 
+Context v4 adds **structured quantities**: an attribute made of named parts in one unit
+(the battery's length, width and height) is a node, ``<passport id>#<term>``, with one
+quantity node per part, ``<passport id>#<term>-<part>``. RDF keeps no order among the
+values of one property, so three lengths under one term would not say which is which.
+A structured attribute given as one figure (an exporter's declaration) is written as a
+quantity node, as in v3.
+
 Readers of stored credentials (pages, summaries, conformance, projections) take an
 attribute's value with :func:`plain_value`, which reads all three versions alike.
 """
@@ -31,6 +38,13 @@ from gateway.vocab.catalog import Attribute
 LINK_TERMS = frozenset({"batteryPassportId", "predecessorPassportId"})
 #: Terms whose values are codes of a code list (``@type: @vocab``).
 CODE_TERMS = frozenset({"batteryCategory"})
+#: Attributes context v4 writes as a node of named parts, each a quantity in the
+#: attribute's unit: term -> parts, in the order a plain reading lists them. The parts
+#: are those of Catena-X's ``physicalDimension`` (its paths in the catalog); neither the
+#: national record nor Battery Pass 1.2 has a diameter.
+STRUCTURED_PARTS: Mapping[str, tuple[str, ...]] = {
+    "physicalDimensions": ("length", "width", "height"),
+}
 #: Catalog data types of free text, which may carry a language per string.
 TEXT_DATA_TYPES = frozenset({"String", "Representation to document", "See 6.1 and 6.2", "n.a."})
 
@@ -38,6 +52,11 @@ TEXT_DATA_TYPES = frozenset({"String", "Representation to document", "See 6.1 an
 def is_quantity(attribute: Attribute) -> bool:
     """Whether context v3 writes the attribute as a quantity node."""
     return bool(attribute.unit) or not attribute.static
+
+
+def is_structured(attribute: Attribute) -> bool:
+    """Whether context v4 writes the attribute as a node of named parts."""
+    return attribute.term in STRUCTURED_PARTS
 
 
 def is_text(attribute: Attribute) -> bool:
@@ -55,13 +74,31 @@ def quantity_id(passport_id: str, term: str) -> str:
     return f"{passport_id}#{term}"
 
 
+def part_id(passport_id: str, term: str, part: str) -> str:
+    """The IRI of the quantity node of one part of the structured ``term``."""
+    return f"{passport_id}#{term}-{part}"
+
+
+def parts_of(value: Any) -> tuple[str, ...]:
+    """The parts a structured node holds (:data:`STRUCTURED_PARTS`), in their order;
+    empty for anything else."""
+    if not isinstance(value, Mapping):
+        return ()
+    names = dict.fromkeys(p for parts in STRUCTURED_PARTS.values() for p in parts)
+    return tuple(p for p in names if p in value)
+
+
 def plain_value(value: Any, language: str = "en") -> Any:
     """An attribute's value as context v1 wrote it, from a member of any version.
 
-    A quantity node gives its ``value``; a language map its text in ``language``, else
-    in English, else the first one; anything else is returned as it is.
+    A quantity node gives its ``value``; a structured node the values of its parts in
+    their order (as context v1 would list them); a language map its text in
+    ``language``, else in English, else the first one; anything else is returned as it is.
     """
     if isinstance(value, Mapping):
+        parts = parts_of(value)
+        if parts:
+            return [plain_value(value[p], language) for p in parts]
         if "value" in value or "id" in value:
             return value.get("value")
         texts = [v for v in value.values() if isinstance(v, str)]
@@ -89,8 +126,12 @@ def language_texts(value: Any, language: str = "en") -> list[str] | None:
 
 def json_values(value: Any) -> list[Any]:
     """The JSON values whose form the catalog states, in one member of any version: a
-    quantity node's ``value``, each string of a language map, or the value itself."""
+    quantity node's ``value`` (of each part of a structured node), each string of a
+    language map, or the value itself."""
     if isinstance(value, Mapping):
+        parts = parts_of(value)
+        if parts:
+            return [v for p in parts for v in json_values(value[p])]
         if "value" in value or "id" in value:
             inner = value.get("value")
             return list(inner) if isinstance(inner, list) else [inner]

@@ -107,15 +107,15 @@ def test_contents_match_what_was_issued(api, keys, issued) -> None:
         "included": False,
         "hashed_as": passport["record"]["hashed_as"],
     }
-    assert passport["policy"]["ref"] == "cn-export@1.1.0"
+    assert passport["policy"]["ref"] == "cn-export@1.2.0"
     assert "vehicle" in passport["policy"]["withheld"]
-    mapping = "mapping/cn-trace-to-eu-passport/1.1.0.sssom.tsv"
+    mapping = "mapping/cn-trace-to-eu-passport/1.2.0.sssom.tsv"
     assert passport["mapping"]["file"] == mapping
     assert (
         files[mapping]
-        == (MAPPINGS_DIR / "cn-trace-to-eu-passport" / "1.1.0.sssom.tsv").read_bytes()
+        == (MAPPINGS_DIR / "cn-trace-to-eu-passport" / "1.2.0.sssom.tsv").read_bytes()
     )
-    assert files["policy/cn-export-1.1.0.csv"] == (TABLES_DIR / "cn-export-1.1.0.csv").read_bytes()
+    assert files["policy/cn-export-1.2.0.csv"] == (TABLES_DIR / "cn-export-1.2.0.csv").read_bytes()
     for group, credential in issued["credentials"].items():
         assert json.loads(files[f"credentials/{group}.vc.jsonld"]) == credential
     gaps = json.loads(files["gaps.json"])
@@ -125,7 +125,7 @@ def test_contents_match_what_was_issued(api, keys, issued) -> None:
     assert len(status["entries"]) == 2 * len(issued["credentials"])
     assert {e["bit"] for e in status["entries"]} == {0}
     actions = [e["action"] for e in json.loads(files["audit.json"])["entries"]]
-    assert actions == ["passport.issued", "passport.disclosure"]
+    assert actions == ["passport.issued"]
     assert PASSPORT in files["README.txt"].decode()
 
 

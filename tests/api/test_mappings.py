@@ -32,13 +32,13 @@ def test_draft_edit_diff_impact_publish_convert_and_old_credentials_still_verify
     created = api.post(
         f"/mappings/{SET}/versions",
         headers=editor,
-        json={"version": "1.2.0", "base_version": "1.1.0"},
+        json={"version": "1.3.0", "base_version": "1.2.0"},
     )
     assert created.status_code == 201, created.get_json()
-    row = _row(api, "1.2.0", "manufacturingPlace")
+    row = _row(api, "1.3.0", "manufacturingPlace")
     assert row["predicate_id"] == "skos:closeMatch"
     edited = api.patch(
-        f"/mappings/{SET}/versions/1.2.0",
+        f"/mappings/{SET}/versions/1.3.0",
         headers=editor,
         json={
             "change": {str(row["row"]): {"predicate_id": "skos:exactMatch"}},
@@ -48,7 +48,7 @@ def test_draft_edit_diff_impact_publish_convert_and_old_credentials_still_verify
     assert edited.status_code == 200, edited.get_json()
     assert edited.get_json()["problems"] == []
 
-    change = api.get(f"/mappings/{SET}/diff?from=1.1.0&to=1.2.0").get_json()
+    change = api.get(f"/mappings/{SET}/diff?from=1.2.0&to=1.3.0").get_json()
     assert change["bump"] == "minor"
     assert [r["attribute"] for r in change["added"]] == ["manufacturingPlace"]
     assert [c["attribute"] for c in change["changed"]] == ["manufacturingPlace"]
@@ -56,31 +56,31 @@ def test_draft_edit_diff_impact_publish_convert_and_old_credentials_still_verify
         "predicate_id": ["skos:closeMatch", "skos:exactMatch"]
     }
 
-    effect = api.get(f"/mappings/{SET}/versions/1.2.0/impact", headers=editor).get_json()
-    assert effect["base"] == f"{SET}@1.1.0" and effect["head"] == f"{SET}@1.2.0"
+    effect = api.get(f"/mappings/{SET}/versions/1.3.0/impact", headers=editor).get_json()
+    assert effect["base"] == f"{SET}@1.2.0" and effect["head"] == f"{SET}@1.3.0"
     stored = [r for r in effect["records"] if r["record"].startswith("https://")]
     assert len(stored) == 1, "the passport issued above is part of the impact"
     assert effect["attributes"]["manufacturing_place"]["partial -> filled"] >= 2
     assert [p["passport_id"] for p in effect["passports_affected"]] == [old.get_json()["id"]]
 
-    published = api.post(f"/mappings/{SET}/versions/1.2.0/publish", headers=editor)
+    published = api.post(f"/mappings/{SET}/versions/1.3.0/publish", headers=editor)
     assert published.status_code == 200, published.get_json()
     assert published.get_json()["status"] == "published"
     assert_problem(
-        api.patch(f"/mappings/{SET}/versions/1.2.0", headers=editor, json={"remove": [1]}),
+        api.patch(f"/mappings/{SET}/versions/1.3.0", headers=editor, json={"remove": [1]}),
         409,
         "conflict",
     )
 
     new = api.post(
-        f"/passports?mapping={SET}@1.2.0",
+        f"/passports?mapping={SET}@1.3.0",
         headers=exporter,
         data=(RECORDS / "lfp-storage-pack.json").read_bytes(),
         content_type="application/json",
     )
     assert new.status_code == 201, new.get_json()
     body = new.get_json()
-    assert body["credentials"]["annex-xiii-1"]["mappingVersion"] == "1.2.0"
+    assert body["credentials"]["annex-xiii-1"]["mappingVersion"] == "1.3.0"
     assert body["credentials"]["annex-xiii-1"]["mappingHash"] == published.get_json()["hash"]
     statuses = {a["key"]: a["status"] for a in body["gaps"]["attributes"]}
     assert statuses["manufacturing_place"] == "filled"
@@ -95,10 +95,10 @@ def test_an_invalid_draft_returns_all_its_problems_and_cannot_be_published(api, 
     api.post(
         f"/mappings/{SET}/versions",
         headers=editor,
-        json={"version": "1.2.0", "base_version": "1.1.0"},
+        json={"version": "1.3.0", "base_version": "1.2.0"},
     )
     edited = api.patch(
-        f"/mappings/{SET}/versions/1.2.0",
+        f"/mappings/{SET}/versions/1.3.0",
         headers=editor,
         json={
             "change": {
@@ -110,10 +110,10 @@ def test_an_invalid_draft_returns_all_its_problems_and_cannot_be_published(api, 
     ).get_json()
     rows = {(p["row"], p["column"]) for p in edited["problems"]}
     assert rows == {(3, "transform"), (20, "subject_id"), (23, "object_id")}
-    validation = api.get(f"/mappings/{SET}/versions/1.2.0/validation").get_json()
+    validation = api.get(f"/mappings/{SET}/versions/1.3.0/validation").get_json()
     assert validation["valid"] is False and len(validation["problems"]) == 3
     refused = assert_problem(
-        api.post(f"/mappings/{SET}/versions/1.2.0/publish", headers=editor), 422, "mapping-invalid"
+        api.post(f"/mappings/{SET}/versions/1.3.0/publish", headers=editor), 422, "mapping-invalid"
     )
     assert len(refused["errors"]) == 3
 

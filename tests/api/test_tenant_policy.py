@@ -50,8 +50,8 @@ def test_an_exporter_reads_and_sets_its_tenants_policy_in_versions(api_app, api,
     assert shipped == {
         "tenant": "acme",
         "version": 0,
-        "base": "cn-export@1.1.0",
-        "applied": "cn-export@1.1.0",
+        "base": "cn-export@1.2.0",
+        "applied": "cn-export@1.2.0",
         "rules": {},
         "setBy": None,
         "setAt": None,
@@ -59,7 +59,7 @@ def test_an_exporter_reads_and_sets_its_tenants_policy_in_versions(api_app, api,
     first = _put(api, keys["exporter"], {"usage.soc": "withhold", "events.party": "aggregate_only"})
     assert first.status_code == 200, first.get_json()
     assert first.get_json()["version"] == 1
-    assert first.get_json()["applied"] == "cn-export@1.1.0+tenant:acme@1"
+    assert first.get_json()["applied"] == "cn-export@1.2.0+tenant:acme@1"
     second = _put(api, keys["exporter"], {"specs": "withhold"}).get_json()
     assert (second["version"], second["rules"]) == (2, {"specs": "withhold"})
     assert api.get("/tenant-policy", headers=keys["exporter"]).get_json() == second
@@ -129,7 +129,7 @@ def test_every_conversion_of_the_tenant_follows_its_newest_policy(api, keys):
     _put(api, keys["exporter"], {"production.date": "withhold"})
     tightened = _issue(api, keys["exporter"], "0000902")
     assert _status(tightened, "manufacturing_date") == "withheld"
-    assert tightened["gaps"]["policy"]["applied"] == "cn-export@1.1.0+tenant:acme@1"
+    assert tightened["gaps"]["policy"]["applied"] == "cn-export@1.2.0+tenant:acme@1"
     assert _status(_issue(api, keys["beta"], "0000903"), "manufacturing_date") == "filled"
     _put(api, keys["exporter"], {})
     assert _status(_issue(api, keys["exporter"], "0000904"), "manufacturing_date") == "filled"

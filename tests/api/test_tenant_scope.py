@@ -38,7 +38,7 @@ def _draft(api, editor) -> None:
     created = api.post(
         f"/mappings/{SET}/versions",
         headers=editor,
-        json={"version": "1.2.0", "base_version": "1.1.0"},
+        json={"version": "1.3.0", "base_version": "1.2.0"},
     )
     assert created.status_code == 201, created.get_json()
 
@@ -50,7 +50,7 @@ def test_impact_shows_an_editor_only_the_passports_of_its_own_tenant(api_app, ap
     acme = _issue(api, keys["exporter"], "ncm-ev-pack.json", "0000701")
     beta = _issue(api, keys["beta"], "ncm-ev-pack.json", "0000702")
     _draft(api, keys["editor"])
-    url = f"/mappings/{SET}/versions/1.2.0/impact"
+    url = f"/mappings/{SET}/versions/1.3.0/impact"
 
     seen = api.get(url, headers=keys["editor"])
     assert seen.status_code == 200, seen.get_json()
@@ -79,7 +79,7 @@ def test_impact_is_paged(api, keys):
     first = _issue(api, keys["exporter"], "ncm-ev-pack.json")
     second = _issue(api, keys["exporter"], "lfp-storage-pack.json")
     _draft(api, keys["editor"])
-    url = f"/mappings/{SET}/versions/1.2.0/impact"
+    url = f"/mappings/{SET}/versions/1.3.0/impact"
     ordered = sorted([first, second], key=lambda p: p["id"])
 
     page1 = api.get(url + "?limit=1", headers=keys["editor"]).get_json()
@@ -108,7 +108,7 @@ def test_impact_is_paged(api, keys):
 
 def test_impact_refuses_bad_paging_parameters(api, keys):
     _draft(api, keys["editor"])
-    url = f"/mappings/{SET}/versions/1.2.0/impact"
+    url = f"/mappings/{SET}/versions/1.3.0/impact"
     for query, pointer in (
         ("limit=0", "limit"),
         ("limit=201", "limit"),
@@ -214,7 +214,7 @@ def test_mapping_parameter_cannot_reach_files_outside_the_shipped_folder(api, ke
 def test_mapping_parameter_refuses_a_draft(api, keys):
     _draft(api, keys["editor"])
     refused = api.post(
-        f"/passports?mapping={SET}@1.2.0",
+        f"/passports?mapping={SET}@1.3.0",
         data=(RECORDS / "ncm-ev-pack.json").read_bytes(),
         content_type="application/json",
         headers=keys["exporter"],

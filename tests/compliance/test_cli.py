@@ -36,8 +36,8 @@ def test_import_then_list(invoke: Invoke, home: Path, tmp_path: Path) -> None:
     result = invoke("import", str(source))
     assert result.exit_code == 0, result.output
     assert "added    MIIT-2024-X-01  甲梯次利用有限公司" in result.output
-    assert "1 added, 0 changed, 0 unchanged" in result.output
-    assert (home / "whitelist.csv").is_file()
+    assert "1 added, 0 changed, 0 unchanged; stored in the instance's database" in result.output
+    assert not (home / "whitelist.csv").exists()
 
     again = invoke("import", str(source))
     assert "0 added, 0 changed, 1 unchanged; nothing to write" in again.output

@@ -6,20 +6,18 @@ either way."""
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from bench.records import RecordFactory
 from gateway.credentials import data_integrity, rdfc
-from gateway.credentials.direct_nquads import canonical_nquads
+from gateway.credentials.direct_nquads import _PLAIN_IRI, canonical_nquads
+from gateway.credentials.lexical import is_absolute_iri
 from gateway.credentials.model import build_credential
-from gateway.credentials.multikey import did_key_verification_method
 from gateway.errors import ContextError, GatewayError, JsonLdError
 from gateway.records import read_record, read_record_file
 from gateway.services import draft_passport
@@ -30,24 +28,21 @@ from gateway.vocab.loader import (
     passport_contexts,
     pinned_contexts,
 )
+from tests.credentials.own_credentials import (
+    CREATED,
+    ISSUER,
+    KEY,
+    MAPPING,
+    STATUS,
+    UNCOVERED,
+    VM,
+    assert_same_bytes,
+    credentials,
+    set_member,
+)
 from tests.helpers import BASE_URL, RECORDS
 
-MAPPING = "cn-trace-to-eu-passport@1.0.0"
-ISSUER = "did:web:gw.example"
 XSD = "http://www.w3.org/2001/XMLSchema#"
-KEY = Ed25519PrivateKey.from_private_bytes(bytes(range(32)))
-VM = did_key_verification_method(KEY.public_key())
-CREATED = "2026-03-01T08:00:00Z"
-STATUS = [
-    {
-        "id": f"{BASE_URL}/status/1#{n}",
-        "type": "BitstringStatusListEntry",
-        "statusPurpose": purpose,
-        "statusListIndex": str(n),
-        "statusListCredential": f"{BASE_URL}/status/{1 + i}",
-    }
-    for i, (purpose, n) in enumerate((("revocation", 17), ("suspension", 17)))
-]
 
 #: A context with the JSON-LD features the emitter leaves to the canonicalizers.
 ODD_CONTEXT = "https://test.example/contexts/odd/v1"
@@ -71,36 +66,13 @@ ODD = {
 LOADER = document_loader(extra={ODD_CONTEXT: ODD})
 
 
-def credentials(draft: Any) -> Iterator[dict[str, Any]]:
-    """Every credential of a draft, with and without status entries and validUntil."""
-    for section, document in draft.documents.items():
-        for status, until in ((None, None), (STATUS, "2036-03-01T00:00:00Z"), (STATUS[:1], None)):
-            yield build_credential(
-                document,
-                issuer=ISSUER,
-                passport_id=draft.conversion.passport_id,
-                access_group=section,
-                mapping=draft.gaps["mapping"],
-                status=copy.deepcopy(status),
-                valid_from=CREATED,
-                valid_until=until,
-            )
-
-
-def assert_same_bytes(credential: dict[str, Any]) -> str:
-    emitted = canonical_nquads(credential, default_loader())
-    assert emitted is not None, "a credential of the gateway is not covered"
-    assert emitted == rdfc.canonicalize(credential, fast=False)  # pyld, the reference
-    assert emitted == rdfc.canonicalize(credential)  # the pyoxigraph path
-    return emitted
-
-
 @pytest.mark.parametrize(
     "path", sorted(RECORDS.glob("*.json")) + sorted(RECORDS.glob("*.xml")), ids=lambda p: p.name
 )
 def test_fixture_credentials_are_emitted_byte_for_byte(path: Path) -> None:
-    # 1.1.0 writes names in two languages (language maps) and dated dynamic values
-    for mapping in (MAPPING, "cn-trace-to-eu-passport@1.1.0"):
+    # 1.1.0 writes names in two languages (language maps) and dated dynamic values;
+    # 1.2.0 the battery's dimensions as named parts (context v4)
+    for mapping in (MAPPING, "cn-trace-to-eu-passport@1.1.0", "cn-trace-to-eu-passport@1.2.0"):
         draft = draft_passport(read_record_file(path), mapping=mapping, base_url=BASE_URL)
         for credential in credentials(draft):
             assert_same_bytes(credential)
@@ -177,53 +149,10 @@ def test_signing_takes_the_direct_path_and_gives_the_reference_proof() -> None:
     assert all(c.ok for c in data_integrity.verify_proof(jcs, lambda _: KEY.public_key()))
 
 
-def _set(document: dict[str, Any], path: str, value: Any) -> dict[str, Any]:
-    out = copy.deepcopy(document)
-    *parents, last = path.split("/")
-    node: Any = out
-    for step in parents:
-        node = node[int(step)] if isinstance(node, list) else node[step]
-    if isinstance(node, list):
-        node[int(last)] = value
-    else:
-        node[last] = value
-    return out
-
-
-UNCOVERED = {
-    "blank subject": ("credentialSubject", {"type": "BatteryPassport", "batteryMass": "1"}),
-    "nested blank node": ("credentialSubject/batteryChemistry", {"batteryMass": "1"}),
-    "undefined term": ("credentialSubject/notATerm", "x"),
-    "float": ("credentialSubject/batteryMass", 1.5),
-    "integer beyond 2^53": ("credentialSubject/expectedLifetimeCycles", 2**60),
-    "null": ("credentialSubject/batteryChemistry", None),
-    "control character": ("credentialSubject/batteryChemistry", "a\x0bb"),
-    "lone surrogate": ("credentialSubject/batteryChemistry", "a\ud800b"),
-    "relative id": ("credentialSubject/id", "passports/1"),
-    "relative issuer": ("issuer", "gw.example"),
-    "compact IRI id": ("id", "xsd:thing"),
-    "blank node id": ("id", "_:b0"),
-    "keyword-like id": ("id", "@thing"),
-    "dot segment": ("issuer", "https://gw.example/a/../b"),
-    "ill-formed IRI": ("issuer", "https://gw example/"),
-    "inline context": ("@context", [CREDENTIALS_V2, {"x": "https://x.example/"}]),
-    "unpinned context": ("@context", [CREDENTIALS_V2, "https://unknown.example/ctx"]),
-    "nested context": ("credentialSubject/@context", {"x": "https://x.example/"}),
-    "keyword key": ("credentialSubject/@index", "1"),
-    "empty array": ("credentialSubject/testReportsCompliance", []),
-    "nested array": ("credentialSubject/testReportsCompliance", [["https://a.example/"]]),
-    "value object": ("credentialSubject/batteryChemistry", {"@value": "x", "@language": "en"}),
-    "@json term": ("credentialSubject/_sd", ["x"]),
-    "undefined type": ("credentialSubject/type", "NotAType"),
-    "proof": ("proof", {"type": "DataIntegrityProof"}),
-    "boolean typed @id": ("issuer", True),
-}
-
-
 @pytest.mark.parametrize("case", sorted(UNCOVERED))
 def test_documents_it_does_not_cover_go_to_the_canonicalizers(case: str) -> None:
     path, value = UNCOVERED[case]
-    document = _set(_credential(), path, value)
+    document = set_member(_credential(), path, value)
     assert canonical_nquads(document, default_loader()) is None
     # Signing still works, or fails, exactly as the general path decides.
     try:
@@ -292,6 +221,9 @@ def test_scoped_contexts_codes_and_language_maps_are_emitted(term: str, value: A
     "node_id, covered",
     [
         ("https://x.example/s#ratedCapacity", True),
+        ("https://x.example/s#physicalDimensions-length", True),
+        ("https://x.example/s#a-", True),
+        ("https://x.example/s#-a", True),
         ("https://x.example/s#", True),
         ("https://x.example/s#a/../b", False),
         ("https://x.example/s#a b", False),
@@ -504,3 +436,32 @@ def test_any_document_is_emitted_as_the_reference_does_or_not_at_all(
     except (JsonLdError, ContextError) as exc:  # pragma: no cover - shown on failure
         pytest.fail(f"emitted {emitted!r} for a document the reference refuses: {exc}")
     assert emitted == reference
+
+
+@settings(max_examples=3000, deadline=None)
+@given(
+    st.text(alphabet="ab:/#?@%[].-_~!$&'()*+,;=0189 Aé", max_size=24).map(
+        lambda s: ("https://" + s) if s.startswith("x") else s
+    )
+)
+def test_plain_iris_are_absolute_iris_of_the_full_grammar(value: str) -> None:
+    # The emitter's shortcut for common IRIs may only accept what the full grammar does.
+    if _PLAIN_IRI.fullmatch(value):
+        assert is_absolute_iri(value), value
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "https://gw.example/passports/01A#batteryMass",
+        "https://gw.example:8443/a/b/",
+        "http://qudt.org/vocab/unit/KiloW-HR",
+        "urn:uuid:0b1c4a52-0000-4000-8000-000000000003",
+        "did:web:gw.example",
+        "did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK#z6Mk",
+        "a:b//c",
+        "a://",
+    ],
+)
+def test_plain_iris_take_the_shortcut(value: str) -> None:
+    assert _PLAIN_IRI.fullmatch(value) and is_absolute_iri(value)

@@ -34,7 +34,7 @@ def test_build_credential_shape() -> None:
     vc = _build(credential_id="urn:uuid:1")
     assert vc["@context"] == [
         "https://www.w3.org/ns/credentials/v2",
-        "https://w3id.org/cn-eu-battery/contexts/passport/v3",
+        "https://w3id.org/cn-eu-battery/contexts/passport/v4",
     ]
     assert vc["type"] == ["VerifiableCredential", "BatteryPassportCredential"]
     assert vc["credentialSubject"] == {

@@ -16,10 +16,12 @@ from gateway.credentials.keys import KeyStore
 from gateway.credentials.model import build_credential
 from gateway.credentials.multikey import b58btc_decode
 from gateway.credentials.status_list import FileStatusListStore, StatusRegistry
-from gateway.credentials.verify import verify
+from gateway.credentials.trust import TrustList
+from gateway.credentials.verify import DeferredTrustList, verify
 
 NOW = datetime(2026, 6, 1, tzinfo=UTC)
 BASE = "https://gw.example"
+BASE_DID = "did:web:gw.example"
 PASSPORT = f"{BASE}/passports/01A1B2C3D4E5F6G7H8J9K0L1"
 SUBJECT = {
     "type": "BatteryPassport",
@@ -127,6 +129,28 @@ def test_trust_list(issuer) -> None:
     assert issuer.verify(secured, trusted_issuers=["did:web:gw.example"]).verified
     result = issuer.verify(secured, trusted_issuers=["did:web:other.example"])
     assert list(failed(result)) == ["issuer.trust"]
+
+
+def test_deferred_trust_list_is_read_only_for_other_issuers(issuer) -> None:
+    secured = issuer.sign(issuer.credential())
+    reads = []
+
+    def deferred(own, entries):
+        def read():
+            reads.append(entries)
+            return TrustList.of(entries, own=[own])
+
+        return DeferredTrustList(frozenset({own}), read)
+
+    result = issuer.verify(secured, trusted_issuers=deferred(BASE_DID, ["did:web:x.example"]))
+    assert result.verified and result.issuer_trust == "trusted"
+    assert reads == []  # the gateway's own credential: no list read
+    # the issuer is not this gateway: the stored list decides
+    other = deferred("did:web:other.example", ["x.example"])
+    assert list(failed(issuer.verify(secured, trusted_issuers=other))) == ["issuer.trust"]
+    assert reads == [["x.example"]]
+    listed = deferred("did:web:other.example", ["gw.example"])
+    assert issuer.verify(secured, trusted_issuers=listed).issuer_trust == "trusted"
 
 
 def test_unknown_context_url(issuer) -> None:

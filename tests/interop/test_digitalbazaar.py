@@ -157,11 +157,12 @@ SUBJECT_V3 = {
 
 
 def test_context_v3_forms_verify_both_ways(node: Path) -> None:
-    assert passport_context_url(3) == current_passport_context()
+    # credentials signed with context v3 verify after a newer version is pinned
+    assert passport_context_url(3) != current_passport_context()
 
     def unsigned(issuer: str) -> dict:
         return build_credential(
-            SUBJECT_V3,
+            {"@context": [passport_context_url(3)], **SUBJECT_V3},
             issuer=issuer,
             passport_id=PASSPORT_ID,
             access_group="annex-xiii-1",
@@ -190,6 +191,56 @@ def test_context_v3_forms_verify_both_ways(node: Path) -> None:
     result = verify(theirs, now=datetime.now(UTC))
     assert result.verified, [c for c in result.checks if not c.ok]
     assert theirs["proof"]["proofValue"] != signed["proof"]["proofValue"]  # other key
+
+
+#: A subject in the form context v4 adds: the dimensions as named parts, each a quantity.
+SUBJECT_V4 = {
+    "type": "BatteryPassport",
+    "physicalDimensions": {
+        "id": PASSPORT_ID + "#physicalDimensions",
+        **{
+            part: {
+                "id": f"{PASSPORT_ID}#physicalDimensions-{part}",
+                "value": value,
+                "unitCode": "MMT",
+                "unit": "http://qudt.org/vocab/unit/MilliM",
+            }
+            for part, value in (("length", "1650"), ("width", "1200"), ("height", "140"))
+        },
+    },
+}
+
+
+def test_context_v4_dimensions_verify_both_ways(node: Path) -> None:
+    assert passport_context_url(4) == current_passport_context()
+
+    def unsigned(issuer: str) -> dict:
+        return build_credential(
+            SUBJECT_V4,
+            issuer=issuer,
+            passport_id=PASSPORT_ID,
+            access_group="annex-xiii-1",
+            mapping={"set": "cn-trace-to-eu-passport", "version": "1.2.0", "hash": "sha256:00"},
+            status=None,
+            valid_from="2026-01-01T00:00:00Z",
+        )
+
+    signed = _gateway_signed(unsigned)
+    assert signed["@context"][1] == passport_context_url(4)
+    assert json.loads(run_js(node, "verify", signed)) == {"verified": True, "errors": []}
+    for part, member, value in (
+        ("height", "value", "141"),
+        ("height", "unitCode", "CMT"),
+        ("width", "id", PASSPORT_ID + "#physicalDimensions-height"),
+    ):
+        tampered_copy = json.loads(json.dumps(signed))
+        tampered_copy["credentialSubject"]["physicalDimensions"][part][member] = value
+        assert json.loads(run_js(node, "verify", tampered_copy))["verified"] is False, part
+        assert not verify(tampered_copy, now=datetime.now(UTC)).verified, part
+
+    theirs = json.loads(run_js(node, "issue", unsigned("did:example:replaced")))
+    result = verify(theirs, now=datetime.now(UTC))
+    assert result.verified, [c for c in result.checks if not c.ok]
 
 
 def test_gateway_status_list_verifies_in_digitalbazaar(node: Path) -> None:

@@ -9,7 +9,7 @@ import pytest
 
 from gateway.paths import FIXTURES_DIR
 
-DRAFT = "cn-trace-to-eu-passport@1.2.0"
+DRAFT = "cn-trace-to-eu-passport@1.3.0"
 
 
 @pytest.fixture
@@ -59,7 +59,7 @@ def test_impact_reads_one_tenants_passports_a_page_at_a_time(run, tmp_path):
         "--quiet",
         tmp_path / f"{beta[17:]}.json",
     )
-    run("mappings", "draft", DRAFT, "--from", "1.1.0")
+    run("mappings", "draft", DRAFT, "--from", "1.2.0")
 
     alone = json.loads(run("mappings", "impact", DRAFT, "--json").output)
     assert all(r["record"].startswith("fixtures/") for r in alone["records"])

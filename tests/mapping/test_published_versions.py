@@ -1,5 +1,6 @@
 """The published versions of cn-trace-to-eu-passport: 1.0.0 never changes and stays
-usable; 1.1.0 is the default and holds the changes it was published for."""
+usable; 1.1.0 and 1.2.0 hold the changes they were published for; 1.2.0 is the
+default."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from gateway.settings import DEFAULT_MAPPING
 from gateway.vocab.catalog import load_catalog
 
 SET = "cn-trace-to-eu-passport"
-FIRST, SECOND = f"{SET}@1.0.0", f"{SET}@1.1.0"
+FIRST, SECOND, THIRD = f"{SET}@1.0.0", f"{SET}@1.1.0", f"{SET}@1.2.0"
 
 
 def _file(ref: str):
@@ -30,15 +31,15 @@ def test_the_first_version_is_byte_for_byte_what_was_published():
     assert digest == "8587b02674beae3a70fa0a912791b08870fd875a6bf336322f5671d3d667fc14"
 
 
-def test_both_versions_load_and_the_newer_one_is_the_default():
-    assert {FIRST, SECOND} <= set(loader.available())
-    assert DEFAULT_MAPPING == SECOND
+def test_every_version_loads_and_the_newest_is_the_default():
+    assert {FIRST, SECOND, THIRD} <= set(loader.available())
+    assert DEFAULT_MAPPING == THIRD
     newer = loader.load(SECOND)
     assert newer.metadata["object_source_version"] == "passport/v3"
     assert loader.load(FIRST).metadata["object_source_version"] == "passport/v1"
 
 
-@pytest.mark.parametrize("ref", [FIRST, SECOND])
+@pytest.mark.parametrize("ref", [FIRST, SECOND, THIRD])
 def test_each_version_is_sssom_our_writer_reproduces(ref):
     path = _file(ref)
     text = path.read_text(encoding="utf-8")
@@ -91,8 +92,9 @@ def test_the_changes_of_1_1_0():
         assert source in _national(SECOND, term) - _national(FIRST, term), term
 
 
-def test_national_rows_come_before_the_supplement_row():
-    table = loader.load(SECOND)
+@pytest.mark.parametrize("ref", [SECOND, THIRD])
+def test_national_rows_come_before_the_supplement_row(ref: str):
+    table = loader.load(ref)
     for attribute in load_catalog().attributes:
         rows = table.rows_for(attribute.term)
         kinds = [r.from_supplement for r in rows if r.source_path is not None]
@@ -123,3 +125,27 @@ def test_validation_refuses_a_supplement_key_no_record_may_carry_and_a_bad_as_of
     problems = {(p.row, p.column) for p in validate(broken, load_catalog(), field_paths())}
     assert (rows[category].number, "subject_id") in problems
     assert (rows[soc].number, "transform_params") in problems
+
+
+def test_the_changes_of_1_2_0_only_add_rows():
+    change = diff.diff(loader.load(SECOND), loader.load(THIRD))
+    assert change.bump == "minor"  # rows added, none removed, none reading anew
+    assert not change.removed
+    assert all(set(c.fields) <= set(diff.TEXT_FIELDS) for c in change.changed)
+    added = {(r.attribute_term, r.subject_id) for r in change.added}
+    assert {
+        ("temperatureInformation", "cntrace:usage.temperature.max"),
+        ("informationOnAccidents", "cntrace:usage.alarms"),
+    } <= added
+    # The measured temperature comes before the supplement and is dated by its period.
+    first = loader.load(THIRD).rows_for("temperatureInformation")[0]
+    assert first.subject_id == "cntrace:usage.temperature.max"
+    assert first.params["as_of"] == "usage.temperature.as_of"
+    assert "MeasuredTemp" in first.comment
+    # Repairs and alarm counts are stated together before the rows that state one of them.
+    accidents = [r.transform for r in loader.load(THIRD).rows_for("informationOnAccidents")]
+    assert accidents[:3] == [
+        "accident_history",
+        "negative_event",
+        "alarm_events",
+    ]

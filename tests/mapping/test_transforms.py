@@ -181,3 +181,57 @@ def test_negative_events_are_repairs_and_replacements():
         "replacement 2025-11-03"
     )
     assert run("negative_event", {"type": "sale", "date": "2025-11-03"}) is None
+
+
+def _history(record):
+    context = transforms.Context(
+        record=record, base_url="https://gw.example/", decode_code=lambda code: {}
+    )
+    alarms = record.get("usage", {}).get("alarms")
+    return transforms.apply("accident_history", alarms, context, {"min_level": 3})
+
+
+REPAIR = {"type": "repair", "date": "2025-02-10", "reason": "cooling plate leak."}
+COUNTS = {
+    "from": "2024-07",
+    "to": "2026-04",
+    "counts": [
+        {"type": "insulation", "level": 3, "count": 2},
+        {"type": "temperature_difference", "level": 1, "count": 4},
+    ],
+}
+
+
+def test_accident_history_states_repairs_and_alarm_counts_together():
+    record = {"events": [REPAIR], "usage": {"as_of": "2026-04-30", "alarms": COUNTS}}
+    assert _history(record) == (
+        "repair 2025-02-10: cooling plate leak. BMS alarms: insulation, level 3: 2 "
+        "(2024-07 to 2026-04)"
+    )
+
+
+def test_accident_history_says_none_recorded_and_never_a_timestamped_alarm():
+    empty = dict(COUNTS, counts=[])
+    record = {
+        "events": [{"type": "sale", "date": "2024-07-22"}],
+        "usage": {"as_of": "2026-04-30", "alarms": empty},
+    }
+    assert _history(record) == (
+        "no repair or replacement recorded. BMS alarms: none recorded at level >= 3 "
+        "from 2024-07 to 2026-04"
+    )
+    # Alarms the policy did not summarise (a list of timed events) are never stated.
+    raw = [{"type": "insulation", "level": 3, "time": "2025-10-29T07:55:31+08:00"}]
+    timed = {"events": [REPAIR], "usage": {"as_of": "2026-04-30", "alarms": raw}}
+    assert _history(timed) is None  # the rows that state the repairs alone answer
+    assert _history({"usage": {"as_of": "2026-04-30"}}) is None
+
+
+def test_accident_history_states_a_repair_later_than_the_usage_figures_with_the_counts():
+    # The row is dated by the later of its sources (its as_of lists both), so a repair
+    # after the usage date no longer drops the alarm counts.
+    later = dict(REPAIR, date="2026-05-02")
+    record = {"events": [later], "usage": {"as_of": "2026-04-30", "alarms": COUNTS}}
+    stated = _history(record)
+    assert stated.startswith("repair 2026-05-02")
+    assert "BMS alarms: insulation, level 3: 2" in stated

@@ -94,7 +94,7 @@ def test_tenants_policy_show_and_set(console, tmp_path):
         ]
     )
     assert set_.exit_code == 0, set_.output
-    assert "cn-export@1.1.0+tenant:acme@1" in set_.stdout
+    assert "cn-export@1.2.0+tenant:acme@1" in set_.stdout
     assert "usage.soc\twithhold" in set_.stdout
 
     rules = tmp_path / "rules.json"

@@ -50,7 +50,7 @@ def test_vin_owner_location_and_elv_certificate_never_leave_by_default():
         "events.region",
         "events.certificate_no",
     )
-    assert decision.policy == decision.applied == DEFAULT_POLICY == "cn-export@1.1.0"
+    assert decision.policy == decision.applied == DEFAULT_POLICY == "cn-export@1.2.0"
     assert RECORD["vehicle"]["vin"] == "LNBSCTEST00000001", "the input is not changed"
 
 
@@ -87,20 +87,21 @@ def test_unclassified_fields_are_withheld_even_new_usage_members():
 
 
 def test_the_earlier_table_is_kept_byte_for_byte_and_still_loads():
-    assert shipped_policies() == ["cn-export@1.0.0", "cn-export@1.1.0"]
+    assert shipped_policies() == ["cn-export@1.0.0", "cn-export@1.1.0", "cn-export@1.2.0"]
     old = load_policy("cn-export@1.0.0")
     assert old.classify("usage.soh") == "aggregate_only"
     assert old.classify("events.certificate_no") == "export"
 
 
-def _rows():
-    with (TABLES_DIR / "cn-export-1.1.0.csv").open(encoding="utf-8", newline="") as fh:
+def _rows(version: str = "1.2.0"):
+    with (TABLES_DIR / f"cn-export-{version}.csv").open(encoding="utf-8", newline="") as fh:
         return list(csv.DictReader(fh))
 
 
-def test_every_row_names_a_record_path_a_class_and_bms_rows_a_category():
+@pytest.mark.parametrize("version", ["1.1.0", "1.2.0"])
+def test_every_row_names_a_record_path_a_class_and_bms_rows_a_category(version: str):
     known = {p.replace("[]", "") for p in field_paths()} | {"telemetry"}
-    for row in _rows():
+    for row in _rows(version):
         assert row["path"] in known, row["path"]
         assert row["class"] in CLASSES
         assert (row["class"] == "approval_required") == bool(row["category"]), row["path"]
@@ -113,6 +114,8 @@ def test_every_bms_derived_source_is_classified():
     for path in sorted(usage - {"usage.as_of"}):
         assert policy.classify(path) == "approval_required", path
     assert policy.classify("usage.as_of") == "export"
+    assert policy.classify("usage.temperature.since") == "export"
+    assert policy.classify("usage.temperature.as_of") == "export"
     assert policy.classify("telemetry") == "withhold"
     health = {
         "state_of_health", "state_of_certified_energy", "state_of_charge", "remaining_capacity",
@@ -136,7 +139,7 @@ def test_every_bms_derived_source_is_classified():
 def test_a_tenant_may_tighten_but_not_loosen():
     policy = load_policy()
     strict = policy.stricter({"events": "withhold"}, name="tenant:a@1")
-    assert strict.ref == "cn-export@1.1.0+tenant:a@1"
+    assert strict.ref == "cn-export@1.2.0+tenant:a@1"
     # A rule covers what is below it, even paths the table classifies on their own.
     assert strict.classify("events.party") == "withhold"
     kept, decision = apply_policy(RECORD, strict)
@@ -163,3 +166,33 @@ def test_approval_required_needs_a_category():
 def test_unknown_policy_names_what_is_shipped():
     with pytest.raises(PolicyError, match="cn-export-1.1.0"):
         load_policy("cn-export@9.9.9")
+
+
+TEMPERATURE = {"min": -8, "max": 47, "since": "2024-07-22", "as_of": "2026-03-31"}
+
+
+def test_probe_temperature_extremes_leave_only_under_an_approval_of_1_2_0():
+    record = dict(RECORD, usage={**RECORD["usage"], "temperature": TEMPERATURE})
+    kept, decision = apply_policy(record, load_policy("cn-export@1.2.0"))
+    assert "temperature" not in kept["usage"]
+    assert decision.withheld_paths["usage.temperature"].startswith(APPROVAL_REASON)
+    kept, decision = apply_policy(record, load_policy("cn-export@1.2.0"), ["temperature"])
+    assert kept["usage"]["temperature"] == TEMPERATURE  # the dates are classified export
+    assert decision.released["usage.temperature"] == "temperature"
+    # 1.1.0 does not classify the member: it stays in China whatever the approvals.
+    kept, decision = apply_policy(record, load_policy("cn-export@1.1.0"), CATEGORIES)
+    assert "temperature" not in kept["usage"]
+    assert "not classified for export" in decision.withheld_paths["usage.temperature"]
+
+
+def test_1_2_0_changes_only_the_rows_of_the_temperature_extremes():
+    before = {r["path"]: r for r in _rows("1.1.0")}
+    after = {r["path"]: r for r in _rows("1.2.0")}
+    assert set(after) - set(before) == {
+        "usage.temperature",
+        "usage.temperature.since",
+        "usage.temperature.as_of",
+    }
+    assert all(after[path] == row for path, row in before.items())
+    assert after["usage.temperature"]["class"] == "approval_required"
+    assert after["usage.temperature"]["category"] == "temperature"

@@ -294,6 +294,26 @@ def test_usage_ranges_and_alarms() -> None:
     }
 
 
+def test_usage_temperature_extremes() -> None:
+    good = {"min": -14, "max": 58, "since": "2024-07-22", "as_of": "2026-04-30"}
+    assert validate_record(record(usage={"temperature": good}))["usage"]["temperature"] == good
+    # GB/T 32960.3 probe temperatures: whole degrees from -40 to +210 °C.
+    assert set(errors_of(record(usage={"temperature": {"min": -41, "max": "58"}}))) == {
+        "/usage/temperature/min",
+        "/usage/temperature/max",
+        "/usage/temperature/as_of",
+    }
+    assert set(errors_of(record(usage={"temperature": {"max": 58.5, "as_of": "2026-04-30"}}))) == {
+        "/usage/temperature/max"
+    }
+    upside_down = {"min": 30, "max": 20, "since": "2026-05-01", "as_of": "2026-04-30"}
+    refused = errors_of(record(usage={"temperature": upside_down}))
+    assert set(refused) == {"/usage/temperature/max", "/usage/temperature/as_of"}
+    assert "30" not in refused["/usage/temperature/max"]  # withheld figures are not echoed
+    no_value = errors_of(record(usage={"temperature": {"as_of": "2026-04-30"}}))
+    assert "/usage/temperature/max" in no_value
+
+
 def test_eu_supplement_values_follow_catalog_types() -> None:
     supplement = {
         "carbon_footprint_per_fu": "0.047",

@@ -35,6 +35,13 @@ TABLES = {
     "registry_registrations",
     "upi_schemes",
     "unique_product_identifiers",
+    "jobs",
+    "job_chunks",
+    "whitelist_listings",
+    "pinned_did_documents",
+    "instance_secrets",
+    "instance_state",
+    "gap_report_templates",
     "alembic_version",
 }
 

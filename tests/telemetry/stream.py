@@ -249,4 +249,11 @@ def expected_a() -> dict:
         },
         "as_of": last.date().isoformat(),
         "end": last.isoformat(),
+        # The invalid sample reports no temperature; every other reports its phase's.
+        "temperature": {
+            "min": min(p.temp_min for p in PHASES_A),
+            "max": max(p.temp_max for p in PHASES_A),
+            "since": START.date().isoformat(),
+            "as_of": last.date().isoformat(),
+        },
     }

@@ -58,6 +58,13 @@ def test_usage_block_matches_the_phase_table(result_a, scenario):
     assert usage["deep_discharge_events"] == 1
     assert usage["overcharge_events"] == 1
     assert usage["alarms"] == want["level3"]
+    assert usage["temperature"] == want["temperature"]
+    assert want["temperature"] == {
+        "min": -25,
+        "max": 50,
+        "since": "2025-06-01",
+        "as_of": "2025-06-01",
+    }
     assert "soh" not in usage  # GB/T 32960.3 has no SOH: never invented
 
 

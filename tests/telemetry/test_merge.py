@@ -92,3 +92,13 @@ def test_parameters_come_from_specs_and_overrides_win(record):
     assert params.rated_capacity_ah == 150
     assert params.pack_max_voltage == 420
     assert params.deep_discharge_soc == 5
+
+
+def test_temperature_extremes_are_filled_but_never_replace_the_records(record):
+    extremes = {"min": -25, "max": 50, "since": "2025-06-01", "as_of": "2025-06-01"}
+    merged = merge_usage(record, aggregate(as_of="2025-06-01", temperature=extremes))
+    assert merged["usage"]["temperature"] == extremes
+    # The whole-life figures of the record win, member and period together.
+    own = {"min": -5, "max": 44, "since": "2024-07-22", "as_of": "2025-11-01"}
+    record["usage"]["temperature"] = own
+    assert merge_usage(record, aggregate(temperature=extremes))["usage"]["temperature"] == own

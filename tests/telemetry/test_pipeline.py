@@ -7,6 +7,7 @@ import datetime as dt
 
 from gateway.codes.gbt32960 import BEIJING
 from gateway.paths import FIXTURES_DIR
+from gateway.policy.table import load_policy
 from gateway.records.reader import read_record_file
 from gateway.services import draft_passport
 from gateway.telemetry import aggregate_frames, merge_usage, parameters_from_record
@@ -59,3 +60,60 @@ def test_aggregates_become_passport_attributes_and_soh_stays_a_gap():
     assert document["stateOfCharge"] == "50"
     status = {a["key"]: a["status"] for a in draft.gaps["attributes"]}
     assert status["state_of_health"] == "missing_data"
+
+
+def _merged_stream_record(scenario):
+    """The vehicle-A stream (tests/telemetry/stream.py) merged into the record of its
+    battery, which has usage figures but no temperature extremes."""
+    record = read_record_file(FIXTURES_DIR / "records" / "vin-repair-pack.json")
+    assert record["battery"]["code"] == scenario.code_a
+    assert "temperature" not in record["usage"]
+    aggregates = aggregate_frames(
+        scenario.stream.lines,
+        battery_code=scenario.code_a,
+        rated_capacity_ah=scenario.rated_ah,
+        temp_min=scenario.temp_min,
+        temp_max=scenario.temp_max,
+        on_bad=lambda bad: None,
+    )
+    return merge_usage(record, aggregates)
+
+
+def test_stream_temperature_extremes_reach_the_passport_under_an_approval(scenario):
+    merged = _merged_stream_record(scenario)
+    want = scenario.expected["temperature"]
+    assert merged["usage"]["temperature"] == want
+    draft = draft_passport(
+        merged,
+        mapping="cn-trace-to-eu-passport@1.2.0",
+        base_url="https://passports.example.com",
+        approvals=[covering_everything()],
+    )
+    node = draft.documents["annex-xiii-4"]["temperatureInformation"]
+    # The highest probe temperature of the stream, dated by the last frame's day.
+    assert plain_value(node) == str(want["max"]) == "50"
+    assert node["measuredAt"].startswith(want["as_of"])
+    gaps = {a["key"]: a for a in draft.gaps["attributes"]}
+    assert gaps["temperature_information"]["status"] == "partial"
+    assert gaps["temperature_information"]["source"] == "usage.temperature.max"
+
+
+def test_stream_temperature_extremes_stay_in_china_without_an_approval(scenario):
+    merged = _merged_stream_record(scenario)
+    for policy, approvals, reason in (
+        ("cn-export@1.2.0", [], "needs an approval (temperature)"),
+        # 1.1.0 does not classify the member: it stays in China even under an approval.
+        ("cn-export@1.1.0", [covering_everything()], "not classified for export"),
+    ):
+        draft = draft_passport(
+            merged,
+            mapping="cn-trace-to-eu-passport@1.2.0",
+            base_url="https://passports.example.com",
+            approvals=approvals,
+            policy=load_policy(policy),
+        )
+        assert "temperatureInformation" not in draft.documents.get("annex-xiii-4", {})
+        gap = next(a for a in draft.gaps["attributes"] if a["key"] == "temperature_information")
+        assert gap["status"] == "withheld", policy
+        assert reason in gap["reason"], policy
+        assert "50" not in gap["reason"]

@@ -15,13 +15,13 @@ from gateway.credentials.jsonld import expand_strict
 from gateway.paths import FIXTURES_DIR
 from gateway.records.reader import read_record_file
 from gateway.services import draft_passport
+from gateway.settings import DEFAULT_MAPPING as MAPPING
 from gateway.transform import en18223
 from gateway.transform.batterypass import export, validate
 from gateway.vocab.catalog import load_catalog
 from gateway.vocab.shapes import check_shapes
 
 BASE_URL = "https://passports.example.com"
-MAPPING = "cn-trace-to-eu-passport@1.1.0"
 RECORDS = sorted(p for p in (FIXTURES_DIR / "records").iterdir() if p.suffix in {".json", ".xml"})
 EXPECTED = FIXTURES_DIR / "expected"
 

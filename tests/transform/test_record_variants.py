@@ -4,7 +4,9 @@
 per EU attribute, the status, value, reason (a part of it), origin, measurement time
 and languages the engine must give under the default mapping, or that the record is
 refused and where. The engine runs without the data policy, so that the BMS figures the
-policy withholds by default show what the mapping makes of them.
+policy withholds by default show what the mapping makes of them; a variant whose outcome
+depends on the policy names the data categories approved for export
+(``"policy": {"approved": [...]}``) and runs through the default policy table.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import pytest
 
 from gateway.errors import GatewayError
 from gateway.mapping import loader
+from gateway.policy.table import apply_policy, load_policy
 from gateway.records.reader import read_record
 from gateway.services.conversion import decode_code
 from gateway.settings import DEFAULT_MAPPING
@@ -70,12 +73,17 @@ def test_variant_gets_its_expected_outcome(path: Path):
         assert expected["refused"]["pointer"] in pointers
         return
     record = read_record(data, "application/json")
+    withheld: dict[str, str] = {}
+    if "policy" in expected:
+        record, decision = apply_policy(record, load_policy(), expected["policy"]["approved"])
+        withheld = dict(decision.withheld_paths)
     conversion = convert(
         record,
         loader.load(DEFAULT_MAPPING),
         load_catalog(),
         base_url=BASE_URL,
         decode_code=decode_code,
+        withheld=withheld,
     )
     results = {r.attribute.key: r for r in conversion.results}
     for key, want in expected["attributes"].items():

@@ -39,7 +39,7 @@ def built(tmp_path_factory):
 def test_vocab_agrees_with_the_csv(built):
     out, written = built
     assert sorted(written) == sorted(
-        ["cn-eu-battery.ttl", "shapes.ttl", "contexts/passport-v3.jsonld", "contexts/index.json"]
+        ["cn-eu-battery.ttl", "shapes.ttl", "contexts/passport-v4.jsonld", "contexts/index.json"]
     )
     for rel in written:
         assert (out / rel).read_bytes() == (VOCAB_DIR / rel).read_bytes(), (
@@ -135,7 +135,8 @@ def test_index_pins_the_generated_context():
     )
     assert index[passport_context_url(2)]["file"] == "passport-v2.jsonld"
     assert index[passport_context_url(3)]["file"] == "passport-v3.jsonld"
-    assert len(index) == 7
+    assert index[passport_context_url(4)]["file"] == "passport-v4.jsonld"
+    assert len(index) == 8
     assert PASSPORT_V1 in pinned_contexts()
     assert passport_context_url(2) in pinned_contexts()
 
@@ -193,7 +194,32 @@ def test_v3_writes_units_languages_codes_and_links_and_keeps_every_v2_term():
     assert v3["batteryCategory"]["@type"] == "@vocab"
     assert set(v3["batteryCategory"]["@context"]) == {"ev", "lmt", "industrial", "stationary"}
     assert v3["measuredAt"] == {"@id": str(CNB.measuredAt), "@type": "xsd:dateTime"}
-    assert passport_contexts()[-1] == passport_context_url(3)
+    assert passport_context_url(3) in passport_contexts()
+
+
+def test_v4_names_the_parts_of_the_dimensions_and_changes_nothing_else():
+    def terms(version):
+        path = CONTEXTS_DIR / f"passport-v{version}.jsonld"
+        return json.loads(path.read_text(encoding="utf-8"))["@context"]
+
+    v3, v4 = terms(3), terms(4)
+    assert set(v4) == set(v3)
+    assert {t for t in v4 if v4[t] != v3[t]} == {"physicalDimensions"}
+    value = {"@id": "https://schema.org/value", "@type": "xsd:decimal"}
+    assert v3["physicalDimensions"]["@context"] == {"value": value}
+    assert v4["physicalDimensions"] == {
+        "@id": str(CNB.physicalDimensions),
+        "@context": {
+            "value": value,
+            "length": {"@id": str(CNB.length)},
+            "width": {"@id": str(CNB.width)},
+            "height": {"@id": str(CNB.height)},
+        },
+    }
+    assert passport_contexts()[-1] == passport_context_url(4)
+    g = Graph().parse(VOCAB_DIR / "cn-eu-battery.ttl", format="turtle")
+    for part in ("length", "width", "height"):
+        assert (CNB[part], RDF.type, RDF.Property) in g
 
 
 def test_category_codes_have_english_and_chinese_labels():

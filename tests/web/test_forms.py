@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-import stat
 from pathlib import Path
 
 import pytest
@@ -90,8 +89,11 @@ def test_forms_need_the_session_csrf_token(client) -> None:
 
 
 def test_session_cookie_and_secret(app, client) -> None:
-    secret = Path(app.extensions["gateway.settings"].home) / "web-session.key"
-    assert stat.S_IMODE(secret.stat().st_mode) == 0o600
+    # The signing key is kept wrapped in the database, never in clear on the disk.
+    home = Path(app.extensions["gateway.settings"].home)
+    assert not (home / "web-session.key").exists()
+    for stored in home.glob("gateway.sqlite*"):
+        assert app.secret_key.encode() not in stored.read_bytes()
     response = client.get("/login")
     cookie = response.headers["Set-Cookie"]
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie

@@ -56,22 +56,22 @@ def test_batch_gap_report_csv_neutralises_a_mapping_comment_formula(app):
         api.post(
             f"/mappings/{SET}/versions",
             headers=editor,
-            json={"version": "1.1.1", "base_version": "1.1.0"},
+            json={"version": "1.2.1", "base_version": "1.2.0"},
         ).status_code
         == 201
     )
-    rows = api.get(f"/mappings/{SET}/versions/1.1.1").get_json()["rows"]
+    rows = api.get(f"/mappings/{SET}/versions/1.2.1").get_json()["rows"]
     unmapped = next(r for r in rows if r["subject_id"] == "sssom:NoTermFound")
     edited = api.patch(
-        f"/mappings/{SET}/versions/1.1.1",
+        f"/mappings/{SET}/versions/1.2.1",
         headers=editor,
         json={"change": {str(unmapped["row"]): {"comment": FORMULA}}},
     )
     assert edited.status_code == 200, edited.get_json()
-    published = api.post(f"/mappings/{SET}/versions/1.1.1/publish", headers=editor)
+    published = api.post(f"/mappings/{SET}/versions/1.2.1/publish", headers=editor)
     assert published.status_code == 200, published.get_json()
     issued = api.post(
-        f"/passports?mapping={SET}@1.1.1",
+        f"/passports?mapping={SET}@1.2.1",
         data=(RECORDS / "ncm-ev-pack.json").read_bytes(),
         content_type="application/json",
         headers={**keys["exporter"], "Idempotency-Key": "web-batch:b1#1"},

@@ -91,10 +91,10 @@ def test_editor_page_and_api_share_one_name_check(app, keys, monkeypatch):
     client, token = _signed_in(app, keys["editor"])
     made = client.post(
         "/mapping-editor/drafts",
-        data={"set": SET, "base_version": "1.1.0", "version": "1.2.0", "csrf_token": token},
+        data={"set": SET, "base_version": "1.2.0", "version": "1.3.0", "csrf_token": token},
     )
     assert made.status_code == 303
-    assert "1.2.0" in calls
+    assert "1.3.0" in calls
     with pytest.raises(InvalidInput):
         names.check_set_name("../x")
 
@@ -105,16 +105,16 @@ def test_editor_impact_page_shows_only_the_editors_tenant_and_pages(app, keys):
     client, token = _signed_in(app, keys["editor"])
     client.post(
         "/mapping-editor/drafts",
-        data={"set": SET, "base_version": "1.1.0", "version": "1.2.0", "csrf_token": token},
+        data={"set": SET, "base_version": "1.2.0", "version": "1.3.0", "csrf_token": token},
     )
-    shown = client.get(f"/mapping-editor/{SET}/1.2.0/impact")
+    shown = client.get(f"/mapping-editor/{SET}/1.3.0/impact")
     assert shown.status_code == 200
     text = shown.get_data(as_text=True)
     assert theirs["batteryCode"] not in text
     assert all(f"{p['id']}</code>" in text for p in mine)
     assert "3 of the 3 stored passports" in text
     assert 'rel="next"' not in text
-    later = client.get(f"/mapping-editor/{SET}/1.2.0/impact?after={mine[0]['batteryCode']}")
+    later = client.get(f"/mapping-editor/{SET}/1.3.0/impact?after={mine[0]['batteryCode']}")
     text = later.get_data(as_text=True)
     assert f"{mine[0]['id']}</code>" not in text and f"{mine[1]['id']}</code>" in text
     assert "fixtures/records/" not in text

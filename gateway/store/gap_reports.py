@@ -1,0 +1,455 @@
+"""Gap reports as the store keeps them: what is specific to the record, joined on read
+to parts that many reports share.
+
+A gap report names, for each of some hundred EU attributes, the attribute's label, its
+Annex XIII point and obligation, and the mapping row that decided it with that row's
+source path and labels: the same text in every report made with the same table, most of
+a report's bytes. The stored form keeps, per attribute, its status and mapping row (one
+short text) and only the fields that differ from what the template of its table,
+catalog and battery category says (a reason that names the record's values, a
+measurement time, a conflict). The other parts many reports share are kept the same
+way: the mapping named, the policy decision, the data policy's reasons, the texts that
+quote a national rule's source and the reference data the findings were judged against.
+Each shared part is stored once in ``gap_report_templates`` under the SHA-256 of its
+canonical JSON, so it never changes and any number of instances may write the same one.
+
+Reports stored before this form (whole reports), and reports of a shape this module does
+not know, are stored and read as they are.
+"""
+
+from __future__ import annotations
+
+import base64
+import copy
+import hashlib
+import json
+import threading
+from collections import OrderedDict
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
+
+from gateway.errors import GatewayError
+from gateway.mapping import loader
+from gateway.mapping.model import NO_TERM_FOUND, SUPPLEMENT, MappingRow, MappingSet
+from gateway.mapping.sssom import read_sssom
+from gateway.store import tables
+
+#: The marker of the stored form, beside the template's id.
+PACKED = "gaps-packed/1"
+#: The statuses of the gap report, stored by their place in this tuple (any other is
+#: stored as its text).
+STATUSES = ("filled", "partial", "missing_data", "unmappable", "withheld", "not_applicable")
+#: The fields of one attribute of a gap report, in their order.
+FIELDS = (
+    "key",
+    "term",
+    "label",
+    "status",
+    "point",
+    "access_group",
+    "mandatory",
+    "obligation",
+    "source",
+    "source_label",
+    "source_label_zh",
+    "relation",
+    "mapping_row",
+    "reason",
+    "origin",
+    "measured_at",
+    "conflict",
+)
+#: The fields a template gives per attribute, and per mapping row.
+ATTRIBUTE_FIELDS = ("key", "term", "label", "point", "access_group", "mandatory", "obligation")
+ROW_FIELDS = ("source", "source_label", "source_label_zh", "relation", "comment")
+#: The fields of a national finding that quote its rule's source, the same text in
+#: every finding of the rule.
+RULE_TEXTS = ("source", "uncertainty")
+#: The fields of a national finding, in their order.
+FINDING_FIELDS = (
+    "rule",
+    "severity",
+    "message",
+    "fields",
+    "source",
+    "uncertain",
+    "uncertainty",
+    "details",
+)
+#: The summary's counts by status (``by_section`` holds one per section).
+COUNTS = ("by_status", "mandatory", "voluntary")
+
+_KEPT = 256
+_LOCK = threading.Lock()
+#: Templates by id: content-addressed, so the same on every database.
+_TEMPLATES: OrderedDict[str, dict[str, Any]] = OrderedDict()
+#: Mapping rows as a template gives them, by mapping table hash (content-addressed too).
+_ROWS: OrderedDict[str, dict[str, list[Any]]] = OrderedDict()
+
+
+class TemplateMissing(GatewayError):
+    """A stored gap report names a template the database does not hold."""
+
+    status, slug, title = 500, "gap-report-template-missing", "Gap report template missing"
+
+
+def pack(session: Any, gaps: dict[str, Any]) -> dict[str, Any]:
+    """The stored form of a passport's gap report (see the module's description).
+
+    :param session: the store's session; the report's template is written in it when
+        the database does not hold it yet.
+    :returns: a report of another shape than the gap report's, unchanged.
+    """
+    attributes = gaps.get("attributes")
+    mapping = gaps.get("mapping")
+    national = gaps.get("national")
+    if (
+        PACKED in gaps
+        or not isinstance(attributes, list)
+        or not isinstance(mapping, dict)
+        or not all(
+            isinstance(a, dict)
+            and tuple(a) == FIELDS
+            and a["status"] in STATUSES
+            and isinstance(a["reason"], str)
+            for a in attributes
+        )
+        or (national is not None and not _packable_national(national))
+    ):
+        return gaps
+    template = {
+        "attributes": [[a[f] for f in ATTRIBUTE_FIELDS] for a in attributes],
+        "rows": _mapping_rows(session, mapping),
+    }
+    texts: dict[str, int] = {}
+    kept: dict[str, int] = {}
+    category = gaps.get("category")
+    # Per attribute, its status (its place in STATUSES), deciding row and the number of
+    # its reason when the template does not give it, as one short text ("07": filled by
+    # row 7; "487~-1": withheld by row 87 for the first policy reason); by attribute,
+    # the other fields that differ from the template's.
+    decided = []
+    differing: dict[str, dict[str, Any]] = {}
+    for index, entry in enumerate(attributes):
+        status = entry["status"]
+        row = entry["mapping_row"]
+        number = row if type(row) is int and row > 0 else 0
+        default = _entry(template, index, status, number, category)
+        differs = {
+            k: v for k, v in entry.items() if default[k] != v or type(default[k]) is not type(v)
+        }
+        if "reason" in differs:
+            # The data policy's reasons are the same for every record under one policy
+            # and the same approvals: kept once (negative numbers); the other reasons
+            # repeat within a report, and are kept in it.
+            reason = differs.pop("reason")
+            if status == "withheld":
+                reason_number = -1 - kept.setdefault(reason, len(kept))
+            else:
+                reason_number = texts.setdefault(reason, len(texts))
+            decided.append(f"{STATUSES.index(status)}{number}~{reason_number}")
+        else:
+            decided.append(f"{STATUSES.index(status)}{number}")
+        if differs:
+            differing[str(index)] = differs
+    packed: dict[str, Any] = {"template": _ensure(session, template), "differing": differing}
+    out = {**gaps, "attributes": ",".join(decided)}
+    if kept:
+        packed["policy_texts"] = _ensure(session, {"texts": list(kept)})
+    # The mapping table named, and which fields the policy kept: the same for many
+    # records.
+    out["mapping"] = _ensure(session, mapping)
+    if isinstance(gaps.get("policy"), dict):
+        out["policy"] = _ensure(session, gaps["policy"])
+        packed["policy"] = True
+    if national is not None:
+        national = dict(national)
+        if isinstance(national.get("data"), dict):
+            # The reference data the findings were judged against (the white-list's
+            # batches), the same for every record until it is updated.
+            national["data"] = _ensure(session, national["data"])
+            packed["data"] = True
+        # The texts that quote a rule's source are the same for every record the rule
+        # fires on: kept once, with the other reports the same rules fired on.
+        quoted: dict[str, int] = {}
+        findings = [
+            {
+                k: quoted.setdefault(v, len(quoted)) if k in RULE_TEXTS and v is not None else v
+                for k, v in finding.items()
+            }
+            for finding in national["findings"]
+        ]
+        # A finding of the usual fields, in their order, as the list of its values.
+        national["findings"] = [
+            list(f.values()) if tuple(f) == FINDING_FIELDS else f for f in findings
+        ]
+        packed["rule_texts"] = _ensure(session, {"texts": list(quoted)})
+        out["national"] = national
+    summary = gaps.get("summary")
+    if isinstance(summary, dict) and _countable(summary):
+        # Counts by status as lists in the order of STATUSES.
+        out["summary"] = {
+            k: (
+                [v[s] for s in STATUSES]
+                if k in COUNTS
+                else {section: [c[s] for s in STATUSES] for section, c in v.items()}
+                if k == "by_section"
+                else v
+            )
+            for k, v in summary.items()
+        }
+        packed["summary"] = True
+    packed["texts"] = list(texts)
+    out[PACKED] = packed
+    return out
+
+
+def _countable(summary: dict[str, Any]) -> bool:
+    """Whether the summary's counts are by every status, in order."""
+
+    def by_status(counts: Any) -> bool:
+        return (
+            isinstance(counts, dict)
+            and tuple(counts) == STATUSES
+            and all(type(n) is int for n in counts.values())
+        )
+
+    sections = summary.get("by_section")
+    return (
+        all(by_status(summary.get(k)) for k in COUNTS)
+        and isinstance(sections, dict)
+        and all(by_status(c) for c in sections.values())
+    )
+
+
+def _packable_national(national: Any) -> bool:
+    """Whether the national findings have the shape whose rule texts are stored once."""
+    return (
+        isinstance(national, dict)
+        and isinstance(national.get("findings"), list)
+        and all(
+            isinstance(f, dict) and all(isinstance(f.get(k), str | None) for k in RULE_TEXTS)
+            for f in national["findings"]
+        )
+    )
+
+
+def unpack(session: Any, stored: dict[str, Any]) -> dict[str, Any]:
+    """A passport's gap report from its stored form.
+
+    :raises TemplateMissing: a template the report names is neither known to this
+        process nor in the database.
+    """
+    if not isinstance(stored, dict) or PACKED not in stored:
+        return stored
+    packed = stored[PACKED]
+    template = _template(session, packed["template"])
+    texts = packed["texts"]
+    kept = _template(session, packed["policy_texts"])["texts"] if "policy_texts" in packed else []
+    category = stored.get("category")
+    differing = packed["differing"]
+    attributes = []
+    for index, decided in enumerate(stored["attributes"].split(",")):
+        status_row, _, reason = decided.partition("~")
+        entry = _entry(template, index, STATUSES[int(status_row[0])], int(status_row[1:]), category)
+        if reason:
+            number = int(reason)
+            entry["reason"] = texts[number] if number >= 0 else kept[-1 - number]
+        differs = differing.get(str(index))
+        if differs:
+            entry.update(differs)
+        attributes.append(entry)
+    report = {k: v for k, v in stored.items() if k != PACKED}
+    report["attributes"] = attributes
+    report["mapping"] = copy.deepcopy(_template(session, stored["mapping"]))
+    if packed.get("policy"):
+        # A copy: the shared part stays as stored whatever a reader does with its report.
+        report["policy"] = copy.deepcopy(_template(session, stored["policy"]))
+    national = stored.get("national")
+    if national is not None:
+        national = dict(national)
+        if packed.get("data"):
+            national["data"] = copy.deepcopy(_template(session, national["data"]))
+        quoted = _template(session, packed["rule_texts"])["texts"]
+        national["findings"] = [
+            {k: quoted[v] if k in RULE_TEXTS and v is not None else v for k, v in finding.items()}
+            for finding in (
+                dict(zip(FINDING_FIELDS, f, strict=True)) if isinstance(f, list) else f
+                for f in national["findings"]
+            )
+        ]
+        report["national"] = national
+    if packed.get("summary"):
+        report["summary"] = {
+            k: (
+                dict(zip(STATUSES, v, strict=True))
+                if k in COUNTS
+                else {section: dict(zip(STATUSES, c, strict=True)) for section, c in v.items()}
+                if k == "by_section"
+                else v
+            )
+            for k, v in stored["summary"].items()
+        }
+    return report
+
+
+def _entry(
+    template: dict[str, Any], index: int, status_text: str, row: int, category: Any
+) -> dict[str, Any]:
+    """What the template says of one attribute with a status and a deciding row; the
+    stored form keeps what differs from it."""
+    key, term, label, point, access_group, mandatory, obligation = template["attributes"][index]
+    source, source_label, source_label_zh, relation, comment = template["rows"].get(
+        str(row), (None, None, None, None, "")
+    )
+    if status_text == "unmappable":
+        # The engine names no field of the record for an attribute it cannot map.
+        source_label = source_label_zh = None
+    if status_text in ("filled", "partial"):
+        origin = "supplement" if (source or "").startswith(SUPPLEMENT) else "national"
+        reason = f"{relation}: {comment}".strip() if status_text == "partial" else ""
+    else:
+        origin = None
+        reason = _reason(status_text, source, relation, comment, category)
+    return {
+        "key": key,
+        "term": term,
+        "label": label,
+        "status": status_text,
+        "point": point,
+        "access_group": access_group,
+        "mandatory": mandatory,
+        "obligation": obligation,
+        "source": source,
+        "source_label": source_label,
+        "source_label_zh": source_label_zh,
+        "relation": relation,
+        "mapping_row": row or None,
+        "reason": reason,
+        "origin": origin,
+        "measured_at": None,
+        "conflict": False,
+    }
+
+
+def _reason(status: str, source: Any, relation: Any, comment: str, category: Any) -> str:
+    """The usual reason of a status that names nothing of the record."""
+    if status == "not_applicable":
+        return f"does not apply to {category} batteries"
+    if status == "unmappable":
+        if relation == NO_TERM_FOUND:
+            return comment
+        return f"no national counterpart; supply {source}" if source else "no mapping row"
+    return ""
+
+
+def _row_fields(row: MappingRow) -> list[Any]:
+    if row.subject_id == NO_TERM_FOUND:
+        return [None, None, None, NO_TERM_FOUND, row.comment]
+    return [
+        row.source_path,
+        row.subject_label or None,
+        row.subject_label_zh or None,
+        row.predicate_id,
+        row.comment,
+    ]
+
+
+def _mapping_rows(session: Any, mapping: dict[str, Any]) -> dict[str, list[Any]]:
+    """The rows of the report's mapping table as the template gives them: from the
+    shipped table or the published one in the store whose hash the report names; none
+    when neither is found (each attribute then keeps its row's fields itself)."""
+    digest = mapping.get("hash")
+    if not isinstance(digest, str):
+        return {}
+    with _LOCK:
+        rows = _ROWS.get(digest)
+    if rows is not None:
+        return rows
+    mapping_set = _mapping_set(session, mapping, digest)
+    if mapping_set is None:
+        return {}
+    rows = {str(row.number): _row_fields(row) for row in mapping_set.rows}
+    with _LOCK:
+        _ROWS[digest] = rows
+        while len(_ROWS) > _KEPT:
+            _ROWS.popitem(last=False)
+    return rows
+
+
+def _mapping_set(session: Any, mapping: dict[str, Any], digest: str) -> MappingSet | None:
+    ref = f"{mapping.get('set')}@{mapping.get('version')}"
+    try:
+        shipped = loader.load(ref)
+    except GatewayError:
+        shipped = None
+    if shipped is not None and shipped.content_hash == digest:
+        return shipped
+    text = session.scalar(
+        select(tables.MappingVersion.table).where(
+            tables.MappingVersion.mapping_set == str(mapping.get("set")),
+            tables.MappingVersion.version == str(mapping.get("version")),
+            tables.MappingVersion.content_hash == digest,
+        )
+    )
+    if text is None:
+        return None
+    try:
+        published = read_sssom(text)
+    except GatewayError:
+        return None
+    return published if published.content_hash == digest else None
+
+
+def _ensure(session: Any, template: dict[str, Any]) -> str:
+    """Store a template (or another part many reports share) once; its id is the
+    SHA-256 of its canonical JSON."""
+    body = json.dumps(template, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    digest = hashlib.sha256(body.encode("utf-8")).digest()
+    template_id = base64.urlsafe_b64encode(digest).decode("ascii").rstrip("=")
+    # Written once per transaction (or savepoint): one rolled back takes its rows along.
+    transaction = session.get_nested_transaction() or session.get_transaction()
+    seen = session.info.get("gap_report_templates")
+    if seen is None or seen[0] is not transaction:
+        seen = session.info["gap_report_templates"] = (transaction, set())
+    written: set[str] = seen[1]
+    if template_id in written:
+        return template_id
+    table = tables.GapReportTemplate
+    dialect = session.get_bind().dialect.name
+    if dialect in ("sqlite", "postgresql"):
+        insert = (sqlite.insert if dialect == "sqlite" else postgresql.insert)(table)
+        session.execute(
+            insert.values(id=template_id, body=template).on_conflict_do_nothing(
+                index_elements=["id"]
+            )
+        )
+    elif session.get(tables.GapReportTemplate, template_id) is None:
+        session.add(tables.GapReportTemplate(id=template_id, body=template))
+        session.flush()
+    written.add(template_id)
+    _remember(template_id, template)
+    return template_id
+
+
+def _template(session: Any, template_id: str) -> dict[str, Any]:
+    with _LOCK:
+        template = _TEMPLATES.get(template_id)
+    if template is not None:
+        return template
+    row = session.get(tables.GapReportTemplate, template_id) if session is not None else None
+    if row is None:
+        raise TemplateMissing(f"gap report template {template_id} is not in the database")
+    body: dict[str, Any] = row.body
+    _remember(template_id, body)
+    return body
+
+
+def _remember(template_id: str, template: dict[str, Any]) -> None:
+    with _LOCK:
+        _TEMPLATES[template_id] = template
+        _TEMPLATES.move_to_end(template_id)
+        while len(_TEMPLATES) > _KEPT:
+            _TEMPLATES.popitem(last=False)
