@@ -106,6 +106,7 @@ def build_credential(
     valid_until: str | None = None,
     credential_id: str | None = None,
     export_approvals: Sequence[str] = (),
+    subject_built: bool = False,
 ) -> dict[str, Any]:
     """Build an unsigned battery passport credential (VC DM 2.0).
 
@@ -126,6 +127,10 @@ def build_credential(
     :param export_approvals: references of the export approvals under which BMS health
         data in this credential leaves China; written as ``exportApproval`` (a string for
         one, a list for more), which needs a passport context that defines it.
+    :param subject_built: the subject is a document the gateway built from a record
+        (:func:`gateway.transform.jsonld.passport_documents`), whose every value the
+        mapping engine checked against its attribute's JSON type, so it holds no float
+        and is not scanned for one; a subject from anywhere else is.
     :returns: the credential as a JSON-ready dict.
     :raises CredentialError: a parameter breaks VC DM 2.0 or the passport rules; the
         message names the field.
@@ -184,7 +189,11 @@ def build_credential(
     credential["credentialSubject"] = {"id": passport_id, **body}
     if status:
         credential["credentialStatus"] = status[0] if len(status) == 1 else list(status)
-    found = first_float(credential)
+    found = (
+        first_float(credential.get("credentialStatus"), "/credentialStatus")
+        if subject_built
+        else first_float(credential)
+    )
     if found is not None:
         raise CredentialError(
             "JSON floats are not allowed in credentials; write decimals as strings",

@@ -29,7 +29,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from marshmallow import RAISE, Schema, ValidationError, fields
+from marshmallow import RAISE, Schema, ValidationError, fields, validate
 from marshmallow.decorators import (
     POST_LOAD,
     PRE_LOAD,
@@ -201,9 +201,18 @@ def _leaf(field: fields.Field[Any]) -> Check:
     # Field.deserialize less what cannot happen here (a missing or null value, field
     # pre/post-load functions): the field's own conversion, then its validators.
     deserialize = field._deserialize
-    validators = tuple(field.validators)
+    validators = tuple(_validator(v) for v in field.validators)
     if not validators:
         return deserialize
+    if len(validators) == 1:
+        (only,) = validators
+
+        def load_one(value: Any, attr: str | None, data: Any) -> Any:
+            output = deserialize(value, attr, data)
+            only(output)
+            return output
+
+        return load_one
 
     def load(value: Any, attr: str | None, data: Any) -> Any:
         output = deserialize(value, attr, data)
@@ -212,6 +221,21 @@ def _leaf(field: fields.Field[Any]) -> Check:
         return output
 
     return load
+
+
+def _validator(validator: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """A field validator, a pattern reduced to its match (the most common validator of
+    a record: codes, dates, identifiers); a value it refuses declines, and marshmallow
+    then words the error as it always does."""
+    if type(validator) is not validate.Regexp:
+        return validator
+    match = validator.regex.match
+
+    def matches(value: Any) -> None:
+        if match(value) is None:
+            raise Decline
+
+    return matches
 
 
 def _schema_load(schema: Schema) -> Check:

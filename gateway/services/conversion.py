@@ -282,6 +282,7 @@ def sign_credentials(
             status=list(status) or None,
             valid_from=moment,
             export_approvals=draft.approvals.get(name, ()),
+            subject_built=True,
         )
         secured: dict[str, Any] | str
         if proof_format == "di":

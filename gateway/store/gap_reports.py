@@ -25,8 +25,12 @@ import hashlib
 import json
 import threading
 from collections import OrderedDict
+from collections.abc import Iterable
+from itertools import compress, count, repeat
+from operator import itemgetter, ne
 from typing import Any
 
+import orjson
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 
@@ -85,6 +89,22 @@ _KEPT = 256
 _LOCK = threading.Lock()
 #: Templates by id: content-addressed, so the same on every database.
 _TEMPLATES: OrderedDict[str, dict[str, Any]] = OrderedDict()
+#: Ids of shared parts by orjson's text of them, for parts of at most this many bytes.
+_IDS: OrderedDict[bytes, str] = OrderedDict()
+_ID_TEXT_KEPT = 16_384
+#: Templates of attributes by their fields and mapping table (see _attribute_template),
+#: at most _SHARED_KEPT (one per mapping table, catalog and category in use); with their
+#: entries and plans, at most some 2 MB each.
+_SHARED: OrderedDict[Any, tuple[str, _Defaults]] = OrderedDict()
+_SHARED_KEPT = 32
+#: Entries a template's defaults hold before they start over.
+_DEFAULTS_KEPT = 1024
+_ATTRIBUTE_FIELDS = itemgetter(*ATTRIBUTE_FIELDS)
+_DECIDING_FIELDS = itemgetter("status", "mapping_row")
+_STATUS = itemgetter("status")
+_REASON = itemgetter("reason")
+#: Plans a template's defaults hold before they start over.
+_PLANS_KEPT = 64
 #: Mapping rows as a template gives them, by mapping table hash (content-addressed too).
 _ROWS: OrderedDict[str, dict[str, list[Any]]] = OrderedDict()
 
@@ -109,20 +129,12 @@ def pack(session: Any, gaps: dict[str, Any]) -> dict[str, Any]:
         PACKED in gaps
         or not isinstance(attributes, list)
         or not isinstance(mapping, dict)
-        or not all(
-            isinstance(a, dict)
-            and tuple(a) == FIELDS
-            and a["status"] in STATUSES
-            and isinstance(a["reason"], str)
-            for a in attributes
-        )
+        or not _packable_attributes(attributes)
         or (national is not None and not _packable_national(national))
     ):
         return gaps
-    template = {
-        "attributes": [[a[f] for f in ATTRIBUTE_FIELDS] for a in attributes],
-        "rows": _mapping_rows(session, mapping),
-    }
+    rows = _mapping_rows(session, mapping)
+    template_id, defaults = _attribute_template(session, mapping, attributes, rows)
     texts: dict[str, int] = {}
     kept: dict[str, int] = {}
     category = gaps.get("category")
@@ -130,31 +142,74 @@ def pack(session: Any, gaps: dict[str, Any]) -> dict[str, Any]:
     # its reason when the template does not give it, as one short text ("07": filled by
     # row 7; "487~-1": withheld by row 87 for the first policy reason); by attribute,
     # the other fields that differ from the template's.
-    decided = []
     differing: dict[str, dict[str, Any]] = {}
-    for index, entry in enumerate(attributes):
-        status = entry["status"]
-        row = entry["mapping_row"]
-        number = row if type(row) is int and row > 0 else 0
-        default = _entry(template, index, status, number, category)
-        differs = {
-            k: v for k, v in entry.items() if default[k] != v or type(default[k]) is not type(v)
-        }
-        if "reason" in differs:
-            # The data policy's reasons are the same for every record under one policy
-            # and the same approvals: kept once (negative numbers); the other reasons
-            # repeat within a report, and are kept in it.
-            reason = differs.pop("reason")
-            if status == "withheld":
-                reason_number = -1 - kept.setdefault(reason, len(kept))
+    # What the template says of an attribute, kept with the template for a category
+    # of the usual type, else for this report only.
+    cached = category is None or type(category) is str
+    category_key = category if cached else None
+    known_by = defaults.known if cached else {}
+
+    def known_of(index: int, status: str, number: int) -> _Known:
+        known = known_by.get((index, status, number, category_key))
+        if known is None:
+            known = defaults.keep(
+                known_by,
+                (index, status, number, category_key),
+                _entry(defaults.template, index, status, number, category),
+                f"{STATUSES.index(status)}{number}",
+            )
+        return known
+
+    # What the template says of every attribute, for the statuses and rows of this
+    # report; compared with the report's attributes in C, values and their JSON types,
+    # so only the attributes that differ are looked at one by one.
+    shape = (tuple(map(_DECIDING_FIELDS, attributes)), category_key)
+    try:
+        plan = defaults.plans.get(shape) if cached else None
+    except TypeError:
+        # A deciding row of a type that cannot be a key: planned for this report only.
+        cached, plan = False, None
+    if plan is None:
+        plan = _Plan(
+            known_of(index, entry["status"], _row_number(entry["mapping_row"]))
+            for index, entry in enumerate(attributes)
+        )
+        if cached:
+            if len(defaults.plans) >= _PLANS_KEPT:
+                defaults.plans.clear()
+            defaults.plans[shape] = plan
+    values = list(map(tuple, map(dict.values, attributes)))
+    kinds = list(map(tuple, map(map, repeat(type), values)))
+    decided = list(plan.codes)
+    if values != plan.values or kinds != plan.kinds:
+        odd = set(compress(count(), map(ne, values, plan.values)))
+        odd.update(compress(count(), map(ne, kinds, plan.kinds)))
+        for index in sorted(odd):
+            entry = attributes[index]
+            status = entry["status"]
+            number = _row_number(entry["mapping_row"])
+            default, known_values, known_kinds, code = known_of(index, status, number)
+            if values[index] == known_values and kinds[index] == known_kinds:
+                decided[index] = code
+                continue
+            differs = {
+                k: v for k, v in entry.items() if default[k] != v or type(default[k]) is not type(v)
+            }
+            if "reason" in differs:
+                # The data policy's reasons are the same for every record under one
+                # policy and the same approvals: kept once (negative numbers); the
+                # other reasons repeat within a report, and are kept in it.
+                reason = differs.pop("reason")
+                if status == "withheld":
+                    reason_number = -1 - kept.setdefault(reason, len(kept))
+                else:
+                    reason_number = texts.setdefault(reason, len(texts))
+                decided[index] = f"{code}~{reason_number}"
             else:
-                reason_number = texts.setdefault(reason, len(texts))
-            decided.append(f"{STATUSES.index(status)}{number}~{reason_number}")
-        else:
-            decided.append(f"{STATUSES.index(status)}{number}")
-        if differs:
-            differing[str(index)] = differs
-    packed: dict[str, Any] = {"template": _ensure(session, template), "differing": differing}
+                decided[index] = code
+            if differs:
+                differing[str(index)] = differs
+    packed: dict[str, Any] = {"template": template_id, "differing": differing}
     out = {**gaps, "attributes": ",".join(decided)}
     if kept:
         packed["policy_texts"] = _ensure(session, {"texts": list(kept)})
@@ -204,6 +259,35 @@ def pack(session: Any, gaps: dict[str, Any]) -> dict[str, Any]:
     packed["texts"] = list(texts)
     out[PACKED] = packed
     return out
+
+
+def _packable_attributes(attributes: list[Any]) -> bool:
+    """Whether every attribute has the gap report's fields in their order, a known
+    status and a reason text (checked in C, attribute by attribute)."""
+    return (
+        all(map(isinstance, attributes, repeat(dict)))
+        and all(map(FIELDS.__eq__, map(tuple, attributes)))
+        and all(map(STATUSES.__contains__, map(_STATUS, attributes)))
+        and all(map(isinstance, map(_REASON, attributes), repeat(str)))
+    )
+
+
+def _row_number(row: Any) -> int:
+    """The deciding row's number as the stored form gives it (0 for none)."""
+    return row if type(row) is int and row > 0 else 0
+
+
+class _Plan:
+    """What a template says of every attribute of a report of some statuses and rows:
+    the attributes' values, their types and their codes, in the report's order."""
+
+    __slots__ = ("codes", "kinds", "values")
+
+    def __init__(self, known: Iterable[_Known]) -> None:
+        entries = list(known)
+        self.values = [k[1] for k in entries]
+        self.kinds = [k[2] for k in entries]
+        self.codes = [k[3] for k in entries]
 
 
 def _countable(summary: dict[str, Any]) -> bool:
@@ -403,12 +487,108 @@ def _mapping_set(session: Any, mapping: dict[str, Any], digest: str) -> MappingS
     return published if published.content_hash == digest else None
 
 
+def _attribute_template(
+    session: Any, mapping: dict[str, Any], attributes: list[dict[str, Any]], rows: dict[str, Any]
+) -> tuple[str, _Defaults]:
+    """The id of the template of a report's attributes and rows, written in the session,
+    with what it says of each attribute.
+
+    The template is the same for every report of one mapping table, catalog and battery
+    category: it is looked up by its attributes' fields and its table's hash (the rows
+    are those of the table of that hash, or none when it was not found), which costs a
+    tuple of the fields instead of its canonical JSON and digest per report.
+    """
+    fields = tuple(map(_ATTRIBUTE_FIELDS, attributes))
+    digest = mapping.get("hash")
+    key: Any = (digest if isinstance(digest, str) else None, bool(rows), fields)
+    try:
+        with _LOCK:
+            shared = _SHARED.get(key)
+    except TypeError:
+        # A field of a type that cannot be a key: identified by its canonical JSON.
+        key, shared = None, None
+    if shared is not None:
+        _write(session, shared[0], shared[1].template)
+        return shared
+    template = {"attributes": [list(f) for f in fields], "rows": rows}
+    shared = (_ensure(session, template), _Defaults(template))
+    if key is not None:
+        with _LOCK:
+            _SHARED[key] = shared
+            while len(_SHARED) > _SHARED_KEPT:
+                _SHARED.popitem(last=False)
+    return shared
+
+
+#: A template's entry of one attribute, with its values, their types and its code.
+_Known = tuple[dict[str, Any], tuple[Any, ...], tuple[type, ...], str]
+
+
+class _Defaults:
+    """What a template says of its attributes, by attribute, status, deciding row and
+    battery category: the entry with its values and their types, so that a report's
+    attribute is compared with it in one step. Bounded: the entries of one template
+    are at most its attributes times the statuses and rows that occur."""
+
+    __slots__ = ("known", "plans", "template")
+
+    def __init__(self, template: dict[str, Any]) -> None:
+        self.template = template
+        self.known: dict[tuple[Any, ...], _Known] = {}
+        self.plans: dict[Any, _Plan] = {}
+
+    def keep(
+        self,
+        known_by: dict[tuple[Any, ...], _Known],
+        key: tuple[Any, ...],
+        entry: dict[str, Any],
+        code: str,
+    ) -> _Known:
+        """Remember an attribute's entry in ``known_by`` (this template's or a
+        report's own), with its values, their types and its stored code."""
+        values = tuple(entry.values())
+        known = (entry, values, tuple(map(type, values)), code)
+        if len(known_by) >= _DEFAULTS_KEPT:
+            known_by.clear()
+        known_by[key] = known
+        return known
+
+
 def _ensure(session: Any, template: dict[str, Any]) -> str:
     """Store a template (or another part many reports share) once; its id is the
     SHA-256 of its canonical JSON."""
+    template_id = _identify(template)
+    _write(session, template_id, template)
+    return template_id
+
+
+def _identify(template: dict[str, Any]) -> str:
+    """A shared part's id: the SHA-256 of its canonical JSON (``json``'s text, which
+    the stored ids were made with), remembered by orjson's text of it, which is several
+    times cheaper to make and names one value as exactly."""
+    try:
+        key: bytes | None = orjson.dumps(template, option=orjson.OPT_SORT_KEYS)
+    except TypeError:
+        key = None
+    if key is not None:
+        with _LOCK:
+            known = _IDS.get(key)
+        if known is not None:
+            return known
     body = json.dumps(template, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     digest = hashlib.sha256(body.encode("utf-8")).digest()
     template_id = base64.urlsafe_b64encode(digest).decode("ascii").rstrip("=")
+    if key is not None and len(key) <= _ID_TEXT_KEPT:
+        with _LOCK:
+            _IDS[key] = template_id
+            while len(_IDS) > _KEPT:
+                _IDS.popitem(last=False)
+    return template_id
+
+
+def _write(session: Any, template_id: str, template: dict[str, Any]) -> None:
+    """Insert a shared part unless this transaction already did (or another writer:
+    insert-or-ignore)."""
     # Written once per transaction (or savepoint): one rolled back takes its rows along.
     transaction = session.get_nested_transaction() or session.get_transaction()
     seen = session.info.get("gap_report_templates")
@@ -416,7 +596,7 @@ def _ensure(session: Any, template: dict[str, Any]) -> str:
         seen = session.info["gap_report_templates"] = (transaction, set())
     written: set[str] = seen[1]
     if template_id in written:
-        return template_id
+        return
     table = tables.GapReportTemplate
     dialect = session.get_bind().dialect.name
     if dialect in ("sqlite", "postgresql"):
@@ -431,7 +611,6 @@ def _ensure(session: Any, template: dict[str, Any]) -> str:
         session.flush()
     written.add(template_id)
     _remember(template_id, template)
-    return template_id
 
 
 def _template(session: Any, template_id: str) -> dict[str, Any]:

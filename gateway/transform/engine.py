@@ -28,8 +28,8 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, replace
 from typing import Any, NamedTuple
 
 from gateway.errors import TransformError
@@ -125,10 +125,17 @@ def convert(
     )
     category = record["battery"]["category"]
     kept = withheld or {}
-    results = tuple(
-        plan.fixed or _resolve_attribute(plan, context, kept)
-        for plan in compiled(mapping_set, catalog, category)
-    )
+    plans = compiled(mapping_set, catalog, category)
+    if type(record) is dict:
+        results = tuple(
+            plan.fixed
+            or (_empty(plan, record, kept) and plan.empty)
+            or _lead_fills(plan, record, context, kept)
+            or _resolve_attribute(plan, context, kept)
+            for plan in plans
+        )
+    else:
+        results = tuple(plan.fixed or _resolve_attribute(plan, context, kept) for plan in plans)
     code = record["battery"]["code"]
     return Conversion(
         passport_id=transforms.passport_url(code, context),
@@ -169,6 +176,18 @@ class _Plan:
 
     :ivar fixed: the result when it does not depend on the record (the attribute does
         not apply, or no row reads anything).
+    :ivar heads: the first two names of every row's path (the second ``None`` for a
+        path of one name): when the record holds neither for every row, and the data
+        policy keeps none of them, no row reads a value and the result is ``empty``.
+    :ivar above: every row's ``above`` paths together.
+    :ivar lead: the row whose value fills the attribute unless another row can give
+        one too: the first national row when it is an exact match (unless the EU
+        supplement gives a value too: a conflict), or the first supplement row when
+        there is no national row.
+    :ivar rivals: ``heads`` of the rows that must read nothing for ``lead`` to decide
+        (the supplement rows beside a national lead).
+    :ivar empty: the result when no row reads a value and none is withheld, worked out
+        once (most attributes of a record read an EU supplement field it leaves out).
     """
 
     attribute: Attribute
@@ -177,6 +196,11 @@ class _Plan:
     national: tuple[_Row, ...]
     supplement: tuple[_Row, ...]
     fixed: AttributeResult | None
+    heads: tuple[tuple[str, str | None], ...] = ()
+    above: frozenset[str] = frozenset()
+    empty: AttributeResult | None = None
+    lead: _Row | None = None
+    rivals: tuple[tuple[str, str | None], ...] = ()
 
 
 #: Compiled tables by (mapping hash, catalog, category); a handful are in use at once.
@@ -269,7 +293,140 @@ def _plan(attribute: Attribute, rows: list[MappingRow], category: str) -> _Plan:
             row=first.number,
             reason=first.comment,
         )
-    return _Plan(attribute, obligation, tuple(rows), national, supplement, fixed)
+    every = national + supplement
+
+    def heads(rows: tuple[_Row, ...]) -> tuple[tuple[str, str | None], ...]:
+        return tuple((r.parts[0], r.parts[1] if len(r.parts) > 1 else None) for r in rows)
+
+    plan = _Plan(
+        attribute,
+        obligation,
+        tuple(rows),
+        national,
+        supplement,
+        fixed,
+        heads=heads(every),
+        above=frozenset(path for r in every for path in r.above),
+        lead=(
+            national[0]
+            if national and national[0].row.predicate_id == "skos:exactMatch"
+            else supplement[0]
+            if not national and supplement
+            else None
+        ),
+        rivals=heads(supplement) if national else (),
+    )
+    if fixed is None and every:
+        plan = replace(plan, empty=_nothing_read(plan))
+    return plan
+
+
+def _empty(plan: _Plan, record: dict[str, Any], withheld: Mapping[str, str]) -> bool:
+    """Whether no row of the plan reads a value of the record and none is withheld."""
+    return (
+        bool(plan.heads)
+        and _none_read(plan.heads, record)
+        and not (withheld and not plan.above.isdisjoint(withheld))
+    )
+
+
+def _none_read(heads: tuple[tuple[str, str | None], ...], record: dict[str, Any]) -> bool:
+    """Whether the record lacks the first or second name of every path of ``heads`` (so
+    :func:`_read` finds nothing, and no transform runs), checked by look-ups alone."""
+    for top, second in heads:
+        node = record.get(top)
+        if node is None:
+            continue
+        if second is None or type(node) is not dict or node.get(second) is not None:
+            return False
+    return True
+
+
+def _lead_fills(
+    plan: _Plan,
+    record: dict[str, Any],
+    context: transforms.Context,
+    withheld: Mapping[str, str],
+) -> AttributeResult | None:
+    """The attribute filled by its ``lead`` row when that row gives a value and no
+    other row could change the outcome (:attr:`_Plan.rivals` read nothing); ``None``
+    otherwise, and every row is tried (:func:`_resolve_attribute`)."""
+    row = plan.lead
+    if row is None or (withheld and _kept(row.above, withheld) is not None):
+        return None
+    if plan.rivals and not _none_read(plan.rivals, record):
+        return None
+    attribute = plan.attribute
+    try:
+        value = _row_value(row, attribute, context)
+    except transforms.Refused:
+        return None
+    if value is None:
+        return None
+    languages: tuple[tuple[str, str], ...] = ()
+    if isinstance(value, transforms.Multilingual):
+        languages = value.languages
+        value = value.text
+    measured = None
+    if not attribute.static:
+        measured, note = _measurement(row, record, withheld)
+        if note:
+            return None
+    return _result(
+        attribute, plan.obligation, _Found(row, value, languages, measured), "filled", ""
+    )
+
+
+def _nothing_read(plan: _Plan) -> AttributeResult:
+    """What :func:`_resolve_attribute` gives when no row reads a value and none is
+    withheld: no value, no notes, every national field absent."""
+    return _unfilled(plan, "", absent=[r.looked_for for r in plan.national], present=())
+
+
+def _unfilled(
+    plan: _Plan, notes: str, *, absent: Iterable[str], present: Iterable[str]
+) -> AttributeResult:
+    """The result of an attribute no row filled and none withheld: unmappable without a
+    national row, else missing, with a reason that is true of the record (``notes``:
+    why rows that had data gave none; ``absent``: the national fields the record lacks;
+    ``present``: those it has that gave nothing to publish)."""
+    attribute, obligation = plan.attribute, plan.obligation
+    first = plan.rows[0]
+    if first.subject_id == NO_TERM_FOUND:
+        return AttributeResult(
+            attribute,
+            "unmappable",
+            obligation,
+            relation=NO_TERM_FOUND,
+            row=first.number,
+            reason=first.comment,
+        )
+    if not plan.national:
+        return AttributeResult(
+            attribute,
+            "unmappable" if not notes else "missing_data",
+            obligation,
+            source=first.source_path,
+            relation=first.predicate_id,
+            row=first.number,
+            reason=notes or f"no national counterpart; supply {first.source_path}",
+        )
+    national_row = plan.national[0].row
+    absent, present = dict.fromkeys(absent), dict.fromkeys(present)
+    parts = ["record has no " + " or ".join(absent)] if absent else []
+    if present:
+        parts.append(f"{' or '.join(present)}: nothing that fills it")
+    return AttributeResult(
+        attribute,
+        "missing_data",
+        obligation,
+        source=national_row.source_path,
+        relation=national_row.predicate_id,
+        row=national_row.number,
+        reason=notes or "; ".join(parts),
+        source_label=national_row.subject_label,
+        source_label_zh=national_row.subject_label_zh,
+    )
 
 
 class _Found(NamedTuple):
@@ -303,7 +460,6 @@ def _resolve_attribute(
 ) -> AttributeResult:
     attribute = plan.attribute
     obligation = plan.obligation
-    rows = plan.rows
     national = _search(plan.national, attribute, context, withheld)
     supplement = _search(plan.supplement, attribute, context, withheld)
     found = national.found
@@ -345,45 +501,17 @@ def _resolve_attribute(
             source_label_zh=row.subject_label_zh,
         )
     notes = "; ".join(dict.fromkeys(national.notes + supplement.notes))
-    first = rows[0]
-    if first.subject_id == NO_TERM_FOUND:
-        return AttributeResult(
-            attribute,
-            "unmappable",
-            obligation,
-            relation=NO_TERM_FOUND,
-            row=first.number,
-            reason=first.comment,
-        )
-    if not plan.national:
-        return AttributeResult(
-            attribute,
-            "unmappable" if not notes else "missing_data",
-            obligation,
-            source=first.source_path,
-            relation=first.predicate_id,
-            row=first.number,
-            reason=notes or f"no national counterpart; supply {first.source_path}",
-        )
-    national_row = plan.national[0].row
     # Say which fields are absent and which are present but gave nothing to publish (a
     # record with events, none of them a repair), so the reason is true of the record.
     absent = dict.fromkeys(r.looked_for for r in plan.national if not _read(context.record, r))
-    present = dict.fromkeys(r.named for r in plan.national if r.looked_for not in absent)
-    parts = ["record has no " + " or ".join(absent)] if absent else []
-    if present:
-        parts.append(f"{' or '.join(present)}: nothing that fills it")
-    return AttributeResult(
-        attribute,
-        "missing_data",
-        obligation,
-        source=national_row.source_path,
-        relation=national_row.predicate_id,
-        row=national_row.number,
-        reason=notes or "; ".join(parts),
-        source_label=national_row.subject_label,
-        source_label_zh=national_row.subject_label_zh,
-    )
+    present = [r.named for r in plan.national if r.looked_for not in absent]
+    return _unfilled(plan, notes, absent=absent, present=present)
+
+
+#: A result made without its generated ``__init__``: a frozen dataclass sets each of its
+#: fourteen fields through ``object.__setattr__``, which costs three times filling its
+#: ``__dict__`` at once, and one result is made for most attributes of every record.
+_new_result = object.__new__
 
 
 def _result(
@@ -397,22 +525,27 @@ def _result(
 ) -> AttributeResult:
     compiled_row = found.row
     row = compiled_row.row
-    return AttributeResult(
-        attribute,
-        status,
-        obligation,
-        value=found.value,
-        source=compiled_row.path,
-        relation=row.predicate_id,
-        row=row.number,
-        reason=reason,
-        source_label=row.subject_label,
-        source_label_zh=row.subject_label_zh,
-        measured_at=found.measured_at,
-        languages=found.languages,
-        origin=compiled_row.origin,
-        conflict=conflict,
+    result: AttributeResult = _new_result(AttributeResult)
+    # Every field, in the order the dataclass declares them (as its __init__ sets them).
+    result.__dict__.update(
+        {
+            "attribute": attribute,
+            "status": status,
+            "obligation": obligation,
+            "value": found.value,
+            "source": compiled_row.path,
+            "relation": row.predicate_id,
+            "row": row.number,
+            "reason": reason,
+            "source_label": row.subject_label,
+            "source_label_zh": row.subject_label_zh,
+            "measured_at": found.measured_at,
+            "languages": found.languages,
+            "origin": compiled_row.origin,
+            "conflict": conflict,
+        }
     )
+    return result
 
 
 def _search(
@@ -522,28 +655,25 @@ def _withheld_reason(path: str, withheld: Mapping[str, str]) -> str | None:
 def _row_value(row: _Row, attribute: Attribute, context: transforms.Context) -> Any:
     path = row.path
     found = _read(context.record, row)
-    if found and row.pick == "first":
-        found = found[:1]
-    elif found and row.pick == "last":
-        found = found[-1:]
+    if not found:
+        return None
+    if len(found) > 1:
+        if row.pick == "first":
+            found = found[:1]
+        elif row.pick == "last":
+            found = found[-1:]
     out: list[Any] = []
     for item in found:
-        try:
-            value = row.function(item, context, **row.own_params)
-        except (TransformError, KeyError, TypeError, ArithmeticError) as exc:
-            detail = exc.detail if isinstance(exc, TransformError) else repr(exc)
-            raise TransformError(
-                f"mapping row {row.row.number} ({row.name}) cannot turn {path} into "
-                f"{attribute.key}: {detail}",
-                pointer="/" + path.replace(".", "/"),
-                row=row.row.number,
-            ) from exc
+        value = _transformed(row, attribute, context, item)
         if isinstance(value, list):
             out.extend(_checked(v, attribute, row.row, path) for v in value)
         elif isinstance(value, transforms.Multilingual):
             _checked(value.text, attribute, row.row, path)
             out.append(value)
         elif value is not None:
+            if len(found) == 1:
+                # One value read (most rows of most records): the value itself.
+                return _checked(value, attribute, row.row, path)
             out.append(_checked(value, attribute, row.row, path))
     if not out:
         return None
@@ -553,6 +683,20 @@ def _row_value(row: _Row, attribute: Attribute, context: transforms.Context) -> 
         # catalog holds one text.
         return separator.join(str(v) for v in out)
     return out[0] if len(out) == 1 else out
+
+
+def _transformed(row: _Row, attribute: Attribute, context: transforms.Context, item: Any) -> Any:
+    """The row's transform of one value read, its failure named by row and path."""
+    try:
+        return row.function(item, context, **row.own_params)
+    except (TransformError, KeyError, TypeError, ArithmeticError) as exc:
+        detail = exc.detail if isinstance(exc, TransformError) else repr(exc)
+        raise TransformError(
+            f"mapping row {row.row.number} ({row.name}) cannot turn {row.path} into "
+            f"{attribute.key}: {detail}",
+            pointer="/" + row.path.replace(".", "/"),
+            row=row.row.number,
+        ) from exc
 
 
 def _read(record: Mapping[str, Any], row: _Row) -> list[Any]:

@@ -49,12 +49,15 @@ def passport_documents(
     :raises ValueError: a naive ``issued_at``.
     """
     documents: dict[str, dict[str, Any]] = {}
+    # The results in one pass, by point (in catalog order within each).
+    by_point: dict[Any, dict[str, Any]] = {point: {} for point in POINTS}
+    for r in conversion.results:
+        if r.value is not None:
+            values = by_point.get(r.attribute.point)
+            if values is not None:
+                values[r.attribute.term] = member(conversion, r)
     for point in POINTS:
-        values = {
-            r.attribute.term: member(conversion, r)
-            for r in conversion.results
-            if r.value is not None and r.attribute.point == point
-        }
+        values = by_point[point]
         if values or point == PUBLIC_POINT:
             name = section(point)
             metadata = (
