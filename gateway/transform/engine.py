@@ -356,25 +356,10 @@ def _lead_fills(
         return None
     if plan.rivals and not _none_read(plan.rivals, record):
         return None
-    attribute = plan.attribute
-    try:
-        value = _row_value(row, attribute, context)
-    except transforms.Refused:
+    tried = _try_row(row, plan.attribute, context, withheld)
+    if not isinstance(tried, _Found):
         return None
-    if value is None:
-        return None
-    languages: tuple[tuple[str, str], ...] = ()
-    if isinstance(value, transforms.Multilingual):
-        languages = value.languages
-        value = value.text
-    measured = None
-    if not attribute.static:
-        measured, note = _measurement(row, record, withheld)
-        if note:
-            return None
-    return _result(
-        attribute, plan.obligation, _Found(row, value, languages, measured), "filled", ""
-    )
+    return _result(plan.attribute, plan.obligation, tried, "filled", "")
 
 
 def _nothing_read(plan: _Plan) -> AttributeResult:
@@ -563,26 +548,39 @@ def _search(
         if policy_reason is not None:
             search.withheld = search.withheld or (compiled_row.row, policy_reason)
             continue
-        try:
-            value = _row_value(compiled_row, attribute, context)
-        except transforms.Refused as refused:
-            search.notes.append(refused.reason)
-            continue
-        if value is None:
-            continue
-        languages: tuple[tuple[str, str], ...] = ()
-        if isinstance(value, transforms.Multilingual):
-            languages = value.languages
-            value = value.text
-        measured = None
-        if not attribute.static:
-            measured, note = _measurement(compiled_row, context.record, withheld)
-            if note:
-                search.notes.append(note)
-                continue
-        search.found = _Found(compiled_row, value, languages, measured)
-        return search
+        tried = _try_row(compiled_row, attribute, context, withheld)
+        if isinstance(tried, _Found):
+            search.found = tried
+            return search
+        if tried is not None:
+            search.notes.append(tried)
     return search
+
+
+def _try_row(
+    compiled_row: _Row,
+    attribute: Attribute,
+    context: transforms.Context,
+    withheld: Mapping[str, str],
+) -> _Found | str | None:
+    """What one row gives: its value as found, the reason it gives none (a refused
+    value, an undated or first-life dynamic value), or ``None`` when it reads nothing."""
+    try:
+        value = _row_value(compiled_row, attribute, context)
+    except transforms.Refused as refused:
+        return refused.reason
+    if value is None:
+        return None
+    languages: tuple[tuple[str, str], ...] = ()
+    if isinstance(value, transforms.Multilingual):
+        languages = value.languages
+        value = value.text
+    measured = None
+    if not attribute.static:
+        measured, note = _measurement(compiled_row, context.record, withheld)
+        if note:
+            return note
+    return _Found(compiled_row, value, languages, measured)
 
 
 def _kept(above: tuple[str, ...], withheld: Mapping[str, str]) -> str | None:
