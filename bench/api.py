@@ -156,15 +156,15 @@ def batch_stream(
             line = response.readline()
             if not line:
                 break
-            # Outcome lines are written by json.dumps with default separators.
-            if b'"outcome": "created"' in line:
+            outcome = json.loads(line)
+            if outcome["outcome"] == "created":
                 created += 1
                 if "sample" not in result:
-                    result["sample"] = json.loads(line)["credentials"]
+                    result["sample"] = outcome["credentials"]
             else:
                 refused += 1
                 if "first_refusal" not in result:
-                    result["first_refusal"] = json.loads(line)
+                    result["first_refusal"] = outcome
     except OSError as exc:
         result["error"] = repr(exc)
     finally:

@@ -66,11 +66,23 @@ class Server:
         while time.monotonic() < deadline and self.proc.poll() is None:
             try:
                 if self.request("GET", "/health", timeout=2)[0] == 200:
+                    self._settle(deadline)
                     return
             except OSError:
                 time.sleep(0.2)
         self.stop()
         raise SystemExit(f"the server did not start:\n{log.read_text()[-3000:]}")
+
+    def _settle(self, deadline: float) -> None:
+        """Wait until the server is idle: one worker answering ``/health`` does not mean
+        the others have imported the app, and what they spend on it is not a request's."""
+        before = self.cpu_ns()
+        while time.monotonic() < deadline:
+            time.sleep(0.5)
+            now = self.cpu_ns()
+            if now - before < 50_000_000:  # under 10 % of one core
+                return
+            before = now
 
     def request(
         self,

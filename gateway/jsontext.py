@@ -13,7 +13,8 @@ credential, a JWS header or payload, a file handed to ``gateway verify``) goes t
   ``RecursionError`` can come out of the parser or of any later walk over the value.
 
 The standard library parser is used with hooks rather than a faster one because only it
-hands every number and member over before it is turned into a Python value.
+hands every number and member over before it is turned into a Python value. What the
+gateway writes of its own data goes through :func:`dumps`.
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ import re
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
+
+import orjson
 
 from gateway import jsonpointer
 
@@ -101,29 +104,37 @@ def _object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return out
 
 
-_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"')
-_NOT_BRACKET = re.compile(r"[^\[\]{}]+")
+#: Every byte but the quote and the four brackets, which are all a depth is read from.
+_NOT_STRUCTURE = bytes(b for b in range(256) if b not in b'"[]{}')
+_QUOTED = re.compile(rb'"[^"]*"')
 
 
-def nesting_depth(text: str, limit: int) -> int:
+def nesting_depth(text: str | bytes, limit: int) -> int:
     """The deepest nesting of ``[`` and ``{`` in JSON ``text``, counting up to ``limit + 1``.
 
-    Strings are cut out and everything but brackets dropped by regular expressions (C
-    speed), then the brackets are counted in one pass without recursion, so it is safe and
-    quick on any input; it does not check that the text is JSON.
+    Works on the UTF-8 bytes, where no byte of a multi-byte character is a quote, a
+    backslash or a bracket. Escaped backslashes, then escaped quotes, are dropped
+    (``bytes.replace`` pairs backslashes from the left, as a JSON string does), then every
+    byte but quotes and brackets (``bytes.translate``), then the strings, now bare quote
+    pairs. These run at C speed over the text (a regular expression over every string
+    of a record cost more than parsing it), and the few brackets left are counted in one
+    pass without recursion, so it is safe and quick on any input. It does not check that
+    the text is JSON; on text that is not, it never says less than the depth a parser
+    reaches before it stops (an unclosed string leaves its brackets counted).
     """
-    if text.count("[") + text.count("{") <= limit:
+    data = text.encode("utf-8", "surrogatepass") if isinstance(text, str) else bytes(text)
+    if data.count(b"[") + data.count(b"{") <= limit:
         return limit
-    brackets = _NOT_BRACKET.sub("", _STRING.sub("", text))
+    skeleton = data.replace(b"\\\\", b"").replace(b'\\"', b"").translate(None, _NOT_STRUCTURE)
     depth = deepest = 0
-    for ch in brackets:
-        if ch in "[{":
+    for byte in _QUOTED.sub(b"", skeleton):
+        if byte == 0x5B or byte == 0x7B:  # [ {
             depth += 1
             if depth > deepest:
                 deepest = depth
                 if deepest > limit:
                     return deepest
-        else:
+        elif byte != 0x22:  # ] }; a quote left is an unclosed string's
             depth -= 1
     return deepest
 
@@ -158,7 +169,7 @@ def loads(
             raise JsonTextError(f"{what}: byte {e.start}: not UTF-8 ({e.reason})") from None
     else:
         text = data
-    if nesting_depth(text, max_depth) > max_depth:
+    if nesting_depth(data, max_depth) > max_depth:
         raise JsonTextError(f"{what} nests arrays and objects deeper than {max_depth} levels")
     try:
         return json.loads(
@@ -226,7 +237,7 @@ def duplicate_pointer(data: bytes | str, *, max_depth: int = MAX_DEPTH) -> str |
         text = data.decode("utf-8-sig") if isinstance(data, bytes | bytearray) else data
     except UnicodeDecodeError:
         return None
-    if nesting_depth(text, max_depth) > max_depth:
+    if nesting_depth(data, max_depth) > max_depth:
         return None
     try:
         parsed = json.loads(
@@ -238,3 +249,16 @@ def duplicate_pointer(data: bytes | str, *, max_depth: int = MAX_DEPTH) -> str |
     if found is None:
         return None
     return jsonpointer.join(found)
+
+
+def dumps(value: Any) -> bytes:
+    """Compact UTF-8 JSON of data the gateway holds (what it stores, seals or streams).
+
+    orjson's text: the same as ``json``'s compact text for JSON data, several times
+    faster; ``json`` writes what orjson refuses (integers beyond 64 bits, keys that are
+    not strings).
+    """
+    try:
+        return orjson.dumps(value)
+    except TypeError:
+        return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode("utf-8")

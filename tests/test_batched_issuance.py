@@ -16,6 +16,7 @@ import pytest
 from flask import Flask
 
 from gateway.auth import Principal
+from gateway.credentials.status_list import StatusRegistry
 from gateway.errors import GatewayError, InvalidInput
 from gateway.records.reader import read_record_file
 from gateway.services import issuance
@@ -204,6 +205,42 @@ def test_one_audit_event_per_passport_and_the_chain_holds_across_chunks(
         creds = Passports(session).credentials(stored.id)
     assert stored.record == battery(1)
     assert {c.access_group for c in creds} == set(outcomes[0].issued.credentials)  # type: ignore[union-attr]
+
+
+def test_status_entries_are_reserved_in_growing_units_of_work(
+    gateway: Gateway, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A long batch reserves more entries per unit of work as it goes (each reservation
+    rewrites both lists), up to the cap; every credential still gets entries of its own,
+    and a short batch leaves few reserved and unused."""
+    from gateway.services import instance as instance_module
+
+    monkeypatch.setattr(instance_module, "BULK_STATUS_CHUNK", 4)
+    monkeypatch.setattr(issuance, "BULK_STATUS_CHUNK", 4)
+    monkeypatch.setattr(issuance, "BULK_STATUS_MOST", 16)
+    reserved: list[int] = []
+    allocate = StatusRegistry.allocate
+
+    def counted(
+        self: StatusRegistry, purposes: Any = ("revocation", "suspension"), count: int = 1
+    ) -> list[list[dict[str, str]]]:
+        reserved.append(count)
+        return allocate(self, purposes, count)
+
+    monkeypatch.setattr(StatusRegistry, "allocate", counted)
+    outcomes = gateway.bulk([battery(n) for n in range(1, 16)])
+    assert {o.outcome for o in outcomes} == {"created"}
+    per_record = len(outcomes[0].issued.credentials)  # type: ignore[union-attr]
+    used = per_record * len(outcomes)
+    assert reserved[:3] == [4, 8, 16] and set(reserved[2:]) == {16}
+    assert sum(reserved) - used < 16
+    entries = [
+        (entry["statusListCredential"], entry["statusListIndex"])
+        for o in outcomes
+        for credential in o.issued.credentials.values()  # type: ignore[union-attr]
+        for entry in credential["credentialStatus"]  # type: ignore[index]
+    ]
+    assert len(entries) == len(set(entries)) == 2 * used
 
 
 def test_two_concurrent_bulk_runs_never_fork_the_chain(

@@ -12,7 +12,7 @@ from typing import Any, cast
 
 from flask import Blueprint, Response, request, stream_with_context, url_for
 
-from gateway import services
+from gateway import jsontext, services
 from gateway.api.http import (
     LD_JSON,
     PASSPORT_PAGE,
@@ -138,8 +138,7 @@ def create_passports_batch() -> Response:
 
     def generate() -> Iterator[bytes]:
         for outcome in outcomes:
-            body = services.outcome_line(outcome)
-            yield json.dumps(body, ensure_ascii=False).encode("utf-8") + b"\n"
+            yield jsontext.dumps(services.outcome_line(outcome)) + b"\n"
 
     return Response(stream_with_context(generate()), mimetype=NDJSON)
 

@@ -12,13 +12,15 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from gateway import services
 from gateway.errors import GatewayError
 from gateway.settings import Settings
+
+if TYPE_CHECKING:
+    from gateway import services
 
 
 def console_settings(*, existing: bool = False) -> Settings:
@@ -43,6 +45,11 @@ def console_settings(*, existing: bool = False) -> Settings:
 @contextmanager
 def console_store(*, existing: bool = False) -> Iterator[services.Database]:
     """The configured database, migrated; with ``existing``, only one that exists."""
+    # The services (and the stacks below them) are imported by the commands that use a
+    # store, not by every user of this module: ``gateway serve`` reads its settings here
+    # in the server's master process, which then never serves a request.
+    from gateway import services
+
     settings = console_settings(existing=existing)
     try:
         with services.open_store(settings) as database:
@@ -55,6 +62,8 @@ def console_store(*, existing: bool = False) -> Iterator[services.Database]:
 def console_instance(*, existing: bool = False) -> Iterator[services.Instance]:
     """The configured instance (store, keys, status lists), released afterwards; with
     ``existing``, only one whose store exists."""
+    from gateway import services  # as in console_store
+
     settings = console_settings(existing=existing)
     try:
         instance = services.open_instance(settings)

@@ -5,6 +5,12 @@ not stop the others, and a socket read/write timeout so that a stalled client do
 keep its thread for ever (:mod:`gateway.serving`). The worker's main loop reports to the
 arbiter every second whatever its threads are doing, so a long bulk stream no longer
 needs the arbiter's timeout switched off.
+
+gunicorn's workers race for each new connection, and the first awake takes it, often one
+already busy: two bulk streams could share one worker's interpreter lock while the other
+core idled. A worker with requests in progress therefore waits :data:`ACCEPT_DEFER`
+before it takes a connection, and an idle worker, woken by the same readiness, takes it
+first.
 """
 
 from __future__ import annotations
@@ -12,6 +18,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import time
 from typing import Any
 
 from gunicorn import util
@@ -24,6 +31,8 @@ from gateway.serving import HSTS_HEADER, SAFETY_HEADERS, ClientSocket, ClientTim
 #: has no setting for it); seconds.
 READ_TIMEOUT_ENV = "GATEWAY_SERVE_READ_TIMEOUT"
 DEFAULT_READ_TIMEOUT = 30.0
+#: Seconds a worker with requests in progress lets an idle one take a new connection.
+ACCEPT_DEFER = 0.002
 
 
 def stalled(exc: BaseException | None) -> ClientTimeout | None:
@@ -88,6 +97,8 @@ class GatewayWorker(ThreadWorker):  # type: ignore[misc]  # gunicorn has no type
 
     def init_process(self) -> None:
         self.read_timeout = float(os.environ.get(READ_TIMEOUT_ENV, DEFAULT_READ_TIMEOUT))
+        #: Requests handed to a thread and not yet finished (main thread only).
+        self.in_progress = 0
         error_log = getattr(self.log, "error_log", None)  # a custom logger class may lack it
         if isinstance(error_log, logging.Logger):
             error_log.addFilter(_StalledClients())
@@ -98,7 +109,17 @@ class GatewayWorker(ThreadWorker):  # type: ignore[misc]  # gunicorn has no type
         # or the poller has used its socket.
         if not isinstance(conn.sock, ClientSocket):
             conn.sock = ClientSocket.adopt(conn.sock, self.read_timeout)
+        self.in_progress += 1
         super().enqueue_req(conn)
+
+    def finish_request(self, conn: Any, fs: Any) -> None:
+        self.in_progress -= 1
+        super().finish_request(conn, fs)
+
+    def accept(self, listener: Any) -> None:
+        if self.in_progress:
+            time.sleep(ACCEPT_DEFER)  # see the module: an idle worker takes it first
+        super().accept(listener)
 
     def _safety_headers(self) -> bytes:
         headers = list(SAFETY_HEADERS)

@@ -15,9 +15,9 @@ import re
 from dataclasses import dataclass
 from urllib.parse import quote
 
-from biip import ParseError
-from biip.gs1_digital_link_uris import GS1DigitalLinkURI
-from biip.gtin import Gtin
+# biip is imported by the functions that use it: loading it costs about 20 MB a process
+# (its tables of every application identifier), and most records and requests carry
+# no GTIN.
 
 #: The GTIN lengths GS1 issues (GTIN-8, -12, -13, -14); a Digital Link always carries
 #: the 14-digit form.
@@ -53,6 +53,9 @@ def gtin14(value: str) -> str:
     """
     if not (value.isascii() and value.isdigit() and len(value) in GTIN_LENGTHS):
         raise ValueError("a GTIN has 8, 12, 13 or 14 digits")
+    from biip import ParseError
+    from biip.gtin import Gtin
+
     try:
         Gtin.parse(value)
     except ParseError:
@@ -88,6 +91,9 @@ def parse_path(path: str) -> DigitalLink:
     """
     if len(path) > MAX_URI:
         raise ValueError(f"a Digital Link is at most {MAX_URI} characters here")
+    from biip import ParseError
+    from biip.gs1_digital_link_uris import GS1DigitalLinkURI
+
     try:
         parsed = GS1DigitalLinkURI.parse(f"https://id.gs1.org{path}")
     except ParseError as exc:

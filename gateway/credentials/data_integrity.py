@@ -383,7 +383,13 @@ def _canonical_proof_config(
     template = _TEMPLATES.get(key, "")
     if template == "":
         placeholder = {**config, "created": _PLACEHOLDER}
-        out = rdfc.canonicalize(placeholder, loader=loader, fast=fast, untrusted=untrusted)
+        # Once per shape: pyld alone, the reference (the faster processors give the
+        # same text, but pyoxigraph would be loaded into every process for this one
+        # call); contexts pyld refuses go the way the caller asked, as any document.
+        try:
+            out = rdfc.canonicalize(placeholder, loader=loader, fast=False, untrusted=untrusted)
+        except JsonLdError:
+            out = rdfc.canonicalize(placeholder, loader=loader, fast=fast, untrusted=untrusted)
         template = out if _is_single_node_template(out) else None
         _TEMPLATES[key] = template
         if len(_TEMPLATES) > 128:

@@ -52,10 +52,9 @@ import weakref
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
-import pyoxigraph as ox
 from pyld import jsonld as pyld
 from pyld.canon import URDNA2015
 from pyld.context_resolver import ContextResolver
@@ -66,6 +65,12 @@ from gateway.credentials.lexical import is_absolute_iri, is_language_tag
 from gateway.errors import ContextError, JsonLdError
 from gateway.jsonvalues import is_safe_integer
 from gateway.vocab.loader import DocumentLoader, default_loader
+
+# pyoxigraph is imported by the functions that use it: about 10 MB a process, which only
+# documents the direct N-Quads do not cover (foreign credentials) ever need.
+if TYPE_CHECKING:
+    import pyoxigraph as ox
+
 
 #: Base IRI given to both processors; an IRI under it was relative in the input.
 RELATIVE_BASE = "https://relative-iri.invalid/"
@@ -346,6 +351,8 @@ def _canonicalize_oxigraph(
     Also ``None`` when a sentinel IRI shows up, so that pyld, the reference, decides
     whether the document really loses data.
     """
+    import pyoxigraph as ox
+
     ctx = document.get("@context", [])
     urls = tuple(ctx) if isinstance(ctx, list) else (ctx,)
     if deep or not all(isinstance(u, str) for u in urls) or not _combination_valid(urls, loader):
@@ -393,6 +400,8 @@ def _combination_valid(urls: tuple[str, ...], loader: DocumentLoader) -> bool:
     Pruning drops unused terms, and with them any error that only their (protected)
     redefinition would raise; so pruning is used only for context lists known valid.
     """
+    import pyoxigraph as ox
+
     key = (loader, urls)
     known = _VALID_COMBINATIONS.get(key)
     if known is None:
@@ -483,6 +492,8 @@ def _prune(ctx: Any, used: frozenset[str]) -> Any:
 def _serialized(dataset: ox.Dataset, fmt: ox.RdfFormat) -> str:
     """``dataset`` written in ``fmt`` as text (pyoxigraph returns bytes when given no
     output file)."""
+    import pyoxigraph as ox
+
     data = ox.serialize(dataset, format=fmt)
     if data is None:
         raise AssertionError("pyoxigraph wrote to no output")
@@ -499,6 +510,8 @@ def _first_degree_distinct(dataset: ox.Dataset, limits: Limits) -> bool:
 
     :raises JsonLdError: more blank nodes than ``limits`` allow.
     """
+    import pyoxigraph as ox
+
     try:
         text = _serialized(dataset, ox.RdfFormat.N_TRIPLES)
     except (ValueError, OSError):

@@ -333,19 +333,20 @@ class StatusRegistry:
         """
         out: list[list[dict[str, str]]] = [[] for _ in range(count)]
         for purpose in purposes:
-            remaining = list(range(count))
-            while remaining:
+            given = 0
+            while given < count:
                 status_list = self._current(purpose)
                 limit = (
                     status_list.size
                     if self.sequential
                     else int(status_list.size * RANDOM_FILL_LIMIT)
                 )
-                while remaining and status_list.count < limit:
+                while given < count and status_list.count < limit:
                     index = self._draw(status_list)
                     set_bit(status_list.allocated, index, True)
                     status_list.count += 1
-                    out[remaining.pop(0)].append(entry(status_list.url, purpose, index))
+                    out[given].append(entry(status_list.url, purpose, index))
+                    given += 1
                 self.store.save(status_list)
         return out
 

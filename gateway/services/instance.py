@@ -38,8 +38,13 @@ from gateway.store.status_adapter import DatabaseStatusListStore
 
 #: Where the service's status lists live; the API serves each at this URL.
 STATUS_LIST_URL = "{base}/status-lists/{purpose}-{n}"
-#: Status entries reserved per unit of work when converting in bulk.
+#: Status entries reserved by the first unit of work of a bulk conversion; each further
+#: one reserves twice as many, up to :data:`BULK_STATUS_MOST`.
 BULK_STATUS_CHUNK = 64
+#: The most entries a bulk conversion reserves at once. Each reservation loads and saves
+#: both status lists (their bitstrings decoded and encoded again), so a long batch
+#: reserves many at a time; a short one wastes few (unused bits nobody points at).
+BULK_STATUS_MOST = 1024
 
 
 @dataclass
@@ -264,12 +269,15 @@ class StatusPool:
     a crash) stay unset bits nobody points at.
 
     :param instance: the instance.
-    :param chunk: credentials reserved per unit of work.
+    :param chunk: credentials reserved by the first unit of work.
+    :param most: credentials reserved by one unit of work at most: each reserves twice
+        what the one before did, up to this (default: ``chunk``, a fixed size).
     """
 
-    def __init__(self, instance: Instance, chunk: int = 1) -> None:
+    def __init__(self, instance: Instance, chunk: int = 1, most: int | None = None) -> None:
         self.instance = instance
         self.chunk = chunk
+        self.most = max(chunk, most or chunk)
         self._entries: deque[list[dict[str, str]]] = deque()
 
     def allocate(
@@ -284,6 +292,7 @@ class StatusPool:
             with self.instance.db.transaction() as session:
                 registry = status_registry(self.instance, DatabaseStatusListStore(session))
                 self._entries.extend(registry.allocate(count=max(missing, self.chunk)))
+            self.chunk = min(self.chunk * 2, self.most)
         return [self._entries.popleft() for _ in range(count)]
 
 

@@ -13,14 +13,13 @@ per chunk, so the store's cost per record is a share of a few statements.
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from gateway import auth
+from gateway import auth, jsontext
 from gateway.auth import Principal
 from gateway.compliance.whitelist import Whitelist
 from gateway.credentials import formats
@@ -35,7 +34,7 @@ from gateway.services.conversion import (
     recycling,
     sign_credentials,
 )
-from gateway.services.instance import BULK_STATUS_CHUNK, Instance, StatusPool
+from gateway.services.instance import BULK_STATUS_CHUNK, BULK_STATUS_MOST, Instance, StatusPool
 from gateway.services.passports import cease_passport, find_passport, stored_credential
 from gateway.services.tenant_policy import TenantRules, tenant_rules
 from gateway.services.whitelist import instance_whitelist
@@ -233,7 +232,7 @@ def _refuse_recycled(
 def _body(credential: dict[str, Any] | str) -> str:
     if isinstance(credential, str):
         return credential
-    return json.dumps(credential, ensure_ascii=False, separators=(",", ":"))
+    return jsontext.dumps(credential).decode("utf-8")
 
 
 def _new_credential(signed: SignedCredential, proof_format: str) -> NewCredential:
@@ -643,7 +642,8 @@ def issue_many(
     (a record that touches a passport or key an earlier one of its chunk writes starts
     the next chunk, so each is answered as if issued alone: a repeated key is
     ``repeated``, a second passport for a battery is refused). Status entries are
-    reserved :data:`BULK_STATUS_CHUNK` credentials at a time.
+    reserved :data:`BULK_STATUS_CHUNK` credentials at a time, twice as many each time
+    up to :data:`BULK_STATUS_MOST`.
 
     :param records: ``(number, record)`` pairs; a record that could not be read comes as
         the exception that says why, and is refused with it.
@@ -653,7 +653,7 @@ def issue_many(
     """
     caller = require_issuer(principal)
     proof_format = formats.proof_format(proof_format)
-    pool = StatusPool(instance, chunk=BULK_STATUS_CHUNK)
+    pool = StatusPool(instance, chunk=BULK_STATUS_CHUNK, most=BULK_STATUS_MOST)
     chunk: list[_Item] = []
     touched: set[str] = set()
     source = iter(records)

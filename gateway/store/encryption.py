@@ -37,7 +37,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
 
-import orjson
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -50,6 +49,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from gateway import jsontext
 from gateway.annex_xiii import ALL_SECTIONS, PUBLIC_POINT, points_of
 from gateway.errors import GatewayError
 from gateway.store import tables
@@ -250,16 +250,6 @@ class _DataKey:
     open: Callable[..., bytes]
 
 
-def _json_bytes(value: Any) -> bytes:
-    """Compact UTF-8 JSON of a value to seal: orjson's, the same text as ``json``'s for
-    JSON data and several times faster; ``json`` for what orjson refuses (integers
-    beyond 64 bits, keys that are not strings)."""
-    try:
-        return orjson.dumps(value)
-    except TypeError:
-        return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
-
-
 def row_binding(table: str, row_id: object, tenant_id: int) -> bytes:
     """The associated data of a sealed value: which row of which tenant holds it."""
     return json.dumps([table, str(row_id), tenant_id], separators=(",", ":")).encode("utf-8")
@@ -333,7 +323,7 @@ class Sealer:
         nonce = os.urandom(_NONCE)
         header = bytes([_VERSION_COMPRESSED]) + key.id.to_bytes(4, "big") + nonce
         compressor = zlib.compressobj(zdict=_DICTIONARY)
-        text = _json_bytes(value)
+        text = jsontext.dumps(value)
         plain = compressor.compress(text) + compressor.flush()
         aad = header + row_binding(table, row_id, tenant_id)
         return header + key.seal(nonce, plain, aad)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import random
+
 import pytest
 
 from gateway import jsontext
@@ -73,6 +76,52 @@ def test_deep_nesting() -> None:
     nested = GOOD[:-1] + b', "eu_supplement": {"a": ' + b"[" * 40 + b"]" * 40 + b"}}"
     (error,) = refused(nested)
     assert "deeper than 32 levels" in error["message"]
+
+
+def _depth(value: object) -> int:
+    """The nesting of a parsed value: the reference the text's depth must match."""
+    if isinstance(value, dict):
+        return 1 + max(map(_depth, value.values()), default=0)
+    if isinstance(value, list):
+        return 1 + max(map(_depth, value), default=0)
+    return 0
+
+
+def test_nesting_depth_of_the_text_is_the_parsed_depth() -> None:
+    # Strings full of quotes, backslashes and brackets, in ASCII and in UTF-8: only the
+    # structure counts, whatever the strings hold.
+    rnd = random.Random(7)
+    alphabet = ["a", '"', "\\", "[", "]", "{", "}", "é", "\n", "🔋", "\\\\"]
+
+    def value(depth: int) -> object:
+        kind = rnd.random()
+        if depth > 7 or kind < 0.3:
+            return "".join(rnd.choice(alphabet) for _ in range(rnd.randint(0, 6)))
+        if kind < 0.6:
+            return [value(depth + 1) for _ in range(rnd.randint(0, 4))]
+        return {str(rnd.random()) + rnd.choice(alphabet): value(depth + 1) for _ in range(3)}
+
+    for _ in range(1000):
+        parsed = value(0)
+        text = json.dumps(parsed, ensure_ascii=rnd.random() < 0.5)
+        want = _depth(parsed)
+        for limit in (0, 2, 5, 32):
+            got = jsontext.nesting_depth(text, limit)
+            assert (got > limit) == (want > limit), (text, limit)
+            assert jsontext.nesting_depth(text.encode(), limit) == got
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        b'["\\\\"' + b"[" * 40,  # an escaped backslash, then the closing quote
+        b'["\\"' + b"[" * 40,  # an escaped quote: the string is never closed
+        b'["' + b"[" * 40,  # an unclosed string: its brackets still count
+        b'[\\"' + b"[" * 40,  # a backslash outside a string: the parser stops there
+    ],
+)
+def test_nesting_depth_never_below_what_a_parser_reaches(text: bytes) -> None:
+    assert jsontext.nesting_depth(text, 32) > 32
 
 
 def test_parsed_by_the_shared_strict_reader_nan_still_reported_by_the_schema() -> None:

@@ -136,3 +136,22 @@ def test_normalise_url(url: str, driver: str) -> None:
 def test_unsupported_url(url: str) -> None:
     with pytest.raises(ConfigError, match="database_url"):
         normalise_url(url)
+
+
+def test_json_columns_round_trip_what_orjson_refuses(db: Database) -> None:
+    """JSON columns are written and read by orjson, with ``json`` for what it refuses
+    (integers beyond 64 bits): the value read back is the value written."""
+    from sqlalchemy import JSON, Column, Integer, MetaData, Table, insert
+
+    table = Table(
+        "json_probe", MetaData(), Column("id", Integer, primary_key=True), Column("v", JSON)
+    )
+    value = {"big": 2**70, "text": "蜀都 🔋 \u2028", "nested": [1, {"a": None}], "ok": True}
+    table.create(db.engine)
+    try:
+        with db.engine.begin() as conn:
+            conn.execute(insert(table), [{"id": 1, "v": value}])
+        with db.engine.connect() as conn:
+            assert conn.execute(select(table.c.v)).scalar_one() == value
+    finally:
+        table.drop(db.engine)
