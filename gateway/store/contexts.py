@@ -9,7 +9,6 @@ Adding and removing are audited (``context.pinned`` / ``context.unpinned``).
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -22,7 +21,13 @@ from sqlalchemy.orm import Session
 from gateway import jsontext
 from gateway.errors import Conflict, InvalidInput, NotFound
 from gateway.store import tables
-from gateway.store.audit import AuditLog
+from gateway.store.pinned_documents import (
+    pinned,
+    text_digest,
+    text_size,
+    unpinned,
+    verified_document,
+)
 from gateway.store.tables import utcnow
 
 #: Largest context document accepted (the W3C VC v2 context is about 12 KB).
@@ -114,9 +119,7 @@ class PinnedContexts:
             select(tables.PinnedContext).order_by(tables.PinnedContext.url)
         ).all()
         return [
-            PinnedContextEntry(
-                r.url, r.sha256, len(r.document.encode("utf-8")), r.added_by, r.added_at
-            )
+            PinnedContextEntry(r.url, r.sha256, text_size(r.document), r.added_by, r.added_at)
             for r in rows
         ]
 
@@ -125,16 +128,12 @@ class PinnedContexts:
 
         :raises InvalidInput: a stored document no longer matches its recorded hash.
         """
-        out: dict[str, Any] = {}
-        for row in self.session.scalars(select(tables.PinnedContext)).all():
-            raw = row.document.encode("utf-8")
-            if hashlib.sha256(raw).hexdigest() != row.sha256:
-                raise InvalidInput(
-                    f"pinned context {row.url} does not match its recorded SHA-256; re-pin it",
-                    pointer="/url",
-                )
-            out[row.url] = jsontext.loads(raw, what=f"pinned context {row.url}")
-        return out
+        return {
+            row.url: verified_document(
+                row.document, row.sha256, what=f"pinned context {row.url}", pointer="/url"
+            )
+            for row in self.session.scalars(select(tables.PinnedContext)).all()
+        }
 
     def add(
         self, url: str, data: bytes, *, shipped: Mapping[str, Any], actor: str
@@ -152,14 +151,11 @@ class PinnedContexts:
             )
         if len(self.session.scalars(select(tables.PinnedContext.url)).all()) >= MAX_CONTEXTS:
             raise Conflict(f"at most {MAX_CONTEXTS} extra contexts can be pinned", pointer="/url")
-        digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
         row = tables.PinnedContext(
-            url=url, sha256=digest, document=text, added_by=actor, added_at=utcnow()
+            url=url, sha256=text_digest(text), document=text, added_by=actor, added_at=utcnow()
         )
-        self.session.add(row)
-        self.session.flush()
-        AuditLog(self.session).append(actor, "context.pinned", url, {"sha256": digest})
-        return PinnedContextEntry(url, digest, len(text.encode("utf-8")), actor, row.added_at)
+        pinned(self.session, row, actor=actor, action="context.pinned", subject=url)
+        return PinnedContextEntry(url, row.sha256, text_size(text), actor, row.added_at)
 
     def remove(self, url: str, *, actor: str) -> None:
         """Unpin a context (audited).
@@ -169,7 +165,4 @@ class PinnedContexts:
         row = self.session.get(tables.PinnedContext, url)
         if row is None:
             raise NotFound("no extra pinned context at that URL", pointer="url")
-        digest = row.sha256
-        self.session.delete(row)
-        self.session.flush()
-        AuditLog(self.session).append(actor, "context.unpinned", url, {"sha256": digest})
+        unpinned(self.session, row, actor=actor, action="context.unpinned", subject=url)

@@ -322,9 +322,7 @@ class Database:
         try:
             with _busy_is_unavailable(), self.engine.connect() as conn:
                 rows = conn.execute(text("SELECT version_num FROM alembic_version")).all()
-        except OperationalError:  # no version table: a new database
-            return None
-        except ProgrammingError:  # PostgreSQL's word for the same
+        except (OperationalError, ProgrammingError):  # no version table: a new database
             return None
         return str(rows[0][0]) if len(rows) == 1 else None
 

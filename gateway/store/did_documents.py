@@ -9,7 +9,6 @@ gateway's own DID documents are not pinned: each instance derives them from its 
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
@@ -22,8 +21,14 @@ from gateway import jsontext
 from gateway.credentials.did import MAX_DID_DOCUMENT_BYTES, VerificationMethod
 from gateway.errors import Conflict, GatewayError, InvalidInput, NotFound
 from gateway.store import tables
-from gateway.store.audit import AuditLog
 from gateway.store.instance_state import DID_DOCUMENTS, raise_version, state_version
+from gateway.store.pinned_documents import (
+    pinned,
+    text_digest,
+    text_size,
+    unpinned,
+    verified_document,
+)
 from gateway.store.tables import utcnow
 
 #: Most DID documents pinned.
@@ -130,7 +135,7 @@ class PinnedDidDocuments:
             select(tables.PinnedDidDocument).order_by(tables.PinnedDidDocument.did)
         ).all()
         return [
-            PinnedDidEntry(r.did, r.sha256, len(r.document.encode("utf-8")), r.added_by, r.added_at)
+            PinnedDidEntry(r.did, r.sha256, text_size(r.document), r.added_by, r.added_at)
             for r in rows
         ]
 
@@ -139,17 +144,12 @@ class PinnedDidDocuments:
 
         :raises InvalidInput: a stored document no longer matches its recorded hash.
         """
-        out: dict[str, Any] = {}
-        for row in self.session.scalars(select(tables.PinnedDidDocument)).all():
-            raw = row.document.encode("utf-8")
-            if hashlib.sha256(raw).hexdigest() != row.sha256:
-                raise InvalidInput(
-                    f"pinned DID document {row.did} does not match its recorded SHA-256; "
-                    "pin it again",
-                    pointer="/did",
-                )
-            out[row.did] = jsontext.loads(raw, what=f"pinned DID document {row.did}")
-        return out
+        return {
+            row.did: verified_document(
+                row.document, row.sha256, what=f"pinned DID document {row.did}", pointer="/did"
+            )
+            for row in self.session.scalars(select(tables.PinnedDidDocument)).all()
+        }
 
     def add(self, data: bytes, *, own: Collection[str], actor: str) -> PinnedDidEntry:
         """Pin a DID document (audited).
@@ -170,15 +170,12 @@ class PinnedDidDocuments:
                 f"at most {MAX_DID_DOCUMENTS} DID documents can be pinned", pointer="/document"
             )
         text = data.decode("utf-8-sig")
-        digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
         row = tables.PinnedDidDocument(
-            did=did, sha256=digest, document=text, added_by=actor, added_at=utcnow()
+            did=did, sha256=text_digest(text), document=text, added_by=actor, added_at=utcnow()
         )
-        self.session.add(row)
-        self.session.flush()
+        pinned(self.session, row, actor=actor, action="did.pinned", subject=did)
         raise_version(self.session, DID_DOCUMENTS)
-        AuditLog(self.session).append(actor, "did.pinned", did, {"sha256": digest})
-        return PinnedDidEntry(did, digest, len(text.encode("utf-8")), actor, row.added_at)
+        return PinnedDidEntry(did, row.sha256, text_size(text), actor, row.added_at)
 
     def remove(self, did: str, *, actor: str) -> None:
         """Unpin a DID document (audited).
@@ -188,8 +185,5 @@ class PinnedDidDocuments:
         row = self.session.get(tables.PinnedDidDocument, did)
         if row is None:
             raise NotFound("no pinned DID document of that DID", pointer="did")
-        digest = row.sha256
-        self.session.delete(row)
-        self.session.flush()
+        unpinned(self.session, row, actor=actor, action="did.unpinned", subject=did)
         raise_version(self.session, DID_DOCUMENTS)
-        AuditLog(self.session).append(actor, "did.unpinned", did, {"sha256": digest})
