@@ -45,6 +45,7 @@ from typing import Any
 
 from records import RecordFactory
 
+from gateway.cli.heap import settle
 from gateway.compliance import national_report
 from gateway.credentials import data_integrity, jose
 from gateway.credentials.model import build_credential
@@ -110,6 +111,7 @@ class Bench:
         db.dispose()
         self.instance = open_instance(self.settings)
         self.caller = console_principal(self.instance, "bench")
+        settle()  # as `gateway convert --store`, the job workers and the server's workers do
         self.table = self.instance.mapping(self.settings.mapping)
         self.floor_db = FloorStore(home / "floor.sqlite", database_url)
         self.next_index = 0

@@ -16,8 +16,8 @@ from tests.helpers import ROOT, make_app
 
 #: Loaded on first use only: Alembic (migrating, at a database's first start), biip (a
 #: record or request with a GTIN), pyoxigraph (a credential the direct N-Quads do not
-#: cover).
-LAZY = ("alembic", "biip", "pyoxigraph")
+#: cover), basyx (an Asset Administration Shell).
+LAZY = ("alembic", "biip", "pyoxigraph", "basyx")
 
 WORKER = textwrap.dedent(
     """

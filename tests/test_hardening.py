@@ -275,3 +275,17 @@ def test_a_bogus_chunk_size_in_a_bulk_stream_is_a_400_with_the_headers(
         _safety_headers(answer)
     finally:
         server.kill()
+
+
+def test_the_server_opens_no_control_socket_in_the_users_home(home: Path, tmp_path: Path) -> None:
+    # gunicorn's control socket is one per user ($XDG_RUNTIME_DIR or ~/.gunicorn): a
+    # second gateway on the machine would take over the first one's.
+    user_home = tmp_path / "user"
+    user_home.mkdir()
+    server = LiveServer(home, tmp_path / "server.log", HOME=str(user_home), XDG_RUNTIME_DIR="")
+    try:
+        assert server.get("/health", timeout=10).status == 200
+        assert list(user_home.iterdir()) == []
+    finally:
+        server.kill()
+    assert "gunicorn.ctl" not in (tmp_path / "server.log").read_text()

@@ -36,7 +36,7 @@ from gateway.records.reader import read_record_file
 from gateway.services import draft_passport, sign_passport
 from gateway.telemetry import aggregate_frames, merge_usage, parameters_from_record
 from gateway.telemetry import gbt32960_encode as enc
-from gateway.transform.aas import AASX
+from gateway.transform.aas_media_types import AASX
 from tests.helpers import (
     APPROVAL,
     GatewayRunner,

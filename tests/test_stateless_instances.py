@@ -1,7 +1,7 @@
 """Instances that keep nothing of their own: two instances with different folders,
 sharing only the deployed key files and one database (an SQLite file, or PostgreSQL),
-see each other's white-list imports, page sessions, trust lists and pinned DID
-documents at once; and an instance folder an older gateway wrote is taken over."""
+see each other's white-list imports, page sessions, trust lists, pinned DID documents
+and pinned contexts at once; and an instance folder an older gateway wrote is taken over."""
 
 from __future__ import annotations
 
@@ -12,14 +12,18 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from flask import Flask
 
 from gateway.compliance.whitelist import COLUMNS, import_rows, parse_csv
+from gateway.credentials import data_integrity, multikey
+from gateway.paths import FIXTURES_DIR
 from gateway.services import instance_whitelist
 from gateway.settings import Settings
 from gateway.store import AuditLog
 from gateway.store.db import Database, instance_sealer
 from gateway.store.did_documents import PinnedDidDocuments
+from gateway.vocab.loader import document_loader
 from tests.helpers import BASE_URL, ROOT, GatewayRunner, issue_keys, make_app
 
 RECYCLER = "某某再生资源科技有限公司"
@@ -30,6 +34,11 @@ LISTING = (
 RECORD = ROOT / "fixtures" / "records" / "compliance" / "non-whitelisted-recycler.json"
 OFFLINE = ROOT / "fixtures" / "examples" / "offline"
 MAKER = "did:web:maker.example"
+V2 = "https://www.w3.org/ns/credentials/v2"
+EXAMPLES_V2 = "https://www.w3.org/ns/credentials/examples/v2"
+EXAMPLES_FILE = (
+    FIXTURES_DIR / "vectors/derived/w3c/w3c-vc-data-model/contexts/credentials-examples-v2.jsonld"
+)
 
 
 @dataclass
@@ -147,6 +156,32 @@ def test_a_did_document_and_a_trust_list_entry_added_through_one_instance_are_us
     unpinned = pair.runner(pair.b).invoke(args=["dids", "unpin", MAKER])
     assert unpinned.exit_code == 0, unpinned.output
     assert _verify(pair.a, credential)[0]["issuer.controller"] is False
+
+
+def test_a_context_pinned_through_one_instance_is_used_by_the_next_verification_of_another(
+    pair: Pair,
+) -> None:
+    key = Ed25519PrivateKey.generate()
+    credential = data_integrity.add_proof(
+        {
+            "@context": [V2, EXAMPLES_V2],
+            "type": ["VerifiableCredential"],
+            "issuer": multikey.did_key(key.public_key()),
+            "credentialSubject": {"id": "did:example:abc", "alumniOf": "Examples"},
+        },
+        key,
+        multikey.did_key_verification_method(key.public_key()),
+        loader=document_loader(extra={EXAMPLES_V2: json.loads(EXAMPLES_FILE.read_text())}),
+    )
+    # Each instance has verified once before the pin, so each keeps the contexts parsed.
+    for app in (pair.a, pair.b):
+        assert _verify(app, credential)[0].get("proof.signature") is not True
+    pinned = pair.runner(pair.a).invoke(args=["contexts", "pin", EXAMPLES_V2, EXAMPLES_FILE])
+    assert pinned.exit_code == 0, pinned.output
+    assert _verify(pair.b, credential)[0]["proof.signature"] is True
+    unpinned = pair.runner(pair.b).invoke(args=["contexts", "unpin", EXAMPLES_V2])
+    assert unpinned.exit_code == 0, unpinned.output
+    assert _verify(pair.a, credential)[0].get("proof.signature") is not True
 
 
 def test_pinning_refuses_what_is_not_another_issuers_did_document(

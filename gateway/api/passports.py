@@ -30,7 +30,7 @@ from gateway.errors import (
 )
 from gateway.mapping import names
 from gateway.records.reader import read_record
-from gateway.transform.aas import AAS_JSON, AASX
+from gateway.transform.aas_media_types import AAS_JSON, AASX
 from gateway.transform.en18223 import dpp_status
 from gateway.vocab.loader import CREDENTIALS_V2, current_passport_context
 

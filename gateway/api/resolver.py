@@ -29,7 +29,7 @@ from gateway.api.http import LD_JSON, instance, principal
 from gateway.api.passports import get_passport
 from gateway.codes import gs1, iec61406
 from gateway.errors import InvalidInput, NotFound
-from gateway.transform.aas import AAS_JSON, AASX
+from gateway.transform.aas_media_types import AAS_JSON, AASX
 
 bp = Blueprint("resolver", __name__)
 

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 import click
 from tqdm import tqdm
 
+from gateway.cli.heap import settled
 from gateway.credentials.formats import PROOF_FORMATS
 from gateway.errors import GatewayError
 from gateway.settings import Settings
@@ -262,47 +263,48 @@ def _store(
 
     failed = 0
     folders = _Folders(out_dir) if out_dir is not None else None
-    try:
-        outcomes = issue_many(
-            instance, items(), principal=caller, mapping=mapping, proof_format=proof_format
-        )
-        bar = tqdm(
-            outcomes,
-            total=len(records),
-            unit="record",
-            disable=len(records) < PROGRESS_FROM,
-            file=sys.stderr,
-        )
-        for outcome in bar:
-            path = records[outcome.number - 1]
-            issued = outcome.issued
-            if issued is None:
-                failed += 1
-                reason = (
-                    _one_line(outcome.error)
-                    if outcome.error
-                    else (outcome.problem or {}).get("detail")
-                )
-                click.echo(f"{path}: {reason}", err=True)
-                continue
-            passport = issued.passport
-            bar.write(
-                f"stored {passport.id} ({len(issued.credentials)} credentials, "
-                f"{proof_format}, {passport.mapping_set}@{passport.mapping_version})",
-                file=sys.stdout,
+    with settled():
+        try:
+            outcomes = issue_many(
+                instance, items(), principal=caller, mapping=mapping, proof_format=proof_format
             )
-            if folders is not None:
-                suffix = "vc.jsonld" if proof_format == "di" else "vc.jwt"
-                files: dict[str, Any] = {
-                    f"passport-{name}.{suffix}": credential
-                    for name, credential in issued.credentials.items()
-                }
-                files["gaps.json"] = passport.gaps
-                _write_folder(folders.claim(passport.battery_code, path, bar), files)
-            if not quiet:
-                bar.write(gap_table(passport.gaps), file=sys.stdout)
-    finally:
-        instance.db.dispose()
+            bar = tqdm(
+                outcomes,
+                total=len(records),
+                unit="record",
+                disable=len(records) < PROGRESS_FROM,
+                file=sys.stderr,
+            )
+            for outcome in bar:
+                path = records[outcome.number - 1]
+                issued = outcome.issued
+                if issued is None:
+                    failed += 1
+                    reason = (
+                        _one_line(outcome.error)
+                        if outcome.error
+                        else (outcome.problem or {}).get("detail")
+                    )
+                    click.echo(f"{path}: {reason}", err=True)
+                    continue
+                passport = issued.passport
+                bar.write(
+                    f"stored {passport.id} ({len(issued.credentials)} credentials, "
+                    f"{proof_format}, {passport.mapping_set}@{passport.mapping_version})",
+                    file=sys.stdout,
+                )
+                if folders is not None:
+                    suffix = "vc.jsonld" if proof_format == "di" else "vc.jwt"
+                    files: dict[str, Any] = {
+                        f"passport-{name}.{suffix}": credential
+                        for name, credential in issued.credentials.items()
+                    }
+                    files["gaps.json"] = passport.gaps
+                    _write_folder(folders.claim(passport.battery_code, path, bar), files)
+                if not quiet:
+                    bar.write(gap_table(passport.gaps), file=sys.stdout)
+        finally:
+            instance.db.dispose()
     _finish(len(records), failed)
 
 

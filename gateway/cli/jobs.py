@@ -13,6 +13,7 @@ from typing import Any
 import click
 
 from gateway.cli.console import console_instance, echo_json
+from gateway.cli.heap import settled
 from gateway.credentials.formats import PROOF_FORMATS
 
 #: Seconds between two looks at a job that ``show --wait`` waits for.
@@ -136,7 +137,8 @@ def _work_process(until_idle: bool, done: Any) -> None:
     _on_signals(stop)
     instance = open_instance(console_settings(existing=True))
     try:
-        finished = work(instance, stop=stop, until_idle=until_idle)
+        with settled():
+            finished = work(instance, stop=stop, until_idle=until_idle)
     finally:
         instance.db.dispose()
     with done.get_lock():
@@ -165,7 +167,7 @@ def work_(processes: int, until_idle: bool) -> None:
     stop = threading.Event()
     if processes == 1:
         _on_signals(stop)
-        with console_instance(existing=True) as instance:
+        with console_instance(existing=True) as instance, settled():
             finished = work(instance, stop=stop, until_idle=until_idle)
         click.echo(f"{finished} chunks done", err=True)
         return

@@ -99,6 +99,10 @@ def serve(
         str(timeout),
         "--access-logfile",
         "-",
+        # No control socket: gunicorn's default path ($XDG_RUNTIME_DIR or ~/.gunicorn)
+        # is one per user, so a second instance on the machine would take over the
+        # first one's; the gateway is managed by signals (docs/operations.md).
+        "--no-control-socket",
         # The hooks that start and stop the job worker thread.
         "--config",
         "python:gateway.cli.serve_jobs",

@@ -24,6 +24,7 @@ from typing import Any
 from gunicorn import util
 from gunicorn.workers.gthread import ThreadWorker
 
+from gateway.cli.heap import settle
 from gateway.errors import PROBLEM_BASE, GatewayError
 from gateway.serving import HSTS_HEADER, SAFETY_HEADERS, ClientSocket, ClientTimeout
 
@@ -103,6 +104,10 @@ class GatewayWorker(ThreadWorker):  # type: ignore[misc]  # gunicorn has no type
         if isinstance(error_log, logging.Logger):
             error_log.addFilter(_StalledClients())
         super().init_process()
+
+    def load_wsgi(self) -> None:
+        super().load_wsgi()
+        settle()  # what the app loaded stays out of the collector's walks (gateway.cli.heap)
 
     def enqueue_req(self, conn: Any) -> None:
         # Every connection passes here first, straight after accept(), before any thread

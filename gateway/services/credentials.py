@@ -36,7 +36,6 @@ from gateway.errors import (
 from gateway.services.instance import STATUS_LIST_URL, Instance
 from gateway.services.trust import session_trust_list
 from gateway.store import AuditLog
-from gateway.store.contexts import PinnedContexts
 from gateway.store.status_adapter import DatabaseStatusListStore
 from gateway.vocab.loader import CREDENTIALS_V2, document_loader
 
@@ -145,8 +144,7 @@ def _verifier(
             frozenset({instance.key.issuer}),
             lambda: session_trust_list(instance, session, principal),
         )
-        contexts = PinnedContexts(session).documents()
-        resolver = instance.resolver_in(session)
+        contexts, resolver = instance.verifier_sources(session)
         store = DatabaseStatusListStore(session, lock=False)
         source = cached_source(store.version, store.versioned, _status_cache(instance))
 

@@ -7,6 +7,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from threading import Lock
+from types import MappingProxyType
 from typing import Any
 
 from gateway.credentials.did import Resolver
@@ -30,9 +31,11 @@ from gateway.services.instance_state import (
 )
 from gateway.settings import Settings
 from gateway.store import Database, Passports, init_db
+from gateway.store.contexts import PinnedContexts
 from gateway.store.db import head_revision, instance_sealer, kek_folder
 from gateway.store.did_documents import PinnedDidDocuments
 from gateway.store.encryption import FileKeks
+from gateway.store.instance_state import CONTEXTS, DID_DOCUMENTS, state_versions
 from gateway.store.passports import StoredPassport
 from gateway.store.status_adapter import DatabaseStatusListStore
 
@@ -67,6 +70,7 @@ class Instance:
     _mappings: dict[str, MappingSet] = field(default_factory=dict, repr=False)
     _resolver: tuple[int, Resolver] | None = field(default=None, repr=False)
     _resolver_lock: Lock = field(default_factory=Lock, repr=False)
+    _contexts: tuple[int, Mapping[str, Mapping[str, Any]]] | None = field(default=None, repr=False)
 
     @property
     def resolver(self) -> Resolver:
@@ -81,12 +85,26 @@ class Instance:
         verification here. A new set gives a new resolver, so nothing resolved from the
         old set is remembered.
         """
-        pinned = PinnedDidDocuments(session)
-        version = pinned.version()
+        return self._resolver_at(session, PinnedDidDocuments(session).version())
+
+    def verifier_sources(self, session: Any) -> tuple[Mapping[str, Mapping[str, Any]], Resolver]:
+        """The pinned contexts (parsed, by URL) and the DID resolver for a verification,
+        both checked against their versions in one query: a context or DID document
+        pinned or unpinned through any instance is used by the next verification here,
+        and until then nothing is read or parsed again."""
+        versions = state_versions(session, (CONTEXTS, DID_DOCUMENTS))
+        current = self._contexts
+        if current is None or current[0] != versions[CONTEXTS]:
+            current = (versions[CONTEXTS], MappingProxyType(PinnedContexts(session).documents()))
+            with self._resolver_lock:
+                self._contexts = current
+        return current[1], self._resolver_at(session, versions[DID_DOCUMENTS])
+
+    def _resolver_at(self, session: Any, version: int) -> Resolver:
         current = self._resolver
         if current is not None and current[0] == version:
             return current[1]
-        documents = {**pinned.documents(), **self.own_documents}
+        documents = {**PinnedDidDocuments(session).documents(), **self.own_documents}
         resolver = Resolver(documents=documents, allow_network=self.settings.allow_network)
         with self._resolver_lock:
             self._resolver = (version, resolver)

@@ -10,7 +10,7 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from gateway import auth
 from gateway.access import disclosure
@@ -28,8 +28,10 @@ from gateway.store.passports import StoredCredential, StoredPassport, status_bit
 from gateway.store.registrations import Registrations
 from gateway.store.status_adapter import DatabaseStatusListStore
 from gateway.store.tables import utcnow
-from gateway.transform.aas import AasExport, export_aas, subjects_view
 from gateway.transform.measurements import measured_at
+
+if TYPE_CHECKING:
+    from gateway.transform.aas import AasExport
 
 #: Passport status changes by action name.
 STATUS_ACTIONS = {
@@ -132,6 +134,9 @@ def passport_aas(
     withheld = policy.get("withheld") if isinstance(policy, dict) else None
     kept = [p for p in withheld if isinstance(p, str)] if isinstance(withheld, list) else []
     measured = measured_at(passport.record, kept)
+    # Imported here: basyx is loaded by the processes that export a shell.
+    from gateway.transform.aas import export_aas, subjects_view
+
     export = export_aas(subjects_view(facts, passport.battery_code, subjects, measured))
     # The second line of the export check (the first ran before the passport was signed).
     check_export("AAS export", export.to_json(), identifying_values(passport.record))

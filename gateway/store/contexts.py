@@ -3,7 +3,9 @@
 An importer verifying other issuers' credentials needs their contexts (for example
 ``https://www.w3.org/ns/credentials/examples/v2``). The gateway never fetches a context:
 an operator adds the exact bytes once, the SHA-256 of those bytes is recorded, and the
-verifier serves them from here. Every instance sharing the database sees the same set.
+verifier serves them from here. Every instance sharing the database sees the same set:
+each pin and unpin raises the contexts' version, and a process keeping them parsed
+rereads them at its next verification.
 Adding and removing are audited (``context.pinned`` / ``context.unpinned``).
 """
 
@@ -21,6 +23,7 @@ from sqlalchemy.orm import Session
 from gateway import jsontext
 from gateway.errors import Conflict, InvalidInput, NotFound
 from gateway.store import tables
+from gateway.store.instance_state import CONTEXTS, state_version
 from gateway.store.pinned_documents import (
     pinned,
     text_digest,
@@ -113,6 +116,10 @@ class PinnedContexts:
     def __init__(self, session: Session) -> None:
         self.session = session
 
+    def version(self) -> int:
+        """The contexts' version, raised by every pin and unpin."""
+        return state_version(self.session, CONTEXTS)
+
     def listing(self) -> list[PinnedContextEntry]:
         """Every extra context, by URL."""
         rows = self.session.scalars(
@@ -154,7 +161,7 @@ class PinnedContexts:
         row = tables.PinnedContext(
             url=url, sha256=text_digest(text), document=text, added_by=actor, added_at=utcnow()
         )
-        pinned(self.session, row, actor=actor, action="context.pinned", subject=url)
+        pinned(self.session, row, state=CONTEXTS, actor=actor, action="context.pinned", subject=url)
         return PinnedContextEntry(url, row.sha256, text_size(text), actor, row.added_at)
 
     def remove(self, url: str, *, actor: str) -> None:
@@ -165,4 +172,6 @@ class PinnedContexts:
         row = self.session.get(tables.PinnedContext, url)
         if row is None:
             raise NotFound("no extra pinned context at that URL", pointer="url")
-        unpinned(self.session, row, actor=actor, action="context.unpinned", subject=url)
+        unpinned(
+            self.session, row, state=CONTEXTS, actor=actor, action="context.unpinned", subject=url
+        )

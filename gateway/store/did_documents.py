@@ -21,7 +21,7 @@ from gateway import jsontext
 from gateway.credentials.did import MAX_DID_DOCUMENT_BYTES, VerificationMethod
 from gateway.errors import Conflict, GatewayError, InvalidInput, NotFound
 from gateway.store import tables
-from gateway.store.instance_state import DID_DOCUMENTS, raise_version, state_version
+from gateway.store.instance_state import DID_DOCUMENTS, state_version
 from gateway.store.pinned_documents import (
     pinned,
     text_digest,
@@ -173,8 +173,9 @@ class PinnedDidDocuments:
         row = tables.PinnedDidDocument(
             did=did, sha256=text_digest(text), document=text, added_by=actor, added_at=utcnow()
         )
-        pinned(self.session, row, actor=actor, action="did.pinned", subject=did)
-        raise_version(self.session, DID_DOCUMENTS)
+        pinned(
+            self.session, row, state=DID_DOCUMENTS, actor=actor, action="did.pinned", subject=did
+        )
         return PinnedDidEntry(did, row.sha256, text_size(text), actor, row.added_at)
 
     def remove(self, did: str, *, actor: str) -> None:
@@ -185,5 +186,6 @@ class PinnedDidDocuments:
         row = self.session.get(tables.PinnedDidDocument, did)
         if row is None:
             raise NotFound("no pinned DID document of that DID", pointer="did")
-        unpinned(self.session, row, actor=actor, action="did.unpinned", subject=did)
-        raise_version(self.session, DID_DOCUMENTS)
+        unpinned(
+            self.session, row, state=DID_DOCUMENTS, actor=actor, action="did.unpinned", subject=did
+        )

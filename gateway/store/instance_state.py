@@ -1,7 +1,7 @@
 """Version counters of instance-wide state that every process keeps parsed in memory.
 
-The imported white-list and the pinned DID documents change rarely and are read on
-every conversion or verification. Each process keeps its copy and, before using it,
+The imported white-list, the pinned DID documents and the pinned contexts change rarely
+and are read on every conversion or verification. Each process keeps its copy and, before using it,
 reads one small row here; every writer raises the counter in the transaction that
 changes the state, so a change made through one instance is used by the next request
 any other instance serves (the pattern of the status lists' ``version``).
@@ -18,6 +18,7 @@ from gateway.store import tables
 #: The kinds of state counted here.
 WHITELIST = "whitelist"
 DID_DOCUMENTS = "did_documents"
+CONTEXTS = "contexts"
 
 #: Built once: the statement readers run on every use of their copy.
 _VERSION = select(tables.InstanceState.version).where(
@@ -25,9 +26,21 @@ _VERSION = select(tables.InstanceState.version).where(
 )
 
 
+_VERSIONS = select(tables.InstanceState.name, tables.InstanceState.version).where(
+    tables.InstanceState.name.in_(bindparam("names", expanding=True))
+)
+
+
 def state_version(session: Session, name: str) -> int:
     """The current version of one kind of state (0 before its first change)."""
     return session.scalar(_VERSION, {"name": name}) or 0
+
+
+def state_versions(session: Session, names: tuple[str, ...]) -> dict[str, int]:
+    """The current versions of several kinds of state, in one query (a verification
+    checks its DID documents and contexts together)."""
+    found = {name: version for name, version in session.execute(_VERSIONS, {"names": list(names)})}
+    return {name: found.get(name) or 0 for name in names}
 
 
 def raise_version(session: Session, name: str) -> int:

@@ -1,6 +1,8 @@
 """Documents an operator pins by their exact bytes for the verifier (extra JSON-LD
 contexts, other issuers' DID documents): kept as text beside the SHA-256 of its UTF-8
-bytes, checked against it whenever read, and audited when pinned and unpinned."""
+bytes, checked against it whenever read, and audited when pinned and unpinned. Each kind
+has a version (:mod:`gateway.store.instance_state`) that every pin and unpin raises, so a
+process that keeps the documents parsed rereads them once they change."""
 
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ from sqlalchemy.orm import Session
 from gateway import jsontext
 from gateway.errors import InvalidInput
 from gateway.store.audit import AuditLog
+from gateway.store.instance_state import raise_version
 
 
 def text_digest(text: str) -> str:
@@ -39,16 +42,24 @@ def verified_document(text: str, sha256: str, *, what: str, pointer: str) -> Any
     return jsontext.loads(raw, what=what)
 
 
-def pinned(session: Session, row: Any, *, actor: str, action: str, subject: str) -> None:
-    """Store a pinned document's new row and audit it (``<kind>.pinned``)."""
+def pinned(
+    session: Session, row: Any, *, state: str, actor: str, action: str, subject: str
+) -> None:
+    """Store a pinned document's new row, raise its kind's version (``state``) and audit
+    it (``<kind>.pinned``)."""
     session.add(row)
     session.flush()
+    raise_version(session, state)
     AuditLog(session).append(actor, action, subject, {"sha256": row.sha256})
 
 
-def unpinned(session: Session, row: Any, *, actor: str, action: str, subject: str) -> None:
-    """Delete a pinned document's row and audit it (``<kind>.unpinned``)."""
+def unpinned(
+    session: Session, row: Any, *, state: str, actor: str, action: str, subject: str
+) -> None:
+    """Delete a pinned document's row, raise its kind's version and audit it
+    (``<kind>.unpinned``)."""
     digest = row.sha256
     session.delete(row)
     session.flush()
+    raise_version(session, state)
     AuditLog(session).append(actor, action, subject, {"sha256": digest})

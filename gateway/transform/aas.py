@@ -47,9 +47,6 @@ from gateway.transform.idta_templates import (
 from gateway.vocab.catalog import load_catalog
 from gateway.vocab.forms import plain_value
 
-#: Media types: the AAS JSON serialisation and the AASX package (AAS Part 5).
-AAS_JSON = "application/aas+json"
-AASX = "application/asset-administration-shell-package"
 METADATA = "DppMetadata"
 POINTS_EXTENSION = "annexXiiiPoints"
 SHELL_ID_SHORT = "BatteryPassport"

@@ -17,7 +17,7 @@ from basyx.aas.adapter.json import read_aas_json_file
 from flask import Flask
 from flask.testing import FlaskClient
 
-from gateway.transform.aas import AAS_JSON, AASX
+from gateway.transform.aas_media_types import AAS_JSON, AASX
 from tests.helpers import RECORDS, assert_problem, grant_body, issue_secrets, store_legacy_passport
 
 CODE = "Z9ZPEN8K52S96AE740000319"  # ncm-ev-pack.json: all four points filled

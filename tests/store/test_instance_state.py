@@ -1,5 +1,5 @@
 """Instance-wide state in the database: version counters, shared secrets wrapped by the
-key-encryption key, imported white-list listings and pinned DID documents."""
+key-encryption key, imported white-list listings, pinned DID documents and contexts."""
 
 from __future__ import annotations
 
@@ -12,11 +12,19 @@ from gateway.errors import Conflict, InvalidInput
 from gateway.services.instance_state import web_session_secret
 from gateway.services.keys_at_rest import rotate_kek
 from gateway.settings import Settings
+from gateway.store.contexts import PinnedContexts
 from gateway.store.db import Database, instance_sealer, kek_folder
 from gateway.store.did_documents import PinnedDidDocuments
 from gateway.store.encryption import FileKeks, KeyUnavailable
 from gateway.store.instance_secrets import WEB_SESSION, InstanceSecrets
-from gateway.store.instance_state import WHITELIST, raise_version, state_version
+from gateway.store.instance_state import (
+    CONTEXTS,
+    DID_DOCUMENTS,
+    WHITELIST,
+    raise_version,
+    state_version,
+    state_versions,
+)
 from gateway.store.tables import InstanceSecret
 from gateway.store.whitelist import COLUMNS, WhitelistListings
 from tests.helpers import ROOT
@@ -140,6 +148,30 @@ def test_pinned_did_documents_are_checked_audited_and_versioned(db: Database) ->
     with db.reading() as session:
         assert PinnedDidDocuments(session).version() == 2
         assert PinnedDidDocuments(session).listing() == []
+
+
+def test_pinned_contexts_are_versioned_and_read_with_the_did_documents_in_one_query(
+    db: Database,
+) -> None:
+    url = "https://contexts.example/extra/v1"
+    data = json.dumps({"@context": {"extra": "https://contexts.example/vocab#extra"}}).encode()
+    with db.reading() as session:
+        assert state_versions(session, (CONTEXTS, DID_DOCUMENTS)) == {
+            CONTEXTS: 0,
+            DID_DOCUMENTS: 0,
+        }
+    with db.transaction() as session:
+        PinnedContexts(session).add(url, data, shipped={}, actor="console")
+    with db.transaction() as session:
+        PinnedDidDocuments(session).add(MAKER.read_bytes(), own=(), actor="console")
+    with db.transaction() as session:
+        PinnedContexts(session).remove(url, actor="console")
+    with db.reading() as session:
+        assert PinnedContexts(session).version() == 2
+        assert state_versions(session, (CONTEXTS, DID_DOCUMENTS)) == {
+            CONTEXTS: 2,
+            DID_DOCUMENTS: 1,
+        }
 
 
 def test_a_kek_rotation_moves_the_secret_with_the_data_keys(
