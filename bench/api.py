@@ -426,7 +426,7 @@ def main() -> int:
     )
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument(
-        "--threads", type=int, default=8, help="threads per worker (gateway serve --threads)"
+        "--threads", type=int, default=4, help="threads per worker (gateway serve --threads)"
     )
     parser.add_argument("--clients", type=int, default=32)
     parser.add_argument(

@@ -22,11 +22,12 @@ from gateway.cli.worker import DEFAULT_READ_TIMEOUT, READ_TIMEOUT_ENV
 )
 @click.option(
     "--threads",
-    default=8,
+    default=4,
     show_default=True,
     type=click.IntRange(1, 256),
     help="Requests each worker serves at once; slow clients wait in threads "
-    "of their own instead of holding a whole worker.",
+    "of their own instead of holding a whole worker. More threads do not add "
+    "throughput (they share one interpreter lock) and lengthen the slowest answers.",
 )
 @click.option(
     "--read-timeout",
