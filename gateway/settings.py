@@ -36,6 +36,8 @@ class Settings:
     :ivar job_lease_seconds: how long a worker holds a chunk before another may take it
         over (a worker that was killed); renewed while the chunk is worked on.
     :ivar max_job_records: most records one bulk job may hold.
+    :ivar job_retention_days: how long a finished job and its outcome lines are kept
+        (the passports it issued are kept as any other).
     """
 
     home: Path = Path("instance")
@@ -48,6 +50,7 @@ class Settings:
     job_chunk_records: int = 64
     job_lease_seconds: int = 300
     max_job_records: int = 100_000
+    job_retention_days: int = 30
 
     @property
     def db_url(self) -> str:
@@ -119,7 +122,12 @@ class Settings:
         settings = replace(self, **out)
         if "@" not in settings.mapping:
             raise ConfigError("setting mapping: expected SET@VERSION")
-        for name in ("job_chunk_records", "job_lease_seconds", "max_job_records"):
+        for name in (
+            "job_chunk_records",
+            "job_lease_seconds",
+            "max_job_records",
+            "job_retention_days",
+        ):
             if getattr(settings, name) < 1:
                 raise ConfigError(f"setting {name}: must be at least 1")
         return settings

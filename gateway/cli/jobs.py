@@ -74,6 +74,28 @@ def submit(
     _show(progress, err=True)
 
 
+@jobs.command("list")
+@click.option("--after", default=None, help="The last job id of the previous page.")
+@click.option("--limit", type=click.IntRange(1, 1000), default=100, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print the jobs as JSON.")
+def list_(after: str | None, limit: int, as_json: bool) -> None:
+    """List the jobs of every tenant, newest first, as GET /jobs lists a tenant's.
+
+    Finished jobs are kept for the job_retention_days setting (30 days by default).
+    """
+    from gateway.services import CONSOLE_ADMIN, list_jobs
+
+    with console_instance(existing=True) as instance:
+        jobs = [p.to_dict() for p in list_jobs(instance, CONSOLE_ADMIN, after=after, limit=limit)]
+    if as_json:
+        echo_json(jobs)
+        return
+    for progress in jobs:
+        _show(progress)
+    if len(jobs) == limit:
+        click.echo(f"more: --after {jobs[-1]['id']}", err=True)
+
+
 @jobs.command("show")
 @click.argument("job_id")
 @click.option("--wait", is_flag=True, help="Wait until the job is done (or failed).")

@@ -79,9 +79,11 @@ from gateway.services.issuance import (
     require_issuer,
 )
 from gateway.services.jobs import (
+    MAX_JOB_PAGE,
     JobProgress,
     job_progress,
     job_results,
+    list_jobs,
     ndjson_lines,
     outcome_line,
     start_worker_thread,
@@ -143,6 +145,7 @@ from gateway.store import Database
 from gateway.store.tables import MAX_ROW_ID, PASSPORT_STATUSES
 
 __all__ = [
+    "MAX_JOB_PAGE",
     "MAX_ROW_ID",
     "BULK_STATUS_CHUNK",
     "CONSOLE_ADMIN",
@@ -158,6 +161,7 @@ __all__ = [
     "JobProgress",
     "job_progress",
     "job_results",
+    "list_jobs",
     "ndjson_lines",
     "outcome_line",
     "start_worker_thread",

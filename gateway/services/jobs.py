@@ -23,7 +23,7 @@ from typing import IO, Any
 from gateway import auth
 from gateway.auth import CONSOLE_ADMIN, Principal
 from gateway.credentials import formats
-from gateway.errors import BodyTooLarge, GatewayError, MalformedBody, NotFound
+from gateway.errors import BodyTooLarge, GatewayError, InvalidInput, MalformedBody, NotFound
 from gateway.mapping import names
 from gateway.records.reader import read_record
 from gateway.services.instance import Instance
@@ -50,6 +50,8 @@ _HEX = frozenset("0123456789abcdef")
 MAX_PAGE_LINES = 10_000
 #: An upload that broke off is cleared away after this long.
 STALE_UPLOAD = timedelta(hours=6)
+#: Most jobs one page of the listing holds.
+MAX_JOB_PAGE = 1000
 
 
 def outcome_line(outcome: Outcome) -> dict[str, Any]:
@@ -232,6 +234,30 @@ def job_progress(instance: Instance, principal: Principal | None, job_id: str) -
         return JobProgress(Jobs(session).get(job_id, _scope(caller)))
 
 
+def list_jobs(
+    instance: Instance, principal: Principal | None, *, after: str | None = None, limit: int = 100
+) -> list[JobProgress]:
+    """The caller's tenant's jobs, newest first (the console operator's: every tenant's),
+    a page at a time: those after job ``after``, at most ``limit``
+    (:data:`MAX_JOB_PAGE`).
+
+    :raises Unauthorized: no caller. :raises Forbidden: a role that may not issue.
+    :raises InvalidInput: ``limit`` below 1.
+    :raises NotFound: ``after`` is no job of the caller's tenant.
+    """
+    caller = auth.require(principal, auth.may_issue(principal), "follow bulk jobs")
+    if limit < 1:
+        raise InvalidInput("limit must be at least 1", pointer="limit")
+    if after is not None:
+        try:
+            check_job_id(after)
+        except NotFound:
+            raise NotFound("no job with this id to list after", pointer="after") from None
+    with instance.db.reading() as session:
+        views = Jobs(session).listing(_scope(caller), after=after, limit=min(limit, MAX_JOB_PAGE))
+    return [JobProgress(view) for view in views]
+
+
 def job_results(
     instance: Instance,
     principal: Principal | None,
@@ -374,13 +400,15 @@ def work(
     """
     owner = owner or worker_name()
     finished = 0
-    swept = 0.0
+    swept: float | None = None  # swept at once, then every hour
     while not stop.is_set():
         try:
-            if time.monotonic() - swept > STALE_UPLOAD.total_seconds() / 6:
+            if swept is None or time.monotonic() - swept > STALE_UPLOAD.total_seconds() / 6:
                 swept = time.monotonic()
+                kept = timedelta(days=instance.settings.job_retention_days)
                 with instance.db.transaction() as session:
                     Jobs(session).discard_stale(utcnow() - STALE_UPLOAD)
+                    Jobs(session).discard_finished(utcnow() - kept)
             if work_one(instance, owner):
                 finished += 1
                 continue

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, delete, or_, select, update
+from sqlalchemy import ColumnElement, and_, delete, or_, select, update
 from sqlalchemy.orm import Session
 
 from gateway.errors import NotFound
@@ -204,6 +204,20 @@ class Jobs:
             self.discard(job_id)
         return len(ids)
 
+    def discard_finished(self, before: datetime) -> int:
+        """Remove jobs that finished before ``before``, with their outcome lines (the
+        passports they issued stay).
+
+        :returns: how many were removed.
+        """
+        ended = select(tables.Job.id).where(
+            tables.Job.state.in_(("done", "failed")), tables.Job.finished_at < before
+        )
+        ids = list(self.session.scalars(ended))
+        for job_id in ids:
+            self.discard(job_id)
+        return len(ids)
+
     # -- reading -------------------------------------------------------------------------
 
     def get(self, job_id: str, tenant_id: int | None) -> JobView:
@@ -222,6 +236,35 @@ class Jobs:
         if row is None:
             raise NotFound(f"no job {job_id!r}", pointer="id")
         return _view(row[0], row[1])
+
+    def listing(self, tenant_id: int | None, *, after: str | None, limit: int) -> list[JobView]:
+        """Jobs newest first, among one tenant's (``None``: any tenant's), once their
+        upload is read: those after job ``after`` in that order (an earlier page's last).
+
+        :raises NotFound: ``after`` is no job of the tenant's (pointer ``after``).
+        """
+        query = (
+            select(tables.Job, tables.Tenant.name)
+            .join(tables.Tenant, tables.Tenant.id == tables.Job.tenant_id)
+            .where(tables.Job.state != "receiving")
+        )
+        if tenant_id is not None:
+            query = query.where(tables.Job.tenant_id == tenant_id)
+        if after is not None:
+            try:
+                mark = self.get(after, tenant_id)
+            except NotFound:
+                raise NotFound("no job with this id to list after", pointer="after") from None
+            query = query.where(
+                or_(
+                    tables.Job.submitted_at < mark.submitted_at,
+                    and_(tables.Job.submitted_at == mark.submitted_at, tables.Job.id < mark.id),
+                )
+            )
+        rows = self.session.execute(
+            query.order_by(tables.Job.submitted_at.desc(), tables.Job.id.desc()).limit(limit)
+        ).all()
+        return [_view(job, name) for job, name in rows]
 
     def results(self, job: JobView, after: int, chunks: int) -> list[tuple[int, list[Any]]]:
         """The outcome lines of up to ``chunks`` finished chunks after chunk ``after``, in

@@ -44,6 +44,9 @@ def test_submit_work_show_and_results(runner: GatewayRunner, tmp_path: Path, mon
     assert [o["line"] for o in page["items"]] == [1, 2] and page["next"] == 1
     rest = _ok(runner, "jobs", "results", job_id, "--after", "1")
     assert rest.splitlines() == ["3\tcreated\tZ9ZPEB3SPRS001E9R0000903"]
+    listed = json.loads(_ok(runner, "jobs", "list", "--json"))
+    assert [j["id"] for j in listed] == [job_id] and listed[0]["state"] == "done"
+    assert _ok(runner, "jobs", "list").startswith(f"job {job_id}: done, 3 records")
 
 
 def test_several_worker_processes_share_the_chunks(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -162,6 +163,55 @@ def test_a_job_is_its_tenants_alone(
         assert api.get(path, headers=keys["admin"]).status_code == 200  # same tenant
     for bad in ("0" * 31, "x" * 32, "%00" * 32, "A" * 32):
         assert_problem(api.get(f"/jobs/{bad}", headers=keys["exporter"]), 404)
+
+
+def test_jobs_are_listed_newest_first_a_page_at_a_time_each_tenants_own(
+    jobs_app: Flask, api: FlaskClient, keys: dict[str, dict[str, str]]
+) -> None:
+    ids = [_submit(api, keys, _line("sparse-pack.json")).json["id"] for _ in range(3)]
+    first = api.get("/jobs", query_string={"limit": 2}, headers=keys["exporter"])
+    assert first.status_code == 200
+    assert [j["id"] for j in first.json["items"]] == ids[::-1][:2]
+    assert first.json["items"][0]["results"] == f"/jobs/{ids[2]}/results"
+    assert first.json["next"] == ids[1] and 'rel="next"' in first.headers["Link"]
+    rest = api.get(
+        "/jobs", query_string={"limit": 2, "after": first.json["next"]}, headers=keys["admin"]
+    )
+    assert [j["id"] for j in rest.json["items"]] == [ids[0]] and rest.json["next"] is None
+    # Another tenant's callers see none of them, and cannot page from one.
+    assert api.get("/jobs", headers=keys["beta"]).json == {"items": [], "next": None}
+    assert_problem(api.get("/jobs", query_string={"after": ids[0]}, headers=keys["beta"]), 404)
+    assert_problem(api.get("/jobs"), 401)
+    assert_problem(api.get("/jobs", headers=keys["importer"]), 403)
+    for query in ({"limit": "0"}, {"limit": "1001"}, {"limit": "x"}, {"limit": "9" * 40}):
+        body = assert_problem(api.get("/jobs", query_string=query, headers=keys["exporter"]), 422)
+        assert body["pointer"] == "limit"
+    for bad in ("0" * 31, "%00", "A" * 32, "x" * 5000):
+        body = assert_problem(
+            api.get("/jobs", query_string={"after": bad}, headers=keys["exporter"]), 404
+        )
+        assert body["pointer"] == "after" and bad not in body["detail"]
+
+
+def test_finished_jobs_are_kept_for_the_retention_setting(
+    jobs_app: Flask, api: FlaskClient, keys: dict[str, dict[str, str]]
+) -> None:
+    job_id = _submit(api, keys, _line("sparse-pack.json")).json["id"]
+    waiting = _submit(api, keys, _line("lfp-storage-pack.json")).json["id"]
+    instance = jobs_app.extensions["gateway.instance"]
+    with instance.db.transaction() as session:
+        # The first job is done, 31 days ago; the second is still queued.
+        job = session.get(tables.Job, job_id)
+        assert job is not None
+        job.state = "done"
+        job.finished_at = tables.utcnow() - timedelta(days=31)
+    assert instance.settings.job_retention_days == 30
+    _work(jobs_app)
+    assert_problem(api.get(f"/jobs/{job_id}", headers=keys["exporter"]), 404)
+    with instance.db.reading() as session:
+        left = session.scalars(select(tables.JobChunk.job_id)).all()
+    assert set(left) == {waiting}
+    assert api.get(f"/jobs/{waiting}", headers=keys["exporter"]).json["state"] == "done"
 
 
 def test_refused_submissions_leave_nothing(
