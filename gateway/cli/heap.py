@@ -5,7 +5,7 @@ Once loaded, such a process holds a few hundred thousand long-lived objects: the
 tables, the EU catalog, the code tables, the JSON-LD contexts, the libraries. CPython's
 collector walks all of them in every full collection, about 80 ms each, and a bulk run
 triggers one every couple of hundred records: a third of a millisecond per record, and an
-80 ms pause in whatever request is running then (the verify p99). :func:`settle` moves
+80 ms pause in whatever request is running then. :func:`settle` moves
 what is loaded out of the collector's sight (:func:`gc.freeze`) and lets the young
 generation grow larger before it is collected: a record makes thousands of short-lived
 containers, nearly all freed by reference counting, and collecting every 700 of them

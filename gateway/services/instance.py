@@ -69,7 +69,7 @@ class Instance:
     own_documents: Mapping[str, Mapping[str, Any]]
     _mappings: dict[str, MappingSet] = field(default_factory=dict, repr=False)
     _resolver: tuple[int, Resolver] | None = field(default=None, repr=False)
-    _resolver_lock: Lock = field(default_factory=Lock, repr=False)
+    _sources_lock: Lock = field(default_factory=Lock, repr=False)
     _contexts: tuple[int, Mapping[str, Mapping[str, Any]]] | None = field(default=None, repr=False)
 
     @property
@@ -96,7 +96,7 @@ class Instance:
         current = self._contexts
         if current is None or current[0] != versions[CONTEXTS]:
             current = (versions[CONTEXTS], MappingProxyType(PinnedContexts(session).documents()))
-            with self._resolver_lock:
+            with self._sources_lock:
                 self._contexts = current
         return current[1], self._resolver_at(session, versions[DID_DOCUMENTS])
 
@@ -106,7 +106,7 @@ class Instance:
             return current[1]
         documents = {**PinnedDidDocuments(session).documents(), **self.own_documents}
         resolver = Resolver(documents=documents, allow_network=self.settings.allow_network)
-        with self._resolver_lock:
+        with self._sources_lock:
             self._resolver = (version, resolver)
         return resolver
 

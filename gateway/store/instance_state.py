@@ -1,10 +1,10 @@
 """Version counters of instance-wide state that every process keeps parsed in memory.
 
 The imported white-list, the pinned DID documents and the pinned contexts change rarely
-and are read on every conversion or verification. Each process keeps its copy and, before using it,
-reads one small row here; every writer raises the counter in the transaction that
-changes the state, so a change made through one instance is used by the next request
-any other instance serves (the pattern of the status lists' ``version``).
+and are read on every conversion or verification. Each process keeps its copy and,
+before using it, reads one small row here; every writer raises the counter in the
+transaction that changes the state, so a change made through one instance is used by the
+next request any other instance serves (the pattern of the status lists' ``version``).
 """
 
 from __future__ import annotations
@@ -20,12 +20,10 @@ WHITELIST = "whitelist"
 DID_DOCUMENTS = "did_documents"
 CONTEXTS = "contexts"
 
-#: Built once: the statement readers run on every use of their copy.
+#: Built once: the statements readers run on every use of their copy.
 _VERSION = select(tables.InstanceState.version).where(
     tables.InstanceState.name == bindparam("name")
 )
-
-
 _VERSIONS = select(tables.InstanceState.name, tables.InstanceState.version).where(
     tables.InstanceState.name.in_(bindparam("names", expanding=True))
 )
