@@ -25,10 +25,11 @@ def jobs() -> None:
     """Bulk jobs: records uploaded once, issued by workers of any instance."""
 
 
-def _show(progress: dict[str, Any], err: bool = False) -> None:
+def _show(progress: dict[str, Any], err: bool = False, tenant: bool = False) -> None:
     counts = progress["outcomes"]
+    whose = f" ({progress['tenant']})" if tenant else ""
     click.echo(
-        f"job {progress['id']}: {progress['state']}, {progress['records']} records "
+        f"job {progress['id']}{whose}: {progress['state']}, {progress['records']} records "
         f"({counts['created']} created, {counts['repeated']} repeated, "
         f"{counts['refused']} refused, {counts['pending']} pending)",
         err=err,
@@ -91,7 +92,7 @@ def list_(after: str | None, limit: int, as_json: bool) -> None:
         echo_json(jobs)
         return
     for progress in jobs:
-        _show(progress)
+        _show(progress, tenant=True)
     if len(jobs) == limit:
         click.echo(f"more: --after {jobs[-1]['id']}", err=True)
 

@@ -105,6 +105,7 @@ class JobProgress:
         job = self.job
         return {
             "id": job.id,
+            "tenant": job.tenant_name,
             "state": job.state,
             "format": job.proof_format,
             "mapping": job.mapping,

@@ -46,7 +46,8 @@ def test_submit_work_show_and_results(runner: GatewayRunner, tmp_path: Path, mon
     assert rest.splitlines() == ["3\tcreated\tZ9ZPEB3SPRS001E9R0000903"]
     listed = json.loads(_ok(runner, "jobs", "list", "--json"))
     assert [j["id"] for j in listed] == [job_id] and listed[0]["state"] == "done"
-    assert _ok(runner, "jobs", "list").startswith(f"job {job_id}: done, 3 records")
+    assert listed[0]["tenant"] == "acme"
+    assert _ok(runner, "jobs", "list").startswith(f"job {job_id} (acme): done, 3 records")
 
 
 def test_several_worker_processes_share_the_chunks(

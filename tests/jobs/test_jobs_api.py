@@ -173,6 +173,7 @@ def test_jobs_are_listed_newest_first_a_page_at_a_time_each_tenants_own(
     assert first.status_code == 200
     assert [j["id"] for j in first.json["items"]] == ids[::-1][:2]
     assert first.json["items"][0]["results"] == f"/jobs/{ids[2]}/results"
+    assert {j["tenant"] for j in first.json["items"]} == {"acme"}
     assert first.json["next"] == ids[1] and 'rel="next"' in first.headers["Link"]
     rest = api.get(
         "/jobs", query_string={"limit": 2, "after": first.json["next"]}, headers=keys["admin"]
