@@ -79,7 +79,6 @@ from gateway.services.issuance import (
     require_issuer,
 )
 from gateway.services.jobs import (
-    MAX_JOB_PAGE,
     JobProgress,
     job_progress,
     job_results,
@@ -145,7 +144,6 @@ from gateway.store import Database
 from gateway.store.tables import MAX_ROW_ID, PASSPORT_STATUSES
 
 __all__ = [
-    "MAX_JOB_PAGE",
     "MAX_ROW_ID",
     "BULK_STATUS_CHUNK",
     "CONSOLE_ADMIN",

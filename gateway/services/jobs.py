@@ -243,19 +243,19 @@ def list_jobs(
     (:data:`MAX_JOB_PAGE`).
 
     :raises Unauthorized: no caller. :raises Forbidden: a role that may not issue.
-    :raises InvalidInput: ``limit`` below 1.
+    :raises InvalidInput: ``limit`` outside 1 to :data:`MAX_JOB_PAGE`.
     :raises NotFound: ``after`` is no job of the caller's tenant.
     """
     caller = auth.require(principal, auth.may_issue(principal), "follow bulk jobs")
-    if limit < 1:
-        raise InvalidInput("limit must be at least 1", pointer="limit")
-    if after is not None:
-        try:
+    if not 1 <= limit <= MAX_JOB_PAGE:
+        raise InvalidInput(f"limit must be from 1 to {MAX_JOB_PAGE}", pointer="limit")
+    try:
+        if after is not None:
             check_job_id(after)
-        except NotFound:
-            raise NotFound("no job with this id to list after", pointer="after") from None
-    with instance.db.reading() as session:
-        views = Jobs(session).listing(_scope(caller), after=after, limit=min(limit, MAX_JOB_PAGE))
+        with instance.db.reading() as session:
+            views = Jobs(session).listing(_scope(caller), after=after, limit=limit)
+    except NotFound:
+        raise NotFound("no job with this id to list after", pointer="after") from None
     return [JobProgress(view) for view in views]
 
 

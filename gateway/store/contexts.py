@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from gateway import jsontext
 from gateway.errors import Conflict, InvalidInput, NotFound
 from gateway.store import tables
-from gateway.store.instance_state import CONTEXTS, state_version
+from gateway.store.instance_state import CONTEXTS
 from gateway.store.pinned_documents import (
     pinned,
     text_digest,
@@ -115,10 +115,6 @@ class PinnedContexts:
 
     def __init__(self, session: Session) -> None:
         self.session = session
-
-    def version(self) -> int:
-        """The contexts' version, raised by every pin and unpin."""
-        return state_version(self.session, CONTEXTS)
 
     def listing(self) -> list[PinnedContextEntry]:
         """Every extra context, by URL."""

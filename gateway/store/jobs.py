@@ -196,13 +196,9 @@ class Jobs:
 
         :returns: how many were removed.
         """
-        stale = select(tables.Job.id).where(
+        return self._discard_where(
             tables.Job.state == "receiving", tables.Job.submitted_at < before
         )
-        ids = list(self.session.scalars(stale))
-        for job_id in ids:
-            self.discard(job_id)
-        return len(ids)
 
     def discard_finished(self, before: datetime) -> int:
         """Remove jobs that finished before ``before``, with their outcome lines (the
@@ -210,10 +206,12 @@ class Jobs:
 
         :returns: how many were removed.
         """
-        ended = select(tables.Job.id).where(
+        return self._discard_where(
             tables.Job.state.in_(("done", "failed")), tables.Job.finished_at < before
         )
-        ids = list(self.session.scalars(ended))
+
+    def _discard_where(self, *conditions: ColumnElement[bool]) -> int:
+        ids = list(self.session.scalars(select(tables.Job.id).where(*conditions)))
         for job_id in ids:
             self.discard(job_id)
         return len(ids)
@@ -241,7 +239,7 @@ class Jobs:
         """Jobs newest first, among one tenant's (``None``: any tenant's), once their
         upload is read: those after job ``after`` in that order (an earlier page's last).
 
-        :raises NotFound: ``after`` is no job of the tenant's (pointer ``after``).
+        :raises NotFound: ``after`` is no job of the tenant's.
         """
         query = (
             select(tables.Job, tables.Tenant.name)
@@ -251,10 +249,7 @@ class Jobs:
         if tenant_id is not None:
             query = query.where(tables.Job.tenant_id == tenant_id)
         if after is not None:
-            try:
-                mark = self.get(after, tenant_id)
-            except NotFound:
-                raise NotFound("no job with this id to list after", pointer="after") from None
+            mark = self.get(after, tenant_id)
             query = query.where(
                 or_(
                     tables.Job.submitted_at < mark.submitted_at,

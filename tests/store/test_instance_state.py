@@ -167,7 +167,7 @@ def test_pinned_contexts_are_versioned_and_read_with_the_did_documents_in_one_qu
     with db.transaction() as session:
         PinnedContexts(session).remove(url, actor="console")
     with db.reading() as session:
-        assert PinnedContexts(session).version() == 2
+        assert state_version(session, CONTEXTS) == 2
         assert state_versions(session, (CONTEXTS, DID_DOCUMENTS)) == {
             CONTEXTS: 2,
             DID_DOCUMENTS: 1,
