@@ -453,33 +453,46 @@ class StatusListCache:
     Loading and decoding a list costs far more than reading its version, which every
     change raises (the store keeps it): a verifier asks the version on each use and
     reloads only when it moved, so a revocation written by any process sharing the
-    database is seen by the very next verification. Least recently used lists leave
-    first; safe to share between threads.
+    database is seen by the very next verification. A verifier that also reads the
+    instance-wide counter every change of any list raises (the *state*) asks no list at
+    all while the counter stands where it stood when the list was last found current.
+    Least recently used lists leave first; safe to share between threads.
 
     :param size: most lists kept.
     """
 
     def __init__(self, size: int = CACHED_LISTS) -> None:
         self.size = size
-        self._lists: OrderedDict[str, tuple[int, FetchedList]] = OrderedDict()
+        # url -> (version of the list, the list, state it was last found current at)
+        self._lists: OrderedDict[str, tuple[int, FetchedList, int | None]] = OrderedDict()
         self._lock = threading.Lock()
 
     def __len__(self) -> int:
         return len(self._lists)
 
-    def get(self, url: str, version: int) -> FetchedList | None:
-        """The list ``url`` if it is held at ``version``."""
+    def current(self, url: str, state: int) -> FetchedList | None:
+        """The list ``url`` if it was found current when the state stood at ``state``."""
         with self._lock:
             found = self._lists.get(url)
-            if found is None or found[0] != version:
+            if found is None or found[2] != state:
                 return None
             self._lists.move_to_end(url)
             return found[1]
 
-    def put(self, url: str, version: int, fetched: FetchedList) -> None:
-        """Hold the list ``url`` as read at ``version``."""
+    def get(self, url: str, version: int, state: int | None = None) -> FetchedList | None:
+        """The list ``url`` if it is held at ``version``; then current at ``state``."""
         with self._lock:
-            self._lists[url] = (version, fetched)
+            found = self._lists.get(url)
+            if found is None or found[0] != version:
+                return None
+            self._lists[url] = (version, found[1], state)
+            self._lists.move_to_end(url)
+            return found[1]
+
+    def put(self, url: str, version: int, fetched: FetchedList, state: int | None = None) -> None:
+        """Hold the list ``url`` as read at ``version``, current at ``state``."""
+        with self._lock:
+            self._lists[url] = (version, fetched, state)
             self._lists.move_to_end(url)
             while len(self._lists) > self.size:
                 self._lists.popitem(last=False)
@@ -489,6 +502,7 @@ def cached_source(
     version_of: Callable[[str], int | None],
     load: Callable[[str], tuple[StatusList, int] | None],
     cache: StatusListCache,
+    state: int | None = None,
 ) -> StatusSource:
     """A :data:`StatusSource` over this issuer's own lists (trusted without a proof),
     decoded once per version of each list.
@@ -496,13 +510,21 @@ def cached_source(
     :param version_of: the current version of a list, ``None`` for an unknown one.
     :param load: a list with the version it was read at.
     :param cache: where decoded lists are kept between requests.
+    :param state: the instance-wide counter every change of a list raises, read before
+        this source is used in the same unit of work; ``None`` asks every list.
     """
 
     def fetch(url: str) -> FetchedList | None:
+        if state is not None:
+            # Found current at this state: no list has changed since (lists are never
+            # deleted). Read after the state, a list holds every change it counts.
+            found = cache.current(url, state)
+            if found is not None:
+                return found
         version = version_of(url)
         if version is None:
             return None
-        found = cache.get(url, version)
+        found = cache.get(url, version, state)
         if found is not None:
             return found
         loaded = load(url)
@@ -517,7 +539,7 @@ def cached_source(
             reasons=dict(status_list.reasons),
             bits=bytes(status_list.bits),
         )
-        cache.put(url, read_at, found)
+        cache.put(url, read_at, found, state)
         return found
 
     return fetch

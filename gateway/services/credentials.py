@@ -144,9 +144,11 @@ def _verifier(
             frozenset({instance.key.issuer}),
             lambda: session_trust_list(instance, session, principal),
         )
-        contexts, resolver = instance.verifier_sources(session)
+        contexts, resolver, status_state = instance.verifier_sources(session)
         store = DatabaseStatusListStore(session, lock=False)
-        source = cached_source(store.version, store.versioned, _status_cache(instance))
+        source = cached_source(
+            store.version, store.versioned, _status_cache(instance), status_state
+        )
 
         def run(credential: Mapping[str, Any] | str, groups: set[str] | None) -> VerificationResult:
             result = verify(

@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from threading import Lock
 from types import MappingProxyType
-from typing import Any
+from typing import Any, NamedTuple
 
 from gateway.credentials.did import Resolver
 from gateway.credentials.keys import KeyStore, SigningKey
@@ -35,7 +35,7 @@ from gateway.store.contexts import PinnedContexts
 from gateway.store.db import head_revision, instance_sealer, kek_folder
 from gateway.store.did_documents import PinnedDidDocuments
 from gateway.store.encryption import FileKeks
-from gateway.store.instance_state import CONTEXTS, DID_DOCUMENTS, state_versions
+from gateway.store.instance_state import CONTEXTS, DID_DOCUMENTS, STATUS_LISTS, state_versions
 from gateway.store.passports import StoredPassport
 from gateway.store.status_adapter import DatabaseStatusListStore
 
@@ -48,6 +48,17 @@ BULK_STATUS_CHUNK = 64
 #: both status lists (their bitstrings decoded and encoded again), so a long batch
 #: reserves many at a time; a short one wastes few (unused bits nobody points at).
 BULK_STATUS_MOST = 1024
+
+
+class VerifierSources(NamedTuple):
+    """What a verification judges by besides the trust lists, as read for it."""
+
+    #: The pinned contexts, parsed, by URL.
+    contexts: Mapping[str, Mapping[str, Any]]
+    resolver: Resolver
+    #: The status lists' instance-wide counter (see
+    #: :class:`gateway.credentials.status_list.StatusListCache`).
+    status_state: int
 
 
 @dataclass
@@ -87,18 +98,20 @@ class Instance:
         """
         return self._resolver_at(session, PinnedDidDocuments(session).version())
 
-    def verifier_sources(self, session: Any) -> tuple[Mapping[str, Mapping[str, Any]], Resolver]:
-        """The pinned contexts (parsed, by URL) and the DID resolver for a verification,
-        both checked against their versions in one query: a context or DID document
-        pinned or unpinned through any instance is used by the next verification here,
-        and until then nothing is read or parsed again."""
-        versions = state_versions(session, (CONTEXTS, DID_DOCUMENTS))
+    def verifier_sources(self, session: Any) -> VerifierSources:
+        """The pinned contexts (parsed, by URL), the DID resolver and the status lists'
+        counter for a verification, read in one query: a context or DID document pinned
+        or unpinned through any instance is used by the next verification here, and until
+        then nothing is read or parsed again."""
+        versions = state_versions(session, (CONTEXTS, DID_DOCUMENTS, STATUS_LISTS))
         current = self._contexts
         if current is None or current[0] != versions[CONTEXTS]:
             current = (versions[CONTEXTS], MappingProxyType(PinnedContexts(session).documents()))
             with self._sources_lock:
                 self._contexts = current
-        return current[1], self._resolver_at(session, versions[DID_DOCUMENTS])
+        return VerifierSources(
+            current[1], self._resolver_at(session, versions[DID_DOCUMENTS]), versions[STATUS_LISTS]
+        )
 
     def _resolver_at(self, session: Any, version: int) -> Resolver:
         current = self._resolver

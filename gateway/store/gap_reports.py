@@ -103,6 +103,9 @@ _ATTRIBUTE_FIELDS = itemgetter(*ATTRIBUTE_FIELDS)
 _DECIDING_FIELDS = itemgetter("status", "mapping_row")
 _STATUS = itemgetter("status")
 _REASON = itemgetter("reason")
+#: Differing attributes a template's defaults hold before they start over (each with
+#: its stored text, some hundreds of bytes).
+_ODD_KEPT = 256
 #: Plans a template's defaults hold before they start over.
 _PLANS_KEPT = 64
 #: Mapping rows as a template gives them, by mapping table hash (content-addressed too).
@@ -133,6 +136,13 @@ def pack(session: Any, gaps: dict[str, Any]) -> dict[str, Any]:
         or (national is not None and not _packable_national(national))
     ):
         return gaps
+    try:
+        # Each attribute as the store writes it (orjson's text): equal texts are equal
+        # stored values, JSON types included.
+        stored = list(map(orjson.dumps, attributes))
+    except TypeError:
+        # A value orjson does not write (an integer beyond 64 bits): stored as it is.
+        return gaps
     rows = _mapping_rows(session, mapping)
     template_id, defaults = _attribute_template(session, mapping, attributes, rows)
     texts: dict[str, int] = {}
@@ -161,8 +171,8 @@ def pack(session: Any, gaps: dict[str, Any]) -> dict[str, Any]:
         return known
 
     # What the template says of every attribute, for the statuses and rows of this
-    # report; compared with the report's attributes in C, values and their JSON types,
-    # so only the attributes that differ are looked at one by one.
+    # report; compared with the report's attributes by their stored texts, so only the
+    # attributes that differ are looked at one by one.
     shape = (tuple(map(_DECIDING_FIELDS, attributes)), category_key)
     try:
         plan = defaults.plans.get(shape) if cached else None
@@ -178,37 +188,42 @@ def pack(session: Any, gaps: dict[str, Any]) -> dict[str, Any]:
             if len(defaults.plans) >= _PLANS_KEPT:
                 defaults.plans.clear()
             defaults.plans[shape] = plan
-    values = list(map(tuple, map(dict.values, attributes)))
-    kinds = list(map(tuple, map(map, repeat(type), values)))
     decided = list(plan.codes)
-    if values != plan.values or kinds != plan.kinds:
-        odd = set(compress(count(), map(ne, values, plan.values)))
-        odd.update(compress(count(), map(ne, kinds, plan.kinds)))
-        for index in sorted(odd):
+    # Attributes that differ from the template the same way in many reports (the data
+    # policy's reasons, the same for every record): what differs is found once.
+    odd_by = defaults.odd if cached else {}
+    for index in compress(count(), map(ne, stored, plan.texts)):
+        odd_key = (index, category_key, stored[index])
+        odd = odd_by.get(odd_key)
+        if odd is None:
             entry = attributes[index]
             status = entry["status"]
-            number = _row_number(entry["mapping_row"])
-            default, known_values, known_kinds, code = known_of(index, status, number)
-            if values[index] == known_values and kinds[index] == known_kinds:
-                decided[index] = code
-                continue
-            differs = {
-                k: v for k, v in entry.items() if default[k] != v or type(default[k]) is not type(v)
-            }
-            if "reason" in differs:
-                # The data policy's reasons are the same for every record under one
-                # policy and the same approvals: kept once (negative numbers); the
-                # other reasons repeat within a report, and are kept in it.
-                reason = differs.pop("reason")
-                if status == "withheld":
-                    reason_number = -1 - kept.setdefault(reason, len(kept))
-                else:
-                    reason_number = texts.setdefault(reason, len(texts))
-                decided[index] = f"{code}~{reason_number}"
+            default, _, code = known_of(index, status, _row_number(entry["mapping_row"]))
+            odd = defaults.keep_odd(
+                odd_by,
+                odd_key,
+                code,
+                status == "withheld",
+                {
+                    k: v
+                    for k, v in entry.items()
+                    if default[k] != v or type(default[k]) is not type(v)
+                },
+            )
+        code, reason, withheld, differs = odd
+        if reason is not None:
+            # The data policy's reasons are the same for every record under one policy
+            # and the same approvals: kept once (negative numbers); the other reasons
+            # repeat within a report, and are kept in it.
+            if withheld:
+                reason_number = -1 - kept.setdefault(reason, len(kept))
             else:
-                decided[index] = code
-            if differs:
-                differing[str(index)] = differs
+                reason_number = texts.setdefault(reason, len(texts))
+            decided[index] = f"{code}~{reason_number}"
+        else:
+            decided[index] = code
+        if differs:
+            differing[str(index)] = dict(differs)
     packed: dict[str, Any] = {"template": template_id, "differing": differing}
     out = {**gaps, "attributes": ",".join(decided)}
     if kept:
@@ -281,13 +296,12 @@ class _Plan:
     """What a template says of every attribute of a report of some statuses and rows:
     the attributes' values, their types and their codes, in the report's order."""
 
-    __slots__ = ("codes", "kinds", "values")
+    __slots__ = ("codes", "texts")
 
     def __init__(self, known: Iterable[_Known]) -> None:
         entries = list(known)
-        self.values = [k[1] for k in entries]
-        self.kinds = [k[2] for k in entries]
-        self.codes = [k[3] for k in entries]
+        self.texts = [k[1] for k in entries]
+        self.codes = [k[2] for k in entries]
 
 
 def _countable(summary: dict[str, Any]) -> bool:
@@ -521,20 +535,27 @@ def _attribute_template(
 
 
 #: A template's entry of one attribute, with its values, their types and its code.
-_Known = tuple[dict[str, Any], tuple[Any, ...], tuple[type, ...], str]
+_Known = tuple[dict[str, Any], bytes, str]
+#: What differs in a report's attribute from the template's entry: its code, its reason
+#: (``None`` when the template gives it), whether the data policy gave that reason (the
+#: attribute is withheld), and its other differing fields.
+_Odd = tuple[str, str | None, bool, dict[str, Any]]
 
 
 class _Defaults:
     """What a template says of its attributes, by attribute, status, deciding row and
-    battery category: the entry with its values and their types, so that a report's
-    attribute is compared with it in one step. Bounded: the entries of one template
-    are at most its attributes times the statuses and rows that occur."""
+    battery category: the entry with its stored text, so that a report's attribute is
+    compared with it in one step; and what differs from it in the attributes of recent
+    reports that did not match. Bounded: the entries of one template are at most its
+    attributes times the statuses and rows that occur, and at most
+    :data:`_DEFAULTS_KEPT`, :data:`_ODD_KEPT` and :data:`_PLANS_KEPT` of each kind."""
 
-    __slots__ = ("known", "plans", "template")
+    __slots__ = ("known", "odd", "plans", "template")
 
     def __init__(self, template: dict[str, Any]) -> None:
         self.template = template
         self.known: dict[tuple[Any, ...], _Known] = {}
+        self.odd: dict[tuple[int, Any, bytes], _Odd] = {}
         self.plans: dict[Any, _Plan] = {}
 
     def keep(
@@ -545,13 +566,30 @@ class _Defaults:
         code: str,
     ) -> _Known:
         """Remember an attribute's entry in ``known_by`` (this template's or a
-        report's own), with its values, their types and its stored code."""
-        values = tuple(entry.values())
-        known = (entry, values, tuple(map(type, values)), code)
+        report's own), with its stored text and its stored code."""
+        known = (entry, orjson.dumps(entry), code)
         if len(known_by) >= _DEFAULTS_KEPT:
             known_by.clear()
         known_by[key] = known
         return known
+
+    @staticmethod
+    def keep_odd(
+        odd_by: dict[tuple[int, Any, bytes], _Odd],
+        key: tuple[int, Any, bytes],
+        code: str,
+        withheld: bool,
+        differs: dict[str, Any],
+    ) -> _Odd:
+        """Remember what differs in an attribute from the template's entry in ``odd_by``
+        (this template's or a report's own): its reason apart, with whether the data
+        policy gave it."""
+        reason = differs.pop("reason", None)
+        odd = (code, reason, withheld, differs)
+        if len(odd_by) >= _ODD_KEPT:
+            odd_by.clear()
+        odd_by[key] = odd
+        return odd
 
 
 def _ensure(session: Any, template: dict[str, Any]) -> str:

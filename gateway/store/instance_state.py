@@ -5,12 +5,15 @@ and are read on every conversion or verification. Each process keeps its copy an
 before using it, reads one small row here; every writer raises the counter in the
 transaction that changes the state, so a change made through one instance is used by the
 next request any other instance serves (the pattern of the status lists' ``version``).
+The status lists have a counter here too, raised with any list's own version: a verifier
+that finds it unchanged knows every list it holds decoded is current without asking
+each list.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import bindparam, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Connection, bindparam, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from gateway.store import tables
@@ -19,6 +22,7 @@ from gateway.store import tables
 WHITELIST = "whitelist"
 DID_DOCUMENTS = "did_documents"
 CONTEXTS = "contexts"
+STATUS_LISTS = "status_lists"
 
 #: Built once: the statements readers run on every use of their copy.
 _VERSION = select(tables.InstanceState.version).where(
@@ -46,17 +50,19 @@ def raise_version(session: Session, name: str) -> int:
 
     :returns: the new version.
     """
-    bumped = session.execute(
-        update(tables.InstanceState)
-        .where(tables.InstanceState.name == name)
-        .values(version=tables.InstanceState.version + 1)
-    )
-    if getattr(bumped, "rowcount", 0) == 0:
-        # The first change of this kind: a savepoint, since another writer may make the
-        # row first (then its counter is raised instead).
-        try:
-            with session.begin_nested():
-                session.add(tables.InstanceState(name=name, version=1))
-        except IntegrityError:
-            return raise_version(session, name)
+    raise_version_on(session.connection(), name)
     return state_version(session, name)
+
+
+def raise_version_on(connection: Connection, name: str) -> None:
+    """Raise one kind of state's version on a unit of work's connection (from a flush
+    hook, where the session cannot be used): one insert-or-raise, so the first change of
+    a kind made by two writers at once counts twice, as any other two changes do."""
+    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
+    table = tables.InstanceState.__table__
+    statement = dialect.insert(table).values(name=name, version=1)
+    connection.execute(
+        statement.on_conflict_do_update(
+            index_elements=[table.c.name], set_={"version": table.c.version + 1}
+        )
+    )

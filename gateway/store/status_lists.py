@@ -13,7 +13,9 @@ row stays locked until that unit of work ends.
 Every change of a list's bits or reasons raises its ``version`` (an ORM hook, so that
 no writer can forget it): a verifier that keeps lists decoded reads that one number to
 know whether its copy is current, instead of loading and decoding the list on every
-request.
+request. The same hook raises the instance-wide status lists counter
+(:mod:`gateway.store.instance_state`), which a verifier reads with its other versions:
+while it stands, no list changed.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from sqlalchemy.orm import Mapper, Session
 from gateway.credentials.status_list import encode_bitstring
 from gateway.errors import Conflict, InvalidInput, NotFound, StatusListError
 from gateway.store import tables
+from gateway.store.instance_state import STATUS_LISTS, raise_version_on
 
 MIN_SIZE = 131_072
 
@@ -44,6 +47,7 @@ def _next_version(mapper: Mapper[Any], connection: Any, target: tables.StatusLis
     attrs = inspect(target).attrs
     if attrs.bitstring.history.has_changes() or attrs.reasons.history.has_changes():
         target.version = (target.version or 0) + 1
+        raise_version_on(connection, STATUS_LISTS)
 
 
 @dataclass(frozen=True)

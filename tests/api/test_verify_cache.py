@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from sqlalchemy import event
 
 from gateway.credentials import verify as verify_module
 from gateway.credentials.did import Resolver
@@ -19,6 +20,7 @@ from gateway.credentials.status_list import (
     cached_source,
 )
 from gateway.store import StatusLists
+from gateway.store.instance_state import STATUS_LISTS, state_version
 from tests.helpers import RECORDS, assert_problem, issue_keys, make_app
 
 NCM = "Z9ZPEN8K52S96AE740000319"
@@ -91,7 +93,10 @@ def test_every_change_of_the_bits_raises_the_version(tmp_path: Path, backend_url
             StatusLists(session).allocate("https://gw.example/status-lists/test-1")
         with db.reading() as session:
             after = StatusLists(session).version("https://gw.example/status-lists/test-1")
+            state = state_version(session, STATUS_LISTS)
         assert before is not None and after == before + 1
+        # The instance-wide counter moves with it, and only then.
+        assert state == 1
     finally:
         db.dispose()
 
@@ -117,6 +122,75 @@ def test_the_source_loads_a_list_once_per_version() -> None:
     # An unknown list is not loaded at all.
     assert cached_source(lambda url: None, load, StatusListCache())("https://other") is None
     assert len(loads) == 2
+
+
+def test_the_source_asks_no_list_while_the_state_stands() -> None:
+    listed = StatusList.new("https://gw.example/status-lists/revocation-1", "revocation", "did:x")
+    version = {"now": 3}
+    asked: list[str] = []
+    loads: list[str] = []
+
+    def version_of(url: str) -> int:
+        asked.append(url)
+        return version["now"]
+
+    def load(url: str) -> tuple[StatusList, int] | None:
+        loads.append(url)
+        return listed, version["now"]
+
+    cache = StatusListCache()
+    first = cached_source(version_of, load, cache, 7)(listed.url)
+    assert (len(asked), len(loads)) == (1, 1)
+    # The state stands: the list is neither asked nor loaded.
+    assert cached_source(version_of, load, cache, 7)(listed.url) is first
+    assert (len(asked), len(loads)) == (1, 1)
+    # The state moved (another list changed): this list is asked, not loaded again.
+    assert cached_source(version_of, load, cache, 8)(listed.url) is first
+    assert (len(asked), len(loads)) == (2, 1)
+    assert cached_source(version_of, load, cache, 8)(listed.url) is first
+    assert (len(asked), len(loads)) == (2, 1)
+    # The state moved with this list: loaded again.
+    listed.bits[0] = 0x80
+    version["now"] = 4
+    again = cached_source(version_of, load, cache, 9)(listed.url)
+    assert again is not first and again.bits is not None and again.bits[0] == 0x80
+    assert (len(asked), len(loads)) == (3, 2)
+    # Without a state every use asks.
+    assert cached_source(version_of, load, cache)(listed.url) is again
+    assert (len(asked), len(loads)) == (4, 2)
+
+
+def test_a_verification_reads_one_row_while_nothing_changes(
+    tmp_path: Path, backend_url: str
+) -> None:
+    app = make_app(tmp_path / "instance", backend_url)
+    db = app.extensions["gateway.instance"].db
+    try:
+        keys = issue_keys(app.extensions["gateway.settings"])
+        created = app.test_client().post(
+            "/passports?format=jwt",
+            data=(RECORDS / "ncm-ev-pack.json").read_bytes(),
+            content_type="application/json",
+            headers=keys["exporter"],
+        )
+        assert created.status_code == 201, created.json
+        public = created.json["credentials"]["annex-xiii-1"]
+        assert _verify(app, public) == (200, set())
+        statements: list[str] = []
+
+        def seen(conn, cursor, statement, parameters, context, executemany) -> None:
+            statements.append(statement)
+
+        event.listen(db.engine, "before_cursor_execute", seen)
+        try:
+            assert _verify(app, public) == (200, set())
+        finally:
+            event.remove(db.engine, "before_cursor_execute", seen)
+        # The versions of the instance's state, in one query; no status list is asked.
+        selects = [s for s in statements if s.lstrip().upper().startswith("SELECT")]
+        assert len(selects) == 1 and "instance_state" in selects[0], statements
+    finally:
+        db.dispose()
 
 
 def test_the_caches_are_bounded(monkeypatch) -> None:

@@ -95,3 +95,46 @@ def test_a_deciding_row_of_another_type_reads_back_as_it_was(db: Database) -> No
     stored_form._TEMPLATES.clear()
     with db.reading() as session:
         assert _as_text(unpack(session, stored)) == _as_text(other)
+
+
+def test_an_attribute_differing_alike_under_two_categories_reads_back_under_each(
+    db: Database,
+) -> None:
+    # What differs in an attribute is remembered by its text and the report's category:
+    # the same text differs from the template in other fields under another category.
+    reports = []
+    for category in ("EV", "LMT"):
+        report = _report()
+        report["category"] = category
+        attribute = report["attributes"][0]
+        attribute.update(
+            status="not_applicable",
+            reason="does not apply to EV batteries",
+            origin=None,
+            measured_at="2024-01-01",
+        )
+        reports.append(report)
+    with db.transaction() as session:
+        stored = [json.loads(json.dumps(pack(session, r))) for r in reports]
+    assert [s["gaps-packed/1"]["differing"]["0"] for s in stored] == [
+        {"measured_at": "2024-01-01"},
+        {"measured_at": "2024-01-01"},
+    ]
+    assert [s["attributes"].split(",")[0] for s in stored] != [
+        stored[0]["attributes"].split(",")[0]
+    ] * 2
+    stored_form._TEMPLATES.clear()
+    with db.reading() as session:
+        assert [_as_text(unpack(session, s)) for s in stored] == [_as_text(r) for r in reports]
+
+
+def test_reports_packed_again_read_back_the_same(db: Database) -> None:
+    # The second time a report's differing attributes come from what was remembered.
+    report = _report()
+    report["attributes"][0]["measured_at"] = "2024-01-01"
+    with db.transaction() as session:
+        first, second = (json.loads(json.dumps(pack(session, report))) for _ in range(2))
+    assert first == second
+    stored_form._TEMPLATES.clear()
+    with db.reading() as session:
+        assert _as_text(unpack(session, second)) == _as_text(report)
