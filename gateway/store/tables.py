@@ -203,7 +203,8 @@ class Credential(Base):
     )
 
     id: Mapped[str] = mapped_column(String(512), primary_key=True)
-    passport_id: Mapped[str] = mapped_column(ForeignKey("passports.id"), index=True)
+    # Found by passport through the unique constraint above, which begins with it.
+    passport_id: Mapped[str] = mapped_column(ForeignKey("passports.id"))
     access_group: Mapped[str] = mapped_column(String(32))
     format: Mapped[str] = mapped_column(String(8))
     # The secured credential as issued; NULL when sealed into ``body_sealed``, as every
