@@ -517,7 +517,7 @@ def cached_source(
     def fetch(url: str) -> FetchedList | None:
         if state is not None:
             # Found current at this state: no list has changed since (lists are never
-            # deleted). Read after the state, a list holds every change it counts.
+            # deleted). A list read after the state holds every change the state counts.
             found = cache.current(url, state)
             if found is not None:
                 return found

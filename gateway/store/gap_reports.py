@@ -294,7 +294,7 @@ def _row_number(row: Any) -> int:
 
 class _Plan:
     """What a template says of every attribute of a report of some statuses and rows:
-    the attributes' values, their types and their codes, in the report's order."""
+    the attributes' stored texts and their codes, in the report's order."""
 
     __slots__ = ("codes", "texts")
 
@@ -534,7 +534,7 @@ def _attribute_template(
     return shared
 
 
-#: A template's entry of one attribute, with its values, their types and its code.
+#: A template's entry of one attribute, with its stored text and its code.
 _Known = tuple[dict[str, Any], bytes, str]
 #: What differs in a report's attribute from the template's entry: its code, its reason
 #: (``None`` when the template gives it), whether the data policy gave that reason (the

@@ -12,7 +12,7 @@ each list.
 
 from __future__ import annotations
 
-from sqlalchemy import Connection, bindparam, select
+from sqlalchemy import bindparam, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -47,23 +47,14 @@ def state_versions(session: Session, names: tuple[str, ...]) -> dict[str, int]:
     return {name: found.get(name) or 0 for name in names}
 
 
-def raise_version(session: Session, name: str) -> int:
-    """Raise one kind of state's version, in the writer's transaction.
-
-    :returns: the new version.
-    """
-    raise_version_on(session.connection(), name)
-    return state_version(session, name)
-
-
-def raise_version_on(connection: Connection, name: str) -> None:
-    """Raise one kind of state's version on a unit of work's connection (from a flush
-    hook, where the session cannot be used): one insert-or-raise, so the first change of
-    a kind made by two writers at once counts twice, as any other two changes do."""
-    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
+def raise_version(session: Session, name: str) -> None:
+    """Raise one kind of state's version, in the writer's transaction: one insert-or-raise
+    statement, which also makes the kind's row on its first change (two writers making it
+    at once count twice, as any two changes do)."""
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     table = tables.InstanceState.__table__
     statement = dialect.insert(table).values(name=name, version=1)
-    connection.execute(
+    session.connection().execute(
         statement.on_conflict_do_update(
             index_elements=[table.c.name], set_={"version": table.c.version + 1}
         )

@@ -13,9 +13,9 @@ row stays locked until that unit of work ends.
 Every change of a list's bits or reasons raises its ``version`` (an ORM hook, so that
 no writer can forget it): a verifier that keeps lists decoded reads that one number to
 know whether its copy is current, instead of loading and decoding the list on every
-request. The same hook raises the instance-wide status lists counter
-(:mod:`gateway.store.instance_state`), which a verifier reads with its other versions:
-while it stands, no list changed.
+request. A unit of work that changed a list raises the instance-wide status lists
+counter too (:mod:`gateway.store.instance_state`) as it commits; a verifier reads it with
+its other versions, and while it stands, no list changed.
 """
 
 from __future__ import annotations
@@ -25,18 +25,22 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import bindparam, event, inspect, select
-from sqlalchemy.orm import Mapper, Session
+from sqlalchemy.orm import Mapper, Session, object_session
 
 from gateway.credentials.status_list import encode_bitstring
 from gateway.errors import Conflict, InvalidInput, NotFound, StatusListError
 from gateway.store import tables
-from gateway.store.instance_state import STATUS_LISTS, raise_version_on
+from gateway.store.instance_state import STATUS_LISTS, raise_version
 
 MIN_SIZE = 131_072
 
 
 #: Built once: the statement verifiers run on every use of a list.
 _VERSION = select(tables.StatusList.version).where(tables.StatusList.id == bindparam("id"))
+
+
+#: ``Session.info`` key: a list's bits or reasons changed in this unit of work.
+_CHANGED = "status_lists_changed"
 
 
 @event.listens_for(tables.StatusList, "before_update")
@@ -47,7 +51,21 @@ def _next_version(mapper: Mapper[Any], connection: Any, target: tables.StatusLis
     attrs = inspect(target).attrs
     if attrs.bitstring.history.has_changes() or attrs.reasons.history.has_changes():
         target.version = (target.version or 0) + 1
-        raise_version_on(connection, STATUS_LISTS)
+        session = object_session(target)
+        if session is not None:
+            session.info[_CHANGED] = True
+
+
+@event.listens_for(Session, "before_commit")
+def _count_changes(session: Session) -> None:
+    # The instance-wide counter is raised once per unit of work, after its lists are
+    # written: its row is locked by every writer that changes a list, so it is taken last,
+    # when no list lock is asked for any more (taken at the first list's write, a writer
+    # holding it could wait for a list another writer holds while waiting for it). A
+    # flag left by a unit of work rolled back costs one more raise, no more.
+    session.flush()
+    if session.info.pop(_CHANGED, False):
+        raise_version(session, STATUS_LISTS)
 
 
 @dataclass(frozen=True)

@@ -34,6 +34,18 @@ def _verify(app, credential) -> tuple[int, set[str]]:
     return response.status_code, failed
 
 
+def _issue_public(app, keys) -> str:
+    """Issue the NCM pack as vc+jwt; its public credential."""
+    created = app.test_client().post(
+        "/passports?format=jwt",
+        data=(RECORDS / "ncm-ev-pack.json").read_bytes(),
+        content_type="application/json",
+        headers=keys["exporter"],
+    )
+    assert created.status_code == 201, created.json
+    return created.json["credentials"]["annex-xiii-1"]
+
+
 def test_a_status_change_is_seen_on_the_next_request_of_every_instance(
     tmp_path: Path, backend_url: str
 ) -> None:
@@ -42,14 +54,7 @@ def test_a_status_change_is_seen_on_the_next_request_of_every_instance(
     second = make_app(home, backend_url)  # another instance on the same database
     try:
         keys = issue_keys(first.extensions["gateway.settings"])
-        created = first.test_client().post(
-            "/passports?format=jwt",
-            data=(RECORDS / "ncm-ev-pack.json").read_bytes(),
-            content_type="application/json",
-            headers=keys["exporter"],
-        )
-        assert created.status_code == 201, created.json
-        public = created.json["credentials"]["annex-xiii-1"]
+        public = _issue_public(first, keys)
         # Both instances verify (and keep the lists decoded) before anything changes.
         for app in (first, second, first, second):
             assert _verify(app, public) == (200, set())
@@ -166,15 +171,7 @@ def test_a_verification_reads_one_row_while_nothing_changes(
     app = make_app(tmp_path / "instance", backend_url)
     db = app.extensions["gateway.instance"].db
     try:
-        keys = issue_keys(app.extensions["gateway.settings"])
-        created = app.test_client().post(
-            "/passports?format=jwt",
-            data=(RECORDS / "ncm-ev-pack.json").read_bytes(),
-            content_type="application/json",
-            headers=keys["exporter"],
-        )
-        assert created.status_code == 201, created.json
-        public = created.json["credentials"]["annex-xiii-1"]
+        public = _issue_public(app, issue_keys(app.extensions["gateway.settings"]))
         assert _verify(app, public) == (200, set())
         statements: list[str] = []
 
