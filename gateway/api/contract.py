@@ -32,8 +32,11 @@ MAX_MESSAGE = 200
 
 @lru_cache(maxsize=1)
 def spec() -> dict[str, Any]:
-    """``openapi.yaml``, parsed."""
-    document: dict[str, Any] = yaml.safe_load(OPENAPI_PATH.read_text(encoding="utf-8"))
+    """``openapi.yaml``, parsed (once per process, at the first request with a body)."""
+    # libyaml's parser, where PyYAML was built with it (its wheels are): 40 ms instead
+    # of 240 for the first such request of a worker, and some 2 MB less left behind.
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    document: dict[str, Any] = yaml.load(OPENAPI_PATH.read_text(encoding="utf-8"), Loader=loader)
     return document
 
 

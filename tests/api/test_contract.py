@@ -7,10 +7,12 @@ import re
 
 import pytest
 import schemathesis
+import yaml
 from hypothesis import HealthCheck, given, settings
 from schemathesis import checks
 
 from gateway.api.contract import spec
+from gateway.paths import OPENAPI_PATH
 from tests.helpers import issue_keys, make_app
 
 # Flask's own static route is not part of the API.
@@ -19,6 +21,13 @@ IGNORED = {"/static/<path:filename>"}
 
 def _openapi_path(rule: str) -> str:
     return re.sub(r"<(?:[a-z]+(?:\([^)]*\))?:)?([a-z_]+)>", r"{\1}", rule)
+
+
+def test_the_contract_reads_as_pyyamls_own_parser_reads_it() -> None:
+    # The app parses it with libyaml where PyYAML has it: the same document.
+    assert yaml.__with_libyaml__
+    text = OPENAPI_PATH.read_text(encoding="utf-8")
+    assert spec() == yaml.load(text, Loader=yaml.SafeLoader)
 
 
 def test_every_route_is_in_the_contract_and_back(api_app) -> None:
