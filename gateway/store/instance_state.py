@@ -40,7 +40,7 @@ def state_version(session: Session, name: str) -> int:
 
 def state_versions(session: Session, names: tuple[str, ...]) -> dict[str, int]:
     """The current versions of several kinds of state, in one query (a verification
-    checks its DID documents and contexts together)."""
+    checks its contexts, DID documents and status lists together)."""
     # Core on the unit of work's connection: no ORM result machinery for a few integers.
     rows = session.connection().execute(_VERSIONS, {"names": list(names)})
     found = {name: version for name, version in rows}
