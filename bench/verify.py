@@ -129,8 +129,10 @@ def _parts(app: Any, credential: dict[str, Any], body: dict[str, Any], count: in
         def run() -> None:
             with instance.db.reading() as session:
                 store = DatabaseStatusListStore(session, lock=False)
+                # Kept as a verification keeps them: asked only when the counter moved.
+                state = instance.verifier_sources(session).status_state
                 source = (
-                    cached_source(store.version, store.versioned, cache)
+                    cached_source(store.version, store.versioned, cache, state)
                     if cached
                     else status_registry(instance, store).source()
                 )

@@ -86,17 +86,11 @@ class Instance:
     @property
     def resolver(self) -> Resolver:
         """DID resolver over the instance's own DID documents and those pinned in the
-        database (see :meth:`resolver_in`)."""
+        database, checked against the pinned documents' version: a document pinned or
+        unpinned through any instance is used by the next verification here. A new set
+        gives a new resolver, so nothing resolved from the old set is remembered."""
         with self.db.reading() as session:
-            return self.resolver_in(session)
-
-    def resolver_in(self, session: Any) -> Resolver:
-        """The DID resolver, checked in an open session against the pinned documents'
-        version: a document pinned or unpinned through any instance is used by the next
-        verification here. A new set gives a new resolver, so nothing resolved from the
-        old set is remembered.
-        """
-        return self._resolver_at(session, PinnedDidDocuments(session).version())
+            return self._resolver_at(session, PinnedDidDocuments(session).version())
 
     def verifier_sources(self, session: Any) -> VerifierSources:
         """The pinned contexts (parsed, by URL), the DID resolver and the status lists'

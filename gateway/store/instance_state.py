@@ -5,9 +5,9 @@ and are read on every conversion or verification. Each process keeps its copy an
 before using it, reads one small row here; every writer raises the counter in the
 transaction that changes the state, so a change made through one instance is used by the
 next request any other instance serves (the pattern of the status lists' ``version``).
-The status lists have a counter here too, raised with any list's own version: a verifier
-that finds it unchanged knows every list it holds decoded is current without asking
-each list.
+The status lists have a counter here too, raised by every unit of work that changes a
+list: a verifier that finds it unchanged knows every list it holds decoded is current
+without asking each list.
 """
 
 from __future__ import annotations
@@ -24,10 +24,7 @@ DID_DOCUMENTS = "did_documents"
 CONTEXTS = "contexts"
 STATUS_LISTS = "status_lists"
 
-#: Built once: the statements readers run on every use of their copy.
-_VERSION = select(tables.InstanceState.version).where(
-    tables.InstanceState.name == bindparam("name")
-)
+#: Built once: the statement readers run on every use of their copy.
 _VERSIONS = select(tables.InstanceState.name, tables.InstanceState.version).where(
     tables.InstanceState.name.in_(bindparam("names", expanding=True))
 )
@@ -35,7 +32,7 @@ _VERSIONS = select(tables.InstanceState.name, tables.InstanceState.version).wher
 
 def state_version(session: Session, name: str) -> int:
     """The current version of one kind of state (0 before its first change)."""
-    return session.scalar(_VERSION, {"name": name}) or 0
+    return state_versions(session, (name,))[name]
 
 
 def state_versions(session: Session, names: tuple[str, ...]) -> dict[str, int]:
