@@ -77,6 +77,10 @@ class RecordFactory:
         self._pack = battery["code"]
         self._module = battery["modules"][0]["code"]
         self._cell = battery["modules"][0]["cells"][0]
+        # What each record copies: the template without its modules, which every record
+        # replaces (copying the fixture's cells was most of the cost of making a record,
+        # and the bench's client shares the machine with the server it measures).
+        self._copied = {**self.template, "battery": {**battery, "modules": []}}
 
     @staticmethod
     def _code(template: str, trace: str, serial: int) -> str:
@@ -98,7 +102,7 @@ class RecordFactory:
     def record(self, index: int) -> dict[str, Any]:
         """Record ``index`` (0, 1, ...) as plain JSON data."""
         rng = random.Random(self.seed * 1_000_003 + index)
-        record = copy.deepcopy(self.template)
+        record = copy.deepcopy(self._copied)
         pack, modules = self.codes(index)
         battery = record["battery"]
         battery["code"] = pack
