@@ -92,6 +92,9 @@ _ZSTD_DICTIONARY = zstandard.ZstdCompressionDict(
     _DICTIONARY_2, dict_type=zstandard.DICT_TYPE_RAWCONTENT
 )
 _ZSTD_DICTIONARY.precompute_compress(level=_ZSTD_LEVEL)
+#: The largest JSON text a thread's kept compression context compresses (a record, a
+#: credential); longer ones (a bulk job's chunk) get a context of their own.
+_KEPT_CONTEXT_BYTES = 256 * 1024
 _NONCE = 12
 _TAG = 16
 _HEADER = 1 + 4 + _NONCE
@@ -275,6 +278,16 @@ class _DataKey:
     open: Callable[..., bytes]
 
 
+def _compressor() -> zstandard.ZstdCompressor:
+    return zstandard.ZstdCompressor(
+        level=_ZSTD_LEVEL,
+        dict_data=_ZSTD_DICTIONARY,
+        write_checksum=False,
+        write_content_size=True,
+        write_dict_id=False,
+    )
+
+
 def row_binding(table: str, row_id: object, tenant_id: int) -> bytes:
     """The associated data of a sealed value: which row of which tenant holds it."""
     return json.dumps([table, str(row_id), tenant_id], separators=(",", ":")).encode("utf-8")
@@ -349,7 +362,11 @@ class Sealer:
         key = self._key_for(session, tenant_id, year)
         nonce = os.urandom(_NONCE)
         header = bytes([_VERSION_ZSTD]) + key.id.to_bytes(4, "big") + nonce
-        plain = self._zstd()[0].compress(jsontext.dumps(value))
+        text = jsontext.dumps(value)
+        # A kept context keeps the workspace of the largest value it compressed (some
+        # 2.5 MB for a job's chunk): large values get a context of their own, freed after.
+        compressor = self._zstd()[0] if len(text) <= _KEPT_CONTEXT_BYTES else _compressor()
+        plain = compressor.compress(text)
         aad = header + row_binding(table, row_id, tenant_id)
         return header + key.seal(nonce, plain, aad)
 
@@ -387,16 +404,7 @@ class Sealer:
             self._contexts, "zstd", None
         )
         if contexts is None:
-            contexts = (
-                zstandard.ZstdCompressor(
-                    level=_ZSTD_LEVEL,
-                    dict_data=_ZSTD_DICTIONARY,
-                    write_checksum=False,
-                    write_content_size=True,
-                    write_dict_id=False,
-                ),
-                zstandard.ZstdDecompressor(dict_data=_ZSTD_DICTIONARY),
-            )
+            contexts = (_compressor(), zstandard.ZstdDecompressor(dict_data=_ZSTD_DICTIONARY))
             self._contexts.zstd = contexts
         return contexts
 

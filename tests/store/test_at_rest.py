@@ -322,6 +322,11 @@ def test_every_sealed_form_opens_and_new_values_are_zstandard(
             assert sealer.open(session, old, **binding) == value
         with pytest.raises(KeyUnavailable, match="not a sealed value"):
             sealer.open(session, bytes([4]) + sealed[1:], **binding)
+        # A value longer than a kept context compresses (a bulk job's chunk) takes a
+        # context of its own, in the same format.
+        chunk = [value] * 400
+        assert len(json.dumps(chunk)) > encryption._KEPT_CONTEXT_BYTES
+        assert sealer.open(session, sealer.seal(session, chunk, **binding), **binding) == chunk
 
 
 @pytest.mark.parametrize(
