@@ -229,23 +229,47 @@ def _is_url(value: Any) -> bool:
     return is_absolute_iri(value)
 
 
+#: A fragment of letters and digits (and inner hyphens): ``iunreserved`` characters,
+#: which RFC 3987 allows in any ``ifragment``.
+_PLAIN_FRAGMENT = re.compile(r"[A-Za-z0-9]+(?:-[A-Za-z0-9]+)*")
+
+
+def _is_node_url(value: Any, urls: set[str]) -> bool:
+    """:func:`_is_url`, answered without parsing again for a node of a document already
+    walked: an id that is a fragment-free URL of ``urls`` with a plain fragment (a
+    passport's quantities are ``<passport id>#<term>``, some forty in a credential).
+    Fragment-free URLs found are added to ``urls``."""
+    if type(value) is not str:
+        return False
+    base, hash_, fragment = value.partition("#")
+    if hash_ and base in urls and _PLAIN_FRAGMENT.fullmatch(fragment):
+        return True
+    if not is_absolute_iri(value):
+        return False
+    if not hash_:
+        urls.add(value)
+    return True
+
+
 def _container(value: Any) -> bool:
     # dict and str first: an ABC check costs several times a type test.
     kind = type(value)
     return kind is dict or kind is list or (kind is not str and isinstance(value, list | Mapping))
 
 
-def _node_problems(value: Any, path: tuple[object, ...], out: list[str], depth: int = 0) -> None:
+def _node_problems(
+    value: Any, path: tuple[object, ...], out: list[str], urls: set[str], depth: int = 0
+) -> None:
     """Every ``id`` that is not a URL and every ``type`` that is neither a term nor a URL
     (VC DM 2.0 §4.4, §4.5), at any depth, by JSON pointer. (``path``: the tokens down to
     ``value``; a pointer is written only for a problem, since every credential verified
-    or issued is walked whole.)"""
+    or issued is walked whole. ``urls``: the fragment-free ids found to be URLs.)"""
     if depth > MAX_DEPTH or len(out) >= 20:
         return
     if isinstance(value, list):
         for i, item in enumerate(value):
             if _container(item):
-                _node_problems(item, (*path, i), out, depth + 1)
+                _node_problems(item, (*path, i), out, urls, depth + 1)
         return
     if not isinstance(value, Mapping):
         return
@@ -253,7 +277,7 @@ def _node_problems(value: Any, path: tuple[object, ...], out: list[str], depth: 
         if key in _JSON_LITERALS:
             continue
         if key in ("id", "@id"):
-            if not _is_url(item):
+            if not _is_node_url(item, urls):
                 out.append(f"{jsonpointer.join((*path, key))} must be a URL (VC DM 2.0 §4.4)")
             continue
         if key in ("type", "@type"):
@@ -269,7 +293,7 @@ def _node_problems(value: Any, path: tuple[object, ...], out: list[str], depth: 
                     )
             continue
         if _container(item):
-            _node_problems(item, (*path, key), out, depth + 1)
+            _node_problems(item, (*path, key), out, urls, depth + 1)
 
 
 def structure_checks(credential: Mapping[str, Any]) -> list[Check]:
@@ -314,7 +338,9 @@ def structure_checks(credential: Mapping[str, Any]) -> list[Check]:
         problems.append("/id must be a single URL (VC DM 2.0 §4.4)")
     rule("vc.id", problems)
     problems = []
-    _node_problems({k: v for k, v in credential.items() if k not in ("id", "proof")}, (), problems)
+    _node_problems(
+        {k: v for k, v in credential.items() if k not in ("id", "proof")}, (), problems, set()
+    )
     rule("vc.ids-and-types", problems)
     problems = []
     moments: dict[str, datetime] = {}

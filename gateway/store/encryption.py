@@ -40,6 +40,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
 
+import orjson
 import zstandard
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
@@ -289,8 +290,20 @@ def _compressor() -> zstandard.ZstdCompressor:
 
 
 def row_binding(table: str, row_id: object, tenant_id: int) -> bytes:
-    """The associated data of a sealed value: which row of which tenant holds it."""
-    return json.dumps([table, str(row_id), tenant_id], separators=(",", ":")).encode("utf-8")
+    """The associated data of a sealed value: which row of which tenant holds it.
+
+    ``json``'s compact ASCII text of ``[table, row id, tenant id]``, which the sealed
+    values were bound to; orjson writes the same bytes for ASCII text several times
+    faster (it runs for every value sealed or opened), and ``json`` writes the rest.
+    """
+    items = [table, str(row_id), tenant_id]
+    try:
+        text = orjson.dumps(items)
+    except TypeError:
+        text = b""
+    if text and text.isascii():
+        return text
+    return json.dumps(items, separators=(",", ":")).encode("utf-8")
 
 
 def is_restricted(access_group: str) -> bool:

@@ -45,6 +45,8 @@ CODE_TERMS = frozenset({"batteryCategory"})
 STRUCTURED_PARTS: Mapping[str, tuple[str, ...]] = {
     "physicalDimensions": ("length", "width", "height"),
 }
+#: Every part name of :data:`STRUCTURED_PARTS`, once each, in their order.
+_PART_NAMES = tuple(dict.fromkeys(p for parts in STRUCTURED_PARTS.values() for p in parts))
 #: Catalog data types of free text, which may carry a language per string.
 TEXT_DATA_TYPES = frozenset({"String", "Representation to document", "See 6.1 and 6.2", "n.a."})
 
@@ -84,8 +86,7 @@ def parts_of(value: Any) -> tuple[str, ...]:
     empty for anything else."""
     if not isinstance(value, Mapping):
         return ()
-    names = dict.fromkeys(p for parts in STRUCTURED_PARTS.values() for p in parts)
-    return tuple(p for p in names if p in value)
+    return tuple(p for p in _PART_NAMES if p in value)
 
 
 def plain_value(value: Any, language: str = "en") -> Any:

@@ -5,6 +5,7 @@ from datetime import UTC, datetime
 import pytest
 
 from gateway.annex_xiii import ALL_SECTIONS
+from gateway.credentials.lexical import is_absolute_iri
 from gateway.credentials.model import build_credential, parse_datetime, structure_checks
 from gateway.errors import CredentialError
 from gateway.vocab.loader import PASSPORT_V1, current_passport_context
@@ -141,3 +142,47 @@ def test_parse_datetime_refuses(value) -> None:
 def test_structure_checks(change, check_id) -> None:
     vc = {**_build(), **change}
     assert [c.id for c in structure_checks(vc) if not c.ok] == [check_id]
+
+
+@pytest.mark.parametrize(
+    ("node_id", "ok"),
+    [
+        (f"{PASSPORT}#batteryMass", True),
+        (f"{PASSPORT}#physicalDimensions-length", True),
+        (f"{PASSPORT}#a b", False),
+        (f"{PASSPORT}#x#y", False),
+        ("not a url#batteryMass", False),
+        ("https://gw.example/passports/a b#batteryMass", False),
+        ("https://[::1x]/p#batteryMass", False),
+    ],
+)
+def test_node_ids_below_the_subject(node_id, ok) -> None:
+    # Node ids are checked as URLs whether or not they are fragments of an id already
+    # found to be one (the subject's), which are answered without parsing again.
+    vc = _build()
+    vc["credentialSubject"]["batteryMass"] = {"id": node_id, "value": "450.5"}
+    problems = [c for c in structure_checks(vc) if c.id == "vc.ids-and-types" and not c.ok]
+    assert bool(problems) is not ok
+    assert is_absolute_iri(node_id) is ok
+
+
+@pytest.mark.parametrize(
+    "base",
+    [
+        PASSPORT,
+        "https://gw.example",
+        "https://gw.example/",
+        "https://[2001:db8::1]:8443/passports/X?lang=zh",
+        "urn:uuid:0b8f0e6c-8d1e-4c3e-9a59-2b7c1f1a3b57",
+        "did:web:gw.example",
+        "https://例子.测试/护照/电池",
+        "https://gw.example/p?",
+        "mailto:passport@battery.example.cn",
+    ],
+)
+def test_a_plain_fragment_keeps_a_url_a_url(base) -> None:
+    # What the shortcut for node ids relies on (RFC 3987: any fragment-free IRI followed
+    # by "#" and letters, digits and hyphens is an IRI).
+    assert is_absolute_iri(base)
+    for fragment in ("batteryMass", "physicalDimensions-length", "0", "a-b-c9"):
+        assert is_absolute_iri(f"{base}#{fragment}")

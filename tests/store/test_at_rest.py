@@ -330,6 +330,22 @@ def test_every_sealed_form_opens_and_new_values_are_zstandard(
 
 
 @pytest.mark.parametrize(
+    ("table", "row_id", "tenant_id"),
+    [
+        ("passports", "https://gw.example/passports/X", 1),
+        ("credentials", "urn:uuid:0b8f", 7),
+        ("passports", 'ü "quoted" \\ \u2028', 3),
+        ("passports", "p-1", 2**70),
+        ("passports", 42, 2),
+    ],
+)
+def test_row_binding_is_json_ascii_text(table: str, row_id: object, tenant_id: int) -> None:
+    # Sealed values are bound to these bytes: they never change, whatever writes them.
+    expected = json.dumps([table, str(row_id), tenant_id], separators=(",", ":"))
+    assert row_binding(table, row_id, tenant_id) == expected.encode("ascii")
+
+
+@pytest.mark.parametrize(
     ("name", "sha256"),
     [
         (
