@@ -48,7 +48,7 @@ from typing import Any
 from pyld import jsonld as pyld
 
 from gateway.credentials import rdfc
-from gateway.credentials.lexical import is_absolute_iri
+from gateway.credentials.lexical import PLAIN_FRAGMENT, is_absolute_iri
 from gateway.errors import GatewayError
 from gateway.jsonvalues import is_safe_integer
 from gateway.vocab.loader import DocumentLoader, default_loader
@@ -64,8 +64,6 @@ _RDF_TYPE = "<http://www.w3.org/1999/02/22-rdf-syntax-ns#type>"
 #: differently, and lone surrogates, which have no UTF-8.
 _SPECIAL = re.compile(r'[\\"\t\n\r\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]')
 _REFUSED = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
-#: Fragments a quantity node's IRI adds to its passport's: a term, or a term and a part.
-_FRAGMENT = re.compile(r"[A-Za-z0-9]+(?:-[A-Za-z0-9]+)*")
 #: The IRIs most values are, found without the full RFC 3987 grammar
 #: (:func:`~gateway.credentials.lexical.is_absolute_iri`, which takes several times
 #: longer): ASCII, no percent-encoding, no query; ``scheme://host[:port]`` with an
@@ -512,7 +510,7 @@ def _fragment_of(parent: str, value: Any) -> str | None:
         and value.startswith(base)
         and value[len(base)] == "#"
         and "#" not in base
-        and _FRAGMENT.fullmatch(value, len(base) + 1)
+        and PLAIN_FRAGMENT.fullmatch(value, len(base) + 1)
     ):
         return f"<{value}>"
     return None

@@ -48,6 +48,11 @@ _HIER_PART = (
 _QUERY = f"(?:{_IPCHAR}|[{_IPRIVATE}/?])*"
 _FRAGMENT = f"(?:{_IPCHAR}|[/?])*"
 _IRI = re.compile(f"[A-Za-z][A-Za-z0-9+\\-.]*:(?:{_HIER_PART})(?:\\?{_QUERY})?(?:#{_FRAGMENT})?")
+#: A fragment of letters and digits with inner hyphens (``batteryMass``,
+#: ``physicalDimensions-length``, what a passport's quantity nodes add to its id): every
+#: character is ``iunreserved``, which RFC 3987 allows in any ``ifragment``, so an
+#: absolute IRI without a fragment stays one with such a fragment.
+PLAIN_FRAGMENT = re.compile(r"[A-Za-z0-9]+(?:-[A-Za-z0-9]+)*")
 #: Characters an IRI reference may hold at all (RFC 3987 §2.2); used for references
 #: without a scheme, which the JSON-LD processors resolve against a base.
 _REFERENCE_CHARS = re.compile(f"(?:[{_UNRESERVED}{_SUB_DELIMS}:@/?#\\[\\]{_IPRIVATE}]|{_PCT})*")

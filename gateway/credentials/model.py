@@ -20,7 +20,7 @@ from typing import Any
 from gateway import jsonpointer
 from gateway.annex_xiii import ALL_SECTIONS, is_section
 from gateway.credentials.checks import Check
-from gateway.credentials.lexical import is_absolute_iri
+from gateway.credentials.lexical import PLAIN_FRAGMENT, is_absolute_iri
 from gateway.errors import CredentialError
 from gateway.jsontext import MAX_DEPTH
 from gateway.jsonvalues import first_float
@@ -229,11 +229,6 @@ def _is_url(value: Any) -> bool:
     return is_absolute_iri(value)
 
 
-#: A fragment of letters and digits (and inner hyphens): ``iunreserved`` characters,
-#: which RFC 3987 allows in any ``ifragment``.
-_PLAIN_FRAGMENT = re.compile(r"[A-Za-z0-9]+(?:-[A-Za-z0-9]+)*")
-
-
 def _is_node_url(value: Any, urls: set[str]) -> bool:
     """:func:`_is_url`, answered without parsing again for a node of a document already
     walked: an id that is a fragment-free URL of ``urls`` with a plain fragment (a
@@ -242,7 +237,7 @@ def _is_node_url(value: Any, urls: set[str]) -> bool:
     if type(value) is not str:
         return False
     base, hash_, fragment = value.partition("#")
-    if hash_ and base in urls and _PLAIN_FRAGMENT.fullmatch(fragment):
+    if hash_ and base in urls and PLAIN_FRAGMENT.fullmatch(fragment):
         return True
     if not is_absolute_iri(value):
         return False
