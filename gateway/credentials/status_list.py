@@ -511,7 +511,8 @@ def cached_source(
     :param load: a list with the version it was read at.
     :param cache: where decoded lists are kept between requests.
     :param state: the instance-wide counter every change of a list raises, read before
-        this source is used in the same unit of work; ``None`` asks every list.
+        this source is used (``version_of`` and ``load`` read later, so they hold every
+        change it counts); ``None`` asks every list.
     """
 
     def fetch(url: str) -> FetchedList | None:

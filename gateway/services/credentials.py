@@ -8,7 +8,7 @@ import hashlib
 import json
 import threading
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from typing import Any
 from weakref import WeakKeyDictionary
 
@@ -137,17 +137,34 @@ def _verifier(
     ]
 ]:
     """A verify function judging by the instance's trust lists, pinned contexts, DID
-    documents and status lists, all read in one database session (a request is one
-    read, not four)."""
-    with instance.db.reading() as session:
+    documents and status lists.
+
+    A verification of a credential of this gateway's, whose sources this process holds
+    current, reads one statement (the state's versions) and opens no unit of work. What
+    must be read (a trust list for another issuer, a status list or pinned document
+    changed or not held yet) is read in one read unit of work, opened on first need.
+    """
+    with ExitStack() as stack:
+        opened: list[Any] = []
+
+        def session() -> Any:
+            if not opened:
+                opened.append(stack.enter_context(instance.db.reading()))
+            return opened[0]
+
+        def status_store() -> DatabaseStatusListStore:
+            return DatabaseStatusListStore(session(), lock=False)
+
         trust = DeferredTrustList(
             frozenset({instance.key.issuer}),
-            lambda: session_trust_list(instance, session, principal),
+            lambda: session_trust_list(instance, session(), principal),
         )
         contexts, resolver, status_state = instance.verifier_sources(session)
-        store = DatabaseStatusListStore(session, lock=False)
         source = cached_source(
-            store.version, store.versioned, _status_cache(instance), status_state
+            lambda url: status_store().version(url),
+            lambda url: status_store().versioned(url),
+            _status_cache(instance),
+            status_state,
         )
 
         def run(credential: Mapping[str, Any] | str, groups: set[str] | None) -> VerificationResult:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from threading import Lock
@@ -35,7 +35,13 @@ from gateway.store.contexts import PinnedContexts
 from gateway.store.db import head_revision, instance_sealer, kek_folder
 from gateway.store.did_documents import PinnedDidDocuments
 from gateway.store.encryption import FileKeks
-from gateway.store.instance_state import CONTEXTS, DID_DOCUMENTS, STATUS_LISTS, state_versions
+from gateway.store.instance_state import (
+    CONTEXTS,
+    DID_DOCUMENTS,
+    STATUS_LISTS,
+    read_versions,
+    state_versions,
+)
 from gateway.store.passports import StoredPassport
 from gateway.store.status_adapter import DatabaseStatusListStore
 
@@ -90,28 +96,38 @@ class Instance:
         unpinned through any instance is used by the next verification here. A new set
         gives a new resolver, so nothing resolved from the old set is remembered."""
         with self.db.reading() as session:
-            return self._resolver_at(session, PinnedDidDocuments(session).version())
+            return self._resolver_at(lambda: session, PinnedDidDocuments(session).version())
 
-    def verifier_sources(self, session: Any) -> VerifierSources:
+    def verifier_sources(self, session: Callable[[], Any]) -> VerifierSources:
         """The pinned contexts (parsed, by URL), the DID resolver and the status lists'
-        counter for a verification, read in one query: a context or DID document pinned
-        or unpinned through any instance is used by the next verification here, and until
-        then nothing is read or parsed again."""
-        versions = state_versions(session, (CONTEXTS, DID_DOCUMENTS, STATUS_LISTS))
+        counter for a verification: a context or DID document pinned or unpinned through
+        any instance is used by the next verification here.
+
+        The versions are read by one statement outside any unit of work; ``session``
+        (the verification's read unit of work, opened on first call) is asked only for
+        what changed since this process last read it.
+        """
+        names = (CONTEXTS, DID_DOCUMENTS, STATUS_LISTS)
+        probed = read_versions(self.db)
+        versions = (
+            {name: probed.get(name) or 0 for name in names}
+            if probed is not None
+            else state_versions(session(), names)
+        )
         current = self._contexts
         if current is None or current[0] != versions[CONTEXTS]:
-            current = (versions[CONTEXTS], MappingProxyType(PinnedContexts(session).documents()))
+            current = (versions[CONTEXTS], MappingProxyType(PinnedContexts(session()).documents()))
             with self._sources_lock:
                 self._contexts = current
         return VerifierSources(
             current[1], self._resolver_at(session, versions[DID_DOCUMENTS]), versions[STATUS_LISTS]
         )
 
-    def _resolver_at(self, session: Any, version: int) -> Resolver:
+    def _resolver_at(self, session: Callable[[], Any], version: int) -> Resolver:
         current = self._resolver
         if current is not None and current[0] == version:
             return current[1]
-        documents = {**PinnedDidDocuments(session).documents(), **self.own_documents}
+        documents = {**PinnedDidDocuments(session()).documents(), **self.own_documents}
         resolver = Resolver(documents=documents, allow_network=self.settings.allow_network)
         with self._sources_lock:
             self._resolver = (version, resolver)

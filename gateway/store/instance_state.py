@@ -12,11 +12,17 @@ without asking each list.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from gateway.store import tables
+
+if TYPE_CHECKING:
+    from gateway.store.db import Database
 
 #: The kinds of state counted here.
 WHITELIST = "whitelist"
@@ -28,6 +34,8 @@ STATUS_LISTS = "status_lists"
 #: kind, four at most) rather than those named: an ``IN`` list of parameters is rendered
 #: anew on each execution, which costs more than the query.
 _VERSIONS = select(tables.InstanceState.name, tables.InstanceState.version)
+#: Its text per dialect, for :func:`read_versions` (no parameters).
+_VERSIONS_SQL: dict[str, str] = {}
 
 
 def state_version(session: Session, name: str) -> int:
@@ -42,6 +50,37 @@ def state_versions(session: Session, names: tuple[str, ...]) -> dict[str, int]:
     rows = session.connection().execute(_VERSIONS)
     found = {name: version for name, version in rows}
     return {name: found.get(name) or 0 for name in names}
+
+
+def read_versions(db: Database) -> dict[str, int] | None:
+    """Every kind's current version, read by one statement on a pooled connection
+    outside any unit of work; ``None`` when the driver fails (the caller then reads in a
+    unit of work, whose errors the gateway answers).
+
+    A verification asks this before anything else and, when nothing changed, reads
+    nothing more. A unit of work around the query (session, BEGIN, result machinery,
+    COMMIT) costs some ten times the query itself. One statement reads one committed
+    state, the latest one, on SQLite in WAL mode as on PostgreSQL.
+    """
+    engine = db.engine
+    text = _VERSIONS_SQL.get(engine.dialect.name)
+    if text is None:
+        text = _VERSIONS_SQL[engine.dialect.name] = str(_VERSIONS.compile(dialect=engine.dialect))
+    try:
+        connection = engine.raw_connection()
+    except SQLAlchemyError:  # no connection: the unit of work answers
+        return None
+    try:
+        cursor = connection.cursor()
+        try:
+            cursor.execute(text)
+            return {name: version for name, version in cursor.fetchall()}
+        finally:
+            cursor.close()
+    except engine.dialect.loaded_dbapi.Error:
+        return None
+    finally:
+        connection.close()
 
 
 def raise_version(session: Session, name: str) -> None:

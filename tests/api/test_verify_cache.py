@@ -19,6 +19,7 @@ from gateway.credentials.status_list import (
     StatusListCache,
     cached_source,
 )
+from gateway.services import instance as instance_module
 from gateway.store import StatusLists
 from gateway.store.instance_state import STATUS_LISTS, state_version
 from tests.helpers import RECORDS, assert_problem, issue_keys, make_app
@@ -165,8 +166,32 @@ def test_the_source_asks_no_list_while_the_state_stands() -> None:
     assert (len(asked), len(loads)) == (4, 2)
 
 
+class _TracedConnection:
+    """A pooled DBAPI connection whose cursors record what they execute."""
+
+    def __init__(self, connection, executed: list[str]) -> None:
+        self._connection, self._executed = connection, executed
+
+    def cursor(self):
+        cursor = self._connection.cursor()
+        executed = self._executed
+
+        class Traced:
+            def execute(self, statement, *args):
+                executed.append(statement)
+                return cursor.execute(statement, *args)
+
+            def __getattr__(self, name):
+                return getattr(cursor, name)
+
+        return Traced()
+
+    def __getattr__(self, name):
+        return getattr(self._connection, name)
+
+
 def test_a_verification_reads_one_row_while_nothing_changes(
-    tmp_path: Path, backend_url: str
+    tmp_path: Path, backend_url: str, monkeypatch
 ) -> None:
     app = make_app(tmp_path / "instance", backend_url)
     db = app.extensions["gateway.instance"].db
@@ -178,14 +203,51 @@ def test_a_verification_reads_one_row_while_nothing_changes(
         def seen(conn, cursor, statement, parameters, context, executemany) -> None:
             statements.append(statement)
 
+        raw: list[str] = []
+        connect = db.engine.raw_connection
+        monkeypatch.setattr(db.engine, "raw_connection", lambda: _TracedConnection(connect(), raw))
         event.listen(db.engine, "before_cursor_execute", seen)
         try:
             assert _verify(app, public) == (200, set())
         finally:
             event.remove(db.engine, "before_cursor_execute", seen)
-        # The versions of the instance's state, in one query; no status list is asked.
-        selects = [s for s in statements if s.lstrip().upper().startswith("SELECT")]
-        assert len(selects) == 1 and "instance_state" in selects[0], statements
+            monkeypatch.undo()
+        # The versions of the instance's state, in one statement outside any unit of
+        # work; no status list is asked, no unit of work begins.
+        assert statements == []
+        assert len(raw) == 1 and raw[0].lstrip().upper().startswith("SELECT"), raw
+        assert "instance_state" in raw[0]
+    finally:
+        db.dispose()
+
+
+def test_without_the_one_statement_a_unit_of_work_reads_the_versions(
+    tmp_path: Path, backend_url: str, monkeypatch
+) -> None:
+    """When the driver fails the statement outside a unit of work, verification reads
+    the versions in one, and a status change is still seen on the next request."""
+    monkeypatch.setattr(instance_module, "read_versions", lambda db: None)
+    app = make_app(tmp_path / "instance", backend_url)
+    db = app.extensions["gateway.instance"].db
+    try:
+        keys = issue_keys(app.extensions["gateway.settings"])
+        public = _issue_public(app, keys)
+        assert _verify(app, public) == (200, set())
+        statements: list[str] = []
+
+        def seen(conn, cursor, statement, parameters, context, executemany) -> None:
+            statements.append(statement)
+
+        event.listen(db.engine, "before_cursor_execute", seen)
+        try:
+            assert _verify(app, public) == (200, set())
+        finally:
+            event.remove(db.engine, "before_cursor_execute", seen)
+        assert any("instance_state" in s for s in statements), statements
+        done = app.test_client().post(f"/passports/{NCM}/suspend", headers=keys["exporter"])
+        assert done.status_code == 200, done.json
+        status, failed = _verify(app, public)
+        assert status == 400 and failed == {"status.suspension"}
     finally:
         db.dispose()
 

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from types import SimpleNamespace
 
 import pytest
+from sqlalchemy import create_engine
 
 from gateway.errors import Conflict, InvalidInput
 from gateway.services.instance_state import web_session_secret
@@ -22,6 +24,7 @@ from gateway.store.instance_state import (
     DID_DOCUMENTS,
     WHITELIST,
     raise_version,
+    read_versions,
     state_version,
     state_versions,
 )
@@ -53,6 +56,31 @@ def test_versions_start_at_zero_and_rise_with_each_change(db: Database) -> None:
             assert state_version(session, WHITELIST) == expected
     with db.reading() as session:
         assert state_version(session, WHITELIST) == 3
+
+
+def test_the_one_statement_reads_what_a_unit_of_work_reads(db: Database) -> None:
+    names = (WHITELIST, CONTEXTS, DID_DOCUMENTS)
+    assert read_versions(db) == {}
+    for kind in (WHITELIST, CONTEXTS, WHITELIST):
+        with db.transaction() as session:
+            raise_version(session, kind)
+        # Committed by another unit of work: seen by the next statement.
+        probed = read_versions(db)
+        assert probed is not None
+        with db.reading() as session:
+            assert {n: probed.get(n, 0) for n in names} == state_versions(session, names)
+    assert read_versions(db) == {WHITELIST: 2, CONTEXTS: 1}
+
+
+def test_the_one_statement_answers_none_when_the_driver_fails(tmp_path) -> None:
+    """No table (a database not migrated): no answer, so the caller reads in a unit of
+    work, whose error the gateway answers; the connection goes back to the pool."""
+    engine = create_engine(f"sqlite:///{tmp_path / 'empty.sqlite'}")
+    try:
+        assert read_versions(SimpleNamespace(engine=engine)) is None  # type: ignore[arg-type]
+        assert engine.pool.checkedout() == 0
+    finally:
+        engine.dispose()
 
 
 def test_a_rolled_back_change_leaves_the_version(db: Database) -> None:
