@@ -25,7 +25,7 @@ import hashlib
 import json
 import threading
 from collections import OrderedDict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from itertools import compress, count, repeat
 from operator import itemgetter, ne
 from typing import Any
@@ -132,7 +132,6 @@ def pack(session: Any, gaps: dict[str, Any]) -> dict[str, Any]:
         PACKED in gaps
         or not isinstance(attributes, list)
         or not isinstance(mapping, dict)
-        or not _packable_attributes(attributes)
         or (national is not None and not _packable_national(national))
     ):
         return gaps
@@ -144,7 +143,11 @@ def pack(session: Any, gaps: dict[str, Any]) -> dict[str, Any]:
         # A value orjson does not write (an integer beyond 64 bits): stored as it is.
         return gaps
     rows = _mapping_rows(session, mapping)
-    template_id, defaults = _attribute_template(session, mapping, attributes, rows)
+    try:
+        template_id, defaults = _attribute_template(mapping, attributes, rows)
+        deciding = tuple(map(_DECIDING_FIELDS, attributes))
+    except (TypeError, KeyError):
+        return gaps  # an attribute that is not an object with the gap report's fields
     texts: dict[str, int] = {}
     kept: dict[str, int] = {}
     category = gaps.get("category")
@@ -172,14 +175,19 @@ def pack(session: Any, gaps: dict[str, Any]) -> dict[str, Any]:
 
     # What the template says of every attribute, for the statuses and rows of this
     # report; compared with the report's attributes by their stored texts, so only the
-    # attributes that differ are looked at one by one.
-    shape = (tuple(map(_DECIDING_FIELDS, attributes)), category_key)
+    # attributes that differ are looked at one by one. An attribute whose text is its
+    # entry's has the gap report's fields in their order, a known status and a reason
+    # text, as every entry has: only a plan's first report and the attributes that
+    # differ are checked for them.
+    shape = (deciding, category_key)
     try:
         plan = defaults.plans.get(shape) if cached else None
     except TypeError:
         # A deciding row of a type that cannot be a key: planned for this report only.
         cached, plan = False, None
     if plan is None:
+        if not _packable_attributes(attributes):
+            return gaps
         plan = _Plan(
             known_of(index, entry["status"], _row_number(entry["mapping_row"]))
             for index, entry in enumerate(attributes)
@@ -197,6 +205,8 @@ def pack(session: Any, gaps: dict[str, Any]) -> dict[str, Any]:
         odd = odd_by.get(odd_key)
         if odd is None:
             entry = attributes[index]
+            if not _packable_attributes((entry,)):
+                return gaps
             status = entry["status"]
             default, _, code = known_of(index, status, _row_number(entry["mapping_row"]))
             odd = defaults.keep_odd(
@@ -224,6 +234,7 @@ def pack(session: Any, gaps: dict[str, Any]) -> dict[str, Any]:
             decided[index] = code
         if differs:
             differing[str(index)] = dict(differs)
+    _write(session, template_id, defaults.template)
     packed: dict[str, Any] = {"template": template_id, "differing": differing}
     out = {**gaps, "attributes": ",".join(decided)}
     if kept:
@@ -276,7 +287,7 @@ def pack(session: Any, gaps: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _packable_attributes(attributes: list[Any]) -> bool:
+def _packable_attributes(attributes: Sequence[Any]) -> bool:
     """Whether every attribute has the gap report's fields in their order, a known
     status and a reason text (checked in C, attribute by attribute)."""
     return (
@@ -502,10 +513,10 @@ def _mapping_set(session: Any, mapping: dict[str, Any], digest: str) -> MappingS
 
 
 def _attribute_template(
-    session: Any, mapping: dict[str, Any], attributes: list[dict[str, Any]], rows: dict[str, Any]
+    mapping: dict[str, Any], attributes: list[dict[str, Any]], rows: dict[str, Any]
 ) -> tuple[str, _Defaults]:
-    """The id of the template of a report's attributes and rows, written in the session,
-    with what it says of each attribute.
+    """The id of the template of a report's attributes and rows, with what it says of
+    each attribute (the caller writes it, once the report is found packable).
 
     The template is the same for every report of one mapping table, catalog and battery
     category: it is looked up by its attributes' fields and its table's hash (the rows
@@ -522,10 +533,9 @@ def _attribute_template(
         # A field of a type that cannot be a key: identified by its canonical JSON.
         key, shared = None, None
     if shared is not None:
-        _write(session, shared[0], shared[1].template)
         return shared
     template = {"attributes": [list(f) for f in fields], "rows": rows}
-    shared = (_ensure(session, template), _Defaults(template))
+    shared = (_identify(template), _Defaults(template))
     if key is not None:
         with _LOCK:
             _SHARED[key] = shared

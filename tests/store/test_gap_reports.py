@@ -93,15 +93,39 @@ def test_reports_stored_whole_read_as_they_are(db: Database) -> None:
         assert unpack(session, {}) == {}
 
 
-def test_a_report_of_another_shape_is_stored_whole(db: Database) -> None:
-    odd = json.loads(json.dumps(REPORTS[0]))
-    odd["attributes"][0]["extra"] = 1
-    unknown_status = json.loads(json.dumps(REPORTS[0]))
-    unknown_status["attributes"][0]["status"] = "pending"
+def _variant(change) -> dict:
+    report = json.loads(json.dumps(REPORTS[0]))
+    change(report["attributes"])
+    return report
+
+
+#: Reports of another shape than the gap report's, each differing from ``REPORTS[0]`` in
+#: one attribute.
+OTHER_SHAPES = {
+    "an extra field": lambda a: a[0].update(extra=1),
+    "an unknown status": lambda a: a[0].update(status="pending"),
+    "fields in another order": lambda a: a.__setitem__(0, dict(reversed(a[0].items()))),
+    "a reason that is not text": lambda a: a[0].update(reason=None),
+    "no deciding row": lambda a: a[0].pop("mapping_row"),
+    "an attribute that is a list": lambda a: a.__setitem__(0, list(a[0].values())),
+    "an attribute that is text": lambda a: a.__setitem__(0, "filled"),
+}
+
+
+@pytest.mark.parametrize("change", OTHER_SHAPES.values(), ids=OTHER_SHAPES.keys())
+def test_a_report_of_another_shape_is_stored_whole(db: Database, change) -> None:
+    """Stored as it is, whether or not a report of its statuses was packed before (only
+    a plan's first report and the attributes that differ are checked), and without a
+    template written for it."""
+    odd = _variant(change)
     with db.transaction() as session:
-        assert pack(session, odd) is odd
-        assert pack(session, unknown_status) is unknown_status
+        assert pack(session, odd) is odd  # nothing planned for its shape yet, or planned
         assert pack(session, {"note": "x"}) == {"note": "x"}
+    assert _templates(db) == 0
+    with db.transaction() as session:
+        assert stored_form.PACKED in pack(session, REPORTS[0])  # plans its shape
+        assert pack(session, _variant(change)) == _variant(change)
+    assert stored_form.PACKED not in pack(None, _variant(change))
 
 
 def test_a_table_nobody_holds_still_reads_back(db: Database) -> None:
