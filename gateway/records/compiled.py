@@ -154,12 +154,24 @@ class Compiler:
 
     def _list(self, inner: fields.Field[Any]) -> Check:
         item = self.field(inner)
+        # A field that loads every string its pattern matches whole as it is (and has
+        # no validators, so the item check is its own ``_deserialize``): a list whose
+        # items all match is loaded in one pass (``fullmatch`` refuses a non-string
+        # with TypeError; the items are then loaded one by one).
+        as_is = getattr(inner, "loads_as_is", None)
+        matches = as_is.fullmatch if as_is is not None and item == inner._deserialize else None
 
         def load(value: Any, attr: str | None, data: Any) -> list[Any]:
             # List items are never nullable (``None in`` tests identity first, so it
             # finds every None; anything else it finds merely declines).
             if type(value) is not list or None in value:
                 raise Decline
+            if matches is not None:
+                try:
+                    if all(map(matches, value)):
+                        return list(value)
+                except TypeError:
+                    pass
             # List._deserialize calls the inner field without member name or object.
             return [item(each, None, None) for each in value]
 

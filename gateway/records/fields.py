@@ -220,6 +220,9 @@ class BatteryCode(Text):
         # below (24 or 19 characters, all A-Z/0-9, so Text's too).
         letter = product_type or "PMC"
         self._valid = re.compile(f"[A-Z0-9]{{3}}[{letter}](?:[A-Z0-9]{{20}}|[A-Z0-9]{{13}}R[PMC])")
+        #: A string this pattern matches whole loads as it is (the compiled record schema
+        #: checks a list of codes with it in one pass: the cells of a pack).
+        self.loads_as_is = self._valid
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
         if isinstance(value, str) and self._valid.fullmatch(value):

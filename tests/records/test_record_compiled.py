@@ -304,3 +304,32 @@ def test_enums_are_judged_as_one_of_judges_them(text: str) -> None:
     expected = _as_composed([lambda v: text_rules._deserialize(v, None, None), one_of], text)
     field = Enum(choices, error="{input!r} is not one of: Ah, mAh")
     assert _as_field(field, text) == expected
+
+
+#: Cell codes the one-pass list check must not take for valid ones: each is refused,
+#: and the record then gets marshmallow's problem for it.
+CELL_CODES: tuple[Any, ...] = (
+    *HOSTILE,
+    "Z9ZPEN8000002SE740000319",  # a pack code among cells
+    "z9zcen8000002se740000319",  # lower case
+    "Z9ZCEN8000002SE74000031",  # 23 characters
+    "Z9ZCEN8000002SE7400003199",  # 25 characters
+    "Z9ZCEN8000002SE74000031\n",  # a trailing newline ($ would match before it)
+    "Z9ZCEN8000002SE7RC",  # an echelon-use form one short
+    "Z9ZCEN8000002SE74RC",  # the echelon-use form: accepted
+    ["Z9ZCEN8000002SE740000319"],
+)
+
+
+@pytest.mark.parametrize("code", CELL_CODES, ids=repr)
+@pytest.mark.parametrize("place", [0, 5, -1])
+def test_cell_lists_load_the_same(code: Any, place: int) -> None:
+    """A pack's cells are checked in one pass when every code matches; one that does
+    not, anywhere in the list, sends the list to the item-by-item check."""
+    data = parse_json(RecordFactory(12, cells_per_module=6, seed=3).line(3))
+    for module in data["battery"]["modules"]:
+        module["cells"][place] = code
+        _assert_agrees(data)
+    assert _assert_agrees(parse_json(RecordFactory(12, cells_per_module=6, seed=3).line(3))) == (
+        "accepted"
+    )
