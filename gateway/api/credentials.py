@@ -4,12 +4,11 @@ pinned contexts."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from flask import Blueprint, Response, request
 
-from gateway import services
+from gateway import jsontext, services
 from gateway.api.http import instance, is_json, json_body, principal, query_text
 from gateway.errors import (
     InvalidInput,
@@ -24,7 +23,7 @@ JWT_TYPES = ("application/vc+jwt", "application/jwt")
 
 
 def _json(body: object, status: int = 200, mimetype: str = "application/json") -> Response:
-    return Response(json.dumps(body, ensure_ascii=False), status=status, mimetype=mimetype)
+    return Response(jsontext.dumps(body), status=status, mimetype=mimetype)
 
 
 def _verdict(result: dict[str, Any], what: str) -> Response:

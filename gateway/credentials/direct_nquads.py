@@ -102,6 +102,12 @@ def canonical_nquads(document: Mapping[str, Any], loader: DocumentLoader) -> str
         ``None`` when the document lies outside the covered part (see the module
         documentation); then the general path must run.
     """
+    lines = _quads(document, loader)
+    return None if lines is None else "".join(sorted(set(lines)))
+
+
+def _quads(document: Mapping[str, Any], loader: DocumentLoader) -> list[str] | None:
+    """The quads of ``document`` in the order they are read, if covered."""
     ctx = document.get("@context")
     urls = tuple(ctx) if type(ctx) is list else (ctx,)
     if not urls or not all(type(url) is str for url in urls):
@@ -114,10 +120,7 @@ def canonical_nquads(document: Mapping[str, Any], loader: DocumentLoader) -> str
         _node(document, scope, lines, 0)
     except _Uncovered:
         return None
-    if not lines:
-        return None
-    lines = sorted(set(lines))
-    return "".join(lines)
+    return lines or None
 
 
 def canonicalize(
@@ -149,6 +152,27 @@ def canonicalize(
         if emitted is not None:
             return emitted
     return rdfc.canonicalize(document, loader=loader, fast=fast, untrusted=untrusted, limits=limits)
+
+
+def check(
+    document: Mapping[str, Any],
+    *,
+    loader: DocumentLoader | None = None,
+    limits: rdfc.Limits = rdfc.DEFAULT_LIMITS,
+) -> None:
+    """Raise what :func:`canonicalize` of an untrusted document raises, without writing
+    its canonical form: what a verifier asks of a credential whose signature covers its
+    bytes (``vc+jwt``), whose N-Quads nobody reads. A covered document loses nothing
+    in JSON-LD (see the module documentation); any other is canonicalized by the
+    general path, which refuses what would lose data.
+
+    :raises ContextError: a context is not served by ``loader``.
+    :raises JsonLdError: the document would lose data in JSON-LD, or exceeds a cap.
+    """
+    loader = loader or default_loader()
+    rdfc.check_size(document, limits)
+    if _quads(document, loader) is None:
+        rdfc.canonicalize(document, loader=loader, untrusted=True, limits=limits)
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,7 +21,7 @@ from weakref import WeakKeyDictionary
 
 from gateway import jsontext
 from gateway.annex_xiii import ALL_SECTIONS, is_section, points_of
-from gateway.credentials import data_integrity, jose
+from gateway.credentials import data_integrity, direct_nquads, jose
 from gateway.credentials.checks import Check
 from gateway.credentials.did import Resolver, VerificationMethod
 from gateway.credentials.direct_nquads import canonicalize
@@ -338,11 +338,10 @@ class _Verifier:
         if payload is None:
             return VerificationResult(tuple(self.checks), "vc+jwt")
         try:
-            # The strict canonicalization checks what expansion would (pinned contexts,
-            # no dropped term, no relative IRI) under the caps for untrusted input; a
-            # covered credential's N-Quads are read off the JSON, which the reference
-            # would accept as they are.
-            canonicalize(payload, loader=self.loader, untrusted=True)
+            # What the strict canonicalization checks (pinned contexts, no dropped term,
+            # no relative IRI) under the caps for untrusted input; the signature covers
+            # the bytes, so no N-Quads are written for a credential the emitter covers.
+            direct_nquads.check(payload, loader=self.loader)
         except ContextError as e:
             self.checks.append(Check("jsonld.contexts", False, e.detail))
         except GatewayError as e:

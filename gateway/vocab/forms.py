@@ -47,6 +47,7 @@ STRUCTURED_PARTS: Mapping[str, tuple[str, ...]] = {
 }
 #: Every part name of :data:`STRUCTURED_PARTS`, once each, in their order.
 _PART_NAMES = tuple(dict.fromkeys(p for parts in STRUCTURED_PARTS.values() for p in parts))
+_PART_SET = frozenset(_PART_NAMES)
 #: Catalog data types of free text, which may carry a language per string.
 TEXT_DATA_TYPES = frozenset({"String", "Representation to document", "See 6.1 and 6.2", "n.a."})
 
@@ -84,8 +85,8 @@ def part_id(passport_id: str, term: str, part: str) -> str:
 def parts_of(value: Any) -> tuple[str, ...]:
     """The parts a structured node holds (:data:`STRUCTURED_PARTS`), in their order;
     empty for anything else."""
-    if not isinstance(value, Mapping):
-        return ()
+    if not isinstance(value, Mapping) or _PART_SET.isdisjoint(value):
+        return ()  # most nodes: a quantity or a language map, told apart in C
     return tuple(p for p in _PART_NAMES if p in value)
 
 

@@ -21,7 +21,7 @@ from gateway.credentials import data_integrity, direct_nquads, rdfc
 from gateway.credentials.direct_nquads import canonical_nquads
 from gateway.credentials.jose import sign_jwt
 from gateway.credentials.verify import verify
-from gateway.errors import JsonLdError
+from gateway.errors import GatewayError, JsonLdError
 from gateway.records import read_record
 from gateway.services import draft_passport
 from gateway.vocab.loader import default_loader
@@ -172,6 +172,43 @@ def test_vc_jwt_payload_with_an_unknown_member_fails_its_terms_check(general: li
     result = verify(sign_jwt(bad, KEY, VM), proof_only=True)
     terms = next(c for c in result.checks if c.id == "jsonld.terms")
     assert not terms.ok and not result.verified
+
+
+def _refusal(run: Any, document: dict[str, Any]) -> tuple[type, str] | None:
+    try:
+        run(document)
+    except GatewayError as refused:
+        return type(refused), refused.detail
+    return None
+
+
+def _mutations() -> dict[str, dict[str, Any]]:
+    out = {case: _put(SIGNED, *UNSIGNED[case]) for case in UNSIGNED}
+    for case, (path, value) in UNCOVERED.items():
+        if path != "proof":
+            out[f"uncovered: {case}"] = set_member(SIGNED, path, value)
+    out["as signed"] = SIGNED
+    return {case: _unsecured(document) for case, document in out.items()}
+
+
+MUTATIONS = _mutations()
+
+
+@pytest.mark.parametrize("case", sorted(MUTATIONS))
+def test_the_terms_check_refuses_what_canonicalizing_refuses(case: str) -> None:
+    """The check a vc+jwt payload gets (its N-Quads are not needed) raises exactly what
+    canonicalizing it as untrusted input raises, or nothing when that passes."""
+    document = MUTATIONS[case]
+    expected = _refusal(lambda d: direct_nquads.canonicalize(d, untrusted=True), document)
+    assert _refusal(direct_nquads.check, document) == expected
+
+
+def test_the_terms_check_is_bounded_before_the_walk(general: list[Any]) -> None:
+    limits = rdfc.Limits(max_bytes=1000)
+    with pytest.raises(JsonLdError) as raised:
+        direct_nquads.check(_unsecured(SIGNED), limits=limits)
+    assert raised.value.extensions.get("rule") == "limit"
+    assert general == []
 
 
 _KEYS = st.sampled_from(
