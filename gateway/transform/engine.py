@@ -161,6 +161,9 @@ class _Row:
     name: str
     function: Callable[..., Any]
     own_params: Mapping[str, Any]
+    #: the identity transform without parameters: a value read is the value given
+    #: (most rows: no call for them)
+    as_is: bool
     separator: str | None
     #: The paths of its time of measurement; the latest time they hold is the value's.
     as_of: tuple[str, ...]
@@ -253,6 +256,7 @@ def _compile_row(row: MappingRow) -> _Row:
         name=name,
         function=function,
         own_params=own,
+        as_is=function is transforms.identity and not own,
         separator=separator if isinstance(separator, str) else None,
         as_of=_as_of(params.get("as_of"), path),
         looked_for=looked_for,
@@ -662,7 +666,7 @@ def _row_value(row: _Row, attribute: Attribute, context: transforms.Context) -> 
             found = found[-1:]
     out: list[Any] = []
     for item in found:
-        value = _transformed(row, attribute, context, item)
+        value = item if row.as_is else _transformed(row, attribute, context, item)
         if isinstance(value, list):
             out.extend(_checked(v, attribute, row.row, path) for v in value)
         elif isinstance(value, transforms.Multilingual):
