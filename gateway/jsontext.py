@@ -12,9 +12,15 @@ credential, a JWS header or payload, a file handed to ``gateway verify``) goes t
 * nesting deeper than ``max_depth``, measured on the text before parsing, so that no
   ``RecursionError`` can come out of the parser or of any later walk over the value.
 
-The standard library parser is used with hooks rather than a faster one because only it
-hands every number and member over before it is turned into a Python value. What the
-gateway writes of its own data goes through :func:`dumps`.
+The standard library parser is used with hooks because only it hands every number and
+member over before it is turned into a Python value. orjson answers first for text it
+writes back byte for byte (compact text such as a JWS payload written by orjson or any
+compact serializer): such text repeats no member (the repeat would be missing from what
+is written back), holds no number that overflows, is refused, or is written otherwise
+(NaN, ``1e400``, an integer beyond 64 bits, a literal longer than a float's shortest
+form), and parses to the same value. Any other text, and every record (whose decimals
+must stay exact), is read by the standard library parser. What the gateway writes of its
+own data goes through :func:`dumps`.
 """
 
 from __future__ import annotations
@@ -174,6 +180,10 @@ def loads(
         text = data
     if nesting_depth(data, max_depth) > max_depth:
         raise JsonTextError(f"{what} nests arrays and objects deeper than {max_depth} levels")
+    if not decimals and _compact(data):
+        value = _written_back(data)
+        if value is not _UNDECIDED:
+            return value
     try:
         return json.loads(
             text,
@@ -190,6 +200,33 @@ def loads(
         ) from None
     except RecursionError:  # pragma: no cover - the depth check comes first
         raise JsonTextError(f"{what} nests too deeply") from None
+
+
+#: :func:`_written_back` leaves the text to the standard library parser.
+_UNDECIDED = object()
+
+
+def _compact(data: bytes | bytearray | str) -> bool:
+    """Whether ``data`` may be compact text, judged by its first member: its name is
+    followed by ``:`` and no space (spaced or indented text is then not parsed twice;
+    the answer only saves work, :func:`_written_back` decides)."""
+    if isinstance(data, str):
+        at = data.find('":')
+        return at < 0 or data[at + 2 : at + 3] != " "
+    at = data.find(b'":')
+    return at < 0 or data[at + 2 : at + 3] != b" "
+
+
+def _written_back(data: bytes | bytearray | str) -> Any:
+    """orjson's value of ``data`` when orjson writes that value back as ``data`` byte for
+    byte (see the module documentation), else :data:`_UNDECIDED`."""
+    try:
+        value = orjson.loads(data)
+        written = orjson.dumps(value)
+        given = data.encode("utf-8") if isinstance(data, str) else bytes(data)
+    except (orjson.JSONDecodeError, orjson.JSONEncodeError, UnicodeEncodeError):
+        return _UNDECIDED
+    return value if written == given else _UNDECIDED
 
 
 class _Repeated:
