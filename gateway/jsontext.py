@@ -14,13 +14,13 @@ credential, a JWS header or payload, a file handed to ``gateway verify``) goes t
 
 The standard library parser is used with hooks because only it hands every number and
 member over before it is turned into a Python value. orjson answers first for text it
-writes back byte for byte (compact text such as a JWS payload written by orjson or any
-compact serializer): such text repeats no member (the repeat would be missing from what
-is written back), holds no number that overflows, is refused, or is written otherwise
-(NaN, ``1e400``, an integer beyond 64 bits, a literal longer than a float's shortest
-form), and parses to the same value. Any other text, and every record (whose decimals
-must stay exact), is read by the standard library parser. What the gateway writes of its
-own data goes through :func:`dumps`.
+writes back byte for byte (compact text, such as a JWS payload written by orjson or
+another compact serializer). Such text repeats no member (the repeat would be missing
+from what is written back) and holds no number these rules refuse (orjson refuses NaN
+and ``1e400``, and writes an integer beyond 64 bits or a literal longer than a float's
+shortest form otherwise), and orjson reads it as the standard library does. Any other
+text, and every record (whose decimals must stay exact), is read by the standard
+library parser. What the gateway writes of its own data goes through :func:`dumps`.
 """
 
 from __future__ import annotations
