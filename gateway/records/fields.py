@@ -495,7 +495,8 @@ def _check_values(
             # Field.deserialize of a value that is neither missing nor null, without
             # marshmallow's wrapper: these fields have no pre- or post-load functions.
             loaded = field._deserialize(item, None, None)
-            field._validate(loaded)
+            if field.validators:  # none of the kinds' fields has one today
+                field._validate(loaded)
             out[key] = loaded
         except ValidationError as e:
             messages = e.messages if isinstance(e.messages, list) else [str(e.messages)]

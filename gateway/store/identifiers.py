@@ -9,9 +9,9 @@ answers for another.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import cast
+from typing import Any, cast
 
 from sqlalchemy import Table, bindparam, insert, literal, select
 from sqlalchemy.exc import IntegrityError
@@ -84,6 +84,12 @@ _BY_CODES = select(*_UPI_COLUMNS).where(
     _UPIS.c.battery_code.in_(bindparam("codes", expanding=True))
 )
 _INSERT = insert(_UPIS)
+
+
+def _row(identifier: Identifier) -> dict[str, Any]:
+    """An identifier's row: its fields, all scalars (``dataclasses.asdict`` would deep-copy
+    each, some 13 µs per identifier for nothing)."""
+    return dict(vars(identifier))
 
 
 class Identifiers:
@@ -163,7 +169,7 @@ class Identifiers:
             return identifier
         stored = replace(identifier, created_at=utcnow())
         try:
-            self.session.execute(_INSERT, asdict(stored))
+            self.session.execute(_INSERT, _row(stored))
         except IntegrityError:
             raise Conflict(
                 f"the unique product identifier {identifier.uri} is already another "
@@ -184,7 +190,7 @@ class Identifiers:
             i if i.created_at is not None else replace(i, created_at=now) for i in identifiers
         ]
         new = [
-            asdict(i)
+            _row(i)
             for i, given in zip(stored, identifiers, strict=True)
             if given.created_at is None
         ]
