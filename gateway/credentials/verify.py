@@ -24,7 +24,6 @@ from gateway.annex_xiii import ALL_SECTIONS, is_section, points_of
 from gateway.credentials import data_integrity, direct_nquads, jose
 from gateway.credentials.checks import Check
 from gateway.credentials.did import Resolver, VerificationMethod
-from gateway.credentials.direct_nquads import canonicalize
 from gateway.credentials.lexical import in_url_space
 from gateway.credentials.model import (
     PASSPORT_CREDENTIAL_TYPE,
@@ -468,7 +467,7 @@ def _typed_passport(doc: Mapping[str, Any], loader: DocumentLoader) -> bool:
     # "https://w3id.org/cn-eu-battery/vocab#BatteryPassportCredential" (or bp:…) name a
     # passport of this gateway and verify: it is the same RDF type.
     try:
-        return _PASSPORT_TYPE_QUAD in canonicalize(doc, loader=loader, untrusted=True)
+        return _PASSPORT_TYPE_QUAD in direct_nquads.canonicalize(doc, loader=loader, untrusted=True)
     except GatewayError:
         return False  # the jsonld.* checks already failed the credential
 

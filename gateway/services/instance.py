@@ -41,6 +41,7 @@ from gateway.store.instance_state import (
     STATUS_LISTS,
     read_versions,
     state_versions,
+    versions_of,
 )
 from gateway.store.passports import StoredPassport
 from gateway.store.status_adapter import DatabaseStatusListStore
@@ -110,9 +111,7 @@ class Instance:
         names = (CONTEXTS, DID_DOCUMENTS, STATUS_LISTS)
         probed = read_versions(self.db)
         versions = (
-            {name: probed.get(name) or 0 for name in names}
-            if probed is not None
-            else state_versions(session(), names)
+            versions_of(probed, names) if probed is not None else state_versions(session(), names)
         )
         current = self._contexts
         if current is None or current[0] != versions[CONTEXTS]:

@@ -48,7 +48,11 @@ def state_versions(session: Session, names: tuple[str, ...]) -> dict[str, int]:
     checks its contexts, DID documents and status lists together)."""
     # Core on the unit of work's connection: no ORM result machinery for a few integers.
     rows = session.connection().execute(_VERSIONS)
-    found = {name: version for name, version in rows}
+    return versions_of({name: version for name, version in rows}, names)
+
+
+def versions_of(found: dict[str, int], names: tuple[str, ...]) -> dict[str, int]:
+    """The versions of ``names`` among the rows ``found`` (0 for a kind never changed)."""
     return {name: found.get(name) or 0 for name in names}
 
 
