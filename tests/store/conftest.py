@@ -15,7 +15,7 @@ import pytest
 
 from gateway.settings import Settings
 from gateway.store.db import Database, init_db
-from tests.helpers import postgres_schema
+from tests.helpers import migrated_sqlite, postgres_schema
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
@@ -36,6 +36,8 @@ def settings(db_url: str, tmp_path: Path) -> Settings:
 @pytest.fixture
 def db(settings: Settings) -> Iterator[Database]:
     """A migrated database of each backend."""
+    if not settings.database_url.startswith("postgresql"):
+        migrated_sqlite(settings.home / "gateway.sqlite")
     database = init_db(settings)
     try:
         yield database
