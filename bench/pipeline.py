@@ -134,6 +134,9 @@ class Bench:
 
         failed = 0
         credential_bytes = 0
+        # Writing each credential's JSON to measure it is not the pipeline's work: its
+        # time is taken off.
+        measuring = 0.0
         start = time.process_time()
         for outcome in issue_many(self.instance, items(), principal=self.caller, proof_format=fmt):
             if outcome.issued is None:
@@ -141,9 +144,11 @@ class Bench:
                 if failed == 1:
                     print(f"  refused: {outcome.problem}", file=sys.stderr)
                 continue
+            measured = time.process_time()
             for body in outcome.issued.credentials.values():
                 credential_bytes += len(body if isinstance(body, str) else json.dumps(body))
-        cpu = time.process_time() - start
+            measuring += time.process_time() - measured
+        cpu = time.process_time() - start - measuring
         return cpu * 1e3 / count, failed, credential_bytes / max(1, count - failed)
 
     def stages(self, factory: RecordFactory, fmt: str, count: int) -> dict[str, float]:
