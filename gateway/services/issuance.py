@@ -297,18 +297,13 @@ def _new_issue(
 def _save(
     instance: Instance,
     principal: Principal,
-    record: Mapping[str, Any],
-    digest: str,
-    idempotency_key: str | None,
-    draft: PassportDraft,
+    issue: NewIssue,
     signed: Mapping[str, SignedCredential],
-    proof_format: str,
     identifier: Identifier,
 ) -> IssuedPassport:
     """Step "store + audit": the passport, its credentials, the battery's unique product
     identifier and its ``passport.issued`` event (with what it discloses) in one unit of
     work."""
-    issue = _new_issue(principal, record, digest, idempotency_key, draft, signed, proof_format)
     with instance.db.transaction() as session:
         result = Passports(session).save(
             issue.passport,
@@ -384,9 +379,8 @@ def issue_passport(
     signed = sign_credentials(
         draft, key=instance.key, registry=pool or StatusPool(instance), proof_format=proof_format
     )
-    return _save(
-        instance, caller, record, digest, idempotency_key, draft, signed, proof_format, identifier
-    )
+    issue = _new_issue(caller, record, digest, idempotency_key, draft, signed, proof_format)
+    return _save(instance, caller, issue, signed, identifier)
 
 
 @dataclass
@@ -401,7 +395,6 @@ class _Item:
     identifier: Identifier | None = None
     known: dict[str, str] = field(default_factory=dict)
     issue: NewIssue | None = None
-    draft: PassportDraft | None = None
     signed: Mapping[str, SignedCredential] | None = None
 
 
@@ -508,9 +501,7 @@ def _read_chunk(
     return rules
 
 
-def _write_chunk(
-    instance: Instance, principal: Principal, items: list[_Item], proof_format: str
-) -> None:
+def _write_chunk(instance: Instance, principal: Principal, items: list[_Item]) -> None:
     """Step "store + audit" for a chunk: one unit of work with multi-row inserts. When it
     fails (a concurrent writer took a passport, key or identifier since the read), each
     passport is stored in a unit of work of its own, which answers it as alone."""
@@ -534,20 +525,9 @@ def _write_chunk(
             )
         return
     for item in ready:
-        assert item.draft is not None and item.signed is not None and item.identifier
-        assert not isinstance(item.record, Exception)
+        assert item.issue is not None and item.signed is not None and item.identifier
         try:
-            issued = _save(
-                instance,
-                principal,
-                item.record,
-                item.digest,
-                item.key,
-                item.draft,
-                item.signed,
-                proof_format,
-                item.identifier,
-            )
+            issued = _save(instance, principal, item.issue, item.signed, item.identifier)
         except Exception as exc:  # one record's failure must not end the others
             item.outcome = _refused(item.number, exc)
         else:
@@ -593,7 +573,10 @@ def _issue_chunk(
             try:
                 if isinstance(whitelist, Exception):
                     raise whitelist
-                item.draft = draft_passport(
+                # The draft (its conversion and documents) is not kept with the item:
+                # freed once the credentials are signed, a chunk's drafts never all
+                # live at once for the collector to walk.
+                draft = draft_passport(
                     item.record,
                     mapping=instance.mapping(mapping or instance.settings.mapping),
                     base_url=instance.base_url,
@@ -605,20 +588,20 @@ def _issue_chunk(
                     known_passports=item.known,
                 )
                 item.signed = sign_credentials(
-                    item.draft, key=instance.key, registry=pool, proof_format=proof_format
+                    draft, key=instance.key, registry=pool, proof_format=proof_format
                 )
                 item.issue = _new_issue(
                     principal,
                     item.record,
                     item.digest,
                     item.key,
-                    item.draft,
+                    draft,
                     item.signed,
                     proof_format,
                 )
             except Exception as exc:  # one record's failure must not end the others
                 item.outcome = _refused(item.number, exc)
-        _write_chunk(instance, principal, pending, proof_format)
+        _write_chunk(instance, principal, pending)
     outcomes = []
     for item in items:
         assert item.outcome is not None
