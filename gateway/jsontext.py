@@ -119,9 +119,13 @@ def nesting_depth(text: str | bytes, limit: int) -> int:
     Works on the UTF-8 bytes, where no byte of a multi-byte character is a quote, a
     backslash or a bracket. Escaped backslashes, then escaped quotes, are dropped
     (``bytes.replace`` pairs backslashes from the left, as a JSON string does), then every
-    byte but quotes and brackets (``bytes.translate``); splitting what is left at the
-    quotes puts the strings' brackets in every other part. These run at C speed over the
-    text (a regular expression over every string of a record cost more than parsing it),
+    byte but quotes and brackets (``bytes.translate``), then every two quotes in a row (a
+    string without brackets, or the end of one string and the start of the next: each
+    bracket left keeps the parity of the quotes before it); splitting what is left at the
+    quotes puts the strings' brackets in every other part. With an odd number of quotes
+    (an unclosed string, whose part after the text's last quote counts), the text is split
+    at every quote instead. These run at C speed over the text (a regular expression over
+    every string of a record cost more than parsing it),
     and the few brackets left are counted in one pass without recursion, so it is safe and
     quick on any input. It does not check that the text is JSON; on text that is not, it
     never says less than the depth a parser reaches before it stops (an unclosed string
@@ -132,9 +136,15 @@ def nesting_depth(text: str | bytes, limit: int) -> int:
         return limit
     if b"\\" in data:
         data = data.replace(b"\\\\", b"").replace(b'\\"', b"")
-    parts = data.translate(None, _NOT_STRUCTURE).split(b'"')
-    # Every other part is outside the strings; an unclosed string's part counts too.
-    outside = parts[::2] if len(parts) % 2 else [*parts[::2], parts[-1]]
+    structure = data.translate(None, _NOT_STRUCTURE)
+    parts = structure.replace(b'""', b"").split(b'"')
+    if len(parts) % 2 == 0:
+        # An odd number of quotes: an unclosed string, whose part (after the text's last
+        # quote) counts too.
+        parts = structure.split(b'"')
+        parts.append(parts[-1])
+    # Every other part is outside the strings.
+    outside = parts[::2]
     depth = deepest = 0
     for byte in b"".join(outside):
         if byte == 0x5B or byte == 0x7B:  # [ {

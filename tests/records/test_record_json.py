@@ -6,6 +6,8 @@ import json
 import random
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from gateway import jsontext
 from gateway.errors import InvalidRecord, UnsupportedMediaType
@@ -109,6 +111,38 @@ def test_nesting_depth_of_the_text_is_the_parsed_depth() -> None:
             got = jsontext.nesting_depth(text, limit)
             assert (got > limit) == (want > limit), (text, limit)
             assert jsontext.nesting_depth(text.encode(), limit) == got
+
+
+def _depth_split_at_every_quote(data: bytes, limit: int) -> int:
+    """The depth as the text's own definition gives it: escapes dropped, then split at
+    every quote; every other part is outside the strings (an unclosed string's too)."""
+    if data.count(b"[") + data.count(b"{") <= limit:
+        return limit
+    data = data.replace(b"\\\\", b"").replace(b'\\"', b"")
+    parts = bytes(b for b in data if b in b'"[]{}').split(b'"')
+    outside = parts[::2] if len(parts) % 2 else [*parts[::2], parts[-1]]
+    depth = deepest = 0
+    for byte in b"".join(outside):
+        depth += 1 if byte in b"[{" else -1
+        deepest = max(deepest, depth)
+        if deepest > limit:
+            return deepest
+    return deepest
+
+
+@settings(max_examples=2000)
+@given(
+    st.lists(
+        st.sampled_from([b'"', b'""', b"\\", b"[", b"]", b"{", b"}", b"a", b":", b"\xc3\xa9"])
+    ).map(b"".join),
+    st.integers(0, 6),
+)
+def test_nesting_depth_drops_quote_pairs_as_splitting_at_every_quote_would(
+    data: bytes, limit: int
+) -> None:
+    """Two quotes in a row are dropped before the text is split at its quotes: the
+    depth is the one splitting at every quote gives, on any bytes."""
+    assert jsontext.nesting_depth(data, limit) == _depth_split_at_every_quote(data, limit)
 
 
 @pytest.mark.parametrize(
