@@ -88,13 +88,20 @@ _DICTIONARY = Path(__file__).with_name("seal-dictionary-1.json").read_bytes()
 #: It never changes either.
 _DICTIONARY_2 = Path(__file__).with_name("seal-dictionary-2.json").read_bytes()
 _ZSTD_LEVEL = 4
+#: The level of a JSON string, which is what a ``vc+jwt`` credential is: its base64url
+#: text is left as small by level 1's quick search as by level 4's (a restricted
+#: credential: 1,159 against 1,147 bytes, in 8.6 against 20.9 µs).
+_ZSTD_TEXT_LEVEL = 1
 #: Taken as raw content, the form zlib's preset dictionary has (no header, no trained
-#: entropy tables), and digested once for the level. Frames carry their content size
+#: entropy tables), and digested once for each level. Frames carry their content size
 #: and no dictionary id or checksum (the AEAD tag authenticates them).
-_ZSTD_DICTIONARY = zstandard.ZstdCompressionDict(
-    _DICTIONARY_2, dict_type=zstandard.DICT_TYPE_RAWCONTENT
-)
-_ZSTD_DICTIONARY.precompute_compress(level=_ZSTD_LEVEL)
+_ZSTD_DICTIONARIES = {
+    level: zstandard.ZstdCompressionDict(_DICTIONARY_2, dict_type=zstandard.DICT_TYPE_RAWCONTENT)
+    for level in (_ZSTD_LEVEL, _ZSTD_TEXT_LEVEL)
+}
+for _level, _dictionary in _ZSTD_DICTIONARIES.items():
+    _dictionary.precompute_compress(level=_level)
+_ZSTD_DICTIONARY = _ZSTD_DICTIONARIES[_ZSTD_LEVEL]
 #: The largest JSON text a thread's kept compression context compresses (a record, a
 #: credential); longer ones (a bulk job's chunk) get a context of their own.
 _KEPT_CONTEXT_BYTES = 256 * 1024
@@ -281,10 +288,10 @@ class _DataKey:
     open: Callable[..., bytes]
 
 
-def _compressor() -> zstandard.ZstdCompressor:
+def _compressor(level: int = _ZSTD_LEVEL) -> zstandard.ZstdCompressor:
     return zstandard.ZstdCompressor(
-        level=_ZSTD_LEVEL,
-        dict_data=_ZSTD_DICTIONARY,
+        level=level,
+        dict_data=_ZSTD_DICTIONARIES[level],
         write_checksum=False,
         write_content_size=True,
         write_dict_id=False,
@@ -380,7 +387,10 @@ class Sealer:
         text = jsontext.dumps(value)
         # A kept context keeps the workspace of the largest value it compressed (some
         # 2.5 MB for a job's chunk): large values get a context of their own, freed after.
-        compressor = self._zstd()[0] if len(text) <= _KEPT_CONTEXT_BYTES else _compressor()
+        level = _ZSTD_TEXT_LEVEL if isinstance(value, str) else _ZSTD_LEVEL
+        compressor = (
+            self._zstd()[0][level] if len(text) <= _KEPT_CONTEXT_BYTES else _compressor(level)
+        )
         plain = compressor.compress(text)
         aad = header + row_binding(table, row_id, tenant_id)
         return header + key.seal(nonce, plain, aad)
@@ -414,12 +424,18 @@ class Sealer:
             plain = decompressor.decompress(plain) + decompressor.flush()
         return json.loads(plain)
 
-    def _zstd(self) -> tuple[zstandard.ZstdCompressor, zstandard.ZstdDecompressor]:
-        contexts: tuple[zstandard.ZstdCompressor, zstandard.ZstdDecompressor] | None = getattr(
-            self._contexts, "zstd", None
+    def _zstd(
+        self,
+    ) -> tuple[dict[int, zstandard.ZstdCompressor], zstandard.ZstdDecompressor]:
+        """This thread's compression contexts, by level, and its decompression context."""
+        contexts: tuple[dict[int, zstandard.ZstdCompressor], zstandard.ZstdDecompressor] | None = (
+            getattr(self._contexts, "zstd", None)
         )
         if contexts is None:
-            contexts = (_compressor(), zstandard.ZstdDecompressor(dict_data=_ZSTD_DICTIONARY))
+            contexts = (
+                {level: _compressor(level) for level in _ZSTD_DICTIONARIES},
+                zstandard.ZstdDecompressor(dict_data=_ZSTD_DICTIONARY),
+            )
             self._contexts.zstd = contexts
         return contexts
 
