@@ -168,18 +168,21 @@ def draft_passport(
         withheld=decision.withheld_paths,
         passport_of=(known_passports or {}).get,
     )
-    values = [r for r in conversion.results if r.value is not None]
-    check_released(
-        {r.attribute.term: r.value for r in values},
-        # Only the top-level objects that hold identifying fields are searched, not
-        # the cells of the whole pack.
-        identifying_values({k: v for k, v in record.items() if k in _IDENTIFYING_TOPS}),
-        {r.attribute.term: "/" + r.source.replace(".", "/") for r in values if r.source},
-        exportable,
-    )
+    # Only the top-level objects that hold identifying fields are searched, not the
+    # cells of the whole pack; a record without them (a pack not yet in a vehicle) has
+    # nothing to look for in the passport's values.
+    identifying = identifying_values({k: v for k, v in record.items() if k in _IDENTIFYING_TOPS})
+    if identifying:
+        values = [r for r in conversion.results if r.value is not None]
+        check_released(
+            {r.attribute.term: r.value for r in values},
+            identifying,
+            {r.attribute.term: "/" + r.source.replace(".", "/") for r in values if r.source},
+            exportable,
+        )
     # Which sections carry data an approval released, and of which categories.
     released: dict[str, set[str]] = {}
-    for result in conversion.results:
+    for result in conversion.results if decision.released else ():
         if result.value is None or result.source is None:
             continue
         category = decision.category_of(result.source)
