@@ -125,11 +125,11 @@ def nesting_depth(text: str | bytes, limit: int) -> int:
     quotes puts the strings' brackets in every other part. With an odd number of quotes
     (an unclosed string, whose part after the text's last quote counts), the text is split
     at every quote instead. These run at C speed over the text (a regular expression over
-    every string of a record cost more than parsing it),
-    and the few brackets left are counted in one pass without recursion, so it is safe and
-    quick on any input. It does not check that the text is JSON; on text that is not, it
-    never says less than the depth a parser reaches before it stops (an unclosed string
-    leaves its brackets counted).
+    every string of a record cost more than parsing it), and the few brackets left are
+    counted in one pass without recursion, so it is safe and quick on any input. It does
+    not check that the text is JSON; on text that is not, it never says less than the
+    depth a parser reaches before it stops (an unclosed string leaves its brackets
+    counted).
     """
     data = text.encode("utf-8", "surrogatepass") if isinstance(text, str) else bytes(text)
     if data.count(b"[") + data.count(b"{") <= limit:
