@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import atexit
 import base64
+import functools
 import json
 import os
 import re
@@ -18,7 +19,7 @@ import sqlite3
 import tempfile
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -149,8 +150,6 @@ class GatewayRunner(CliRunner):
 
 # -- databases ---------------------------------------------------------------------------
 
-_MIGRATED: list[Path] = []
-
 
 def migrated_sqlite(path: Path) -> None:
     """Put at ``path``, unless a file is there, a copy of an SQLite database that the
@@ -163,23 +162,24 @@ def migrated_sqlite(path: Path) -> None:
     """
     if path.exists():
         return
-    if not _MIGRATED:
-        folder = Path(tempfile.mkdtemp(prefix="migrated-"))
-        atexit.register(shutil.rmtree, folder, ignore_errors=True)
-        init_db(Settings(home=folder)).dispose()
-        # SQLite's own copy: the pages of the main file and of its write-ahead log, as
-        # one file.
-        template = folder / "template.sqlite"
-        with (
-            sqlite3.connect(folder / "gateway.sqlite") as source,
-            sqlite3.connect(template) as target,
-        ):
-            source.backup(target)
-        source.close()
-        target.close()
-        _MIGRATED.append(template)
     path.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(_MIGRATED[0], path)
+    shutil.copyfile(_migrated_template(), path)
+
+
+@functools.cache
+def _migrated_template() -> Path:
+    folder = Path(tempfile.mkdtemp(prefix="migrated-"))
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    init_db(Settings(home=folder)).dispose()
+    # SQLite's own copy: the pages of the main file and of its write-ahead log, as one
+    # file.
+    template = folder / "template.sqlite"
+    with (
+        closing(sqlite3.connect(folder / "gateway.sqlite")) as source,
+        closing(sqlite3.connect(template)) as target,
+    ):
+        source.backup(target)
+    return template
 
 
 def skip_or_fail(reason: str) -> None:
