@@ -110,6 +110,14 @@ _ODD_KEPT = 256
 _PLANS_KEPT = 64
 #: Mapping rows as a template gives them, by mapping table hash (content-addressed too).
 _ROWS: OrderedDict[str, dict[str, list[Any]]] = OrderedDict()
+#: The stored form of recent reports' attributes (see :func:`pack`), by their text,
+#: mapping table and battery category: a batch's records mostly share one, or a few.
+_PACKED_ATTRIBUTES: OrderedDict[tuple[bytes, str, bool, str | None], _PackedAttributes] = (
+    OrderedDict()
+)
+_PACKED_KEPT = 16
+#: Texts of attributes longer than this are packed each time (not kept).
+_WHOLE_TEXT_KEPT = 262_144
 
 
 class TemplateMissing(GatewayError):
@@ -135,108 +143,46 @@ def pack(session: Any, gaps: dict[str, Any]) -> dict[str, Any]:
         or (national is not None and not _packable_national(national))
     ):
         return gaps
+    category = gaps.get("category")
     try:
-        # Each attribute as the store writes it (orjson's text): equal texts are equal
-        # stored values, JSON types included.
-        stored = list(map(orjson.dumps, attributes))
+        # The attributes as the store writes them (orjson's text): the same text is the
+        # same stored value, JSON types included. Records of one batch give the same
+        # attributes (a gap report holds no value of the record, only what became of
+        # it), so a text packed recently is not packed again.
+        whole = orjson.dumps(attributes)
     except TypeError:
         # A value orjson does not write (an integer beyond 64 bits): stored as it is.
         return gaps
     rows = _mapping_rows(session, mapping)
-    try:
-        template_id, defaults = _attribute_template(mapping, attributes, rows)
-        deciding = tuple(map(_DECIDING_FIELDS, attributes))
-    except (TypeError, KeyError):
-        return gaps  # an attribute that is not an object with the gap report's fields
-    texts: dict[str, int] = {}
-    kept: dict[str, int] = {}
-    category = gaps.get("category")
-    # Per attribute, its status (its place in STATUSES), deciding row and the number of
-    # its reason when the template does not give it, as one short text ("07": filled by
-    # row 7; "487~-1": withheld by row 87 for the first policy reason); by attribute,
-    # the other fields that differ from the template's.
-    differing: dict[str, dict[str, Any]] = {}
-    # What the template says of an attribute, kept with the template for a category
-    # of the usual type, else for this report only.
-    cached = category is None or type(category) is str
-    category_key = category if cached else None
-    known_by = defaults.known if cached else {}
-
-    def known_of(index: int, status: str, number: int) -> _Known:
-        known = known_by.get((index, status, number, category_key))
-        if known is None:
-            known = defaults.keep(
-                known_by,
-                (index, status, number, category_key),
-                _entry(defaults.template, index, status, number, category),
-                f"{STATUSES.index(status)}{number}",
-            )
-        return known
-
-    # What the template says of every attribute, for the statuses and rows of this
-    # report; compared with the report's attributes by their stored texts, so only the
-    # attributes that differ are looked at one by one. An attribute whose text is its
-    # entry's has the gap report's fields in their order, a known status and a reason
-    # text, as every entry has: only a plan's first report and the attributes that
-    # differ are checked for them.
-    shape = (deciding, category_key)
-    try:
-        plan = defaults.plans.get(shape) if cached else None
-    except TypeError:
-        # A deciding row of a type that cannot be a key: planned for this report only.
-        cached, plan = False, None
-    if plan is None:
-        if not _packable_attributes(attributes):
+    digest = mapping.get("hash")
+    memo_key = (
+        (whole, digest, bool(rows), category)
+        if type(digest) is str and (category is None or type(category) is str)
+        else None
+    )
+    done = None
+    if memo_key is not None:
+        with _LOCK:
+            done = _PACKED_ATTRIBUTES.get(memo_key)
+            if done is not None:
+                _PACKED_ATTRIBUTES.move_to_end(memo_key)
+    if done is None:
+        done = _pack_attributes(attributes, mapping, rows, category)
+        if done is None:
             return gaps
-        plan = _Plan(
-            known_of(index, entry["status"], _row_number(entry["mapping_row"]))
-            for index, entry in enumerate(attributes)
-        )
-        if cached:
-            if len(defaults.plans) >= _PLANS_KEPT:
-                defaults.plans.clear()
-            defaults.plans[shape] = plan
-    decided = list(plan.codes)
-    # Attributes that differ from the template the same way in many reports (the data
-    # policy's reasons, the same for every record): what differs is found once.
-    odd_by = defaults.odd if cached else {}
-    for index in compress(count(), map(ne, stored, plan.texts)):
-        odd_key = (index, category_key, stored[index])
-        odd = odd_by.get(odd_key)
-        if odd is None:
-            entry = attributes[index]
-            if not _packable_attributes((entry,)):
-                return gaps
-            status = entry["status"]
-            default, _, code = known_of(index, status, _row_number(entry["mapping_row"]))
-            odd = defaults.keep_odd(
-                odd_by,
-                odd_key,
-                code,
-                status == "withheld",
-                {
-                    k: v
-                    for k, v in entry.items()
-                    if default[k] != v or type(default[k]) is not type(v)
-                },
-            )
-        code, reason, withheld, differs = odd
-        if reason is not None:
-            # The data policy's reasons are the same for every record under one policy
-            # and the same approvals: kept once (negative numbers); the other reasons
-            # repeat within a report, and are kept in it.
-            if withheld:
-                reason_number = -1 - kept.setdefault(reason, len(kept))
-            else:
-                reason_number = texts.setdefault(reason, len(texts))
-            decided[index] = f"{code}~{reason_number}"
-        else:
-            decided[index] = code
-        if differs:
-            differing[str(index)] = dict(differs)
-    _write(session, template_id, defaults.template)
-    packed: dict[str, Any] = {"template": template_id, "differing": differing}
-    out = {**gaps, "attributes": ",".join(decided)}
+        if memo_key is not None and len(whole) <= _WHOLE_TEXT_KEPT:
+            with _LOCK:
+                _PACKED_ATTRIBUTES[memo_key] = done
+                while len(_PACKED_ATTRIBUTES) > _PACKED_KEPT:
+                    _PACKED_ATTRIBUTES.popitem(last=False)
+    template_id, template, decided, texts, kept, differing = done
+    _write(session, template_id, template)
+    packed: dict[str, Any] = {
+        "template": template_id,
+        # Copies: the memo's parts stay as packed whatever is done with this report.
+        "differing": {index: dict(fields) for index, fields in differing.items()},
+    }
+    out = {**gaps, "attributes": decided}
     if kept:
         packed["policy_texts"] = _ensure(session, {"texts": list(kept)})
     # The mapping table named, and which fields the policy kept: the same for many
@@ -285,6 +231,106 @@ def pack(session: Any, gaps: dict[str, Any]) -> dict[str, Any]:
     packed["texts"] = list(texts)
     out[PACKED] = packed
     return out
+
+
+def _pack_attributes(
+    attributes: list[Any], mapping: dict[str, Any], rows: dict[str, Any], category: Any
+) -> _PackedAttributes | None:
+    """The stored form of a report's attributes (see :func:`pack`); ``None`` when they
+    are not of the gap report's shape."""
+    # Each attribute as the store writes it: equal texts are equal stored values.
+    stored = list(map(orjson.dumps, attributes))
+    try:
+        template_id, defaults = _attribute_template(mapping, attributes, rows)
+        deciding = tuple(map(_DECIDING_FIELDS, attributes))
+    except (TypeError, KeyError):
+        return None  # an attribute that is not an object with the gap report's fields
+    texts: dict[str, int] = {}
+    kept: dict[str, int] = {}
+    # Per attribute, its status (its place in STATUSES), deciding row and the number of
+    # its reason when the template does not give it, as one short text ("07": filled by
+    # row 7; "487~-1": withheld by row 87 for the first policy reason); by attribute,
+    # the other fields that differ from the template's.
+    differing: dict[str, dict[str, Any]] = {}
+    # What the template says of an attribute, kept with the template for a category
+    # of the usual type, else for this report only.
+    cached = category is None or type(category) is str
+    category_key = category if cached else None
+    known_by = defaults.known if cached else {}
+
+    def known_of(index: int, status: str, number: int) -> _Known:
+        known = known_by.get((index, status, number, category_key))
+        if known is None:
+            known = defaults.keep(
+                known_by,
+                (index, status, number, category_key),
+                _entry(defaults.template, index, status, number, category),
+                f"{STATUSES.index(status)}{number}",
+            )
+        return known
+
+    # What the template says of every attribute, for the statuses and rows of this
+    # report; compared with the report's attributes by their stored texts, so only the
+    # attributes that differ are looked at one by one. An attribute whose text is its
+    # entry's has the gap report's fields in their order, a known status and a reason
+    # text, as every entry has: only a plan's first report and the attributes that
+    # differ are checked for them.
+    shape = (deciding, category_key)
+    try:
+        plan = defaults.plans.get(shape) if cached else None
+    except TypeError:
+        # A deciding row of a type that cannot be a key: planned for this report only.
+        cached, plan = False, None
+    if plan is None:
+        if not _packable_attributes(attributes):
+            return None
+        plan = _Plan(
+            known_of(index, entry["status"], _row_number(entry["mapping_row"]))
+            for index, entry in enumerate(attributes)
+        )
+        if cached:
+            if len(defaults.plans) >= _PLANS_KEPT:
+                defaults.plans.clear()
+            defaults.plans[shape] = plan
+    decided = list(plan.codes)
+    # Attributes that differ from the template the same way in many reports (the data
+    # policy's reasons, the same for every record): what differs is found once.
+    odd_by = defaults.odd if cached else {}
+    for index in compress(count(), map(ne, stored, plan.texts)):
+        odd_key = (index, category_key, stored[index])
+        odd = odd_by.get(odd_key)
+        if odd is None:
+            entry = attributes[index]
+            if not _packable_attributes((entry,)):
+                return None
+            status = entry["status"]
+            default, _, code = known_of(index, status, _row_number(entry["mapping_row"]))
+            odd = defaults.keep_odd(
+                odd_by,
+                odd_key,
+                code,
+                status == "withheld",
+                {
+                    k: v
+                    for k, v in entry.items()
+                    if default[k] != v or type(default[k]) is not type(v)
+                },
+            )
+        code, reason, withheld, differs = odd
+        if reason is not None:
+            # The data policy's reasons are the same for every record under one policy
+            # and the same approvals: kept once (negative numbers); the other reasons
+            # repeat within a report, and are kept in it.
+            if withheld:
+                reason_number = -1 - kept.setdefault(reason, len(kept))
+            else:
+                reason_number = texts.setdefault(reason, len(texts))
+            decided[index] = f"{code}~{reason_number}"
+        else:
+            decided[index] = code
+        if differs:
+            differing[str(index)] = dict(differs)
+    return (template_id, defaults.template, ",".join(decided), list(texts), list(kept), differing)
 
 
 def _packable_attributes(attributes: Sequence[Any]) -> bool:
@@ -550,6 +596,10 @@ _Known = tuple[dict[str, Any], bytes, str]
 #: (``None`` when the template gives it), whether the data policy gave that reason (the
 #: attribute is withheld), and its other differing fields.
 _Odd = tuple[str, str | None, bool, dict[str, Any]]
+#: A report's attributes as stored: the template's id and body, the attributes' codes
+#: (one text), the reasons kept in the report, the data policy's reasons kept apart, and
+#: the fields that differ from the template's entries, by attribute.
+_PackedAttributes = tuple[str, dict[str, Any], str, list[str], list[str], dict[str, dict[str, Any]]]
 
 
 class _Defaults:

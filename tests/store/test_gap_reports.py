@@ -76,6 +76,32 @@ def test_templates_are_written_once(db: Database) -> None:
     assert _templates(db) == count
 
 
+
+def test_attributes_packed_before_are_stored_as_if_packed_anew(db: Database) -> None:
+    """The stored form of attributes seen recently is remembered by their text: the
+    same form as packing them anew, unchanged by what a caller does with one stored
+    report, and not given to attributes that differ only in a JSON type."""
+    report = REPORTS[0]
+    stored_form._PACKED_ATTRIBUTES.clear()
+    with db.transaction() as session:
+        fresh = pack(session, report)
+        remembered = pack(session, json.loads(json.dumps(report)))
+        assert remembered == fresh
+        for fields in remembered[stored_form.PACKED]["differing"].values():
+            fields.clear()
+        remembered[stored_form.PACKED]["texts"].clear()
+        assert pack(session, report) == fresh
+        assert stored_form._PACKED_ATTRIBUTES
+        # false and 0 are equal in Python, not in JSON
+        typed = json.loads(json.dumps(report))
+        typed["attributes"][0]["conflict"] = 0
+        stored_typed = pack(session, typed)
+    _forget()
+    stored_form._PACKED_ATTRIBUTES.clear()
+    with db.reading() as session:
+        assert unpack(session, stored_typed) == typed
+        assert unpack(session, stored_typed)["attributes"][0]["conflict"] is not False
+
 def test_a_template_rolled_back_with_its_savepoint_is_written_again(db: Database) -> None:
     with db.transaction() as session:
         nested = session.begin_nested()
