@@ -66,22 +66,29 @@ def first_float(value: Any, pointer: str = "") -> str | None:
 
 
 def _holds_float(value: Any) -> bool:
-    stack = [value]
-    while stack:
-        item = stack.pop()
+    # Recursive, as _float_pointer is: the values walked are bounded in depth (parsed
+    # text by jsontext.MAX_DEPTH, the rest built by the gateway), and a call per
+    # container costs less than a stack of every value; strings, integers and None,
+    # most of the values, are passed over without a call.
+    kind = type(value)
+    if kind is dict:
+        items: Any = value.values()
+    elif kind is list or kind is tuple:
+        items = value
+    elif isinstance(value, float):
+        return True
+    elif isinstance(value, Mapping):
+        items = value.values()
+    elif isinstance(value, list | tuple):
+        items = value
+    else:
+        return False
+    for item in items:
         kind = type(item)
-        if kind is dict:
-            stack.extend(item.values())
-        elif kind is list or kind is tuple:
-            stack.extend(item)
-        elif kind is str or kind is int or kind is bool or item is None:
+        if kind is str or kind is int or kind is bool or item is None:
             continue
-        elif isinstance(item, float):
+        if _holds_float(item):
             return True
-        elif isinstance(item, Mapping):
-            stack.extend(item.values())
-        elif isinstance(item, list | tuple):
-            stack.extend(item)
     return False
 
 
