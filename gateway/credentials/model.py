@@ -12,7 +12,6 @@ the credential's top level, where a merged graph of the credentials keeps them a
 from __future__ import annotations
 
 import re
-import uuid
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -21,6 +20,7 @@ from gateway import jsonpointer
 from gateway.annex_xiii import ALL_SECTIONS, is_section
 from gateway.credentials.checks import Check
 from gateway.credentials.lexical import PLAIN_FRAGMENT, is_absolute_iri
+from gateway.credentials.uuid7 import uuid7
 from gateway.errors import CredentialError
 from gateway.jsontext import MAX_DEPTH
 from gateway.jsonvalues import first_float
@@ -123,7 +123,8 @@ def build_credential(
     :param status: ``BitstringStatusListEntry`` objects (revocation, suspension), or None.
     :param valid_from: dateTimeStamp from which the data is valid.
     :param valid_until: optional dateTimeStamp until which the data is valid.
-    :param credential_id: the credential id; a fresh ``urn:uuid:`` by default.
+    :param credential_id: the credential id; a fresh ``urn:uuid:`` (version 7,
+        time-ordered: :mod:`gateway.credentials.uuid7`) by default.
     :param export_approvals: references of the export approvals under which BMS health
         data in this credential leaves China; written as ``exportApproval`` (a string for
         one, a list for more), which needs a passport context that defines it.
@@ -173,7 +174,7 @@ def build_credential(
         )
     credential: dict[str, Any] = {
         "@context": [CREDENTIALS_V2, passport_context],
-        "id": credential_id or f"urn:uuid:{uuid.uuid4()}",
+        "id": credential_id or f"urn:uuid:{uuid7()}",
         "type": [VC_TYPE, PASSPORT_CREDENTIAL_TYPE],
         "issuer": issuer,
         "validFrom": valid_from,
