@@ -76,7 +76,6 @@ def test_templates_are_written_once(db: Database) -> None:
     assert _templates(db) == count
 
 
-
 def test_attributes_packed_before_are_stored_as_if_packed_anew(db: Database) -> None:
     """The stored form of attributes seen recently is remembered by their text: the
     same form as packing them anew, unchanged by what a caller does with one stored
@@ -101,6 +100,7 @@ def test_attributes_packed_before_are_stored_as_if_packed_anew(db: Database) -> 
     with db.reading() as session:
         assert unpack(session, stored_typed) == typed
         assert unpack(session, stored_typed)["attributes"][0]["conflict"] is not False
+
 
 def test_a_template_rolled_back_with_its_savepoint_is_written_again(db: Database) -> None:
     with db.transaction() as session:
