@@ -86,6 +86,9 @@ _UNCOVERED_DEFINITION = ("@language", "@direction", "@nest", "@index")
 _UNCOVERED_CONTEXT = ("@vocab", "@language", "@direction", "@base")
 #: Deepest nesting of node objects followed; the gateway's credentials use three.
 _MAX_DEPTH = 16
+#: IRIs a scope remembers written (then it starts over): the units, issuer and status
+#: lists that every passport credential names again.
+_IRIS_KEPT = 256
 _ID, _TYPE = "@id", "@type"
 
 
@@ -214,6 +217,7 @@ class _Scope:
         self._types: dict[str, tuple[str, bool] | None] = {}
         self._typed: dict[tuple[str, ...], _Scope | None] = {}
         self._scoped: dict[str, _Scope | None] = {}
+        self._iris: dict[str, str] = {}
 
     def key(self, key: str) -> _Term | str | None:
         """A key's meaning: a :class:`_Term`, ``"@id"`` or ``"@type"``, or None."""
@@ -249,6 +253,9 @@ class _Scope:
         node, a keyword or a compact IRI, which pyld would expand or drop."""
         if type(value) is not str or value[:1] == "@":
             return None
+        known = self._iris.get(value)
+        if known is not None:
+            return known
         prefix, colon, suffix = value.partition(":")
         if not colon or prefix == "_":
             return None
@@ -257,7 +264,11 @@ class _Scope:
         # a dot segment could be resolved by one processor and not the other
         if "/." in value or not (_PLAIN_IRI.fullmatch(value) or is_absolute_iri(value)):
             return None
-        return f"<{value}>"
+        # Bounded: a document's own ids are new each time and would churn a larger memo.
+        if len(self._iris) >= _IRIS_KEPT:
+            self._iris.clear()
+        iri = self._iris[value] = f"<{value}>"
+        return iri
 
     def scoped(self, term: str) -> _Scope | None:
         """The scope the values of ``term`` are read in: this one with the term's

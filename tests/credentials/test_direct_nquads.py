@@ -15,7 +15,12 @@ from hypothesis import strategies as st
 
 from bench.records import RecordFactory
 from gateway.credentials import data_integrity, rdfc
-from gateway.credentials.direct_nquads import _PLAIN_IRI, canonical_nquads
+from gateway.credentials.direct_nquads import (
+    _IRIS_KEPT,
+    _PLAIN_IRI,
+    _root_scope,
+    canonical_nquads,
+)
 from gateway.credentials.lexical import is_absolute_iri
 from gateway.credentials.model import build_credential
 from gateway.errors import ContextError, GatewayError, JsonLdError
@@ -245,6 +250,32 @@ def test_nodes_named_after_their_subject(node_id: str, covered: bool) -> None:
     assert (emitted is not None) == covered
     if covered:
         assert emitted == rdfc.canonicalize(document, loader=LOADER, fast=False)
+
+
+def test_remembered_iris_are_bounded_and_written_as_before() -> None:
+    """A scope remembers the IRIs it wrote (units, issuer, status lists repeat in every
+    credential), at most a bounded number: ids that are new in every document start
+    it over rather than grow it."""
+    urls = (CREDENTIALS_V2, ODD_CONTEXT)
+    for n in range(3 * _IRIS_KEPT):
+        document = {
+            "@context": list(urls),
+            "id": f"urn:uuid:0b1c4a52-0000-4000-8000-{n:012d}",
+            "type": ["VerifiableCredential"],
+            "issuer": ISSUER,
+            "credentialSubject": {
+                "id": f"https://x.example/s/{n}",
+                "scoped": {"id": f"https://x.example/s/{n}#q", "link": "https://x.example/u"},
+            },
+        }
+        emitted = canonical_nquads(document, LOADER)
+        if n % _IRIS_KEPT in (0, 1, _IRIS_KEPT - 1):
+            assert emitted == rdfc.canonicalize(document, loader=LOADER, fast=False)
+    scope = _root_scope(LOADER, urls)
+    assert scope is not None
+    assert 0 < len(scope._iris) <= _IRIS_KEPT
+    assert scope.node_iri("https://x.example/u") == "<https://x.example/u>"
+    assert scope.node_iri("_:b0") is None
 
 
 def _v3_member(term: str, definition: dict[str, Any], passport_id: str) -> Any:
