@@ -86,9 +86,10 @@ _UNCOVERED_DEFINITION = ("@language", "@direction", "@nest", "@index")
 _UNCOVERED_CONTEXT = ("@vocab", "@language", "@direction", "@base")
 #: Deepest nesting of node objects followed; the gateway's credentials use three.
 _MAX_DEPTH = 16
-#: IRIs a scope remembers written (then it starts over): the units, issuer and status
-#: lists that every passport credential names again.
+#: IRIs a scope remembers written (then it starts over), of at most so many characters:
+#: the units, issuer and status lists that every passport credential names again.
 _IRIS_KEPT = 256
+_IRI_KEPT_CHARS = 512
 _ID, _TYPE = "@id", "@type"
 
 
@@ -264,10 +265,14 @@ class _Scope:
         # a dot segment could be resolved by one processor and not the other
         if "/." in value or not (_PLAIN_IRI.fullmatch(value) or is_absolute_iri(value)):
             return None
-        # Bounded: a document's own ids are new each time and would churn a larger memo.
-        if len(self._iris) >= _IRIS_KEPT:
-            self._iris.clear()
-        iri = self._iris[value] = f"<{value}>"
+        iri = f"<{value}>"
+        # Bounded in count and length, since a document (a hostile one too) may hold any
+        # number of IRIs of any length; its own ids are new each time, so a larger memo
+        # would only churn.
+        if len(value) <= _IRI_KEPT_CHARS:
+            if len(self._iris) >= _IRIS_KEPT:
+                self._iris.clear()
+            self._iris[value] = iri
         return iri
 
     def scoped(self, term: str) -> _Scope | None:

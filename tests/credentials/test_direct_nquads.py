@@ -276,6 +276,9 @@ def test_remembered_iris_are_bounded_and_written_as_before() -> None:
     assert 0 < len(scope._iris) <= _IRIS_KEPT
     assert scope.node_iri("https://x.example/u") == "<https://x.example/u>"
     assert scope.node_iri("_:b0") is None
+    long = "https://x.example/" + "a" * 600
+    assert scope.node_iri(long) == f"<{long}>"
+    assert long not in scope._iris
 
 
 def _v3_member(term: str, definition: dict[str, Any], passport_id: str) -> Any:
