@@ -46,6 +46,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from interpreter import described
 from records import RecordFactory
 from served import BASE_URL, HOST, Server
 
@@ -551,7 +552,7 @@ def main() -> int:
     print(
         f"API bench: gunicorn {args.workers} workers x {args.threads} threads on {HOST}, "
         "SQLite, "
-        f"{os.cpu_count()} CPUs, Python {sys.version.split()[0]}, "
+        f"{os.cpu_count()} CPUs, {described()}, "
         f"{time.strftime('%Y-%m-%d')}"
     )
     # Other work on the machine skews every figure; the load average says how much.

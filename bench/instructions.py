@@ -32,13 +32,14 @@ WARM_UP = 64
 _REFS = re.compile(r"I\s+refs:\s+([\d,]+)")
 
 
-def run_inner(fmt: str, records: int) -> None:
-    """What runs under callgrind: the warm-up, then ``records`` more."""
+def run_inner(fmt: str, records: int, work: Path) -> None:
+    """What runs under callgrind: the warm-up, then ``records`` more, in ``work``."""
     sys.path.insert(0, str(HERE))
     from pipeline import Bench
     from records import RecordFactory
 
-    bench = Bench(Path(tempfile.mkdtemp(prefix="bench-instructions-")), "")
+    work.mkdir()
+    bench = Bench(work, "")
     factory = RecordFactory()
     bench.pipeline(factory, fmt, WARM_UP)
     if records:
@@ -58,6 +59,8 @@ def count(fmt: str, records: int, folder: Path) -> subprocess.Popen[Any]:
         str(records),
         "--format",
         fmt,
+        "--work",
+        str(folder / f"work.{records}"),
     ]
     return subprocess.Popen(
         command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, cwd=HERE.parent
@@ -77,10 +80,16 @@ def main() -> None:
     parser.add_argument("--records", type=int, default=300, help="records counted")
     parser.add_argument("--format", default="jwt", choices=("di", "jwt"))
     parser.add_argument("--inner", type=int, default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--work", type=Path, default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.inner is not None:
-        run_inner(args.format, args.inner)
+        if args.work is None:
+            raise SystemExit("--inner needs --work")
+        run_inner(args.format, args.inner, args.work)
         return
+    sys.path.insert(0, str(HERE))
+    from interpreter import described
+
     if shutil.which("valgrind") is None:
         raise SystemExit("valgrind is missing (apt-get install valgrind)")
     if args.records < 1:
@@ -92,7 +101,7 @@ def main() -> None:
     per_record = (with_records - without) / args.records
     print(
         f"Instructions per 96-cell record, {args.format} (callgrind, {args.records} records "
-        f"after {WARM_UP}; Python {sys.version.split()[0]}, {os.cpu_count()} CPUs)\n\n"
+        f"after {WARM_UP}; {described()}, {os.cpu_count()} CPUs)\n\n"
         "| measure | figure |\n|---|---|\n"
         f"| warm-up alone, millions | {without / 1e6:,.1f} |\n"
         f"| warm-up and {args.records} records, millions | {with_records / 1e6:,.1f} |\n"

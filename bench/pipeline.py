@@ -43,6 +43,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from interpreter import described
 from records import RecordFactory
 
 from gateway.cli.heap import settle
@@ -381,7 +382,7 @@ def main() -> int:
     print()
     print(
         f"Pipeline bench (in process, {'PostgreSQL' if args.database_url else 'SQLite'}): "
-        f"{os.cpu_count()} CPUs, Python {sys.version.split()[0]}, {time.strftime('%Y-%m-%d')}; "
+        f"{os.cpu_count()} CPUs, {described()}, {time.strftime('%Y-%m-%d')}; "
         f"load average (1 min) before {load_before:.2f}, after {os.getloadavg()[0]:.2f}"
     )
     print()
