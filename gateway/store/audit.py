@@ -72,16 +72,17 @@ class AuditEntry:
     purged: bool = False
 
 
-def canonical_json(value: Any, pointer: str = "/data") -> str:
-    """Sorted-key, compact, UTF-8 JSON: one text per value.
+def canonical_bytes(value: Any, pointer: str = "/data") -> bytes:
+    """Sorted-key, compact JSON in UTF-8: one text per value, as the hashes read it.
 
     Floats are refused: their text is not stable across JSON stores (PostgreSQL
     ``jsonb`` keeps numbers as decimals) and the project keeps decimals as strings.
 
     :param value: JSON-compatible data of str, int, bool, None, list and dict.
     :param pointer: JSON pointer of ``value`` in the request, for error messages.
-    :returns: the canonical text.
-    :raises InvalidInput: for a float or a non-JSON type.
+    :returns: the canonical text's bytes (hashed as they are: a record's text is not
+        decoded to be encoded again).
+    :raises InvalidInput: for a float, a non-JSON type or a lone surrogate.
     """
     found = first_float(value, pointer)
     if found is not None:
@@ -92,11 +93,16 @@ def canonical_json(value: Any, pointer: str = "/data") -> str:
         # its own rules (integers beyond 64 bits, other key types, subclasses, dates,
         # dataclasses) goes to json, which writes or refuses it as the stored hashes
         # were made.
-        return orjson.dumps(value, option=_ORJSON_OPTIONS).decode("utf-8")
+        return orjson.dumps(value, option=_ORJSON_OPTIONS)
     except TypeError:
         pass
     try:
-        return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        text = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        return text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise InvalidInput(
+            "a text holds a lone surrogate, which UTF-8 cannot write", pointer=pointer
+        ) from exc
     except (TypeError, ValueError) as exc:
         raise InvalidInput(f"not JSON data: {exc}", pointer=pointer) from exc
 
@@ -121,7 +127,7 @@ def event_hash(
         "subject": subject,
         "data": data,
     }
-    return hashlib.sha256((prev_hash + canonical_json(event)).encode("utf-8")).hexdigest()
+    return hashlib.sha256(prev_hash.encode("utf-8") + canonical_bytes(event)).hexdigest()
 
 
 def _entry(row: tables.AuditEvent) -> AuditEntry:
@@ -163,7 +169,7 @@ class AuditLog:
         :raises InvalidInput: when ``data`` holds floats or non-JSON values.
         """
         data = dict(data or {})
-        canonical_json(data)
+        canonical_bytes(data)
         prev_hash = self._lock_head()
         at = utcnow()
         row = tables.AuditEvent(

@@ -22,7 +22,7 @@ from gateway.credentials.formats import PROOF_FORMATS
 from gateway.errors import Conflict, InvalidInput, NotFound
 from gateway.policy.identifiers import identifying_values
 from gateway.store import tables
-from gateway.store.audit import AuditLog, NewEvent, canonical_json
+from gateway.store.audit import AuditLog, NewEvent, canonical_bytes
 from gateway.store.encryption import (
     LASTING,
     KeyUnavailable,
@@ -342,7 +342,7 @@ def record_hash(record: dict[str, Any]) -> str:
     :param record: the national record as stored.
     :returns: hex digest.
     """
-    return hashlib.sha256(canonical_json(record, "/record").encode("utf-8")).hexdigest()
+    return hashlib.sha256(canonical_bytes(record, "/record")).hexdigest()
 
 
 def _issued(

@@ -16,7 +16,7 @@ from gateway.records import read_record
 from gateway.services import draft_passport
 from gateway.settings import Settings
 from gateway.store import gap_reports as stored_form
-from gateway.store.audit import canonical_json
+from gateway.store.audit import canonical_bytes
 from gateway.store.db import Database, init_db
 from gateway.store.gap_reports import pack, unpack
 from tests.helpers import BASE_URL, RECORDS
@@ -76,15 +76,17 @@ def test_a_remembered_template_is_written_to_another_database(db: Database, tmp_
         [[], {}, "", 0, False],
     ],
 )
-def test_canonical_json_is_the_json_modules_text(value: object) -> None:
+def test_canonical_bytes_are_the_json_modules_text(value: object) -> None:
     expected = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    assert canonical_json(value) == expected
+    assert canonical_bytes(value) == expected.encode("utf-8")
 
 
-@pytest.mark.parametrize("value", [{"a": 1.5}, {1: "a", "b": 2}, {"a": {1, 2}}, {"a": b"x"}])
-def test_canonical_json_refuses_what_it_refused(value: object) -> None:
+@pytest.mark.parametrize(
+    "value", [{"a": 1.5}, {1: "a", "b": 2}, {"a": {1, 2}}, {"a": b"x"}, {"a": "\ud800"}]
+)
+def test_canonical_bytes_refuse_what_no_hash_can_read(value: object) -> None:
     with pytest.raises(InvalidInput):
-        canonical_json(value)
+        canonical_bytes(value)
 
 
 def test_a_deciding_row_of_another_type_reads_back_as_it_was(db: Database) -> None:
