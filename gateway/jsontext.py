@@ -9,18 +9,23 @@ credential, a JWS header or payload, a file handed to ``gateway verify``) goes t
 * ``NaN``, ``Infinity`` and numbers that overflow to infinity (RFC 8259 §6);
 * number literals longer than :data:`MAX_NUMBER_CHARS` (``int()`` of a long literal costs
   quadratic time);
-* nesting deeper than ``max_depth``, measured on the text before parsing, so that no
-  ``RecursionError`` can come out of the parser or of any later walk over the value.
+* nesting deeper than ``max_depth``, so that no ``RecursionError`` can come out of the
+  parser or of any later walk over the value.
 
 The standard library parser is used with hooks because only it hands every number and
-member over before it is turned into a Python value. orjson answers first for text it
-writes back byte for byte (compact text, such as a JWS payload written by orjson or
-another compact serializer). Such text repeats no member (the repeat would be missing
-from what is written back) and holds no number these rules refuse (orjson refuses NaN
-and ``1e400``, and writes an integer beyond 64 bits or a literal longer than a float's
-shortest form otherwise), and orjson reads it as the standard library does. Any other
-text, and every record (whose decimals must stay exact), is read by the standard
-library parser. What the gateway writes of its own data goes through :func:`dumps`.
+member over before it is turned into a Python value; the nesting is measured on the text
+before it parses. orjson answers first for text it writes back byte for byte (compact
+text, such as a JWS payload written by orjson or another compact serializer, or a
+record written by one, JSON's whitespace around it aside). Such text repeats no member
+(the repeat would be missing from what is written back) and holds no number these rules
+refuse (orjson refuses NaN and ``1e400``, and writes an integer beyond 64 bits or a
+literal longer than a float's shortest form otherwise), and orjson reads it as the
+standard library does: each number with a fraction or exponent was written as orjson
+writes its float, so that text is the literal, and a record's exact ``Decimal`` is made
+from it. orjson's parser stops at 1,024 levels on its own, and its value is measured
+against ``max_depth`` before it is returned (deeper text goes to the standard library
+path, which refuses it). Any other text is read by the standard library parser. What
+the gateway writes of its own data goes through :func:`dumps`.
 """
 
 from __future__ import annotations
@@ -181,6 +186,10 @@ def loads(
     :returns: the parsed value.
     :raises JsonTextError: not UTF-8, not JSON, or refused by a rule above.
     """
+    if _compact(data):
+        value = _written_back(data, max_depth, decimals)
+        if value is not _UNDECIDED:
+            return value
     if isinstance(data, bytes | bytearray):
         try:
             text = bytes(data).decode("utf-8-sig")
@@ -190,10 +199,6 @@ def loads(
         text = data
     if nesting_depth(data, max_depth) > max_depth:
         raise JsonTextError(f"{what} nests arrays and objects deeper than {max_depth} levels")
-    if not decimals and _compact(data):
-        value = _written_back(data)
-        if value is not _UNDECIDED:
-            return value
     try:
         return json.loads(
             text,
@@ -227,16 +232,50 @@ def _compact(data: bytes | bytearray | str) -> bool:
     return at < 0 or data[at + 2 : at + 3] != b" "
 
 
-def _written_back(data: bytes | bytearray | str) -> Any:
+def _written_back(data: bytes | bytearray | str, max_depth: int, decimals: bool) -> Any:
     """orjson's value of ``data`` when orjson writes that value back as ``data`` byte for
-    byte (see the module documentation), else :data:`_UNDECIDED`."""
+    byte (JSON's whitespace around it aside: a line of NDJSON ends in one) and it nests
+    at most ``max_depth`` levels, else :data:`_UNDECIDED` (see the module
+    documentation). With ``decimals``, its floats become the ``Decimal`` of their text."""
     try:
         value = orjson.loads(data)
         written = orjson.dumps(value)
         given = data.encode("utf-8") if isinstance(data, str) else bytes(data)
     except (orjson.JSONDecodeError, orjson.JSONEncodeError, UnicodeEncodeError):
         return _UNDECIDED
-    return value if written == given else _UNDECIDED
+    if written != given.strip(_WHITESPACE):
+        return _UNDECIDED
+    kind = type(value)
+    if kind is dict or kind is list:
+        return value if _settled(value, max_depth, decimals) else _UNDECIDED
+    return _decimal(value) if decimals and kind is float else value
+
+
+#: JSON's whitespace (RFC 8259 §2).
+_WHITESPACE = b" \t\n\r"
+
+
+def _decimal(value: float) -> Decimal:
+    """The exact decimal of a number orjson read from text it writes back: its text is
+    the literal (see :func:`_written_back`)."""
+    return Decimal(orjson.dumps(value).decode("ascii"))
+
+
+def _settled(value: Any, levels: int, decimals: bool) -> bool:
+    """Whether an array or object nests at most ``levels`` levels (itself one of them);
+    with ``decimals``, the floats in it are made ``Decimal`` on the way. The recursion
+    goes no deeper than ``levels``, whatever the value (orjson reads up to 1,024)."""
+    if levels <= 0:
+        return False
+    items: Any = value.items() if type(value) is dict else enumerate(value)
+    for key, item in items:
+        kind = type(item)
+        if kind is dict or kind is list:
+            if not _settled(item, levels - 1, decimals):
+                return False
+        elif kind is float and decimals:
+            value[key] = _decimal(item)
+    return True
 
 
 class _Repeated:

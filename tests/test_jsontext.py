@@ -5,6 +5,7 @@ refusal."""
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 from typing import Any
 
 import orjson
@@ -27,32 +28,44 @@ _JSON = st.recursive(
 )
 
 
-def _strict(data: bytes, *, decimals: bool = False) -> Any:
+def _strict(data: bytes, *, decimals: bool = False, max_depth: int = jsontext.MAX_DEPTH) -> Any:
     """What the standard library parser with the gateway's hooks gives."""
     original = jsontext._written_back
     try:
-        jsontext._written_back = lambda data: jsontext._UNDECIDED
-        return _outcome(data, decimals=decimals)
+        jsontext._written_back = lambda *args: jsontext._UNDECIDED
+        return _outcome(data, decimals=decimals, max_depth=max_depth)
     finally:
         jsontext._written_back = original
 
 
-def _outcome(data: bytes, *, decimals: bool = False) -> Any:
+def _outcome(data: bytes, *, decimals: bool = False, max_depth: int = jsontext.MAX_DEPTH) -> Any:
     try:
-        value = jsontext.loads(data, what="the body", decimals=decimals)
+        value = jsontext.loads(data, what="the body", decimals=decimals, max_depth=max_depth)
     except jsontext.JsonTextError as refused:
         return ("refused", refused.message)
-    # Types too: True is not 1, 1.0 is not 1.
-    return ("value", json.dumps(value), repr(value))
+    # Types too: True is not 1, 1.0 is not 1, Decimal('1.50') is not Decimal('1.5').
+    return ("value", json.dumps(value, default=repr), repr(value))
 
 
-@given(_JSON)
-def test_compact_text_reads_as_the_strict_parser_reads_it(value: Any) -> None:
+@given(
+    _JSON,
+    st.booleans(),
+    st.integers(min_value=0, max_value=4),
+    st.sampled_from([b"", b"\n", b"\r\n", b" "]),
+)
+def test_compact_text_reads_as_the_strict_parser_reads_it(
+    value: Any, decimals: bool, max_depth: int, end: bytes
+) -> None:
+    """The same value or refusal, with a record's decimals or without, at any nesting
+    limit, as a line of NDJSON or not."""
     try:
         data = orjson.dumps(value)
     except TypeError:  # an integer beyond 64 bits: the standard library writes it
         data = json.dumps(value, separators=(",", ":")).encode()
-    assert _outcome(data) == _strict(data)
+    data += end
+    assert _outcome(data, decimals=decimals, max_depth=max_depth) == _strict(
+        data, decimals=decimals, max_depth=max_depth
+    )
 
 
 COMPACT_BUT_NOT_WRITTEN_BACK = [
@@ -82,8 +95,9 @@ COMPACT_BUT_NOT_WRITTEN_BACK = [
 def test_compact_text_orjson_does_not_write_back_is_left_to_the_strict_parser(
     data: bytes,
 ) -> None:
-    assert jsontext._written_back(data) is jsontext._UNDECIDED
-    assert _outcome(data) == _strict(data)
+    for decimals in (False, True):
+        assert jsontext._written_back(data, jsontext.MAX_DEPTH, decimals) is jsontext._UNDECIDED
+        assert _outcome(data, decimals=decimals) == _strict(data, decimals=decimals)
 
 
 def test_a_repeated_member_is_refused_by_name() -> None:
@@ -94,13 +108,33 @@ def test_a_repeated_member_is_refused_by_name() -> None:
 
 
 def test_records_keep_their_decimals() -> None:
-    """A record's numbers are exact decimals: never read by orjson."""
-    data = b'{"a":1.5}'
-    assert jsontext._written_back(data) == {"a": 1.5}
-    assert repr(jsontext.loads(data, decimals=True)["a"]) == "Decimal('1.5')"
+    """A record's numbers are exact decimals: orjson answers only for text whose every
+    number is written as orjson writes its float, and the decimal is made from that text."""
+    data = b'{"a":[1.5,{"b":1e+16}],"c":-0.0}\n'
+    assert jsontext._written_back(data, jsontext.MAX_DEPTH, True) == {
+        "a": [Decimal("1.5"), {"b": Decimal("1e+16")}],
+        "c": Decimal("-0.0"),
+    }
+    assert repr(jsontext.loads(data, decimals=True)["a"][0]) == "Decimal('1.5')"
+    # Digits orjson does not write (a trailing zero) are the standard library's to read.
+    assert jsontext._written_back(b'{"a":1.50}', jsontext.MAX_DEPTH, True) is jsontext._UNDECIDED
+    assert repr(jsontext.loads(b'{"a":1.50}', decimals=True)["a"]) == "Decimal('1.50')"
+
+
+def test_compact_text_too_deep_is_refused_as_the_strict_parser_refuses_it() -> None:
+    """orjson reads 1,024 levels; the limit the caller sets is the one that holds, and
+    the walk that measures it goes no deeper than that limit."""
+    for depth in (3, 4, 1_000, 1_024):
+        data = b"[" * depth + b"]" * depth
+        assert _outcome(data, max_depth=3) == _strict(data, max_depth=3)
+    assert _outcome(b"[[[]]]", max_depth=3) == ("value", "[[[]]]", "[[[]]]")
+    assert _outcome(b"[[[[]]]]", max_depth=3) == (
+        "refused",
+        "the body nests arrays and objects deeper than 3 levels",
+    )
 
 
 @pytest.mark.parametrize("data", [b'{"a": 1}', b'{\n  "a": 1\n}', '{"a": 1}'], ids=repr)
 def test_spaced_text_is_read_once(data: bytes | str, monkeypatch) -> None:
-    monkeypatch.setattr(jsontext, "_written_back", lambda data: pytest.fail("parsed twice"))
+    monkeypatch.setattr(jsontext, "_written_back", lambda *args: pytest.fail("parsed twice"))
     assert jsontext.loads(data) == {"a": 1}
