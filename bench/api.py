@@ -46,6 +46,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import orjson
 from interpreter import described
 from records import RecordFactory
 from served import BASE_URL, HOST, Server
@@ -165,7 +166,9 @@ def batch_stream(
             line = response.readline()
             if not line:
                 break
-            outcome = json.loads(line)
+            # orjson: the client shares the server's cores, and json took 61 µs to
+            # read a Data Integrity outcome line (its four credentials, 16 KB), orjson 24.
+            outcome = orjson.loads(line)
             if outcome["outcome"] == "created":
                 created += 1
                 if "sample" not in result:
