@@ -8,15 +8,20 @@ needs the arbiter's timeout switched off.
 
 gunicorn's workers race for each new connection, and the first awake takes it, often one
 already busy: two bulk streams could share one worker's interpreter lock while the other
-core idled. A worker with requests in progress therefore waits :data:`ACCEPT_DEFER`
-before it takes a connection, and an idle worker, woken by the same readiness, takes it
-first.
+core idled, and a worker keeps each keep-alive connection it took, so under a burst of
+clients one worker held 18 of 32 (and its clients got the slowest answers), and 16
+clients that came one after another all went to one worker. So the workers publish how
+many connections each holds (:class:`Holdings`, memory the arbiter's workers share) and
+a worker waits :data:`ACCEPT_DEFER` before it takes a connection while another holds
+fewer, or as many while it has requests in progress; the other, woken by the same
+readiness, takes it first.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import mmap
 import os
 import time
 from typing import Any
@@ -32,8 +37,73 @@ from gateway.serving import HSTS_HEADER, SAFETY_HEADERS, ClientSocket, ClientTim
 #: has no setting for it); seconds.
 READ_TIMEOUT_ENV = "GATEWAY_SERVE_READ_TIMEOUT"
 DEFAULT_READ_TIMEOUT = 30.0
-#: Seconds a worker with requests in progress lets an idle one take a new connection.
+#: Seconds a worker lets another take a new connection (see the module).
 ACCEPT_DEFER = 0.002
+
+
+class Holdings:
+    """How many connections each worker holds, in a shared anonymous mapping made when
+    the arbiter loads the worker class, before it forks the workers: one slot of two
+    64-bit integers (pid, connections) per worker. A slot whose process is gone is
+    taken over; a count may be a moment old, which only makes a worker take a
+    connection another would have taken (no lock is needed for that)."""
+
+    SLOTS = 64
+
+    def __init__(self) -> None:
+        self._memory = mmap.mmap(-1, 8 * 2 * self.SLOTS)
+        self._cells = memoryview(self._memory).cast("q")
+
+    def claim(self, pid: int, preferred: int) -> int:
+        """A slot for ``pid``: ``preferred`` (the worker's age: workers started together
+        get different ones) or the next whose process is gone."""
+        cells = self._cells
+        for step in range(self.SLOTS):
+            slot = (preferred + step) % self.SLOTS
+            owner = cells[2 * slot]
+            if owner in (0, pid) or not _alive(owner):
+                cells[2 * slot], cells[2 * slot + 1] = pid, 0
+                return slot
+        return preferred % self.SLOTS  # every slot held by a live process: share one
+
+    def publish(self, slot: int, connections: int) -> None:
+        self._cells[2 * slot + 1] = connections
+
+    def release(self, slot: int, pid: int) -> None:
+        if self._cells[2 * slot] == pid:
+            self._cells[2 * slot], self._cells[2 * slot + 1] = 0, 0
+
+    def fewest_elsewhere(self, slot: int) -> int | None:
+        """The fewest connections a live worker other than ``slot``'s holds, or ``None``
+        when there is none."""
+        cells = self._cells
+        fewest: int | None = None
+        for other in range(self.SLOTS):
+            owner = cells[2 * other]
+            if owner == 0 or other == slot or owner == cells[2 * slot]:
+                continue
+            held = cells[2 * other + 1]
+            if fewest is None or held < fewest:
+                if not _alive(owner):  # killed without releasing its slot
+                    cells[2 * other] = cells[2 * other + 1] = 0
+                    continue
+                fewest = held
+        return fewest
+
+
+def _alive(pid: int) -> bool:
+    """Whether ``pid`` is a process this one may signal: the arbiter's workers all run
+    as one user, so another user's process that took a dead worker's pid is not one."""
+    try:
+        os.kill(pid, 0)
+    except (ProcessLookupError, PermissionError):
+        return False
+    return True
+
+
+#: Made on import, that is in the arbiter before it forks (gunicorn loads the worker
+#: class named on its command line in the arbiter).
+HOLDINGS = Holdings()
 
 
 def stalled(exc: BaseException | None) -> ClientTimeout | None:
@@ -108,6 +178,9 @@ class GatewayWorker(ThreadWorker):  # type: ignore[misc]  # gunicorn has no type
     def load_wsgi(self) -> None:
         super().load_wsgi()
         settle()  # what the app loaded stays out of the collector's walks (gateway.cli.heap)
+        # Counted among the workers once it can serve: one still loading its app would
+        # be left the connections the others defer.
+        self.slot = HOLDINGS.claim(os.getpid(), self.age)
 
     def enqueue_req(self, conn: Any) -> None:
         # Every connection passes here first, straight after accept(), before any thread
@@ -120,11 +193,25 @@ class GatewayWorker(ThreadWorker):  # type: ignore[misc]  # gunicorn has no type
     def finish_request(self, conn: Any, fs: Any) -> None:
         self.in_progress -= 1
         super().finish_request(conn, fs)
+        HOLDINGS.publish(self.slot, self.nr_conns)
+
+    def murder_keepalived(self, force: bool = False) -> None:
+        super().murder_keepalived(force)
+        HOLDINGS.publish(self.slot, self.nr_conns)
 
     def accept(self, listener: Any) -> None:
-        if self.in_progress:
-            time.sleep(ACCEPT_DEFER)  # see the module: an idle worker takes it first
+        held = self.nr_conns
+        fewest = HOLDINGS.fewest_elsewhere(self.slot)
+        if fewest is not None and (held > fewest or (held == fewest and self.in_progress)):
+            time.sleep(ACCEPT_DEFER)  # see the module: another worker takes it first
         super().accept(listener)
+        HOLDINGS.publish(self.slot, self.nr_conns)
+
+    def run(self) -> None:
+        try:
+            super().run()
+        finally:
+            HOLDINGS.release(self.slot, os.getpid())
 
     def _safety_headers(self) -> bytes:
         headers = list(SAFETY_HEADERS)
