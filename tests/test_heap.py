@@ -4,6 +4,7 @@ command's bulk run gives the collector back as it found it."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import textwrap
@@ -68,6 +69,12 @@ def test_a_server_worker_settles_once_the_app_is_loaded(monkeypatch: pytest.Monk
     calls: list[str] = []
     monkeypatch.setattr(ThreadWorker, "load_wsgi", lambda self: calls.append("load"))
     monkeypatch.setattr(worker_module, "settle", lambda: calls.append("settle"))
+    holdings = worker_module.Holdings()
+    monkeypatch.setattr(worker_module, "HOLDINGS", holdings)
     worker: Any = object.__new__(GatewayWorker)
+    worker.age = 3
     worker.load_wsgi()
     assert calls == ["load", "settle"]
+    # Then, and only then, counted among the workers that take connections.
+    assert worker.slot == 3
+    assert holdings.claim(os.getpid(), 3) == 3  # its own slot, claimed by its pid
