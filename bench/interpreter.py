@@ -1,10 +1,10 @@
 """Which Python a bench ran on.
 
-CPU time per record depends on how the interpreter was built as much as on the code: on
-one 2-core machine, the same pipeline took 8-18 % less CPU under Debian's ``python3.11``
-(built with profile-guided optimisation and link-time optimisation) than under a Python
-compiled from source with the default options. Every bench names the interpreter it ran
-on, so that its figures are compared with figures from the same one.
+CPU time per record depends on how the interpreter was built as well as on the code:
+on one 2-core machine, bulk issuance through the API took 13-17 % less CPU under
+Debian's ``python3.11`` (built with profile-guided and link-time optimisation) than
+under a Python compiled from source with the default options. Every bench names the
+interpreter it ran on, so that its figures are compared with figures from the same one.
 """
 
 from __future__ import annotations
