@@ -25,6 +25,8 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from interpreter import described
+
 HERE = Path(__file__).resolve().parent
 #: Records issued before the count that matters: loads every module, compiles the
 #: mapping, makes the status lists and the gap report templates.
@@ -87,9 +89,6 @@ def main() -> None:
             raise SystemExit("--inner needs --work")
         run_inner(args.format, args.inner, args.work)
         return
-    sys.path.insert(0, str(HERE))
-    from interpreter import described
-
     if shutil.which("valgrind") is None:
         raise SystemExit("valgrind is missing (apt-get install valgrind)")
     if args.records < 1:
