@@ -165,6 +165,15 @@ def test_verify_good_and_tampered_credentials(server, issued, pages) -> None:
     assert "The credential is valid" in visitor.page.locator("#result").inner_text()
 
 
+def test_a_page_without_a_paint_is_measured_with_scripts_off(pages) -> None:
+    # With page scripts off, timers and observers in an evaluation never fire: the
+    # measurement must not wait on them for a paint that has not come (or never will).
+    plain = pages(java_script_enabled=False)
+    plain.page.set_content("<html><body></body></html>")
+    entry = plain.measure("blank-no-script", phone=False)
+    assert entry["fcp_ms"] is None
+
+
 def test_dashboard_upload_shows_gaps(server, pages) -> None:
     exporter = pages()
     exporter.goto("/login")
