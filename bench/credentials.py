@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from interpreter import described
 
 from gateway.credentials import data_integrity as di
 from gateway.credentials import rdfc
@@ -411,6 +412,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=200)
     parser.add_argument("--no-node", action="store_true", help="skip the Node reference")
     args = parser.parse_args()
+    print(described())
     runs = args.runs
 
     key = Ed25519PrivateKey.from_private_bytes(SEED)

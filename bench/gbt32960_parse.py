@@ -14,6 +14,8 @@ import timeit
 from functools import reduce
 from operator import xor
 
+from interpreter import described
+
 from gateway.codes.gbt32960 import bcc, iter_frames, parse_frame
 from gateway.paths import FIXTURES_DIR
 
@@ -45,6 +47,7 @@ def rate(func, number: int) -> float:
 
 
 def main() -> None:
+    print(described())
     big = big_frame()
     header = struct.Struct(">2sBB17sBH")
     baseline = rate(lambda: header.unpack_from(REALTIME), 20_000)

@@ -37,6 +37,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from interpreter import described
 from served import BASE_URL, HOST, REQUEST_TIMEOUT, Server
 
 from gateway.services import prepare_instance
@@ -176,6 +177,7 @@ def main() -> None:
         help="gateway serve --read-timeout (how long slow sockets are kept)",
     )
     args = parser.parse_args()
+    print(described())
     print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     with tempfile.TemporaryDirectory() as tmp:
         home = Path(tmp) / "instance"

@@ -23,6 +23,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from interpreter import described
 from records import RecordFactory
 from sqlalchemy import text
 
@@ -47,6 +48,7 @@ def main() -> int:
     parser.add_argument("--records", type=int, default=2000)
     parser.add_argument("--database-url", default="")
     args = parser.parse_args()
+    print(described())
     factory = RecordFactory(cells=1)
     records = [factory.record(i) for i in range(args.records)]
     for record in records:

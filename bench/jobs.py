@@ -34,6 +34,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from interpreter import described
 from records import RecordFactory
 from sqlalchemy import create_engine
 
@@ -141,6 +142,7 @@ def main() -> None:
     parser.add_argument("--processes", default="1,2", help="worker process counts to run")
     parser.add_argument("--database-url", default=os.environ.get("DATABASE_URL_TEST", ""))
     args = parser.parse_args()
+    print(described())
     factory = RecordFactory(cells=args.cells)
     body = b"".join(factory.line(i) for i in range(args.records))
     counts = [int(n) for n in args.processes.split(",")]

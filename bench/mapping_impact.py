@@ -23,6 +23,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from interpreter import described
+
 from gateway.services import prepare_instance
 from gateway.services.mappings import MappingWorkflow
 from gateway.settings import Settings
@@ -33,7 +35,8 @@ ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE = ROOT / "fixtures" / "records" / "ncm-ev-pack.json"
 BASE_URL = "https://gw.example"
 BASE = "cn-trace-to-eu-passport@1.1.0"
-DRAFT = "cn-trace-to-eu-passport@1.2.0"
+#: A version no release ships, so the draft can always be made.
+DRAFT = "cn-trace-to-eu-passport@1.9.0"
 
 
 def fill(workflow: MappingWorkflow, tenant_id: int, count: int) -> None:
@@ -74,6 +77,7 @@ def main() -> None:
     parser.add_argument("--passports", type=int, default=1000)
     parser.add_argument("--limit", type=int, default=50)
     args = parser.parse_args()
+    print(described())
     with tempfile.TemporaryDirectory() as tmp:
         settings = Settings.load(
             {"home": Path(tmp) / "instance", "database_url": "", "base_url": BASE_URL}
@@ -84,7 +88,7 @@ def main() -> None:
             tenant_id = Tenants(session).create("bench").id
         workflow = MappingWorkflow(db, actor="bench")
         workflow.sync_shipped()
-        workflow.create_draft("cn-trace-to-eu-passport", "1.2.0", "1.1.0")
+        workflow.create_draft(*DRAFT.split("@"), BASE.split("@")[1])
         workflow.edit(DRAFT, change={23: {"predicate_id": "skos:exactMatch"}})
         fill(workflow, tenant_id, args.passports)
         run_impact(workflow, tenant_id, args.limit, None)  # warm the caches once

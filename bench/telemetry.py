@@ -20,6 +20,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from interpreter import described
+
 from gateway.codes.gbt32960 import BEIJING, parse_frame
 from gateway.telemetry import Parameters, UsageAggregator, aggregate_frames
 from gateway.telemetry import gbt32960_encode as enc
@@ -84,6 +86,7 @@ def main() -> None:
         help="frames in the generated stream (default 200000)",
     )
     frames = parser.parse_args().frames
+    print(described())
     lines = stream(frames)
     total = len(lines)
     _, target = vins_and_codes()[0]

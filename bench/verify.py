@@ -45,6 +45,7 @@ from pathlib import Path
 from typing import Any
 
 from api import make_instance, verify_loads, verify_once, verify_rows
+from interpreter import described
 from records import RecordFactory
 from served import Server
 
@@ -217,6 +218,7 @@ def main() -> int:
     parser.add_argument("--clients", type=int, default=32, help="concurrent clients, served")
     parser.add_argument("--seconds", type=float, default=10.0, help="each served load (0: none)")
     args = parser.parse_args()
+    print(described())
     print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     with tempfile.TemporaryDirectory() as folder:
         app, headers = _app(Path(folder) / "instance", args.database_url)
