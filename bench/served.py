@@ -162,6 +162,15 @@ class Server:
                 continue
         return total
 
+    def pin(self, cpu: int) -> None:
+        """Keep every thread of the server's processes on ``cpu`` (``taskset``)."""
+        for pid in self.pids():
+            subprocess.run(
+                ["taskset", "--all-tasks", "--pid", "--cpu-list", str(cpu), str(pid)],
+                check=True,
+                capture_output=True,
+            )
+
     def stop(self) -> None:
         """SIGKILL to the whole group, then wait (bounded)."""
         try:

@@ -19,7 +19,10 @@ threads and keep-alive) on 127.0.0.1 under ``--clients`` concurrent clients (32)
 soon as it has the answer) and paced at ``api.PACED_RATE`` requests/s in all, over the
 target rate (``api.verify_loads``). Each gives requests/s and p50/p99 (wall),
 and the server's CPU ms per request from its processes (every thread of master and
-workers, ``/proc``), beside the targets.
+workers, ``/proc``), beside the targets. Then, with ``wrk`` and ``taskset`` on two CPUs
+or more, one worker pinned to CPU 0 under half the clients at its most, ``wrk`` alone on
+CPU 1: half the served system with the load generator off its core (no target of its
+own; on two cores the load generator otherwise shares the server's).
 
 CPU time (``time.process_time``, the server's from ``/proc``) is the figure to compare;
 wall figures are printed with the load average during the load, and mean little on a
@@ -168,12 +171,16 @@ def _parts(app: Any, credential: dict[str, Any], body: dict[str, Any], count: in
 
 def served(clients: int, seconds: float) -> list[dict[str, Any]]:
     """Verify loads against ``gateway serve``: one Data Integrity and one ``vc+jwt``
-    credential, each issued by the served instance."""
+    credential, each issued by the served instance; then, where ``wrk`` and ``taskset``
+    are at hand on two CPUs or more, the same on one worker pinned to CPU 0 under half
+    the clients, with ``wrk`` alone on CPU 1: half the served system without the load
+    generator on its core, which a machine of two cores cannot otherwise show."""
     loads = []
     with tempfile.TemporaryDirectory(prefix="gateway-bench-") as tmp:
         workdir = Path(tmp)
         home = workdir / "instance"
         secret = make_instance(home)
+        bodies = {}
         server = Server(home, workdir / "server.log", "--workers", "2")
         try:
             factory = RecordFactory()
@@ -187,26 +194,48 @@ def served(clients: int, seconds: float) -> list[dict[str, Any]]:
                 if status != 201:
                     raise SystemExit(f"issue answered {status}: {answer[:400]!r}")
                 credential = json.loads(answer)["credentials"]["annex-xiii-1"]
-                body = json.dumps({"verifiableCredential": credential}).encode()
+                bodies[fmt] = body = json.dumps({"verifiableCredential": credential}).encode()
                 if not verify_once(server.port, body).get("verified"):
                     print(f"  note: the served {fmt} credential does not verify", file=sys.stderr)
                 print(f"served verify {fmt}: {clients} clients, {seconds:g} s ...", file=sys.stderr)
-                # every worker's first requests process the contexts and compile the
-                # checks: not counted
-                for load in verify_loads(
-                    server.port,
-                    body,
-                    clients,
-                    seconds,
-                    workdir,
-                    server.cpu_ns,
-                    use_wrk=shutil.which("wrk") is not None,
-                    max_requests=1_000_000,
-                ):
-                    load["format"] = fmt
-                    loads.append(load)
+                loads.extend(_loads(server, body, clients, seconds, workdir, fmt, None))
         finally:
             server.stop()
+        if shutil.which("wrk") and shutil.which("taskset") and (os.cpu_count() or 1) >= 2:
+            server = Server(home, workdir / "own-core.log", "--workers", "1")
+            try:
+                server.pin(0)
+                for fmt, body in bodies.items():
+                    print(f"served verify {fmt}: one worker on CPU 0 ...", file=sys.stderr)
+                    loads.extend(_loads(server, body, clients // 2, seconds, workdir, fmt, 1))
+            finally:
+                server.stop()
+    return loads
+
+
+def _loads(
+    server: Server,
+    body: bytes,
+    clients: int,
+    seconds: float,
+    workdir: Path,
+    fmt: str,
+    own_core: int | None,
+) -> list[dict[str, Any]]:
+    loads = verify_loads(
+        server.port,
+        body,
+        clients,
+        seconds,
+        workdir,
+        server.cpu_ns,
+        use_wrk=shutil.which("wrk") is not None,
+        max_requests=1_000_000,
+        own_core=own_core,
+    )
+    for load in loads:
+        load["format"] = fmt
+        load["clients"] = clients
     return loads
 
 
@@ -271,7 +300,7 @@ def main() -> int:
         print("| measure | figure | target | figure/target |")
         print("|---|---|---|---|")
         for load in loads:
-            for what, figure, target, bound in verify_rows(load, args.clients):
+            for what, figure, target, bound in verify_rows(load, load["clients"]):
                 ratio = f"{figure / bound:.2f}" if bound else ""
                 print(f"| verify {load['format']}: {what} | {figure:.2f} | {target} | {ratio} |")
     print(f"\nload average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")

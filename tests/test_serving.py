@@ -1,16 +1,18 @@
 """Client sockets: a call that need not wait answers at once, one that must wait does
-so for the read timeout at most, and either way the bytes are socket's."""
+so for the timeout set last at most (and leaves its turn first), and either way the
+bytes are socket's. Turns: taken in the order asked, one holder at a time."""
 
 from __future__ import annotations
 
+import math
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 
-from gateway.serving import ClientSocket, ClientTimeout
+from gateway.serving import TURN, ClientSocket, ClientTimeout, Turn
 
 TIMEOUT = 0.3
 
@@ -142,3 +144,147 @@ def test_a_closed_client_reads_as_the_end(pair) -> None:
     client.close()
     assert served.recv(10) == b""
     assert served.recv_into(bytearray(10)) == 0
+
+
+def test_switching_between_waiting_and_not_makes_no_system_call(pair, monkeypatch) -> None:
+    served, client = pair
+
+    def called(*args: object) -> None:
+        pytest.fail("socket's timeout was set")
+
+    monkeypatch.setattr(socket.socket, "settimeout", called)
+    monkeypatch.setattr(socket.socket, "setblocking", called)
+    served.setblocking(False)
+    assert served.gettimeout() == 0.0 and not served.getblocking()
+    served.setblocking(True)
+    assert served.gettimeout() == TIMEOUT and served.getblocking()
+    served.settimeout(0.05)
+    assert served.gettimeout() == 0.05
+    client.sendall(b"in")
+    time.sleep(0.05)
+    assert served.recv(10) == b"in"  # it had arrived: no wait, so socket's timeout untouched
+
+
+def test_a_wait_gets_the_timeout_set_last(pair) -> None:
+    served, client = pair
+    served.settimeout(0.05)
+    start = time.monotonic()
+    with pytest.raises(ClientTimeout):
+        served.recv(10)
+    assert time.monotonic() - start < TIMEOUT * 0.9
+    served.setblocking(False)
+    with pytest.raises(BlockingIOError):
+        served.recv(10)
+    served.settimeout(None)  # blocking: no limit at all
+    assert served.gettimeout() is None and served.getblocking()
+    threading.Timer(0.1, client.sendall, (b"late",)).start()
+    assert served.recv(10) == b"late"
+    served.setblocking(True)
+    threading.Timer(0.1, client.sendall, (b"later",)).start()
+    assert served.recv(10) == b"later"
+    for refused in (-1.0, math.nan):
+        with pytest.raises(ValueError):
+            served.settimeout(refused)
+    assert served.gettimeout() == TIMEOUT
+
+
+def _until(condition: Callable[[], bool]) -> None:
+    deadline = time.monotonic() + 10
+    while not condition():
+        assert time.monotonic() < deadline, "never happened"
+        time.sleep(0.005)
+
+
+def test_turns_are_taken_in_the_order_asked() -> None:
+    turn = Turn()
+    turn.take()
+    order: list[int] = []
+
+    def take_then_leave(n: int) -> None:
+        turn.take()
+        order.append(n)
+        turn.leave()
+
+    threads = []
+    for n in range(5):
+        thread = threading.Thread(target=take_then_leave, args=(n,))
+        thread.start()
+        threads.append(thread)
+        _until(lambda n=n: turn.waiting() == n + 1)
+    assert order == []  # nobody starts while the turn is held
+    turn.leave()
+    for thread in threads:
+        thread.join(10)
+    assert order == [0, 1, 2, 3, 4]
+    assert turn.holder() is None and turn.waiting() == 0
+
+
+def test_leaving_without_the_turn_changes_nothing() -> None:
+    turn = Turn()
+    turn.leave()
+    assert turn.holder() is None
+    turn.take()
+    other = threading.Thread(target=turn.leave)
+    other.start()
+    other.join(10)
+    assert turn.holder() == threading.get_ident()
+    turn.leave()
+    turn.leave()
+    assert turn.holder() is None
+
+
+def test_a_call_that_must_wait_leaves_the_turn_first(pair) -> None:
+    served, client = pair
+    answers: list[bytes] = []
+
+    def read_with_the_turn() -> None:
+        TURN.take()
+        try:
+            answers.append(served.recv(10))  # nothing has arrived: it waits
+        finally:
+            TURN.leave()
+
+    reader = threading.Thread(target=read_with_the_turn)
+    reader.start()
+    _until(lambda: TURN.holder() is None)  # left while its read waits
+    TURN.take()  # so the next request starts
+    client.sendall(b"late")
+    reader.join(10)
+    assert answers == [b"late"]
+    assert TURN.holder() == threading.get_ident()
+    TURN.leave()
+
+
+def test_a_call_that_need_not_wait_keeps_the_turn(pair) -> None:
+    served, client = pair
+    client.sendall(b"in")
+    time.sleep(0.05)
+    TURN.take()
+    try:
+        assert served.recv(10) == b"in"
+        served.sendall(b"out")
+        assert TURN.holder() == threading.get_ident()
+    finally:
+        TURN.leave()
+
+
+def test_a_long_answer_leaves_its_turn_to_those_waiting(pair, monkeypatch) -> None:
+    served, client = pair
+    me = threading.get_ident()
+    monkeypatch.setattr(Turn, "SLICE", 60.0)
+    TURN.take()
+    try:
+        served.sendall(b"a")  # alone: kept, however long
+        waiter = threading.Thread(target=lambda: (TURN.take(), TURN.leave()))
+        waiter.start()
+        _until(lambda: TURN.waiting() == 1)
+        served.sendall(b"b")  # another waits, but the slice has not passed
+        assert TURN.holder() == me
+        monkeypatch.setattr(Turn, "SLICE", 0.0)
+        served.sendall(b"c")  # the slice has passed: the next starts
+        waiter.join(10)
+        assert TURN.holder() is None and not waiter.is_alive()
+    finally:
+        TURN.leave()
+    client.settimeout(5)
+    assert client.recv(10) == b"abc"

@@ -1,6 +1,8 @@
 """The server's workers share new connections out: the one holding fewer takes the next,
 and among workers holding as many an idle one (``bench/api.py`` shows two bulk streams
-then use both cores; ``bench/verify.py``'s 32 keep-alive clients are held 16 by each)."""
+then use both cores; ``bench/verify.py``'s 32 keep-alive clients are held 16 by each).
+Within a worker, requests with bounded bodies take turns; each worker reports to the
+arbiter in time, and no more often than it needs to."""
 
 from __future__ import annotations
 
@@ -8,17 +10,20 @@ import http.client
 import os
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
+from gunicorn.http.body import Body, ChunkedReader, LengthReader
 from gunicorn.workers.gthread import ThreadWorker
 
 from gateway.cli import worker
-from gateway.cli.worker import ACCEPT_DEFER, GatewayWorker, Holdings
+from gateway.cli.worker import ACCEPT_DEFER, TURN_BODY_LIMIT, GatewayWorker, Holdings
 from gateway.services import prepare_instance
-from gateway.serving import ClientSocket
+from gateway.serving import TURN, ClientSocket
 from gateway.settings import Settings
 from tests.live_server import LiveServer
 
@@ -181,3 +186,57 @@ def test_keep_alive_connections_are_spread_over_the_workers(tmp_path: Path) -> N
         for client in clients:
             client.close()
         server.kill()
+
+
+@pytest.mark.parametrize(
+    ("reader", "takes_a_turn"),
+    [
+        (LengthReader(None, 0), True),
+        (LengthReader(None, TURN_BODY_LIMIT), True),
+        (LengthReader(None, TURN_BODY_LIMIT + 1), False),  # a bulk upload
+        (ChunkedReader(None, None), False),  # a bulk stream: no end known
+    ],
+)
+def test_requests_with_bounded_bodies_take_turns(
+    monkeypatch: pytest.MonkeyPatch, reader: Any, takes_a_turn: bool
+) -> None:
+    held: list[bool] = []
+
+    def handle_request(self: Any, req: Any, conn: Any) -> bool:
+        held.append(TURN.holder() == threading.get_ident())
+        if req.fails:
+            raise OSError("the client went away")
+        return True
+
+    monkeypatch.setattr(ThreadWorker, "handle_request", handle_request)
+    made = object.__new__(GatewayWorker)
+    assert made.handle_request(SimpleNamespace(body=Body(reader), fails=False), None) is True
+    with pytest.raises(OSError):
+        made.handle_request(SimpleNamespace(body=Body(reader), fails=True), None)
+    assert held == [takes_a_turn, takes_a_turn]
+    assert TURN.holder() is None  # left at the end, as after a failure
+
+
+@pytest.mark.parametrize(
+    ("timeout", "reports"),
+    [
+        # the arbiter's default: at most once a second
+        (60, [100.0, 101.0, 102.0]),
+        # an arbiter timeout of one second: every quarter second
+        (1, [100.0, 100.3, 100.6, 100.9, 101.3, 102.0, 102.5]),
+    ],
+)
+def test_the_worker_reports_to_the_arbiter_often_enough_and_no_more(
+    monkeypatch: pytest.MonkeyPatch, timeout: int, reports: list[float]
+) -> None:
+    clock = [0.0]
+    touched: list[float] = []
+    monkeypatch.setattr(ThreadWorker, "notify", lambda self: touched.append(clock[0]))
+    monkeypatch.setattr(time, "monotonic", lambda: clock[0])
+    made = object.__new__(GatewayWorker)
+    made.timeout = timeout / 2  # what the arbiter gives its workers
+    made.notified = float("-inf")
+    for now in (100.0, 100.2, 100.3, 100.6, 100.9, 101.0, 101.3, 101.5, 102.0, 102.5):
+        clock[0] = now
+        made.notify()
+    assert touched == reports

@@ -26,8 +26,9 @@ from gateway.cli.worker import DEFAULT_READ_TIMEOUT, READ_TIMEOUT_ENV
     show_default=True,
     type=click.IntRange(1, 256),
     help="Requests each worker serves at once; slow clients wait in threads "
-    "of their own instead of holding a whole worker. More threads do not add "
-    "throughput (they share one interpreter lock) and lengthen the slowest answers.",
+    "of their own instead of holding a whole worker. Requests but bulk streams "
+    "compute one at a time, in the order they came; more threads do not add "
+    "throughput (they share one interpreter lock).",
 )
 @click.option(
     "--read-timeout",

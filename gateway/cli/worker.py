@@ -27,11 +27,12 @@ import time
 from typing import Any
 
 from gunicorn import util
+from gunicorn.http.body import LengthReader
 from gunicorn.workers.gthread import ThreadWorker
 
 from gateway.cli.heap import settle
 from gateway.errors import PROBLEM_BASE, GatewayError
-from gateway.serving import HSTS_HEADER, SAFETY_HEADERS, ClientSocket, ClientTimeout
+from gateway.serving import HSTS_HEADER, SAFETY_HEADERS, TURN, ClientSocket, ClientTimeout
 
 #: The environment variable ``gateway serve`` hands the read timeout over in (gunicorn
 #: has no setting for it); seconds.
@@ -39,6 +40,12 @@ READ_TIMEOUT_ENV = "GATEWAY_SERVE_READ_TIMEOUT"
 DEFAULT_READ_TIMEOUT = 30.0
 #: Seconds a worker lets another take a new connection (see the module).
 ACCEPT_DEFER = 0.002
+#: The largest request body whose request takes turns (:class:`gateway.serving.Turn`);
+#: a larger or chunked one (a bulk stream) may compute for minutes, and shares the
+#: interpreter lock with the turns instead of holding them up.
+TURN_BODY_LIMIT = 1 << 20
+#: Seconds at most between two reports to the arbiter (fewer when its timeout is short).
+NOTIFY_EVERY = 1.0
 
 
 class Holdings:
@@ -170,6 +177,7 @@ class GatewayWorker(ThreadWorker):  # type: ignore[misc]  # gunicorn has no type
         self.read_timeout = float(os.environ.get(READ_TIMEOUT_ENV, DEFAULT_READ_TIMEOUT))
         #: Requests handed to a thread and not yet finished (main thread only).
         self.in_progress = 0
+        self.notified = float("-inf")
         error_log = getattr(self.log, "error_log", None)  # a custom logger class may lack it
         if isinstance(error_log, logging.Logger):
             error_log.addFilter(_StalledClients())
@@ -206,6 +214,27 @@ class GatewayWorker(ThreadWorker):  # type: ignore[misc]  # gunicorn has no type
             time.sleep(ACCEPT_DEFER)  # see the module: another worker takes it first
         super().accept(listener)
         HOLDINGS.publish(self.slot, self.nr_conns)
+
+    def handle_request(self, req: Any, conn: Any) -> Any:
+        reader = getattr(req.body, "reader", None)
+        if not (isinstance(reader, LengthReader) and reader.length <= TURN_BODY_LIMIT):
+            return super().handle_request(req, conn)
+        TURN.take()
+        try:
+            return super().handle_request(req, conn)
+        finally:
+            TURN.leave()
+
+    def notify(self) -> None:
+        # gthread's loop reports on every pass, about twice a request under load; each
+        # report is a system call (touching the heartbeat file) that passes the
+        # interpreter lock to the busy threads and waits to take it back. The arbiter
+        # needs one within its timeout (twice this worker's ``timeout``); the loop passes
+        # at least once a second.
+        now = time.monotonic()
+        if now - self.notified >= min(NOTIFY_EVERY, self.timeout / 2):
+            self.notified = now
+            super().notify()
 
     def run(self) -> None:
         try:

@@ -23,6 +23,7 @@ from gateway import jsontext
 from gateway.credentials import base64url, multikey
 from gateway.errors import CredentialError, DidResolutionError
 from gateway.jsontext import JsonTextError
+from gateway.serving import TURN
 from gateway.vocab.loader import MULTIKEY_V1
 
 DID_V1 = "https://www.w3.org/ns/did/v1"
@@ -364,6 +365,7 @@ class Resolver:
         import requests  # only when the operator allows the network
 
         url = did_web_url(did)
+        TURN.leave()  # a served request waits here without holding up the others
         try:
             with requests.get(
                 url, timeout=NETWORK_TIMEOUT_S, stream=True, allow_redirects=False

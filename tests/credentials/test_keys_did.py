@@ -4,6 +4,7 @@ import json
 import stat
 
 import pytest
+import requests
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from gateway.credentials import multikey
@@ -17,6 +18,7 @@ from gateway.credentials.did import (
 from gateway.credentials.keys import KeyStore
 from gateway.errors import DidResolutionError, SigningKeyError
 from gateway.paths import FIXTURES_DIR
+from gateway.serving import TURN
 
 DERIVED = FIXTURES_DIR / "vectors" / "derived"
 W3C_KEY = "z6MkrJVnaZkeFzdQyMZu1cgjg7k1pZZ6pvBQ7XJPt4swbTQ2"
@@ -135,3 +137,23 @@ def test_cli_keys_generate_list_did(runner, tmp_path, monkeypatch) -> None:
     doc = json.loads(runner.invoke(args=["keys", "did", "--format", "jwk"]).output)
     assert doc["id"] == "did:web:gw.example%3A8443"
     assert {vm["type"] for vm in doc["verificationMethod"]} == {"JsonWebKey"}
+
+
+def test_a_served_request_leaves_its_turn_before_fetching_a_did_document(monkeypatch) -> None:
+    """A did:web host that answers slowly holds the verifying thread, not the worker's
+    turn (:class:`gateway.serving.Turn`): the next request starts meanwhile."""
+    holders = []
+
+    def get(url: str, **kwargs: object) -> None:
+        holders.append(TURN.holder())
+        raise requests.ConnectionError("unreachable")
+
+    monkeypatch.setattr(requests, "get", get)
+    TURN.take()
+    try:
+        with pytest.raises(DidResolutionError, match="unreachable"):
+            Resolver(allow_network=True).document("did:web:slow.example")
+        assert holders == [None]
+    finally:
+        TURN.leave()
+    assert TURN.holder() is None
