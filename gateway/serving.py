@@ -48,8 +48,8 @@ class Turn:
     With four requests computing at once, each waits for the lock again after each of
     its calls, behind whichever thread the system wakes, so they finish in a shuffled
     order and take longer in all (DESIGN §7: the slowest verifications took twice the
-    median, and the hand-overs a fifth of the CPU). Taking turns, each request runs to
-    its end once started, and the lock passes only where a request waits.
+    median). Taking turns, each request runs to its end once started, and the lock
+    passes only where a request waits.
 
     A request that has to wait on something outside the process (its client, the
     network) calls :meth:`leave` first: it gives up its turn for good, the next request
@@ -57,11 +57,12 @@ class Turn:
     holds a thread, never the turn, and a thread waiting for the turn holds nothing any
     other thread needs (it has not started). A long answer (a streamed export, a batch
     in one request) leaves its turn the same way once it has held it for :data:`SLICE`
-    while others wait (:meth:`share_if_long`, at each read and write of its socket).
+    while others wait (:meth:`share_if_long`, at each read and write of its socket and
+    between the records it converts).
     """
 
-    #: Seconds a request keeps its turn while others wait, checked where it reads or
-    #: writes its socket; a verification takes some 1.5 ms.
+    #: Seconds a request keeps its turn while others wait (a verification takes some
+    #: 1.5 ms).
     SLICE = 0.02
 
     def __init__(self) -> None:

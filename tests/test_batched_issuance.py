@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import threading
+import time
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,7 @@ from gateway.records.reader import read_record_file
 from gateway.services import issuance
 from gateway.services.instance import Instance
 from gateway.services.tenants import console_principal
+from gateway.serving import TURN, Turn
 from gateway.store import AuditLog, Passports
 from tests.helpers import RECORDS, issue_secrets, make_app
 
@@ -305,3 +307,27 @@ def test_what_a_failing_source_sent_is_still_issued(gateway: Gateway) -> None:
             outcomes.append(outcome)
     assert [o.outcome for o in outcomes] == ["created"] * 3
     assert len(gateway.passports()) == 3
+
+
+def test_a_long_conversion_in_a_served_request_leaves_its_turn(
+    gateway: Gateway, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Converting many records in one request (a small batch, a page's upload) lets the
+    requests waiting for the worker's turn start once it has had its slice
+    (:class:`gateway.serving.Turn`), between two records."""
+    monkeypatch.setattr(Turn, "SLICE", 0.0)
+    started: list[int] = []
+    TURN.take()
+    waiter = threading.Thread(target=lambda: (TURN.take(), started.append(1), TURN.leave()))
+    try:
+        waiter.start()
+        deadline = time.monotonic() + 10
+        while TURN.waiting() == 0 and time.monotonic() < deadline:
+            time.sleep(0.005)
+        outcomes = gateway.bulk([battery(n) for n in range(1, 3)])
+        waiter.join(10)
+        started_meanwhile = list(started)  # before this thread's own turn ends
+    finally:
+        TURN.leave()
+    assert [o.outcome for o in outcomes] == ["created", "created"]
+    assert started_meanwhile == [1] and TURN.holder() is None

@@ -38,6 +38,7 @@ from gateway.services.instance import BULK_STATUS_CHUNK, BULK_STATUS_MOST, Insta
 from gateway.services.passports import cease_passport, find_passport, stored_credential
 from gateway.services.tenant_policy import TenantRules, tenant_rules
 from gateway.services.whitelist import instance_whitelist
+from gateway.serving import TURN
 from gateway.store import Passports
 from gateway.store.identifiers import Identifier, Identifiers
 from gateway.store.passports import (
@@ -570,6 +571,9 @@ def _issue_chunk(
             if item.outcome is not None or isinstance(rules, GatewayError):
                 continue
             assert not isinstance(item.record, Exception) and item.identifier is not None
+            # A served request converting many records (a small batch, a page's upload)
+            # lets the requests waiting for its worker's turn start after a slice.
+            TURN.share_if_long()
             try:
                 if isinstance(whitelist, Exception):
                     raise whitelist
