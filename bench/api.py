@@ -505,7 +505,7 @@ def verify_rows(load: dict[str, Any], clients: int) -> list[tuple[str, float, st
     # generator on its core: no target is its to meet.
     alone = bool(load.get("own_core"))
     if alone:
-        how = f"{clients} clients, at the most of one worker on CPU 0, wrk on CPU 1"
+        how = f"{clients} clients, at the most of one worker on a CPU of its own, wrk on another"
     elif paced:
         how = f"{clients} clients sending {load['offered']:g} requests/s in all"
     else:

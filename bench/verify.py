@@ -20,8 +20,8 @@ soon as it has the answer) and paced at ``api.PACED_RATE`` requests/s in all, ov
 target rate (``api.verify_loads``). Each gives requests/s and p50/p99 (wall),
 and the server's CPU ms per request from its processes (every thread of master and
 workers, ``/proc``), beside the targets. Then, with ``wrk`` and ``taskset`` on two CPUs
-or more, one worker pinned to CPU 0 under half the clients at its most, ``wrk`` alone on
-CPU 1: half the served system with the load generator off its core (no target of its
+or more, one worker pinned to a CPU under half the clients at its most, ``wrk`` alone on
+another: half the served system with the load generator off its core (no target of its
 own; on two cores the load generator otherwise shares the server's).
 
 CPU time (``time.process_time``, the server's from ``/proc``) is the figure to compare;
@@ -172,8 +172,8 @@ def _parts(app: Any, credential: dict[str, Any], body: dict[str, Any], count: in
 def served(clients: int, seconds: float) -> list[dict[str, Any]]:
     """Verify loads against ``gateway serve``: one Data Integrity and one ``vc+jwt``
     credential, each issued by the served instance; then, where ``wrk`` and ``taskset``
-    are at hand on two CPUs or more, the same on one worker pinned to CPU 0 under half
-    the clients, with ``wrk`` alone on CPU 1: half the served system without the load
+    are at hand on two CPUs or more, the same on one worker pinned to a CPU under half
+    the clients, with ``wrk`` alone on another: half the served system without the load
     generator on its core, which a machine of two cores cannot otherwise show."""
     loads = []
     with tempfile.TemporaryDirectory(prefix="gateway-bench-") as tmp:
@@ -201,13 +201,14 @@ def served(clients: int, seconds: float) -> list[dict[str, Any]]:
                 loads.extend(_loads(server, body, clients, seconds, workdir, fmt, None))
         finally:
             server.stop()
-        if shutil.which("wrk") and shutil.which("taskset") and (os.cpu_count() or 1) >= 2:
+        cpus = sorted(os.sched_getaffinity(0))
+        if shutil.which("wrk") and shutil.which("taskset") and len(cpus) >= 2:
             server = Server(home, workdir / "own-core.log", "--workers", "1")
             try:
-                server.pin(0)
+                server.pin(cpus[0])
                 for fmt, body in bodies.items():
-                    print(f"served verify {fmt}: one worker on CPU 0 ...", file=sys.stderr)
-                    loads.extend(_loads(server, body, clients // 2, seconds, workdir, fmt, 1))
+                    print(f"served verify {fmt}: one worker on a CPU ...", file=sys.stderr)
+                    loads.extend(_loads(server, body, clients // 2, seconds, workdir, fmt, cpus[1]))
             finally:
                 server.stop()
     return loads
@@ -222,6 +223,7 @@ def _loads(
     fmt: str,
     own_core: int | None,
 ) -> list[dict[str, Any]]:
+    """``api.verify_loads`` on ``server``, each load marked with its format and clients."""
     loads = verify_loads(
         server.port,
         body,
