@@ -15,6 +15,10 @@ many connections each holds (:class:`Holdings`, memory the arbiter's workers sha
 a worker waits :data:`ACCEPT_DEFER` before it takes a connection while another holds
 fewer, or as many while it has requests in progress; the other, woken by the same
 readiness, takes it first.
+
+Within a worker, requests whose body is bounded take turns at computing
+(:class:`gateway.serving.Turn`), and the worker reports to the arbiter at most once a
+second instead of on every pass of its loop.
 """
 
 from __future__ import annotations
@@ -216,6 +220,8 @@ class GatewayWorker(ThreadWorker):  # type: ignore[misc]  # gunicorn has no type
         HOLDINGS.publish(self.slot, self.nr_conns)
 
     def handle_request(self, req: Any, conn: Any) -> Any:
+        # Called once the request's head is read: a bounded request computes in its turn
+        # (gateway.serving.Turn), a bulk one beside the turns.
         reader = getattr(req.body, "reader", None)
         if not (isinstance(reader, LengthReader) and reader.length <= TURN_BODY_LIMIT):
             return super().handle_request(req, conn)
