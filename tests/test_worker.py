@@ -7,6 +7,7 @@ arbiter in time, and no more often than it needs to."""
 from __future__ import annotations
 
 import http.client
+import json
 import os
 import subprocess
 import sys
@@ -27,20 +28,43 @@ from gateway.serving import TURN, ClientSocket
 from gateway.settings import Settings
 from tests.live_server import LiveServer
 
+#: A W3C Data Integrity vector: a couple of milliseconds of canonicalizing and checking
+#: per verification (its verdict does not matter here), enough to keep both workers busy.
+BUSY_CREDENTIAL = (
+    Path(__file__).parent.parent
+    / "fixtures/vectors/w3c-vc-di-eddsa/TestVectors/eddsa-rdfc-2022/signedDataInt.json"
+)
+JSON_HEADERS = {"Content-Type": "application/json"}
+
 
 @pytest.fixture
 def calls(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, Any]]:
+    """What the workers made with :func:`_worker` do: accept (as gthread does: count the
+    connection and hand it on) and turn accepting on or off."""
     seen: list[tuple[str, Any]] = []
 
     def accept(self: Any, listener: Any) -> None:
         self.nr_conns += 1
         seen.append(("accept", self.slot))
+        self.enqueue_req(_Conn())
 
-    monkeypatch.setattr(time, "sleep", lambda s: seen.append(("sleep", s)))
+    def set_accept_enabled(self: Any, enabled: bool) -> None:
+        if enabled != self._accepting:
+            seen.append(("accepting" if enabled else "paused", self.slot))
+        self._accepting = enabled
+
     monkeypatch.setattr(ThreadWorker, "accept", accept)
+    monkeypatch.setattr(ThreadWorker, "set_accept_enabled", set_accept_enabled)
     monkeypatch.setattr(ThreadWorker, "enqueue_req", lambda self, conn: None)
     monkeypatch.setattr(ThreadWorker, "finish_request", lambda self, conn, fs: None)
     return seen
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    now = [100.0]
+    monkeypatch.setattr(time, "monotonic", lambda: now[0])
+    return now
 
 
 @pytest.fixture
@@ -55,6 +79,8 @@ def _worker(holdings: Holdings, pid: int, age: int) -> GatewayWorker:
     made.read_timeout = 1.0
     made.in_progress = 0
     made.nr_conns = 0
+    made.paused_until = float("-inf")
+    made._accepting = True
     made.slot = holdings.claim(pid, age)
     return made
 
@@ -74,34 +100,94 @@ class _Conn:
 
 
 def test_the_worker_holding_fewer_connections_takes_the_next(
-    calls: list[tuple[str, Any]], holdings: Holdings
+    calls: list[tuple[str, Any]], holdings: Holdings, clock: list[float]
 ) -> None:
     first = _worker(holdings, os.getpid(), 1)
     second = _worker(holdings, os.getppid(), 2)
     first.accept(object())
-    assert calls == [("accept", first.slot)]  # as many as the other, and idle: at once
+    assert calls == [("accept", first.slot)]  # as busy as the other: at once
     calls.clear()
     first.accept(object())
-    assert calls == [("sleep", ACCEPT_DEFER), ("accept", first.slot)]  # holds more: waits
+    # Holds more: stops accepting for a while instead, and goes on serving meanwhile.
+    assert calls == [("paused", first.slot)]
+    assert first.paused_until == clock[0] + ACCEPT_DEFER
+    second.accept(object())  # the other takes it
+    assert calls[1:] == [("accept", second.slot)]
     calls.clear()
-    conn = _Conn()
-    second.enqueue_req(conn)
-    assert second.in_progress == 1
-    second.accept(object())
-    assert calls == [("accept", second.slot)]  # holds fewer: at once, even busy
-    second.accept(object())
+    # gthread's loop turns accepting on at each pass; it stays off until the pause ends,
+    # and the loop waits no longer than that.
+    first.set_accept_enabled(True)
+    assert calls == []
+    clock[0] += ACCEPT_DEFER
+    first.set_accept_enabled(True)
+    assert calls == [("accepting", first.slot)]
+
+
+@pytest.mark.parametrize(
+    ("in_progress", "first_takes_it"),
+    [
+        ((1, 1), True),  # as busy as the other: at once (both race, the first wins)
+        ((1, 0), False),  # as many connections, the other idle: it takes the next
+        ((0, 1), True),
+    ],
+)
+def test_among_workers_holding_as_many_the_less_busy_takes_the_next(
+    calls: list[tuple[str, Any]],
+    holdings: Holdings,
+    clock: list[float],
+    in_progress: tuple[int, int],
+    first_takes_it: bool,
+) -> None:
+    first = _worker(holdings, os.getpid(), 1)
+    second = _worker(holdings, os.getppid(), 2)
+    for made, busy in zip((first, second), in_progress, strict=True):
+        made.nr_conns, made.in_progress = 3, busy
+        holdings.publish(made.slot, 3, busy)
+    first.accept(object())
+    assert calls == [("accept" if first_takes_it else "paused", first.slot)]
+
+
+def test_a_connection_still_waiting_after_a_pause_is_taken_at_once(
+    calls: list[tuple[str, Any]], holdings: Holdings, clock: list[float]
+) -> None:
+    """The other worker may be too busy to take it (its main thread waits for its
+    requests' interpreter lock): a connection waits one pause at most."""
+    first = _worker(holdings, os.getpid(), 1)
+    _worker(holdings, os.getppid(), 2)
+    first.nr_conns = 4
+    first.accept(object())
+    assert calls == [("paused", first.slot)]
+    clock[0] += ACCEPT_DEFER
+    first.set_accept_enabled(True)
+    first.accept(object())  # still holds more, yet takes it
+    assert calls[1:] == [("accepting", first.slot), ("accept", first.slot)]
     calls.clear()
-    second.accept(object())  # as many as the other (2), and busy: waits
-    assert calls == [("sleep", ACCEPT_DEFER), ("accept", second.slot)]
-    second.finish_request(conn, None)
-    assert second.in_progress == 0
+    clock[0] += 1
+    first.accept(object())  # a later connection: the other's again
+    assert calls == [("paused", first.slot)]
+
+
+def test_a_pausing_worker_waits_for_events_no_longer_than_its_pause(
+    monkeypatch: pytest.MonkeyPatch, holdings: Holdings, clock: list[float]
+) -> None:
+    waits: list[float] = []
+    monkeypatch.setattr(
+        ThreadWorker, "wait_for_and_dispatch_events", lambda self, timeout: waits.append(timeout)
+    )
+    made = _worker(holdings, os.getpid(), 1)
+    made.wait_for_and_dispatch_events(1.0)
+    made.paused_until = clock[0] + 0.015
+    made.wait_for_and_dispatch_events(1.0)
+    clock[0] += 0.02
+    made.wait_for_and_dispatch_events(1.0)
+    assert waits == [1.0, pytest.approx(0.015), 1.0]
 
 
 def test_a_lone_worker_or_one_beside_an_ended_process_never_waits(
     calls: list[tuple[str, Any]], holdings: Holdings
 ) -> None:
     ended = holdings.claim(_gone(), 2)  # a worker killed before it let go of its slot
-    holdings.publish(ended, 3)
+    holdings.publish(ended, 3, 0)
     alone = _worker(holdings, os.getpid(), 1)
     alone.in_progress = 1
     alone.nr_conns = 5
@@ -134,8 +220,9 @@ def _serving(server: LiveServer) -> list[int]:
     assert len(found) == 1, found
     with open(f"/proc/{pid}/mem", "rb") as memory:
         memory.seek(int(found[0].split("-")[0], 16))
-        cells = memoryview(memory.read(16 * Holdings.SLOTS)).cast("q")
-    return [cells[2 * slot] for slot in range(Holdings.SLOTS) if cells[2 * slot]]
+        cells = memoryview(memory.read(8 * Holdings.CELLS * Holdings.SLOTS)).cast("q")
+    pids = (cells[Holdings.CELLS * slot] for slot in range(Holdings.SLOTS))
+    return [pid for pid in pids if pid]
 
 
 def _held(pid: int, ports: set[int]) -> int:
@@ -185,6 +272,58 @@ def test_keep_alive_connections_are_spread_over_the_workers(tmp_path: Path) -> N
     finally:
         for client in clients:
             client.close()
+        server.kill()
+
+
+@pytest.mark.slow
+def test_clients_that_come_at_once_to_busy_workers_are_spread(tmp_path: Path) -> None:
+    """32 keep-alive clients that connect at once and ask again as soon as they are
+    answered are held 16 by each of two workers, within two each way, although both are busy
+    computing when most of them come (a worker that waited 2 ms for the other, whose main
+    thread waits for its request threads' lock, held up to 21 of 32)."""
+    settings = Settings.load({"home": tmp_path / "instance", "base_url": "https://gw.example"})
+    prepare_instance(settings)
+    server = LiveServer(settings.home, tmp_path / "server.log", "--workers", "2")
+    credential = json.loads(BUSY_CREDENTIAL.read_text(encoding="utf-8"))
+    body = json.dumps({"verifiableCredential": credential}).encode()
+    start = threading.Barrier(32)
+    stop = threading.Event()
+    answered: list[int] = [0] * 32
+    clients: list[http.client.HTTPConnection | None] = [None] * 32
+
+    def ask(index: int) -> None:
+        client = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
+        clients[index] = client
+        start.wait()
+        while not stop.is_set():
+            client.request("POST", "/credentials/verify", body, JSON_HEADERS)
+            response = client.getresponse()
+            response.read()
+            assert response.status in (200, 400), response.status  # a verdict, whichever
+            answered[index] += 1
+
+    threads = [threading.Thread(target=ask, args=(i,), daemon=True) for i in range(32)]
+    try:
+        deadline = time.monotonic() + 60
+        while len(_serving(server)) < 2 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        workers = _workers(server)
+        for thread in threads:
+            thread.start()
+        while min(answered) < 3 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert min(answered) >= 3, answered
+        ports = {client.sock.getsockname()[1] for client in clients if client and client.sock}
+        held = sorted(_held(pid, ports) for pid in workers)
+        assert sum(held) == 32
+        assert held[1] - held[0] <= 4, held
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join(timeout=30)
+        for client in clients:
+            if client is not None:
+                client.close()
         server.kill()
 
 

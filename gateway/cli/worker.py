@@ -11,10 +11,12 @@ already busy: two bulk streams could share one worker's interpreter lock while t
 core idled, and a worker keeps each keep-alive connection it took, so under a burst of
 clients one worker held 18 of 32 (and its clients got the slowest answers), and 16
 clients that came one after another all went to one worker. So the workers publish how
-many connections each holds (:class:`Holdings`, memory the arbiter's workers share) and
-a worker waits :data:`ACCEPT_DEFER` before it takes a connection while another holds
-fewer, or as many while it has requests in progress; the other, woken by the same
-readiness, takes it first.
+busy each is (:class:`Holdings`, memory the arbiter's workers share: connections held,
+requests in progress), and a worker stops accepting for :data:`ACCEPT_DEFER` while
+another holds fewer connections, or as many with fewer requests in progress; the other,
+woken by the same readiness, takes the connection, and the pausing worker serves its own
+connections meanwhile. A connection still waiting when the pause ends is taken at once,
+so none waits longer than one pause.
 
 Within a worker, requests whose body is bounded take turns at computing
 (:class:`gateway.serving.Turn`), and the worker reports to the arbiter at most once a
@@ -42,8 +44,11 @@ from gateway.serving import HSTS_HEADER, SAFETY_HEADERS, TURN, ClientSocket, Cli
 #: has no setting for it); seconds.
 READ_TIMEOUT_ENV = "GATEWAY_SERVE_READ_TIMEOUT"
 DEFAULT_READ_TIMEOUT = 30.0
-#: Seconds a worker lets another take a new connection (see the module).
-ACCEPT_DEFER = 0.002
+#: Seconds a worker stops accepting to let another take a new connection (see the
+#: module): a few of the interpreter's switch intervals (5 ms), since the other worker's
+#: main thread may wait that long for the lock its request threads hold, at each
+#: system call, before it has accepted.
+ACCEPT_DEFER = 0.020
 #: The largest request body whose request takes turns (:class:`gateway.serving.Turn`);
 #: a larger or chunked one (a bulk stream) may compute for minutes, and shares the
 #: interpreter lock with the turns instead of holding them up.
@@ -53,16 +58,18 @@ NOTIFY_EVERY = 1.0
 
 
 class Holdings:
-    """How many connections each worker holds, in a shared anonymous mapping made when
-    the arbiter loads the worker class, before it forks the workers: one slot of two
-    64-bit integers (pid, connections) per worker. A slot whose process is gone is
-    taken over; a count may be a moment old, which only makes a worker take a
-    connection another would have taken (no lock is needed for that)."""
+    """How busy each worker is, in a shared anonymous mapping made when the arbiter loads
+    the worker class, before it forks the workers: one slot of three 64-bit integers
+    (pid, connections held, requests in progress) per worker. A slot whose process is
+    gone is taken over; a count may be a moment old, which only makes a worker take a
+    connection another would have taken, or look again a moment later (no lock is
+    needed for that)."""
 
     SLOTS = 64
+    CELLS = 3
 
     def __init__(self) -> None:
-        self._memory = mmap.mmap(-1, 8 * 2 * self.SLOTS)
+        self._memory = mmap.mmap(-1, 8 * self.CELLS * self.SLOTS)
         self._cells = memoryview(self._memory).cast("q")
 
     def claim(self, pid: int, preferred: int) -> int:
@@ -71,35 +78,41 @@ class Holdings:
         cells = self._cells
         for step in range(self.SLOTS):
             slot = (preferred + step) % self.SLOTS
-            owner = cells[2 * slot]
+            at = self.CELLS * slot
+            owner = cells[at]
             if owner in (0, pid) or not _alive(owner):
-                cells[2 * slot], cells[2 * slot + 1] = pid, 0
+                cells[at], cells[at + 1], cells[at + 2] = pid, 0, 0
                 return slot
         return preferred % self.SLOTS  # every slot held by a live process: share one
 
-    def publish(self, slot: int, connections: int) -> None:
-        self._cells[2 * slot + 1] = connections
+    def publish(self, slot: int, connections: int, in_progress: int) -> None:
+        at = self.CELLS * slot
+        self._cells[at + 1], self._cells[at + 2] = connections, in_progress
 
     def release(self, slot: int, pid: int) -> None:
-        if self._cells[2 * slot] == pid:
-            self._cells[2 * slot], self._cells[2 * slot + 1] = 0, 0
+        at = self.CELLS * slot
+        if self._cells[at] == pid:
+            self._cells[at], self._cells[at + 1], self._cells[at + 2] = 0, 0, 0
 
-    def fewest_elsewhere(self, slot: int) -> int | None:
-        """The fewest connections a live worker other than ``slot``'s holds, or ``None``
-        when there is none."""
-        cells = self._cells
-        fewest: int | None = None
+    def least_busy_elsewhere(self, slot: int) -> tuple[int, int] | None:
+        """``(connections, requests in progress)`` of the live worker other than
+        ``slot``'s that holds the fewest connections (and, among those, has the fewest
+        requests in progress), or ``None`` when there is none."""
+        cells, width = self._cells, self.CELLS
+        mine = cells[width * slot]
+        least: tuple[int, int] | None = None
         for other in range(self.SLOTS):
-            owner = cells[2 * other]
-            if owner == 0 or other == slot or owner == cells[2 * slot]:
+            at = width * other
+            owner = cells[at]
+            if owner == 0 or other == slot or owner == mine:
                 continue
-            held = cells[2 * other + 1]
-            if fewest is None or held < fewest:
+            busy = (cells[at + 1], cells[at + 2])
+            if least is None or busy < least:
                 if not _alive(owner):  # killed without releasing its slot
-                    cells[2 * other] = cells[2 * other + 1] = 0
+                    cells[at] = cells[at + 1] = cells[at + 2] = 0
                     continue
-                fewest = held
-        return fewest
+                least = busy
+        return least
 
 
 def _alive(pid: int) -> bool:
@@ -181,6 +194,8 @@ class GatewayWorker(ThreadWorker):  # type: ignore[misc]  # gunicorn has no type
         self.read_timeout = float(os.environ.get(READ_TIMEOUT_ENV, DEFAULT_READ_TIMEOUT))
         #: Requests handed to a thread and not yet finished (main thread only).
         self.in_progress = 0
+        #: Until when this worker leaves new connections to the others (see accept).
+        self.paused_until = float("-inf")
         self.notified = float("-inf")
         error_log = getattr(self.log, "error_log", None)  # a custom logger class may lack it
         if isinstance(error_log, logging.Logger):
@@ -201,23 +216,45 @@ class GatewayWorker(ThreadWorker):  # type: ignore[misc]  # gunicorn has no type
             conn.sock = ClientSocket.adopt(conn.sock, self.read_timeout)
         self.in_progress += 1
         super().enqueue_req(conn)
+        HOLDINGS.publish(self.slot, self.nr_conns, self.in_progress)
 
     def finish_request(self, conn: Any, fs: Any) -> None:
         self.in_progress -= 1
         super().finish_request(conn, fs)
-        HOLDINGS.publish(self.slot, self.nr_conns)
+        HOLDINGS.publish(self.slot, self.nr_conns, self.in_progress)
 
     def murder_keepalived(self, force: bool = False) -> None:
         super().murder_keepalived(force)
-        HOLDINGS.publish(self.slot, self.nr_conns)
+        HOLDINGS.publish(self.slot, self.nr_conns, self.in_progress)
 
     def accept(self, listener: Any) -> None:
-        held = self.nr_conns
-        fewest = HOLDINGS.fewest_elsewhere(self.slot)
-        if fewest is not None and (held > fewest or (held == fewest and self.in_progress)):
-            time.sleep(ACCEPT_DEFER)  # see the module: another worker takes it first
+        now = time.monotonic()
+        if not (self.paused_until <= now < self.paused_until + ACCEPT_DEFER) and self._defers():
+            # See the module: another worker, woken by the same readiness, takes it
+            # first, while this one goes on serving its own connections.
+            self.paused_until = now + ACCEPT_DEFER
+            self.set_accept_enabled(False)
+            return
+        # Not paused just before: a connection still waiting after a pause is taken at
+        # once, so none waits longer than one pause.
+        self.paused_until = float("-inf")
         super().accept(listener)
-        HOLDINGS.publish(self.slot, self.nr_conns)
+
+    def set_accept_enabled(self, enabled: bool) -> None:
+        # gthread's loop enables accepting on each pass while it holds fewer connections
+        # than it may; a pause holds until it ends.
+        super().set_accept_enabled(enabled and time.monotonic() >= self.paused_until)
+
+    def wait_for_and_dispatch_events(self, timeout: float) -> None:
+        pause = self.paused_until - time.monotonic()
+        super().wait_for_and_dispatch_events(min(timeout, pause) if pause > 0 else timeout)
+
+    def _defers(self) -> bool:
+        """Whether another worker should take the next connection: it holds fewer, or
+        as many with fewer requests in progress (when both are as busy, both take it
+        at once and the first wins)."""
+        least = HOLDINGS.least_busy_elsewhere(self.slot)
+        return least is not None and least < (self.nr_conns, self.in_progress)
 
     def handle_request(self, req: Any, conn: Any) -> Any:
         # Called once the request's head is read: a bounded request computes in its turn
