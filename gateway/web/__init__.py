@@ -25,6 +25,7 @@ from gateway.web import (  # noqa: F401 (the modules that are not named hold rou
     verify,
 )
 from gateway.web.common import bp
+from gateway.web.session_cookie import SessionCookie
 
 __all__ = ["register"]
 
@@ -34,6 +35,7 @@ def register(app: Flask) -> None:
     settings: Settings = app.extensions["gateway.settings"]
     # One key per database, so a cookie signed by one instance is accepted by every other.
     app.secret_key = web_session_secret(app.extensions["gateway.instance"].db)
+    app.session_interface = SessionCookie()
     app.config.update(
         SESSION_COOKIE_NAME="gateway_session",
         SESSION_COOKIE_HTTPONLY=True,
