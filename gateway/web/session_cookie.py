@@ -2,9 +2,9 @@
 
 Flask opens the session of every request, and its cookie interface builds a signer
 (``itsdangerous``) for each before it looks for the cookie. API calls never carry the
-cookie, so that work was some 2 % of the CPU a verification costs served; a request
-without the cookie now gets an empty session at once. A request with the cookie is
-read exactly as Flask reads it.
+cookie, and that work was some 2 % of the CPU a served verification costs; so a request
+without the cookie gets an empty session at once. A request with the cookie is read
+exactly as Flask reads it.
 """
 
 from __future__ import annotations
