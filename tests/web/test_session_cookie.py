@@ -35,7 +35,7 @@ def test_a_request_with_the_cookie_reads_it_as_flask_does(app: Flask, signers: l
     name = interface.get_cookie_name(app)
     with app.test_request_context("/", headers={"Cookie": f"{name}={cookie}"}):
         assert session.get("csrf") == "abc"
-    # A cookie signed with another key is an empty session, as in Flask.
+    # A cookie whose signature does not match is an empty session, as in Flask.
     with app.test_request_context("/", headers={"Cookie": f"{name}={cookie[:-2]}xx"}):
         assert dict(session) == {}
     assert len(signers) == 3
