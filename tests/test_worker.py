@@ -81,6 +81,7 @@ def _worker(holdings: Holdings, pid: int, age: int) -> GatewayWorker:
     made.nr_conns = 0
     made.paused_until = float("-inf")
     made._accepting = True
+    made.alive = True
     made.slot = holdings.claim(pid, age)
     return made
 
@@ -164,6 +165,24 @@ def test_a_connection_still_waiting_after_a_pause_is_taken_at_once(
     clock[0] += 1
     first.accept(object())  # a later connection: the other's again
     assert calls == [("paused", first.slot)]
+
+
+def test_a_stopping_worker_is_no_longer_counted(
+    calls: list[tuple[str, Any]], holdings: Holdings, clock: list[float]
+) -> None:
+    """A stopping worker accepts no more while it finishes its requests (gthread's
+    graceful timeout): the others stop leaving connections to it."""
+    first = _worker(holdings, os.getppid(), 1)
+    second = _worker(holdings, os.getpid(), 2)  # the process the test runs in: it stops
+    first.nr_conns = 4
+    first.accept(object())
+    assert calls == [("paused", first.slot)]  # the second holds fewer
+    calls.clear()
+    clock[0] += 1
+    second.alive = False  # gthread's loop ends, and turns accepting off
+    second.set_accept_enabled(False)
+    first.accept(object())
+    assert calls == [("paused", second.slot), ("accept", first.slot)]
 
 
 def test_a_pausing_worker_waits_for_events_no_longer_than_its_pause(

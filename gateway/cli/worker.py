@@ -243,6 +243,11 @@ class GatewayWorker(ThreadWorker):  # type: ignore[misc]  # gunicorn has no type
     def set_accept_enabled(self, enabled: bool) -> None:
         # gthread's loop enables accepting on each pass while it holds fewer connections
         # than it may; a pause holds until it ends.
+        if not self.alive:
+            # Stopping (a signal, a reload, max_requests): gthread stops accepting and
+            # finishes what it holds, up to its graceful timeout. Left counted, it would
+            # make the workers that go on pause for it on every new connection.
+            HOLDINGS.release(self.slot, os.getpid())
         super().set_accept_enabled(enabled and time.monotonic() >= self.paused_until)
 
     def wait_for_and_dispatch_events(self, timeout: float) -> None:
