@@ -82,6 +82,7 @@ def _worker(holdings: Holdings, pid: int, age: int) -> GatewayWorker:
     made.paused_until = float("-inf")
     made._accepting = True
     made.alive = True
+    made.pid = pid
     made.slot = holdings.claim(pid, age)
     return made
 
@@ -142,7 +143,7 @@ def test_among_workers_holding_as_many_the_less_busy_takes_the_next(
     second = _worker(holdings, os.getppid(), 2)
     for made, busy in zip((first, second), in_progress, strict=True):
         made.nr_conns, made.in_progress = 3, busy
-        holdings.publish(made.slot, 3, busy)
+        holdings.publish(made.slot, made.pid, 3, busy)
     first.accept(object())
     assert calls == [("accept" if first_takes_it else "paused", first.slot)]
 
@@ -183,6 +184,15 @@ def test_a_stopping_worker_is_no_longer_counted(
     second.set_accept_enabled(False)
     first.accept(object())
     assert calls == [("paused", second.slot), ("accept", first.slot)]
+    # Its slot goes to a newer worker; what the stopping one still publishes (it serves
+    # the connections it holds until its graceful timeout) does not land there.
+    with subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"]) as newer:
+        try:
+            assert holdings.claim(newer.pid, second.slot) == second.slot
+            second.enqueue_req(_Conn())  # a request on a connection it still holds
+            assert holdings.least_busy_elsewhere(first.slot) == (0, 0)
+        finally:
+            newer.kill()
 
 
 def test_a_pausing_worker_waits_for_events_no_longer_than_its_pause(
@@ -204,8 +214,9 @@ def test_a_pausing_worker_waits_for_events_no_longer_than_its_pause(
 def test_a_lone_worker_or_one_beside_an_ended_process_never_waits(
     calls: list[tuple[str, Any]], holdings: Holdings
 ) -> None:
-    ended = holdings.claim(_gone(), 2)  # a worker killed before it let go of its slot
-    holdings.publish(ended, 3, 0)
+    gone = _gone()
+    ended = holdings.claim(gone, 2)  # a worker killed before it let go of its slot
+    holdings.publish(ended, gone, 3, 0)
     alone = _worker(holdings, os.getpid(), 1)
     alone.in_progress = 1
     alone.nr_conns = 5

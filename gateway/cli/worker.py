@@ -85,9 +85,12 @@ class Holdings:
                 return slot
         return preferred % self.SLOTS  # every slot held by a live process: share one
 
-    def publish(self, slot: int, connections: int, in_progress: int) -> None:
+    def publish(self, slot: int, pid: int, connections: int, in_progress: int) -> None:
+        """Write ``pid``'s counts, while the slot is still its own (a stopping worker's
+        slot may already be another's)."""
         at = self.CELLS * slot
-        self._cells[at + 1], self._cells[at + 2] = connections, in_progress
+        if self._cells[at] == pid:
+            self._cells[at + 1], self._cells[at + 2] = connections, in_progress
 
     def release(self, slot: int, pid: int) -> None:
         at = self.CELLS * slot
@@ -216,16 +219,16 @@ class GatewayWorker(ThreadWorker):  # type: ignore[misc]  # gunicorn has no type
             conn.sock = ClientSocket.adopt(conn.sock, self.read_timeout)
         self.in_progress += 1
         super().enqueue_req(conn)
-        HOLDINGS.publish(self.slot, self.nr_conns, self.in_progress)
+        HOLDINGS.publish(self.slot, self.pid, self.nr_conns, self.in_progress)
 
     def finish_request(self, conn: Any, fs: Any) -> None:
         self.in_progress -= 1
         super().finish_request(conn, fs)
-        HOLDINGS.publish(self.slot, self.nr_conns, self.in_progress)
+        HOLDINGS.publish(self.slot, self.pid, self.nr_conns, self.in_progress)
 
     def murder_keepalived(self, force: bool = False) -> None:
         super().murder_keepalived(force)
-        HOLDINGS.publish(self.slot, self.nr_conns, self.in_progress)
+        HOLDINGS.publish(self.slot, self.pid, self.nr_conns, self.in_progress)
 
     def accept(self, listener: Any) -> None:
         now = time.monotonic()
