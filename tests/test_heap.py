@@ -73,6 +73,7 @@ def test_a_server_worker_settles_once_the_app_is_loaded(monkeypatch: pytest.Monk
     monkeypatch.setattr(worker_module, "HOLDINGS", holdings)
     worker: Any = object.__new__(GatewayWorker)
     worker.age = 3
+    worker.pid = os.getpid()  # gunicorn sets it in the worker process
     worker.load_wsgi()
     assert calls == ["load", "settle"]
     # Then, and only then, counted among the workers that take connections.

@@ -210,7 +210,7 @@ class GatewayWorker(ThreadWorker):  # type: ignore[misc]  # gunicorn has no type
         settle()  # what the app loaded stays out of the collector's walks (gateway.cli.heap)
         # Counted among the workers once it can serve: one still loading its app would
         # be left the connections the others defer.
-        self.slot = HOLDINGS.claim(os.getpid(), self.age)
+        self.slot = HOLDINGS.claim(self.pid, self.age)
 
     def enqueue_req(self, conn: Any) -> None:
         # Every connection passes here first, straight after accept(), before any thread
@@ -250,7 +250,7 @@ class GatewayWorker(ThreadWorker):  # type: ignore[misc]  # gunicorn has no type
             # Stopping (a signal, a reload, max_requests): gthread stops accepting and
             # finishes what it holds, up to its graceful timeout. Left counted, it would
             # make the workers that go on pause for it on every new connection.
-            HOLDINGS.release(self.slot, os.getpid())
+            HOLDINGS.release(self.slot, self.pid)
         super().set_accept_enabled(enabled and time.monotonic() >= self.paused_until)
 
     def wait_for_and_dispatch_events(self, timeout: float) -> None:
@@ -291,7 +291,7 @@ class GatewayWorker(ThreadWorker):  # type: ignore[misc]  # gunicorn has no type
         try:
             super().run()
         finally:
-            HOLDINGS.release(self.slot, os.getpid())
+            HOLDINGS.release(self.slot, self.pid)
 
     def _safety_headers(self) -> bytes:
         headers = list(SAFETY_HEADERS)
