@@ -219,15 +219,21 @@ class GatewayWorker(ThreadWorker):  # type: ignore[misc]  # gunicorn has no type
             conn.sock = ClientSocket.adopt(conn.sock, self.read_timeout)
         self.in_progress += 1
         super().enqueue_req(conn)
-        HOLDINGS.publish(self.slot, self.pid, self.nr_conns, self.in_progress)
+        self._publish()
 
     def finish_request(self, conn: Any, fs: Any) -> None:
         self.in_progress -= 1
         super().finish_request(conn, fs)
-        HOLDINGS.publish(self.slot, self.pid, self.nr_conns, self.in_progress)
+        self._publish()
 
     def murder_keepalived(self, force: bool = False) -> None:
         super().murder_keepalived(force)
+        self._publish()
+
+    def _publish(self) -> None:
+        """Tell the other workers how busy this one is (see :class:`Holdings`): at each
+        hand-over to a thread, each finished request and each pass that closes idle
+        connections."""
         HOLDINGS.publish(self.slot, self.pid, self.nr_conns, self.in_progress)
 
     def accept(self, listener: Any) -> None:
